@@ -1,0 +1,293 @@
+//! Reads a case file (TOML) into a [`Case`], checking every template, pattern and variable
+//! before anything runs; errors point at the file, line and column.
+
+use super::{Case, Condition, Step, Template};
+use crate::dialect::Identity;
+use crate::source::{self, SourceError};
+use regex::Regex;
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use toml::Spanned;
+
+/// Variables every case has: `{trid}` is numbered by the harness, one per message sent.
+pub const BUILTIN_VARIABLES: &[&str] = &["trid"];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCase {
+    name: Option<String>,
+    description: Option<String>,
+    dialect: Option<Spanned<String>>,
+    identity: Option<RawIdentity>,
+    #[serde(default)]
+    variables: BTreeMap<Spanned<String>, String>,
+    #[serde(default, rename = "step")]
+    steps: Vec<RawStep>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIdentity {
+    client: String,
+    version: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    send: Spanned<String>,
+    body: Option<Spanned<String>>,
+    expect: Option<Spanned<String>>,
+    capture: Option<Spanned<String>>,
+    #[serde(default)]
+    when: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    unless: BTreeMap<Spanned<String>, Spanned<String>>,
+}
+
+/// Reads and checks one case file. `known` holds the variables the suite provides.
+pub fn load_case(path: &Path, known: &BTreeSet<String>) -> Result<Case, SourceError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| SourceError::at(path, "", None, format!("cannot read case file: {e}")))?;
+    parse_case(path, &text, known)
+}
+
+/// Parses and checks case text read from `path`.
+pub fn parse_case(path: &Path, text: &str, known: &BTreeSet<String>) -> Result<Case, SourceError> {
+    let raw: RawCase = toml::from_str(text).map_err(|e| source::from_toml(path, text, &e))?;
+    let at = |span: std::ops::Range<usize>, message: String| {
+        SourceError::at(path, text, Some(span), message)
+    };
+
+    if let Some(dialect) = &raw.dialect
+        && crate::dialect::by_name(dialect.get_ref()).is_none()
+    {
+        return Err(at(
+            dialect.span(),
+            format!("unknown dialect `{}`", dialect.get_ref()),
+        )
+        .with_help(format!(
+            "known dialects: {}",
+            crate::dialect::NAMES.join(", ")
+        )));
+    }
+    let mut defined: BTreeSet<String> = known.clone();
+    defined.extend(BUILTIN_VARIABLES.iter().map(|v| v.to_string()));
+    for name in raw.variables.keys() {
+        if !super::is_identifier(name.get_ref()) {
+            return Err(at(
+                name.span(),
+                format!("`{}` is not a variable name", name.get_ref()),
+            ));
+        }
+        defined.insert(name.get_ref().clone());
+    }
+    if raw.steps.is_empty() {
+        return Err(
+            SourceError::at(path, text, None, "a case needs at least one `[[step]]`")
+                .with_help("add `[[step]]` tables with `send = \"...\"`"),
+        );
+    }
+
+    let mut steps = Vec::with_capacity(raw.steps.len());
+    for raw_step in raw.steps {
+        let conditions = conditions(&raw_step.when, false, &defined, &at)?
+            .into_iter()
+            .chain(conditions(&raw_step.unless, true, &defined, &at)?)
+            .collect();
+        let send = template(&raw_step.send, &defined, text, &at)?;
+        let body = raw_step
+            .body
+            .as_ref()
+            .map(|b| template(b, &defined, text, &at))
+            .transpose()?;
+        let expect = raw_step
+            .expect
+            .as_ref()
+            .map(|p| pattern(p, &at))
+            .transpose()?;
+        let capture = raw_step
+            .capture
+            .as_ref()
+            .map(|p| pattern(p, &at))
+            .transpose()?;
+        for regex in expect.iter().chain(&capture) {
+            defined.extend(regex.capture_names().flatten().map(str::to_string));
+        }
+        steps.push(Step {
+            send,
+            body,
+            expect,
+            capture,
+            conditions,
+        });
+    }
+
+    let id = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(Case {
+        name: raw.name.unwrap_or_else(|| id.clone()),
+        id,
+        path: path.to_path_buf(),
+        description: raw.description,
+        dialect: raw.dialect.map(Spanned::into_inner),
+        identity: raw.identity.map(|i| Identity {
+            client: i.client,
+            version: i.version,
+        }),
+        variables: raw
+            .variables
+            .into_iter()
+            .map(|(k, v)| (k.into_inner(), v))
+            .collect(),
+        steps,
+    })
+}
+
+type At<'a> = dyn Fn(std::ops::Range<usize>, String) -> SourceError + 'a;
+
+/// The span of a TOML string's content: the value's span less its opening quote(s), when the
+/// value is a basic or literal string on one line.
+fn content_start(value: &Spanned<String>, text: &str) -> usize {
+    let start = value.span().start;
+    let rest = &text[start.min(text.len())..];
+    let quotes = rest
+        .bytes()
+        .take_while(|b| *b == b'"' || *b == b'\'')
+        .count();
+    start + quotes.min(3)
+}
+
+fn template(
+    value: &Spanned<String>,
+    defined: &BTreeSet<String>,
+    text: &str,
+    at: &At,
+) -> Result<Template, SourceError> {
+    let start = content_start(value, text);
+    let template = Template::parse(value.get_ref())
+        .map_err(|e| at(start + e.offset..start + e.offset + e.len, e.message))?;
+    for (name, offset) in template.variables() {
+        if !defined.contains(name) {
+            let span = start + offset..start + offset + name.len() + 2;
+            let mut known: Vec<&str> = defined.iter().map(String::as_str).collect();
+            known.sort_unstable();
+            return Err(at(span, format!("unknown variable `{{{name}}}`")).with_help(format!(
+                "defined here: {} (suite variables, case variables, and named groups of earlier `expect`/`capture` patterns)",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(template)
+}
+
+fn pattern(value: &Spanned<String>, at: &At) -> Result<Regex, SourceError> {
+    Regex::new(value.get_ref()).map_err(|e| {
+        let detail = e.to_string();
+        let last = detail
+            .lines()
+            .last()
+            .unwrap_or("invalid pattern")
+            .trim()
+            .to_string();
+        at(value.span(), format!("invalid regular expression: {last}"))
+    })
+}
+
+fn conditions(
+    raw: &BTreeMap<Spanned<String>, Spanned<String>>,
+    negated: bool,
+    defined: &BTreeSet<String>,
+    at: &At,
+) -> Result<Vec<Condition>, SourceError> {
+    raw.iter()
+        .map(|(variable, regex)| {
+            if !defined.contains(variable.get_ref()) {
+                return Err(at(
+                    variable.span(),
+                    format!("condition on unknown variable `{}`", variable.get_ref()),
+                )
+                .with_help("capture it first with a named group, e.g. capture = '^VER \\d+ (?P<protocol>\\S+)'"));
+            }
+            Ok(Condition {
+                variable: variable.get_ref().clone(),
+                pattern: pattern(regex, at)?,
+                negated,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Case, SourceError> {
+        let known = BTreeSet::from(["email".to_string()]);
+        parse_case(Path::new("cases/x.toml"), text, &known)
+    }
+
+    #[test]
+    fn parses_steps_conditions_and_captures() {
+        let case = parse(
+            r#"
+name = "Gaim 0.7x"
+identity = { client = "MSNMSGR", version = "6.0.0602" }
+[[step]]
+send = "VER {trid} MSNP9 MSNP8 MSNP7 CVR0"
+capture = '^VER \d+ (?P<protocol>\S+)'
+[[step]]
+when = { protocol = "^MSNP7$" }
+send = "INF {trid}"
+[[step]]
+unless = { protocol = "^MSNP7$" }
+send = "USR {trid} TWN I {email}"
+"#,
+        )
+        .unwrap();
+        assert_eq!(case.id, "x");
+        assert_eq!(case.steps.len(), 3);
+        let values = BTreeMap::from([("protocol".to_string(), "MSNP8".to_string())]);
+        assert!(!case.steps[1].conditions[0].holds(&values));
+        assert!(case.steps[2].conditions[0].holds(&values));
+    }
+
+    #[test]
+    fn unknown_variable_points_at_the_placeholder() {
+        let err = parse("[[step]]\nsend = \"USR {trid} TWN I {emial}\"\n").unwrap_err();
+        assert_eq!((err.line, err.column), (2, 26));
+        assert!(err.message.contains("unknown variable `{emial}`"));
+    }
+
+    #[test]
+    fn misspelt_key_names_line_and_column() {
+        let err = parse("[[step]]\nsned = \"VER 1\"\n").unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(
+            err.message.contains("unknown field `sned`"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn bad_regex_and_condition_on_unknown_variable_are_rejected() {
+        let err = parse("[[step]]\nsend = \"VER\"\nexpect = \"(\"\n").unwrap_err();
+        assert_eq!(err.line, 3);
+        let err = parse("[[step]]\nwhen = { proto = \"x\" }\nsend = \"VER\"\n").unwrap_err();
+        assert!(err.message.contains("unknown variable `proto`"));
+    }
+
+    #[test]
+    fn a_case_without_steps_is_rejected() {
+        assert!(
+            parse("name = \"x\"\n")
+                .unwrap_err()
+                .message
+                .contains("at least one")
+        );
+    }
+}

@@ -1,0 +1,130 @@
+//! The command line (clap derive): `harness run`, `harness serve`, `harness check`.
+
+use crate::date::Date;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "harness",
+    version,
+    about = "Which clients will a server admit, warn or lock out? Replays scripted and recorded client handshakes against any endpoint and classifies each client.",
+    after_help = "Exit codes: 0 all as expected; 1 a verdict differed from its expectation; 2 usage or file error; 3 the harness could not judge (refused, timeout, garbage)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every case of a suite against its reference-server targets, or against any endpoint.
+    Run(RunArgs),
+    /// Serve MSNP on an address as a reference server enforcing an admission policy.
+    Serve(ServeArgs),
+    /// Check a suite's files (cases, policies, expectations) without running anything.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// An aligned table for people.
+    Table,
+    /// JSON Lines: one object per result, then a summary object.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The suite: a folder holding suite.toml, or the suite file itself.
+    pub suite: PathBuf,
+    /// Send every case to this endpoint instead of the suite's embedded reference-server
+    /// targets. Repeat for several endpoints.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub target: Vec<String>,
+    /// Compare --target results with the expectations of the suite's target NAME.
+    #[arg(long, value_name = "NAME", requires = "target")]
+    pub expect: Option<String>,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// How many cases run at once.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub jobs: u32,
+    /// How long each step waits for its reply (e.g. 5s, 500ms). Default: the suite's
+    /// timeout_ms, else 5s.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    /// Run only the cases whose name contains TEXT (repeatable).
+    #[arg(long = "case", value_name = "TEXT")]
+    pub cases: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The admission policy file.
+    #[arg(long, value_name = "FILE")]
+    pub policy: PathBuf,
+    /// The date whose policy phase to enforce (YYYY-MM-DD). Default: today.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<Date>,
+    /// Address to listen on; port 0 picks a free port (printed on the first line).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:1863")]
+    pub listen: String,
+    /// Disconnect a client silent (or not reading) for this long.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub idle_timeout: Duration,
+    /// Close connections beyond this many at once.
+    #[arg(long, value_name = "N", default_value_t = 4096)]
+    pub max_connections: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The suite: a folder holding suite.toml, or the suite file itself.
+    pub suite: PathBuf,
+}
+
+/// `5s`, `500ms`, `2m`; a bare number is seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration: write e.g. 5s or 500ms"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(value)),
+        "s" => Ok(Duration::from_secs(value)),
+        "m" => Ok(Duration::from_secs(value.saturating_mul(60))),
+        _ => Err(format!("`{text}` is not a duration: units are ms, s, m")),
+    }
+}
+
+fn parse_date(text: &str) -> Result<Date, String> {
+    text.parse()
+        .map_err(|e: crate::date::DateError| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        assert!(parse_duration("5h").is_err());
+        assert!(parse_duration("fast").is_err());
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

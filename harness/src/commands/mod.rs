@@ -1,0 +1,31 @@
+//! The subcommands: each turns parsed arguments into work and an exit code.
+
+mod check;
+mod run;
+mod serve;
+
+pub use check::check;
+pub use run::run;
+pub use serve::serve;
+
+use crate::exit;
+
+/// Why a command could not do its work.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// The command line or a file could not be understood.
+    #[error("{0}")]
+    Usage(String),
+    /// Something failed at run time (a socket could not be bound, output could not be written).
+    #[error("{0}")]
+    Runtime(String),
+}
+
+impl Failure {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Failure::Usage(_) => exit::USAGE,
+            Failure::Runtime(_) => exit::RUNTIME,
+        }
+    }
+}

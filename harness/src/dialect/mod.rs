@@ -1,0 +1,79 @@
+//! Dialects: everything protocol-specific. A dialect frames bytes into messages and classifies
+//! the server's replies; the runner, suites and reports know nothing of the protocol. Adding a
+//! protocol means adding one module here and one line in [`by_name`].
+
+pub mod msnp;
+
+use crate::verdict::Verdict;
+use bytes::{Bytes, BytesMut};
+
+/// The identity a case declares for its client (family and version), used where the client
+/// never states it on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Identity {
+    pub client: String,
+    pub version: String,
+}
+
+/// How a conversation ended without the classifier deciding first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The server closed its side (read returned end of stream, or writes were refused).
+    Closed,
+    /// The server reset the connection.
+    Reset,
+    /// The case ran out of steps (or a step's expectation failed) before a verdict.
+    ScriptEnded,
+}
+
+/// One message from the server, as the dialect understood it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// The bytes as they came off the wire.
+    pub raw: Bytes,
+    /// The message as text, for `expect`/`capture` patterns and reports.
+    pub text: String,
+    /// This message answers the request the client sent last (MSNP: same TrID).
+    pub answers_request: bool,
+    /// The classifier has decided; the conversation is over.
+    pub verdict: Option<Verdict>,
+}
+
+/// A framing failure: the server's bytes are not this protocol.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct FrameError(pub String);
+
+/// One client connection's protocol state: framing, request tracking and classification.
+pub trait Conversation: Send {
+    /// Turns one expanded step (a line and an optional body) into the bytes to send, and notes
+    /// it as the request now outstanding.
+    fn send(&mut self, line: &str, body: Option<&str>) -> Bytes;
+    /// Takes one whole message off the front of `buf`: `Ok(None)` when more bytes are needed.
+    fn receive(&mut self, buf: &mut BytesMut) -> Result<Option<Received>, FrameError>;
+    /// The handshake stage in progress (MSNP: `VER`, `CVR`, `USR`, ...).
+    fn stage(&self) -> String;
+    /// A verdict the classifier holds but that later messages may still refine.
+    fn pending(&self) -> Option<Verdict>;
+    /// The verdict when the conversation ends before the classifier decided.
+    fn ended(&mut self, how: Ending) -> Verdict;
+    /// Bytes to send politely after a verdict, before closing.
+    fn farewell(&self) -> Option<Bytes>;
+}
+
+/// A protocol the harness can speak as a client.
+pub trait Dialect: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn conversation(&self, declared: Option<&Identity>) -> Box<dyn Conversation>;
+}
+
+/// Every dialect by its name in suite and case files.
+pub fn by_name(name: &str) -> Option<&'static dyn Dialect> {
+    match name {
+        "msnp" => Some(&msnp::Msnp),
+        _ => None,
+    }
+}
+
+/// The names [`by_name`] accepts, for error messages.
+pub const NAMES: &[&str] = &["msnp"];

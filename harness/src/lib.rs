@@ -1,0 +1,23 @@
+//! harness: a protocol conformance harness. It replays scripted (and recorded) client
+//! handshakes against a server and classifies each client as admitted, warned or locked out,
+//! naming the server message that decided.
+//!
+//! Data flows through the modules in this order: [`case`] and [`suite`] (the files) →
+//! [`dialect`] (framing and classification, protocol-specific) → [`runner`] (async I/O) →
+//! [`verdict`] → [`report`]. [`server`] is the reference server that enforces a policy.
+
+#![deny(unsafe_code)]
+
+pub mod case;
+pub mod cli;
+pub mod commands;
+pub mod date;
+pub mod dialect;
+pub mod exit;
+pub mod report;
+pub mod runner;
+pub mod server;
+pub mod source;
+pub mod suite;
+pub mod verdict;
+pub mod version;

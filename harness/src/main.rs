@@ -1,0 +1,29 @@
+//! The `harness` binary: parses the command line and maps outcomes to exit codes.
+
+use clap::Parser;
+use harness::cli::{Cli, Command};
+use harness::commands::{self, Failure};
+
+fn main() {
+    let cli = Cli::parse();
+    let code = match run(cli) {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            failure.exit_code()
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run(cli: Cli) -> Result<i32, Failure> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Runtime(format!("cannot start the async runtime: {e}")))?;
+    match &cli.command {
+        Command::Run(args) => runtime.block_on(commands::run(args)),
+        Command::Serve(args) => runtime.block_on(commands::serve(args)),
+        Command::Check(args) => commands::check(args),
+    }
+}

@@ -1,0 +1,94 @@
+//! Reports: every writer reads the same [`CaseResult`] list and [`Summary`].
+
+mod jsonl;
+mod table;
+
+pub use jsonl::write_jsonl;
+pub use table::write_table;
+
+use crate::exit;
+use crate::runner::Transcript;
+use crate::verdict::{Verdict, VerdictKind};
+use serde::Serialize;
+use std::time::Duration;
+
+/// One case run against one target, with what the suite expected.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    pub case: String,
+    pub name: String,
+    pub target: String,
+    pub verdict: Verdict,
+    pub expected: Option<VerdictKind>,
+    pub duration: Duration,
+    pub transcript: Transcript,
+}
+
+/// How a result compares with its expectation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    AsExpected,
+    Mismatch,
+    Unchecked,
+}
+
+impl CaseResult {
+    pub fn check(&self) -> Check {
+        match self.expected {
+            None => Check::Unchecked,
+            Some(kind) if kind == self.verdict.kind => Check::AsExpected,
+            Some(_) => Check::Mismatch,
+        }
+    }
+
+    /// A harness error the suite did not expect.
+    pub fn is_unexpected_error(&self) -> bool {
+        self.verdict.kind == VerdictKind::Error && self.expected != Some(VerdictKind::Error)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub results: usize,
+    pub admitted: usize,
+    pub warned: usize,
+    pub locked_out: usize,
+    pub errors: usize,
+    pub as_expected: usize,
+    pub mismatched: usize,
+    pub unchecked: usize,
+}
+
+impl Summary {
+    pub fn of(results: &[CaseResult]) -> Summary {
+        let mut summary = Summary {
+            results: results.len(),
+            ..Summary::default()
+        };
+        for result in results {
+            match result.verdict.kind {
+                VerdictKind::Admitted => summary.admitted += 1,
+                VerdictKind::Warned => summary.warned += 1,
+                VerdictKind::LockedOut => summary.locked_out += 1,
+                VerdictKind::Error => summary.errors += 1,
+            }
+            match result.check() {
+                Check::AsExpected => summary.as_expected += 1,
+                Check::Mismatch => summary.mismatched += 1,
+                Check::Unchecked => summary.unchecked += 1,
+            }
+        }
+        summary
+    }
+
+    /// The process exit code for these results (see [`crate::exit`]).
+    pub fn exit_code(results: &[CaseResult]) -> i32 {
+        if results.iter().any(CaseResult::is_unexpected_error) {
+            exit::RUNTIME
+        } else if results.iter().any(|r| r.check() == Check::Mismatch) {
+            exit::MISMATCH
+        } else {
+            exit::SUCCESS
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! The table for people: one row per (case, target), the verdict, ✓/✗ against the expectation,
+//! the stage and the server message that decided; the reason under every row that failed.
+
+use super::{CaseResult, Check, Summary};
+use std::io::{self, Write};
+
+const DECIDED_BY_WIDTH: usize = 72;
+
+pub fn write_table(out: &mut dyn Write, results: &[CaseResult]) -> io::Result<()> {
+    let rows: Vec<[String; 6]> = results
+        .iter()
+        .map(|r| {
+            let expected = match (r.check(), r.expected) {
+                (Check::AsExpected, Some(kind)) => format!("✓ {kind}"),
+                (Check::Mismatch, Some(kind)) => format!("✗ {kind}"),
+                _ => "-".to_string(),
+            };
+            [
+                r.case.clone(),
+                r.target.clone(),
+                r.verdict.kind.to_string(),
+                expected,
+                r.verdict.stage.clone(),
+                clip(
+                    r.verdict.decided_by.as_deref().unwrap_or("-"),
+                    DECIDED_BY_WIDTH,
+                ),
+            ]
+        })
+        .collect();
+    let header = [
+        "CASE",
+        "TARGET",
+        "VERDICT",
+        "EXPECTED",
+        "STAGE",
+        "DECIDED BY",
+    ]
+    .map(String::from);
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    write_row(out, &header, &widths)?;
+    for (row, result) in rows.iter().zip(results) {
+        write_row(out, row, &widths)?;
+        if result.check() == Check::Mismatch || result.is_unexpected_error() {
+            writeln!(out, "    ↳ {}", result.verdict.reason)?;
+        }
+    }
+    let s = Summary::of(results);
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{} results: {} admitted, {} warned, {} locked out, {} errors; {} as expected, {} mismatched, {} unchecked",
+        s.results,
+        s.admitted,
+        s.warned,
+        s.locked_out,
+        s.errors,
+        s.as_expected,
+        s.mismatched,
+        s.unchecked
+    )
+}
+
+fn write_row(out: &mut dyn Write, cells: &[String; 6], widths: &[usize; 6]) -> io::Result<()> {
+    let mut line = String::new();
+    for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
+        line.push_str(cell);
+        if i + 1 < cells.len() {
+            line.push_str(&" ".repeat(width - cell.chars().count() + 2));
+        }
+    }
+    writeln!(out, "{}", line.trim_end())
+}
+
+fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
+}

@@ -1,0 +1,62 @@
+//! The runner: drives cases against endpoints concurrently on tokio and returns results in a
+//! deterministic order, whatever order they finish in.
+
+mod drive;
+pub mod transcript;
+
+pub use drive::{CaseRun, Settings, drive, show};
+pub use transcript::{Data, Direction, Entry, Transcript};
+
+use crate::case::Case;
+use crate::dialect::Dialect;
+use crate::verdict::Verdict;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// One case to run against one endpoint.
+#[derive(Clone)]
+pub struct Job {
+    pub case: Arc<Case>,
+    pub addr: String,
+    pub dialect: &'static dyn Dialect,
+    pub variables: Arc<BTreeMap<String, String>>,
+}
+
+/// Runs every job, at most `concurrency` at once; results are in the order of `jobs`.
+pub async fn run_all(jobs: Vec<Job>, concurrency: usize, settings: &Settings) -> Vec<CaseRun> {
+    let slots = Arc::new(Semaphore::new(concurrency.max(1)));
+    let settings = Arc::new(settings.clone());
+    let mut set = JoinSet::new();
+    let count = jobs.len();
+    for (index, job) in jobs.into_iter().enumerate() {
+        let slots = slots.clone();
+        let settings = settings.clone();
+        set.spawn(async move {
+            let _slot = slots.acquire_owned().await;
+            let run = drive(&job.addr, &job.case, job.dialect, &job.variables, &settings).await;
+            (index, run)
+        });
+    }
+    let mut runs: Vec<Option<CaseRun>> = (0..count).map(|_| None).collect();
+    while let Some(joined) = set.join_next().await {
+        if let Ok((index, run)) = joined {
+            runs[index] = Some(run);
+        }
+    }
+    // A job that panicked leaves no run; report it rather than lose the row.
+    runs.into_iter()
+        .map(|run| {
+            run.unwrap_or_else(|| CaseRun {
+                verdict: Verdict::error(
+                    "harness",
+                    "the harness failed while running this case (a bug: please report it)",
+                ),
+                transcript: Transcript::new(0),
+                duration: Duration::ZERO,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,110 @@
+//! A case's transcript: every chunk of bytes each way with its time offset, capped in size so
+//! a server streaming endless bytes cannot exhaust memory.
+
+use serde::{Serialize, Serializer};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Sent by the harness, as the client.
+    Client,
+    /// Received from the server.
+    Server,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    pub direction: Direction,
+    /// Time since the connection attempt started.
+    #[serde(rename = "at_ms", serialize_with = "millis")]
+    pub at: Duration,
+    #[serde(flatten)]
+    pub data: Data,
+}
+
+/// Bytes shown as text when they are printable, otherwise as hex.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Data {
+    Text(String),
+    Hex(String),
+}
+
+impl Data {
+    pub fn from_bytes(bytes: &[u8]) -> Data {
+        match std::str::from_utf8(bytes) {
+            Ok(text)
+                if text
+                    .chars()
+                    .all(|c| !c.is_control() || matches!(c, '\r' | '\n' | '\t')) =>
+            {
+                Data::Text(text.to_string())
+            }
+            _ => Data::Hex(hex::encode(bytes)),
+        }
+    }
+}
+
+fn millis<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((d.as_secs_f64() * 1e6).round() / 1e3)
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Transcript {
+    pub entries: Vec<Entry>,
+    /// Bytes that crossed the wire but were not kept, past the cap.
+    pub dropped_bytes: u64,
+    #[serde(skip)]
+    kept_bytes: usize,
+    #[serde(skip)]
+    limit: usize,
+}
+
+impl Transcript {
+    pub fn new(limit: usize) -> Transcript {
+        Transcript {
+            limit,
+            ..Transcript::default()
+        }
+    }
+
+    pub fn push(&mut self, direction: Direction, at: Duration, bytes: &[u8]) {
+        let room = self.limit.saturating_sub(self.kept_bytes);
+        let kept = &bytes[..bytes.len().min(room)];
+        self.dropped_bytes += (bytes.len() - kept.len()) as u64;
+        if kept.is_empty() {
+            return;
+        }
+        self.kept_bytes += kept.len();
+        self.entries.push(Entry {
+            direction,
+            at,
+            data: Data::from_bytes(kept),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caps_what_it_keeps_and_counts_the_rest() {
+        let mut t = Transcript::new(10);
+        t.push(Direction::Client, Duration::ZERO, b"VER 1 MSNP8\r\n");
+        t.push(Direction::Server, Duration::ZERO, b"more");
+        assert_eq!(t.entries.len(), 1);
+        assert_eq!(t.entries[0].data, Data::Text("VER 1 MSNP".into()));
+        assert_eq!(t.dropped_bytes, 7);
+    }
+
+    #[test]
+    fn binary_bytes_are_hex() {
+        assert_eq!(
+            Data::from_bytes(b"\x16\x03\x01"),
+            Data::Hex("160301".into())
+        );
+        assert_eq!(Data::from_bytes(b"OK\r\n"), Data::Text("OK\r\n".into()));
+    }
+}

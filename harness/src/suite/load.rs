@@ -1,0 +1,220 @@
+//! Reads a suite folder: `suite.toml`, every case file under its cases folder, and each
+//! target's policy. Every file's errors are collected, so one run shows them all.
+
+use super::{Suite, SuiteTarget};
+use crate::case::load_case;
+use crate::date::DateText;
+use crate::server::Policy;
+use crate::source::{self, SourceError};
+use crate::verdict::VerdictKind;
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use toml::Spanned;
+
+/// Everything wrong with a suite, file by file.
+#[derive(Debug)]
+pub struct LoadError {
+    pub errors: Vec<SourceError>,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, error) in self.errors.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+                writeln!(f)?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+impl From<SourceError> for LoadError {
+    fn from(error: SourceError) -> LoadError {
+        LoadError {
+            errors: vec![error],
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSuite {
+    name: String,
+    description: Option<String>,
+    dialect: Spanned<String>,
+    cases: Option<String>,
+    timeout_ms: Option<u64>,
+    #[serde(default)]
+    variables: BTreeMap<String, String>,
+    #[serde(default, rename = "target")]
+    targets: Vec<RawTarget>,
+    #[serde(default)]
+    expect: BTreeMap<Spanned<String>, BTreeMap<Spanned<String>, Spanned<String>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTarget {
+    name: Spanned<String>,
+    policy: Spanned<String>,
+    as_of: Spanned<DateText>,
+}
+
+/// Loads the suite at `path`: a folder holding `suite.toml`, or the file itself.
+pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
+    let file = if path.is_dir() {
+        path.join("suite.toml")
+    } else {
+        path.to_path_buf()
+    };
+    let dir = file
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| SourceError::at(&file, "", None, format!("cannot read suite file: {e}")))?;
+    let raw: RawSuite = toml::from_str(&text).map_err(|e| source::from_toml(&file, &text, &e))?;
+    let at = |span: std::ops::Range<usize>, message: String| {
+        SourceError::at(&file, &text, Some(span), message)
+    };
+    let mut errors = Vec::new();
+
+    if crate::dialect::by_name(raw.dialect.get_ref()).is_none() {
+        errors.push(
+            at(
+                raw.dialect.span(),
+                format!("unknown dialect `{}`", raw.dialect.get_ref()),
+            )
+            .with_help(format!(
+                "known dialects: {}",
+                crate::dialect::NAMES.join(", ")
+            )),
+        );
+    }
+
+    let mut targets: Vec<SuiteTarget> = Vec::new();
+    for target in &raw.targets {
+        if targets.iter().any(|t| t.name == *target.name.get_ref()) {
+            errors.push(at(
+                target.name.span(),
+                format!("target `{}` is defined twice", target.name.get_ref()),
+            ));
+            continue;
+        }
+        let as_of = match target.as_of.get_ref().to_date() {
+            Ok(date) => date,
+            Err(message) => {
+                errors.push(at(target.as_of.span(), message));
+                continue;
+            }
+        };
+        let policy = match Policy::load(&dir.join(target.policy.get_ref())) {
+            Ok(policy) => policy,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        if let Err(message) = policy.phase_at(as_of) {
+            errors.push(at(target.as_of.span(), message));
+            continue;
+        }
+        targets.push(SuiteTarget {
+            name: target.name.get_ref().clone(),
+            policy: Arc::new(policy),
+            as_of,
+        });
+    }
+
+    let cases_dir = dir.join(raw.cases.as_deref().unwrap_or("cases"));
+    let known: BTreeSet<String> = raw.variables.keys().cloned().collect();
+    let mut cases = Vec::new();
+    match case_files(&cases_dir) {
+        Ok(files) => {
+            for case_file in files {
+                match load_case(&case_file, &known) {
+                    Ok(case) => cases.push(Arc::new(case)),
+                    Err(e) => errors.push(e),
+                }
+            }
+        }
+        Err(e) => errors.push(SourceError::at(
+            &cases_dir,
+            "",
+            None,
+            format!("cannot list cases: {e}"),
+        )),
+    }
+
+    let mut expectations = BTreeMap::new();
+    for (case, by_target) in &raw.expect {
+        if !cases.iter().any(|c| c.id == *case.get_ref()) && errors.is_empty() {
+            errors.push(
+                at(
+                    case.span(),
+                    format!("expectation for unknown case `{}`", case.get_ref()),
+                )
+                .with_help(format!(
+                    "cases are named after their files in {}",
+                    cases_dir.display()
+                )),
+            );
+        }
+        for (target, verdict) in by_target {
+            if !raw
+                .targets
+                .iter()
+                .any(|t| t.name.get_ref() == target.get_ref())
+            {
+                errors.push(at(
+                    target.span(),
+                    format!("expectation for unknown target `{}`", target.get_ref()),
+                ));
+            }
+            match VerdictKind::parse(verdict.get_ref()) {
+                Some(kind) => {
+                    expectations.insert((case.get_ref().clone(), target.get_ref().clone()), kind);
+                }
+                None => errors.push(
+                    at(
+                        verdict.span(),
+                        format!("`{}` is not a verdict", verdict.get_ref()),
+                    )
+                    .with_help("expected one of: admitted, warned, locked-out, error"),
+                ),
+            }
+        }
+    }
+
+    if !errors.is_empty() {
+        return Err(LoadError { errors });
+    }
+    Ok(Suite {
+        name: raw.name,
+        description: raw.description,
+        dir,
+        dialect: raw.dialect.into_inner(),
+        timeout: raw.timeout_ms.map(Duration::from_millis),
+        variables: raw.variables,
+        cases,
+        targets,
+        expectations,
+    })
+}
+
+/// The `.toml` files directly in `dir`, sorted by name so runs are repeatable.
+fn case_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml") && p.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}
