@@ -23,8 +23,11 @@ pub async fn serve(args: &ServeArgs) -> Result<i32, Failure> {
         .await
         .map_err(|e| Failure::Runtime(e.to_string()))?;
     println!(
-        "listening on {} — policy \"{name}\", phase \"{}\" (from {}, below minimum: {:?}) as of {as_of}",
-        running.addr, phase.name, phase.from, phase.below_minimum
+        "listening on {} — policy \"{name}\", phase \"{}\" (from {}; below the minimum: {}) as of {as_of}",
+        running.addr,
+        phase.name,
+        phase.from,
+        phase.below_minimum.as_str()
     );
     tokio::select! {
         _ = running.wait() => {}

@@ -20,6 +20,16 @@ pub enum BelowMinimum {
     LockedOut,
 }
 
+impl BelowMinimum {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BelowMinimum::Admitted => "admitted",
+            BelowMinimum::Warned => "warned",
+            BelowMinimum::LockedOut => "locked-out",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub path: PathBuf,
