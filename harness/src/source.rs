@@ -90,9 +90,45 @@ impl fmt::Display for SourceError {
 
 impl std::error::Error for SourceError {}
 
-/// Turns a TOML deserialisation error into a located one.
+/// Turns a TOML deserialisation error into a located one, suggesting the field meant when a
+/// field name is misspelt.
 pub fn from_toml(path: &Path, text: &str, err: &toml::de::Error) -> SourceError {
-    SourceError::at(path, text, err.span(), err.message().trim_end().to_string())
+    let message = err.message().trim_end().to_string();
+    let suggestion = did_you_mean(&message);
+    let error = SourceError::at(path, text, err.span(), message);
+    match suggestion {
+        Some(field) => error.with_help(format!("did you mean `{field}`?")),
+        None => error,
+    }
+}
+
+/// For serde's "unknown field `x`, expected one of `a`, `b`": the closest expected field.
+fn did_you_mean(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (unknown, expected) = rest.split_once('`')?;
+    expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|field| (edit_distance(unknown, field), field))
+        .filter(|(distance, _)| *distance <= 2)
+        .min()
+        .map(|(_, field)| field.to_string())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
 }
 
 #[cfg(test)]
@@ -115,6 +151,17 @@ mod tests {
             err.to_string(),
             "unknown field `sned`\n --> c.toml:3:1\n  |\n3 | sned = \"VER\"\n  | ^^^^\n  = help: did you mean `send`?"
         );
+    }
+
+    #[test]
+    fn suggests_the_field_meant() {
+        let message = "unknown field `expcet`, expected one of `send`, `body`, `expect`, `capture`";
+        assert_eq!(did_you_mean(message).as_deref(), Some("expect"));
+        assert_eq!(
+            did_you_mean("unknown field `zzzzzz`, expected `send`"),
+            None
+        );
+        assert_eq!(edit_distance("sned", "send"), 2);
     }
 
     #[test]

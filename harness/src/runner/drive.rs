@@ -180,9 +180,10 @@ impl Driver<'_> {
                 Err(e) => {
                     self.record_unframed();
                     let stage = self.conversation.stage();
+                    // A peer that does not speak the protocol gets no protocol farewell.
                     return Err((
                         Verdict::error(stage, format!("unparseable reply: {e}")),
-                        true,
+                        false,
                     ));
                 }
             }

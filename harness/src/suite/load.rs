@@ -25,8 +25,8 @@ impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, error) in self.errors.iter().enumerate() {
             if i > 0 {
-                writeln!(f)?;
-                writeln!(f)?;
+                // The caller prefixes the first error; each further one gets its own prefix.
+                write!(f, "\n\nerror: ")?;
             }
             write!(f, "{error}")?;
         }

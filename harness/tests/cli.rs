@@ -1,0 +1,296 @@
+//! The binary end to end: the seed suite, JSON Lines, `serve` + `--target`, exit codes and the
+//! errors a user sees for bad files.
+
+mod common;
+
+use common::*;
+use harness::exit;
+use std::collections::BTreeMap;
+
+fn seed() -> String {
+    seed_suite().display().to_string()
+}
+
+#[test]
+fn seed_suite_matches_every_expectation_with_all_three_verdicts() {
+    let out = harness(&["run", &seed()]);
+    let text = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(exit::SUCCESS),
+        "{text}{}",
+        stderr(&out)
+    );
+    assert!(text.starts_with("CASE "), "{text}");
+    assert!(text.contains("60 as expected, 0 mismatched"), "{text}");
+    for verdict in ["✓ admitted", "✓ warned", "✓ locked-out"] {
+        assert!(text.contains(verdict), "no {verdict} in\n{text}");
+    }
+    assert!(!text.contains('✗'));
+}
+
+#[test]
+fn json_lines_carry_the_documented_fields() {
+    let out = harness(&[
+        "run",
+        &seed(),
+        "--format",
+        "json",
+        "--case",
+        "msn-messenger-4.6",
+    ]);
+    assert_eq!(out.status.code(), Some(exit::SUCCESS), "{}", stderr(&out));
+    let (results, summary) = json_lines(&stdout(&out));
+    assert_eq!(results.len(), 3);
+    for field in [
+        "case",
+        "target",
+        "verdict",
+        "expected",
+        "stage",
+        "reason",
+        "duration_ms",
+        "decided_by",
+        "transcript",
+    ] {
+        assert!(
+            results[0].get(field).is_some(),
+            "no `{field}` in {}",
+            results[0]
+        );
+    }
+    let verdicts: Vec<_> = results
+        .iter()
+        .map(|r| r["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(verdicts, ["admitted", "warned", "locked-out"]);
+    let lockout = &results[2];
+    assert_eq!(lockout["stage"], "VER");
+    assert_eq!(lockout["decided_by"], "VER 1 CVR0");
+    let reason = lockout["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("minimum 4.7.2000")
+            && reason.contains("download http://messenger.msn.com/download/"),
+        "{reason}"
+    );
+    // The transcript shows the bytes: the client's VER first, the CVQ fallback after it.
+    let transcript = lockout["transcript"]["entries"].as_array().unwrap();
+    assert_eq!(transcript[0]["direction"], "client");
+    assert_eq!(
+        transcript[0]["text"],
+        "VER 1 MSNP7 MSNP6 MSNP5 MSNP4 CVR0\r\n"
+    );
+    assert_eq!(transcript[1]["text"], "VER 1 CVR0\r\n");
+    assert!(
+        transcript[2]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("CVQ 2 0x0409 winnt 5.0 i386 MSMSGS 4.6.0082")
+    );
+    assert_eq!(summary["results"], 3);
+    assert_eq!(summary["exit_code"], 0);
+}
+
+fn verdicts_by_case(results: &[serde_json::Value]) -> BTreeMap<String, String> {
+    results
+        .iter()
+        .map(|r| {
+            (
+                r["case"].as_str().unwrap().to_string(),
+                r["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn served_policy_gives_the_same_verdicts_as_the_embedded_run() {
+    let embedded = harness(&["run", &seed(), "--format", "json"]);
+    let (results, _) = json_lines(&stdout(&embedded));
+    let october: Vec<_> = results
+        .into_iter()
+        .filter(|r| r["target"] == "2003-10-16")
+        .collect();
+    assert_eq!(october.len(), 20);
+
+    let policy = seed_suite().join("policy.toml").display().to_string();
+    let mut served = Served::start(&policy, "2003-10-16");
+    let out = harness(&[
+        "run",
+        &seed(),
+        "--target",
+        &served.addr,
+        "--expect",
+        "2003-10-16",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(exit::SUCCESS), "{}", stdout(&out));
+    let (remote, summary) = json_lines(&stdout(&out));
+    assert_eq!(summary["as_expected"], 20);
+    assert!(remote.iter().all(|r| r["target"] == served.addr.as_str()));
+    assert_eq!(verdicts_by_case(&remote), verdicts_by_case(&october));
+
+    // One log line per client, naming its identity and the server's verdict.
+    let log = served.log_lines(20);
+    assert_eq!(
+        log.iter().filter(|l| l.contains(" locked-out: ")).count(),
+        9,
+        "{log:#?}"
+    );
+    assert!(log.iter().any(|l| l.contains("MSMSGS 4.7.0041 MSNP8 locked-out: Windows Messenger 4.7.0041 is below the minimum 4.7.2000")), "{log:#?}");
+    assert!(
+        log.iter()
+            .any(|l| l.contains("MSNMSGR 6.0.0602 MSNP9 admitted: TWN challenge sent")),
+        "{log:#?}"
+    );
+}
+
+#[test]
+fn expecting_another_date_is_a_mismatch_with_exit_1() {
+    let policy = seed_suite().join("policy.toml").display().to_string();
+    let served = Served::start(&policy, "2003-10-16");
+    let out = harness(&[
+        "run",
+        &seed(),
+        "--target",
+        &served.addr,
+        "--expect",
+        "2003-08-01",
+        "--case",
+        "amsn-0.80",
+    ]);
+    assert_eq!(out.status.code(), Some(exit::MISMATCH));
+    let text = stdout(&out);
+    assert!(text.contains("locked-out  ✗ admitted"), "{text}");
+    assert!(text.contains("↳ no common protocol version"), "{text}");
+}
+
+#[test]
+fn unreachable_target_is_a_runtime_error_never_a_lockout() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let target = format!("127.0.0.1:{port}");
+    let out = harness(&[
+        "run",
+        &seed(),
+        "--target",
+        &target,
+        "--expect",
+        "2003-10-16",
+        "--format",
+        "json",
+        "--timeout",
+        "1s",
+    ]);
+    assert_eq!(out.status.code(), Some(exit::RUNTIME));
+    let (results, summary) = json_lines(&stdout(&out));
+    assert!(
+        results
+            .iter()
+            .all(|r| r["verdict"] == "error" && r["stage"] == "connect")
+    );
+    assert_eq!(summary["locked_out"], 0);
+    assert_eq!(summary["errors"], 20);
+}
+
+#[test]
+fn unknown_expect_target_is_a_usage_error() {
+    let out = harness(&[
+        "run",
+        &seed(),
+        "--target",
+        "127.0.0.1:1",
+        "--expect",
+        "2003-13-01",
+    ]);
+    assert_eq!(out.status.code(), Some(exit::USAGE));
+    assert!(
+        stderr(&out).contains(
+            "has no target `2003-13-01` (its targets: 2003-08-01, 2003-09-18, 2003-10-16)"
+        )
+    );
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for sub in [
+        &["--help"][..],
+        &["run", "--help"],
+        &["serve", "--help"],
+        &["check", "--help"],
+    ] {
+        let out = harness(sub);
+        assert_eq!(out.status.code(), Some(0), "{sub:?}");
+        assert!(stdout(&out).contains("Usage: harness"), "{sub:?}");
+    }
+}
+
+/// A copy of the seed suite in a temporary folder, to break on purpose.
+fn suite_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases");
+    std::fs::create_dir(&cases).unwrap();
+    for file in ["suite.toml", "policy.toml"] {
+        std::fs::copy(seed_suite().join(file), dir.path().join(file)).unwrap();
+    }
+    for entry in std::fs::read_dir(seed_suite().join("cases")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, cases.join(path.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn malformed_case_file_names_file_line_and_column() {
+    let dir = suite_copy();
+    std::fs::write(
+        dir.path().join("cases/msn-messenger-6.0.toml"),
+        "name = \"MSN Messenger 6.0\"\n\n[[step]]\nsend = \"VER {trid} MSNP9 MSNP8 CVR0\"\nexpcet = '^VER'\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("cases/zz-typo.toml"),
+        "[[step]]\nsend = \"USR {trid} TWN I {emial}\"\n",
+    )
+    .unwrap();
+    let out = harness(&["run", &dir.path().display().to_string()]);
+    assert_eq!(out.status.code(), Some(exit::USAGE));
+    let shown = stderr(&out).replace(&dir.path().display().to_string(), "[SUITE]");
+    insta::assert_snapshot!(shown);
+}
+
+#[test]
+fn changed_expectation_fails_the_run() {
+    let dir = suite_copy();
+    let suite = dir.path().join("suite.toml");
+    let text = std::fs::read_to_string(&suite).unwrap();
+    let changed = text.replacen(
+        r#""msn-messenger-5.0"           = { "2003-08-01" = "admitted", "2003-09-18" = "warned""#,
+        r#""msn-messenger-5.0"           = { "2003-08-01" = "admitted", "2003-09-18" = "admitted""#,
+        1,
+    );
+    assert_ne!(text, changed);
+    std::fs::write(&suite, changed).unwrap();
+    let out = harness(&["run", &dir.path().display().to_string()]);
+    assert_eq!(out.status.code(), Some(exit::MISMATCH));
+    let text = stdout(&out);
+    assert!(
+        text.contains("msn-messenger-5.0           2003-09-18  warned      ✗ admitted"),
+        "{text}"
+    );
+    assert!(text.contains("59 as expected, 1 mismatched"), "{text}");
+}
+
+#[test]
+fn check_reports_the_suite_contents() {
+    let out = harness(&["check", &seed()]);
+    assert_eq!(out.status.code(), Some(exit::SUCCESS));
+    assert_eq!(
+        stdout(&out),
+        "suite msn-2003: 20 cases, 3 targets, 60 of 60 expectations given\n"
+    );
+}

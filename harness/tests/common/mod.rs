@@ -1,0 +1,94 @@
+//! Helpers shared by the integration tests: running the built binary, starting `harness serve`.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+pub fn seed_suite() -> PathBuf {
+    repo_root().join("suites/msn-2003")
+}
+
+pub fn harness(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(args)
+        .env_remove("CI")
+        .output()
+        .expect("run harness")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// `harness serve` on an ephemeral loopback port; killed when dropped.
+pub struct Served {
+    pub child: Child,
+    pub addr: String,
+    pub log: BufReader<std::process::ChildStdout>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Served {
+    pub fn start(policy: &str, as_of: &str) -> Served {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
+            .args([
+                "serve",
+                "--policy",
+                policy,
+                "--as-of",
+                as_of,
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start harness serve");
+        let mut log = BufReader::new(child.stdout.take().unwrap());
+        let mut banner = String::new();
+        log.read_line(&mut banner).unwrap();
+        let addr = banner
+            .split_whitespace()
+            .find(|w| w.starts_with("127.0.0.1:"))
+            .unwrap_or_else(|| panic!("no address in banner {banner:?}"))
+            .to_string();
+        Served { child, addr, log }
+    }
+
+    /// The next `n` client log lines.
+    pub fn log_lines(&mut self, n: usize) -> Vec<String> {
+        (0..n)
+            .map(|_| {
+                let mut line = String::new();
+                self.log.read_line(&mut line).unwrap();
+                line
+            })
+            .collect()
+    }
+}
+
+/// JSON Lines output split into result objects and the summary object.
+pub fn json_lines(text: &str) -> (Vec<serde_json::Value>, serde_json::Value) {
+    let mut values: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let summary = values.pop().expect("summary line");
+    assert_eq!(summary["type"], "summary");
+    (values, summary)
+}
