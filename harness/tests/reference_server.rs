@@ -1,0 +1,185 @@
+//! The reference server under policies and abuse: blocked clients, protocol errors, the
+//! connection limit, idle clients, malformed input. It answers as msnp.md says real servers
+//! did, and keeps serving well-behaved clients whatever others send.
+
+use harness::case::parse_case;
+use harness::date::Date;
+use harness::dialect;
+use harness::runner::{CaseRun, Settings, drive};
+use harness::server::{self, Policy, RunningServer, ServerConfig};
+use harness::verdict::VerdictKind;
+use rstest::rstest;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const POLICY: &str = r#"
+name = "test policy"
+download_url = "http://dl.example/setup.exe"
+info_url = "http://info.example"
+blocked_clients = ["IMICI"]
+[protocols]
+supported = ["MSNP7", "MSNP8", "MSNP9"]
+minimum = "MSNP8"
+version_query_fallback = true
+[[family]]
+client = "MSNMSGR"
+minimum = "5.0"
+recommended = "6.0.0602"
+[[phase]]
+name = "lockout"
+from = 2003-10-15
+below_minimum = "locked-out"
+"#;
+
+async fn start(policy_text: &str, max_connections: usize, idle: Duration) -> RunningServer {
+    let policy = Policy::parse(Path::new("policy.toml"), policy_text).unwrap();
+    let config = ServerConfig {
+        policy: Arc::new(policy),
+        as_of: "2003-10-16".parse::<Date>().unwrap(),
+        idle_timeout: idle,
+        max_connections,
+        log: false,
+    };
+    server::start("127.0.0.1:0", config).await.unwrap()
+}
+
+async fn run_lines(server: &RunningServer, lines: &[&str]) -> CaseRun {
+    let mut text = String::new();
+    for line in lines {
+        text.push_str(&format!("[[step]]\nsend = \"{line}\"\n"));
+    }
+    let case = parse_case(Path::new("case.toml"), &text, &BTreeSet::new()).unwrap();
+    let settings = Settings {
+        step_timeout: Duration::from_secs(2),
+        ..Settings::default()
+    };
+    drive(
+        &server.addr.to_string(),
+        &case,
+        dialect::by_name("msnp").unwrap(),
+        &BTreeMap::new(),
+        &settings,
+    )
+    .await
+}
+
+const CVR_6: &str = "CVR {trid} 0x0409 winnt 5.1 i386 MSNMSGR 6.0.0602 MSMSGS a@b.c";
+
+#[rstest]
+#[case::current_client(&["VER {trid} MSNP9 MSNP8 CVR0", CVR_6, "USR {trid} TWN I a@b.c"], VerdictKind::Admitted, "USR 3 TWN S lc=1033")]
+#[case::blocked_client_name(&["VER {trid} MSNP8 CVR0", "CVR {trid} 0x0409 winnt 5.1 i386 IMICI 6.0.0602 MSMSGS a@b.c"], VerdictKind::LockedOut, "710 2")]
+#[case::unknown_family_is_admitted(&["VER {trid} MSNP8 CVR0", "CVR {trid} 0x0409 winnt 5.1 i386 NEWCLIENT 2.5 X a@b.c", "USR {trid} TWN I a@b.c"], VerdictKind::Admitted, "USR 3 TWN S")]
+// Unknown clients are recommended 1.0.0000 (msnp.md section 3), so one below 1.0 is asked to upgrade.
+#[case::unknown_family_below_1_0_is_warned(&["VER {trid} MSNP8 CVR0", "CVR {trid} 0x0409 winnt 5.1 i386 NEWCLIENT 0.1 X a@b.c", "USR {trid} TWN I a@b.c"], VerdictKind::Warned, "CVR 2 1.0.0000 1.0.0000 0.1")]
+#[case::second_ver(&["VER {trid} MSNP8 CVR0", "VER {trid} MSNP8 CVR0"], VerdictKind::LockedOut, "715 2")]
+#[case::wrong_auth_method_closes_silently(&["VER {trid} MSNP8 CVR0", CVR_6, "USR {trid} MD5 I a@b.c"], VerdictKind::LockedOut, "CVR 2 6.0.0602 6.0.0602 5.0")]
+#[case::no_cvr0_means_ver_0(&["VER {trid} MSNP7"], VerdictKind::LockedOut, "VER 1 0")]
+#[case::cvr0_gets_the_fallback(&["VER {trid} MSNP7 CVR0", "CVQ {trid} 0x0409 winnt 5.1 i386 MSNMSGR 4.6.0082 MSMSGS"], VerdictKind::LockedOut, "VER 1 CVR0")]
+#[case::below_minimum_after_cvr(&["VER {trid} MSNP8 CVR0", "CVR {trid} 0x0409 win 4.10 i386 MSNMSGR 4.9.9 MSMSGS a@b.c", "USR {trid} TWN I a@b.c"], VerdictKind::LockedOut, "CVR 2 6.0.0602 6.0.0602 5.0")]
+#[tokio::test]
+async fn answers_like_the_real_network(
+    #[case] lines: &[&str],
+    #[case] kind: VerdictKind,
+    #[case] decided_by: &str,
+) {
+    let server = start(POLICY, 16, Duration::from_secs(5)).await;
+    let run = run_lines(&server, lines).await;
+    assert_eq!(run.verdict.kind, kind, "{:?}", run.verdict);
+    let by = run.verdict.decided_by.clone().unwrap_or_default();
+    assert!(
+        by.starts_with(decided_by),
+        "decided by {by:?}, not {decided_by:?}"
+    );
+}
+
+#[tokio::test]
+async fn without_the_fallback_an_old_client_gets_ver_0() {
+    let server = start(
+        &POLICY.replace(
+            "version_query_fallback = true",
+            "version_query_fallback = false",
+        ),
+        16,
+        Duration::from_secs(5),
+    )
+    .await;
+    let run = run_lines(&server, &["VER {trid} MSNP7 CVR0"]).await;
+    assert_eq!(run.verdict.decided_by.as_deref(), Some("VER 1 0"));
+}
+
+#[tokio::test]
+async fn idle_client_is_disconnected() {
+    let server = start(POLICY, 16, Duration::from_millis(300)).await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 16];
+    let read = tokio::time::timeout(Duration::from_secs(3), stream.read(&mut buf)).await;
+    assert!(matches!(read, Ok(Ok(0))), "{read:?}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn connections_past_the_limit_are_closed_and_others_still_served() {
+    let server = start(POLICY, 2, Duration::from_secs(5)).await;
+    let _held = [
+        TcpStream::connect(server.addr).await.unwrap(),
+        TcpStream::connect(server.addr).await.unwrap(),
+    ];
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let refused = run_lines(&server, &["VER {trid} MSNP8 CVR0"]).await;
+    assert_eq!(
+        refused.verdict.kind,
+        VerdictKind::Error,
+        "{:?}",
+        refused.verdict
+    );
+    drop(_held);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let served = run_lines(
+        &server,
+        &[
+            "VER {trid} MSNP9 MSNP8 CVR0",
+            CVR_6,
+            "USR {trid} TWN I a@b.c",
+        ],
+    )
+    .await;
+    assert_eq!(
+        served.verdict.kind,
+        VerdictKind::Admitted,
+        "{:?}",
+        served.verdict
+    );
+}
+
+#[rstest]
+#[case::binary_garbage(&b"\x00\xff\xfe\x16\x03\x01\r\n"[..])]
+#[case::endless_line(&[b'V'; 100_000][..])]
+#[case::oversized_body(&b"QRY 1 id 99999999\r\n"[..])]
+#[case::no_trid(&b"VER\r\n"[..])]
+#[tokio::test]
+async fn malformed_input_is_closed_and_the_server_keeps_serving(#[case] abuse: &[u8]) {
+    let server = start(POLICY, 16, Duration::from_secs(5)).await;
+    let mut hostile = TcpStream::connect(server.addr).await.unwrap();
+    let _ = hostile.write_all(abuse).await;
+    let mut sink = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(2), hostile.read_to_end(&mut sink)).await;
+    assert!(
+        closed.is_ok(),
+        "server did not close a malformed connection"
+    );
+    let run = run_lines(
+        &server,
+        &[
+            "VER {trid} MSNP9 MSNP8 CVR0",
+            CVR_6,
+            "USR {trid} TWN I a@b.c",
+        ],
+    )
+    .await;
+    assert_eq!(run.verdict.kind, VerdictKind::Admitted);
+}
