@@ -25,6 +25,10 @@ pub enum Command {
     Serve(ServeArgs),
     /// Check a suite's files (cases, policies, expectations) without running anything.
     Check(CheckArgs),
+    /// Import a pcap/pcapng capture: one capture case per client connection.
+    Import(ImportArgs),
+    /// Show a capture case or a pcap/pcapng file decoded: flows, identities, messages.
+    Inspect(InspectArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -56,7 +60,8 @@ pub struct RunArgs {
     /// timeout_ms, else 5s.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
-    /// Run only the cases whose name contains TEXT (repeatable).
+    /// Run only the case named TEXT or, when none is, the cases whose name contains TEXT
+    /// (repeatable).
     #[arg(long = "case", value_name = "TEXT")]
     pub cases: Vec<String>,
 }
@@ -84,6 +89,34 @@ pub struct ServeArgs {
 pub struct CheckArgs {
     /// The suite: a folder holding suite.toml, or the suite file itself.
     pub suite: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The pcap or pcapng file.
+    pub file: PathBuf,
+    /// Keep connections with this server port (default: the dialect's, 1863 for msnp).
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// The protocol of the captured connections.
+    #[arg(long, default_value = "msnp")]
+    pub dialect: String,
+    /// Folder to write the capture cases to (created if missing). Without it nothing is
+    /// written: the import is only counted.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A capture case (.toml) or a pcap/pcapng file.
+    pub file: PathBuf,
+    /// With a pcap: keep connections with this server port (default: the dialect's).
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// With a pcap: the protocol of the captured connections.
+    #[arg(long, default_value = "msnp")]
+    pub dialect: String,
 }
 
 /// `5s`, `500ms`, `2m`; a bare number is seconds.

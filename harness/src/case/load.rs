@@ -55,6 +55,9 @@ pub fn load_case(path: &Path, known: &BTreeSet<String>) -> Result<Case, SourceEr
 
 /// Parses and checks case text read from `path`.
 pub fn parse_case(path: &Path, text: &str, known: &BTreeSet<String>) -> Result<Case, SourceError> {
+    if is_capture(text) {
+        return super::case_from_capture(path, text, known);
+    }
     let raw: RawCase = toml::from_str(text).map_err(|e| source::from_toml(path, text, &e))?;
     let at = |span: std::ops::Range<usize>, message: String| {
         SourceError::at(path, text, Some(span), message)
@@ -121,6 +124,7 @@ pub fn parse_case(path: &Path, text: &str, known: &BTreeSet<String>) -> Result<C
             expect,
             capture,
             conditions,
+            recorded_reply: None,
         });
     }
 
@@ -144,7 +148,13 @@ pub fn parse_case(path: &Path, text: &str, known: &BTreeSet<String>) -> Result<C
             .map(|(k, v)| (k.into_inner(), v))
             .collect(),
         steps,
+        origin: super::Origin::Script,
     })
+}
+
+/// A capture case file has a `[capture]` table.
+fn is_capture(text: &str) -> bool {
+    text.lines().any(|line| line.trim() == "[capture]")
 }
 
 type At<'a> = dyn Fn(std::ops::Range<usize>, String) -> SourceError + 'a;

@@ -1,9 +1,11 @@
 //! Cases: scripted fake clients as reviewable TOML files (model, template syntax, loader).
 
+mod from_capture;
 mod load;
 mod model;
 mod template;
 
+pub use from_capture::case_from_capture;
 pub use load::{BUILTIN_VARIABLES, load_case, parse_case};
-pub use model::{Case, Condition, Step};
+pub use model::{Case, Condition, Origin, Step};
 pub use template::{Template, TemplateError, is_identifier};

@@ -20,6 +20,19 @@ pub struct Case {
     pub identity: Option<Identity>,
     pub variables: BTreeMap<String, String>,
     pub steps: Vec<Step>,
+    pub origin: Origin,
+}
+
+/// Where a case's steps come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Written by hand.
+    Script,
+    /// Replayed from a recorded session.
+    Capture {
+        source: String,
+        sha256: Option<String>,
+    },
 }
 
 /// One message the client sends, and what it makes of the reply.
@@ -34,6 +47,8 @@ pub struct Step {
     pub capture: Option<Regex>,
     /// The step runs only if every condition holds.
     pub conditions: Vec<Condition>,
+    /// The server's reply to this message in the recording, for replayed captures.
+    pub recorded_reply: Option<String>,
 }
 
 /// `when = { var = "regex" }` (or `unless`): a guard on a variable captured earlier.

@@ -1,14 +1,28 @@
 //! The subcommands: each turns parsed arguments into work and an exit code.
 
 mod check;
+mod import;
+mod inspect;
 mod run;
 mod serve;
 
 pub use check::check;
+pub use import::import;
+pub use inspect::inspect;
 pub use run::run;
 pub use serve::serve;
 
 use crate::exit;
+
+/// The dialect named on the command line.
+fn dialect(name: &str) -> Result<&'static dyn crate::dialect::Dialect, Failure> {
+    crate::dialect::by_name(name).ok_or_else(|| {
+        Failure::Usage(format!(
+            "unknown dialect `{name}` (known: {})",
+            crate::dialect::NAMES.join(", ")
+        ))
+    })
+}
 
 /// Why a command could not do its work.
 #[derive(Debug, thiserror::Error)]

@@ -52,6 +52,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, Failure> {
             verdict: run.verdict,
             duration: run.duration,
             transcript: run.transcript,
+            divergences: run.divergences,
         })
         .collect();
 
@@ -127,6 +128,16 @@ async fn targets(
     Ok((targets, servers))
 }
 
+/// `--case TEXT` selects the case named TEXT, or, when no case has that name, every case
+/// whose name contains it.
+fn selects(suite: &Suite, filter: &str, id: &str) -> bool {
+    if suite.cases.iter().any(|c| c.id == filter) {
+        id == filter
+    } else {
+        id.contains(filter)
+    }
+}
+
 /// One job per (case, target), grouped by case so a client's fate reads across the targets.
 fn jobs<'t>(
     suite: &Suite,
@@ -138,7 +149,7 @@ fn jobs<'t>(
         .cases
         .iter()
         .filter(|case| {
-            args.cases.is_empty() || args.cases.iter().any(|f| case.id.contains(f.as_str()))
+            args.cases.is_empty() || args.cases.iter().any(|f| selects(suite, f, &case.id))
         })
         .collect();
     if selected.is_empty() {

@@ -4,6 +4,7 @@
 
 pub mod msnp;
 
+pub use crate::runner::Direction;
 use crate::verdict::Verdict;
 use bytes::{Bytes, BytesMut};
 
@@ -61,10 +62,42 @@ pub trait Conversation: Send {
     fn farewell(&self) -> Option<Bytes>;
 }
 
-/// A protocol the harness can speak as a client.
+/// The client's identity as a recorded session shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordedIdentity {
+    /// The protocol versions the client offered (MSNP: the VER list).
+    pub versions: Option<String>,
+    /// The client's name and version as it stated them (MSNP: CVR/CVQ).
+    pub client: Option<Identity>,
+    /// The account the session logged in as, replaced by `{email}` on replay.
+    pub account: Option<String>,
+}
+
+/// One recorded client message turned into a replayable step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayStep {
+    /// A step template: literal braces escaped, volatile values as variables (`{trid}`).
+    pub send: String,
+    pub body: Option<String>,
+}
+
+/// A protocol the harness can speak as a client, and read in recordings.
 pub trait Dialect: Send + Sync {
     fn name(&self) -> &'static str;
     fn conversation(&self, declared: Option<&Identity>) -> Box<dyn Conversation>;
+    /// The server port that identifies this protocol's traffic in a capture.
+    fn default_port(&self) -> u16;
+    /// Takes one whole message off the front of recorded bytes sent by `from`.
+    fn split(&self, from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError>;
+    /// The client's identity in the client side of a recorded session.
+    fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity;
+    /// A recorded client message as a step; `None` when it cannot be replayed as text.
+    fn replay_step(&self, message: &[u8], account: Option<&str>) -> Option<ReplayStep>;
+    /// Whether, in a recording, `reply` is the server's answer to `request`.
+    fn answers(&self, request: &[u8], reply: &[u8]) -> bool;
+    /// A message with its volatile values (transaction ids, challenges, nonces) redacted, so a
+    /// recorded reply and a live one compare equal when they mean the same.
+    fn normalize(&self, message: &str) -> String;
 }
 
 /// Every dialect by its name in suite and case files.

@@ -2,7 +2,7 @@
 //! `{"type":"summary",...}`.
 
 use super::{CaseResult, Check, Summary};
-use crate::runner::Transcript;
+use crate::runner::{Divergence, Transcript};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -19,6 +19,7 @@ struct ResultLine<'a> {
     reason: &'a str,
     decided_by: Option<&'a str>,
     duration_ms: f64,
+    divergences: &'a [Divergence],
     transcript: &'a Transcript,
 }
 
@@ -48,6 +49,7 @@ pub fn write_jsonl(out: &mut dyn Write, results: &[CaseResult]) -> io::Result<()
             reason: &r.verdict.reason,
             decided_by: r.verdict.decided_by.as_deref(),
             duration_ms: (r.duration.as_secs_f64() * 1e6).round() / 1e3,
+            divergences: &r.divergences,
             transcript: &r.transcript,
         };
         serde_json::to_writer(&mut *out, &line)?;

@@ -7,7 +7,7 @@ pub use jsonl::write_jsonl;
 pub use table::write_table;
 
 use crate::exit;
-use crate::runner::Transcript;
+use crate::runner::{Divergence, Transcript};
 use crate::verdict::{Verdict, VerdictKind};
 use serde::Serialize;
 use std::time::Duration;
@@ -22,6 +22,7 @@ pub struct CaseResult {
     pub expected: Option<VerdictKind>,
     pub duration: Duration,
     pub transcript: Transcript,
+    pub divergences: Vec<Divergence>,
 }
 
 /// How a result compares with its expectation.

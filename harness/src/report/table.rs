@@ -49,6 +49,15 @@ pub fn write_table(out: &mut dyn Write, results: &[CaseResult]) -> io::Result<()
         if result.check() == Check::Mismatch || result.is_unexpected_error() {
             writeln!(out, "    ↳ {}", result.verdict.reason)?;
         }
+        for d in &result.divergences {
+            writeln!(
+                out,
+                "    ↳ differs from the recording at step {}: recorded `{}`, live `{}`",
+                d.step,
+                clip(&d.recorded, 60),
+                clip(&d.live, 60)
+            )?;
+        }
     }
     let s = Summary::of(results);
     writeln!(out)?;

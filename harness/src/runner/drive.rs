@@ -35,9 +35,22 @@ pub struct CaseRun {
     pub verdict: Verdict,
     pub transcript: Transcript,
     pub duration: Duration,
+    /// Where a replayed capture's live replies differ from the recorded ones.
+    pub divergences: Vec<Divergence>,
+}
+
+/// A live reply that means something other than the recorded one.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Divergence {
+    /// 1-based number of the step whose reply differs.
+    pub step: usize,
+    pub recorded: String,
+    pub live: String,
 }
 
 struct Driver<'a> {
+    dialect: &'a dyn Dialect,
+    divergences: Vec<Divergence>,
     started: Instant,
     settings: &'a Settings,
     transcript: Transcript,
@@ -54,6 +67,8 @@ pub async fn drive(
     settings: &Settings,
 ) -> CaseRun {
     let mut driver = Driver {
+        dialect,
+        divergences: Vec::new(),
         started: Instant::now(),
         settings,
         transcript: Transcript::new(settings.transcript_limit),
@@ -85,6 +100,7 @@ pub async fn drive(
         verdict,
         duration: driver.started.elapsed(),
         transcript: driver.transcript,
+        divergences: driver.divergences,
     }
 }
 
@@ -97,7 +113,7 @@ impl Driver<'_> {
         mut values: BTreeMap<String, String>,
     ) -> (Verdict, bool) {
         let mut trid = 0u32;
-        for step in &case.steps {
+        for (number, step) in case.steps.iter().enumerate().map(|(i, s)| (i + 1, s)) {
             if !step.conditions.iter().all(|c| c.holds(&values)) {
                 continue;
             }
@@ -129,7 +145,10 @@ impl Driver<'_> {
                     return (self.pending_or_error(reason), false);
                 }
             }
-            let reply = match self.await_reply(stream, &line).await {
+            let reply = match self
+                .await_reply(stream, &line, number, step.recorded_reply.as_deref())
+                .await
+            {
                 Ok(reply) => reply,
                 Err(outcome) => return outcome,
             };
@@ -162,12 +181,19 @@ impl Driver<'_> {
         &mut self,
         stream: &mut TcpStream,
         line: &str,
+        step: usize,
+        recorded: Option<&str>,
     ) -> Result<Received, (Verdict, bool)> {
         let deadline = tokio::time::Instant::now() + self.settings.step_timeout;
         loop {
             match self.conversation.receive(&mut self.buf) {
                 Ok(Some(received)) => {
                     self.record(Direction::Server, &received.raw.clone());
+                    if received.answers_request
+                        && let Some(recorded) = recorded
+                    {
+                        self.compare(step, recorded, &received.text);
+                    }
                     if let Some(verdict) = received.verdict {
                         return Err((verdict, true));
                     }
@@ -206,6 +232,16 @@ impl Driver<'_> {
                     return Err((self.pending_or_error(reason), true));
                 }
             }
+        }
+    }
+
+    fn compare(&mut self, step: usize, recorded: &str, live: &str) {
+        if self.dialect.normalize(recorded) != self.dialect.normalize(live) {
+            self.divergences.push(Divergence {
+                step,
+                recorded: recorded.trim_end().to_string(),
+                live: live.trim_end().to_string(),
+            });
         }
     }
 

@@ -4,7 +4,7 @@
 mod drive;
 pub mod transcript;
 
-pub use drive::{CaseRun, Settings, drive, show};
+pub use drive::{CaseRun, Divergence, Settings, drive, show};
 pub use transcript::{Data, Direction, Entry, Transcript};
 
 use crate::case::Case;
@@ -56,6 +56,7 @@ pub async fn run_all(jobs: Vec<Job>, concurrency: usize, settings: &Settings) ->
                 ),
                 transcript: Transcript::new(0),
                 duration: Duration::ZERO,
+                divergences: Vec::new(),
             })
         })
         .collect()

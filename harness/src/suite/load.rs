@@ -51,6 +51,9 @@ struct RawSuite {
     description: Option<String>,
     dialect: Spanned<String>,
     cases: Option<String>,
+    /// More case folders or files, e.g. capture folders under `captures/`.
+    #[serde(default)]
+    include: Vec<Spanned<String>>,
     timeout_ms: Option<u64>,
     #[serde(default)]
     variables: BTreeMap<String, String>,
@@ -135,22 +138,49 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
 
     let cases_dir = dir.join(raw.cases.as_deref().unwrap_or("cases"));
     let known: BTreeSet<String> = raw.variables.keys().cloned().collect();
-    let mut cases = Vec::new();
-    match case_files(&cases_dir) {
-        Ok(files) => {
-            for case_file in files {
-                match load_case(&case_file, &known) {
-                    Ok(case) => cases.push(Arc::new(case)),
-                    Err(e) => errors.push(e),
-                }
-            }
+    let mut cases: Vec<Arc<crate::case::Case>> = Vec::new();
+    let mut files = match case_files(&cases_dir) {
+        Ok(files) => files,
+        Err(e) => {
+            errors.push(SourceError::at(
+                &cases_dir,
+                "",
+                None,
+                format!("cannot list cases: {e}"),
+            ));
+            Vec::new()
         }
-        Err(e) => errors.push(SourceError::at(
-            &cases_dir,
-            "",
-            None,
-            format!("cannot list cases: {e}"),
-        )),
+    };
+    for include in &raw.include {
+        let path = dir.join(include.get_ref());
+        if path.is_dir() {
+            match case_files(&path) {
+                Ok(more) => files.extend(more),
+                Err(e) => errors.push(at(
+                    include.span(),
+                    format!("cannot list {}: {e}", path.display()),
+                )),
+            }
+        } else if path.is_file() {
+            files.push(path);
+        } else {
+            errors.push(at(
+                include.span(),
+                format!("no such folder or file: {}", path.display()),
+            ));
+        }
+    }
+    for case_file in files {
+        match load_case(&case_file, &known) {
+            Ok(case) if cases.iter().any(|c| c.id == case.id) => errors.push(SourceError::at(
+                &case_file,
+                "",
+                None,
+                format!("a case named `{}` is already in the suite: case names (file stems) must be unique", case.id),
+            )),
+            Ok(case) => cases.push(Arc::new(case)),
+            Err(e) => errors.push(e),
+        }
     }
 
     let mut expectations = BTreeMap::new();

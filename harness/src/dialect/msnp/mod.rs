@@ -4,12 +4,16 @@ mod classify;
 pub mod codec;
 pub mod errors;
 mod message;
+mod recording;
 
 pub use classify::{Classifier, UPGRADE_NOTICE_TYPE};
 pub use codec::{Limits, Sender};
 pub use message::Message;
 
-use super::{Conversation, Dialect, Ending, FrameError, Identity, Received};
+use super::{
+    Conversation, Dialect, Direction, Ending, FrameError, Identity, Received, RecordedIdentity,
+    ReplayStep,
+};
 use crate::verdict::Verdict;
 use bytes::{Bytes, BytesMut};
 
@@ -26,6 +30,30 @@ impl Dialect for Msnp {
             classifier: Classifier::new(declared.cloned()),
             limits: Limits::default(),
         })
+    }
+
+    fn default_port(&self) -> u16 {
+        1863
+    }
+
+    fn split(&self, from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
+        recording::split(from, buf)
+    }
+
+    fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity {
+        recording::identity(client_messages)
+    }
+
+    fn replay_step(&self, message: &[u8], account: Option<&str>) -> Option<ReplayStep> {
+        recording::replay_step(message, account)
+    }
+
+    fn answers(&self, request: &[u8], reply: &[u8]) -> bool {
+        recording::answers(request, reply)
+    }
+
+    fn normalize(&self, message: &str) -> String {
+        recording::normalize(message)
     }
 }
 

@@ -1,0 +1,215 @@
+//! The capture case file: one recorded client connection as reviewable TOML. Provenance first
+//! (source file and sha256, addresses, first timestamp, the identity the dialect found), then
+//! every message in order: printable ones as text, binary ones as hex, lost bytes as gaps.
+
+use super::flows::{End, Flow};
+use super::stream::Piece;
+use crate::dialect::{Dialect, Direction};
+use bytes::BytesMut;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaptureFile {
+    pub capture: Provenance,
+    #[serde(default, rename = "message")]
+    pub messages: Vec<RecordedMessage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provenance {
+    pub dialect: String,
+    /// The capture file's name, or how the session was recorded.
+    pub source: String,
+    pub sha256: Option<String>,
+    pub client: String,
+    pub server: String,
+    /// RFC 3339, UTC.
+    pub first_timestamp: String,
+    /// The capture starts after the connection opened (no SYN seen).
+    #[serde(default)]
+    pub mid_stream: bool,
+    /// fin, reset, reused (a new connection on the same ports) or end-of-capture.
+    pub ended_by: String,
+    pub versions: Option<String>,
+    pub client_name: Option<String>,
+    pub client_version: Option<String>,
+    pub account: Option<String>,
+    /// Bytes past the per-connection cap, counted but not kept.
+    #[serde(default)]
+    pub omitted_bytes: u64,
+}
+
+/// One message, or a gap where bytes were lost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordedMessage {
+    pub from: Direction,
+    /// Milliseconds since the connection's first packet.
+    pub at_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hex: Option<String>,
+    /// This many bytes were never captured here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gap: Option<u64>,
+}
+
+impl RecordedMessage {
+    pub fn bytes(&self) -> Option<Vec<u8>> {
+        match (&self.text, &self.hex) {
+            (Some(text), _) => Some(text.as_bytes().to_vec()),
+            (None, Some(hex)) => hex::decode(hex).ok(),
+            (None, None) => None,
+        }
+    }
+
+    fn data(from: Direction, at_ms: f64, bytes: &[u8]) -> RecordedMessage {
+        let printable = std::str::from_utf8(bytes).ok().filter(|t| {
+            t.chars()
+                .all(|c| !c.is_control() || matches!(c, '\r' | '\n' | '\t'))
+        });
+        RecordedMessage {
+            from,
+            at_ms,
+            text: printable.map(str::to_string),
+            hex: printable.is_none().then(|| hex::encode(bytes)),
+            gap: None,
+        }
+    }
+}
+
+/// Where a connection came from, for its provenance.
+pub struct Source<'a> {
+    pub name: &'a str,
+    pub sha256: Option<&'a str>,
+}
+
+/// Frames a reassembled connection's bytes into messages, per direction, in capture order.
+pub fn from_flow(flow: &Flow, dialect: &dyn Dialect, source: &Source<'_>) -> CaptureFile {
+    let mut messages = Vec::new();
+    let mut client_buf = BytesMut::new();
+    let mut server_buf = BytesMut::new();
+    let at_ms = |ns: u64| (ns.saturating_sub(flow.first_timestamp_ns) as f64 / 1e3).round() / 1e3;
+    for event in &flow.events {
+        let buf = match event.direction {
+            Direction::Client => &mut client_buf,
+            Direction::Server => &mut server_buf,
+        };
+        let at = at_ms(event.timestamp_ns);
+        match &event.piece {
+            Piece::Data(bytes) => {
+                buf.extend_from_slice(bytes);
+                take_messages(dialect, event.direction, buf, at, &mut messages);
+            }
+            Piece::Gap(missing) => {
+                flush_partial(event.direction, buf, at, &mut messages);
+                messages.push(RecordedMessage {
+                    from: event.direction,
+                    at_ms: at,
+                    text: None,
+                    hex: None,
+                    gap: Some(*missing),
+                });
+            }
+        }
+    }
+    let end = flow.events.last().map_or(0.0, |e| at_ms(e.timestamp_ns));
+    flush_partial(Direction::Client, &mut client_buf, end, &mut messages);
+    flush_partial(Direction::Server, &mut server_buf, end, &mut messages);
+
+    let client_bytes: Vec<Vec<u8>> = messages
+        .iter()
+        .filter(|m| m.from == Direction::Client)
+        .filter_map(RecordedMessage::bytes)
+        .collect();
+    let refs: Vec<&[u8]> = client_bytes.iter().map(Vec::as_slice).collect();
+    let identity = dialect.recorded_identity(&refs);
+    CaptureFile {
+        capture: Provenance {
+            dialect: dialect.name().to_string(),
+            source: source.name.to_string(),
+            sha256: source.sha256.map(str::to_string),
+            client: flow.client.to_string(),
+            server: flow.server.to_string(),
+            first_timestamp: super::time::rfc3339(flow.first_timestamp_ns),
+            mid_stream: !flow.saw_syn,
+            ended_by: match flow.end {
+                End::Fin => "fin",
+                End::Reset => "reset",
+                End::Reused => "reused",
+                End::EndOfCapture => "end-of-capture",
+            }
+            .to_string(),
+            versions: identity.versions,
+            client_name: identity.client.as_ref().map(|c| c.client.clone()),
+            client_version: identity.client.map(|c| c.version),
+            account: identity.account,
+            omitted_bytes: flow.omitted_bytes,
+        },
+        messages,
+    }
+}
+
+fn take_messages(
+    dialect: &dyn Dialect,
+    from: Direction,
+    buf: &mut BytesMut,
+    at: f64,
+    out: &mut Vec<RecordedMessage>,
+) {
+    loop {
+        match dialect.split(from, buf) {
+            Ok(Some(message)) => out.push(RecordedMessage::data(from, at, &message)),
+            Ok(None) => return,
+            // Not this protocol: keep the bytes as they are, in one piece.
+            Err(_) => {
+                flush_partial(from, buf, at, out);
+                return;
+            }
+        }
+    }
+}
+
+fn flush_partial(from: Direction, buf: &mut BytesMut, at: f64, out: &mut Vec<RecordedMessage>) {
+    if !buf.is_empty() {
+        let rest = buf.split();
+        out.push(RecordedMessage::data(from, at, &rest));
+    }
+}
+
+impl CaptureFile {
+    /// The file name an import gives this connection: its number and what the client was.
+    pub fn file_name(&self, id: u64) -> String {
+        let what = match (&self.capture.client_name, &self.capture.client_version) {
+            (Some(name), Some(version)) => format!("{name}-{version}"),
+            _ => self
+                .capture
+                .versions
+                .clone()
+                .unwrap_or_else(|| "unknown".to_string()),
+        };
+        let slug: String = what
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .take(40)
+            .collect();
+        format!("{id:04}-{slug}.toml")
+    }
+
+    pub fn to_toml(&self) -> String {
+        let header = format!(
+            "# Recorded {} session, imported by harness. Review before committing: each client\n# message is replayed in order (TrIDs renumbered, the account replaced by {{email}}).\n",
+            self.capture.dialect
+        );
+        header + &toml::to_string(self).unwrap_or_default()
+    }
+}

@@ -1,0 +1,132 @@
+//! Import: stream a capture file's packets through link decoding and the flow table, frame
+//! each finished connection with the dialect, and hand it to a sink (write a case file, print
+//! it). Memory is bounded by the connections open at once, never by the file's size.
+
+use super::file::{self, CaptureFile, Source};
+use super::flows::{Flow, FlowTable};
+use super::link::{self, Frame};
+use super::packets::{self, ReadError};
+use crate::dialect::Dialect;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::io::{self, Read};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// What an import saw, counted.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    pub file_bytes: u64,
+    pub packets: u64,
+    pub tcp_segments: u64,
+    pub not_tcp: u64,
+    pub undecodable: u64,
+    pub unsupported_link: u64,
+    pub other_ports: u64,
+    pub connections: u64,
+    pub empty_connections: u64,
+    pub gaps: u64,
+    pub retransmitted_bytes: u64,
+    pub peak_open_connections: usize,
+    #[serde(skip)]
+    pub elapsed: Duration,
+    /// Why reading stopped early; everything before it was imported.
+    #[serde(skip)]
+    pub error: Option<ReadError>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read {path}: {source}")]
+    Open { path: String, source: io::Error },
+    #[error("cannot write the imported case: {0}")]
+    Sink(io::Error),
+}
+
+/// Imports `path`, keeping connections with `port` on one side (the dialect's port by
+/// default), and calls `sink` with each connection's case, in order of ending.
+pub fn import(
+    path: &Path,
+    port: Option<u16>,
+    dialect: &dyn Dialect,
+    mut sink: impl FnMut(u64, CaptureFile) -> io::Result<()>,
+) -> Result<ImportReport, ImportError> {
+    let started = Instant::now();
+    let open_error = |source| ImportError::Open {
+        path: path.display().to_string(),
+        source,
+    };
+    let (sha256, file_bytes) = sha256_of(path).map_err(open_error)?;
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let source = Source {
+        name: &name,
+        sha256: Some(&sha256),
+    };
+    let file = std::fs::File::open(path).map_err(open_error)?;
+    let mut report = ImportReport {
+        file_bytes,
+        ..ImportReport::default()
+    };
+    let mut table = FlowTable::new(Some(port.unwrap_or_else(|| dialect.default_port())));
+    let mut sink_error: Option<io::Error> = None;
+    let mut emit =
+        |flows: Vec<Flow>, report: &mut ImportReport, sink_error: &mut Option<io::Error>| {
+            for flow in flows {
+                report.connections += 1;
+                report.gaps += flow.gaps().count() as u64;
+                if !flow.has_data() {
+                    report.empty_connections += 1;
+                    continue;
+                }
+                if sink_error.is_none()
+                    && let Err(e) = sink(flow.id, file::from_flow(&flow, dialect, &source))
+                {
+                    *sink_error = Some(e);
+                }
+            }
+        };
+    let read = packets::for_each_packet(file, |packet| {
+        report.packets += 1;
+        match link::decode(packet.linktype, packet.data) {
+            Frame::Tcp(segment) => {
+                let ended = table.segment(packet.timestamp_ns, &segment);
+                report.peak_open_connections = report.peak_open_connections.max(table.open_flows());
+                emit(ended, &mut report, &mut sink_error);
+            }
+            Frame::NotTcp => report.not_tcp += 1,
+            Frame::Undecodable => report.undecodable += 1,
+            Frame::UnsupportedLink => report.unsupported_link += 1,
+        }
+    });
+    report.error = read.err();
+    let rest = table.finish();
+    emit(rest, &mut report, &mut sink_error);
+    report.tcp_segments = table.stats.segments;
+    report.other_ports = table.stats.other_ports;
+    report.retransmitted_bytes = table.stats.retransmitted_bytes;
+    report.elapsed = started.elapsed();
+    match sink_error {
+        Some(e) => Err(ImportError::Sink(e)),
+        None => Ok(report),
+    }
+}
+
+/// The file's sha256 (hex) and size, read in one streaming pass.
+pub fn sha256_of(path: &Path) -> io::Result<(String, u64)> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        hasher.update(&buf[..n]);
+    }
+    Ok((hex::encode(hasher.finalize()), total))
+}

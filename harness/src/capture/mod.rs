@@ -1,0 +1,14 @@
+//! Captures: reading pcap/pcapng files into per-connection capture cases (packets → link →
+//! flows/streams → framed messages), and writing sessions back out as pcapng.
+
+pub mod file;
+pub mod flows;
+pub mod import;
+pub mod link;
+pub mod packets;
+pub mod pcapng;
+pub mod stream;
+mod time;
+
+pub use file::{CaptureFile, Provenance, RecordedMessage};
+pub use import::{ImportError, ImportReport, import};

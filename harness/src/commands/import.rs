@@ -1,0 +1,57 @@
+//! `harness import`: a pcap/pcapng file into capture cases, one per client connection.
+
+use super::Failure;
+use crate::capture::{self, ImportReport};
+use crate::cli::ImportArgs;
+use crate::exit;
+use std::path::PathBuf;
+
+pub fn import(args: &ImportArgs) -> Result<i32, Failure> {
+    let dialect = super::dialect(&args.dialect)?;
+    if let Some(out) = &args.out {
+        std::fs::create_dir_all(out)
+            .map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", out.display())))?;
+    }
+    let mut written: Vec<PathBuf> = Vec::new();
+    let report = capture::import(&args.file, args.port, dialect, |id, case| {
+        if let Some(out) = &args.out {
+            let path = out.join(case.file_name(id));
+            std::fs::write(&path, case.to_toml())?;
+            written.push(path);
+        }
+        Ok(())
+    })
+    .map_err(|e| Failure::Runtime(e.to_string()))?;
+    for path in &written {
+        println!("wrote {}", path.display());
+    }
+    print_report(&report);
+    match &report.error {
+        Some(error) => Err(Failure::Usage(format!(
+            "{}: {error}; everything before it was imported",
+            args.file.display()
+        ))),
+        None => Ok(exit::SUCCESS),
+    }
+}
+
+pub fn print_report(report: &ImportReport) {
+    let seconds = report.elapsed.as_secs_f64().max(1e-9);
+    println!(
+        "{} packets, {} bytes in {:.3}s ({:.1} MB/s): {} TCP segments, {} connections ({} without data), {} gaps, {} bytes retransmitted; skipped {} not TCP, {} other ports, {} undecodable, {} unsupported link; at most {} connections open at once",
+        report.packets,
+        report.file_bytes,
+        seconds,
+        report.file_bytes as f64 / 1e6 / seconds,
+        report.tcp_segments,
+        report.connections,
+        report.empty_connections,
+        report.gaps,
+        report.retransmitted_bytes,
+        report.not_tcp,
+        report.other_ports,
+        report.undecodable,
+        report.unsupported_link,
+        report.peak_open_connections,
+    );
+}

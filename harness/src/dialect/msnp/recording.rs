@@ -1,0 +1,164 @@
+//! MSNP in recordings: framing recorded bytes, the client's identity (VER list, CVR name and
+//! version, account), replay templates (TrIDs renumbered, the account a variable) and the
+//! redaction that lets a recorded reply be compared with a live one.
+
+use super::Message;
+use super::codec::{self, Limits, Sender};
+use crate::dialect::{Direction, FrameError, Identity, RecordedIdentity, ReplayStep};
+use bytes::{Bytes, BytesMut};
+
+/// Recordings may hold whole sessions; bodies up to the codec's usual limit.
+fn sender(from: Direction) -> Sender {
+    match from {
+        Direction::Client => Sender::Client,
+        Direction::Server => Sender::Server,
+    }
+}
+
+pub fn split(from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
+    Ok(codec::decode(buf, sender(from), &Limits::default())?.map(|(_, raw)| raw))
+}
+
+fn parse(from: Direction, bytes: &[u8]) -> Option<Message> {
+    let mut buf = BytesMut::from(bytes);
+    match codec::decode(&mut buf, sender(from), &Limits::default()) {
+        Ok(Some((message, _))) if buf.is_empty() => Some(message),
+        _ => None,
+    }
+}
+
+pub fn identity(client_messages: &[&[u8]]) -> RecordedIdentity {
+    let mut identity = RecordedIdentity::default();
+    for message in client_messages
+        .iter()
+        .filter_map(|m| parse(Direction::Client, m))
+    {
+        match message.command.as_str() {
+            "VER" if identity.versions.is_none() => {
+                identity.versions = Some(message.args[1..].join(" "));
+            }
+            "CVR" | "CVQ" => {
+                if let (Some(client), Some(version)) =
+                    (message.arg_after_trid(4), message.arg_after_trid(5))
+                {
+                    identity.client = Some(Identity {
+                        client: client.to_string(),
+                        version: version.to_string(),
+                    });
+                }
+                // From MSNP8 on, CVR ends with the account.
+                if let Some(account) = message.arg_after_trid(7).filter(|a| a.contains('@')) {
+                    identity.account.get_or_insert_with(|| account.to_string());
+                }
+            }
+            "USR" if message.arg_after_trid(1) == Some("I") => {
+                if let Some(account) = message.arg_after_trid(2) {
+                    identity.account = Some(account.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    identity
+}
+
+pub fn replay_step(message: &[u8], account: Option<&str>) -> Option<ReplayStep> {
+    let parsed = parse(Direction::Client, message)?;
+    let body = match &parsed.body {
+        Some(body) => Some(escape(std::str::from_utf8(body).ok()?)),
+        None => None,
+    };
+    let mut words = vec![escape(&parsed.command)];
+    let last = parsed.args.len();
+    for (i, arg) in parsed.args.iter().enumerate() {
+        if body.is_some() && i + 1 == last {
+            break; // the length: the dialect appends the body's own length on replay
+        }
+        let word = if i == 0 && parsed.trid().is_some() {
+            "{trid}".to_string()
+        } else if Some(arg.as_str()) == account {
+            "{email}".to_string()
+        } else {
+            escape(arg)
+        };
+        words.push(word);
+    }
+    Some(ReplayStep {
+        send: words.join(" "),
+        body,
+    })
+}
+
+pub fn answers(request: &[u8], reply: &[u8]) -> bool {
+    match (
+        parse(Direction::Client, request),
+        parse(Direction::Server, reply),
+    ) {
+        (Some(request), Some(reply)) => request.trid().is_some() && request.trid() == reply.trid(),
+        _ => false,
+    }
+}
+
+/// TrIDs become `{trid}`; challenge strings (MD5 salt, TWN policy, SSO nonce) become `{challenge}`.
+pub fn normalize(message: &str) -> String {
+    let head = message.split("\r\n").next().unwrap_or_default();
+    let mut words: Vec<String> = head.split(' ').map(str::to_string).collect();
+    let has_trid = words
+        .get(1)
+        .is_some_and(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit()));
+    if has_trid && words.get(1).is_some_and(|w| w != "0") {
+        words[1] = "{trid}".to_string();
+    }
+    if words.first().is_some_and(|c| c == "USR") && words.get(3).is_some_and(|w| w == "S") {
+        words.truncate(4);
+        words.push("{challenge}".to_string());
+    }
+    words.join(" ")
+}
+
+fn escape(text: &str) -> String {
+    text.replace('{', "{{").replace('}', "}}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_from_a_recorded_session() {
+        let id = identity(&[
+            b"VER 1 MSNP9 MSNP8 CVR0\r\n",
+            b"CVR 2 0x0409 winnt 5.1 i386 MSNMSGR 6.0.0602 MSMSGS bob@hotmail.com\r\n",
+            b"USR 3 TWN I bob@hotmail.com\r\n",
+        ]);
+        assert_eq!(id.versions.as_deref(), Some("MSNP9 MSNP8 CVR0"));
+        assert_eq!(id.client.unwrap().version, "6.0.0602");
+        assert_eq!(id.account.as_deref(), Some("bob@hotmail.com"));
+    }
+
+    #[test]
+    fn replay_renumbers_trids_and_hides_the_account() {
+        let step =
+            replay_step(b"USR 3 TWN I bob@hotmail.com\r\n", Some("bob@hotmail.com")).unwrap();
+        assert_eq!(step.send, "USR {trid} TWN I {email}");
+        let step = replay_step(b"QRY 9 msmsgs@msnmsgr.com 7\r\n{a}\r\nbc", None).unwrap();
+        assert_eq!(step.send, "QRY {trid} msmsgs@msnmsgr.com");
+        assert_eq!(step.body.as_deref(), Some("{{a}}\r\nbc"));
+        assert!(replay_step(b"\x00\x01", None).is_none());
+    }
+
+    #[test]
+    fn normalization_hides_trids_and_challenges() {
+        assert_eq!(
+            normalize("USR 7 TWN S lc=1033,id=507,ct=1"),
+            normalize("USR 3 TWN S lc=1033,id=507,ct=2")
+        );
+        assert_eq!(
+            normalize("CVR 2 6.0 6.0 5.0 a b"),
+            "CVR {trid} 6.0 6.0 5.0 a b"
+        );
+        assert_ne!(normalize("VER 1 MSNP8 CVR0"), normalize("VER 1 0"));
+        assert!(answers(b"VER 4 MSNP8\r\n", b"VER 4 0\r\n"));
+        assert!(!answers(b"VER 4 MSNP8\r\n", b"VER 5 0\r\n"));
+    }
+}
