@@ -131,6 +131,9 @@ async fn serve_connection(mut stream: TcpStream, peer: SocketAddr, config: &Serv
                             break 'conversation "client stopped reading".to_string();
                         }
                     }
+                    Action::Close if message.command == "OUT" => {
+                        break 'conversation "client signed out".to_string();
+                    }
                     Action::Close => break 'conversation "server closed".to_string(),
                 }
             }
