@@ -4,6 +4,7 @@
 # the reference server under the 2003-08-01 policy (no enforcement, so every client runs its
 # whole handshake); then `harness import`, naming each capture after its scripted twin.
 set -euo pipefail
+export LC_ALL=C # the twin names below are matched to connections in glob order
 cd "$(dirname "$0")/../.."
 cargo build --release --quiet
 harness=$PWD/target/release/harness

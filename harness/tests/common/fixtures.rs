@@ -1,0 +1,201 @@
+//! Builds the capture fixtures in `tests/fixtures/`: one small file per situation the importer
+//! must handle, named after it. `UPDATE_FIXTURES=1 cargo test --test import` rewrites them.
+
+use harness::capture::pcapng::{Flags, Link, PcapWriter, PcapngWriter, TcpSession};
+use harness::runner::Direction::{self, Client, Server};
+use std::net::SocketAddr;
+
+/// The MSNP handshake every fixture carries (MSN Messenger 6.0 against a 2003 server).
+pub const EXCHANGES: &[(Direction, &[u8])] = &[
+    (Client, b"VER 1 MSNP9 MSNP8 CVR0\r\n"),
+    (Server, b"VER 1 MSNP9 CVR0\r\n"),
+    (
+        Client,
+        b"CVR 2 0x0409 winnt 5.1 i386 MSNMSGR 6.0.0602 MSMSGS bob@hotmail.com\r\n",
+    ),
+    (
+        Server,
+        b"CVR 2 6.0.0602 6.0.0602 5.0 http://dl http://info\r\n",
+    ),
+    (Client, b"USR 3 TWN I bob@hotmail.com\r\n"),
+    (Server, b"USR 3 TWN S lc=1033,id=507,tw=40\r\n"),
+];
+
+pub fn client_bytes() -> Vec<u8> {
+    side(EXCHANGES, Client)
+}
+
+pub fn server_bytes() -> Vec<u8> {
+    side(EXCHANGES, Server)
+}
+
+pub fn side(exchanges: &[(Direction, &[u8])], from: Direction) -> Vec<u8> {
+    exchanges
+        .iter()
+        .filter(|(d, _)| *d == from)
+        .flat_map(|(_, b)| b.to_vec())
+        .collect()
+}
+
+const T0: u64 = 1_066_262_400_000_000_000; // 2003-10-16T00:00:00Z
+
+fn addr(text: &str) -> SocketAddr {
+    text.parse().unwrap()
+}
+
+fn session(client: &str) -> TcpSession {
+    TcpSession::new(addr(client), addr("10.0.0.2:1863"), 1_000, 5_000_000)
+}
+
+fn pcap(link: Link, packets: &[Vec<u8>]) -> Vec<u8> {
+    let mut w = PcapWriter::new(Vec::new(), link.linktype(), false).unwrap();
+    for (i, p) in packets.iter().enumerate() {
+        w.packet(T0 + i as u64 * 1_000_000, &link.frame(p)).unwrap();
+    }
+    w.into_inner()
+}
+
+/// Every fixture: file name and bytes.
+pub fn all() -> Vec<(&'static str, Vec<u8>)> {
+    let whole = session("10.0.0.1:40001").whole(EXCHANGES);
+    let mut out = vec![("ethernet-whole-session.pcap", pcap(Link::Ethernet, &whole))];
+
+    let mut swapped = whole.clone();
+    swapped.swap(3, 5); // the client's VER after its CVR
+    out.push(("out-of-order-segments.pcap", pcap(Link::Ethernet, &swapped)));
+
+    let mut repeated = whole.clone();
+    repeated.insert(6, whole[5].clone());
+    repeated.insert(4, whole[3].clone());
+    out.push(("retransmission.pcap", pcap(Link::Ethernet, &repeated)));
+
+    out.push((
+        "overlapping-segments.pcap",
+        pcap(Link::Ethernet, &overlapping()),
+    ));
+
+    out.push(("mid-stream-start.pcap", pcap(Link::Ethernet, &whole[3..])));
+
+    let mut lost = whole.clone();
+    lost.remove(5); // the client's CVR never captured
+    out.push(("lost-segment.pcap", pcap(Link::Ethernet, &lost)));
+
+    let v6 = TcpSession::new(
+        addr("[2001:db8::1]:40001"),
+        addr("[2001:db8::2]:1863"),
+        1,
+        2,
+    )
+    .whole(EXCHANGES);
+    out.push(("ipv6.pcap", pcap(Link::RawIp, &v6)));
+    out.push(("linux-sll2.pcap", pcap(Link::LinuxSll2, &whole)));
+    out.push(("bsd-null-loopback.pcap", pcap(Link::BsdNull, &whole)));
+    out.push(("ethernet-vlan.pcap", pcap(Link::EthernetVlan(42), &whole)));
+
+    let mut nanos = PcapWriter::new(Vec::new(), Link::RawIp.linktype(), true).unwrap();
+    for (i, p) in whole.iter().enumerate() {
+        nanos.packet(T0 + i as u64 * 7 + 1, p).unwrap();
+    }
+    out.push(("nanosecond-timestamps.pcap", nanos.into_inner()));
+
+    out.push(("two-sections-two-interfaces.pcapng", two_sections()));
+
+    let mut reused = session("10.0.0.1:40001").whole(EXCHANGES);
+    reused.extend(
+        TcpSession::new(addr("10.0.0.1:40001"), addr("10.0.0.2:1863"), 90_000, 7_000)
+            .whole(EXCHANGES),
+    );
+    out.push(("port-reuse.pcap", pcap(Link::RawIp, &reused)));
+
+    out.push(("many-flows.pcap", many_flows(300)));
+
+    let whole_file = pcap(Link::Ethernet, &whole);
+    out.push(("err-truncated-header.pcap", whole_file[..14].to_vec()));
+    out.push((
+        "err-truncated-packet.pcap",
+        whole_file[..whole_file.len() - 20].to_vec(),
+    ));
+    let mut bad_magic = whole_file.clone();
+    bad_magic[..4].copy_from_slice(b"MSNP");
+    out.push(("err-not-a-capture.pcap", bad_magic));
+    out
+}
+
+/// The client's CVR sent as two segments that overlap by 10 bytes, the second carrying
+/// different bytes in the overlap (the first copy must win).
+fn overlapping() -> Vec<Vec<u8>> {
+    let mut s = session("10.0.0.1:40001");
+    let mut packets = s.open();
+    for (i, (from, payload)) in EXCHANGES.iter().enumerate() {
+        if i != 2 {
+            packets.push(s.data(*from, payload));
+            continue;
+        }
+        let seq = s.seq(Client);
+        let ack = Flags {
+            ack: true,
+            ..Flags::default()
+        };
+        packets.push(s.raw(Client, seq, ack, &payload[..30]));
+        let mut second = payload[20..].to_vec();
+        second[..10].copy_from_slice(b"XXXXXXXXXX");
+        packets.push(s.raw(Client, seq + 20, ack, &second));
+        // Advance the client's sequence number past the whole CVR; that packet is not captured.
+        let _ = s.next(Client, Flags::default(), payload);
+    }
+    packets.extend(s.close());
+    packets
+}
+
+/// Section 1 declares a raw-IP and an Ethernet interface and spreads one session over both;
+/// section 2 declares them again, in the other order, with a second session.
+fn two_sections() -> Vec<u8> {
+    let mut w = PcapngWriter::new(Vec::new()).unwrap();
+    w.interface(Link::RawIp.linktype()).unwrap();
+    w.interface(Link::Ethernet.linktype()).unwrap();
+    for (i, p) in session("10.0.0.1:40001")
+        .whole(EXCHANGES)
+        .iter()
+        .enumerate()
+    {
+        let (iface, link) = if i % 2 == 0 {
+            (0, Link::RawIp)
+        } else {
+            (1, Link::Ethernet)
+        };
+        w.packet(iface, T0 + i as u64, &link.frame(p)).unwrap();
+    }
+    w.section().unwrap();
+    w.interface(Link::Ethernet.linktype()).unwrap();
+    w.interface(Link::RawIp.linktype()).unwrap();
+    for (i, p) in session("10.0.0.3:40003")
+        .whole(EXCHANGES)
+        .iter()
+        .enumerate()
+    {
+        let (iface, link) = if i % 2 == 0 {
+            (0, Link::Ethernet)
+        } else {
+            (1, Link::RawIp)
+        };
+        w.packet(iface, T0 + 1_000 + i as u64, &link.frame(p))
+            .unwrap();
+    }
+    w.into_inner()
+}
+
+/// `n` sessions interleaved packet by packet, as a busy server's capture is.
+fn many_flows(n: u16) -> Vec<u8> {
+    let sessions: Vec<Vec<Vec<u8>>> = (0..n)
+        .map(|i| {
+            session(&format!("10.0.{}.{}:{}", i / 200, i % 200 + 1, 20_000 + i)).whole(EXCHANGES)
+        })
+        .collect();
+    let mut interleaved = Vec::new();
+    for round in 0..sessions[0].len() {
+        for s in &sessions {
+            interleaved.push(s[round].clone());
+        }
+    }
+    pcap(Link::RawIp, &interleaved)
+}

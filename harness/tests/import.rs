@@ -1,0 +1,262 @@
+//! The importer against fixture captures named after what they exercise, and against the
+//! real tcpdump capture in `captures/msnp-loopback`.
+
+mod common;
+
+use common::fixtures::{self, client_bytes, server_bytes};
+use common::repo_root;
+use harness::capture::{CaptureFile, ImportReport, import};
+use harness::dialect::{self, Direction};
+use rstest::rstest;
+use std::path::{Path, PathBuf};
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn import_all(path: &Path) -> (Vec<CaptureFile>, ImportReport) {
+    let mut cases = Vec::new();
+    let report = import(path, None, dialect::by_name("msnp").unwrap(), |_, case| {
+        cases.push(case);
+        Ok(())
+    })
+    .unwrap();
+    (cases, report)
+}
+
+/// The bytes one side sent, gaps shown as `?`.
+fn side(case: &CaptureFile, from: Direction) -> Vec<u8> {
+    case.messages
+        .iter()
+        .filter(|m| m.from == from)
+        .flat_map(|m| match m.gap {
+            Some(n) => vec![b'?'; n as usize],
+            None => m.bytes().unwrap(),
+        })
+        .collect()
+}
+
+fn assert_whole_session(case: &CaptureFile) {
+    assert_eq!(
+        String::from_utf8_lossy(&side(case, Direction::Client)),
+        String::from_utf8_lossy(&client_bytes())
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&side(case, Direction::Server)),
+        String::from_utf8_lossy(&server_bytes())
+    );
+    assert_eq!(case.capture.client_name.as_deref(), Some("MSNMSGR"));
+    assert_eq!(case.capture.client_version.as_deref(), Some("6.0.0602"));
+    assert_eq!(case.capture.versions.as_deref(), Some("MSNP9 MSNP8 CVR0"));
+    assert_eq!(case.capture.account.as_deref(), Some("bob@hotmail.com"));
+    // Framed per message: three client messages, three server replies.
+    assert_eq!(
+        case.messages
+            .iter()
+            .filter(|m| m.from == Direction::Client)
+            .count(),
+        3
+    );
+}
+
+#[test]
+fn fixtures_are_up_to_date() {
+    let update = std::env::var_os("UPDATE_FIXTURES").is_some();
+    for (name, bytes) in fixtures::all() {
+        let path = fixture(name);
+        if update {
+            std::fs::write(&path, &bytes).unwrap();
+        } else {
+            let on_disk = std::fs::read(&path)
+                .unwrap_or_else(|e| panic!("{name}: {e}; run with UPDATE_FIXTURES=1"));
+            assert!(
+                on_disk == bytes,
+                "{name} differs from what tests/common/fixtures.rs builds; run with UPDATE_FIXTURES=1"
+            );
+        }
+    }
+}
+
+#[rstest]
+#[case::ethernet("ethernet-whole-session.pcap")]
+#[case::out_of_order("out-of-order-segments.pcap")]
+#[case::retransmission("retransmission.pcap")]
+#[case::overlap_first_copy_wins("overlapping-segments.pcap")]
+#[case::ipv6("ipv6.pcap")]
+#[case::linux_sll2("linux-sll2.pcap")]
+#[case::bsd_null_loopback("bsd-null-loopback.pcap")]
+#[case::vlan("ethernet-vlan.pcap")]
+#[case::nanosecond_timestamps("nanosecond-timestamps.pcap")]
+fn reassembles_the_whole_session(#[case] name: &str) {
+    let (cases, report) = import_all(&fixture(name));
+    assert_eq!(cases.len(), 1, "{report:?}");
+    assert_whole_session(&cases[0]);
+    assert!(!cases[0].capture.mid_stream);
+    assert_eq!(cases[0].capture.ended_by, "fin");
+    assert_eq!(report.gaps, 0);
+    assert!(report.error.is_none());
+    assert_eq!(
+        cases[0].capture.server,
+        if name == "ipv6.pcap" {
+            "[2001:db8::2]:1863"
+        } else {
+            "10.0.0.2:1863"
+        }
+    );
+}
+
+#[test]
+fn retransmitted_bytes_are_counted_not_repeated() {
+    let (_, report) = import_all(&fixture("retransmission.pcap"));
+    // The fixture sends the client's VER and CVR segments twice.
+    let resent = fixtures::EXCHANGES[0].1.len() + fixtures::EXCHANGES[2].1.len();
+    assert_eq!(report.retransmitted_bytes, resent as u64);
+}
+
+#[test]
+fn capture_starting_mid_connection_is_marked() {
+    let (cases, _) = import_all(&fixture("mid-stream-start.pcap"));
+    assert_eq!(cases.len(), 1);
+    assert!(cases[0].capture.mid_stream);
+    assert_whole_session(&cases[0]);
+}
+
+#[test]
+fn lost_segment_is_a_gap_not_glued_over() {
+    let (cases, report) = import_all(&fixture("lost-segment.pcap"));
+    let cvr = fixtures::EXCHANGES[2].1;
+    let gap: Vec<_> = cases[0]
+        .messages
+        .iter()
+        .filter(|m| m.gap.is_some())
+        .collect();
+    assert_eq!(gap.len(), 1);
+    assert_eq!(
+        (gap[0].from, gap[0].gap),
+        (Direction::Client, Some(cvr.len() as u64))
+    );
+    let mut expected = fixtures::EXCHANGES[0].1.to_vec();
+    expected.extend(vec![b'?'; cvr.len()]);
+    expected.extend(fixtures::EXCHANGES[4].1);
+    assert_eq!(side(&cases[0], Direction::Client), expected);
+    assert_eq!(report.gaps, 1);
+}
+
+#[test]
+fn pcapng_sections_redeclare_interfaces() {
+    let (cases, _) = import_all(&fixture("two-sections-two-interfaces.pcapng"));
+    assert_eq!(cases.len(), 2);
+    assert_eq!(cases[0].capture.client, "10.0.0.1:40001");
+    assert_eq!(cases[1].capture.client, "10.0.0.3:40003");
+    cases.iter().for_each(assert_whole_session);
+}
+
+#[test]
+fn port_reuse_after_fin_is_a_new_connection() {
+    let (cases, _) = import_all(&fixture("port-reuse.pcap"));
+    assert_eq!(cases.len(), 2);
+    cases.iter().for_each(assert_whole_session);
+}
+
+#[test]
+fn many_interleaved_flows_each_become_a_case() {
+    let (cases, report) = import_all(&fixture("many-flows.pcap"));
+    assert_eq!(cases.len(), 300);
+    cases.iter().for_each(assert_whole_session);
+    assert_eq!(report.peak_open_connections, 300);
+}
+
+#[rstest]
+#[case::truncated_header("err-truncated-header.pcap", 0, "truncated file header", 0)]
+#[case::not_a_capture("err-not-a-capture.pcap", 0, "not a pcap or pcapng file", 0)]
+// The last record (16-byte header + a 54-byte ACK frame) starts 70 bytes before the whole file's end.
+#[case::truncated_packet("err-truncated-packet.pcap", whole_session_len() - 70, "truncated block", 1)]
+fn corrupt_file_names_the_offset_after_importing_what_precedes(
+    #[case] name: &str,
+    #[case] offset: u64,
+    #[case] what: &str,
+    #[case] cases_before: usize,
+) {
+    let (cases, report) = import_all(&fixture(name));
+    let error = report.error.expect("an error");
+    assert_eq!(error.offset, offset, "{error}");
+    assert!(error.what.contains(what), "{error}");
+    assert_eq!(cases.len(), cases_before);
+    if cases_before == 1 {
+        assert_whole_session(&cases[0]);
+    }
+}
+
+fn whole_session_len() -> u64 {
+    std::fs::metadata(fixture("ethernet-whole-session.pcap"))
+        .unwrap()
+        .len()
+}
+
+#[test]
+fn import_command_writes_cases_and_reports_corruption_with_exit_2() {
+    let out = tempfile::tempdir().unwrap();
+    let run = common::harness(&[
+        "import",
+        &fixture("err-truncated-packet.pcap").display().to_string(),
+        "--out",
+        &out.path().display().to_string(),
+    ]);
+    assert_eq!(run.status.code(), Some(harness::exit::USAGE));
+    let expected = format!(
+        "truncated block (the file ends inside it) at byte offset {}; everything before it was imported",
+        whole_session_len() - 70
+    );
+    assert!(
+        common::stderr(&run).contains(&expected),
+        "{}",
+        common::stderr(&run)
+    );
+    let written: Vec<_> = std::fs::read_dir(out.path()).unwrap().collect();
+    assert_eq!(written.len(), 1);
+}
+
+/// The committed captures are exactly what the importer makes of the committed tcpdump file,
+/// and each names the same client its scripted twin plays.
+#[test]
+fn tcpdump_capture_imports_into_one_case_per_session_with_the_twins_identity() {
+    let dir = repo_root().join("captures/msnp-loopback");
+    let (imported, report) = import_all(&dir.join("msnp-loopback.pcap"));
+    assert_eq!(imported.len(), 20, "{report:?}");
+    assert_eq!(report.gaps, 0);
+    let imported: Vec<String> = imported.iter().map(CaptureFile::to_toml).collect();
+    for entry in std::fs::read_dir(repo_root().join("suites/msn-2003/cases")).unwrap() {
+        let twin = entry
+            .unwrap()
+            .path()
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let committed = std::fs::read_to_string(dir.join(format!("{twin}.captured.toml"))).unwrap();
+        assert!(
+            imported.contains(&committed),
+            "{twin}.captured.toml is not what the importer makes of the pcap"
+        );
+        let case: CaptureFile = toml::from_str(&committed).unwrap();
+        let script =
+            std::fs::read_to_string(repo_root().join(format!("suites/msn-2003/cases/{twin}.toml")))
+                .unwrap();
+        let ver = script
+            .lines()
+            .find(|l| l.starts_with("send = \"VER"))
+            .unwrap();
+        assert!(
+            ver.ends_with(&format!("{}\"", case.capture.versions.as_deref().unwrap())),
+            "{twin}: {ver}"
+        );
+        if let Some(version) = &case.capture.client_version {
+            assert!(
+                script.contains(&format!("version = \"{version}\"")),
+                "{twin} is not {version}"
+            );
+        }
+    }
+}
