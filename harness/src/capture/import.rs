@@ -2,7 +2,8 @@
 //! each finished connection with the dialect, and hand it to a sink (write a case file, print
 //! it). Memory is bounded by the connections open at once, never by the file's size.
 
-use super::file::{self, CaptureFile, Source};
+pub use super::file::Source;
+use super::file::{self, CaptureFile};
 use super::flows::{Flow, FlowTable};
 use super::link::{self, Frame};
 use super::packets::{self, ReadError};
@@ -66,8 +67,21 @@ pub fn import(
         sha256: Some(&sha256),
     };
     let file = std::fs::File::open(path).map_err(open_error)?;
+    import_from(file, file_bytes, &source, port, dialect, started, &mut sink)
+}
+
+/// Imports a capture read from `input` (`input_len` bytes long).
+pub fn import_from(
+    input: impl Read + Send,
+    input_len: u64,
+    source: &Source<'_>,
+    port: Option<u16>,
+    dialect: &dyn Dialect,
+    started: Instant,
+    sink: &mut dyn FnMut(u64, CaptureFile) -> io::Result<()>,
+) -> Result<ImportReport, ImportError> {
     let mut report = ImportReport {
-        file_bytes,
+        file_bytes: input_len,
         ..ImportReport::default()
     };
     let mut table = FlowTable::new(Some(port.unwrap_or_else(|| dialect.default_port())));
@@ -82,13 +96,13 @@ pub fn import(
                     continue;
                 }
                 if sink_error.is_none()
-                    && let Err(e) = sink(flow.id, file::from_flow(&flow, dialect, &source))
+                    && let Err(e) = sink(flow.id, file::from_flow(&flow, dialect, source))
                 {
                     *sink_error = Some(e);
                 }
             }
         };
-    let read = packets::for_each_packet(file, |packet| {
+    let read = packets::for_each_packet(input, input_len, |packet| {
         report.packets += 1;
         match link::decode(packet.linktype, packet.data) {
             Frame::Tcp(segment) => {

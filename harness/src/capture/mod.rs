@@ -11,4 +11,4 @@ pub mod stream;
 mod time;
 
 pub use file::{CaptureFile, Provenance, RecordedMessage};
-pub use import::{ImportError, ImportReport, import};
+pub use import::{ImportError, ImportReport, Source, import, import_from};

@@ -39,10 +39,15 @@ struct Interface {
 }
 
 /// Calls `each` for every packet in `input`, in file order. Returns how many blocks were read.
+/// `input_len` bounds the read buffer: no block can be larger than the input.
 pub fn for_each_packet<R: Read + Send>(
     input: R,
+    input_len: u64,
     mut each: impl FnMut(Packet<'_>),
 ) -> Result<u64, ReadError> {
+    let max_block = usize::try_from(input_len.saturating_add(1))
+        .unwrap_or(MAX_BLOCK)
+        .min(MAX_BLOCK);
     let mut reader = create_reader(READ_CAPACITY, input).map_err(|e| ReadError {
         offset: 0,
         what: match e {
@@ -130,13 +135,16 @@ pub fn for_each_packet<R: Read + Send>(
                 what: "read failed".to_string(),
             })?,
             Err(PcapError::BufferTooSmall) => {
-                if capacity >= MAX_BLOCK {
+                if capacity >= max_block {
                     return Err(ReadError {
                         offset,
-                        what: format!("block larger than {} MiB", MAX_BLOCK >> 20),
+                        what: format!(
+                            "block larger than the {}-byte limit (a corrupt length?)",
+                            max_block
+                        ),
                     });
                 }
-                capacity *= 2;
+                capacity = (capacity * 2).min(max_block);
                 reader.grow(capacity);
                 reader.refill().map_err(|_| ReadError {
                     offset,
