@@ -29,6 +29,9 @@ pub enum Command {
     Import(ImportArgs),
     /// Show a capture case or a pcap/pcapng file decoded: flows, identities, messages.
     Inspect(InspectArgs),
+    /// Proxy a real client to a real server and write each session as a capture case and a
+    /// pcapng file.
+    Record(RecordArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -105,6 +108,25 @@ pub struct ImportArgs {
     /// written: the import is only counted.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// Address the client connects to; port 0 picks a free port (printed on the first line).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: String,
+    /// The real server to forward to.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub upstream: String,
+    /// Folder to write the sessions to (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The protocol the client speaks.
+    #[arg(long, default_value = "msnp")]
+    pub dialect: String,
+    /// Stop after recording this many sessions (default: until interrupted).
+    #[arg(long, value_name = "N")]
+    pub sessions: Option<usize>,
 }
 
 #[derive(Debug, Args)]

@@ -27,5 +27,6 @@ fn run(cli: Cli) -> Result<i32, Failure> {
         Command::Check(args) => commands::check(args),
         Command::Import(args) => commands::import(args),
         Command::Inspect(args) => commands::inspect(args),
+        Command::Record(args) => runtime.block_on(commands::record(args)),
     }
 }

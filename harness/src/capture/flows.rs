@@ -47,6 +47,30 @@ pub struct Flow {
 }
 
 impl Flow {
+    /// A connection observed directly (by the recording proxy) rather than reassembled.
+    pub fn observed(
+        id: u64,
+        client: SocketAddr,
+        server: SocketAddr,
+        first_timestamp_ns: u64,
+        events: Vec<Event>,
+        end: End,
+    ) -> Flow {
+        Flow {
+            id,
+            client,
+            server,
+            first_timestamp_ns,
+            saw_syn: true,
+            events,
+            omitted_bytes: 0,
+            end,
+            kept_bytes: 0,
+            to_server: Stream::default(),
+            to_client: Stream::default(),
+        }
+    }
+
     pub fn gaps(&self) -> impl Iterator<Item = (Direction, u64)> + '_ {
         self.events.iter().filter_map(|e| match e.piece {
             Piece::Gap(n) => Some((e.direction, n)),

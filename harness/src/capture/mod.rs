@@ -7,6 +7,7 @@ pub mod import;
 pub mod link;
 pub mod packets;
 pub mod pcapng;
+pub mod record;
 pub mod stream;
 mod time;
 

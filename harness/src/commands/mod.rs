@@ -3,12 +3,14 @@
 mod check;
 mod import;
 mod inspect;
+mod record;
 mod run;
 mod serve;
 
 pub use check::check;
 pub use import::import;
 pub use inspect::inspect;
+pub use record::record;
 pub use run::run;
 pub use serve::serve;
 

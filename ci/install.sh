@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# System packages the tests and benchmarks use: tshark reads the pcapng files `harness record`
+# writes (and is the import benchmark's baseline); tcpdump makes real loopback captures.
+set -euo pipefail
+missing=()
+command -v tshark > /dev/null || missing+=(tshark)
+command -v tcpdump > /dev/null || missing+=(tcpdump)
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+fi
