@@ -63,6 +63,9 @@ pub struct RunArgs {
     /// timeout_ms, else 5s.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
+    /// Record new and changed snapshots and remove obsolete ones (refused when CI is set).
+    #[arg(long)]
+    pub accept: bool,
     /// Run only the case named TEXT or, when none is, the cases whose name contains TEXT
     /// (repeatable).
     #[arg(long = "case", value_name = "TEXT")]

@@ -18,6 +18,7 @@ pub mod exit;
 pub mod report;
 pub mod runner;
 pub mod server;
+pub mod snapshot;
 pub mod source;
 pub mod suite;
 pub mod verdict;

@@ -263,11 +263,93 @@ fn suite_copy() -> tempfile::TempDir {
         .unwrap()
         .replace("../../captures", &captures.display().to_string());
     std::fs::write(dir.path().join("suite.toml"), suite).unwrap();
-    for entry in std::fs::read_dir(seed_suite().join("cases")).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, cases.join(path.file_name().unwrap())).unwrap();
+    for folder in ["cases", "snapshots"] {
+        std::fs::create_dir_all(dir.path().join(folder)).unwrap();
+        for entry in std::fs::read_dir(seed_suite().join(folder)).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(
+                &path,
+                dir.path().join(folder).join(path.file_name().unwrap()),
+            )
+            .unwrap();
+        }
     }
     dir
+}
+
+#[test]
+fn changed_server_reply_shows_a_snapshot_diff_until_accepted() {
+    let dir = suite_copy();
+    let suite = dir.path().display().to_string();
+    // The server now recommends a later MSN Messenger: CVR replies change, verdicts do not.
+    let policy = dir.path().join("policy.toml");
+    let text = std::fs::read_to_string(&policy).unwrap();
+    std::fs::write(
+        &policy,
+        text.replacen(
+            "recommended = \"6.0.0602\"",
+            "recommended = \"6.0.0601\"",
+            1,
+        ),
+    )
+    .unwrap();
+
+    let out = harness(&["run", &suite, "--case", "msn-messenger-6.0"]);
+    assert_eq!(out.status.code(), Some(exit::MISMATCH), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("snapshot msn-messenger-6.0@2003-09-18 changed (- stored, + this run):"),
+        "{text}"
+    );
+    assert!(text.contains("-  < CVR 2 6.0.0602 6.0.0602 5.0 http://messenger.msn.com/download/ http://messenger.msn.com"), "{text}");
+    assert!(text.contains("+  < CVR 2 6.0.0601 6.0.0601 5.0 http://messenger.msn.com/download/ http://messenger.msn.com"), "{text}");
+    assert!(
+        text.contains("2 changed: msn-messenger-6.0@2003-09-18, msn-messenger-6.0@2003-10-16"),
+        "{text}"
+    );
+
+    let on_ci = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["run", &suite, "--accept"])
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    assert_eq!(on_ci.status.code(), Some(exit::USAGE));
+    assert!(stderr(&on_ci).contains("never written on CI"));
+
+    let accept = harness(&["run", &suite, "--case", "msn-messenger-6.0", "--accept"]);
+    assert_eq!(
+        accept.status.code(),
+        Some(exit::SUCCESS),
+        "{}",
+        stdout(&accept)
+    );
+    let again = harness(&["run", &suite, "--case", "msn-messenger-6.0"]);
+    assert_eq!(
+        again.status.code(),
+        Some(exit::SUCCESS),
+        "{}",
+        stdout(&again)
+    );
+    assert!(stdout(&again).contains(": 3 matched"));
+}
+
+#[test]
+fn obsolete_and_missing_snapshots_are_listed() {
+    let dir = suite_copy();
+    let snapshots = dir.path().join("snapshots");
+    std::fs::rename(
+        snapshots.join("kopete@2003-08-01.snap"),
+        snapshots.join("kopete-1.0@2003-08-01.snap"),
+    )
+    .unwrap();
+    let out = harness(&["run", &dir.path().display().to_string()]);
+    assert_eq!(out.status.code(), Some(exit::MISMATCH));
+    let text = stdout(&out);
+    assert!(text.contains("  1 new: kopete@2003-08-01"), "{text}");
+    assert!(
+        text.contains("  1 obsolete: kopete-1.0@2003-08-01"),
+        "{text}"
+    );
 }
 
 #[test]

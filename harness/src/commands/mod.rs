@@ -3,6 +3,7 @@
 mod check;
 mod import;
 mod inspect;
+pub mod plan;
 mod record;
 mod run;
 mod serve;

@@ -1,25 +1,22 @@
 //! `harness run`: every case of a suite against every target, compared with the suite's
-//! expectations, written as a table or JSON Lines.
+//! expectations and snapshots, written as a table or JSON Lines.
 
-use super::Failure;
+use super::{Failure, plan};
 use crate::cli::{Format, RunArgs};
-use crate::dialect;
+use crate::exit;
 use crate::report::{self, CaseResult, Summary};
-use crate::runner::{self, Job, Settings};
-use crate::server::{self, RunningServer, ServerConfig};
-use crate::suite::{Suite, load_suite};
+use crate::runner::Settings;
+use crate::snapshot::{self, Check};
+use crate::suite::load_suite;
 use std::io::Write;
-use std::sync::Arc;
 use std::time::Duration;
 
-/// An endpoint the cases run against, and whose expectations apply to it.
-struct Target {
-    name: String,
-    addr: String,
-    expectations_of: Option<String>,
-}
-
 pub async fn run(args: &RunArgs) -> Result<i32, Failure> {
+    if args.accept && std::env::var_os("CI").is_some() {
+        return Err(Failure::Usage(
+            "--accept: snapshots are never written on CI (the CI variable is set)".to_string(),
+        ));
+    }
     let suite = load_suite(&args.suite).map_err(|e| Failure::Usage(e.to_string()))?;
     let settings = Settings {
         step_timeout: args
@@ -28,38 +25,26 @@ pub async fn run(args: &RunArgs) -> Result<i32, Failure> {
             .unwrap_or(Duration::from_secs(5)),
         ..Settings::default()
     };
-    // The servers must outlive the run: dropping one stops it.
-    let (targets, _servers) = targets(&suite, args).await?;
-    let jobs = jobs(&suite, args, &targets)?;
-    let runs = runner::run_all(
-        jobs.iter().map(|(job, _)| job.clone()).collect(),
+    let endpoints = plan::endpoints(&suite, &args.target, args.expect.as_deref()).await?;
+    let cases = plan::select(&suite, &args.cases)?;
+    let results = plan::execute(
+        &suite,
+        &cases,
+        &endpoints.list,
         args.jobs as usize,
         &settings,
     )
-    .await;
-
-    let results: Vec<CaseResult> = jobs
-        .iter()
-        .zip(runs)
-        .map(|((job, target), run)| CaseResult {
-            case: job.case.id.clone(),
-            name: job.case.name.clone(),
-            target: target.name.clone(),
-            expected: target
-                .expectations_of
-                .as_ref()
-                .and_then(|name| suite.expected(&job.case.id, name)),
-            verdict: run.verdict,
-            duration: run.duration,
-            transcript: run.transcript,
-            divergences: run.divergences,
-        })
-        .collect();
+    .await?;
+    let full_run = args.cases.is_empty() && args.target.is_empty();
+    let snapshots = snapshot::check(&suite, &results, full_run, args.accept)
+        .map_err(|e| Failure::Runtime(format!("cannot write snapshots: {e}")))?;
 
     let mut out = std::io::stdout().lock();
     let written = match args.format {
-        Format::Table => report::write_table(&mut out, &results),
-        Format::Json => report::write_jsonl(&mut out, &results),
+        Format::Table => report::write_table(&mut out, &results)
+            .and_then(|()| write_snapshots(&mut out, &snapshots)),
+        Format::Json => report::write_jsonl(&mut out, &results)
+            .and_then(|()| write_snapshots(&mut std::io::stderr().lock(), &snapshots)),
     }
     .and_then(|()| out.flush());
     match written {
@@ -69,112 +54,60 @@ pub async fn run(args: &RunArgs) -> Result<i32, Failure> {
         }
         _ => {}
     }
-    Ok(Summary::exit_code(&results))
+    Ok(exit_code(&results, &snapshots))
 }
 
-/// The endpoints: `--target`s as given, or one embedded reference server per suite target.
-async fn targets(
-    suite: &Suite,
-    args: &RunArgs,
-) -> Result<(Vec<Target>, Vec<RunningServer>), Failure> {
-    if !args.target.is_empty() {
-        if let Some(name) = &args.expect
-            && suite.target(name).is_none()
-        {
-            let known: Vec<&str> = suite.targets.iter().map(|t| t.name.as_str()).collect();
-            return Err(Failure::Usage(format!(
-                "--expect {name}: suite {} has no target `{name}` (its targets: {})",
-                suite.name,
-                known.join(", ")
-            )));
-        }
-        let targets = args
-            .target
-            .iter()
-            .map(|addr| Target {
-                name: addr.clone(),
-                addr: addr.clone(),
-                expectations_of: args.expect.clone(),
-            })
-            .collect();
-        return Ok((targets, Vec::new()));
-    }
-    if suite.targets.is_empty() {
-        return Err(Failure::Usage(format!(
-            "suite {} defines no [[target]]: give --target HOST:PORT",
-            suite.name
-        )));
-    }
-    let mut targets = Vec::new();
-    let mut servers = Vec::new();
-    for target in &suite.targets {
-        let config = ServerConfig {
-            policy: target.policy.clone(),
-            as_of: target.as_of,
-            idle_timeout: Duration::from_secs(30),
-            max_connections: 4096,
-            log: false,
-        };
-        let server = server::start("127.0.0.1:0", config)
-            .await
-            .map_err(|e| Failure::Runtime(e.to_string()))?;
-        targets.push(Target {
-            name: target.name.clone(),
-            addr: server.addr.to_string(),
-            expectations_of: Some(target.name.clone()),
-        });
-        servers.push(server);
-    }
-    Ok((targets, servers))
-}
-
-/// `--case TEXT` selects the case named TEXT, or, when no case has that name, every case
-/// whose name contains it.
-fn selects(suite: &Suite, filter: &str, id: &str) -> bool {
-    if suite.cases.iter().any(|c| c.id == filter) {
-        id == filter
-    } else {
-        id.contains(filter)
+/// Runtime errors outrank mismatches; a failed snapshot check is a mismatch.
+fn exit_code(results: &[CaseResult], snapshots: &Check) -> i32 {
+    match Summary::exit_code(results) {
+        exit::SUCCESS if snapshots.failed() => exit::MISMATCH,
+        code => code,
     }
 }
 
-/// One job per (case, target), grouped by case so a client's fate reads across the targets.
-fn jobs<'t>(
-    suite: &Suite,
-    args: &RunArgs,
-    targets: &'t [Target],
-) -> Result<Vec<(Job, &'t Target)>, Failure> {
-    let variables = Arc::new(suite.variables.clone());
-    let selected: Vec<_> = suite
-        .cases
-        .iter()
-        .filter(|case| {
-            args.cases.is_empty() || args.cases.iter().any(|f| selects(suite, f, &case.id))
-        })
-        .collect();
-    if selected.is_empty() {
-        return Err(Failure::Usage(format!(
-            "no case of suite {} matches --case {}",
-            suite.name,
-            args.cases.join(", ")
-        )));
-    }
-    let mut jobs = Vec::new();
-    for case in selected {
-        let name = case.dialect.as_deref().unwrap_or(&suite.dialect);
-        let dialect = dialect::by_name(name)
-            .ok_or_else(|| Failure::Usage(format!("case {}: unknown dialect `{name}`", case.id)))?;
-        for target in targets {
-            jobs.push((
-                Job {
-                    case: case.clone(),
-                    addr: target.addr.clone(),
-                    dialect,
-                    variables: variables.clone(),
-                },
-                target,
-            ));
+/// Every changed snapshot as a diff, then the new, changed and obsolete ones listed.
+fn write_snapshots(out: &mut dyn Write, check: &Check) -> std::io::Result<()> {
+    for (name, diff) in &check.changed {
+        writeln!(out, "\nsnapshot {name} changed (- stored, + this run):")?;
+        for line in diff.lines() {
+            writeln!(out, "  {line}")?;
         }
     }
-    Ok(jobs)
+    let list = |names: &[String]| match names.len() {
+        0 => String::new(),
+        1..=8 => format!(": {}", names.join(", ")),
+        n => format!(": {}, … and {} more", names[..6].join(", "), n - 6),
+    };
+    let changed: Vec<String> = check.changed.iter().map(|(n, _)| n.clone()).collect();
+    let total = check.matched + check.new.len() + check.changed.len();
+    if total == 0 && check.obsolete.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "snapshots in {}: {} matched",
+        check.dir.display(),
+        check.matched
+    )?;
+    writeln!(out, "  {} new{}", check.new.len(), list(&check.new))?;
+    writeln!(out, "  {} changed{}", changed.len(), list(&changed))?;
+    writeln!(
+        out,
+        "  {} obsolete{}",
+        check.obsolete.len(),
+        list(&check.obsolete)
+    )?;
+    if check.accepted {
+        writeln!(
+            out,
+            "  recorded the new and changed snapshots; removed the obsolete ones"
+        )?;
+    } else if check.failed() {
+        writeln!(
+            out,
+            "  review the differences, then record them with --accept"
+        )?;
+    }
+    Ok(())
 }

@@ -98,6 +98,9 @@ pub trait Dialect: Send + Sync {
     /// A message with its volatile values (transaction ids, challenges, nonces) redacted, so a
     /// recorded reply and a live one compare equal when they mean the same.
     fn normalize(&self, message: &str) -> String;
+    /// Text (a message, a reason) with the values that change on every run (challenges,
+    /// nonces, tickets, timestamps) replaced by placeholders; what a snapshot stores.
+    fn redact(&self, text: &str) -> String;
 }
 
 /// Every dialect by its name in suite and case files.

@@ -18,6 +18,10 @@ pub struct CaseResult {
     pub case: String,
     pub name: String,
     pub target: String,
+    /// The suite target whose expectations and snapshots apply, if any.
+    pub suite_target: Option<String>,
+    /// The dialect the case spoke (it redacts the case's snapshot).
+    pub dialect: &'static str,
     pub verdict: Verdict,
     pub expected: Option<VerdictKind>,
     pub duration: Duration,

@@ -55,6 +55,10 @@ impl Dialect for Msnp {
     fn normalize(&self, message: &str) -> String {
         recording::normalize(message)
     }
+
+    fn redact(&self, text: &str) -> String {
+        recording::redact(text)
+    }
 }
 
 struct MsnpConversation {

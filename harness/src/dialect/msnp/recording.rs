@@ -116,6 +116,16 @@ pub fn normalize(message: &str) -> String {
     words.join(" ")
 }
 
+/// The challenge of `USR t MD5|TWN|SSO S ...` (salt, Passport policy with its time stamp, nonce).
+static CHALLENGE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"(USR \d+ (?:MD5|TWN|SSO) S)(?: MBI_KEY_OLD)? [^\s`]+")
+        .expect("valid pattern")
+});
+
+pub fn redact(text: &str) -> String {
+    CHALLENGE.replace_all(text, "$1 [challenge]").into_owned()
+}
+
 fn escape(text: &str) -> String {
     text.replace('{', "{{").replace('}', "}}")
 }
@@ -145,6 +155,26 @@ mod tests {
         assert_eq!(step.send, "QRY {trid} msmsgs@msnmsgr.com");
         assert_eq!(step.body.as_deref(), Some("{{a}}\r\nbc"));
         assert!(replay_step(b"\x00\x01", None).is_none());
+    }
+
+    #[test]
+    fn redaction_hides_challenges_wherever_they_are_quoted() {
+        assert_eq!(
+            redact("USR 3 TWN S lc=1033,id=507,ct=1062764229,tpf=43f8"),
+            "USR 3 TWN S [challenge]"
+        );
+        assert_eq!(
+            redact("closed after `USR 4 MD5 S 1013928519.693957190`"),
+            "closed after `USR 4 MD5 S [challenge]`"
+        );
+        assert_eq!(
+            redact("USR 5 SSO S MBI_KEY_OLD 8f3a"),
+            "USR 5 SSO S [challenge]"
+        );
+        assert_eq!(
+            redact("USR 3 TWN I bob@hotmail.com"),
+            "USR 3 TWN I bob@hotmail.com"
+        );
     }
 
     #[test]

@@ -1,0 +1,166 @@
+//! Running a suite: the endpoints (the suite's embedded reference servers, or given targets),
+//! the cases selected, one job per (case, endpoint), and the results with their expectations.
+//! `harness run` and the snapshot tests both run suites through here.
+
+use super::Failure;
+use crate::case::Case;
+use crate::dialect;
+use crate::report::CaseResult;
+use crate::runner::{self, Job, Settings};
+use crate::server::{self, RunningServer, ServerConfig};
+use crate::suite::Suite;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// An endpoint the cases run against.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// How reports name it: the suite target's name, or the address given.
+    pub name: String,
+    pub addr: String,
+    /// The suite target whose expectations and snapshots apply.
+    pub suite_target: Option<String>,
+}
+
+/// Endpoints, with the embedded servers behind them kept running while this lives.
+pub struct Endpoints {
+    pub list: Vec<Endpoint>,
+    _servers: Vec<RunningServer>,
+}
+
+/// `targets` as given (compared with the suite target `expect`), or one embedded reference
+/// server per suite target, on an ephemeral loopback port.
+pub async fn endpoints(
+    suite: &Suite,
+    targets: &[String],
+    expect: Option<&str>,
+) -> Result<Endpoints, Failure> {
+    if !targets.is_empty() {
+        if let Some(name) = expect
+            && suite.target(name).is_none()
+        {
+            let known: Vec<&str> = suite.targets.iter().map(|t| t.name.as_str()).collect();
+            return Err(Failure::Usage(format!(
+                "--expect {name}: suite {} has no target `{name}` (its targets: {})",
+                suite.name,
+                known.join(", ")
+            )));
+        }
+        let list = targets
+            .iter()
+            .map(|addr| Endpoint {
+                name: addr.clone(),
+                addr: addr.clone(),
+                suite_target: expect.map(str::to_string),
+            })
+            .collect();
+        return Ok(Endpoints {
+            list,
+            _servers: Vec::new(),
+        });
+    }
+    if suite.targets.is_empty() {
+        return Err(Failure::Usage(format!(
+            "suite {} defines no [[target]]: give --target HOST:PORT",
+            suite.name
+        )));
+    }
+    let mut list = Vec::new();
+    let mut servers = Vec::new();
+    for target in &suite.targets {
+        let config = ServerConfig {
+            policy: target.policy.clone(),
+            as_of: target.as_of,
+            idle_timeout: Duration::from_secs(30),
+            max_connections: 4096,
+            log: false,
+        };
+        let server = server::start("127.0.0.1:0", config)
+            .await
+            .map_err(|e| Failure::Runtime(e.to_string()))?;
+        list.push(Endpoint {
+            name: target.name.clone(),
+            addr: server.addr.to_string(),
+            suite_target: Some(target.name.clone()),
+        });
+        servers.push(server);
+    }
+    Ok(Endpoints {
+        list,
+        _servers: servers,
+    })
+}
+
+/// The cases `filters` select: a case named exactly so, or, when none is, every case whose
+/// name contains the filter. No filter selects every case.
+pub fn select(suite: &Suite, filters: &[String]) -> Result<Vec<Arc<Case>>, Failure> {
+    let selects = |filter: &str, id: &str| {
+        if suite.cases.iter().any(|c| c.id == filter) {
+            id == filter
+        } else {
+            id.contains(filter)
+        }
+    };
+    let selected: Vec<_> = suite
+        .cases
+        .iter()
+        .filter(|case| filters.is_empty() || filters.iter().any(|f| selects(f, &case.id)))
+        .cloned()
+        .collect();
+    if selected.is_empty() {
+        return Err(Failure::Usage(format!(
+            "no case of suite {} matches --case {}",
+            suite.name,
+            filters.join(", ")
+        )));
+    }
+    Ok(selected)
+}
+
+/// Runs every case against every endpoint, grouped by case so a client's fate reads across
+/// the endpoints; results come back in that order.
+pub async fn execute(
+    suite: &Suite,
+    cases: &[Arc<Case>],
+    endpoints: &[Endpoint],
+    concurrency: usize,
+    settings: &Settings,
+) -> Result<Vec<CaseResult>, Failure> {
+    let variables = Arc::new(suite.variables.clone());
+    let mut jobs = Vec::new();
+    let mut meta = Vec::new();
+    for case in cases {
+        let name = case.dialect.as_deref().unwrap_or(&suite.dialect);
+        let dialect = dialect::by_name(name)
+            .ok_or_else(|| Failure::Usage(format!("case {}: unknown dialect `{name}`", case.id)))?;
+        for endpoint in endpoints {
+            jobs.push(Job {
+                case: case.clone(),
+                addr: endpoint.addr.clone(),
+                dialect,
+                variables: variables.clone(),
+            });
+            meta.push((case.clone(), endpoint, dialect));
+        }
+    }
+    let runs = runner::run_all(jobs, concurrency, settings).await;
+    Ok(meta
+        .into_iter()
+        .zip(runs)
+        .map(|((case, endpoint, dialect), run)| CaseResult {
+            case: case.id.clone(),
+            name: case.name.clone(),
+            target: endpoint.name.clone(),
+            suite_target: endpoint.suite_target.clone(),
+            dialect: dialect.name(),
+            expected: endpoint
+                .suite_target
+                .as_ref()
+                .and_then(|t| suite.expected(&case.id, t)),
+            verdict: run.verdict,
+            duration: run.duration,
+            transcript: run.transcript,
+            divergences: run.divergences,
+        })
+        .collect())
+}

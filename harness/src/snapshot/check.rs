@@ -1,0 +1,80 @@
+//! Compares a run's results with the suite's snapshots; with `accept`, records new and changed
+//! ones and removes obsolete ones.
+
+use super::{Outcome, Store, diff, render};
+use crate::dialect;
+use crate::report::CaseResult;
+use crate::suite::Suite;
+use std::collections::BTreeSet;
+use std::io;
+
+/// What the snapshot check found.
+#[derive(Debug, Clone, Default)]
+pub struct Check {
+    pub matched: usize,
+    pub new: Vec<String>,
+    /// Name and a diff of stored against actual.
+    pub changed: Vec<(String, String)>,
+    /// Stored snapshots no result of this (full) run produced.
+    pub obsolete: Vec<String>,
+    pub accepted: bool,
+    pub dir: std::path::PathBuf,
+}
+
+impl Check {
+    /// New or changed snapshots that were not accepted fail the run.
+    pub fn failed(&self) -> bool {
+        !self.accepted && (!self.new.is_empty() || !self.changed.is_empty())
+    }
+}
+
+/// Checks every result that belongs to a suite target. `full_run`: every case ran against
+/// every suite target, so stored snapshots nobody produced are obsolete.
+pub fn check(
+    suite: &Suite,
+    results: &[CaseResult],
+    full_run: bool,
+    accept: bool,
+) -> io::Result<Check> {
+    let store = Store::of_suite(&suite.dir);
+    let mut check = Check {
+        accepted: accept,
+        dir: store.dir().to_path_buf(),
+        ..Check::default()
+    };
+    let mut produced = BTreeSet::new();
+    for result in results {
+        let (Some(target), Some(dialect)) =
+            (&result.suite_target, dialect::by_name(result.dialect))
+        else {
+            continue;
+        };
+        let name = Store::name(&result.case, target);
+        let actual = render(result, dialect);
+        match store.compare(&name, &actual) {
+            Outcome::Matched => check.matched += 1,
+            Outcome::New { actual } => {
+                if accept {
+                    store.write(&name, &actual)?;
+                }
+                check.new.push(name.clone());
+            }
+            Outcome::Changed { stored, actual } => {
+                if accept {
+                    store.write(&name, &actual)?;
+                }
+                check.changed.push((name.clone(), diff(&stored, &actual)));
+            }
+        }
+        produced.insert(name);
+    }
+    if full_run {
+        for name in store.names().difference(&produced) {
+            if accept {
+                store.remove(name)?;
+            }
+            check.obsolete.push(name.clone());
+        }
+    }
+    Ok(check)
+}
