@@ -54,7 +54,7 @@ fn check_case_file(path: &Path) {
             let endpoints = plan::endpoints(&suite, &[], None).await.unwrap();
             plan::execute(
                 &suite,
-                &[case.clone()],
+                std::slice::from_ref(&case),
                 &endpoints.list,
                 8,
                 &Settings::default(),
