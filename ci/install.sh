@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # System packages the tests and benchmarks use: tshark reads the pcapng files `harness record`
-# writes (and is the import benchmark's baseline); tcpdump makes real loopback captures.
+# writes (and is the import benchmark's baseline); tcpdump makes real loopback captures;
+# chromium renders the HTML report in a test.
 set -euo pipefail
 missing=()
 command -v tshark > /dev/null || missing+=(tshark)
 command -v tcpdump > /dev/null || missing+=(tcpdump)
+command -v chromium > /dev/null || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

@@ -40,6 +40,10 @@ pub enum Format {
     Table,
     /// JSON Lines: one object per result, then a summary object.
     Json,
+    /// JUnit XML: one test case per result.
+    Junit,
+    /// A Markdown matrix, for pull-request comments.
+    Markdown,
 }
 
 #[derive(Debug, Args)]
@@ -63,6 +67,18 @@ pub struct RunArgs {
     /// timeout_ms, else 5s.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
+    /// Also write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report_junit: Option<PathBuf>,
+    /// Also write the JSON Lines report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<PathBuf>,
+    /// Also write the Markdown matrix to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report_markdown: Option<PathBuf>,
+    /// Also write a self-contained HTML report to DIR/index.html.
+    #[arg(long, value_name = "DIR")]
+    pub report_html: Option<PathBuf>,
     /// Record new and changed snapshots and remove obsolete ones (refused when CI is set).
     #[arg(long)]
     pub accept: bool,

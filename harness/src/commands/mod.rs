@@ -5,6 +5,7 @@ mod import;
 mod inspect;
 pub mod plan;
 mod record;
+mod reports;
 mod run;
 mod serve;
 

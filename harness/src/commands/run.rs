@@ -1,8 +1,8 @@
 //! `harness run`: every case of a suite against every target, compared with the suite's
 //! expectations and snapshots, written as a table or JSON Lines.
 
-use super::{Failure, plan};
-use crate::cli::{Format, RunArgs};
+use super::{Failure, plan, reports};
+use crate::cli::RunArgs;
 use crate::exit;
 use crate::report::{self, CaseResult, Summary};
 use crate::runner::Settings;
@@ -39,15 +39,17 @@ pub async fn run(args: &RunArgs) -> Result<i32, Failure> {
     let snapshots = snapshot::check(&suite, &results, full_run, args.accept)
         .map_err(|e| Failure::Runtime(format!("cannot write snapshots: {e}")))?;
 
+    let impact = report::impact(&results, &suite.population);
+    let run = reports::Run {
+        suite: &suite.name,
+        results: &results,
+        impact: &impact,
+        snapshots: &snapshots,
+    };
+    run.write_files(args)
+        .map_err(|e| Failure::Runtime(format!("cannot write a report file: {e}")))?;
     let mut out = std::io::stdout().lock();
-    let written = match args.format {
-        Format::Table => report::write_table(&mut out, &results)
-            .and_then(|()| write_snapshots(&mut out, &snapshots)),
-        Format::Json => report::write_jsonl(&mut out, &results)
-            .and_then(|()| write_snapshots(&mut std::io::stderr().lock(), &snapshots)),
-    }
-    .and_then(|()| out.flush());
-    match written {
+    match run.write(args.format, &mut out).and_then(|()| out.flush()) {
         // A closed pipe (`harness run ... | head`) is the reader's choice, not a failure.
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             return Err(Failure::Runtime(format!("cannot write the report: {e}")));
@@ -63,51 +65,4 @@ fn exit_code(results: &[CaseResult], snapshots: &Check) -> i32 {
         exit::SUCCESS if snapshots.failed() => exit::MISMATCH,
         code => code,
     }
-}
-
-/// Every changed snapshot as a diff, then the new, changed and obsolete ones listed.
-fn write_snapshots(out: &mut dyn Write, check: &Check) -> std::io::Result<()> {
-    for (name, diff) in &check.changed {
-        writeln!(out, "\nsnapshot {name} changed (- stored, + this run):")?;
-        for line in diff.lines() {
-            writeln!(out, "  {line}")?;
-        }
-    }
-    let list = |names: &[String]| match names.len() {
-        0 => String::new(),
-        1..=8 => format!(": {}", names.join(", ")),
-        n => format!(": {}, … and {} more", names[..6].join(", "), n - 6),
-    };
-    let changed: Vec<String> = check.changed.iter().map(|(n, _)| n.clone()).collect();
-    let total = check.matched + check.new.len() + check.changed.len();
-    if total == 0 && check.obsolete.is_empty() {
-        return Ok(());
-    }
-    writeln!(out)?;
-    writeln!(
-        out,
-        "snapshots in {}: {} matched",
-        check.dir.display(),
-        check.matched
-    )?;
-    writeln!(out, "  {} new{}", check.new.len(), list(&check.new))?;
-    writeln!(out, "  {} changed{}", changed.len(), list(&changed))?;
-    writeln!(
-        out,
-        "  {} obsolete{}",
-        check.obsolete.len(),
-        list(&check.obsolete)
-    )?;
-    if check.accepted {
-        writeln!(
-            out,
-            "  recorded the new and changed snapshots; removed the obsolete ones"
-        )?;
-    } else if check.failed() {
-        writeln!(
-            out,
-            "  review the differences, then record them with --accept"
-        )?;
-    }
-    Ok(())
 }

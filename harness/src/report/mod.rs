@@ -1,9 +1,17 @@
 //! Reports: every writer reads the same [`CaseResult`] list and [`Summary`].
 
+mod html;
+mod impact;
 mod jsonl;
+mod junit;
+mod markdown;
 mod table;
 
+pub use html::write_html;
+pub use impact::{Impact, impact};
 pub use jsonl::write_jsonl;
+pub use junit::{SnapshotProblems, transcript_text, write_junit};
+pub use markdown::write_markdown;
 pub use table::write_table;
 
 use crate::exit;
@@ -50,6 +58,32 @@ impl CaseResult {
     pub fn is_unexpected_error(&self) -> bool {
         self.verdict.kind == VerdictKind::Error && self.expected != Some(VerdictKind::Error)
     }
+}
+
+/// The results as a matrix: targets in order of first appearance, and one row per case (in
+/// order of first appearance) with its result for each target.
+pub fn matrix(results: &[CaseResult]) -> (Vec<String>, Vec<(String, Vec<Option<&CaseResult>>)>) {
+    let mut targets: Vec<String> = Vec::new();
+    let mut cases: Vec<String> = Vec::new();
+    for r in results {
+        if !targets.contains(&r.target) {
+            targets.push(r.target.clone());
+        }
+        if !cases.contains(&r.case) {
+            cases.push(r.case.clone());
+        }
+    }
+    let rows = cases
+        .into_iter()
+        .map(|case| {
+            let cells = targets
+                .iter()
+                .map(|t| results.iter().find(|r| r.case == case && &r.target == t))
+                .collect();
+            (case, cells)
+        })
+        .collect();
+    (targets, rows)
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

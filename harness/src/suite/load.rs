@@ -61,6 +61,8 @@ struct RawSuite {
     targets: Vec<RawTarget>,
     #[serde(default)]
     expect: BTreeMap<Spanned<String>, BTreeMap<Spanned<String>, Spanned<String>>>,
+    #[serde(default)]
+    population: BTreeMap<Spanned<String>, Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -223,6 +225,23 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
         }
     }
 
+    let mut population = BTreeMap::new();
+    for (case, share) in &raw.population {
+        if !cases.iter().any(|c| c.id == *case.get_ref()) {
+            errors.push(at(
+                case.span(),
+                format!("population share for unknown case `{}`", case.get_ref()),
+            ));
+        } else if !share.get_ref().is_finite() || *share.get_ref() < 0.0 {
+            errors.push(at(
+                share.span(),
+                "a population share is a number of 0 or more".to_string(),
+            ));
+        } else {
+            population.insert(case.get_ref().clone(), *share.get_ref());
+        }
+    }
+
     if !errors.is_empty() {
         return Err(LoadError { errors });
     }
@@ -236,6 +255,7 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
         cases,
         targets,
         expectations,
+        population,
     })
 }
 

@@ -26,6 +26,8 @@ pub struct Suite {
     pub targets: Vec<SuiteTarget>,
     /// (case id, target name) → the verdict the suite expects.
     pub expectations: BTreeMap<(String, String), VerdictKind>,
+    /// Case id → its share of the user population (any unit; reports normalise).
+    pub population: BTreeMap<String, f64>,
 }
 
 /// A reference-server configuration the suite runs against when no `--target` is given.

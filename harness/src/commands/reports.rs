@@ -1,0 +1,131 @@
+//! Writes a run's reports: the chosen format on stdout, and each `--report-*` file, all from
+//! the same results, impact and snapshot check.
+
+use crate::cli::{Format, RunArgs};
+use crate::report::{self, CaseResult, Impact, SnapshotProblems};
+use crate::snapshot::Check;
+use std::io::{self, Write};
+use std::path::Path;
+
+/// Everything a report may show.
+pub struct Run<'a> {
+    pub suite: &'a str,
+    pub results: &'a [CaseResult],
+    pub impact: &'a [Impact],
+    pub snapshots: &'a Check,
+}
+
+impl Run<'_> {
+    fn problems(&self) -> SnapshotProblems {
+        let mut problems: SnapshotProblems = self.snapshots.changed.iter().cloned().collect();
+        for name in &self.snapshots.new {
+            problems.insert(name.clone(), "no snapshot stored yet".to_string());
+        }
+        if self.snapshots.accepted {
+            problems.clear();
+        }
+        problems
+    }
+
+    pub fn write(&self, format: Format, out: &mut dyn Write) -> io::Result<()> {
+        match format {
+            Format::Table => {
+                report::write_table(out, self.results)?;
+                for line in self.impact {
+                    writeln!(out, "impact {}", line.sentence())?;
+                }
+                write_snapshots(out, self.snapshots)
+            }
+            Format::Json => {
+                report::write_jsonl(out, self.results)?;
+                write_snapshots(&mut io::stderr().lock(), self.snapshots)
+            }
+            Format::Junit => {
+                report::write_junit(out, self.suite, self.results, &self.problems())?;
+                write_snapshots(&mut io::stderr().lock(), self.snapshots)
+            }
+            Format::Markdown => {
+                report::write_markdown(out, self.suite, self.results, self.impact)?;
+                write_snapshots(&mut io::stderr().lock(), self.snapshots)
+            }
+        }
+    }
+
+    /// The `--report-*` files.
+    pub fn write_files(&self, args: &RunArgs) -> io::Result<()> {
+        let create = |path: &Path| -> io::Result<io::BufWriter<std::fs::File>> {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            Ok(io::BufWriter::new(std::fs::File::create(path)?))
+        };
+        if let Some(path) = &args.report_junit {
+            let mut file = create(path)?;
+            report::write_junit(&mut file, self.suite, self.results, &self.problems())?;
+            file.flush()?;
+        }
+        if let Some(path) = &args.report_json {
+            let mut file = create(path)?;
+            report::write_jsonl(&mut file, self.results)?;
+            file.flush()?;
+        }
+        if let Some(path) = &args.report_markdown {
+            let mut file = create(path)?;
+            report::write_markdown(&mut file, self.suite, self.results, self.impact)?;
+            file.flush()?;
+        }
+        if let Some(dir) = &args.report_html {
+            let mut file = create(&dir.join("index.html"))?;
+            report::write_html(&mut file, self.suite, self.results, self.impact)?;
+            file.flush()?;
+        }
+        Ok(())
+    }
+}
+
+/// Every changed snapshot as a diff, then the new, changed and obsolete ones listed.
+fn write_snapshots(out: &mut dyn Write, check: &Check) -> io::Result<()> {
+    for (name, diff) in &check.changed {
+        writeln!(out, "\nsnapshot {name} changed (- stored, + this run):")?;
+        for line in diff.lines() {
+            writeln!(out, "  {line}")?;
+        }
+    }
+    let list = |names: &[String]| match names.len() {
+        0 => String::new(),
+        1..=8 => format!(": {}", names.join(", ")),
+        n => format!(": {}, … and {} more", names[..6].join(", "), n - 6),
+    };
+    let changed: Vec<String> = check.changed.iter().map(|(n, _)| n.clone()).collect();
+    let total = check.matched + check.new.len() + check.changed.len();
+    if total == 0 && check.obsolete.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "snapshots in {}: {} matched",
+        check.dir.display(),
+        check.matched
+    )?;
+    writeln!(out, "  {} new{}", check.new.len(), list(&check.new))?;
+    writeln!(out, "  {} changed{}", changed.len(), list(&changed))?;
+    writeln!(
+        out,
+        "  {} obsolete{}",
+        check.obsolete.len(),
+        list(&check.obsolete)
+    )?;
+    if check.accepted {
+        writeln!(
+            out,
+            "  recorded the new and changed snapshots; removed the obsolete ones"
+        )?;
+    } else if check.failed() {
+        writeln!(
+            out,
+            "  review the differences, then record them with --accept"
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,92 @@
+//! JUnit XML (quick-junit) for CI systems: one test suite per target, one test case per
+//! result; a mismatch is a failure and an unexpected harness error an error, each carrying
+//! the reason and the transcript; a changed or missing snapshot fails its test case too.
+
+use super::{CaseResult, Check};
+use crate::runner::{Data, Direction};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+/// Snapshot problems by `CASE@TARGET`: a diff, or a note that none is stored.
+pub type SnapshotProblems = BTreeMap<String, String>;
+
+pub fn write_junit(
+    out: &mut dyn Write,
+    suite: &str,
+    results: &[CaseResult],
+    snapshots: &SnapshotProblems,
+) -> io::Result<()> {
+    let mut report = Report::new(format!("harness {suite}"));
+    let mut suites: Vec<TestSuite> = Vec::new();
+    for result in results {
+        let index = match suites.iter().position(|s| s.name.as_str() == result.target) {
+            Some(i) => i,
+            None => {
+                suites.push(TestSuite::new(result.target.clone()));
+                suites.len() - 1
+            }
+        };
+        let transcript = transcript_text(result);
+        let snapshot = result
+            .suite_target
+            .as_ref()
+            .and_then(|t| snapshots.get(&format!("{}@{t}", result.case)));
+        let status = match (result.check(), result.is_unexpected_error(), snapshot) {
+            (_, true, _) => failure(NonSuccessKind::Error, result, &transcript),
+            (Check::Mismatch, false, _) => failure(NonSuccessKind::Failure, result, &transcript),
+            (_, false, Some(diff)) => {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                status.set_message("snapshot differs");
+                status.set_type("snapshot");
+                status.set_description(diff.clone());
+                status
+            }
+            (Check::AsExpected | Check::Unchecked, false, None) => TestCaseStatus::success(),
+        };
+        let mut case = TestCase::new(result.case.clone(), status);
+        case.set_classname(format!("{suite}.{}", result.target));
+        case.set_time(result.duration);
+        case.set_system_out(format!(
+            "verdict: {}\nstage: {}\nreason: {}\n{transcript}",
+            result.verdict.kind, result.verdict.stage, result.verdict.reason
+        ));
+        suites[index].add_test_case(case);
+    }
+    report.add_test_suites(suites);
+    report.serialize(out).map_err(io::Error::other)
+}
+
+fn failure(kind: NonSuccessKind, result: &CaseResult, transcript: &str) -> TestCaseStatus {
+    let mut status = TestCaseStatus::non_success(kind);
+    let expected = result
+        .expected
+        .map_or_else(|| "no expectation".to_string(), |k| format!("expected {k}"));
+    status.set_message(format!(
+        "{}, got {}: {}",
+        expected, result.verdict.kind, result.verdict.reason
+    ));
+    status.set_type(result.verdict.kind.as_str());
+    status.set_description(transcript.to_string());
+    status
+}
+
+/// The transcript as `> sent` and `< received` lines.
+pub fn transcript_text(result: &CaseResult) -> String {
+    let mut text = String::new();
+    for entry in &result.transcript.entries {
+        let arrow = match entry.direction {
+            Direction::Client => '>',
+            Direction::Server => '<',
+        };
+        match &entry.data {
+            Data::Text(t) => {
+                for line in t.trim_end_matches("\r\n").split("\r\n") {
+                    text.push_str(&format!("{arrow} {line}\n"));
+                }
+            }
+            Data::Hex(h) => text.push_str(&format!("{arrow} [hex] {h}\n")),
+        }
+    }
+    text
+}

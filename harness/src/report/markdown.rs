@@ -1,0 +1,57 @@
+//! A Markdown compatibility matrix for pull-request comments: clients down, targets across.
+
+use super::impact::Impact;
+use super::{CaseResult, Check, Summary, matrix};
+use crate::verdict::VerdictKind;
+use std::io::{self, Write};
+
+pub fn symbol(kind: VerdictKind) -> &'static str {
+    match kind {
+        VerdictKind::Admitted => "🟢 admitted",
+        VerdictKind::Warned => "🟡 warned",
+        VerdictKind::LockedOut => "🔴 locked out",
+        VerdictKind::Error => "⚠️ error",
+    }
+}
+
+pub fn write_markdown(
+    out: &mut dyn Write,
+    suite: &str,
+    results: &[CaseResult],
+    impact: &[Impact],
+) -> io::Result<()> {
+    let (targets, rows) = matrix(results);
+    writeln!(out, "### harness: {suite}\n")?;
+    write!(out, "| client |")?;
+    for target in &targets {
+        write!(out, " {target} |")?;
+    }
+    writeln!(out)?;
+    writeln!(out, "|---|{}", "---|".repeat(targets.len()))?;
+    for (case, cells) in rows {
+        write!(out, "| {} |", case.replace('|', "\\|"))?;
+        for cell in cells {
+            match cell {
+                Some(r) => {
+                    let mark = match (r.check(), r.expected) {
+                        (Check::Mismatch, Some(kind)) => format!(" ✗ (expected {})", kind),
+                        _ => String::new(),
+                    };
+                    write!(out, " {}{mark} |", symbol(r.verdict.kind))?;
+                }
+                None => write!(out, " |")?,
+            }
+        }
+        writeln!(out)?;
+    }
+    let s = Summary::of(results);
+    writeln!(
+        out,
+        "\n{} results: {} admitted, {} warned, {} locked out, {} errors; {} as expected, {} mismatched.",
+        s.results, s.admitted, s.warned, s.locked_out, s.errors, s.as_expected, s.mismatched
+    )?;
+    for line in impact {
+        writeln!(out, "- {}", line.sentence())?;
+    }
+    Ok(())
+}

@@ -1,0 +1,165 @@
+//! The report files a CI system or a person reads: JUnit XML with one test case per result and
+//! the right failure count, the HTML matrix rendered by headless Chromium with one cell per
+//! result, the Markdown matrix, and the population impact line.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+use std::process::Command;
+
+/// A run of the seed suite writing every report, with `mismatches` expectations changed.
+fn reports(mismatches: &[&str]) -> (tempfile::TempDir, std::process::Output) {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("suite");
+    copy_dir(&seed_suite(), &suite);
+    let captures = repo_root().join("captures").display().to_string();
+    let mut text = std::fs::read_to_string(suite.join("suite.toml"))
+        .unwrap()
+        .replace("../../captures", &captures);
+    for case in mismatches {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("\"{case}\"")))
+            .unwrap()
+            .to_string();
+        text = text.replace(&line, &line.replacen("\"locked-out\"", "\"admitted\"", 1));
+    }
+    std::fs::write(suite.join("suite.toml"), text).unwrap();
+    let out = harness(&[
+        "run",
+        &suite.display().to_string(),
+        "--report-junit",
+        &dir.path().join("out/junit.xml").display().to_string(),
+        "--report-html",
+        &dir.path().join("out/html").display().to_string(),
+        "--report-markdown",
+        &dir.path().join("out/pr.md").display().to_string(),
+    ]);
+    (dir, out)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+fn results_in_seed_suite() -> usize {
+    harness::suite::load_suite(&seed_suite())
+        .unwrap()
+        .cases
+        .len()
+        * 3
+}
+
+fn count(text: &str, needle: &str) -> usize {
+    text.matches(needle).count()
+}
+
+#[test]
+fn junit_has_one_testcase_per_result_and_the_failures() {
+    let (dir, out) = reports(&["emesene-2011", "msn-messenger-7.5"]);
+    assert_eq!(out.status.code(), Some(harness::exit::MISMATCH));
+    let xml = std::fs::read_to_string(dir.path().join("out/junit.xml")).unwrap();
+    let results = results_in_seed_suite();
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    let root = xml.lines().find(|l| l.starts_with("<testsuites ")).unwrap();
+    for attribute in [
+        format!("tests=\"{results}\""),
+        "failures=\"2\"".to_string(),
+        "errors=\"0\"".to_string(),
+    ] {
+        assert!(root.contains(&attribute), "{root}");
+    }
+    assert_eq!(count(&xml, "<testcase "), results);
+    assert_eq!(count(&xml, "<failure "), 2);
+    assert!(xml.contains("message=\"expected admitted, got locked-out: no common protocol version: the server answered VER 0 to `MSNP18 MSNP16 MSNP15`\""), "{xml}");
+    // Well-formed: every test case closes and the document ends.
+    assert!(xml.trim_end().ends_with("</testsuites>"));
+}
+
+#[test]
+fn html_report_renders_in_chromium_with_one_cell_per_result() {
+    let (dir, out) = reports(&["emesene-2011"]);
+    assert_eq!(out.status.code(), Some(harness::exit::MISMATCH));
+    let page = dir.path().join("out/html/index.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        !html.contains("http-equiv") && !html.contains("<script") && !html.contains("src=\"http"),
+        "not self-contained"
+    );
+    let results = results_in_seed_suite();
+    let Some(dom) = chromium_dom(&page) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium is required on CI"
+        );
+        eprintln!("note: chromium not installed; checking the HTML text only");
+        assert_eq!(count(&html, "<td class=\"verdict "), results);
+        return;
+    };
+    assert_eq!(
+        count(&dom, "<td class=\"verdict "),
+        results,
+        "one cell per result in the rendered DOM"
+    );
+    assert_eq!(count(&dom, "<td class=\"verdict locked-out mismatch\""), 1);
+    assert_eq!(count(&dom, "class=\"transcript\""), results);
+    assert!(dom.contains("2003-10-16: 44.0% of users admitted, 17.0% warned, 39.0% locked out"));
+}
+
+/// The DOM as headless Chromium rendered it (`--dump-dom`), if Chromium is installed.
+fn chromium_dom(page: &Path) -> Option<String> {
+    let output = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            &format!(
+                "--user-data-dir={}",
+                page.parent().unwrap().join("profile").display()
+            ),
+            "--dump-dom",
+            &format!("file://{}", page.display()),
+        ])
+        .output()
+        .ok()?;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[test]
+fn markdown_matrix_and_impact_for_a_pull_request() {
+    let (dir, out) = reports(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let md = std::fs::read_to_string(dir.path().join("out/pr.md")).unwrap();
+    assert!(md.contains("| client | 2003-08-01 | 2003-09-18 | 2003-10-16 |"));
+    assert!(
+        md.contains("| msn-messenger-4.6 | 🟢 admitted | 🟡 warned | 🔴 locked out |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- 2003-10-16: 44.0% of users admitted, 17.0% warned, 39.0% locked out"),
+        "{md}"
+    );
+    assert!(
+        stdout(&out)
+            .contains("impact 2003-09-18: 44.0% of users admitted, 56.0% warned, 0.0% locked out")
+    );
+}
