@@ -60,9 +60,12 @@ impl CaseResult {
     }
 }
 
+/// A case and its result for each target (`None` where it did not run there).
+pub type MatrixRow<'a> = (String, Vec<Option<&'a CaseResult>>);
+
 /// The results as a matrix: targets in order of first appearance, and one row per case (in
 /// order of first appearance) with its result for each target.
-pub fn matrix(results: &[CaseResult]) -> (Vec<String>, Vec<(String, Vec<Option<&CaseResult>>)>) {
+pub fn matrix(results: &[CaseResult]) -> (Vec<String>, Vec<MatrixRow<'_>>) {
     let mut targets: Vec<String> = Vec::new();
     let mut cases: Vec<String> = Vec::new();
     for r in results {
