@@ -29,6 +29,10 @@ pub enum Command {
     Import(ImportArgs),
     /// Show a capture case or a pcap/pcapng file decoded: flows, identities, messages.
     Inspect(InspectArgs),
+    /// Join the JSON results of partitioned runs into one report.
+    Merge(MergeArgs),
+    /// Show which clients changed verdict between two runs' JSON results (exit 1 if any did).
+    Diff(DiffArgs),
     /// Proxy a real client to a real server and write each session as a capture case and a
     /// pcapng file.
     Record(RecordArgs),
@@ -57,9 +61,6 @@ pub struct RunArgs {
     /// Compare --target results with the expectations of the suite's target NAME.
     #[arg(long, value_name = "NAME", requires = "target")]
     pub expect: Option<String>,
-    /// Output format on stdout.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
     /// How many cases run at once.
     #[arg(long, short = 'j', value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub jobs: u32,
@@ -67,6 +68,27 @@ pub struct RunArgs {
     /// timeout_ms, else 5s.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
+    #[command(flatten)]
+    pub reports: ReportArgs,
+    /// Run a deterministic share of the cases: K of N (1-based), for spreading a suite over
+    /// N CI machines; `harness merge` joins their JSON results.
+    #[arg(long, value_name = "K/N", value_parser = parse_partition)]
+    pub partition: Option<(usize, usize)>,
+    /// Record new and changed snapshots and remove obsolete ones (refused when CI is set).
+    #[arg(long)]
+    pub accept: bool,
+    /// Run only the case named TEXT or, when none is, the cases whose name contains TEXT
+    /// (repeatable).
+    #[arg(long = "case", value_name = "TEXT")]
+    pub cases: Vec<String>,
+}
+
+/// Where a run's results go: a format on stdout and any number of report files.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
     /// Also write a JUnit XML report to FILE.
     #[arg(long, value_name = "FILE")]
     pub report_junit: Option<PathBuf>,
@@ -79,13 +101,23 @@ pub struct RunArgs {
     /// Also write a self-contained HTML report to DIR/index.html.
     #[arg(long, value_name = "DIR")]
     pub report_html: Option<PathBuf>,
-    /// Record new and changed snapshots and remove obsolete ones (refused when CI is set).
-    #[arg(long)]
-    pub accept: bool,
-    /// Run only the case named TEXT or, when none is, the cases whose name contains TEXT
-    /// (repeatable).
-    #[arg(long = "case", value_name = "TEXT")]
-    pub cases: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// JSON Lines results of partitioned runs (`--report-json` or `--format json`).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub reports: ReportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// JSON Lines results of the earlier run.
+    pub old: PathBuf,
+    /// JSON Lines results of the later run.
+    pub new: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -177,6 +209,17 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     }
 }
 
+/// `2/3` → (2, 3), with 1 ≤ K ≤ N.
+pub fn parse_partition(text: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("`{text}` is not a partition: write K/N with 1 ≤ K ≤ N, e.g. 2/3");
+    let (k, n) = text.split_once('/').ok_or_else(bad)?;
+    let (k, n): (usize, usize) = (k.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+    if k == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k, n))
+}
+
 fn parse_date(text: &str) -> Result<Date, String> {
     text.parse()
         .map_err(|e: crate::date::DateError| e.to_string())
@@ -194,6 +237,14 @@ mod tests {
         assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
         assert!(parse_duration("5h").is_err());
         assert!(parse_duration("fast").is_err());
+    }
+
+    #[test]
+    fn partitions() {
+        assert_eq!(parse_partition("2/3"), Ok((2, 3)));
+        assert!(parse_partition("0/3").is_err());
+        assert!(parse_partition("4/3").is_err());
+        assert!(parse_partition("2").is_err());
     }
 
     #[test]

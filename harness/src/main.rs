@@ -28,5 +28,7 @@ fn run(cli: Cli) -> Result<i32, Failure> {
         Command::Import(args) => commands::import(args),
         Command::Inspect(args) => commands::inspect(args),
         Command::Record(args) => runtime.block_on(commands::record(args)),
+        Command::Merge(args) => commands::merge(args),
+        Command::Diff(args) => commands::diff(args),
     }
 }

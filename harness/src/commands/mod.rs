@@ -1,8 +1,10 @@
 //! The subcommands: each turns parsed arguments into work and an exit code.
 
 mod check;
+mod diff;
 mod import;
 mod inspect;
+mod merge;
 pub mod plan;
 mod record;
 mod reports;
@@ -10,8 +12,10 @@ mod run;
 mod serve;
 
 pub use check::check;
+pub use diff::diff;
 pub use import::import;
 pub use inspect::inspect;
+pub use merge::merge;
 pub use record::record;
 pub use run::run;
 pub use serve::serve;

@@ -92,8 +92,13 @@ pub async fn endpoints(
 }
 
 /// The cases `filters` select: a case named exactly so, or, when none is, every case whose
-/// name contains the filter. No filter selects every case.
-pub fn select(suite: &Suite, filters: &[String]) -> Result<Vec<Arc<Case>>, Failure> {
+/// name contains the filter. No filter selects every case. `partition` (K, N) then keeps
+/// every Nth case from the Kth on, in suite order: N partitions together run each case once.
+pub fn select(
+    suite: &Suite,
+    filters: &[String],
+    partition: Option<(usize, usize)>,
+) -> Result<Vec<Arc<Case>>, Failure> {
     let selects = |filter: &str, id: &str| {
         if suite.cases.iter().any(|c| c.id == filter) {
             id == filter
@@ -104,9 +109,15 @@ pub fn select(suite: &Suite, filters: &[String]) -> Result<Vec<Arc<Case>>, Failu
     let selected: Vec<_> = suite
         .cases
         .iter()
+        .enumerate()
+        .filter(|(i, _)| partition.is_none_or(|(k, n)| i % n == k - 1))
+        .map(|(_, case)| case)
         .filter(|case| filters.is_empty() || filters.iter().any(|f| selects(f, &case.id)))
         .cloned()
         .collect();
+    if selected.is_empty() && partition.is_some() {
+        return Ok(selected);
+    }
     if selected.is_empty() {
         return Err(Failure::Usage(format!(
             "no case of suite {} matches --case {}",
@@ -148,6 +159,15 @@ pub async fn execute(
         .into_iter()
         .zip(runs)
         .map(|((case, endpoint, dialect), run)| CaseResult {
+            case_index: suite
+                .cases
+                .iter()
+                .position(|c| c.id == case.id)
+                .unwrap_or(0),
+            target_index: endpoints
+                .iter()
+                .position(|e| e.name == endpoint.name)
+                .unwrap_or(0),
             case: case.id.clone(),
             name: case.name.clone(),
             target: endpoint.name.clone(),

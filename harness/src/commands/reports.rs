@@ -1,7 +1,7 @@
 //! Writes a run's reports: the chosen format on stdout, and each `--report-*` file, all from
 //! the same results, impact and snapshot check.
 
-use crate::cli::{Format, RunArgs};
+use crate::cli::{Format, ReportArgs};
 use crate::report::{self, CaseResult, Impact, SnapshotProblems};
 use crate::snapshot::Check;
 use std::io::{self, Write};
@@ -52,7 +52,7 @@ impl Run<'_> {
     }
 
     /// The `--report-*` files.
-    pub fn write_files(&self, args: &RunArgs) -> io::Result<()> {
+    pub fn write_files(&self, args: &ReportArgs) -> io::Result<()> {
         let create = |path: &Path| -> io::Result<io::BufWriter<std::fs::File>> {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)?;
@@ -85,11 +85,19 @@ impl Run<'_> {
 
 /// Every changed snapshot as a diff, then the new, changed and obsolete ones listed.
 fn write_snapshots(out: &mut dyn Write, check: &Check) -> io::Result<()> {
-    for (name, diff) in &check.changed {
+    const SHOWN: usize = 5;
+    for (name, diff) in check.changed.iter().take(SHOWN) {
         writeln!(out, "\nsnapshot {name} changed (- stored, + this run):")?;
         for line in diff.lines() {
             writeln!(out, "  {line}")?;
         }
+    }
+    if check.changed.len() > SHOWN {
+        writeln!(
+            out,
+            "\n… and {} more changed snapshots (listed below)",
+            check.changed.len() - SHOWN
+        )?;
     }
     let list = |names: &[String]| match names.len() {
         0 => String::new(),
@@ -97,7 +105,7 @@ fn write_snapshots(out: &mut dyn Write, check: &Check) -> io::Result<()> {
         n => format!(": {}, … and {} more", names[..6].join(", "), n - 6),
     };
     let changed: Vec<String> = check.changed.iter().map(|(n, _)| n.clone()).collect();
-    let total = check.matched + check.new.len() + check.changed.len();
+    let total = check.matched + check.new.len() + check.changed.len() + check.skipped_errors;
     if total == 0 && check.obsolete.is_empty() {
         return Ok(());
     }
@@ -116,6 +124,13 @@ fn write_snapshots(out: &mut dyn Write, check: &Check) -> io::Result<()> {
         check.obsolete.len(),
         list(&check.obsolete)
     )?;
+    if check.skipped_errors > 0 {
+        writeln!(
+            out,
+            "  {} not compared: the harness could not judge them",
+            check.skipped_errors
+        )?;
+    }
     if check.accepted {
         writeln!(
             out,

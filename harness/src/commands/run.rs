@@ -26,7 +26,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, Failure> {
         ..Settings::default()
     };
     let endpoints = plan::endpoints(&suite, &args.target, args.expect.as_deref()).await?;
-    let cases = plan::select(&suite, &args.cases)?;
+    let cases = plan::select(&suite, &args.cases, args.partition)?;
     let results = plan::execute(
         &suite,
         &cases,
@@ -35,7 +35,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, Failure> {
         &settings,
     )
     .await?;
-    let full_run = args.cases.is_empty() && args.target.is_empty();
+    let full_run = args.cases.is_empty() && args.target.is_empty() && args.partition.is_none();
     let snapshots = snapshot::check(&suite, &results, full_run, args.accept)
         .map_err(|e| Failure::Runtime(format!("cannot write snapshots: {e}")))?;
 
@@ -46,10 +46,13 @@ pub async fn run(args: &RunArgs) -> Result<i32, Failure> {
         impact: &impact,
         snapshots: &snapshots,
     };
-    run.write_files(args)
+    run.write_files(&args.reports)
         .map_err(|e| Failure::Runtime(format!("cannot write a report file: {e}")))?;
     let mut out = std::io::stdout().lock();
-    match run.write(args.format, &mut out).and_then(|()| out.flush()) {
+    match run
+        .write(args.reports.format, &mut out)
+        .and_then(|()| out.flush())
+    {
         // A closed pipe (`harness run ... | head`) is the reader's choice, not a failure.
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             return Err(Failure::Runtime(format!("cannot write the report: {e}")));

@@ -1,26 +1,32 @@
 //! JSON Lines for machines: one `{"type":"result",...}` object per result, then one
-//! `{"type":"summary",...}`.
+//! `{"type":"summary",...}`; and reading them back, for `harness merge` and `harness diff`.
 
 use super::{CaseResult, Check, Summary};
 use crate::runner::{Divergence, Transcript};
-use serde::Serialize;
-use std::io::{self, Write};
+use crate::verdict::{Verdict, VerdictKind};
+use serde::{Deserialize, Serialize};
+use std::io::{self, BufRead, Write};
+use std::time::Duration;
 
-#[derive(Serialize)]
-struct ResultLine<'a> {
-    r#type: &'static str,
-    case: &'a str,
-    name: &'a str,
-    target: &'a str,
-    verdict: &'static str,
-    expected: Option<&'static str>,
+#[derive(Serialize, Deserialize)]
+struct ResultLine {
+    r#type: String,
+    case: String,
+    name: String,
+    target: String,
+    suite_target: Option<String>,
+    case_index: usize,
+    target_index: usize,
+    dialect: String,
+    verdict: VerdictKind,
+    expected: Option<VerdictKind>,
     matches: Option<bool>,
-    stage: &'a str,
-    reason: &'a str,
-    decided_by: Option<&'a str>,
+    stage: String,
+    reason: String,
+    decided_by: Option<String>,
     duration_ms: f64,
-    divergences: &'a [Divergence],
-    transcript: &'a Transcript,
+    divergences: Vec<Divergence>,
+    transcript: Transcript,
 }
 
 #[derive(Serialize)]
@@ -34,23 +40,27 @@ struct SummaryLine {
 pub fn write_jsonl(out: &mut dyn Write, results: &[CaseResult]) -> io::Result<()> {
     for r in results {
         let line = ResultLine {
-            r#type: "result",
-            case: &r.case,
-            name: &r.name,
-            target: &r.target,
-            verdict: r.verdict.kind.as_str(),
-            expected: r.expected.map(|k| k.as_str()),
+            r#type: "result".to_string(),
+            case: r.case.clone(),
+            name: r.name.clone(),
+            target: r.target.clone(),
+            suite_target: r.suite_target.clone(),
+            case_index: r.case_index,
+            target_index: r.target_index,
+            dialect: r.dialect.to_string(),
+            verdict: r.verdict.kind,
+            expected: r.expected,
             matches: match r.check() {
                 Check::AsExpected => Some(true),
                 Check::Mismatch => Some(false),
                 Check::Unchecked => None,
             },
-            stage: &r.verdict.stage,
-            reason: &r.verdict.reason,
-            decided_by: r.verdict.decided_by.as_deref(),
+            stage: r.verdict.stage.clone(),
+            reason: r.verdict.reason.clone(),
+            decided_by: r.verdict.decided_by.clone(),
             duration_ms: (r.duration.as_secs_f64() * 1e6).round() / 1e3,
-            divergences: &r.divergences,
-            transcript: &r.transcript,
+            divergences: r.divergences.clone(),
+            transcript: r.transcript.clone(),
         };
         serde_json::to_writer(&mut *out, &line)?;
         writeln!(out)?;
@@ -62,4 +72,33 @@ pub fn write_jsonl(out: &mut dyn Write, results: &[CaseResult]) -> io::Result<()
     };
     serde_json::to_writer(&mut *out, &summary)?;
     writeln!(out)
+}
+
+/// The results in a JSON Lines report; an unreadable line is an error naming its number.
+pub fn read_jsonl(input: impl BufRead) -> Result<Vec<CaseResult>, String> {
+    let mut results = Vec::new();
+    for (number, line) in input.lines().enumerate() {
+        let line = line.map_err(|e| format!("line {}: {e}", number + 1))?;
+        if line.trim().is_empty() || line.contains("\"type\":\"summary\"") {
+            continue;
+        }
+        let r: ResultLine =
+            serde_json::from_str(&line).map_err(|e| format!("line {}: {e}", number + 1))?;
+        let dialect = crate::dialect::by_name(&r.dialect).map_or("unknown", |d| d.name());
+        results.push(CaseResult {
+            case_index: r.case_index,
+            target_index: r.target_index,
+            case: r.case,
+            name: r.name,
+            target: r.target,
+            suite_target: r.suite_target,
+            dialect,
+            verdict: Verdict::new(r.verdict, r.stage, r.reason, r.decided_by),
+            expected: r.expected,
+            duration: Duration::from_secs_f64((r.duration_ms / 1e3).max(0.0)),
+            transcript: r.transcript,
+            divergences: r.divergences,
+        });
+    }
+    Ok(results)
 }

@@ -9,7 +9,7 @@ mod table;
 
 pub use html::write_html;
 pub use impact::{Impact, impact};
-pub use jsonl::write_jsonl;
+pub use jsonl::{read_jsonl, write_jsonl};
 pub use junit::{SnapshotProblems, transcript_text, write_junit};
 pub use markdown::write_markdown;
 pub use table::write_table;
@@ -23,6 +23,10 @@ use std::time::Duration;
 /// One case run against one target, with what the suite expected.
 #[derive(Debug, Clone)]
 pub struct CaseResult {
+    /// Positions of the case in its suite and of the target in the run, so results of
+    /// partitioned runs merge back into the order of one whole run.
+    pub case_index: usize,
+    pub target_index: usize,
     pub case: String,
     pub name: String,
     pub target: String,

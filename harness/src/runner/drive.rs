@@ -40,7 +40,7 @@ pub struct CaseRun {
 }
 
 /// A live reply that means something other than the recorded one.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Divergence {
     /// 1-based number of the step whose reply differs.
     pub step: usize,

@@ -1,7 +1,7 @@
 //! A case's transcript: every chunk of bytes each way with its time offset, capped in size so
 //! a server streaming endless bytes cannot exhaust memory.
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -13,18 +13,22 @@ pub enum Direction {
     Server,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Entry {
     pub direction: Direction,
     /// Time since the connection attempt started.
-    #[serde(rename = "at_ms", serialize_with = "millis")]
+    #[serde(
+        rename = "at_ms",
+        serialize_with = "millis",
+        deserialize_with = "from_millis"
+    )]
     pub at: Duration,
     #[serde(flatten)]
     pub data: Data,
 }
 
 /// Bytes shown as text when they are printable, otherwise as hex.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Data {
     Text(String),
@@ -50,7 +54,12 @@ fn millis<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64((d.as_secs_f64() * 1e6).round() / 1e3)
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+fn from_millis<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let ms = f64::deserialize(d)?;
+    Ok(Duration::from_secs_f64((ms / 1e3).max(0.0)))
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Transcript {
     pub entries: Vec<Entry>,
     /// Bytes that crossed the wire but were not kept, past the cap.

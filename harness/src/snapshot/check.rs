@@ -17,6 +17,8 @@ pub struct Check {
     pub changed: Vec<(String, String)>,
     /// Stored snapshots no result of this (full) run produced.
     pub obsolete: Vec<String>,
+    /// Results not compared: harness errors say nothing about what the server would say.
+    pub skipped_errors: usize,
     pub accepted: bool,
     pub dir: std::path::PathBuf,
 }
@@ -50,6 +52,11 @@ pub fn check(
             continue;
         };
         let name = Store::name(&result.case, target);
+        produced.insert(name.clone());
+        if result.is_unexpected_error() {
+            check.skipped_errors += 1;
+            continue;
+        }
         let actual = render(result, dialect);
         match store.compare(&name, &actual) {
             Outcome::Matched => check.matched += 1,
@@ -66,7 +73,6 @@ pub fn check(
                 check.changed.push((name.clone(), diff(&stored, &actual)));
             }
         }
-        produced.insert(name);
     }
     if full_run {
         for name in store.names().difference(&produced) {

@@ -1,0 +1,135 @@
+//! What CI relies on across runs: `--partition K/N` runs every case exactly once over N
+//! machines, `harness merge` of the partitions equals the whole run, and `harness diff`
+//! names the clients whose verdict changed.
+
+mod common;
+
+use common::*;
+use harness::verdict::VerdictKind;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+fn run_json(extra: &[&str]) -> (Vec<Value>, tempfile::NamedTempFile) {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let path = file.path().display().to_string();
+    let mut args = vec!["run", "SUITE", "--report-json", &path];
+    let suite = seed_suite().display().to_string();
+    args[1] = &suite;
+    args.extend_from_slice(extra);
+    let out = harness(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let (results, _) = json_lines(&std::fs::read_to_string(file.path()).unwrap());
+    (results, file)
+}
+
+/// What must be equal between two runs of the same cases: everything but timing and the
+/// random challenges (redacted as snapshots redact them).
+fn comparable(r: &Value) -> String {
+    let dialect = harness::dialect::by_name("msnp").unwrap();
+    let text = |v: &Value| dialect.redact(v.as_str().unwrap_or("-"));
+    format!(
+        "{} {} {} {} {} {} {}",
+        r["case"],
+        r["target"],
+        r["verdict"],
+        r["expected"],
+        r["stage"],
+        text(&r["reason"]),
+        text(&r["decided_by"])
+    )
+}
+
+#[test]
+fn partitions_run_each_case_once_and_merge_into_the_whole_run() {
+    let (whole, _) = run_json(&[]);
+    let parts: Vec<_> = (1..=3)
+        .map(|k| run_json(&["--partition", &format!("{k}/3")]))
+        .collect();
+    let mut seen = BTreeSet::new();
+    for (results, _) in &parts {
+        assert!(!results.is_empty());
+        for r in results {
+            assert!(
+                seen.insert((r["case"].to_string(), r["target"].to_string())),
+                "{} ran twice",
+                r["case"]
+            );
+        }
+    }
+    assert_eq!(seen.len(), whole.len(), "every case ran once");
+
+    // Files in any order merge back into the order of one whole run.
+    let files: Vec<String> = [2, 0, 1]
+        .iter()
+        .map(|&i| parts[i].1.path().display().to_string())
+        .collect();
+    let out = harness(&["merge", &files[0], &files[1], &files[2], "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let (merged, summary) = json_lines(&stdout(&out));
+    assert_eq!(
+        merged.iter().map(comparable).collect::<Vec<_>>(),
+        whole.iter().map(comparable).collect::<Vec<_>>()
+    );
+    assert_eq!(summary["as_expected"], whole.len());
+
+    let overlap = harness(&["merge", &files[0], &files[0]]);
+    assert_eq!(overlap.status.code(), Some(harness::exit::USAGE));
+    assert!(stderr(&overlap).contains("appears in more than one file"));
+}
+
+#[test]
+fn diff_names_the_clients_whose_verdict_changed() {
+    let (whole, _) = run_json(&[]);
+    let write = |target: &str| {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let lines: Vec<String> = whole
+            .iter()
+            .filter(|r| r["target"] == target)
+            .map(Value::to_string)
+            .collect();
+        std::fs::write(file.path(), lines.join("\n") + "\n").unwrap();
+        file
+    };
+    let (september, october) = (write("2003-09-18"), write("2003-10-16"));
+    let (sep, oct) = (
+        september.path().display().to_string(),
+        october.path().display().to_string(),
+    );
+
+    let suite = harness::suite::load_suite(&seed_suite()).unwrap();
+    let changed = suite
+        .cases
+        .iter()
+        .filter(|c| suite.expected(&c.id, "2003-09-18") != suite.expected(&c.id, "2003-10-16"))
+        .count();
+    // Two single-target runs (one date each) compare case by case.
+    let out = harness(&["diff", &sep, &oct]);
+    assert_eq!(out.status.code(), Some(harness::exit::MISMATCH));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "{changed} of {} results changed verdict",
+            suite.cases.len()
+        )),
+        "{text}"
+    );
+    let row: Vec<&str> = text
+        .lines()
+        .find(|l| l.starts_with("msn-messenger-4.6 "))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        row[..4],
+        ["msn-messenger-4.6", "2003-10-16", "warned", "locked-out"]
+    );
+    assert!(
+        !text.contains("msn-messenger-6.0 "),
+        "an unchanged client is not listed"
+    );
+    assert!(suite.expected("msn-messenger-4.6", "2003-10-16") == Some(VerdictKind::LockedOut));
+
+    let same = harness(&["diff", &oct, &oct]);
+    assert_eq!(same.status.code(), Some(0));
+    assert!(stdout(&same).starts_with("no verdict changed"));
+}
