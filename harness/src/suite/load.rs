@@ -172,7 +172,12 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
             ));
         }
     }
+    // Cases whose files failed to load still exist: no cascade of "unknown case" errors.
+    let mut case_names: BTreeSet<String> = BTreeSet::new();
     for case_file in files {
+        if let Some(stem) = case_file.file_stem() {
+            case_names.insert(stem.to_string_lossy().into_owned());
+        }
         match load_case(&case_file, &known) {
             Ok(case) if cases.iter().any(|c| c.id == case.id) => errors.push(SourceError::at(
                 &case_file,
@@ -187,7 +192,7 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
 
     let mut expectations = BTreeMap::new();
     for (case, by_target) in &raw.expect {
-        if !cases.iter().any(|c| c.id == *case.get_ref()) && errors.is_empty() {
+        if !case_names.contains(case.get_ref()) {
             errors.push(
                 at(
                     case.span(),
@@ -227,7 +232,7 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
 
     let mut population = BTreeMap::new();
     for (case, share) in &raw.population {
-        if !cases.iter().any(|c| c.id == *case.get_ref()) {
+        if !case_names.contains(case.get_ref()) {
             errors.push(at(
                 case.span(),
                 format!("population share for unknown case `{}`", case.get_ref()),
