@@ -29,6 +29,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Show a capture case or a pcap/pcapng file decoded: flows, identities, messages.
     Inspect(InspectArgs),
+    /// Check a self-test bundle's hashes, and against a local copy of the suite with --suite.
+    VerifyBundle(VerifyBundleArgs),
     /// Join the JSON results of partitioned runs into one report.
     Merge(MergeArgs),
     /// Show which clients changed verdict between two runs' JSON results (exit 1 if any did).
@@ -74,6 +76,10 @@ pub struct RunArgs {
     /// N CI machines; `harness merge` joins their JSON results.
     #[arg(long, value_name = "K/N", value_parser = parse_partition)]
     pub partition: Option<(usize, usize)>,
+    /// Write a self-test bundle to FILE: harness version, suite and case hashes, targets,
+    /// verdicts and transcripts, sealed by a hash (`harness verify-bundle` checks it).
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
     /// Record new and changed snapshots and remove obsolete ones (refused when CI is set).
     #[arg(long)]
     pub accept: bool,
@@ -110,6 +116,15 @@ pub struct MergeArgs {
     pub files: Vec<PathBuf>,
     #[command(flatten)]
     pub reports: ReportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyBundleArgs {
+    /// The bundle file `harness run --bundle` wrote.
+    pub file: PathBuf,
+    /// The suite the bundle claims to have run: its files are hashed and compared.
+    #[arg(long, value_name = "SUITE")]
+    pub suite: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod bundle;
 pub mod capture;
 pub mod case;
 pub mod cli;

@@ -30,5 +30,6 @@ fn run(cli: Cli) -> Result<i32, Failure> {
         Command::Record(args) => runtime.block_on(commands::record(args)),
         Command::Merge(args) => commands::merge(args),
         Command::Diff(args) => commands::diff(args),
+        Command::VerifyBundle(args) => commands::verify_bundle(args),
     }
 }

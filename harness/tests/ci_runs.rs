@@ -133,3 +133,74 @@ fn diff_names_the_clients_whose_verdict_changed() {
     assert_eq!(same.status.code(), Some(0));
     assert!(stdout(&same).starts_with("no verdict changed"));
 }
+
+#[test]
+fn bundle_verifies_and_names_what_was_altered() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("suite");
+    std::fs::create_dir_all(suite.join("cases")).unwrap();
+    for file in ["policy.toml"] {
+        std::fs::copy(seed_suite().join(file), suite.join(file)).unwrap();
+    }
+    let text = std::fs::read_to_string(seed_suite().join("suite.toml")).unwrap();
+    let scripted_only: String = text
+        .lines()
+        .filter(|l| {
+            !l.starts_with("include") && !l.contains(".captured\"") && !l.contains(".recorded\"")
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(suite.join("suite.toml"), scripted_only).unwrap();
+    for entry in std::fs::read_dir(seed_suite().join("cases")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, suite.join("cases").join(path.file_name().unwrap())).unwrap();
+    }
+    let bundle = dir.path().join("bundle.json");
+    let (suite_arg, bundle_arg) = (suite.display().to_string(), bundle.display().to_string());
+    let run = harness(&[
+        "run",
+        &suite_arg,
+        "--bundle",
+        &bundle_arg,
+        "--case",
+        "kopete",
+    ]);
+    assert!(
+        run.status.code() == Some(0) || run.status.code() == Some(1),
+        "{}",
+        stderr(&run)
+    );
+
+    let ok = harness(&["verify-bundle", &bundle_arg, "--suite", &suite_arg]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    assert!(stdout(&ok).contains("3 results"), "{}", stdout(&ok));
+
+    // The vendor's claimed verdict edited by hand: the seal breaks.
+    let text = std::fs::read_to_string(&bundle).unwrap();
+    let forged = bundle.with_extension("forged.json");
+    std::fs::write(
+        &forged,
+        text.replacen("\"verdict\": \"admitted\"", "\"verdict\": \"warned\"", 1),
+    )
+    .unwrap();
+    let out = harness(&["verify-bundle", &forged.display().to_string()]);
+    assert_eq!(out.status.code(), Some(harness::exit::MISMATCH));
+    assert!(stdout(&out).contains("altered after it was made"));
+
+    // The operator's copy of the suite differs in one case file: named.
+    let case = suite.join("cases/kopete.toml");
+    std::fs::write(
+        &case,
+        std::fs::read_to_string(&case)
+            .unwrap()
+            .replace("6.0.0602", "6.0.0603"),
+    )
+    .unwrap();
+    let out = harness(&["verify-bundle", &bundle_arg, "--suite", &suite_arg]);
+    assert_eq!(out.status.code(), Some(harness::exit::MISMATCH));
+    assert!(
+        stdout(&out).contains("cases/kopete.toml: differs from the local suite"),
+        "{}",
+        stdout(&out)
+    );
+}

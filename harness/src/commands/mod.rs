@@ -10,6 +10,7 @@ mod record;
 mod reports;
 mod run;
 mod serve;
+mod verify_bundle;
 
 pub use check::check;
 pub use diff::diff;
@@ -19,6 +20,7 @@ pub use merge::merge;
 pub use record::record;
 pub use run::run;
 pub use serve::serve;
+pub use verify_bundle::verify_bundle;
 
 use crate::exit;
 

@@ -39,6 +39,13 @@ pub async fn run(args: &RunArgs) -> Result<i32, Failure> {
     let snapshots = snapshot::check(&suite, &results, full_run, args.accept)
         .map_err(|e| Failure::Runtime(format!("cannot write snapshots: {e}")))?;
 
+    if let Some(path) = &args.bundle {
+        let bundle = crate::bundle::make(&suite, &results)
+            .map_err(|e| Failure::Runtime(format!("cannot make the bundle: {e}")))?;
+        let text = serde_json::to_string_pretty(&bundle).unwrap_or_default();
+        std::fs::write(path, text + "\n")
+            .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", path.display())))?;
+    }
     let impact = report::impact(&results, &suite.population);
     let run = reports::Run {
         suite: &suite.name,
