@@ -139,9 +139,7 @@ fn bundle_verifies_and_names_what_was_altered() {
     let dir = tempfile::tempdir().unwrap();
     let suite = dir.path().join("suite");
     std::fs::create_dir_all(suite.join("cases")).unwrap();
-    for file in ["policy.toml"] {
-        std::fs::copy(seed_suite().join(file), suite.join(file)).unwrap();
-    }
+    std::fs::copy(seed_suite().join("policy.toml"), suite.join("policy.toml")).unwrap();
     let text = std::fs::read_to_string(seed_suite().join("suite.toml")).unwrap();
     let scripted_only: String = text
         .lines()

@@ -58,6 +58,7 @@ fn check_case_file(path: &Path) {
                 &endpoints.list,
                 8,
                 &Settings::default(),
+                &|| {},
             )
             .await
             .unwrap()

@@ -38,6 +38,7 @@ pub fn merge(args: &MergeArgs) -> Result<i32, Failure> {
         results: &results,
         impact: &[],
         snapshots: &Check::default(),
+        color: args.reports.color.enabled(),
     };
     run.write_files(&args.reports)
         .map_err(|e| Failure::Runtime(format!("cannot write a report file: {e}")))?;

@@ -136,6 +136,7 @@ pub async fn execute(
     endpoints: &[Endpoint],
     concurrency: usize,
     settings: &Settings,
+    on_done: &dyn Fn(),
 ) -> Result<Vec<CaseResult>, Failure> {
     let variables = Arc::new(suite.variables.clone());
     let mut jobs = Vec::new();
@@ -154,7 +155,7 @@ pub async fn execute(
             meta.push((case.clone(), endpoint, dialect));
         }
     }
-    let runs = runner::run_all(jobs, concurrency, settings).await;
+    let runs = runner::run_all(jobs, concurrency, settings, on_done).await;
     Ok(meta
         .into_iter()
         .zip(runs)

@@ -13,6 +13,8 @@ pub struct Run<'a> {
     pub results: &'a [CaseResult],
     pub impact: &'a [Impact],
     pub snapshots: &'a Check,
+    /// Colour the table's verdicts (ANSI).
+    pub color: bool,
 }
 
 impl Run<'_> {
@@ -30,7 +32,7 @@ impl Run<'_> {
     pub fn write(&self, format: Format, out: &mut dyn Write) -> io::Result<()> {
         match format {
             Format::Table => {
-                report::write_table(out, self.results)?;
+                report::write_table(out, self.results, self.color)?;
                 for line in self.impact {
                     writeln!(out, "impact {}", line.sentence())?;
                 }

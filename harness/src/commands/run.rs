@@ -27,14 +27,17 @@ pub async fn run(args: &RunArgs) -> Result<i32, Failure> {
     };
     let endpoints = plan::endpoints(&suite, &args.target, args.expect.as_deref()).await?;
     let cases = plan::select(&suite, &args.cases, args.partition)?;
+    let progress = progress_bar(args.reports.format, cases.len() * endpoints.list.len());
     let results = plan::execute(
         &suite,
         &cases,
         &endpoints.list,
         args.jobs as usize,
         &settings,
+        &|| progress.inc(1),
     )
     .await?;
+    progress.finish_and_clear();
     let full_run = args.cases.is_empty() && args.target.is_empty() && args.partition.is_none();
     let snapshots = snapshot::check(&suite, &results, full_run, args.accept)
         .map_err(|e| Failure::Runtime(format!("cannot write snapshots: {e}")))?;
@@ -52,6 +55,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, Failure> {
         results: &results,
         impact: &impact,
         snapshots: &snapshots,
+        color: args.reports.color.enabled(),
     };
     run.write_files(&args.reports)
         .map_err(|e| Failure::Runtime(format!("cannot write a report file: {e}")))?;
@@ -75,4 +79,20 @@ fn exit_code(results: &[CaseResult], snapshots: &Check) -> i32 {
         exit::SUCCESS if snapshots.failed() => exit::MISMATCH,
         code => code,
     }
+}
+
+/// A progress bar on stderr for people watching a terminal; hidden for machine-readable
+/// formats and when stderr is not a terminal (CI logs, pipes).
+fn progress_bar(format: crate::cli::Format, total: usize) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if format != crate::cli::Format::Table || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total as u64);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} results {elapsed}")
+    {
+        bar.set_style(style);
+    }
+    bar
 }

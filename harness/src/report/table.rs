@@ -2,11 +2,22 @@
 //! the stage and the server message that decided; the reason under every row that failed.
 
 use super::{CaseResult, Check, Summary};
+use crate::verdict::VerdictKind;
 use std::io::{self, Write};
 
 const DECIDED_BY_WIDTH: usize = 72;
 
-pub fn write_table(out: &mut dyn Write, results: &[CaseResult]) -> io::Result<()> {
+/// ANSI colour of a verdict: green, yellow, red, magenta.
+fn paint(kind: VerdictKind) -> &'static str {
+    match kind {
+        VerdictKind::Admitted => "\x1b[32m",
+        VerdictKind::Warned => "\x1b[33m",
+        VerdictKind::LockedOut => "\x1b[31m",
+        VerdictKind::Error => "\x1b[35m",
+    }
+}
+
+pub fn write_table(out: &mut dyn Write, results: &[CaseResult], color: bool) -> io::Result<()> {
     let rows: Vec<[String; 6]> = results
         .iter()
         .map(|r| {
@@ -43,9 +54,16 @@ pub fn write_table(out: &mut dyn Write, results: &[CaseResult]) -> io::Result<()
             *width = (*width).max(cell.chars().count());
         }
     }
-    write_row(out, &header, &widths)?;
+    write_row(out, &header, &widths, None)?;
     for (row, result) in rows.iter().zip(results) {
-        write_row(out, row, &widths)?;
+        let styles = color.then(|| {
+            let expected = match result.check() {
+                Check::Mismatch => "\x1b[1;31m",
+                _ => "",
+            };
+            [paint(result.verdict.kind), expected]
+        });
+        write_row(out, row, &widths, styles)?;
         if result.check() == Check::Mismatch || result.is_unexpected_error() {
             writeln!(out, "    ↳ {}", result.verdict.reason)?;
         }
@@ -75,10 +93,27 @@ pub fn write_table(out: &mut dyn Write, results: &[CaseResult]) -> io::Result<()
     )
 }
 
-fn write_row(out: &mut dyn Write, cells: &[String; 6], widths: &[usize; 6]) -> io::Result<()> {
+/// One aligned row; `styles` colours the verdict and expectation cells.
+fn write_row(
+    out: &mut dyn Write,
+    cells: &[String; 6],
+    widths: &[usize; 6],
+    styles: Option<[&str; 2]>,
+) -> io::Result<()> {
     let mut line = String::new();
     for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
-        line.push_str(cell);
+        match styles.map(|s| {
+            if i == 2 {
+                s[0]
+            } else if i == 3 {
+                s[1]
+            } else {
+                ""
+            }
+        }) {
+            Some(style) if !style.is_empty() => line.push_str(&format!("{style}{cell}\x1b[0m")),
+            _ => line.push_str(cell),
+        }
         if i + 1 < cells.len() {
             line.push_str(&" ".repeat(width - cell.chars().count() + 2));
         }

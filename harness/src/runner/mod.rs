@@ -26,7 +26,13 @@ pub struct Job {
 }
 
 /// Runs every job, at most `concurrency` at once; results are in the order of `jobs`.
-pub async fn run_all(jobs: Vec<Job>, concurrency: usize, settings: &Settings) -> Vec<CaseRun> {
+/// `on_done` is called as each job finishes (a progress bar).
+pub async fn run_all(
+    jobs: Vec<Job>,
+    concurrency: usize,
+    settings: &Settings,
+    on_done: &dyn Fn(),
+) -> Vec<CaseRun> {
     let slots = Arc::new(Semaphore::new(concurrency.max(1)));
     let settings = Arc::new(settings.clone());
     let mut set = JoinSet::new();
@@ -45,6 +51,7 @@ pub async fn run_all(jobs: Vec<Job>, concurrency: usize, settings: &Settings) ->
         if let Ok((index, run)) = joined {
             runs[index] = Some(run);
         }
+        on_done();
     }
     // A job that panicked leaves no run; report it rather than lose the row.
     runs.into_iter()
