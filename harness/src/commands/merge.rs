@@ -5,7 +5,6 @@ use super::{Failure, reports};
 use crate::cli::MergeArgs;
 use crate::report::{self, CaseResult, Summary};
 use crate::snapshot::Check;
-use std::io::Write;
 use std::path::Path;
 
 pub fn read(path: &Path) -> Result<Vec<CaseResult>, Failure> {
@@ -40,17 +39,6 @@ pub fn merge(args: &MergeArgs) -> Result<i32, Failure> {
         snapshots: &Check::default(),
         color: args.reports.color.enabled(),
     };
-    run.write_files(&args.reports)
-        .map_err(|e| Failure::Runtime(format!("cannot write a report file: {e}")))?;
-    let mut out = std::io::stdout().lock();
-    match run
-        .write(args.reports.format, &mut out)
-        .and_then(|()| out.flush())
-    {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            return Err(Failure::Runtime(format!("cannot write the report: {e}")));
-        }
-        _ => {}
-    }
+    run.emit(&args.reports)?;
     Ok(Summary::exit_code(&results))
 }

@@ -1,6 +1,7 @@
 //! Writes a run's reports: the chosen format on stdout, and each `--report-*` file, all from
 //! the same results, impact and snapshot check.
 
+use super::Failure;
 use crate::cli::{Format, ReportArgs};
 use crate::report::{self, CaseResult, Impact, SnapshotProblems};
 use crate::snapshot::Check;
@@ -50,6 +51,20 @@ impl Run<'_> {
                 report::write_markdown(out, self.suite, self.results, self.impact)?;
                 write_snapshots(&mut io::stderr().lock(), self.snapshots)
             }
+        }
+    }
+
+    /// The report files, then the chosen format on stdout.
+    pub fn emit(&self, args: &ReportArgs) -> Result<(), Failure> {
+        self.write_files(args)
+            .map_err(|e| Failure::Runtime(format!("cannot write a report file: {e}")))?;
+        let mut out = io::stdout().lock();
+        match self.write(args.format, &mut out).and_then(|()| out.flush()) {
+            // A closed pipe (`harness run ... | head`) is the reader's choice, not a failure.
+            Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+                Err(Failure::Runtime(format!("cannot write the report: {e}")))
+            }
+            _ => Ok(()),
         }
     }
 

@@ -8,7 +8,6 @@ use crate::report::{self, CaseResult, Summary};
 use crate::runner::Settings;
 use crate::snapshot::{self, Check};
 use crate::suite::load_suite;
-use std::io::Write;
 use std::time::Duration;
 
 pub async fn run(args: &RunArgs) -> Result<i32, Failure> {
@@ -57,19 +56,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, Failure> {
         snapshots: &snapshots,
         color: args.reports.color.enabled(),
     };
-    run.write_files(&args.reports)
-        .map_err(|e| Failure::Runtime(format!("cannot write a report file: {e}")))?;
-    let mut out = std::io::stdout().lock();
-    match run
-        .write(args.reports.format, &mut out)
-        .and_then(|()| out.flush())
-    {
-        // A closed pipe (`harness run ... | head`) is the reader's choice, not a failure.
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            return Err(Failure::Runtime(format!("cannot write the report: {e}")));
-        }
-        _ => {}
-    }
+    run.emit(&args.reports)?;
     Ok(exit_code(&results, &snapshots))
 }
 

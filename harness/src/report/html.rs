@@ -40,11 +40,10 @@ pub fn write_html(
         escape(suite)
     )?;
     writeln!(out, "<h1>harness: {}</h1>", escape(suite))?;
-    let s = Summary::of(results);
     writeln!(
         out,
-        "<p class=\"summary\">{} results: {} admitted, {} warned, {} locked out, {} errors; {} as expected, {} mismatched.</p>",
-        s.results, s.admitted, s.warned, s.locked_out, s.errors, s.as_expected, s.mismatched
+        "<p class=\"summary\">{}</p>",
+        Summary::of(results).sentence()
     )?;
     if !impact.is_empty() {
         writeln!(out, "<ul class=\"impact\">")?;

@@ -44,12 +44,7 @@ pub fn write_markdown(
         }
         writeln!(out)?;
     }
-    let s = Summary::of(results);
-    writeln!(
-        out,
-        "\n{} results: {} admitted, {} warned, {} locked out, {} errors; {} as expected, {} mismatched.",
-        s.results, s.admitted, s.warned, s.locked_out, s.errors, s.as_expected, s.mismatched
-    )?;
+    writeln!(out, "\n{}", Summary::of(results).sentence())?;
     for line in impact {
         writeln!(out, "- {}", line.sentence())?;
     }

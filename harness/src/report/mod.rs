@@ -127,6 +127,20 @@ impl Summary {
         summary
     }
 
+    /// `129 results: 72 admitted, ...; 129 as expected, 0 mismatched.`
+    pub fn sentence(&self) -> String {
+        format!(
+            "{} results: {} admitted, {} warned, {} locked out, {} errors; {} as expected, {} mismatched.",
+            self.results,
+            self.admitted,
+            self.warned,
+            self.locked_out,
+            self.errors,
+            self.as_expected,
+            self.mismatched
+        )
+    }
+
     /// The process exit code for these results (see [`crate::exit`]).
     pub fn exit_code(results: &[CaseResult]) -> i32 {
         if results.iter().any(CaseResult::is_unexpected_error) {
