@@ -59,6 +59,7 @@ async fn run_against(addr: SocketAddr) -> (CaseRun, Duration) {
     let settings = Settings {
         step_timeout: STEP_TIMEOUT,
         transcript_limit: TRANSCRIPT_LIMIT,
+        ..Settings::default()
     };
     let variables = BTreeMap::from([("email".to_string(), "a@hotmail.com".to_string())]);
     let started = Instant::now();

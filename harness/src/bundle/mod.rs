@@ -20,8 +20,10 @@ fn sha256(bytes: &[u8]) -> String {
 fn suite_files(suite: &Suite) -> Vec<PathBuf> {
     let mut files = vec![suite.dir.join("suite.toml")];
     for target in &suite.targets {
-        if !files.contains(&target.policy.path) {
-            files.push(target.policy.path.clone());
+        if let crate::suite::TargetKind::Reference { policy, .. } = &target.kind
+            && !files.contains(&policy.path)
+        {
+            files.push(policy.path.clone());
         }
     }
     files.extend(suite.cases.iter().map(|c| c.path.clone()));

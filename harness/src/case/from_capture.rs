@@ -113,7 +113,10 @@ fn recorded_reply(
     after
         .iter()
         .take_while(|m| m.from == Direction::Server)
-        .filter_map(|m| m.text.as_deref())
-        .find(|reply| dialect.answers(request, reply.as_bytes()))
-        .map(str::to_string)
+        .filter_map(RecordedMessage::bytes)
+        .find(|reply| dialect.answers(request, reply))
+        .map(|reply| match std::str::from_utf8(&reply) {
+            Ok(text) => text.to_string(),
+            Err(_) => dialect.describe(Direction::Server, &reply),
+        })
 }

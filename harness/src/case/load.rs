@@ -10,8 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use toml::Spanned;
 
-/// Variables every case has: `{trid}` is numbered by the harness, one per message sent.
-pub const BUILTIN_VARIABLES: &[&str] = &["trid"];
+/// Variables every case has: `{trid}` is numbered by the harness, one per message sent;
+/// `{host}` is the target's host (unless the suite defines it).
+pub const BUILTIN_VARIABLES: &[&str] = &["trid", "host"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

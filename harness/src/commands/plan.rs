@@ -8,7 +8,7 @@ use crate::dialect;
 use crate::report::CaseResult;
 use crate::runner::{self, Job, Settings};
 use crate::server::{self, RunningServer, ServerConfig};
-use crate::suite::Suite;
+use crate::suite::{Suite, TargetKind};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,6 +26,8 @@ pub struct Endpoint {
 pub struct Endpoints {
     pub list: Vec<Endpoint>,
     _servers: Vec<RunningServer>,
+    /// Real servers started for command targets; killed when dropped.
+    _commands: Vec<tokio::process::Child>,
 }
 
 /// `targets` as given (compared with the suite target `expect`), or one embedded reference
@@ -57,6 +59,7 @@ pub async fn endpoints(
         return Ok(Endpoints {
             list,
             _servers: Vec::new(),
+            _commands: Vec::new(),
         });
     }
     if suite.targets.is_empty() {
@@ -67,28 +70,97 @@ pub async fn endpoints(
     }
     let mut list = Vec::new();
     let mut servers = Vec::new();
+    let mut commands = Vec::new();
     for target in &suite.targets {
-        let config = ServerConfig {
-            policy: target.policy.clone(),
-            as_of: target.as_of,
-            idle_timeout: Duration::from_secs(30),
-            max_connections: 4096,
-            log: false,
+        let addr = match &target.kind {
+            TargetKind::Reference { policy, as_of } => {
+                let config = ServerConfig {
+                    policy: policy.clone(),
+                    as_of: *as_of,
+                    idle_timeout: Duration::from_secs(30),
+                    max_connections: 4096,
+                    log: false,
+                };
+                let server = server::start("127.0.0.1:0", config)
+                    .await
+                    .map_err(|e| Failure::Runtime(e.to_string()))?;
+                let addr = server.addr.to_string();
+                servers.push(server);
+                addr
+            }
+            TargetKind::Command { argv, dir } => {
+                let (child, addr) = start_command(&target.name, argv, dir).await?;
+                commands.push(child);
+                addr
+            }
         };
-        let server = server::start("127.0.0.1:0", config)
-            .await
-            .map_err(|e| Failure::Runtime(e.to_string()))?;
         list.push(Endpoint {
             name: target.name.clone(),
-            addr: server.addr.to_string(),
+            addr,
             suite_target: Some(target.name.clone()),
         });
-        servers.push(server);
     }
     Ok(Endpoints {
         list,
         _servers: servers,
+        _commands: commands,
     })
+}
+
+/// Starts a command target on a free loopback port and waits until it accepts connections.
+async fn start_command(
+    name: &str,
+    argv: &[String],
+    dir: &std::path::Path,
+) -> Result<(tokio::process::Child, String), Failure> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| Failure::Runtime(format!("no free port for target {name}: {e}")))?
+        .port();
+    let args: Vec<String> = argv
+        .iter()
+        .map(|a| a.replace("{port}", &port.to_string()))
+        .collect();
+    let mut child = tokio::process::Command::new(&args[0])
+        .args(&args[1..])
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| {
+            Failure::Runtime(format!(
+                "target {name}: cannot start `{}`: {e}",
+                args.join(" ")
+            ))
+        })?;
+    let addr = format!("127.0.0.1:{port}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        if tokio::net::TcpStream::connect(&addr).await.is_ok() {
+            return Ok((child, addr));
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut stderr = String::new();
+            if let Some(mut pipe) = child.stderr.take() {
+                use tokio::io::AsyncReadExt;
+                let _ = pipe.read_to_string(&mut stderr).await;
+            }
+            return Err(Failure::Runtime(format!(
+                "target {name}: `{}` exited ({status}) before listening: {}",
+                args.join(" "),
+                stderr.trim()
+            )));
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(Failure::Runtime(format!(
+                "target {name}: nothing listens on {addr} 15s after `{}`",
+                args.join(" ")
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// The cases `filters` select: a case named exactly so, or, when none is, every case whose

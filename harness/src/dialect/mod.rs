@@ -3,6 +3,7 @@
 //! protocol means adding one module here and one line in [`by_name`].
 
 pub mod msnp;
+pub mod tls;
 
 pub use crate::runner::Direction;
 use crate::verdict::Verdict;
@@ -49,7 +50,7 @@ pub struct FrameError(pub String);
 pub trait Conversation: Send {
     /// Turns one expanded step (a line and an optional body) into the bytes to send, and notes
     /// it as the request now outstanding.
-    fn send(&mut self, line: &str, body: Option<&str>) -> Bytes;
+    fn send(&mut self, line: &str, body: Option<&str>) -> Result<Bytes, String>;
     /// Takes one whole message off the front of `buf`: `Ok(None)` when more bytes are needed.
     fn receive(&mut self, buf: &mut BytesMut) -> Result<Option<Received>, FrameError>;
     /// The handshake stage in progress (MSNP: `VER`, `CVR`, `USR`, ...).
@@ -84,7 +85,12 @@ pub struct ReplayStep {
 /// A protocol the harness can speak as a client, and read in recordings.
 pub trait Dialect: Send + Sync {
     fn name(&self) -> &'static str;
-    fn conversation(&self, declared: Option<&Identity>) -> Box<dyn Conversation>;
+    /// One connection's state. `settings` is the suite's `[dialect_settings]` table.
+    fn conversation(
+        &self,
+        declared: Option<&Identity>,
+        settings: &toml::Table,
+    ) -> Box<dyn Conversation>;
     /// The server port that identifies this protocol's traffic in a capture.
     fn default_port(&self) -> u16;
     /// Takes one whole message off the front of recorded bytes sent by `from`.
@@ -101,15 +107,21 @@ pub trait Dialect: Send + Sync {
     /// Text (a message, a reason) with the values that change on every run (challenges,
     /// nonces, tickets, timestamps) replaced by placeholders; what a snapshot stores.
     fn redact(&self, text: &str) -> String;
+    /// A message as text for transcripts and snapshots, when its bytes are not printable.
+    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
+        let _ = from;
+        String::from_utf8_lossy(bytes).into_owned()
+    }
 }
 
 /// Every dialect by its name in suite and case files.
 pub fn by_name(name: &str) -> Option<&'static dyn Dialect> {
     match name {
         "msnp" => Some(&msnp::Msnp),
+        "tls" => Some(&tls::Tls),
         _ => None,
     }
 }
 
 /// The names [`by_name`] accepts, for error messages.
-pub const NAMES: &[&str] = &["msnp"];
+pub const NAMES: &[&str] = &["msnp", "tls"];

@@ -18,6 +18,8 @@ pub struct Settings {
     pub step_timeout: Duration,
     /// The most transcript bytes kept per case.
     pub transcript_limit: usize,
+    /// The suite's `[dialect_settings]` (TLS: what counts as deprecated).
+    pub dialect: toml::Table,
 }
 
 impl Default for Settings {
@@ -25,6 +27,7 @@ impl Default for Settings {
         Settings {
             step_timeout: Duration::from_secs(5),
             transcript_limit: 64 * 1024,
+            dialect: toml::Table::new(),
         }
     }
 }
@@ -72,7 +75,7 @@ pub async fn drive(
         started: Instant::now(),
         settings,
         transcript: Transcript::new(settings.transcript_limit),
-        conversation: dialect.conversation(case.identity.as_ref()),
+        conversation: dialect.conversation(case.identity.as_ref(), &settings.dialect),
         buf: BytesMut::with_capacity(4096),
     };
     let verdict = match tokio::time::timeout(settings.step_timeout, TcpStream::connect(addr)).await
@@ -81,6 +84,14 @@ pub async fn drive(
             let _ = stream.set_nodelay(true);
             let mut values = variables.clone();
             values.extend(case.variables.clone());
+            // `{host}`: the target's host, e.g. for a TLS server name.
+            let host = addr
+                .rsplit_once(':')
+                .map_or(addr, |(h, _)| h)
+                .trim_matches(['[', ']']);
+            values
+                .entry("host".to_string())
+                .or_insert_with(|| host.to_string());
             let (verdict, open) = driver.steps(&mut stream, case, values).await;
             if open {
                 driver.say_goodbye(&mut stream).await;
@@ -132,7 +143,18 @@ impl Driver<'_> {
                     return (self.pending_or_error(reason), true);
                 }
             };
-            let bytes = self.conversation.send(&line, body.as_deref());
+            let bytes = match self.conversation.send(&line, body.as_deref()) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    return (
+                        Verdict::error(
+                            self.conversation.stage(),
+                            format!("cannot send `{line}`: {e}"),
+                        ),
+                        true,
+                    );
+                }
+            };
             self.record(Direction::Client, &bytes);
             match tokio::time::timeout(self.settings.step_timeout, stream.write_all(&bytes)).await {
                 Ok(Ok(())) => {}

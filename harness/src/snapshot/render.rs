@@ -37,8 +37,14 @@ pub fn render(result: &CaseResult, dialect: &dyn Dialect) -> String {
                     let _ = writeln!(out, "{}", line.trim_end());
                 }
             }
+            // Binary messages as the dialect describes them: random bytes never reach a snapshot.
             Data::Hex(hex) => {
-                let _ = writeln!(out, "  {arrow} [hex] {hex}");
+                let bytes = ::hex::decode(hex).unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "  {arrow} {}",
+                    dialect.redact(&dialect.describe(entry.direction, &bytes))
+                );
             }
         }
     }

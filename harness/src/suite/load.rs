@@ -1,7 +1,7 @@
 //! Reads a suite folder: `suite.toml`, every case file under its cases folder, and each
 //! target's policy. Every file's errors are collected, so one run shows them all.
 
-use super::{Suite, SuiteTarget};
+use super::{Suite, SuiteTarget, TargetKind};
 use crate::case::load_case;
 use crate::date::DateText;
 use crate::server::Policy;
@@ -63,14 +63,17 @@ struct RawSuite {
     expect: BTreeMap<Spanned<String>, BTreeMap<Spanned<String>, Spanned<String>>>,
     #[serde(default)]
     population: BTreeMap<Spanned<String>, Spanned<f64>>,
+    #[serde(default)]
+    dialect_settings: toml::Table,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTarget {
     name: Spanned<String>,
-    policy: Spanned<String>,
-    as_of: Spanned<DateText>,
+    policy: Option<Spanned<String>>,
+    as_of: Option<Spanned<DateText>>,
+    command: Option<Spanned<Vec<String>>>,
 }
 
 /// Loads the suite at `path`: a folder holding `suite.toml`, or the file itself.
@@ -113,28 +116,57 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
             ));
             continue;
         }
-        let as_of = match target.as_of.get_ref().to_date() {
-            Ok(date) => date,
-            Err(message) => {
-                errors.push(at(target.as_of.span(), message));
+        let kind = match (&target.policy, &target.as_of, &target.command) {
+            (None, None, Some(command)) => {
+                if !command.get_ref().iter().any(|a| a.contains("{port}"))
+                    || command.get_ref().is_empty()
+                {
+                    errors.push(at(
+                        command.span(),
+                        "a command target must pass `{port}` to the server it starts".to_string(),
+                    ));
+                    continue;
+                }
+                TargetKind::Command {
+                    argv: command.get_ref().clone(),
+                    dir: dir.clone(),
+                }
+            }
+            (Some(policy), Some(as_of), None) => {
+                let as_of_date = match as_of.get_ref().to_date() {
+                    Ok(date) => date,
+                    Err(message) => {
+                        errors.push(at(as_of.span(), message));
+                        continue;
+                    }
+                };
+                let policy = match Policy::load(&dir.join(policy.get_ref())) {
+                    Ok(policy) => policy,
+                    Err(e) => {
+                        errors.push(e);
+                        continue;
+                    }
+                };
+                if let Err(message) = policy.phase_at(as_of_date) {
+                    errors.push(at(as_of.span(), message));
+                    continue;
+                }
+                TargetKind::Reference {
+                    policy: Arc::new(policy),
+                    as_of: as_of_date,
+                }
+            }
+            _ => {
+                errors.push(
+                    at(target.name.span(), format!("target `{}` needs either `policy` and `as_of`, or `command`", target.name.get_ref()))
+                        .with_help("policy + as_of: the embedded reference server; command: a real server started with a free {port}"),
+                );
                 continue;
             }
         };
-        let policy = match Policy::load(&dir.join(target.policy.get_ref())) {
-            Ok(policy) => policy,
-            Err(e) => {
-                errors.push(e);
-                continue;
-            }
-        };
-        if let Err(message) = policy.phase_at(as_of) {
-            errors.push(at(target.as_of.span(), message));
-            continue;
-        }
         targets.push(SuiteTarget {
             name: target.name.get_ref().clone(),
-            policy: Arc::new(policy),
-            as_of,
+            kind,
         });
     }
 
@@ -261,6 +293,7 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
         targets,
         expectations,
         population,
+        dialect_settings: raw.dialect_settings,
     })
 }
 

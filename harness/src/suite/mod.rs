@@ -28,14 +28,23 @@ pub struct Suite {
     pub expectations: BTreeMap<(String, String), VerdictKind>,
     /// Case id → its share of the user population (any unit; reports normalise).
     pub population: BTreeMap<String, f64>,
+    /// `[dialect_settings]`, handed to the dialect (TLS: what counts as deprecated).
+    pub dialect_settings: toml::Table,
 }
 
-/// A reference-server configuration the suite runs against when no `--target` is given.
+/// An endpoint the suite runs against when no `--target` is given.
 #[derive(Debug, Clone)]
 pub struct SuiteTarget {
     pub name: String,
-    pub policy: Arc<Policy>,
-    pub as_of: Date,
+    pub kind: TargetKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum TargetKind {
+    /// The embedded reference server, enforcing `policy` as of `as_of`.
+    Reference { policy: Arc<Policy>, as_of: Date },
+    /// A real server started by this command (run in `dir`), `{port}` replaced by a free port.
+    Command { argv: Vec<String>, dir: PathBuf },
 }
 
 impl Suite {

@@ -25,7 +25,11 @@ impl Dialect for Msnp {
         "msnp"
     }
 
-    fn conversation(&self, declared: Option<&Identity>) -> Box<dyn Conversation> {
+    fn conversation(
+        &self,
+        declared: Option<&Identity>,
+        _settings: &toml::Table,
+    ) -> Box<dyn Conversation> {
         Box::new(MsnpConversation {
             classifier: Classifier::new(declared.cloned()),
             limits: Limits::default(),
@@ -67,7 +71,7 @@ struct MsnpConversation {
 }
 
 impl Conversation for MsnpConversation {
-    fn send(&mut self, line: &str, body: Option<&str>) -> Bytes {
+    fn send(&mut self, line: &str, body: Option<&str>) -> Result<Bytes, String> {
         let bytes = codec::encode(line, body.map(str::as_bytes));
         let mut sent = BytesMut::from(&bytes[..]);
         // Our own bytes always frame; a script line that does not is still sent as written.
@@ -76,7 +80,7 @@ impl Conversation for MsnpConversation {
         {
             self.classifier.on_sent(&message);
         }
-        bytes
+        Ok(bytes)
     }
 
     fn receive(&mut self, buf: &mut BytesMut) -> Result<Option<Received>, FrameError> {
