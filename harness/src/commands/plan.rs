@@ -227,7 +227,12 @@ pub async fn execute(
             meta.push((case.clone(), endpoint, dialect));
         }
     }
-    let runs = runner::run_all(jobs, concurrency, settings, on_done).await;
+    // The suite's dialect settings apply however the run was started.
+    let settings = Settings {
+        dialect: suite.dialect_settings.clone(),
+        ..settings.clone()
+    };
+    let runs = runner::run_all(jobs, concurrency, &settings, on_done).await;
     Ok(meta
         .into_iter()
         .zip(runs)

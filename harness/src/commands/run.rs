@@ -22,7 +22,6 @@ pub async fn run(args: &RunArgs) -> Result<i32, Failure> {
             .timeout
             .or(suite.timeout)
             .unwrap_or(Duration::from_secs(5)),
-        dialect: suite.dialect_settings.clone(),
         ..Settings::default()
     };
     let endpoints = plan::endpoints(&suite, &args.target, args.expect.as_deref()).await?;

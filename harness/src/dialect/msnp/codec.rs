@@ -74,6 +74,18 @@ pub fn decode(
     sender: Sender,
     limits: &Limits,
 ) -> Result<Option<(Message, Bytes)>, FrameError> {
+    // A command starts with three capital letters or digits: reject other bytes at once,
+    // rather than waiting for a CRLF that a peer speaking another protocol may never send.
+    let prefix = &buf[..buf.len().min(3)];
+    if !prefix
+        .iter()
+        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    {
+        return Err(FrameError(format!(
+            "not an MSNP command line: {}",
+            preview(&buf[..buf.len().min(16)])
+        )));
+    }
     let search_len = buf.len().min(limits.max_line.saturating_add(2));
     let Some(line_end) = buf[..search_len].windows(2).position(|w| w == b"\r\n") else {
         if buf.len() > limits.max_line {
@@ -274,7 +286,12 @@ mod tests {
 
     #[rstest]
     #[case::endless_line(&[b'A'; 20_000][..], "longer than")]
-    #[case::garbage(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\r\n", "not text")]
+    #[case::garbage(
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\r\n",
+        "not an MSNP command line"
+    )]
+    #[case::tls_hello_without_crlf(b"\x16\x03\x01\x00\xc9\x01", "not an MSNP command line")]
+    #[case::not_text(b"VER \xff\xfe\r\n", "not text")]
     #[case::lowercase_command(b"hello world\r\n", "not an MSNP command line")]
     #[case::huge_body(b"MSG Hotmail Hotmail 2147483648\r\n", "over the")]
     #[case::overflowing_length(b"MSG a b 99999999999999999999999999\r\n", "over the")]

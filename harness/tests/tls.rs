@@ -1,0 +1,164 @@
+//! The TLS dialect against real servers: the tls-cutoff suite against openssl s_server under
+//! three policies, and real clients connecting to the same servers get the verdicts the harness
+//! gives their recorded ClientHellos.
+
+mod common;
+
+use common::*;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn suite_dir() -> std::path::PathBuf {
+    repo_root().join("suites/tls-cutoff")
+}
+
+#[test]
+fn tls_cutoff_suite_has_every_verdict_and_matches_its_expectations() {
+    let out = harness(&["run", &suite_dir().display().to_string()]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    for verdict in ["✓ admitted", "✓ warned", "✓ locked-out"] {
+        assert!(text.contains(verdict), "no {verdict} in\n{text}");
+    }
+    assert!(
+        text.contains("ServerHello TLSv1 TLS_"),
+        "a TLS 1.0 handshake was admitted by the legacy server"
+    );
+    assert!(text.contains("Alert fatal protocol_version"));
+}
+
+/// An openssl s_server under `policy` on a free port, killed when dropped.
+struct Server(std::process::Child, u16);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn server(policy: &str) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("bash")
+        .args([
+            suite_dir().join("servers/openssl.sh").display().to_string(),
+            policy.to_string(),
+            port.to_string(),
+        ])
+        .spawn()
+        .unwrap();
+    let server = Server(child, port);
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return server;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("openssl s_server {policy} did not start"); // dropping `server` kills and reaps it
+}
+
+/// Whether the real client completes a handshake with the server.
+fn real_client_admitted(client: &str, port: u16) -> bool {
+    let addr = format!("127.0.0.1:{port}");
+    let status = match client {
+        "openssl-s_client-tls1.0" => Command::new("openssl")
+            .args([
+                "s_client",
+                "-connect",
+                &addr,
+                "-servername",
+                "localhost",
+                "-tls1",
+                "-cipher",
+                "DEFAULT:@SECLEVEL=0",
+            ])
+            .stdin(Stdio::null())
+            .output(),
+        "openssl-s_client-tls1.2" => Command::new("openssl")
+            .args([
+                "s_client",
+                "-connect",
+                &addr,
+                "-servername",
+                "localhost",
+                "-tls1_2",
+            ])
+            .stdin(Stdio::null())
+            .output(),
+        "curl" => Command::new("curl")
+            .args([
+                "-sk",
+                "-o",
+                "/dev/null",
+                "--connect-to",
+                &format!("localhost:{port}:{addr}"),
+                &format!("https://localhost:{port}/"),
+            ])
+            .output(),
+        other => panic!("no real client {other}"),
+    }
+    .unwrap();
+    status.status.success()
+}
+
+#[test]
+fn real_clients_get_the_verdicts_their_recordings_get() {
+    let suite = harness::suite::load_suite(&suite_dir()).unwrap();
+    for policy in ["legacy", "modern", "tls13"] {
+        let server = server(policy);
+        for client in ["openssl-s_client-tls1.0", "openssl-s_client-tls1.2", "curl"] {
+            let expected = suite
+                .expected(client, &format!("openssl-{policy}"))
+                .unwrap();
+            let harness_admits = matches!(
+                expected,
+                harness::verdict::VerdictKind::Admitted | harness::verdict::VerdictKind::Warned
+            );
+            assert_eq!(
+                real_client_admitted(client, server.1),
+                harness_admits,
+                "{client} against openssl-{policy}: the harness says {expected}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_server_that_is_not_tls_is_an_error_not_a_lockout() {
+    // A plain-text HTTP server on the TLS port.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut stream in listener.incoming().flatten() {
+            let mut buf = [0u8; 512];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n");
+        }
+    });
+    let out = harness(&[
+        "run",
+        &suite_dir().display().to_string(),
+        "--target",
+        &addr,
+        "--case",
+        "tls13-browser",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(harness::exit::RUNTIME));
+    let (results, _) = json_lines(&stdout(&out));
+    assert_eq!(results[0]["verdict"], "error");
+    assert!(
+        results[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not a TLS record"),
+        "{}",
+        results[0]
+    );
+}
