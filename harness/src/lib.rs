@@ -21,6 +21,7 @@ pub mod runner;
 pub mod server;
 pub mod snapshot;
 pub mod source;
+pub mod status;
 pub mod suite;
 pub mod verdict;
 pub mod version;

@@ -162,3 +162,95 @@ fn a_server_that_is_not_tls_is_an_error_not_a_lockout() {
         results[0]
     );
 }
+
+/// A client the suite has never seen: recorded through the proxy, its pcapng imported with
+/// `harness import --dialect tls`, and the imported case replayed against the modern server.
+#[test]
+fn a_new_clients_hello_imports_and_replays_with_no_code_change() {
+    let upstream = server("legacy");
+    let out = tempfile::tempdir().unwrap();
+    let recorded = out.path().join("recorded");
+    let mut recorder = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args([
+            "record",
+            "--dialect",
+            "tls",
+            "--listen",
+            "127.0.0.1:0",
+            "--sessions",
+            "1",
+        ])
+        .args([
+            "--upstream",
+            &format!("127.0.0.1:{}", upstream.1),
+            "--out",
+            &recorded.display().to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut banner = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(recorder.stdout.take().unwrap()),
+        &mut banner,
+    )
+    .unwrap();
+    let proxy = banner.split_whitespace().nth(2).unwrap().to_string();
+    let client = Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &proxy,
+            "-servername",
+            "localhost",
+            "-tls1_2",
+            "-cipher",
+            "ECDHE-RSA-AES128-SHA",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        client.status.success(),
+        "{}",
+        String::from_utf8_lossy(&client.stderr)
+    );
+    assert!(recorder.wait().unwrap().success());
+
+    let pcapng = std::fs::read_dir(&recorded)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().unwrap() == "pcapng")
+        .unwrap();
+    let cases = out.path().join("cases");
+    let import = harness(&[
+        "import",
+        &pcapng.display().to_string(),
+        "--dialect",
+        "tls",
+        "--port",
+        &upstream.1.to_string(),
+        "--out",
+        &cases.display().to_string(),
+    ]);
+    assert_eq!(import.status.code(), Some(0), "{}", stderr(&import));
+
+    let suite = out.path().join("suite.toml");
+    std::fs::write(
+        &suite,
+        format!(
+            "name = \"new-client\"\ndialect = \"tls\"\ncases = \"{}\"\n[variables]\nhost = \"localhost\"\n[[target]]\nname = \"openssl-modern\"\ncommand = [\"bash\", \"{}\", \"modern\", \"{{port}}\"]\n",
+            cases.display(),
+            suite_dir().join("servers/openssl.sh").display()
+        ),
+    )
+    .unwrap();
+    let run = harness(&["run", &suite.display().to_string(), "--format", "json"]);
+    let (results, _) = json_lines(&stdout(&run));
+    assert_eq!(results.len(), 1, "{}", stderr(&run));
+    assert_eq!(results[0]["verdict"], "warned", "{}", results[0]);
+    assert_eq!(
+        results[0]["decided_by"],
+        "ServerHello TLSv1.2 TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"
+    );
+}

@@ -18,11 +18,11 @@ pub async fn record(args: &RecordArgs) -> Result<i32, Failure> {
     let addr = listener
         .local_addr()
         .map_err(|e| Failure::Runtime(e.to_string()))?;
-    println!(
+    crate::status::say(&format!(
         "recording on {addr} → {}, into {}",
         args.upstream,
         args.out.display()
-    );
+    ));
     let (done, mut written) = mpsc::unbounded_channel();
     let proxy = tokio::spawn(record::proxy(
         listener,
@@ -39,7 +39,7 @@ pub async fn record(args: &RecordArgs) -> Result<i32, Failure> {
             result = written.recv() => match result {
                 Some(Ok(session)) => {
                     count += 1;
-                    println!("wrote {} and {} ({} messages)", session.case.display(), session.pcapng.display(), session.messages);
+                    crate::status::say(&format!("wrote {} and {} ({} messages)", session.case.display(), session.pcapng.display(), session.messages));
                     if args.sessions.is_some_and(|n| count >= n) {
                         break;
                     }

@@ -22,13 +22,13 @@ pub async fn serve(args: &ServeArgs) -> Result<i32, Failure> {
     let running = server::start(&args.listen, config)
         .await
         .map_err(|e| Failure::Runtime(e.to_string()))?;
-    println!(
+    crate::status::say(&format!(
         "listening on {} — policy \"{name}\", phase \"{}\" (from {}; below the minimum: {}) as of {as_of}",
         running.addr,
         phase.name,
         phase.from,
         phase.below_minimum.as_str()
-    );
+    ));
     tokio::select! {
         _ = running.wait() => {}
         _ = tokio::signal::ctrl_c() => {}

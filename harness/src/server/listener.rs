@@ -90,10 +90,10 @@ pub async fn start(listen: &str, config: ServerConfig) -> Result<RunningServer, 
             };
             let Ok(slot) = slots.clone().try_acquire_owned() else {
                 if config.log {
-                    println!(
+                    crate::status::say(&format!(
                         "{peer} refused: connection limit {} reached",
                         config.max_connections
-                    );
+                    ));
                 }
                 drop(stream);
                 continue;
@@ -153,6 +153,8 @@ async fn serve_connection(mut stream: TcpStream, peer: SocketAddr, config: &Serv
             Some(d) => (d.verdict.as_str(), d.reason.as_str()),
             None => ("undecided", "left before the admission point"),
         };
-        println!("{peer} {client} {protocol} {verdict}: {reason} ({ending})");
+        crate::status::say(&format!(
+            "{peer} {client} {protocol} {verdict}: {reason} ({ending})"
+        ));
     }
 }
