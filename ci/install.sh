@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # System packages the tests and benchmarks use: tshark reads the pcapng files `harness record`
 # writes (and is the import benchmark's baseline); tcpdump makes real loopback captures;
-# chromium renders the HTML report in a test.
+# chromium renders the HTML report in a test; nginx is a TLS server the tls-cutoff suite starts.
 set -euo pipefail
 missing=()
 command -v tshark > /dev/null || missing+=(tshark)
 command -v tcpdump > /dev/null || missing+=(tcpdump)
 command -v chromium > /dev/null || missing+=(chromium)
+{ command -v nginx || [ -x /usr/sbin/nginx ]; } > /dev/null || missing+=(nginx-light)
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
