@@ -29,6 +29,9 @@ pub enum Command {
     Import(ImportArgs),
     /// Show a capture case or a pcap/pcapng file decoded: flows, identities, messages.
     Inspect(InspectArgs),
+    /// Measure replay throughput, memory per session and import speed, each beside its
+    /// baseline (see the README's "Reading the benchmark").
+    Bench(BenchArgs),
     /// Check a self-test bundle's hashes, and against a local copy of the suite with --suite.
     VerifyBundle(VerifyBundleArgs),
     /// Join the JSON results of partitioned runs into one report.
@@ -94,6 +97,16 @@ pub struct RunArgs {
     pub timeout: Option<Duration>,
     #[command(flatten)]
     pub reports: ReportArgs,
+    /// Load mode: replay the suite's clients N times in all (picked by population share) and
+    /// report handshakes/s and per-stage latency percentiles instead of verdicts per case.
+    #[arg(long, value_name = "N")]
+    pub repeat: Option<u64>,
+    /// Load mode: start handshakes at this many per second (default: as fast as allowed).
+    #[arg(long, value_name = "R", requires = "repeat")]
+    pub rate: Option<f64>,
+    /// Load mode: at most this many handshakes in flight (default: --jobs).
+    #[arg(long, value_name = "C", requires = "repeat")]
+    pub concurrency: Option<usize>,
     /// Run a deterministic share of the cases: K of N (1-based), for spreading a suite over
     /// N CI machines; `harness merge` joins their JSON results.
     #[arg(long, value_name = "K/N", value_parser = parse_partition)]
@@ -141,6 +154,28 @@ pub struct MergeArgs {
     pub files: Vec<PathBuf>,
     #[command(flatten)]
     pub reports: ReportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The suite whose cases are replayed (its last reference-server target is used).
+    #[arg(long, default_value = "suites/msn-2003")]
+    pub suite: PathBuf,
+    /// How long each replay loop runs, in seconds.
+    #[arg(long, default_value_t = 5.0)]
+    pub seconds: f64,
+    /// Handshakes in flight at once in the replay loops.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Sessions held open at once for the memory measurement.
+    #[arg(long, default_value_t = 10_000)]
+    pub sessions: usize,
+    /// Size of the generated capture for the import comparison, in MiB.
+    #[arg(long, default_value_t = 1024)]
+    pub capture_mb: u64,
+    /// Where the generated capture is kept (reused when large enough).
+    #[arg(long, value_name = "FILE")]
+    pub capture: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

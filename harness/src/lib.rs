@@ -8,6 +8,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod bench;
 pub mod bundle;
 pub mod capture;
 pub mod case;

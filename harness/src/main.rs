@@ -31,5 +31,6 @@ fn run(cli: Cli) -> Result<i32, Failure> {
         Command::Merge(args) => commands::merge(args),
         Command::Diff(args) => commands::diff(args),
         Command::VerifyBundle(args) => commands::verify_bundle(args),
+        Command::Bench(args) => runtime.block_on(harness::bench::bench(args)),
     }
 }

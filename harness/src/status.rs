@@ -1,10 +1,52 @@
-//! Status lines on stdout for long-running commands (`serve`, `record`): a reader that went
-//! away (a closed pipe) must never bring the server down, so write errors are ignored.
+//! Status lines on stdout for long-running commands (`serve`, `record`). A reader that went
+//! away (a closed pipe) or stopped reading (a full pipe) must never stall or stop a server:
+//! [`say`] ignores write errors, and [`Log`] hands lines to a writer thread through a bounded
+//! queue, dropping (and counting) lines rather than blocking the caller.
 
 use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 
 /// Writes one line to stdout and flushes it; a closed stdout is ignored.
 pub fn say(line: &str) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+}
+
+/// A non-blocking line log on stdout.
+#[derive(Debug, Clone)]
+pub struct Log {
+    queue: SyncSender<String>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl Log {
+    /// Starts the writer thread; at most `capacity` lines wait for it.
+    pub fn stdout(capacity: usize) -> Log {
+        let (queue, lines) = sync_channel::<String>(capacity);
+        let dropped = Arc::new(AtomicU64::new(0));
+        let counter = dropped.clone();
+        std::thread::spawn(move || {
+            for line in lines {
+                let lost = counter.swap(0, Ordering::Relaxed);
+                if lost > 0 {
+                    say(&format!(
+                        "({lost} log lines dropped: stdout was not being read)"
+                    ));
+                }
+                say(&line);
+            }
+        });
+        Log { queue, dropped }
+    }
+
+    /// Queues a line; when the queue is full the line is dropped and counted.
+    pub fn line(&self, line: String) {
+        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) =
+            self.queue.try_send(line)
+        {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }

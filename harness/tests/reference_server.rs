@@ -42,7 +42,7 @@ async fn start(policy_text: &str, max_connections: usize, idle: Duration) -> Run
         as_of: "2003-10-16".parse::<Date>().unwrap(),
         idle_timeout: idle,
         max_connections,
-        log: false,
+        log: None,
     };
     server::start("127.0.0.1:0", config).await.unwrap()
 }

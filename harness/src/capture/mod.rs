@@ -9,6 +9,7 @@ pub mod packets;
 pub mod pcapng;
 pub mod record;
 pub mod stream;
+pub mod synth;
 mod time;
 
 pub use file::{CaptureFile, Provenance, RecordedMessage};

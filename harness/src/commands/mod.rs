@@ -4,6 +4,7 @@ mod check;
 mod diff;
 mod import;
 mod inspect;
+mod load;
 mod merge;
 pub mod plan;
 mod record;

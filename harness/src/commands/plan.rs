@@ -79,7 +79,7 @@ pub async fn endpoints(
                     as_of: *as_of,
                     idle_timeout: Duration::from_secs(30),
                     max_connections: 4096,
-                    log: false,
+                    log: None,
                 };
                 let server = server::start("127.0.0.1:0", config)
                     .await

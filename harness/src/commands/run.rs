@@ -26,6 +26,18 @@ pub async fn run(args: &RunArgs) -> Result<i32, Failure> {
     };
     let endpoints = plan::endpoints(&suite, &args.target, args.expect.as_deref()).await?;
     let cases = plan::select(&suite, &args.cases, args.partition)?;
+    if let Some(repeat) = args.repeat {
+        let load = super::load::Load {
+            repeat,
+            rate: args.rate.filter(|r| *r > 0.0),
+            concurrency: args.concurrency.unwrap_or(args.jobs as usize),
+        };
+        let settings = Settings {
+            dialect: suite.dialect_settings.clone(),
+            ..settings
+        };
+        return super::load::run_load(&suite, &cases, &endpoints.list, &load, &settings).await;
+    }
     let progress = progress_bar(args.reports.format, cases.len() * endpoints.list.len());
     let results = plan::execute(
         &suite,

@@ -16,7 +16,7 @@ pub async fn serve(args: &ServeArgs) -> Result<i32, Failure> {
         as_of,
         idle_timeout: args.idle_timeout,
         max_connections: args.max_connections,
-        log: true,
+        log: Some(crate::status::Log::stdout(10_000)),
     };
     let name = config.policy.name.clone();
     let running = server::start(&args.listen, config)

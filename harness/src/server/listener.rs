@@ -23,8 +23,8 @@ pub struct ServerConfig {
     pub idle_timeout: Duration,
     /// Connections beyond this are closed at once.
     pub max_connections: usize,
-    /// Print one line per client to stdout.
-    pub log: bool,
+    /// Where to write one line per client (never blocking the server); `None`: no log.
+    pub log: Option<crate::status::Log>,
 }
 
 /// A server running on a tokio task; dropping it stops the server.
@@ -89,8 +89,8 @@ pub async fn start(listen: &str, config: ServerConfig) -> Result<RunningServer, 
                 }
             };
             let Ok(slot) = slots.clone().try_acquire_owned() else {
-                if config.log {
-                    crate::status::say(&format!(
+                if let Some(log) = &config.log {
+                    log.line(format!(
                         "{peer} refused: connection limit {} reached",
                         config.max_connections
                     ));
@@ -146,14 +146,14 @@ async fn serve_connection(mut stream: TcpStream, peer: SocketAddr, config: &Serv
         }
     };
     let _ = stream.shutdown().await;
-    if config.log {
+    if let Some(log) = &config.log {
         let client = session.client().unwrap_or_else(|| "(no CVR)".to_string());
         let protocol = session.protocol().unwrap_or_else(|| "-".to_string());
         let (verdict, reason) = match session.decision() {
             Some(d) => (d.verdict.as_str(), d.reason.as_str()),
             None => ("undecided", "left before the admission point"),
         };
-        crate::status::say(&format!(
+        log.line(format!(
             "{peer} {client} {protocol} {verdict}: {reason} ({ending})"
         ));
     }

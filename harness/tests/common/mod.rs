@@ -48,6 +48,11 @@ impl Drop for Served {
 
 impl Served {
     pub fn start(policy: &str, as_of: &str) -> Served {
+        Served::start_with(policy, as_of, &[])
+    }
+
+    /// With more `harness serve` options, e.g. `--max-connections`.
+    pub fn start_with(policy: &str, as_of: &str, extra: &[&str]) -> Served {
         let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
             .args([
                 "serve",
@@ -58,6 +63,7 @@ impl Served {
                 "--listen",
                 "127.0.0.1:0",
             ])
+            .args(extra)
             .stdout(Stdio::piped())
             .spawn()
             .expect("start harness serve");

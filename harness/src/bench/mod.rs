@@ -1,0 +1,156 @@
+//! `harness bench`: three measurements in one run, each beside its baseline and target:
+//! replay throughput against the raw loopback limit, memory per held session, import speed
+//! against `cat` and tshark.
+
+mod import;
+mod replay;
+mod scale;
+
+pub use scale::rss_kib;
+
+use crate::cli::BenchArgs;
+use crate::commands::Failure;
+use crate::exit;
+use crate::server::{self, ServerConfig};
+use crate::suite::{TargetKind, load_suite};
+use std::time::Duration;
+
+pub async fn bench(args: &BenchArgs) -> Result<i32, Failure> {
+    let exe = std::env::current_exe().map_err(|e| Failure::Runtime(e.to_string()))?;
+    let suite = load_suite(&args.suite).map_err(|e| Failure::Usage(e.to_string()))?;
+    let Some((policy, as_of)) = suite.targets.iter().rev().find_map(|t| match &t.kind {
+        TargetKind::Reference { policy, as_of } => Some((policy.clone(), *as_of)),
+        TargetKind::Command { .. } => None,
+    }) else {
+        return Err(Failure::Usage(format!(
+            "suite {} has no reference-server target to bench against",
+            suite.name
+        )));
+    };
+    let dialect = crate::dialect::by_name(&suite.dialect)
+        .ok_or_else(|| Failure::Usage("unknown dialect".into()))?;
+
+    // 1. Replay throughput.
+    let config = ServerConfig {
+        policy: policy.clone(),
+        as_of,
+        idle_timeout: Duration::from_secs(30),
+        max_connections: 65_536,
+        log: None,
+    };
+    let server = server::start("127.0.0.1:0", config)
+        .await
+        .map_err(|e| Failure::Runtime(e.to_string()))?;
+    let duration = Duration::from_secs_f64(args.seconds);
+    let (harness, scripts) = replay::harness_loop(
+        &server.addr.to_string(),
+        &suite.cases,
+        dialect,
+        &suite.variables,
+        duration,
+        args.concurrency,
+    )
+    .await;
+    drop(server);
+    let raw = replay::raw_loop(&scripts, duration, args.concurrency)
+        .await
+        .map_err(|e| Failure::Runtime(e.to_string()))?;
+    let ratio = harness.per_second() / raw.per_second().max(1e-9);
+    println!(
+        "1. replay throughput ({} cases of {} in a loop, {} at once, {:.0}s each)",
+        suite.cases.len(),
+        suite.name,
+        args.concurrency,
+        args.seconds
+    );
+    println!("   {:<44} {:>12}", "", "handshakes/s");
+    println!(
+        "   {:<44} {:>12.0}",
+        "harness (runner, dialect, reference server)",
+        harness.per_second()
+    );
+    println!(
+        "   {:<44} {:>12.0}",
+        "raw tokio client and server, same bytes",
+        raw.per_second()
+    );
+    println!(
+        "   harness / raw = {:.2} (target: at least 0.50) {}\n",
+        ratio,
+        verdict(ratio >= 0.5)
+    );
+
+    // 2. Scale.
+    match scale::hold(&exe, &policy.path, args.sessions).await {
+        Ok(s) => {
+            println!(
+                "2. scale: {} sessions held open at once against harness serve",
+                s.sessions
+            );
+            println!(
+                "   resident memory: harness +{:.1} MiB, server +{:.1} MiB",
+                s.harness_kib / 1024.0,
+                s.server_kib / 1024.0
+            );
+            println!(
+                "   per session, both together: {:.1} KiB (target: under 32 KiB) {}\n",
+                s.per_session_kib(),
+                verdict(s.per_session_kib() < 32.0)
+            );
+        }
+        Err(e) => println!("2. scale: not measured: {e}\n"),
+    }
+
+    // 3. Import.
+    let capture = args
+        .capture
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join("harness-bench.pcap"));
+    let wanted = args.capture_mb << 20;
+    if std::fs::metadata(&capture).map(|m| m.len()).unwrap_or(0) < wanted {
+        crate::capture::synth::write_msnp_capture(&capture, wanted)
+            .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", capture.display())))?;
+    }
+    let size = std::fs::metadata(&capture).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
+    let readers = import::compare(&exe, &capture);
+    println!(
+        "3. import ({:.0} MB capture of MSNP sessions, {})",
+        size,
+        capture.display()
+    );
+    println!(
+        "   {:<44} {:>9} {:>9} {:>14}",
+        "", "seconds", "MB/s", "peak RSS MiB"
+    );
+    for r in &readers {
+        let peak = r
+            .peak_mib
+            .map_or_else(|| "n/a".to_string(), |m| format!("{m:.1}"));
+        println!(
+            "   {:<44} {:>9.2} {:>9.0} {:>14}",
+            r.name,
+            r.seconds,
+            size / r.seconds.max(1e-9),
+            peak
+        );
+    }
+    let speed = |name: &str| {
+        readers
+            .iter()
+            .find(|r| r.name.starts_with(name))
+            .map(|r| size / r.seconds.max(1e-9))
+    };
+    match (speed("harness"), speed("tshark")) {
+        (Some(h), Some(t)) => println!(
+            "   harness / tshark = {:.1} (target: at least 10) {}",
+            h / t,
+            verdict(h / t >= 10.0)
+        ),
+        _ => println!("   harness / tshark: not measured (is tshark installed?)"),
+    }
+    Ok(exit::SUCCESS)
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "✓ met" } else { "✗ not met" }
+}

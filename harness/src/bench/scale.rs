@@ -1,0 +1,139 @@
+//! Scale: many client sessions held open at once against the reference server (a separate
+//! `harness serve` process, so each side has its own descriptor limit), and the resident
+//! memory each session costs, harness and server together.
+
+use crate::dialect::{self, Conversation};
+use bytes::BytesMut;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+#[derive(Debug, Clone)]
+pub struct Scale {
+    pub sessions: usize,
+    pub harness_kib: f64,
+    pub server_kib: f64,
+}
+
+impl Scale {
+    pub fn per_session_kib(&self) -> f64 {
+        (self.harness_kib + self.server_kib) / self.sessions.max(1) as f64
+    }
+}
+
+/// Resident memory of a process, KiB (`VmRSS` in /proc).
+pub fn rss_kib(pid: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0.0)
+}
+
+/// A client session held after its CVR reply: socket, framing buffer and classifier state.
+struct Held {
+    _stream: TcpStream,
+    _conversation: Box<dyn Conversation>,
+    _buf: BytesMut,
+}
+
+async fn open(addr: &str) -> Option<Held> {
+    let mut stream = TcpStream::connect(addr).await.ok()?;
+    let mut conversation = dialect::by_name("msnp")?.conversation(None, &toml::Table::new());
+    let mut buf = BytesMut::with_capacity(512);
+    for line in [
+        "VER 1 MSNP9 MSNP8 CVR0",
+        "CVR 2 0x0409 winnt 5.1 i386 MSNMSGR 6.0.0602 MSMSGS a@hotmail.com",
+    ] {
+        let bytes = conversation.send(line, None).ok()?;
+        stream.write_all(&bytes).await.ok()?;
+        loop {
+            if let Ok(Some(_)) = conversation.receive(&mut buf) {
+                break;
+            }
+            if stream.read_buf(&mut buf).await.ok()? == 0 {
+                return None;
+            }
+        }
+    }
+    Some(Held {
+        _stream: stream,
+        _conversation: conversation,
+        _buf: buf,
+    })
+}
+
+pub async fn hold(exe: &Path, policy: &Path, sessions: usize) -> Result<Scale, String> {
+    let mut server = Command::new(exe)
+        .args([
+            "serve",
+            "--as-of",
+            "2003-10-16",
+            "--listen",
+            "127.0.0.1:0",
+            "--idle-timeout",
+            "600s",
+        ])
+        .arg("--policy")
+        .arg(policy)
+        .args(["--max-connections", &(sessions + 100).to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start harness serve: {e}"))?;
+    let mut log = BufReader::new(server.stdout.take().ok_or("no server stdout")?);
+    let mut banner = String::new();
+    log.read_line(&mut banner).map_err(|e| e.to_string())?;
+    // The server logs a line per client only when one leaves; drain it so it never blocks.
+    std::thread::spawn(move || for _ in log.lines() {});
+    let addr = banner
+        .split_whitespace()
+        .nth(2)
+        .ok_or("no address in the server's banner")?
+        .to_string();
+    let server_pid = server.id().to_string();
+    let (server_before, harness_before) = (rss_kib(&server_pid), rss_kib("self"));
+    let mut held = Vec::with_capacity(sessions);
+    let mut failed = 0usize;
+    while held.len() + failed < sessions {
+        let batch = (sessions - held.len() - failed).min(500);
+        let opened = futures_join(batch, &addr).await;
+        for session in opened {
+            match session {
+                Some(s) => held.push(s),
+                None => failed += 1,
+            }
+        }
+    }
+    let scale = Scale {
+        sessions: held.len(),
+        harness_kib: rss_kib("self") - harness_before,
+        server_kib: rss_kib(&server_pid) - server_before,
+    };
+    drop(held);
+    let _ = server.kill();
+    let _ = server.wait();
+    if failed > 0 {
+        return Err(format!(
+            "{failed} of {sessions} sessions could not be opened (raise `ulimit -n`?)"
+        ));
+    }
+    Ok(scale)
+}
+
+async fn futures_join(n: usize, addr: &str) -> Vec<Option<Held>> {
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        let addr = addr.to_string();
+        set.spawn(async move { open(&addr).await });
+    }
+    let mut out = Vec::with_capacity(n);
+    while let Some(joined) = set.join_next().await {
+        out.push(joined.ok().flatten());
+    }
+    out
+}

@@ -1,0 +1,230 @@
+//! Load mode (`harness run --repeat N`): the suite's clients replayed as load against each
+//! endpoint, picked in proportion to their population shares, paced to a rate, at most C at
+//! once; reports handshakes per second and per-stage latency percentiles, as SIPp does for calls.
+
+use super::Failure;
+use super::plan::Endpoint;
+use crate::case::Case;
+use crate::exit;
+use crate::runner::{Direction, Settings, drive};
+use crate::suite::Suite;
+use crate::verdict::VerdictKind;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+/// Load parameters: `repeat` handshakes in all, started at `rate` per second (unpaced when
+/// `None`), at most `concurrency` in flight.
+pub struct Load {
+    pub repeat: u64,
+    pub rate: Option<f64>,
+    pub concurrency: usize,
+}
+
+/// The case for the i-th handshake: cases in proportion to their weights, spread evenly
+/// (a low-discrepancy sequence), so every run of the same load picks the same cases.
+fn pick(weights: &[f64], i: u64) -> usize {
+    let total: f64 = weights.iter().sum();
+    let point = ((i as f64 * 0.618_033_988_749_895).fract()) * total;
+    let mut acc = 0.0;
+    for (index, w) in weights.iter().enumerate() {
+        acc += w;
+        if point < acc {
+            return index;
+        }
+    }
+    weights.len() - 1
+}
+
+/// The value at quantile `q` of sorted samples.
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+struct Sample {
+    kind: VerdictKind,
+    total_ms: f64,
+    /// Stage (the request's first word) → time from request to its reply.
+    stages: Vec<(String, f64)>,
+}
+
+pub async fn run_load(
+    suite: &Suite,
+    cases: &[Arc<Case>],
+    endpoints: &[Endpoint],
+    load: &Load,
+    settings: &Settings,
+) -> Result<i32, Failure> {
+    let mut weighted: Vec<(Arc<Case>, f64)> = cases
+        .iter()
+        .map(|c| {
+            (
+                c.clone(),
+                if suite.population.is_empty() {
+                    1.0
+                } else {
+                    suite.population.get(&c.id).copied().unwrap_or(0.0)
+                },
+            )
+        })
+        .filter(|(_, w)| *w > 0.0)
+        .collect();
+    if weighted.is_empty() {
+        weighted = cases.iter().map(|c| (c.clone(), 1.0)).collect();
+    }
+    let weights: Vec<f64> = weighted.iter().map(|(_, w)| *w).collect();
+    let mut code = exit::SUCCESS;
+    for endpoint in endpoints {
+        let slots = Arc::new(Semaphore::new(load.concurrency.max(1)));
+        let started = tokio::time::Instant::now();
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..load.repeat {
+            if let Some(rate) = load.rate {
+                tokio::time::sleep_until(started + Duration::from_secs_f64(i as f64 / rate)).await;
+            }
+            let permit = slots
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|e| Failure::Runtime(e.to_string()))?;
+            let case = weighted[pick(&weights, i)].0.clone();
+            let name = case
+                .dialect
+                .as_deref()
+                .unwrap_or(&suite.dialect)
+                .to_string();
+            let dialect = crate::dialect::by_name(&name)
+                .ok_or_else(|| Failure::Usage(format!("unknown dialect {name}")))?;
+            let (addr, variables, settings) = (
+                endpoint.addr.clone(),
+                suite.variables.clone(),
+                settings.clone(),
+            );
+            set.spawn(async move {
+                let run = drive(&addr, &case, dialect, &variables, &settings).await;
+                drop(permit);
+                sample(&run)
+            });
+        }
+        let mut samples = Vec::new();
+        while let Some(joined) = set.join_next().await {
+            if let Ok(s) = joined {
+                samples.push(s);
+            }
+        }
+        let seconds = Instant::now()
+            .duration_since(started.into_std())
+            .as_secs_f64();
+        if samples.iter().any(|s| s.kind == VerdictKind::Error) {
+            code = exit::RUNTIME;
+        }
+        report(endpoint, load, &samples, seconds);
+    }
+    Ok(code)
+}
+
+fn sample(run: &crate::runner::CaseRun) -> Sample {
+    let mut stages = Vec::new();
+    let entries = &run.transcript.entries;
+    for (i, entry) in entries.iter().enumerate() {
+        if entry.direction != Direction::Client {
+            continue;
+        }
+        let Some(reply) = entries[i + 1..]
+            .iter()
+            .take_while(|e| e.direction == Direction::Server)
+            .next()
+        else {
+            continue;
+        };
+        let stage = match &entry.data {
+            crate::runner::Data::Text(t) => t.split_whitespace().next().unwrap_or("?").to_string(),
+            crate::runner::Data::Hex(_) => run.verdict.stage.clone(),
+        };
+        stages.push((stage, (reply.at - entry.at).as_secs_f64() * 1e3));
+    }
+    Sample {
+        kind: run.verdict.kind,
+        total_ms: run.duration.as_secs_f64() * 1e3,
+        stages,
+    }
+}
+
+fn report(endpoint: &Endpoint, load: &Load, samples: &[Sample], seconds: f64) {
+    let rate = load
+        .rate
+        .map_or_else(|| "unpaced".to_string(), |r| format!("rate {r}/s"));
+    println!(
+        "load against {}: {} handshakes in {:.2}s = {:.1}/s ({rate}, at most {} at once)",
+        endpoint.name,
+        samples.len(),
+        seconds,
+        samples.len() as f64 / seconds.max(1e-9),
+        load.concurrency
+    );
+    let count = |k: VerdictKind| samples.iter().filter(|s| s.kind == k).count();
+    println!(
+        "  verdicts: {} admitted, {} warned, {} locked out, {} errors",
+        count(VerdictKind::Admitted),
+        count(VerdictKind::Warned),
+        count(VerdictKind::LockedOut),
+        count(VerdictKind::Error)
+    );
+    let mut by_stage: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for s in samples {
+        for (stage, ms) in &s.stages {
+            by_stage.entry(stage.clone()).or_default().push(*ms);
+        }
+        by_stage
+            .entry("(whole handshake)".to_string())
+            .or_default()
+            .push(s.total_ms);
+    }
+    println!(
+        "  {:<18} {:>8} {:>9} {:>9} {:>9}",
+        "stage", "count", "p50 ms", "p90 ms", "p99 ms"
+    );
+    for (stage, mut values) in by_stage {
+        values.sort_by(f64::total_cmp);
+        println!(
+            "  {:<18} {:>8} {:>9.3} {:>9.3} {:>9.3}",
+            stage,
+            values.len(),
+            percentile(&values, 0.5),
+            percentile(&values, 0.9),
+            percentile(&values, 0.99)
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_follow_the_weights() {
+        let weights = [1.0, 3.0];
+        let picks: Vec<usize> = (0..1000).map(|i| pick(&weights, i)).collect();
+        let second = picks.iter().filter(|&&p| p == 1).count();
+        assert!((700..=800).contains(&second), "{second}");
+    }
+
+    #[test]
+    fn percentiles() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(
+            (
+                percentile(&v, 0.5),
+                percentile(&v, 0.9),
+                percentile(&v, 0.99)
+            ),
+            (50.0, 90.0, 99.0)
+        );
+        assert_eq!(percentile(&[], 0.5), 0.0);
+    }
+}
