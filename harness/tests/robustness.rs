@@ -190,3 +190,54 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #[test]
+    fn tls_framer_and_hello_readers_never_panic(
+        chunks in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..200), 0..20),
+        client in any::<bool>(),
+    ) {
+        use harness::dialect::tls::{hello, record};
+        let mut buf = BytesMut::new();
+        for chunk in chunks {
+            buf.extend_from_slice(&chunk);
+            loop {
+                match record::decode(&mut buf, client) {
+                    Ok(Some(r)) => {
+                        let _ = hello::offer(&r.raw);
+                        let _ = hello::rewrite_sni(&r.raw, "example.org");
+                        let _ = hello::server_answer(&r.fragment);
+                        let _ = harness::dialect::tls::describe(harness::dialect::Direction::Server, &r.raw);
+                    }
+                    Ok(None) => {
+                        prop_assert!(buf.len() < 5 + (1 << 14) + 2048 + 1);
+                        break;
+                    }
+                    Err(_) => {
+                        buf.clear();
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn mutated_client_hellos_never_panic_and_rewrite_consistently(
+        flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..8),
+        host in "[a-z]{1,40}",
+    ) {
+        use harness::dialect::tls::hello;
+        let mut record = hello::Description::parse("versions=TLSv1.2,TLSv1.3 ciphers=TLS_AES_128_GCM_SHA256 groups=x25519 sni=example.org").unwrap().build();
+        for (at, value) in flips {
+            let i = at.index(record.len());
+            record[i] = value;
+        }
+        if let Some(rewritten) = hello::rewrite_sni(&record, &host) {
+            // When the original read as a ClientHello, the rewrite reads as one with the new name.
+            if hello::offer(&record).is_some_and(|o| o.sni.is_some()) {
+                prop_assert_eq!(hello::offer(&rewritten).and_then(|o| o.sni), Some(host));
+            }
+        }
+    }
+}

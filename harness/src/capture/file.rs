@@ -67,9 +67,14 @@ impl RecordedMessage {
     }
 
     fn data(from: Direction, at_ms: f64, bytes: &[u8]) -> RecordedMessage {
+        // Most messages are plain ASCII: check bytes first, characters only when needed.
+        let ascii = bytes
+            .iter()
+            .all(|&b| (0x20..0x7f).contains(&b) || matches!(b, b'\r' | b'\n' | b'\t'));
         let printable = std::str::from_utf8(bytes).ok().filter(|t| {
-            t.chars()
-                .all(|c| !c.is_control() || matches!(c, '\r' | '\n' | '\t'))
+            ascii
+                || t.chars()
+                    .all(|c| !c.is_control() || matches!(c, '\r' | '\n' | '\t'))
         });
         RecordedMessage {
             from,
@@ -86,6 +91,9 @@ pub struct Source<'a> {
     pub name: &'a str,
     pub sha256: Option<&'a str>,
 }
+
+/// How many of a session's first client messages are read for its identity.
+const IDENTITY_MESSAGES: usize = 16;
 
 /// Frames a reassembled connection's bytes into messages, per direction, in capture order.
 pub fn from_flow(flow: &Flow, dialect: &dyn Dialect, source: &Source<'_>) -> CaptureFile {
@@ -120,9 +128,11 @@ pub fn from_flow(flow: &Flow, dialect: &dyn Dialect, source: &Source<'_>) -> Cap
     flush_partial(Direction::Client, &mut client_buf, end, &mut messages);
     flush_partial(Direction::Server, &mut server_buf, end, &mut messages);
 
+    // A client states its identity in its first messages; long sessions need not be parsed.
     let client_bytes: Vec<Vec<u8>> = messages
         .iter()
         .filter(|m| m.from == Direction::Client)
+        .take(IDENTITY_MESSAGES)
         .filter_map(RecordedMessage::bytes)
         .collect();
     let refs: Vec<&[u8]> = client_bytes.iter().map(Vec::as_slice).collect();

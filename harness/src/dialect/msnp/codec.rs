@@ -44,36 +44,40 @@ const SERVER_PAYLOADS: &[&str] = &[
 ];
 const CLIENT_PAYLOADS: &[&str] = &["MSG", "QRY", "UUX", "ADL", "RML", "FQY", "UUN", "PAG"];
 
-/// Whether `message`'s head announces a body. A payload command carries one only when its last
+/// Whether a head announces a body. A payload command carries one only when its last
 /// argument is a length (`ADL 5 OK` is an acknowledgement without body); an error reply carries
 /// one when it has a length after its TrID (`241 10 74`, later protocol versions).
-fn announced_body(command: &str, args: &[String], sender: Sender) -> Option<&'static str> {
+fn announced_body(
+    command: &str,
+    last: Option<&str>,
+    arg_count: usize,
+    sender: Sender,
+) -> Option<&'static str> {
     let payloads = match sender {
         Sender::Client => CLIENT_PAYLOADS,
         Sender::Server => SERVER_PAYLOADS,
     };
-    let numeric_last = args
-        .last()
-        .is_some_and(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()));
+    let numeric_last = last.is_some_and(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()));
     let is_error = command.bytes().all(|b| b.is_ascii_digit());
     if !numeric_last {
         None
     } else if payloads.contains(&command) {
         Some("payload command")
-    } else if is_error && args.len() >= 2 {
+    } else if is_error && arg_count >= 2 {
         Some("error reply")
     } else {
         None
     }
 }
 
-/// Takes one whole message off the front of `buf`. `Ok(None)`: more bytes are needed, nothing
-/// is consumed. On success returns the message and its raw bytes.
-pub fn decode(
-    buf: &mut BytesMut,
+/// Where the first whole message in `buf` ends: the length of its command line (without
+/// CRLF) and its total length with the body. `Ok(None)`: more bytes are needed. Checks
+/// everything [`decode`] checks, without allocating, so recordings frame cheaply.
+pub fn frame_len(
+    buf: &[u8],
     sender: Sender,
     limits: &Limits,
-) -> Result<Option<(Message, Bytes)>, FrameError> {
+) -> Result<Option<(usize, usize)>, FrameError> {
     // A command starts with three capital letters or digits: reject other bytes at once,
     // rather than waiting for a CRLF that a peer speaking another protocol may never send.
     let prefix = &buf[..buf.len().min(3)];
@@ -103,7 +107,7 @@ pub fn decode(
         ))
     })?;
     let mut words = line.split(' ').filter(|w| !w.is_empty());
-    let command = words.next().unwrap_or_default().to_string();
+    let command = words.next().unwrap_or_default();
     let valid_command = command.len() == 3
         && command
             .bytes()
@@ -114,14 +118,18 @@ pub fn decode(
             preview(line.as_bytes())
         )));
     }
-    let args: Vec<String> = words.map(str::to_string).collect();
+    let (mut count, mut last) = (0usize, None);
+    for word in words {
+        count += 1;
+        last = Some(word);
+    }
     let head_len = line_end + 2;
-    let body_len = match announced_body(&command, &args, sender) {
-        None => None,
+    let body_len = match announced_body(command, last, count, sender) {
+        None => 0,
         Some(kind) => {
-            let announced = args.last().map(String::as_str).unwrap_or_default();
+            let announced = last.unwrap_or_default();
             match announced.parse::<usize>() {
-                Ok(n) if n <= limits.max_body => Some(n),
+                Ok(n) if n <= limits.max_body => n,
                 _ => {
                     return Err(FrameError(format!(
                         "{kind} `{command}` announces a {announced}-byte body, over the {}-byte limit",
@@ -131,17 +139,46 @@ pub fn decode(
             }
         }
     };
-    let total = head_len + body_len.unwrap_or(0);
-    if buf.len() < total {
+    let total = head_len + body_len;
+    Ok((buf.len() >= total).then_some((line_end, total)))
+}
+
+/// Takes one whole message off the front of `buf`. `Ok(None)`: more bytes are needed, nothing
+/// is consumed. On success returns the message and its raw bytes.
+pub fn decode(
+    buf: &mut BytesMut,
+    sender: Sender,
+    limits: &Limits,
+) -> Result<Option<(Message, Bytes)>, FrameError> {
+    let Some((line_end, total)) = frame_len(buf, sender, limits)? else {
         return Ok(None);
-    }
+    };
     let raw = buf.split_to(total).freeze();
-    let body = body_len.map(|_| raw.slice(head_len..));
+    // frame_len checked that the line is text.
+    let line = std::str::from_utf8(&raw[..line_end]).unwrap_or_default();
+    let mut words = line
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(str::to_string);
+    let command = words.next().unwrap_or_default();
+    let args: Vec<String> = words.collect();
+    let body = (total > line_end + 2).then(|| raw.slice(line_end + 2..));
+    let has_body = announced_body(
+        &command,
+        args.last().map(String::as_str),
+        args.len(),
+        sender,
+    )
+    .is_some();
     Ok(Some((
         Message {
             command,
             args,
-            body,
+            body: if has_body {
+                Some(body.unwrap_or_default())
+            } else {
+                None
+            },
         },
         raw,
     )))

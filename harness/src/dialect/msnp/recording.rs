@@ -16,7 +16,8 @@ fn sender(from: Direction) -> Sender {
 }
 
 pub fn split(from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
-    Ok(codec::decode(buf, sender(from), &Limits::default())?.map(|(_, raw)| raw))
+    Ok(codec::frame_len(buf, sender(from), &Limits::default())?
+        .map(|(_, total)| buf.split_to(total).freeze()))
 }
 
 fn parse(from: Direction, bytes: &[u8]) -> Option<Message> {
