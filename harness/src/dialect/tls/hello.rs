@@ -215,6 +215,8 @@ struct Layout {
 }
 
 fn layout(record: &[u8]) -> Option<Layout> {
+    // Strict: every enclosing length must account for exactly the bytes inside it, so that a
+    // rewrite that adjusts them produces a hello that reads back the same way.
     let mut r = Reader {
         data: record,
         at: 0,
@@ -222,11 +224,16 @@ fn layout(record: &[u8]) -> Option<Layout> {
     if r.u8()? != 22 {
         return None;
     }
-    r.take(4)?;
+    r.take(2)?;
+    if usize::from(r.u16()?) != record.len().checked_sub(5)? {
+        return None;
+    }
     if r.u8()? != 1 {
         return None;
     }
-    r.u24()?;
+    if r.u24()? != record.len().checked_sub(9)? {
+        return None;
+    }
     let versions_legacy = r.u16()?;
     r.take(32)?;
     r.vec8()?;
@@ -239,12 +246,18 @@ fn layout(record: &[u8]) -> Option<Layout> {
     let extensions_len_at = r.at;
     let total = usize::from(r.u16()?);
     let end = r.at + total;
+    if end != record.len() {
+        return None;
+    }
     let mut extensions = Vec::new();
     while r.at < end {
         let kind = r.u16()?;
         let len = usize::from(r.u16()?);
         let start = r.at;
         r.take(len)?;
+        if r.at > end {
+            return None;
+        }
         extensions.push((kind, start..start + len));
     }
     Some(Layout {
