@@ -33,7 +33,6 @@ pub fn write_html(
     impact: &[Impact],
 ) -> io::Result<()> {
     let (targets, rows) = matrix(results);
-    let index_of = |r: &CaseResult| results.iter().position(|x| std::ptr::eq(x, r)).unwrap_or(0);
     writeln!(
         out,
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>harness: {}</title><style>{STYLE}</style></head><body>",
@@ -61,7 +60,8 @@ pub fn write_html(
         write!(out, "<tr><th>{}</th>", escape(case))?;
         for cell in cells {
             match cell {
-                Some(r) => {
+                Some(i) => {
+                    let r = &results[*i];
                     let mismatch = if r.check() == Check::Mismatch {
                         " mismatch"
                     } else {
@@ -76,7 +76,7 @@ pub fn write_html(
                         "<td class=\"verdict {}{mismatch}\" title=\"{}\"><a href=\"#r{}\">{}{}</a></td>",
                         class(r.verdict.kind),
                         escape(&r.verdict.reason),
-                        index_of(r),
+                        i,
                         r.verdict.kind,
                         escape(&expected)
                     )?;

@@ -32,7 +32,8 @@ pub fn write_markdown(
         write!(out, "| {} |", case.replace('|', "\\|"))?;
         for cell in cells {
             match cell {
-                Some(r) => {
+                Some(i) => {
+                    let r = &results[i];
                     let mark = match (r.check(), r.expected) {
                         (Check::Mismatch, Some(kind)) => format!(" ✗ (expected {})", kind),
                         _ => String::new(),

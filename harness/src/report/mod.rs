@@ -64,19 +64,26 @@ impl CaseResult {
     }
 }
 
-/// A case and its result for each target (`None` where it did not run there).
-pub type MatrixRow<'a> = (String, Vec<Option<&'a CaseResult>>);
+/// A case and, for each target, the index of its result (`None` where it did not run there).
+pub type MatrixRow = (String, Vec<Option<usize>>);
 
 /// The results as a matrix: targets in order of first appearance, and one row per case (in
-/// order of first appearance) with its result for each target.
-pub fn matrix(results: &[CaseResult]) -> (Vec<String>, Vec<MatrixRow<'_>>) {
+/// order of first appearance) with its result index for each target. Linear in the results.
+pub fn matrix(results: &[CaseResult]) -> (Vec<String>, Vec<MatrixRow>) {
     let mut targets: Vec<String> = Vec::new();
     let mut cases: Vec<String> = Vec::new();
-    for r in results {
+    let mut index = std::collections::HashMap::new();
+    for (i, r) in results.iter().enumerate() {
         if !targets.contains(&r.target) {
             targets.push(r.target.clone());
         }
-        if !cases.contains(&r.case) {
+        index
+            .entry((r.case.as_str(), r.target.as_str()))
+            .or_insert(i);
+    }
+    let mut seen = std::collections::HashSet::new();
+    for r in results {
+        if seen.insert(r.case.as_str()) {
             cases.push(r.case.clone());
         }
     }
@@ -85,7 +92,7 @@ pub fn matrix(results: &[CaseResult]) -> (Vec<String>, Vec<MatrixRow<'_>>) {
         .map(|case| {
             let cells = targets
                 .iter()
-                .map(|t| results.iter().find(|r| r.case == case && &r.target == t))
+                .map(|t| index.get(&(case.as_str(), t.as_str())).copied())
                 .collect();
             (case, cells)
         })
