@@ -1,0 +1,90 @@
+//! Runs one property either as a normal test (proptest's usual 256 cases, or `PROPTEST_CASES`)
+//! or, when `FUZZ_SECONDS` or `FUZZ_INPUTS` is set, as a fuzz campaign: fresh randomly seeded
+//! runs until either budget is spent, then one line saying how many inputs passed.
+//!
+//! A failure is shrunk by proptest, its seed saved beside the property's source file
+//! (`*.proptest-regressions`, replayed first on every later run), and the minimal input is
+//! printed so it can be kept as a named fixture in `tests/fixtures/regressions/`.
+
+use proptest::strategy::Strategy;
+use proptest::test_runner::{
+    Config, FileFailurePersistence, TestCaseResult, TestError, TestRunner,
+};
+use std::fmt::Debug;
+use std::time::{Duration, Instant};
+
+/// Inputs per fresh runner in a campaign: small enough to check the clock often.
+const CHUNK: u32 = 20_000;
+
+/// What a campaign may spend; `None` means a normal test run.
+struct Budget {
+    time: Option<Duration>,
+    inputs: Option<u64>,
+}
+
+impl Budget {
+    fn from_env() -> Option<Budget> {
+        let read = |name: &str| {
+            std::env::var(name).ok().map(|v| {
+                v.parse::<u64>()
+                    .unwrap_or_else(|_| panic!("{name} must be a whole number, not `{v}`"))
+            })
+        };
+        let time = read("FUZZ_SECONDS").map(Duration::from_secs);
+        let inputs = read("FUZZ_INPUTS");
+        (time.is_some() || inputs.is_some()).then_some(Budget { time, inputs })
+    }
+
+    fn spent(&self, started: Instant, inputs: u64) -> bool {
+        self.time.is_some_and(|t| started.elapsed() >= t)
+            || self.inputs.is_some_and(|n| inputs >= n)
+    }
+}
+
+/// Checks `test` over `strategy`; panics with the shrunk input on failure.
+pub fn check<S>(
+    name: &str,
+    source_file: &'static str,
+    strategy: S,
+    test: impl Fn(S::Value) -> TestCaseResult,
+) where
+    S: Strategy,
+    S::Value: Debug,
+{
+    let config = |cases: u32| Config {
+        cases,
+        source_file: Some(source_file),
+        // Beside the property's own file (`tls.rs` -> `tls.proptest-regressions`).
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
+        ..Config::default()
+    };
+    let Some(budget) = Budget::from_env() else {
+        let cases = Config::default().cases;
+        return verdict(name, TestRunner::new(config(cases)).run(&strategy, &test));
+    };
+    let started = Instant::now();
+    let mut inputs = 0u64;
+    while !budget.spent(started, inputs) {
+        let left = budget.inputs.map_or(u64::from(CHUNK), |n| n - inputs);
+        let cases = CHUNK.min(u32::try_from(left).unwrap_or(CHUNK));
+        verdict(name, TestRunner::new(config(cases)).run(&strategy, &test));
+        inputs += u64::from(cases);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "fuzz {name}: {inputs} inputs in {seconds:.0} s ({:.0}/s), no failure",
+        inputs as f64 / seconds
+    );
+}
+
+fn verdict<V: Debug>(name: &str, result: Result<(), TestError<V>>) {
+    match result {
+        Ok(()) => {}
+        Err(TestError::Fail(reason, input)) => {
+            panic!("{name} failed: {reason}\nminimal failing input: {input:#?}")
+        }
+        Err(TestError::Abort(reason)) => panic!("{name} aborted: {reason}"),
+    }
+}

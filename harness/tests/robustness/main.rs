@@ -1,0 +1,54 @@
+//! Random and corrupted input never panics and never allocates without bound: pcap import,
+//! each dialect's framer and classifier, and the case, suite and policy parsers.
+//!
+//! Every property runs through [`campaign::check`]: 256 cases in a normal `cargo test`, or a
+//! long fuzz campaign with `FUZZ_SECONDS`/`FUZZ_INPUTS` set (`ci/fuzz.sh`). Inputs a campaign
+//! found failing are kept in `tests/fixtures/regressions/` and replayed by [`regressions`].
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod campaign;
+mod import;
+mod msnp;
+mod parsers;
+mod regressions;
+mod tls;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Tracks live and peak heap bytes of this test binary.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call forwards to the system allocator unchanged; only counters are added.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        PEAK.fetch_max(live, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Measures the peak heap growth while `work` runs. Callers hold [`SERIAL`] so the peak belongs
+/// to their work alone.
+fn peak_heap_during(work: impl FnOnce()) -> usize {
+    let base = LIVE.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    work();
+    PEAK.load(Ordering::Relaxed).saturating_sub(base)
+}
+
+/// Tests that measure heap run one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());

@@ -1,0 +1,203 @@
+//! The TLS record framer, ClientHello reader and SNI rewrite, and the classifier of server
+//! answers: no panic, no unbounded buffering, and an SNI rewrite that always reads back.
+
+use crate::campaign::check;
+use bytes::BytesMut;
+use harness::dialect::tls::{hello, record};
+use harness::dialect::{Direction, Ending};
+use harness::verdict::VerdictKind;
+use proptest::prelude::*;
+
+const OFFER: &str =
+    "versions=TLSv1.2,TLSv1.3 ciphers=TLS_AES_128_GCM_SHA256 groups=x25519 sni=example.org";
+
+#[test]
+fn tls_framer_and_hello_readers_never_panic() {
+    let strategy = (
+        prop::collection::vec(prop::collection::vec(any::<u8>(), 0..200), 0..20),
+        any::<bool>(),
+    );
+    check(
+        "tls_framer_and_hello_readers_never_panic",
+        file!(),
+        strategy,
+        |(chunks, client)| {
+            let mut buf = BytesMut::new();
+            for chunk in chunks {
+                buf.extend_from_slice(&chunk);
+                loop {
+                    match record::decode(&mut buf, client) {
+                        Ok(Some(r)) => {
+                            let _ = hello::offer(&r.raw);
+                            let _ = hello::rewrite_sni(&r.raw, "example.org");
+                            let _ = hello::server_answer(&r.fragment);
+                            let _ = harness::dialect::tls::describe(Direction::Server, &r.raw);
+                        }
+                        Ok(None) => {
+                            prop_assert!(buf.len() < 5 + (1 << 14) + 2048 + 1);
+                            break;
+                        }
+                        Err(_) => {
+                            buf.clear();
+                            break;
+                        }
+                    }
+                }
+            }
+            Ok(())
+        },
+    );
+}
+
+/// When `record` reads as a ClientHello with a name, rewriting the name reads back as `host`.
+pub fn check_client_hello(record: &[u8], host: &str) -> Result<(), TestCaseError> {
+    if let Some(rewritten) = hello::rewrite_sni(record, host)
+        && hello::offer(record).is_some_and(|o| o.sni.is_some())
+    {
+        let read_back = hello::offer(&rewritten).and_then(|o| o.sni);
+        prop_assert_eq!(read_back.as_deref(), Some(host));
+    }
+    Ok(())
+}
+
+#[test]
+fn mutated_client_hellos_never_panic_and_rewrite_consistently() {
+    let strategy = (
+        prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..8),
+        "[a-z]{1,40}",
+    );
+    check(
+        "mutated_client_hellos_never_panic_and_rewrite_consistently",
+        file!(),
+        strategy,
+        |(flips, host)| {
+            let mut record = hello::Description::parse(OFFER).unwrap().build();
+            for (at, value) in flips {
+                let i = at.index(record.len());
+                record[i] = value;
+            }
+            check_client_hello(&record, &host)
+        },
+    );
+}
+
+/// A ServerHello record: `version` in the legacy field, `supported` (TLS 1.3 style) and a
+/// key share group as extensions when given.
+fn server_hello(version: u16, cipher: u16, supported: Option<u16>, group: Option<u16>) -> Vec<u8> {
+    let mut extensions = Vec::new();
+    if let Some(v) = supported {
+        extensions.extend([0, 43, 0, 2]);
+        extensions.extend(v.to_be_bytes());
+    }
+    if let Some(g) = group {
+        extensions.extend([0, 51, 0, 2]);
+        extensions.extend(g.to_be_bytes());
+    }
+    let mut body = version.to_be_bytes().to_vec();
+    body.extend([7u8; 32]);
+    body.push(0);
+    body.extend(cipher.to_be_bytes());
+    body.push(0);
+    body.extend((extensions.len() as u16).to_be_bytes());
+    body.extend(extensions);
+    let mut handshake = vec![2];
+    handshake.extend(&(body.len() as u32).to_be_bytes()[1..]);
+    handshake.extend(body);
+    let mut record = vec![22, 3, 3];
+    record.extend((handshake.len() as u16).to_be_bytes());
+    record.extend(handshake);
+    record
+}
+
+/// What a server may answer: a ServerHello at any version and cipher, or an alert.
+fn server_record() -> impl Strategy<Value = Vec<u8>> {
+    let version = prop::sample::select(vec![0x0300u16, 0x0301, 0x0302, 0x0303, 0x0304, 0x7f12]);
+    let cipher = prop::sample::select(vec![0x1301u16, 0xC02F, 0x0005, 0x000A, 0x002F, 0xFFFF]);
+    prop_oneof![
+        (
+            version.clone(),
+            cipher,
+            prop::option::of(version),
+            prop::option::of(any::<u16>())
+        )
+            .prop_map(|(v, c, s, g)| server_hello(v, c, s, g)),
+        (1u8..3, any::<u8>()).prop_map(|(level, description)| vec![
+            21,
+            3,
+            3,
+            0,
+            2,
+            level,
+            description
+        ]),
+        prop::collection::vec(any::<u8>(), 0..40),
+    ]
+}
+
+/// Feeds `server` bytes, `step` at a time, to a TLS conversation that sent a modern hello.
+pub fn check_tls_server(server: &[u8], step: usize, how: Ending) -> Result<(), TestCaseError> {
+    let dialect = harness::dialect::by_name("tls").unwrap();
+    let mut conversation = dialect.conversation(None, &toml::Table::new());
+    conversation.send(&format!("hello {OFFER}"), None).unwrap();
+    let mut heard = false;
+    let mut buf = BytesMut::new();
+    'feed: for chunk in server.chunks(step.max(1)) {
+        buf.extend_from_slice(chunk);
+        loop {
+            let received = match conversation.receive(&mut buf) {
+                Ok(Some(received)) => received,
+                Ok(None) => break,
+                Err(_) => break 'feed,
+            };
+            heard = true;
+            let verdict = received.verdict.expect("every TLS record is judged");
+            if matches!(verdict.kind, VerdictKind::Admitted | VerdictKind::Warned) {
+                let raw = &received.raw;
+                prop_assert!(
+                    raw[0] == 22
+                        && matches!(
+                            hello::server_answer(&raw[5..]),
+                            Some(hello::ServerAnswer::Hello { .. })
+                        ),
+                    "admitted on {}",
+                    received.text
+                );
+            }
+        }
+    }
+    let ended = conversation.ended(how);
+    if heard {
+        return Ok(());
+    }
+    let expected = match how {
+        Ending::ScriptEnded => VerdictKind::Error,
+        Ending::Closed | Ending::Reset => VerdictKind::LockedOut,
+    };
+    prop_assert_eq!(ended.kind, expected);
+    Ok(())
+}
+
+#[test]
+fn classifier_judges_any_server_answer() {
+    let strategy = (
+        prop::collection::vec(server_record(), 0..3),
+        prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..4),
+        1usize..80,
+        prop::sample::select(vec![Ending::Closed, Ending::Reset, Ending::ScriptEnded]),
+    );
+    check(
+        "classifier_judges_any_server_answer",
+        file!(),
+        strategy,
+        |(records, flips, step, how)| {
+            let mut bytes = records.concat();
+            for (at, value) in flips {
+                if !bytes.is_empty() {
+                    let i = at.index(bytes.len());
+                    bytes[i] = value;
+                }
+            }
+            check_tls_server(&bytes, step, how)
+        },
+    );
+}
