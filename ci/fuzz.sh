@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The fuzz campaign: every property in tests/robustness/ run alone, in a release build, until
-# it has passed FUZZ_INPUTS inputs or run FUZZ_SECONDS, whichever comes first. One line per
+# it has passed FUZZ_INPUTS inputs or used FUZZ_SECONDS of CPU, whichever comes first. One line per
 # target; a failure prints its shrunk input, saves its seed beside the property, and fails.
 # Usage: bash ci/fuzz.sh [SECONDS=600] [INPUTS=10000000] [NAME_FILTER]
 set -euo pipefail
