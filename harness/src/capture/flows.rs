@@ -78,6 +78,11 @@ impl Flow {
         })
     }
 
+    /// Payload bytes kept (at most [`MAX_FLOW_BYTES`]).
+    pub fn kept_bytes(&self) -> usize {
+        self.kept_bytes
+    }
+
     pub fn has_data(&self) -> bool {
         self.events
             .iter()

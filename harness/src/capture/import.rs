@@ -12,6 +12,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::io::{self, Read};
 use std::path::Path;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// What an import saw, counted.
@@ -70,7 +71,16 @@ pub fn import(
     import_from(file, file_bytes, &source, port, dialect, started, &mut sink)
 }
 
+/// Flows handed from the packet reader to the framer at once, and batches in flight: enough
+/// to keep both threads busy, few enough that memory stays bounded by open connections.
+const BATCH_BYTES: usize = 256 << 10;
+const BATCH_FLOWS: usize = 64;
+const BATCHES_IN_FLIGHT: usize = 4;
+
 /// Imports a capture read from `input` (`input_len` bytes long).
+///
+/// Two threads: one reads packets and reassembles connections, the calling thread frames each
+/// finished connection with the dialect and hands it to `sink`, in order of ending.
 pub fn import_from(
     input: impl Read + Send,
     input_len: u64,
@@ -80,35 +90,78 @@ pub fn import_from(
     started: Instant,
     sink: &mut dyn FnMut(u64, CaptureFile) -> io::Result<()>,
 ) -> Result<ImportReport, ImportError> {
-    let mut report = ImportReport {
-        file_bytes: input_len,
-        ..ImportReport::default()
-    };
-    let mut table = FlowTable::new(Some(port.unwrap_or_else(|| dialect.default_port())));
-    let mut sink_error: Option<io::Error> = None;
-    let mut emit =
-        |flows: Vec<Flow>, report: &mut ImportReport, sink_error: &mut Option<io::Error>| {
-            for flow in flows {
-                report.connections += 1;
-                report.gaps += flow.gaps().count() as u64;
-                if !flow.has_data() {
-                    report.empty_connections += 1;
-                    continue;
-                }
-                if sink_error.is_none()
-                    && let Err(e) = sink(flow.id, file::from_flow(&flow, dialect, source))
-                {
-                    *sink_error = Some(e);
-                }
-            }
-        };
+    let port = port.unwrap_or_else(|| dialect.default_port());
+    let (to_framer, batches) = mpsc::sync_channel::<Vec<Flow>>(BATCHES_IN_FLIGHT);
+    let mut framed = Framed::default();
+    let read = std::thread::scope(|scope| {
+        let reader = scope.spawn(move || read_connections(input, input_len, port, &to_framer));
+        for flow in batches.iter().flatten() {
+            framed.take(flow, dialect, source, sink);
+        }
+        reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    });
+    let mut report = read;
+    report.file_bytes = input_len;
+    report.connections = framed.connections;
+    report.empty_connections = framed.empty_connections;
+    report.gaps = framed.gaps;
+    report.elapsed = started.elapsed();
+    match framed.sink_error {
+        Some(e) => Err(ImportError::Sink(e)),
+        None => Ok(report),
+    }
+}
+
+/// The framing side's counts, and the first error the sink gave (later cases are not sent).
+#[derive(Default)]
+struct Framed {
+    connections: u64,
+    empty_connections: u64,
+    gaps: u64,
+    sink_error: Option<io::Error>,
+}
+
+impl Framed {
+    fn take(
+        &mut self,
+        flow: Flow,
+        dialect: &dyn Dialect,
+        source: &Source<'_>,
+        sink: &mut dyn FnMut(u64, CaptureFile) -> io::Result<()>,
+    ) {
+        self.connections += 1;
+        self.gaps += flow.gaps().count() as u64;
+        if !flow.has_data() {
+            self.empty_connections += 1;
+            return;
+        }
+        if self.sink_error.is_none()
+            && let Err(e) = sink(flow.id, file::from_flow(&flow, dialect, source))
+        {
+            self.sink_error = Some(e);
+        }
+    }
+}
+
+/// The reader thread: packets into connections, sent on in batches as they end.
+fn read_connections(
+    input: impl Read + Send,
+    input_len: u64,
+    port: u16,
+    to_framer: &mpsc::SyncSender<Vec<Flow>>,
+) -> ImportReport {
+    let mut report = ImportReport::default();
+    let mut table = FlowTable::new(Some(port));
+    let mut batch = Batch::default();
     let read = packets::for_each_packet(input, input_len, |packet| {
         report.packets += 1;
         match link::decode(packet.linktype, packet.data) {
             Frame::Tcp(segment) => {
                 let ended = table.segment(packet.timestamp_ns, &segment);
                 report.peak_open_connections = report.peak_open_connections.max(table.open_flows());
-                emit(ended, &mut report, &mut sink_error);
+                batch.add(ended, to_framer);
             }
             Frame::NotTcp => report.not_tcp += 1,
             Frame::Undecodable => report.undecodable += 1,
@@ -116,15 +169,38 @@ pub fn import_from(
         }
     });
     report.error = read.err();
-    let rest = table.finish();
-    emit(rest, &mut report, &mut sink_error);
+    batch.add(table.finish(), to_framer);
+    batch.send(to_framer);
     report.tcp_segments = table.stats.segments;
     report.other_ports = table.stats.other_ports;
     report.retransmitted_bytes = table.stats.retransmitted_bytes;
-    report.elapsed = started.elapsed();
-    match sink_error {
-        Some(e) => Err(ImportError::Sink(e)),
-        None => Ok(report),
+    report
+}
+
+/// Ended connections not yet sent to the framer.
+#[derive(Default)]
+struct Batch {
+    flows: Vec<Flow>,
+    bytes: usize,
+}
+
+impl Batch {
+    fn add(&mut self, ended: Vec<Flow>, to_framer: &mpsc::SyncSender<Vec<Flow>>) {
+        for flow in ended {
+            self.bytes += flow.kept_bytes();
+            self.flows.push(flow);
+        }
+        if self.bytes >= BATCH_BYTES || self.flows.len() >= BATCH_FLOWS {
+            self.send(to_framer);
+        }
+    }
+
+    fn send(&mut self, to_framer: &mpsc::SyncSender<Vec<Flow>>) {
+        if !self.flows.is_empty() {
+            // The framer only goes away by panicking, which the caller re-raises.
+            let _ = to_framer.send(std::mem::take(&mut self.flows));
+            self.bytes = 0;
+        }
     }
 }
 
