@@ -4,6 +4,11 @@ use clap::Parser;
 use harness::cli::{Cli, Command};
 use harness::commands::{self, Failure};
 
+/// mimalloc rather than the system allocator: import frees on one thread what the packet
+/// reader allocated on another, which glibc's malloc serialises on a lock.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = Cli::parse();
     let code = match run(cli) {

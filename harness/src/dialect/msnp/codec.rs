@@ -73,6 +73,26 @@ fn announced_body(
 /// Where the first whole message in `buf` ends: the length of its command line (without
 /// CRLF) and its total length with the body. `Ok(None)`: more bytes are needed. Checks
 /// everything [`decode`] checks, without allocating, so recordings frame cheaply.
+/// Where the first CRLF starts.
+fn find_crlf(bytes: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(at) = memchr::memchr(b'\r', &bytes[from..]) {
+        let cr = from + at;
+        if bytes.get(cr + 1) == Some(&b'\n') {
+            return Some(cr);
+        }
+        from = cr + 1;
+    }
+    None
+}
+
+/// ASCII without control characters (no early exit, so it is checked many bytes at a time).
+fn is_plain_ascii(bytes: &[u8]) -> bool {
+    bytes
+        .iter()
+        .fold(true, |ok, &b| ok & (0x20..0x7f).contains(&b))
+}
+
 pub fn frame_len(
     buf: &[u8],
     sender: Sender,
@@ -91,7 +111,7 @@ pub fn frame_len(
         )));
     }
     let search_len = buf.len().min(limits.max_line.saturating_add(2));
-    let Some(line_end) = buf[..search_len].windows(2).position(|w| w == b"\r\n") else {
+    let Some(line_end) = find_crlf(&buf[..search_len]) else {
         if buf.len() > limits.max_line {
             return Err(FrameError(format!(
                 "command line longer than {} bytes without CRLF",
@@ -112,7 +132,8 @@ pub fn frame_len(
         && command
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-    if !valid_command || line.chars().any(|c| c.is_control()) {
+    let control = |c: char| c.is_control();
+    if !valid_command || (!is_plain_ascii(line.as_bytes()) && line.chars().any(control)) {
         return Err(FrameError(format!(
             "not an MSNP command line: {}",
             preview(line.as_bytes())
