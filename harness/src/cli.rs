@@ -209,7 +209,8 @@ pub struct ServeArgs {
     /// Disconnect a client silent (or not reading) for this long.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub idle_timeout: Duration,
-    /// Close connections beyond this many at once.
+    /// Connections open at once. At the limit, the one that has sent no whole message for
+    /// longest (at least 1 s) is closed to admit the newcomer; failing that, it is refused.
     #[arg(long, value_name = "N", default_value_t = 4096)]
     pub max_connections: usize,
 }

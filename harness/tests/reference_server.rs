@@ -123,7 +123,7 @@ async fn idle_client_is_disconnected() {
 }
 
 #[tokio::test]
-async fn connections_past_the_limit_are_closed_and_others_still_served() {
+async fn a_full_server_refuses_newcomers_while_every_connection_is_recent() {
     let server = start(POLICY, 2, Duration::from_secs(5)).await;
     let _held = [
         TcpStream::connect(server.addr).await.unwrap(),
@@ -153,6 +153,56 @@ async fn connections_past_the_limit_are_closed_and_others_still_served() {
         VerdictKind::Admitted,
         "{:?}",
         served.verdict
+    );
+}
+
+#[tokio::test]
+async fn a_full_server_closes_the_quietest_connection_to_admit_a_newcomer() {
+    let server = start(POLICY, 2, Duration::from_secs(30)).await;
+    let mut talking = TcpStream::connect(server.addr).await.unwrap();
+    let mut quiet = TcpStream::connect(server.addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    // The first connection completes a message later, so the second has been quiet longest.
+    talking.write_all(b"VER 1 MSNP8 CVR0\r\n").await.unwrap();
+    let mut reply = [0u8; 64];
+    let n = talking.read(&mut reply).await.unwrap();
+    assert!(reply[..n].starts_with(b"VER 1 MSNP8"));
+    tokio::time::sleep(Duration::from_millis(600)).await;
+
+    let served = run_lines(
+        &server,
+        &[
+            "VER {trid} MSNP9 MSNP8 CVR0",
+            CVR_6,
+            "USR {trid} TWN I a@b.c",
+        ],
+    )
+    .await;
+    assert_eq!(
+        served.verdict.kind,
+        VerdictKind::Admitted,
+        "{:?}",
+        served.verdict
+    );
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(2), quiet.read_to_end(&mut rest)).await;
+    assert!(
+        matches!(closed, Ok(Ok(0))),
+        "the quiet connection stays open: {closed:?}"
+    );
+    // The one that spoke was not chosen: it still gets answers.
+    talking
+        .write_all(b"CVR 2 0x0409 winnt 5.1 i386 MSNMSGR 6.0.0602 MSMSGS a@b.c\r\n")
+        .await
+        .unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(2), talking.read(&mut reply))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        reply[..n].starts_with(b"CVR 2 "),
+        "{:?}",
+        String::from_utf8_lossy(&reply[..n])
     );
 }
 

@@ -1,7 +1,10 @@
 //! The reference server's network side: accepts connections, frames client bytes, feeds each
 //! session and writes its replies, with an idle timeout, a connection limit and one log line
-//! per client.
+//! per client. At the limit, a newcomer is admitted by closing the connection that has gone
+//! longest without a whole message (see [`super::activity`]), once that one has been quiet for
+//! [`MIN_QUIET_TO_EVICT`]; otherwise the newcomer is refused.
 
+use super::activity::{Activity, Tracked};
 use super::policy::Policy;
 use super::session::{Action, Session};
 use crate::date::Date;
@@ -21,7 +24,7 @@ pub struct ServerConfig {
     pub as_of: Date,
     /// A client silent (or not reading) for this long is disconnected.
     pub idle_timeout: Duration,
-    /// Connections beyond this are closed at once.
+    /// Connections open at once; past it, the quietest is closed or the newcomer refused.
     pub max_connections: usize,
     /// Where to write one line per client (never blocking the server); `None`: no log.
     pub log: Option<crate::status::Log>,
@@ -46,6 +49,13 @@ impl RunningServer {
         let _ = task.await;
     }
 }
+
+/// A full server closes a connection to admit a newcomer only when that one has sent no whole
+/// message for this long: a burst of new clients does not evict each other mid-handshake.
+pub const MIN_QUIET_TO_EVICT: Duration = Duration::from_secs(1);
+
+/// How long an admitted newcomer waits for the evicted connection to give up its slot.
+const SLOT_WAIT: Duration = Duration::from_secs(1);
 
 /// The limits the server holds clients to: real client lines and bodies are far smaller.
 const CLIENT_LIMITS: Limits = Limits {
@@ -78,6 +88,7 @@ pub async fn start(listen: &str, config: ServerConfig) -> Result<RunningServer, 
     let addr = listener.local_addr().map_err(bind_error)?;
     let config = Arc::new(config);
     let slots = Arc::new(Semaphore::new(config.max_connections));
+    let activity = Arc::new(Activity::default());
     let task = tokio::spawn(async move {
         loop {
             let (stream, peer) = match listener.accept().await {
@@ -88,27 +99,53 @@ pub async fn start(listen: &str, config: ServerConfig) -> Result<RunningServer, 
                     continue;
                 }
             };
-            let Ok(slot) = slots.clone().try_acquire_owned() else {
-                if let Some(log) = &config.log {
-                    log.line(format!(
-                        "{peer} refused: connection limit {} reached",
-                        config.max_connections
-                    ));
-                }
-                drop(stream);
-                continue;
-            };
             let config = config.clone();
-            tokio::spawn(async move {
-                serve_connection(stream, peer, &config).await;
-                drop(slot);
-            });
+            let tracked = activity.track();
+            if let Ok(slot) = slots.clone().try_acquire_owned() {
+                tokio::spawn(async move {
+                    serve_connection(stream, peer, tracked, &config).await;
+                    drop(slot);
+                });
+            } else if activity.evict_quietest(MIN_QUIET_TO_EVICT) {
+                let slots = slots.clone();
+                tokio::spawn(async move {
+                    match tokio::time::timeout(SLOT_WAIT, slots.acquire_owned()).await {
+                        Ok(Ok(slot)) => {
+                            serve_connection(stream, peer, tracked, &config).await;
+                            drop(slot);
+                        }
+                        _ => refuse(peer, &config),
+                    }
+                });
+            } else {
+                drop(tracked);
+                refuse(peer, &config);
+            }
         }
     });
     Ok(RunningServer { addr, task })
 }
 
-async fn serve_connection(mut stream: TcpStream, peer: SocketAddr, config: &ServerConfig) {
+fn refuse(peer: SocketAddr, config: &ServerConfig) {
+    if let Some(log) = &config.log {
+        log.line(format!(
+            "{peer} refused: connection limit {} reached and no connection quiet for {:?}",
+            config.max_connections, MIN_QUIET_TO_EVICT
+        ));
+    }
+}
+
+/// Why a connection ended before its conversation did: the server needed its slot.
+const EVICTED: &str =
+    "closed to admit a newcomer: quiet longest when the connection limit was reached";
+
+async fn serve_connection(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    mut tracked: Tracked,
+    config: &ServerConfig,
+) {
+    let evicted = tracked.evicted.clone();
     let _ = stream.set_nodelay(true);
     let Ok(phase) = config.policy.phase_at(config.as_of) else {
         return;
@@ -118,7 +155,10 @@ async fn serve_connection(mut stream: TcpStream, peer: SocketAddr, config: &Serv
     let ending = 'conversation: loop {
         loop {
             let message = match codec::decode(&mut buf, Sender::Client, &CLIENT_LIMITS) {
-                Ok(Some((message, _))) => message,
+                Ok(Some((message, _))) => {
+                    tracked.touch();
+                    message
+                }
                 Ok(None) => break,
                 Err(e) => break 'conversation format!("malformed input: {e}"),
             };
@@ -127,8 +167,11 @@ async fn serve_connection(mut stream: TcpStream, peer: SocketAddr, config: &Serv
                     Action::Send(bytes) => {
                         let write =
                             tokio::time::timeout(config.idle_timeout, stream.write_all(&bytes));
-                        if !matches!(write.await, Ok(Ok(()))) {
-                            break 'conversation "client stopped reading".to_string();
+                        tokio::select! {
+                            written = write => if !matches!(written, Ok(Ok(()))) {
+                                break 'conversation "client stopped reading".to_string();
+                            },
+                            () = evicted.notified() => break 'conversation EVICTED.to_string(),
                         }
                     }
                     Action::Close if message.command == "OUT" => {
@@ -138,7 +181,12 @@ async fn serve_connection(mut stream: TcpStream, peer: SocketAddr, config: &Serv
                 }
             }
         }
-        match tokio::time::timeout(config.idle_timeout, stream.read_buf(&mut buf)).await {
+        let read = tokio::time::timeout(config.idle_timeout, stream.read_buf(&mut buf));
+        let read = tokio::select! {
+            read = read => read,
+            () = evicted.notified() => break EVICTED.to_string(),
+        };
+        match read {
             Ok(Ok(0)) => break "client closed".to_string(),
             Ok(Ok(_)) => {}
             Ok(Err(e)) => break format!("read failed: {e}"),

@@ -1,6 +1,7 @@
 //! The reference server: an MSNP notification server that enforces an admission policy file,
 //! for suites to run against and for client vendors to point real clients at.
 
+mod activity;
 mod listener;
 pub mod policy;
 mod session;
