@@ -107,6 +107,9 @@ pub struct RunArgs {
     /// Load mode: at most this many handshakes in flight (default: --jobs).
     #[arg(long, value_name = "C", requires = "repeat")]
     pub concurrency: Option<usize>,
+    /// Load mode: start no handshake after this long (e.g. 30s); those in flight finish.
+    #[arg(long, value_name = "DURATION", requires = "repeat", value_parser = parse_duration)]
+    pub duration: Option<Duration>,
     /// Run a deterministic share of the cases: K of N (1-based), for spreading a suite over
     /// N CI machines; `harness merge` joins their JSON results.
     #[arg(long, value_name = "K/N", value_parser = parse_partition)]

@@ -418,3 +418,118 @@ fn check_reports_the_suite_contents() {
         )
     );
 }
+
+/// The counts in `harness run --repeat`'s block for `target`:
+/// `verdicts: A admitted, W warned, L locked out, E errors`.
+fn load_verdicts(text: &str, target: &str) -> [usize; 4] {
+    let line = text
+        .lines()
+        .skip_while(|l| !l.starts_with(&format!("load against {target}: ")))
+        .find_map(|l| l.trim().strip_prefix("verdicts: "))
+        .unwrap_or_else(|| panic!("no verdict line for {target} in {text}"));
+    let numbers: Vec<usize> = line
+        .split(", ")
+        .map(|part| part.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    [numbers[0], numbers[1], numbers[2], numbers[3]]
+}
+
+#[test]
+fn load_mode_replays_clients_by_population_share_and_reports_stage_latencies() {
+    let out = harness(&[
+        "run",
+        &seed(),
+        "--repeat",
+        "1000",
+        "--rate",
+        "2000",
+        "--concurrency",
+        "16",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(exit::SUCCESS),
+        "{text}{}",
+        stderr(&out)
+    );
+    assert!(
+        text.contains("\nload against 2003-10-16: 1000 handshakes in "),
+        "{text}"
+    );
+    let [admitted, warned, locked_out, errors] = load_verdicts(&text, "2003-10-16");
+    assert_eq!(errors, 0, "{text}");
+    assert_eq!(admitted + warned + locked_out, 1000);
+
+    // The suite's population shares, by the verdict each client is expected to get.
+    let suite = seed_loaded();
+    let total: f64 = suite.population.values().sum();
+    let share = |kind| {
+        suite
+            .population
+            .iter()
+            .filter(|(case, _)| suite.expected(case, "2003-10-16") == Some(kind))
+            .map(|(_, w)| w)
+            .sum::<f64>()
+            / total
+    };
+    use harness::verdict::VerdictKind::*;
+    for (kind, count) in [
+        (Admitted, admitted),
+        (Warned, warned),
+        (LockedOut, locked_out),
+    ] {
+        let expected = share(kind) * 1000.0;
+        assert!(
+            (count as f64 - expected).abs() <= 30.0,
+            "{kind}: {count} of 1000, population share says {expected:.0}\n{text}"
+        );
+    }
+    for stage in ["(whole handshake)", "VER", "CVR", "USR"] {
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start().starts_with(stage) && l.split_whitespace().count() >= 4),
+            "no {stage} latency row in {text}"
+        );
+    }
+}
+
+#[test]
+fn load_mode_stops_starting_handshakes_at_its_duration() {
+    let started = std::time::Instant::now();
+    let out = harness(&[
+        "run",
+        &seed(),
+        "--repeat",
+        "1000000",
+        "--rate",
+        "100",
+        "--duration",
+        "1s",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(exit::SUCCESS),
+        "{text}{}",
+        stderr(&out)
+    );
+    // One second per target, three targets.
+    assert!(
+        started.elapsed().as_secs() < 15,
+        "took {:?}",
+        started.elapsed()
+    );
+    let [admitted, warned, locked_out, errors] = load_verdicts(&text, "2003-10-16");
+    let done = admitted + warned + locked_out + errors;
+    assert!(
+        (95..=105).contains(&done),
+        "{done} handshakes in 1 s at 100/s\n{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "stopped at --duration 1s: {done} of 1000000 handshakes started"
+        )),
+        "{text}"
+    );
+}

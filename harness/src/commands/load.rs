@@ -15,11 +15,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 /// Load parameters: `repeat` handshakes in all, started at `rate` per second (unpaced when
-/// `None`), at most `concurrency` in flight.
+/// `None`), at most `concurrency` in flight, none started after `duration`.
 pub struct Load {
     pub repeat: u64,
     pub rate: Option<f64>,
     pub concurrency: usize,
+    pub duration: Option<Duration>,
 }
 
 /// The case for the i-th handshake: cases in proportion to their weights, spread evenly
@@ -83,15 +84,28 @@ pub async fn run_load(
         let slots = Arc::new(Semaphore::new(load.concurrency.max(1)));
         let started = tokio::time::Instant::now();
         let mut set = tokio::task::JoinSet::new();
+        let deadline = load.duration.map(|d| started + d);
         for i in 0..load.repeat {
             if let Some(rate) = load.rate {
-                tokio::time::sleep_until(started + Duration::from_secs_f64(i as f64 / rate)).await;
+                let due = started + Duration::from_secs_f64(i as f64 / rate);
+                if deadline.is_some_and(|d| due >= d) {
+                    break;
+                }
+                tokio::time::sleep_until(due).await;
             }
-            let permit = slots
-                .clone()
-                .acquire_owned()
-                .await
-                .map_err(|e| Failure::Runtime(e.to_string()))?;
+            let permit = match deadline {
+                Some(deadline) => {
+                    match tokio::time::timeout_at(deadline, slots.clone().acquire_owned()).await {
+                        Ok(permit) => permit,
+                        Err(_) => break,
+                    }
+                }
+                None => slots.clone().acquire_owned().await,
+            }
+            .map_err(|e| Failure::Runtime(e.to_string()))?;
+            if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+                break;
+            }
             let case = weighted[pick(&weights, i)].0.clone();
             let name = case
                 .dialect
@@ -167,6 +181,15 @@ fn report(endpoint: &Endpoint, load: &Load, samples: &[Sample], seconds: f64) {
         samples.len() as f64 / seconds.max(1e-9),
         load.concurrency
     );
+    if (samples.len() as u64) < load.repeat
+        && let Some(duration) = load.duration
+    {
+        println!(
+            "  stopped at --duration {duration:?}: {} of {} handshakes started",
+            samples.len(),
+            load.repeat
+        );
+    }
     let count = |k: VerdictKind| samples.iter().filter(|s| s.kind == k).count();
     println!(
         "  verdicts: {} admitted, {} warned, {} locked out, {} errors",

@@ -31,6 +31,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, Failure> {
             repeat,
             rate: args.rate.filter(|r| *r > 0.0),
             concurrency: args.concurrency.unwrap_or(args.jobs as usize),
+            duration: args.duration,
         };
         let settings = Settings {
             dialect: suite.dialect_settings.clone(),
