@@ -434,18 +434,10 @@ fn load_verdicts(text: &str, target: &str) -> [usize; 4] {
     [numbers[0], numbers[1], numbers[2], numbers[3]]
 }
 
-#[test]
-fn load_mode_replays_clients_by_population_share_and_reports_stage_latencies() {
-    let out = harness(&[
-        "run",
-        &seed(),
-        "--repeat",
-        "1000",
-        "--rate",
-        "2000",
-        "--concurrency",
-        "16",
-    ]);
+/// `harness run SEED ARGS...` in load mode, which must succeed; its output.
+fn load_run(args: &[&str]) -> String {
+    let seed = seed();
+    let out = harness(&[&["run", seed.as_str()], args].concat());
     let text = stdout(&out);
     assert_eq!(
         out.status.code(),
@@ -453,6 +445,12 @@ fn load_mode_replays_clients_by_population_share_and_reports_stage_latencies() {
         "{text}{}",
         stderr(&out)
     );
+    text
+}
+
+#[test]
+fn load_mode_replays_clients_by_population_share_and_reports_stage_latencies() {
+    let text = load_run(&["--repeat", "1000", "--rate", "2000", "--concurrency", "16"]);
     assert!(
         text.contains("\nload against 2003-10-16: 1000 handshakes in "),
         "{text}"
@@ -497,23 +495,7 @@ fn load_mode_replays_clients_by_population_share_and_reports_stage_latencies() {
 #[test]
 fn load_mode_stops_starting_handshakes_at_its_duration() {
     let started = std::time::Instant::now();
-    let out = harness(&[
-        "run",
-        &seed(),
-        "--repeat",
-        "1000000",
-        "--rate",
-        "100",
-        "--duration",
-        "1s",
-    ]);
-    let text = stdout(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(exit::SUCCESS),
-        "{text}{}",
-        stderr(&out)
-    );
+    let text = load_run(&["--repeat", "1000000", "--rate", "100", "--duration", "1s"]);
     // One second per target, three targets.
     assert!(
         started.elapsed().as_secs() < 15,

@@ -67,6 +67,20 @@ async fn run_lines(server: &RunningServer, lines: &[&str]) -> CaseRun {
     .await
 }
 
+/// MSN Messenger 6.0's handshake is admitted: the server is serving.
+async fn assert_msn_6_is_admitted(server: &RunningServer) {
+    let run = run_lines(
+        server,
+        &[
+            "VER {trid} MSNP9 MSNP8 CVR0",
+            CVR_6,
+            "USR {trid} TWN I a@b.c",
+        ],
+    )
+    .await;
+    assert_eq!(run.verdict.kind, VerdictKind::Admitted, "{:?}", run.verdict);
+}
+
 const CVR_6: &str = "CVR {trid} 0x0409 winnt 5.1 i386 MSNMSGR 6.0.0602 MSMSGS a@b.c";
 
 #[rstest]
@@ -139,21 +153,7 @@ async fn a_full_server_refuses_newcomers_while_every_connection_is_recent() {
     );
     drop(_held);
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let served = run_lines(
-        &server,
-        &[
-            "VER {trid} MSNP9 MSNP8 CVR0",
-            CVR_6,
-            "USR {trid} TWN I a@b.c",
-        ],
-    )
-    .await;
-    assert_eq!(
-        served.verdict.kind,
-        VerdictKind::Admitted,
-        "{:?}",
-        served.verdict
-    );
+    assert_msn_6_is_admitted(&server).await;
 }
 
 #[tokio::test]
@@ -169,21 +169,7 @@ async fn a_full_server_closes_the_quietest_connection_to_admit_a_newcomer() {
     assert!(reply[..n].starts_with(b"VER 1 MSNP8"));
     tokio::time::sleep(Duration::from_millis(600)).await;
 
-    let served = run_lines(
-        &server,
-        &[
-            "VER {trid} MSNP9 MSNP8 CVR0",
-            CVR_6,
-            "USR {trid} TWN I a@b.c",
-        ],
-    )
-    .await;
-    assert_eq!(
-        served.verdict.kind,
-        VerdictKind::Admitted,
-        "{:?}",
-        served.verdict
-    );
+    assert_msn_6_is_admitted(&server).await;
     let mut rest = Vec::new();
     let closed = tokio::time::timeout(Duration::from_secs(2), quiet.read_to_end(&mut rest)).await;
     assert!(

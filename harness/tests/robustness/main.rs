@@ -9,6 +9,7 @@
 mod common;
 
 mod campaign;
+mod feed;
 mod import;
 mod msnp;
 mod parsers;

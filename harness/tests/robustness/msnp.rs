@@ -3,6 +3,7 @@
 //! only ever names a message the server actually sent.
 
 use crate::campaign::check;
+use crate::feed::feed;
 use bytes::BytesMut;
 use harness::dialect::msnp::{Limits, Sender, codec};
 use harness::dialect::{Ending, Identity};
@@ -29,25 +30,14 @@ fn framer_never_panics_and_never_buffers_past_its_limits() {
                 max_line: 512,
                 max_body: 1024,
             };
-            let mut buf = BytesMut::new();
-            for chunk in chunks {
-                buf.extend_from_slice(&chunk);
-                loop {
-                    match codec::decode(&mut buf, sender, &limits) {
-                        Ok(Some(_)) => continue,
-                        Ok(None) => {
-                            // Waiting for more only while a message could still fit the limits.
-                            prop_assert!(buf.len() <= limits.max_line + 2 + limits.max_body);
-                            break;
-                        }
-                        Err(_) => {
-                            buf.clear();
-                            break;
-                        }
-                    }
-                }
-            }
-            Ok(())
+            // Waiting for more only while a message could still fit the limits.
+            let most = limits.max_line + 2 + limits.max_body;
+            feed(
+                chunks,
+                most,
+                |buf| codec::decode(buf, sender, &limits),
+                |_| Ok(()),
+            )
         },
     );
 }
@@ -148,19 +138,15 @@ pub fn check_msnp_server(server: &[u8], step: usize, how: Ending) -> Result<(), 
         conversation.send(line, None).unwrap();
     }
     let mut heads: Vec<String> = Vec::new();
-    let mut buf = BytesMut::new();
-    'feed: for chunk in server.chunks(step.max(1)) {
-        buf.extend_from_slice(chunk);
-        loop {
-            let received = match conversation.receive(&mut buf) {
-                Ok(Some(received)) => received,
-                Ok(None) => break,
-                Err(_) => break 'feed,
-            };
+    feed(
+        server.chunks(step.max(1)),
+        usize::MAX,
+        |buf| conversation.receive(buf),
+        |received| {
             let head = received.text.split("\r\n").next().unwrap_or("").to_string();
             heads.push(head.clone());
             let Some(verdict) = received.verdict else {
-                continue;
+                return Ok(());
             };
             let command = head.split(' ').next().unwrap_or("");
             if command.bytes().all(|b| b.is_ascii_digit()) && command.parse::<u16>().is_ok() {
@@ -185,8 +171,9 @@ pub fn check_msnp_server(server: &[u8], step: usize, how: Ending) -> Result<(), 
                     decided_by
                 );
             }
-        }
-    }
+            Ok(())
+        },
+    )?;
     let _ = conversation.stage();
     let _ = conversation.pending();
     let ended = conversation.ended(how);

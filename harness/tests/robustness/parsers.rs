@@ -4,6 +4,7 @@
 use crate::campaign::check;
 use crate::common;
 use harness::server::Policy;
+use harness::source::SourceError;
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -48,10 +49,9 @@ fn line_is_in(text: &str, line: usize) -> bool {
     line >= 1 && line <= text.lines().count().max(1) + 1
 }
 
-/// Parses `text` as a case file; an error must point into it.
-pub fn check_case(text: &str) -> Result<(), TestCaseError> {
-    let known = BTreeSet::from(["email".to_string(), "host".to_string()]);
-    if let Err(e) = harness::case::parse_case(Path::new("case.toml"), text, &known) {
+/// A parse error must point at a line of the text parsed.
+fn points_into<T>(text: &str, parsed: Result<T, SourceError>) -> Result<(), TestCaseError> {
+    if let Err(e) = parsed {
         prop_assert!(
             line_is_in(text, e.line),
             "line {} of {}",
@@ -62,17 +62,18 @@ pub fn check_case(text: &str) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// Parses `text` as a policy file; an error must point into it.
+/// Parses `text` as a case file.
+pub fn check_case(text: &str) -> Result<(), TestCaseError> {
+    let known = BTreeSet::from(["email".to_string(), "host".to_string()]);
+    points_into(
+        text,
+        harness::case::parse_case(Path::new("case.toml"), text, &known),
+    )
+}
+
+/// Parses `text` as a policy file.
 pub fn check_policy(text: &str) -> Result<(), TestCaseError> {
-    if let Err(e) = Policy::parse(Path::new("policy.toml"), text) {
-        prop_assert!(
-            line_is_in(text, e.line),
-            "line {} of {}",
-            e.line,
-            e.path.display()
-        );
-    }
-    Ok(())
+    points_into(text, Policy::parse(Path::new("policy.toml"), text))
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! answers: no panic, no unbounded buffering, and an SNI rewrite that always reads back.
 
 use crate::campaign::check;
-use bytes::BytesMut;
+use crate::feed::feed;
 use harness::dialect::tls::{hello, record};
 use harness::dialect::{Direction, Ending};
 use harness::verdict::VerdictKind;
@@ -22,29 +22,18 @@ fn tls_framer_and_hello_readers_never_panic() {
         file!(),
         strategy,
         |(chunks, client)| {
-            let mut buf = BytesMut::new();
-            for chunk in chunks {
-                buf.extend_from_slice(&chunk);
-                loop {
-                    match record::decode(&mut buf, client) {
-                        Ok(Some(r)) => {
-                            let _ = hello::offer(&r.raw);
-                            let _ = hello::rewrite_sni(&r.raw, "example.org");
-                            let _ = hello::server_answer(&r.fragment);
-                            let _ = harness::dialect::tls::describe(Direction::Server, &r.raw);
-                        }
-                        Ok(None) => {
-                            prop_assert!(buf.len() < 5 + (1 << 14) + 2048 + 1);
-                            break;
-                        }
-                        Err(_) => {
-                            buf.clear();
-                            break;
-                        }
-                    }
-                }
-            }
-            Ok(())
+            feed(
+                chunks,
+                5 + (1 << 14) + 2048,
+                |buf| record::decode(buf, client),
+                |r| {
+                    let _ = hello::offer(&r.raw);
+                    let _ = hello::rewrite_sni(&r.raw, "example.org");
+                    let _ = hello::server_answer(&r.fragment);
+                    let _ = harness::dialect::tls::describe(Direction::Server, &r.raw);
+                    Ok(())
+                },
+            )
         },
     );
 }
@@ -140,15 +129,11 @@ pub fn check_tls_server(server: &[u8], step: usize, how: Ending) -> Result<(), T
     let mut conversation = dialect.conversation(None, &toml::Table::new());
     conversation.send(&format!("hello {OFFER}"), None).unwrap();
     let mut heard = false;
-    let mut buf = BytesMut::new();
-    'feed: for chunk in server.chunks(step.max(1)) {
-        buf.extend_from_slice(chunk);
-        loop {
-            let received = match conversation.receive(&mut buf) {
-                Ok(Some(received)) => received,
-                Ok(None) => break,
-                Err(_) => break 'feed,
-            };
+    feed(
+        server.chunks(step.max(1)),
+        usize::MAX,
+        |buf| conversation.receive(buf),
+        |received| {
             heard = true;
             let verdict = received.verdict.expect("every TLS record is judged");
             if matches!(verdict.kind, VerdictKind::Admitted | VerdictKind::Warned) {
@@ -163,8 +148,9 @@ pub fn check_tls_server(server: &[u8], step: usize, how: Ending) -> Result<(), T
                     received.text
                 );
             }
-        }
-    }
+            Ok(())
+        },
+    )?;
     let ended = conversation.ended(how);
     if heard {
         return Ok(());
