@@ -515,3 +515,51 @@ fn load_mode_stops_starting_handshakes_at_its_duration() {
         "{text}"
     );
 }
+
+/// A smoke run of `harness bench` at toy sizes (the figures mean nothing in a debug build):
+/// all three comparisons print, each with its baseline and its ratio or per-session figure.
+#[test]
+fn bench_prints_the_three_comparisons_in_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("bench.pcap");
+    let out = harness(&[
+        "bench",
+        "--suite",
+        &seed(),
+        "--seconds",
+        "1",
+        "--sessions",
+        "100",
+        "--capture-mb",
+        "4",
+        "--capture",
+        capture.to_str().unwrap(),
+    ]);
+    let text = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(exit::SUCCESS),
+        "{text}{}",
+        stderr(&out)
+    );
+    for line in [
+        "1. replay throughput",
+        "raw tokio client and server, same bytes",
+        "harness / raw = ",
+        "2. scale: 100 sessions held open at once",
+        "per session, both together: ",
+        "3. import (",
+        "cat FILE > /dev/null",
+        "harness import FILE",
+    ] {
+        assert!(text.contains(line), "no `{line}` in\n{text}");
+    }
+    // `.ci/run` installs tshark; elsewhere its row may be missing.
+    let tshark = std::process::Command::new("tshark")
+        .arg("-v")
+        .output()
+        .is_ok();
+    if tshark || std::env::var_os("CI").is_some() {
+        assert!(text.contains("harness / tshark = "), "{text}");
+    }
+}
