@@ -88,7 +88,7 @@ pub async fn bench(args: &BenchArgs) -> Result<i32, Failure> {
                 s.sessions
             );
             println!(
-                "   resident memory: harness +{:.1} MiB, server +{:.1} MiB",
+                "   peak resident memory: harness +{:.1} MiB, server +{:.1} MiB",
                 s.harness_kib / 1024.0,
                 s.server_kib / 1024.0
             );

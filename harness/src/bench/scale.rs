@@ -1,5 +1,5 @@
 //! Scale: many client sessions held open at once against the reference server (a separate
-//! `harness serve` process, so each side has its own descriptor limit), and the resident
+//! `harness serve` process, so each side has its own descriptor limit), and the peak resident
 //! memory each session costs, harness and server together.
 
 use crate::dialect::{self, Conversation};
@@ -23,16 +23,33 @@ impl Scale {
     }
 }
 
-/// Resident memory of a process, KiB (`VmRSS` in /proc).
-pub fn rss_kib(pid: &str) -> f64 {
+/// A memory figure of a process from /proc, KiB: `VmRSS` (resident now) or `VmHWM` (peak).
+fn status_kib(pid: &str, field: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         })
         .unwrap_or(0.0)
+}
+
+/// Resident memory of a process now, KiB.
+pub fn rss_kib(pid: &str) -> f64 {
+    status_kib(pid, "VmRSS:")
+}
+
+/// Peak resident memory of a process since [`reset_peak`], KiB.
+fn peak_rss_kib(pid: &str) -> f64 {
+    status_kib(pid, "VmHWM:")
+}
+
+/// Starts a process's peak resident memory afresh from its present size (Linux `clear_refs`
+/// 5), so earlier stages of the benchmark do not count. Where that is refused, the figure is
+/// the peak since the process started, which can only overstate.
+fn reset_peak(pid: &str) {
+    let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
 }
 
 /// A client session held after its CVR reply: socket, framing buffer and classifier state.
@@ -96,6 +113,8 @@ pub async fn hold(exe: &Path, policy: &Path, sessions: usize) -> Result<Scale, S
         .ok_or("no address in the server's banner")?
         .to_string();
     let server_pid = server.id().to_string();
+    reset_peak(&server_pid);
+    reset_peak("self");
     let (server_before, harness_before) = (rss_kib(&server_pid), rss_kib("self"));
     let mut held = Vec::with_capacity(sessions);
     let mut failed = 0usize;
@@ -111,8 +130,8 @@ pub async fn hold(exe: &Path, policy: &Path, sessions: usize) -> Result<Scale, S
     }
     let scale = Scale {
         sessions: held.len(),
-        harness_kib: rss_kib("self") - harness_before,
-        server_kib: rss_kib(&server_pid) - server_before,
+        harness_kib: peak_rss_kib("self") - harness_before,
+        server_kib: peak_rss_kib(&server_pid) - server_before,
     };
     drop(held);
     let _ = server.kill();
