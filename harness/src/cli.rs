@@ -181,6 +181,20 @@ pub struct BenchArgs {
     /// Where the generated capture is kept (reused when large enough).
     #[arg(long, value_name = "FILE")]
     pub capture: Option<PathBuf>,
+    /// Run only these measurements (repeatable); all three by default.
+    #[arg(long, value_enum, value_name = "MEASURE")]
+    pub only: Vec<Measure>,
+}
+
+/// The measurements `harness bench` makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Measure {
+    /// Replay throughput against the raw loopback limit.
+    Replay,
+    /// Memory per session with 10,000 held open.
+    Scale,
+    /// Import speed against cat and tshark.
+    Import,
 }
 
 #[derive(Debug, Args)]

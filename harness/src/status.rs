@@ -1,12 +1,22 @@
-//! Status lines on stdout for long-running commands (`serve`, `record`). A reader that went
-//! away (a closed pipe) or stopped reading (a full pipe) must never stall or stop a server:
-//! [`say`] ignores write errors, and [`Log`] hands lines to a writer thread through a bounded
-//! queue, dropping (and counting) lines rather than blocking the caller.
+//! Lines on stdout: command output ([`outln!`]) and status lines for long-running commands
+//! (`serve`, `record`). A reader that went away (a closed pipe) or stopped reading (a full
+//! pipe) must never stall or stop a command: [`say`] ignores write errors, and [`Log`] hands
+//! lines to a writer thread through a bounded queue, dropping (and counting) lines rather than
+//! blocking the caller.
 
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
+
+/// `println!` for a command's output: a closed stdout (`harness ... | head`) is ignored rather
+/// than a panic, and the command finishes as it would have.
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::status::say(&format!($($arg)*))
+    };
+}
 
 /// Writes one line to stdout and flushes it; a closed stdout is ignored.
 pub fn say(line: &str) {

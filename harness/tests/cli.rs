@@ -563,3 +563,31 @@ fn bench_prints_the_three_comparisons_in_one_run() {
         assert!(text.contains("harness / tshark = "), "{text}");
     }
 }
+
+/// `harness ... | head`: output to a reader that went away is dropped, never a panic.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let fixture = repo_root().join("harness/tests/fixtures/many-flows.pcap");
+    let seed = seed();
+    for args in [
+        vec!["run", seed.as_str(), "--repeat", "30"],
+        vec!["import", fixture.to_str().unwrap()],
+        vec!["check", seed.as_str()],
+    ] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "harness {args:?}: {err}");
+        assert_eq!(
+            out.status.code(),
+            Some(exit::SUCCESS),
+            "harness {args:?}: {err}"
+        );
+    }
+}

@@ -8,31 +8,53 @@ mod scale;
 
 pub use scale::rss_kib;
 
-use crate::cli::BenchArgs;
+use crate::cli::{BenchArgs, Measure};
 use crate::commands::Failure;
+use crate::date::Date;
 use crate::exit;
-use crate::server::{self, ServerConfig};
-use crate::suite::{TargetKind, load_suite};
+use crate::server::{self, Policy, ServerConfig};
+use crate::suite::{Suite, TargetKind, load_suite};
+use std::path::Path;
 use std::time::Duration;
 
 pub async fn bench(args: &BenchArgs) -> Result<i32, Failure> {
     let exe = std::env::current_exe().map_err(|e| Failure::Runtime(e.to_string()))?;
-    let suite = load_suite(&args.suite).map_err(|e| Failure::Usage(e.to_string()))?;
-    let Some((policy, as_of)) = suite.targets.iter().rev().find_map(|t| match &t.kind {
-        TargetKind::Reference { policy, as_of } => Some((policy.clone(), *as_of)),
-        TargetKind::Command { .. } => None,
-    }) else {
-        return Err(Failure::Usage(format!(
-            "suite {} has no reference-server target to bench against",
-            suite.name
-        )));
-    };
+    let runs = |m: Measure| args.only.is_empty() || args.only.contains(&m);
+    if runs(Measure::Replay) || runs(Measure::Scale) {
+        let suite = load_suite(&args.suite).map_err(|e| Failure::Usage(e.to_string()))?;
+        let Some((policy, as_of)) = suite.targets.iter().rev().find_map(|t| match &t.kind {
+            TargetKind::Reference { policy, as_of } => Some((policy.clone(), *as_of)),
+            TargetKind::Command { .. } => None,
+        }) else {
+            return Err(Failure::Usage(format!(
+                "suite {} has no reference-server target to bench against",
+                suite.name
+            )));
+        };
+        if runs(Measure::Replay) {
+            replay_throughput(args, &suite, policy.clone(), as_of).await?;
+        }
+        if runs(Measure::Scale) {
+            held_sessions(args, &exe, &policy.path).await;
+        }
+    }
+    if runs(Measure::Import) {
+        import_speed(args, &exe)?;
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// 1. Replay throughput: the harness against the raw loopback limit on the same bytes.
+async fn replay_throughput(
+    args: &BenchArgs,
+    suite: &Suite,
+    policy: std::sync::Arc<Policy>,
+    as_of: Date,
+) -> Result<(), Failure> {
     let dialect = crate::dialect::by_name(&suite.dialect)
         .ok_or_else(|| Failure::Usage("unknown dialect".into()))?;
-
-    // 1. Replay throughput.
     let config = ServerConfig {
-        policy: policy.clone(),
+        policy,
         as_of,
         idle_timeout: Duration::from_secs(30),
         max_connections: 65_536,
@@ -56,52 +78,58 @@ pub async fn bench(args: &BenchArgs) -> Result<i32, Failure> {
         .await
         .map_err(|e| Failure::Runtime(e.to_string()))?;
     let ratio = harness.per_second() / raw.per_second().max(1e-9);
-    println!(
+    crate::outln!(
         "1. replay throughput ({} cases of {} in a loop, {} at once, {:.0}s each)",
         suite.cases.len(),
         suite.name,
         args.concurrency,
         args.seconds
     );
-    println!("   {:<44} {:>12}", "", "handshakes/s");
-    println!(
+    crate::outln!("   {:<44} {:>12}", "", "handshakes/s");
+    crate::outln!(
         "   {:<44} {:>12.0}",
         "harness (runner, dialect, reference server)",
         harness.per_second()
     );
-    println!(
+    crate::outln!(
         "   {:<44} {:>12.0}",
         "raw tokio client and server, same bytes",
         raw.per_second()
     );
-    println!(
+    crate::outln!(
         "   harness / raw = {:.2} (target: at least 0.50) {}\n",
         ratio,
         verdict(ratio >= 0.5)
     );
 
-    // 2. Scale.
-    match scale::hold(&exe, &policy.path, args.sessions).await {
+    Ok(())
+}
+
+/// 2. Scale: sessions held open at once, and the peak memory each costs.
+async fn held_sessions(args: &BenchArgs, exe: &Path, policy: &Path) {
+    match scale::hold(exe, policy, args.sessions).await {
         Ok(s) => {
-            println!(
+            crate::outln!(
                 "2. scale: {} sessions held open at once against harness serve",
                 s.sessions
             );
-            println!(
+            crate::outln!(
                 "   peak resident memory: harness +{:.1} MiB, server +{:.1} MiB",
                 s.harness_kib / 1024.0,
                 s.server_kib / 1024.0
             );
-            println!(
+            crate::outln!(
                 "   per session, both together: {:.1} KiB (target: under 32 KiB) {}\n",
                 s.per_session_kib(),
                 verdict(s.per_session_kib() < 32.0)
             );
         }
-        Err(e) => println!("2. scale: not measured: {e}\n"),
+        Err(e) => crate::outln!("2. scale: not measured: {e}\n"),
     }
+}
 
-    // 3. Import.
+/// 3. Import speed against `cat` and tshark on the same generated capture.
+fn import_speed(args: &BenchArgs, exe: &Path) -> Result<(), Failure> {
     let capture = args
         .capture
         .clone()
@@ -112,21 +140,24 @@ pub async fn bench(args: &BenchArgs) -> Result<i32, Failure> {
             .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", capture.display())))?;
     }
     let size = std::fs::metadata(&capture).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
-    let readers = import::compare(&exe, &capture);
-    println!(
+    let readers = import::compare(exe, &capture);
+    crate::outln!(
         "3. import ({:.0} MB capture of MSNP sessions, {})",
         size,
         capture.display()
     );
-    println!(
+    crate::outln!(
         "   {:<44} {:>9} {:>9} {:>14}",
-        "", "seconds", "MB/s", "peak RSS MiB"
+        "",
+        "seconds",
+        "MB/s",
+        "peak RSS MiB"
     );
     for r in &readers {
         let peak = r
             .peak_mib
             .map_or_else(|| "n/a".to_string(), |m| format!("{m:.1}"));
-        println!(
+        crate::outln!(
             "   {:<44} {:>9.2} {:>9.0} {:>14}",
             r.name,
             r.seconds,
@@ -141,14 +172,14 @@ pub async fn bench(args: &BenchArgs) -> Result<i32, Failure> {
             .map(|r| size / r.seconds.max(1e-9))
     };
     match (speed("harness"), speed("tshark")) {
-        (Some(h), Some(t)) => println!(
+        (Some(h), Some(t)) => crate::outln!(
             "   harness / tshark = {:.1} (target: at least 10) {}",
             h / t,
             verdict(h / t >= 10.0)
         ),
-        _ => println!("   harness / tshark: not measured (is tshark installed?)"),
+        _ => crate::outln!("   harness / tshark: not measured (is tshark installed?)"),
     }
-    Ok(exit::SUCCESS)
+    Ok(())
 }
 
 fn verdict(met: bool) -> &'static str {

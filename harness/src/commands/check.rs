@@ -9,7 +9,7 @@ pub fn check(args: &CheckArgs) -> Result<i32, Failure> {
     let suite = load_suite(&args.suite).map_err(|e| Failure::Usage(e.to_string()))?;
     let expected = suite.expectations.len();
     let possible = suite.cases.len() * suite.targets.len();
-    println!(
+    crate::outln!(
         "suite {}: {} cases, {} targets, {expected} of {possible} expectations given",
         suite.name,
         suite.cases.len(),
@@ -18,9 +18,10 @@ pub fn check(args: &CheckArgs) -> Result<i32, Failure> {
     for case in &suite.cases {
         for target in &suite.targets {
             if suite.expected(&case.id, &target.name).is_none() {
-                println!(
+                crate::outln!(
                     "  no expectation for case {} at target {}",
-                    case.id, target.name
+                    case.id,
+                    target.name
                 );
             }
         }

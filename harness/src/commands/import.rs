@@ -23,7 +23,7 @@ pub fn import(args: &ImportArgs) -> Result<i32, Failure> {
     })
     .map_err(|e| Failure::Runtime(e.to_string()))?;
     for path in &written {
-        println!("wrote {}", path.display());
+        crate::outln!("wrote {}", path.display());
     }
     print_report(&report);
     match &report.error {
@@ -37,7 +37,7 @@ pub fn import(args: &ImportArgs) -> Result<i32, Failure> {
 
 pub fn print_report(report: &ImportReport) {
     let seconds = report.elapsed.as_secs_f64().max(1e-9);
-    println!(
+    crate::outln!(
         "{} packets, {} bytes in {:.3}s ({:.1} MB/s): {} TCP segments, {} connections ({} without data), {} gaps, {} bytes retransmitted; skipped {} not TCP, {} other ports, {} undecodable, {} unsupported link; at most {} connections open at once",
         report.packets,
         report.file_bytes,

@@ -173,7 +173,7 @@ fn report(endpoint: &Endpoint, load: &Load, samples: &[Sample], seconds: f64) {
     let rate = load
         .rate
         .map_or_else(|| "unpaced".to_string(), |r| format!("rate {r}/s"));
-    println!(
+    crate::outln!(
         "load against {}: {} handshakes in {:.2}s = {:.1}/s ({rate}, at most {} at once)",
         endpoint.name,
         samples.len(),
@@ -184,14 +184,14 @@ fn report(endpoint: &Endpoint, load: &Load, samples: &[Sample], seconds: f64) {
     if (samples.len() as u64) < load.repeat
         && let Some(duration) = load.duration
     {
-        println!(
+        crate::outln!(
             "  stopped at --duration {duration:?}: {} of {} handshakes started",
             samples.len(),
             load.repeat
         );
     }
     let count = |k: VerdictKind| samples.iter().filter(|s| s.kind == k).count();
-    println!(
+    crate::outln!(
         "  verdicts: {} admitted, {} warned, {} locked out, {} errors",
         count(VerdictKind::Admitted),
         count(VerdictKind::Warned),
@@ -208,13 +208,17 @@ fn report(endpoint: &Endpoint, load: &Load, samples: &[Sample], seconds: f64) {
             .or_default()
             .push(s.total_ms);
     }
-    println!(
+    crate::outln!(
         "  {:<18} {:>8} {:>9} {:>9} {:>9}",
-        "stage", "count", "p50 ms", "p90 ms", "p99 ms"
+        "stage",
+        "count",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms"
     );
     for (stage, mut values) in by_stage {
         values.sort_by(f64::total_cmp);
-        println!(
+        crate::outln!(
             "  {:<18} {:>8} {:>9.3} {:>9.3} {:>9.3}",
             stage,
             values.len(),

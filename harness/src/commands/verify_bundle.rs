@@ -20,7 +20,7 @@ pub fn verify_bundle(args: &VerifyBundleArgs) -> Result<i32, Failure> {
         .map_err(|e| Failure::Usage(format!("{}: {e}", args.file.display())))?;
     let results = value["results"].as_array().map_or(0, Vec::len);
     if problems.is_empty() {
-        println!(
+        crate::outln!(
             "bundle ok: suite {} ({}), {} results, made by harness {}",
             value["suite"]["name"].as_str().unwrap_or("?"),
             value["suite"]["sha256"].as_str().unwrap_or("?"),
@@ -30,7 +30,7 @@ pub fn verify_bundle(args: &VerifyBundleArgs) -> Result<i32, Failure> {
         return Ok(exit::SUCCESS);
     }
     for problem in &problems {
-        println!("✗ {problem}");
+        crate::outln!("✗ {problem}");
     }
     Ok(exit::MISMATCH)
 }
