@@ -102,20 +102,28 @@ pub struct Source<'a> {
 const IDENTITY_MESSAGES: usize = 16;
 
 /// Frames a reassembled connection's bytes into messages, per direction, in capture order.
-pub fn from_flow(flow: &Flow, dialect: &dyn Dialect, source: &Source<'_>) -> CaptureFile {
+/// Takes the flow so that a direction's bytes are framed where they lie when nothing is
+/// waiting before them, rather than copied first.
+pub fn from_flow(mut flow: Flow, dialect: &dyn Dialect, source: &Source<'_>) -> CaptureFile {
     let mut messages = Vec::new();
     let mut client_buf = BytesMut::new();
     let mut server_buf = BytesMut::new();
-    let at_ms = |ns: u64| (ns.saturating_sub(flow.first_timestamp_ns) as f64 / 1e3).round() / 1e3;
-    for event in &flow.events {
+    let first_ns = flow.first_timestamp_ns;
+    let at_ms = |ns: u64| (ns.saturating_sub(first_ns) as f64 / 1e3).round() / 1e3;
+    let end = flow.events.last().map_or(0.0, |e| at_ms(e.timestamp_ns));
+    for event in std::mem::take(&mut flow.events) {
         let buf = match event.direction {
             Direction::Client => &mut client_buf,
             Direction::Server => &mut server_buf,
         };
         let at = at_ms(event.timestamp_ns);
-        match &event.piece {
+        match event.piece {
+            Piece::Data(bytes) if buf.is_empty() => {
+                *buf = BytesMut::from(bytes::Bytes::from(bytes));
+                take_messages(dialect, event.direction, buf, at, &mut messages);
+            }
             Piece::Data(bytes) => {
-                buf.extend_from_slice(bytes);
+                buf.extend_from_slice(&bytes);
                 take_messages(dialect, event.direction, buf, at, &mut messages);
             }
             Piece::Gap(missing) => {
@@ -125,12 +133,11 @@ pub fn from_flow(flow: &Flow, dialect: &dyn Dialect, source: &Source<'_>) -> Cap
                     at_ms: at,
                     text: None,
                     hex: None,
-                    gap: Some(*missing),
+                    gap: Some(missing),
                 });
             }
         }
     }
-    let end = flow.events.last().map_or(0.0, |e| at_ms(e.timestamp_ns));
     flush_partial(Direction::Client, &mut client_buf, end, &mut messages);
     flush_partial(Direction::Server, &mut server_buf, end, &mut messages);
 

@@ -130,7 +130,9 @@ pub struct FlowStats {
 
 pub struct FlowTable {
     server_port: Option<u16>,
-    flows: HashMap<(SocketAddr, SocketAddr), Flow>,
+    /// foldhash, randomly seeded: several times faster than the default SipHash on every
+    /// segment, and a crafted capture still cannot predict its collisions.
+    flows: HashMap<(SocketAddr, SocketAddr), Flow, foldhash::fast::RandomState>,
     next_id: u64,
     last_timestamp_ns: u64,
     pub stats: FlowStats,
@@ -145,7 +147,7 @@ impl FlowTable {
     pub fn new(server_port: Option<u16>) -> FlowTable {
         FlowTable {
             server_port,
-            flows: HashMap::new(),
+            flows: HashMap::default(),
             next_id: 0,
             last_timestamp_ns: 0,
             stats: FlowStats::default(),

@@ -138,7 +138,7 @@ impl Framed {
             return;
         }
         if self.sink_error.is_none()
-            && let Err(e) = sink(flow.id, file::from_flow(&flow, dialect, source))
+            && let Err(e) = sink(flow.id, file::from_flow(flow, dialect, source))
         {
             self.sink_error = Some(e);
         }

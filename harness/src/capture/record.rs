@@ -137,7 +137,7 @@ fn write(
     let flow = Flow::observed(id, client, server, first, events, end);
     let source_name = format!("harness record, {client} → {server}");
     let case = file::from_flow(
-        &flow,
+        flow,
         dialect,
         &Source {
             name: &source_name,

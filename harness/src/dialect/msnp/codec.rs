@@ -50,7 +50,7 @@ const CLIENT_PAYLOADS: &[&str] = &["MSG", "QRY", "UUX", "ADL", "RML", "FQY", "UU
 fn announced_body(
     command: &str,
     last: Option<&str>,
-    arg_count: usize,
+    arg_count: impl FnOnce() -> usize,
     sender: Sender,
 ) -> Option<&'static str> {
     let payloads = match sender {
@@ -63,16 +63,13 @@ fn announced_body(
         None
     } else if payloads.contains(&command) {
         Some("payload command")
-    } else if is_error && arg_count >= 2 {
+    } else if is_error && arg_count() >= 2 {
         Some("error reply")
     } else {
         None
     }
 }
 
-/// Where the first whole message in `buf` ends: the length of its command line (without
-/// CRLF) and its total length with the body. `Ok(None)`: more bytes are needed. Checks
-/// everything [`decode`] checks, without allocating, so recordings frame cheaply.
 /// Where the first CRLF starts.
 fn find_crlf(bytes: &[u8]) -> Option<usize> {
     let mut from = 0;
@@ -93,6 +90,9 @@ fn is_plain_ascii(bytes: &[u8]) -> bool {
         .fold(true, |ok, &b| ok & (0x20..0x7f).contains(&b))
 }
 
+/// Where the first whole message in `buf` ends: the length of its command line (without
+/// CRLF) and its total length with the body. `Ok(None)`: more bytes are needed. Checks
+/// everything [`decode`] checks, without allocating, so recordings frame cheaply.
 pub fn frame_len(
     buf: &[u8],
     sender: Sender,
@@ -126,8 +126,11 @@ pub fn frame_len(
             preview(&buf[..line_end])
         ))
     })?;
-    let mut words = line.split(' ').filter(|w| !w.is_empty());
-    let command = words.next().unwrap_or_default();
+    let line_from_command = line.trim_start_matches(' ');
+    let command_len = line_from_command
+        .find(' ')
+        .unwrap_or(line_from_command.len());
+    let (command, args) = line_from_command.split_at(command_len);
     let valid_command = command.len() == 3
         && command
             .bytes()
@@ -139,11 +142,9 @@ pub fn frame_len(
             preview(line.as_bytes())
         )));
     }
-    let (mut count, mut last) = (0usize, None);
-    for word in words {
-        count += 1;
-        last = Some(word);
-    }
+    // Most lines announce no body: the words are counted only when the last one is a number.
+    let last = args.rsplit(' ').find(|w| !w.is_empty());
+    let count = || args.split(' ').filter(|w| !w.is_empty()).count();
     let head_len = line_end + 2;
     let body_len = match announced_body(command, last, count, sender) {
         None => 0,
@@ -187,7 +188,7 @@ pub fn decode(
     let has_body = announced_body(
         &command,
         args.last().map(String::as_str),
-        args.len(),
+        || args.len(),
         sender,
     )
     .is_some();
