@@ -181,6 +181,9 @@ pub struct BenchArgs {
     /// Where the generated capture is kept (reused when large enough).
     #[arg(long, value_name = "FILE")]
     pub capture: Option<PathBuf>,
+    /// Times each reader is run on the capture; the median is reported.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub import_runs: usize,
     /// Run only these measurements (repeatable); all three by default.
     #[arg(long, value_enum, value_name = "MEASURE")]
     pub only: Vec<Measure>,

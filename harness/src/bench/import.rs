@@ -1,6 +1,7 @@
 //! Import speed: `harness import` on a large generated capture, beside `cat FILE` (the read
 //! limit) and `tshark -r FILE -q -z conv,tcp`, each a separate process timed on the same file
-//! (peak memory from /usr/bin/time where installed).
+//! (peak memory from /usr/bin/time where installed). Each is run several times, taking turns,
+//! and its median time reported: a shared machine's speed drifts by 15% from run to run.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -11,6 +12,8 @@ pub struct Reader {
     pub name: String,
     pub seconds: f64,
     pub peak_mib: Option<f64>,
+    /// How many runs `seconds` is the median of.
+    pub runs: usize,
 }
 
 /// Runs `argv` with output discarded; `None` when it cannot run.
@@ -50,22 +53,38 @@ fn measure(name: &str, argv: &[&str]) -> Option<Reader> {
         name: name.to_string(),
         seconds,
         peak_mib,
+        runs: 1,
     })
 }
 
-pub fn compare(exe: &Path, capture: &Path) -> Vec<Reader> {
+pub fn compare(exe: &Path, capture: &Path, runs: usize) -> Vec<Reader> {
     let file = capture.display().to_string();
     let exe = exe.display().to_string();
     let _ = measure("warm the page cache", &["cat", &file]);
-    [
-        measure("cat FILE > /dev/null", &["cat", &file]),
-        measure("harness import FILE", &[&exe, "import", &file]),
-        measure(
+    let readers: [(&str, Vec<&str>); 3] = [
+        ("cat FILE > /dev/null", vec!["cat", &file]),
+        ("harness import FILE", vec![&exe, "import", &file]),
+        (
             "tshark -r FILE -q -z conv,tcp",
-            &["tshark", "-r", &file, "-q", "-z", "conv,tcp"],
+            vec!["tshark", "-r", &file, "-q", "-z", "conv,tcp"],
         ),
-    ]
-    .into_iter()
-    .flatten()
-    .collect()
+    ];
+    let mut timed: Vec<Vec<Reader>> = vec![Vec::new(); readers.len()];
+    // Taking turns, so a slow spell of the machine does not fall on one reader only.
+    for _ in 0..runs.max(1) {
+        for ((name, argv), times) in readers.iter().zip(&mut timed) {
+            times.extend(measure(name, argv));
+        }
+    }
+    timed.into_iter().filter_map(median).collect()
+}
+
+/// The run of median time, with the largest peak memory of all runs.
+fn median(mut runs: Vec<Reader>) -> Option<Reader> {
+    let peak = runs.iter().filter_map(|r| r.peak_mib).reduce(f64::max);
+    runs.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
+    let mut middle = runs.get(runs.len() / 2)?.clone();
+    middle.peak_mib = peak;
+    middle.runs = runs.len();
+    Some(middle)
 }

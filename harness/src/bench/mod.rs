@@ -140,11 +140,12 @@ fn import_speed(args: &BenchArgs, exe: &Path) -> Result<(), Failure> {
             .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", capture.display())))?;
     }
     let size = std::fs::metadata(&capture).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
-    let readers = import::compare(exe, &capture);
+    let readers = import::compare(exe, &capture, args.import_runs);
     crate::outln!(
-        "3. import ({:.0} MB capture of MSNP sessions, {})",
+        "3. import ({:.0} MB capture of MSNP sessions, {}; median of {} runs each)",
         size,
-        capture.display()
+        capture.display(),
+        readers.first().map_or(0, |r| r.runs)
     );
     crate::outln!(
         "   {:<44} {:>9} {:>9} {:>14}",
