@@ -260,3 +260,26 @@ fn tcpdump_capture_imports_into_one_case_per_session_with_the_twins_identity() {
         }
     }
 }
+
+/// A sink that panics (a bug) ends the import with that panic; the packet-reading thread does
+/// not wait forever to hand over the connections nobody will take.
+#[test]
+fn a_panicking_sink_does_not_hang_the_import() {
+    // Far more connections than the channel between the threads holds.
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("sessions.pcap");
+    harness::capture::synth::write_msnp_capture(&capture, 8 << 20).unwrap();
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let outcome = std::panic::catch_unwind(|| {
+            let _ = import(&capture, None, dialect::by_name("msnp").unwrap(), |_, _| {
+                panic!("sink bug")
+            });
+        });
+        let _ = done.send(outcome.is_err());
+    });
+    let panicked = finished
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("the import hung after its sink panicked");
+    assert!(panicked, "the sink's panic was swallowed");
+}

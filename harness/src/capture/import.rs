@@ -95,6 +95,9 @@ pub fn import_from(
     let mut framed = Framed::default();
     let read = std::thread::scope(|scope| {
         let reader = scope.spawn(move || read_connections(input, input_len, port, &to_framer));
+        // Owned here, so that if framing panics the receiver goes first and the reader's next
+        // send fails instead of waiting forever for room.
+        let batches = batches;
         for flow in batches.iter().flatten() {
             framed.take(flow, dialect, source, sink);
         }
