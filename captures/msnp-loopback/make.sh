@@ -3,23 +3,9 @@
 # tcpdump on loopback while each scripted client of suites/msn-2003, one at a time, talks to
 # the reference server under the 2003-08-01 policy (no enforcement, so every client runs its
 # whole handshake); then `harness import`, naming each capture after its scripted twin.
-set -euo pipefail
-export LC_ALL=C # the twin names below are matched to connections in glob order
-cd "$(dirname "$0")/../.."
-cargo build --release --quiet
-harness=$PWD/target/release/harness
+source "$(dirname "$0")/../lib.sh"
 out=captures/msnp-loopback
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-
-# A suite holding only the scripted cases, so older captures are not replayed into the new one.
-cat > "$work/suite.toml" <<SUITE
-name = "msn-2003-scripted"
-dialect = "msnp"
-cases = "$PWD/suites/msn-2003/cases"
-[variables]
-email = "harness@hotmail.com"
-SUITE
+scripted_msn_suite
 
 "$harness" serve --policy suites/msn-2003/policy.toml --as-of 2003-08-01 --listen 127.0.0.1:1863 > "$work/serve.log" &
 tcpdump -i lo -U -w "$out/msnp-loopback.pcap" 'tcp port 1863' 2> "$work/tcpdump.log" &

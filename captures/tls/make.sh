@@ -3,14 +3,8 @@
 # machine connects, one at a time, through `harness record` to openssl s_server under the legacy
 # policy (so every client finishes its handshake); each session is written as a capture case
 # and a pcapng, named after the client. Needs openssl, curl, python3, gnutls-cli, node, java.
-set -euo pipefail
-export LC_ALL=C
-cd "$(dirname "$0")/../.."
-cargo build --release --quiet
-harness=$PWD/target/release/harness
+source "$(dirname "$0")/../lib.sh"
 out=captures/tls
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 server_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 bash suites/tls-cutoff/servers/openssl.sh legacy "$server_port" &
@@ -45,11 +39,4 @@ for client in "${clients[@]}"; do
 done
 wait $recorder
 
-rm -f "$out"/*.toml "$out"/*.pcapng
-i=0
-for case in "$work"/recorded/*.toml; do
-  mv "$case" "$out/${clients[$i]}.toml"
-  mv "${case%.toml}.pcapng" "$out/${clients[$i]}.pcapng"
-  i=$((i + 1))
-done
-echo "$i sessions in $out"
+keep_recorded "$out" "" "${clients[@]}"

@@ -69,31 +69,16 @@ fn server(policy: &str) -> Server {
 /// Whether the real client completes a handshake with the server.
 fn real_client_admitted(client: &str, port: u16) -> bool {
     let addr = format!("127.0.0.1:{port}");
+    let s_client = |version: &[&str]| {
+        Command::new("openssl")
+            .args(["s_client", "-connect", &addr, "-servername", "localhost"])
+            .args(version)
+            .stdin(Stdio::null())
+            .output()
+    };
     let status = match client {
-        "openssl-s_client-tls1.0" => Command::new("openssl")
-            .args([
-                "s_client",
-                "-connect",
-                &addr,
-                "-servername",
-                "localhost",
-                "-tls1",
-                "-cipher",
-                "DEFAULT:@SECLEVEL=0",
-            ])
-            .stdin(Stdio::null())
-            .output(),
-        "openssl-s_client-tls1.2" => Command::new("openssl")
-            .args([
-                "s_client",
-                "-connect",
-                &addr,
-                "-servername",
-                "localhost",
-                "-tls1_2",
-            ])
-            .stdin(Stdio::null())
-            .output(),
+        "openssl-s_client-tls1.0" => s_client(&["-tls1", "-cipher", "DEFAULT:@SECLEVEL=0"]),
+        "openssl-s_client-tls1.2" => s_client(&["-tls1_2"]),
         "curl" => Command::new("curl")
             .args([
                 "-sk",

@@ -6,8 +6,6 @@ mod import;
 mod replay;
 mod scale;
 
-pub use scale::rss_kib;
-
 use crate::cli::{BenchArgs, Measure};
 use crate::commands::Failure;
 use crate::date::Date;

@@ -36,7 +36,7 @@ fn status_kib(pid: &str, field: &str) -> f64 {
 }
 
 /// Resident memory of a process now, KiB.
-pub fn rss_kib(pid: &str) -> f64 {
+fn rss_kib(pid: &str) -> f64 {
     status_kib(pid, "VmRSS:")
 }
 

@@ -93,7 +93,7 @@ pub fn import_from(
     let port = port.unwrap_or_else(|| dialect.default_port());
     let (to_framer, batches) = mpsc::sync_channel::<Vec<Flow>>(BATCHES_IN_FLIGHT);
     let mut framed = Framed::default();
-    let read = std::thread::scope(|scope| {
+    let mut report = std::thread::scope(|scope| {
         let reader = scope.spawn(move || read_connections(input, input_len, port, &to_framer));
         // Owned here, so that if framing panics the receiver goes first and the reader's next
         // send fails instead of waiting forever for room.
@@ -105,7 +105,6 @@ pub fn import_from(
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     });
-    let mut report = read;
     report.file_bytes = input_len;
     report.connections = framed.connections;
     report.empty_connections = framed.empty_connections;

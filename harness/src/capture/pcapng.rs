@@ -188,6 +188,31 @@ pub struct Flags {
     pub rst: bool,
 }
 
+impl Flags {
+    const NONE: Flags = Flags {
+        syn: false,
+        ack: false,
+        fin: false,
+        rst: false,
+    };
+    pub const SYN: Flags = Flags {
+        syn: true,
+        ..Flags::NONE
+    };
+    pub const SYN_ACK: Flags = Flags {
+        ack: true,
+        ..Flags::SYN
+    };
+    pub const ACK: Flags = Flags {
+        ack: true,
+        ..Flags::NONE
+    };
+    pub const FIN_ACK: Flags = Flags {
+        fin: true,
+        ..Flags::ACK
+    };
+}
+
 impl TcpSession {
     pub fn new(
         client: SocketAddr,
@@ -253,53 +278,24 @@ impl TcpSession {
 
     /// SYN, SYN-ACK, ACK.
     pub fn open(&mut self) -> Vec<Vec<u8>> {
-        let syn = Flags {
-            syn: true,
-            ..Flags::default()
-        };
-        let syn_ack = Flags {
-            syn: true,
-            ack: true,
-            ..Flags::default()
-        };
-        let ack = Flags {
-            ack: true,
-            ..Flags::default()
-        };
         vec![
-            self.next(Direction::Client, syn, &[]),
-            self.next(Direction::Server, syn_ack, &[]),
-            self.next(Direction::Client, ack, &[]),
+            self.next(Direction::Client, Flags::SYN, &[]),
+            self.next(Direction::Server, Flags::SYN_ACK, &[]),
+            self.next(Direction::Client, Flags::ACK, &[]),
         ]
     }
 
     /// One data segment.
     pub fn data(&mut self, from: Direction, payload: &[u8]) -> Vec<u8> {
-        self.next(
-            from,
-            Flags {
-                ack: true,
-                ..Flags::default()
-            },
-            payload,
-        )
+        self.next(from, Flags::ACK, payload)
     }
 
     /// FIN from the client, FIN from the server, the last ACK.
     pub fn close(&mut self) -> Vec<Vec<u8>> {
-        let fin = Flags {
-            fin: true,
-            ack: true,
-            ..Flags::default()
-        };
-        let ack = Flags {
-            ack: true,
-            ..Flags::default()
-        };
         vec![
-            self.next(Direction::Client, fin, &[]),
-            self.next(Direction::Server, fin, &[]),
-            self.next(Direction::Client, ack, &[]),
+            self.next(Direction::Client, Flags::FIN_ACK, &[]),
+            self.next(Direction::Server, Flags::FIN_ACK, &[]),
+            self.next(Direction::Client, Flags::ACK, &[]),
         ]
     }
 

@@ -132,10 +132,7 @@ fn overlapping() -> Vec<Vec<u8>> {
             continue;
         }
         let seq = s.seq(Client);
-        let ack = Flags {
-            ack: true,
-            ..Flags::default()
-        };
+        let ack = Flags::ACK;
         packets.push(s.raw(Client, seq, ack, &payload[..30]));
         let mut second = payload[20..].to_vec();
         second[..10].copy_from_slice(b"XXXXXXXXXX");
