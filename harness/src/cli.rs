@@ -23,10 +23,12 @@ pub struct Cli {
 pub enum Command {
     /// Run every case of a suite against its reference-server targets, or against any endpoint.
     Run(RunArgs),
-    /// Serve MSNP on an address as a reference server enforcing an admission policy.
+    /// Run a dialect's reference server on an address, enforcing an admission policy.
     Serve(ServeArgs),
     /// Check a suite's files (cases, policies, expectations) without running anything.
     Check(CheckArgs),
+    /// List the dialects: name, default port, reference server, step kinds, settings keys.
+    Dialects(DialectsArgs),
     /// Import a pcap/pcapng capture: one capture case per client connection.
     Import(ImportArgs),
     /// Show a capture case or a pcap/pcapng file decoded: flows, identities, messages.
@@ -83,8 +85,8 @@ impl Color {
 pub struct RunArgs {
     /// The suite: a folder holding suite.toml, or the suite file itself.
     pub suite: PathBuf,
-    /// Send every case to this endpoint instead of the suite's embedded reference-server
-    /// targets. Repeat for several endpoints.
+    /// Send every case to this endpoint instead of the suite's targets; `tls://HOST:PORT`
+    /// speaks TLS from the first byte. Repeat for several endpoints.
     #[arg(long, value_name = "HOST:PORT")]
     pub target: Vec<String>,
     /// Compare --target results with the expectations of the suite's target NAME.
@@ -218,16 +220,33 @@ pub struct DiffArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct DialectsArgs {
+    /// Output format: a table for people, or JSON.
+    #[arg(long, value_enum, default_value_t = DialectsFormat::Table)]
+    pub format: DialectsFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DialectsFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The admission policy file.
+    /// The protocol to serve (`harness dialects` lists those with a reference server).
+    #[arg(long)]
+    pub dialect: String,
+    /// The admission policy file, in the dialect's policy format.
     #[arg(long, value_name = "FILE")]
     pub policy: PathBuf,
     /// The date whose policy phase to enforce (YYYY-MM-DD). Default: today.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub as_of: Option<Date>,
-    /// Address to listen on; port 0 picks a free port (printed on the first line).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:1863")]
-    pub listen: String,
+    /// Address to listen on; port 0 picks a free port (printed on the first line). Default:
+    /// 127.0.0.1 and the dialect's port.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
     /// Disconnect a client silent (or not reading) for this long.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub idle_timeout: Duration,
@@ -247,11 +266,11 @@ pub struct CheckArgs {
 pub struct ImportArgs {
     /// The pcap or pcapng file.
     pub file: PathBuf,
-    /// Keep connections with this server port (default: the dialect's, 1863 for msnp).
+    /// Keep connections with this server port (default: the dialect's).
     #[arg(long, value_name = "PORT")]
     pub port: Option<u16>,
-    /// The protocol of the captured connections.
-    #[arg(long, default_value = "msnp")]
+    /// The protocol of the captured connections (`harness dialects` lists them).
+    #[arg(long)]
     pub dialect: String,
     /// Folder to write the capture cases to (created if missing). Without it nothing is
     /// written: the import is only counted.
@@ -270,8 +289,8 @@ pub struct RecordArgs {
     /// Folder to write the sessions to (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// The protocol the client speaks.
-    #[arg(long, default_value = "msnp")]
+    /// The protocol the client speaks (`harness dialects` lists them).
+    #[arg(long)]
     pub dialect: String,
     /// Stop after recording this many sessions (default: until interrupted).
     #[arg(long, value_name = "N")]
@@ -285,9 +304,9 @@ pub struct InspectArgs {
     /// With a pcap: keep connections with this server port (default: the dialect's).
     #[arg(long, value_name = "PORT")]
     pub port: Option<u16>,
-    /// With a pcap: the protocol of the captured connections.
-    #[arg(long, default_value = "msnp")]
-    pub dialect: String,
+    /// With a pcap: the protocol of the captured connections (a capture case names its own).
+    #[arg(long)]
+    pub dialect: Option<String>,
 }
 
 /// `5s`, `500ms`, `2m`; a bare number is seconds.

@@ -3,8 +3,9 @@
 //! naming the server message that decided.
 //!
 //! Data flows through the modules in this order: [`case`] and [`suite`] (the files) →
-//! [`dialect`] (framing and classification, protocol-specific) → [`runner`] (async I/O) →
-//! [`verdict`] → [`report`]. [`server`] is the reference server that enforces a policy.
+//! [`dialect`] (everything protocol-specific: framing, steps, settings, classification) →
+//! [`runner`] (async I/O) → [`verdict`] → [`report`]. [`server`] is the network side of the
+//! reference servers dialects bring. Only `dialect` knows any protocol.
 
 #![deny(unsafe_code)]
 
@@ -16,7 +17,9 @@ pub mod cli;
 pub mod commands;
 pub mod date;
 pub mod dialect;
+pub mod direction;
 pub mod exit;
+pub mod render;
 pub mod report;
 pub mod runner;
 pub mod server;

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use harness::case::parse_case;
-use harness::runner::{Settings, drive};
+use harness::runner::{Settings, Target, drive};
 use harness::verdict::VerdictKind;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -66,20 +66,15 @@ async fn server_keeps_serving_well_behaved_clients_under_abuse() {
         Path::new("msn-messenger-6.0.toml"),
         "[[step]]\nsend = \"VER {trid} MSNP9 MSNP8 CVR0\"\n[[step]]\nsend = \"CVR {trid} 0x0409 winnt 5.1 i386 MSNMSGR 6.0.0602 MSMSGS {email}\"\n[[step]]\nsend = \"USR {trid} TWN I {email}\"\n",
         &BTreeSet::from(["email".to_string()]),
+        harness::dialect::by_name("msnp").unwrap(),
     )
     .unwrap();
+    let target = Target::plain(addr.clone());
     let variables = BTreeMap::from([("email".to_string(), "a@hotmail.com".to_string())]);
     let mut latencies = Vec::new();
     for _ in 0..200 {
         let started = Instant::now();
-        let run = drive(
-            &addr,
-            &case,
-            harness::dialect::by_name("msnp").unwrap(),
-            &variables,
-            &Settings::default(),
-        )
-        .await;
+        let run = drive(&target, &case, &variables, &Settings::default()).await;
         latencies.push(started.elapsed().as_secs_f64() * 1e3);
         assert_eq!(run.verdict.kind, VerdictKind::Admitted, "{:?}", run.verdict);
     }

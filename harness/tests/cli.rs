@@ -571,7 +571,7 @@ fn a_closed_stdout_is_not_a_panic() {
     let seed = seed();
     for args in [
         vec!["run", seed.as_str(), "--repeat", "30"],
-        vec!["import", fixture.to_str().unwrap()],
+        vec!["import", fixture.to_str().unwrap(), "--dialect", "msnp"],
         vec!["check", seed.as_str()],
     ] {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))

@@ -3,7 +3,7 @@
 
 use harness::case::{Case, parse_case};
 use harness::dialect;
-use harness::runner::{CaseRun, Settings, drive};
+use harness::runner::{CaseRun, Settings, Target, drive};
 use harness::verdict::VerdictKind;
 use rstest::rstest;
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,6 +30,7 @@ send = "USR {trid} TWN I {email}"
         Path::new("msn-messenger-6.0.toml"),
         text,
         &BTreeSet::from(["email".to_string()]),
+        dialect::by_name("msnp").unwrap(),
     )
     .unwrap()
 }
@@ -64,9 +65,8 @@ async fn run_against(addr: SocketAddr) -> (CaseRun, Duration) {
     let variables = BTreeMap::from([("email".to_string(), "a@hotmail.com".to_string())]);
     let started = Instant::now();
     let run = drive(
-        &addr.to_string(),
+        &Target::plain(addr.to_string()),
         &msn_messenger_6(),
-        dialect::by_name("msnp").unwrap(),
         &variables,
         &settings,
     )

@@ -6,7 +6,8 @@ mod common;
 use common::fixtures::{self, client_bytes, server_bytes};
 use common::repo_root;
 use harness::capture::{CaptureFile, ImportReport, import};
-use harness::dialect::{self, Direction};
+use harness::dialect;
+use harness::direction::Direction;
 use rstest::rstest;
 use std::path::{Path, PathBuf};
 
@@ -201,6 +202,8 @@ fn import_command_writes_cases_and_reports_corruption_with_exit_2() {
     let run = common::harness(&[
         "import",
         &fixture("err-truncated-packet.pcap").display().to_string(),
+        "--dialect",
+        "msnp",
         "--out",
         &out.path().display().to_string(),
     ]);
@@ -268,7 +271,8 @@ fn a_panicking_sink_does_not_hang_the_import() {
     // Far more connections than the channel between the threads holds.
     let dir = tempfile::tempdir().unwrap();
     let capture = dir.path().join("sessions.pcap");
-    harness::capture::synth::write_msnp_capture(&capture, 8 << 20).unwrap();
+    harness::capture::synth::write_capture(dialect::by_name("msnp").unwrap(), &capture, 8 << 20)
+        .unwrap();
     let (done, finished) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let outcome = std::panic::catch_unwind(|| {

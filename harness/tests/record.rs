@@ -17,6 +17,8 @@ fn recorded_sessions_replay_import_and_open_in_tshark() {
     let mut recorder = Command::new(env!("CARGO_BIN_EXE_harness"))
         .args([
             "record",
+            "--dialect",
+            "msnp",
             "--listen",
             "127.0.0.1:0",
             "--upstream",

@@ -5,8 +5,9 @@
 use harness::case::parse_case;
 use harness::date::Date;
 use harness::dialect;
-use harness::runner::{CaseRun, Settings, drive};
-use harness::server::{self, Policy, RunningServer, ServerConfig};
+use harness::dialect::msnp::Policy;
+use harness::runner::{CaseRun, Settings, Target, drive};
+use harness::server::{self, RunningServer, ServerConfig};
 use harness::verdict::VerdictKind;
 use rstest::rstest;
 use std::collections::{BTreeMap, BTreeSet};
@@ -52,15 +53,20 @@ async fn run_lines(server: &RunningServer, lines: &[&str]) -> CaseRun {
     for line in lines {
         text.push_str(&format!("[[step]]\nsend = \"{line}\"\n"));
     }
-    let case = parse_case(Path::new("case.toml"), &text, &BTreeSet::new()).unwrap();
+    let case = parse_case(
+        Path::new("case.toml"),
+        &text,
+        &BTreeSet::new(),
+        dialect::by_name("msnp").unwrap(),
+    )
+    .unwrap();
     let settings = Settings {
         step_timeout: Duration::from_secs(2),
         ..Settings::default()
     };
     drive(
-        &server.addr.to_string(),
+        &Target::plain(server.addr.to_string()),
         &case,
-        dialect::by_name("msnp").unwrap(),
         &BTreeMap::new(),
         &settings,
     )

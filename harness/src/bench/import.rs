@@ -57,13 +57,16 @@ fn measure(name: &str, argv: &[&str]) -> Option<Reader> {
     })
 }
 
-pub fn compare(exe: &Path, capture: &Path, runs: usize) -> Vec<Reader> {
+pub fn compare(exe: &Path, capture: &Path, dialect: &str, runs: usize) -> Vec<Reader> {
     let file = capture.display().to_string();
     let exe = exe.display().to_string();
     let _ = measure("warm the page cache", &["cat", &file]);
     let readers: [(&str, Vec<&str>); 3] = [
         ("cat FILE > /dev/null", vec!["cat", &file]),
-        ("harness import FILE", vec![&exe, "import", &file]),
+        (
+            "harness import FILE",
+            vec![&exe, "import", &file, "--dialect", dialect],
+        ),
         (
             "tshark -r FILE -q -z conv,tcp",
             vec!["tshark", "-r", &file, "-q", "-z", "conv,tcp"],

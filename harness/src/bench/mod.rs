@@ -10,9 +10,10 @@ use crate::cli::{BenchArgs, Measure};
 use crate::commands::Failure;
 use crate::date::Date;
 use crate::exit;
-use crate::server::{self, Policy, ServerConfig};
+use crate::server::{self, ServerConfig, ServerPolicy};
 use crate::suite::{Suite, TargetKind, load_suite};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub async fn bench(args: &BenchArgs) -> Result<i32, Failure> {
@@ -20,10 +21,16 @@ pub async fn bench(args: &BenchArgs) -> Result<i32, Failure> {
     let runs = |m: Measure| args.only.is_empty() || args.only.contains(&m);
     if runs(Measure::Replay) || runs(Measure::Scale) {
         let suite = load_suite(&args.suite).map_err(|e| Failure::Usage(e.to_string()))?;
-        let Some((policy, as_of)) = suite.targets.iter().rev().find_map(|t| match &t.kind {
-            TargetKind::Reference { policy, as_of } => Some((policy.clone(), *as_of)),
-            TargetKind::Command { .. } => None,
-        }) else {
+        let Some((policy, policy_path, as_of)) =
+            suite.targets.iter().rev().find_map(|t| match &t.kind {
+                TargetKind::Reference {
+                    policy,
+                    policy_path,
+                    as_of,
+                } => Some((policy.clone(), policy_path.clone(), *as_of)),
+                TargetKind::Command { .. } => None,
+            })
+        else {
             return Err(Failure::Usage(format!(
                 "suite {} has no reference-server target to bench against",
                 suite.name
@@ -33,11 +40,12 @@ pub async fn bench(args: &BenchArgs) -> Result<i32, Failure> {
             replay_throughput(args, &suite, policy.clone(), as_of).await?;
         }
         if runs(Measure::Scale) {
-            held_sessions(args, &exe, &policy.path).await;
+            held_sessions(args, &exe, &suite, &policy_path, as_of).await;
         }
     }
     if runs(Measure::Import) {
-        import_speed(args, &exe)?;
+        let suite = load_suite(&args.suite).map_err(|e| Failure::Usage(e.to_string()))?;
+        import_speed(args, &exe, suite.dialect)?;
     }
     Ok(exit::SUCCESS)
 }
@@ -46,11 +54,9 @@ pub async fn bench(args: &BenchArgs) -> Result<i32, Failure> {
 async fn replay_throughput(
     args: &BenchArgs,
     suite: &Suite,
-    policy: std::sync::Arc<Policy>,
+    policy: Arc<dyn ServerPolicy>,
     as_of: Date,
 ) -> Result<(), Failure> {
-    let dialect = crate::dialect::by_name(&suite.dialect)
-        .ok_or_else(|| Failure::Usage("unknown dialect".into()))?;
     let config = ServerConfig {
         policy,
         as_of,
@@ -65,7 +71,6 @@ async fn replay_throughput(
     let (harness, scripts) = replay::harness_loop(
         &server.addr.to_string(),
         &suite.cases,
-        dialect,
         &suite.variables,
         duration,
         args.concurrency,
@@ -104,8 +109,8 @@ async fn replay_throughput(
 }
 
 /// 2. Scale: sessions held open at once, and the peak memory each costs.
-async fn held_sessions(args: &BenchArgs, exe: &Path, policy: &Path) {
-    match scale::hold(exe, policy, args.sessions).await {
+async fn held_sessions(args: &BenchArgs, exe: &Path, suite: &Suite, policy: &Path, as_of: Date) {
+    match scale::hold(exe, suite, policy, as_of, args.sessions).await {
         Ok(s) => {
             crate::outln!(
                 "2. scale: {} sessions held open at once against harness serve",
@@ -127,21 +132,26 @@ async fn held_sessions(args: &BenchArgs, exe: &Path, policy: &Path) {
 }
 
 /// 3. Import speed against `cat` and tshark on the same generated capture.
-fn import_speed(args: &BenchArgs, exe: &Path) -> Result<(), Failure> {
+fn import_speed(
+    args: &BenchArgs,
+    exe: &Path,
+    dialect: &'static dyn crate::dialect::Dialect,
+) -> Result<(), Failure> {
     let capture = args
         .capture
         .clone()
         .unwrap_or_else(|| std::env::temp_dir().join("harness-bench.pcap"));
     let wanted = args.capture_mb << 20;
     if std::fs::metadata(&capture).map(|m| m.len()).unwrap_or(0) < wanted {
-        crate::capture::synth::write_msnp_capture(&capture, wanted)
+        crate::capture::synth::write_capture(dialect, &capture, wanted)
             .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", capture.display())))?;
     }
     let size = std::fs::metadata(&capture).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
-    let readers = import::compare(exe, &capture, args.import_runs);
+    let readers = import::compare(exe, &capture, dialect.name(), args.import_runs);
     crate::outln!(
-        "3. import ({:.0} MB capture of MSNP sessions, {}; median of {} runs each)",
+        "3. import ({:.0} MB capture of {} sessions, {}; median of {} runs each)",
         size,
+        dialect.name(),
         capture.display(),
         readers.first().map_or(0, |r| r.runs)
     );

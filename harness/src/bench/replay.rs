@@ -3,8 +3,9 @@
 //! with no harness logic (the loopback limit for that traffic).
 
 use crate::case::Case;
-use crate::dialect::Dialect;
-use crate::runner::{Data, Direction, Settings, drive};
+use crate::direction::Direction;
+use crate::render::bytes_of as bytes;
+use crate::runner::{Settings, Target, drive};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,27 +29,20 @@ impl Throughput {
 /// One case's exchange as raw bytes: each request with the reply bytes that followed it.
 pub type Script = Vec<(Vec<u8>, Vec<u8>)>;
 
-fn bytes(data: &Data) -> Vec<u8> {
-    match data {
-        Data::Text(t) => t.as_bytes().to_vec(),
-        Data::Hex(h) => hex::decode(h).unwrap_or_default(),
-    }
-}
-
 /// Runs `cases` in a loop from `concurrency` workers for `duration`; every case runs once
 /// first, and those runs' transcripts become the raw baseline's scripts.
 pub async fn harness_loop(
     addr: &str,
     cases: &[Arc<Case>],
-    dialect: &'static dyn Dialect,
     variables: &BTreeMap<String, String>,
     duration: Duration,
     concurrency: usize,
 ) -> (Throughput, Vec<Script>) {
     let settings = Settings::default();
+    let target = Arc::new(Target::plain(addr));
     let mut scripts = Vec::new();
     for case in cases {
-        let run = drive(addr, case, dialect, variables, &settings).await;
+        let run = drive(&target, case, variables, &settings).await;
         let mut script: Script = Vec::new();
         for entry in &run.transcript.entries {
             match entry.direction {
@@ -68,18 +62,18 @@ pub async fn harness_loop(
     let deadline = started + duration;
     let mut workers = Vec::new();
     for _ in 0..concurrency {
-        let (done, next, cases, variables, settings, addr) = (
+        let (done, next, cases, variables, settings, target) = (
             done.clone(),
             next.clone(),
             cases.to_vec(),
             variables.clone(),
             settings.clone(),
-            addr.to_string(),
+            target.clone(),
         );
         workers.push(tokio::spawn(async move {
             while Instant::now() < deadline {
                 let i = next.fetch_add(1, Ordering::Relaxed) as usize % cases.len();
-                drive(&addr, &cases[i], dialect, &variables, &settings).await;
+                drive(&target, &cases[i], &variables, &settings).await;
                 done.fetch_add(1, Ordering::Relaxed);
             }
         }));

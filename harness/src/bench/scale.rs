@@ -2,8 +2,13 @@
 //! `harness serve` process, so each side has its own descriptor limit), and the peak resident
 //! memory each session costs, harness and server together.
 
-use crate::dialect::{self, Conversation};
+use crate::case::Case;
+use crate::date::Date;
+use crate::dialect::Conversation;
+use crate::direction::Direction;
+use crate::suite::Suite;
 use bytes::BytesMut;
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -52,26 +57,42 @@ fn reset_peak(pid: &str) {
     let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
 }
 
-/// A client session held after its CVR reply: socket, framing buffer and classifier state.
+/// A client session held after the replies to its first two requests: socket, framing
+/// buffer and classifier state.
 struct Held {
     _stream: TcpStream,
     _conversation: Box<dyn Conversation>,
     _buf: BytesMut,
 }
 
-async fn open(addr: &str) -> Option<Held> {
+/// The client the sessions play: the suite's most common one (by population share), else its
+/// first case.
+fn most_common(suite: &Suite) -> Option<&Case> {
+    let share = |c: &Case| suite.population.get(&c.id).copied().unwrap_or(0.0);
+    suite
+        .cases
+        .iter()
+        .map(|c| c.as_ref())
+        .fold(None, |best: Option<&Case>, c| match best {
+            Some(b) if share(b) >= share(c) => Some(b),
+            _ => Some(c),
+        })
+}
+
+async fn open(addr: &str, case: &Case, values: &BTreeMap<String, String>) -> Option<Held> {
     let mut stream = TcpStream::connect(addr).await.ok()?;
-    let mut conversation = dialect::by_name("msnp")?.conversation(None, &toml::Table::new());
+    let mut conversation = case
+        .dialect
+        .conversation(case.identity.as_ref(), &Default::default());
     let mut buf = BytesMut::with_capacity(512);
-    for line in [
-        "VER 1 MSNP9 MSNP8 CVR0",
-        "CVR 2 0x0409 winnt 5.1 i386 MSNMSGR 6.0.0602 MSMSGS a@hotmail.com",
-    ] {
-        let bytes = conversation.send(line, None).ok()?;
+    for step in case.steps.iter().take(2) {
+        let bytes = conversation.send(step.request.as_ref(), values).ok()?;
         stream.write_all(&bytes).await.ok()?;
-        loop {
-            if let Ok(Some(_)) = conversation.receive(&mut buf) {
-                break;
+        'reply: loop {
+            while let Ok(Some(raw)) = case.dialect.frame(Direction::Server, &mut buf) {
+                if conversation.receive(raw).answers_request {
+                    break 'reply;
+                }
             }
             if stream.read_buf(&mut buf).await.ok()? == 0 {
                 return None;
@@ -85,12 +106,23 @@ async fn open(addr: &str) -> Option<Held> {
     })
 }
 
-pub async fn hold(exe: &Path, policy: &Path, sessions: usize) -> Result<Scale, String> {
+pub async fn hold(
+    exe: &Path,
+    suite: &Suite,
+    policy: &Path,
+    as_of: Date,
+    sessions: usize,
+) -> Result<Scale, String> {
+    let case = most_common(suite).ok_or("the suite has no case")?;
+    let mut values = suite.variables.clone();
+    values.insert("host".to_string(), "127.0.0.1".to_string());
     let mut server = Command::new(exe)
         .args([
             "serve",
+            "--dialect",
+            suite.dialect.name(),
             "--as-of",
-            "2003-10-16",
+            &as_of.to_string(),
             "--listen",
             "127.0.0.1:0",
             "--idle-timeout",
@@ -120,7 +152,7 @@ pub async fn hold(exe: &Path, policy: &Path, sessions: usize) -> Result<Scale, S
     let mut failed = 0usize;
     while held.len() + failed < sessions {
         let batch = (sessions - held.len() - failed).min(500);
-        let opened = futures_join(batch, &addr).await;
+        let opened = futures_join(batch, &addr, case, &values).await;
         for session in opened {
             match session {
                 Some(s) => held.push(s),
@@ -144,11 +176,18 @@ pub async fn hold(exe: &Path, policy: &Path, sessions: usize) -> Result<Scale, S
     Ok(scale)
 }
 
-async fn futures_join(n: usize, addr: &str) -> Vec<Option<Held>> {
+async fn futures_join(
+    n: usize,
+    addr: &str,
+    case: &Case,
+    values: &BTreeMap<String, String>,
+) -> Vec<Option<Held>> {
     let mut set = tokio::task::JoinSet::new();
+    let case = std::sync::Arc::new(case.clone());
+    let values = std::sync::Arc::new(values.clone());
     for _ in 0..n {
-        let addr = addr.to_string();
-        set.spawn(async move { open(&addr).await });
+        let (addr, case, values) = (addr.to_string(), case.clone(), values.clone());
+        set.spawn(async move { open(&addr, &case, &values).await });
     }
     let mut out = Vec::with_capacity(n);
     while let Some(joined) = set.join_next().await {

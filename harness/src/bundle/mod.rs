@@ -20,10 +20,10 @@ fn sha256(bytes: &[u8]) -> String {
 fn suite_files(suite: &Suite) -> Vec<PathBuf> {
     let mut files = vec![suite.dir.join("suite.toml")];
     for target in &suite.targets {
-        if let crate::suite::TargetKind::Reference { policy, .. } = &target.kind
-            && !files.contains(&policy.path)
+        if let crate::suite::TargetKind::Reference { policy_path, .. } = &target.kind
+            && !files.contains(policy_path)
         {
-            files.push(policy.path.clone());
+            files.push(policy_path.clone());
         }
     }
     files.extend(suite.cases.iter().map(|c| c.path.clone()));

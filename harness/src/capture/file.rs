@@ -4,7 +4,8 @@
 
 use super::flows::{End, Flow};
 use super::stream::Piece;
-use crate::dialect::{Dialect, Direction};
+use crate::dialect::{self, Dialect};
+use crate::direction::Direction;
 use bytes::BytesMut;
 use serde::{Deserialize, Serialize};
 
@@ -184,7 +185,7 @@ fn take_messages(
     out: &mut Vec<RecordedMessage>,
 ) {
     loop {
-        match dialect.split(from, buf) {
+        match dialect.frame(from, buf) {
             Ok(Some(message)) => out.push(RecordedMessage::data(from, at, &message)),
             Ok(None) => return,
             // Not this protocol: keep the bytes as they are, in one piece.
@@ -229,9 +230,11 @@ impl CaptureFile {
     }
 
     pub fn to_toml(&self) -> String {
+        let note = dialect::by_name(&self.capture.dialect).map_or("", |d| d.replay_note());
         let header = format!(
-            "# Recorded {} session, imported by harness. Review before committing: each client\n# message is replayed in order (TrIDs renumbered, the account replaced by {{email}}).\n",
-            self.capture.dialect
+            "# Recorded {} session, imported by harness. Review before committing: each client\n# message is replayed in order{}{note}.\n",
+            self.capture.dialect,
+            if note.is_empty() { "" } else { " " },
         );
         header + &toml::to_string(self).unwrap_or_default()
     }

@@ -4,7 +4,7 @@
 
 use super::link::Segment;
 use super::stream::{Piece, Stream};
-use crate::runner::Direction;
+use crate::direction::Direction;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 

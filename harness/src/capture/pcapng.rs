@@ -3,7 +3,7 @@
 //! the link types the importer reads. `harness record` writes its sessions with it; the tests
 //! build their fixtures with it.
 
-use crate::runner::Direction;
+use crate::direction::Direction;
 use etherparse::{PacketBuilder, TcpHeader};
 use std::io::{self, Write};
 use std::net::{IpAddr, SocketAddr};

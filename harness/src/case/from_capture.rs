@@ -1,13 +1,17 @@
-//! A capture case as a [`Case`]: each recorded client message becomes a step, made replayable
-//! by the dialect (MSNP: TrIDs renumbered, the account replaced by `{email}`), with the server's
+//! A capture case as a [`Case`]: each recorded client message becomes a step, compiled by the
+//! dialect for replay (what it changes is the dialect's [`replay_note`]), with the server's
 //! recorded reply kept beside it for comparison.
+//!
+//! [`replay_note`]: crate::dialect::Dialect::replay_note
 
-use super::{Case, Origin, Step, Template};
+use super::{Case, Origin, Step};
 use crate::capture::{CaptureFile, RecordedMessage};
-use crate::dialect::{self, Direction, Identity};
+use crate::dialect::{self, Dialect, Identity};
+use crate::direction::Direction;
 use crate::source::{self, SourceError};
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::Arc;
 
 pub fn case_from_capture(
     path: &Path,
@@ -18,18 +22,19 @@ pub fn case_from_capture(
         toml::from_str(text).map_err(|e| source::from_toml(path, text, &e))?;
     let at_start = |message: String| SourceError::at(path, text, None, message);
     let Some(dialect) = dialect::by_name(&capture.capture.dialect) else {
-        return Err(at_start(format!(
-            "unknown dialect `{}`",
-            capture.capture.dialect
-        )));
+        return Err(at_start(dialect::unknown(&capture.capture.dialect)));
     };
     let account = capture.capture.account.as_deref();
-    if account.is_some() && !known.contains("email") {
-        return Err(at_start(
-            "this capture's account is replayed as {email}, which the suite does not define"
-                .to_string(),
-        )
-        .with_help("add `email = \"...\"` to the suite's [variables]"));
+    if account.is_some()
+        && let Some(variable) = dialect.account_variable()
+        && !known.contains(variable)
+    {
+        return Err(at_start(format!(
+            "this capture's account is replayed as {{{variable}}}, which the suite does not define"
+        ))
+        .with_help(format!(
+            "add `{variable} = \"...\"` to the suite's [variables]"
+        )));
     }
     let messages = &capture.messages;
     let mut steps = Vec::new();
@@ -43,22 +48,16 @@ pub fn case_from_capture(
                 "message {number} is a gap: bytes the client sent were never captured, so the session cannot be replayed"
             )));
         };
-        let Some(step) = dialect.replay_step(&bytes, account) else {
-            return Err(at_start(format!(
-                "message {number} is not a whole {} message and cannot be replayed",
-                dialect.name()
-            )));
-        };
-        let template = |text: &str| {
-            Template::parse(text).map_err(|e| at_start(format!("message {number}: {}", e.message)))
-        };
+        let request = dialect
+            .replay(&bytes, account)
+            .map_err(|why| at_start(format!("message {number} cannot be replayed: {why}")))?;
         steps.push(Step {
-            send: template(&step.send)?,
-            body: step.body.as_deref().map(template).transpose()?,
+            request: Arc::from(request),
             expect: None,
             capture: None,
             conditions: Vec::new(),
             recorded_reply: recorded_reply(dialect, &bytes, &messages[index + 1..]),
+            location: format!("{} message {number}", path.display()),
         });
     }
     if steps.is_empty() {
@@ -93,7 +92,7 @@ pub fn case_from_capture(
             "recorded {} → {} in {}",
             c.client, c.server, c.source
         )),
-        dialect: Some(c.dialect.clone()),
+        dialect,
         identity,
         variables: Default::default(),
         steps,
@@ -104,9 +103,10 @@ pub fn case_from_capture(
     })
 }
 
-/// The recorded server message that answered `request`, before the client's next message.
+/// The recorded server message that answered `request`, before the client's next message,
+/// as the dialect describes it.
 fn recorded_reply(
-    dialect: &dyn dialect::Dialect,
+    dialect: &dyn Dialect,
     request: &[u8],
     after: &[RecordedMessage],
 ) -> Option<String> {
@@ -115,8 +115,5 @@ fn recorded_reply(
         .take_while(|m| m.from == Direction::Server)
         .filter_map(RecordedMessage::bytes)
         .find(|reply| dialect.answers(request, reply))
-        .map(|reply| match std::str::from_utf8(&reply) {
-            Ok(text) => text.to_string(),
-            Err(_) => dialect.describe(Direction::Server, &reply),
-        })
+        .map(|reply| dialect.describe(Direction::Server, &reply))
 }

@@ -1,18 +1,20 @@
 //! Reads a case file (TOML) into a [`Case`], checking every template, pattern and variable
-//! before anything runs; errors point at the file, line and column.
+//! before anything runs, and having the case's dialect compile each step; errors point at
+//! the file, line and column.
 
-use super::{Case, Condition, Step, Template};
-use crate::dialect::Identity;
+use super::{ByteTemplate, Case, Condition, Step, Template};
+use crate::dialect::{self, Dialect, Identity, Payload, StepSource};
 use crate::source::{self, SourceError};
 use regex::Regex;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::Arc;
 use toml::Spanned;
 
-/// Variables every case has: `{trid}` is numbered by the harness, one per message sent;
-/// `{host}` is the target's host (unless the suite defines it).
-pub const BUILTIN_VARIABLES: &[&str] = &["trid", "host"];
+/// Variables every case has: `{host}` is the target's host (unless the suite defines it).
+/// Dialects add their own (MSNP: `{trid}`).
+pub const BUILTIN_VARIABLES: &[&str] = &["host"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,7 +39,8 @@ struct RawIdentity {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawStep {
-    send: Spanned<String>,
+    send: Option<Spanned<String>>,
+    send_hex: Option<Spanned<String>>,
     body: Option<Spanned<String>>,
     expect: Option<Spanned<String>>,
     capture: Option<Spanned<String>>,
@@ -47,15 +50,25 @@ struct RawStep {
     unless: BTreeMap<Spanned<String>, Spanned<String>>,
 }
 
-/// Reads and checks one case file. `known` holds the variables the suite provides.
-pub fn load_case(path: &Path, known: &BTreeSet<String>) -> Result<Case, SourceError> {
+/// Reads and checks one case file. `known` holds the variables the suite provides; `dialect`
+/// is the suite's, which the case file may override.
+pub fn load_case(
+    path: &Path,
+    known: &BTreeSet<String>,
+    dialect: &'static dyn Dialect,
+) -> Result<Case, SourceError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| SourceError::at(path, "", None, format!("cannot read case file: {e}")))?;
-    parse_case(path, &text, known)
+    parse_case(path, &text, known, dialect)
 }
 
 /// Parses and checks case text read from `path`.
-pub fn parse_case(path: &Path, text: &str, known: &BTreeSet<String>) -> Result<Case, SourceError> {
+pub fn parse_case(
+    path: &Path,
+    text: &str,
+    known: &BTreeSet<String>,
+    suite_dialect: &'static dyn Dialect,
+) -> Result<Case, SourceError> {
     if is_capture(text) {
         return super::case_from_capture(path, text, known);
     }
@@ -64,20 +77,16 @@ pub fn parse_case(path: &Path, text: &str, known: &BTreeSet<String>) -> Result<C
         SourceError::at(path, text, Some(span), message)
     };
 
-    if let Some(dialect) = &raw.dialect
-        && crate::dialect::by_name(dialect.get_ref()).is_none()
-    {
-        return Err(at(
-            dialect.span(),
-            format!("unknown dialect `{}`", dialect.get_ref()),
-        )
-        .with_help(format!(
-            "known dialects: {}",
-            crate::dialect::NAMES.join(", ")
-        )));
-    }
+    let dialect = match &raw.dialect {
+        None => suite_dialect,
+        Some(name) => dialect::by_name(name.get_ref()).ok_or_else(|| {
+            at(name.span(), format!("unknown dialect `{}`", name.get_ref()))
+                .with_help(format!("known dialects: {}", dialect::names().join(", ")))
+        })?,
+    };
     let mut defined: BTreeSet<String> = known.clone();
     defined.extend(BUILTIN_VARIABLES.iter().map(|v| v.to_string()));
+    defined.extend(dialect.variables().iter().map(|v| v.to_string()));
     for name in raw.variables.keys() {
         if !super::is_identifier(name.get_ref()) {
             return Err(at(
@@ -95,17 +104,68 @@ pub fn parse_case(path: &Path, text: &str, known: &BTreeSet<String>) -> Result<C
     }
 
     let mut steps = Vec::with_capacity(raw.steps.len());
-    for raw_step in raw.steps {
+    for (index, raw_step) in raw.steps.into_iter().enumerate() {
         let conditions = conditions(&raw_step.when, false, &defined, &at)?
             .into_iter()
             .chain(conditions(&raw_step.unless, true, &defined, &at)?)
             .collect();
-        let send = template(&raw_step.send, &defined, text, &at)?;
-        let body = raw_step
-            .body
-            .as_ref()
-            .map(|b| template(b, &defined, text, &at))
-            .transpose()?;
+        let (payload, written) = match (&raw_step.send, &raw_step.send_hex) {
+            (Some(send), None) => {
+                let body = raw_step
+                    .body
+                    .as_ref()
+                    .map(|b| template(b, &defined, text, &at))
+                    .transpose()?;
+                let send_template = template(send, &defined, text, &at)?;
+                (
+                    Payload::Text {
+                        send: send_template,
+                        body,
+                    },
+                    send,
+                )
+            }
+            (None, Some(hex)) => {
+                if let Some(body) = &raw_step.body {
+                    return Err(at(
+                        body.span(),
+                        "`body` goes with `send`; a `send_hex` step is its bytes alone".into(),
+                    ));
+                }
+                (
+                    Payload::Bytes(byte_template(hex, &defined, text, &at)?),
+                    hex,
+                )
+            }
+            (Some(send), Some(_)) => {
+                return Err(at(
+                    send.span(),
+                    "a step has either `send` (text) or `send_hex` (bytes), not both".into(),
+                ));
+            }
+            (None, None) => {
+                return Err(SourceError::at(
+                    path,
+                    text,
+                    None,
+                    format!("step {} has nothing to send", index + 1),
+                )
+                .with_help("give it `send = \"...\"` (text) or `send_hex = \"...\"` (bytes)"));
+            }
+        };
+        let start = content_start(written, text);
+        let request = dialect
+            .step(&StepSource {
+                payload: &payload,
+                text: written.get_ref(),
+            })
+            .map_err(|e| {
+                let error = at(start + e.offset..start + e.offset + e.len, e.message);
+                match e.help {
+                    Some(help) => error.with_help(help),
+                    None => error,
+                }
+            })?;
         let expect = raw_step
             .expect
             .as_ref()
@@ -120,12 +180,12 @@ pub fn parse_case(path: &Path, text: &str, known: &BTreeSet<String>) -> Result<C
             defined.extend(regex.capture_names().flatten().map(str::to_string));
         }
         steps.push(Step {
-            send,
-            body,
+            request: Arc::from(request),
             expect,
             capture,
             conditions,
             recorded_reply: None,
+            location: location(path, text, start),
         });
     }
 
@@ -138,7 +198,7 @@ pub fn parse_case(path: &Path, text: &str, known: &BTreeSet<String>) -> Result<C
         id,
         path: path.to_path_buf(),
         description: raw.description,
-        dialect: raw.dialect.map(Spanned::into_inner),
+        dialect,
         identity: raw.identity.map(|i| Identity {
             client: i.client,
             version: i.version,
@@ -151,6 +211,12 @@ pub fn parse_case(path: &Path, text: &str, known: &BTreeSet<String>) -> Result<C
         steps,
         origin: super::Origin::Script,
     })
+}
+
+/// `path:line` of a byte offset into the file's text.
+fn location(path: &Path, text: &str, offset: usize) -> String {
+    let line = text[..offset.min(text.len())].matches('\n').count() + 1;
+    format!("{}:{line}", path.display())
 }
 
 /// A capture case file has a `[capture]` table.
@@ -181,7 +247,19 @@ fn template(
     let start = content_start(value, text);
     let template = Template::parse(value.get_ref())
         .map_err(|e| at(start + e.offset..start + e.offset + e.len, e.message))?;
-    for (name, offset) in template.variables() {
+    let variables: Vec<(&str, usize)> = template.variables().collect();
+    check_variables(&variables, start, defined, at)?;
+    Ok(template)
+}
+
+/// Every variable a template uses must be defined by then.
+fn check_variables(
+    variables: &[(&str, usize)],
+    start: usize,
+    defined: &BTreeSet<String>,
+    at: &At,
+) -> Result<(), SourceError> {
+    for &(name, offset) in variables {
         if !defined.contains(name) {
             let span = start + offset..start + offset + name.len() + 2;
             let mut known: Vec<&str> = defined.iter().map(String::as_str).collect();
@@ -192,6 +270,20 @@ fn template(
             )));
         }
     }
+    Ok(())
+}
+
+fn byte_template(
+    value: &Spanned<String>,
+    defined: &BTreeSet<String>,
+    text: &str,
+    at: &At,
+) -> Result<ByteTemplate, SourceError> {
+    let start = content_start(value, text);
+    let template = ByteTemplate::parse(value.get_ref())
+        .map_err(|e| at(start + e.offset..start + e.offset + e.len, e.message))?;
+    let variables: Vec<(&str, usize)> = template.variables().collect();
+    check_variables(&variables, start, defined, at)?;
     Ok(template)
 }
 
@@ -221,7 +313,7 @@ fn conditions(
                     variable.span(),
                     format!("condition on unknown variable `{}`", variable.get_ref()),
                 )
-                .with_help("capture it first with a named group, e.g. capture = '^VER \\d+ (?P<protocol>\\S+)'"));
+                .with_help("capture it first with a named group of an earlier step, e.g. capture = '(?P<name>\\S+)'"));
             }
             Ok(Condition {
                 variable: variable.get_ref().clone(),
@@ -238,7 +330,12 @@ mod tests {
 
     fn parse(text: &str) -> Result<Case, SourceError> {
         let known = BTreeSet::from(["email".to_string()]);
-        parse_case(Path::new("cases/x.toml"), text, &known)
+        parse_case(
+            Path::new("cases/x.toml"),
+            text,
+            &known,
+            dialect::by_name("msnp").unwrap(),
+        )
     }
 
     #[test]

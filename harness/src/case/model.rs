@@ -1,10 +1,11 @@
-//! The case model: one client presented to a server, as a sequence of steps.
+//! The case model: one client presented to a server, as a sequence of steps compiled by its
+//! dialect.
 
-use super::Template;
-use crate::dialect::Identity;
+use crate::dialect::{Dialect, Identity, Request};
 use regex::Regex;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// One client: what it is and what it says.
 #[derive(Debug, Clone)]
@@ -15,8 +16,8 @@ pub struct Case {
     pub name: String,
     pub path: PathBuf,
     pub description: Option<String>,
-    /// Overrides the suite's dialect.
-    pub dialect: Option<String>,
+    /// The dialect the case speaks: its own `dialect`, else the suite's.
+    pub dialect: &'static dyn Dialect,
     pub identity: Option<Identity>,
     pub variables: BTreeMap<String, String>,
     pub steps: Vec<Step>,
@@ -38,17 +39,18 @@ pub enum Origin {
 /// One message the client sends, and what it makes of the reply.
 #[derive(Debug, Clone)]
 pub struct Step {
-    pub send: Template,
-    /// A body for payload commands; the dialect frames it (MSNP appends its length).
-    pub body: Option<Template>,
+    /// What to send, compiled by the case's dialect when the case loaded.
+    pub request: Arc<dyn Request>,
     /// The reply must match, or the client gives up.
     pub expect: Option<Regex>,
     /// Named groups become variables when the reply matches; no match is not a failure.
     pub capture: Option<Regex>,
     /// The step runs only if every condition holds.
     pub conditions: Vec<Condition>,
-    /// The server's reply to this message in the recording, for replayed captures.
+    /// The server's reply to this message in the recording, described, for replayed captures.
     pub recorded_reply: Option<String>,
+    /// Where the step is written (`cases/x.toml:12`), for messages at run time.
+    pub location: String,
 }
 
 /// `when = { var = "regex" }` (or `unless`): a guard on a variable captured earlier.

@@ -90,16 +90,32 @@ impl Template {
 
     /// Fills the placeholders; `Err(name)` names the first variable with no value.
     pub fn expand(&self, values: &BTreeMap<String, String>) -> Result<String, String> {
+        self.expand_with(|name| values.get(name).map(String::as_str))
+    }
+
+    /// Fills the placeholders from `lookup` (a dialect adds its own variables to the case's).
+    pub fn expand_with<'v>(
+        &self,
+        lookup: impl Fn(&str) -> Option<&'v str>,
+    ) -> Result<String, String> {
         let mut out = String::new();
         for part in &self.parts {
             match part {
                 Part::Literal(text) => out.push_str(text),
                 Part::Variable { name, .. } => {
-                    out.push_str(values.get(name).ok_or_else(|| name.clone())?);
+                    out.push_str(lookup(name).ok_or_else(|| name.clone())?);
                 }
             }
         }
         Ok(out)
+    }
+
+    /// The literal text before the first variable.
+    pub fn literal_prefix(&self) -> &str {
+        match self.parts.first() {
+            Some(Part::Literal(text)) => text,
+            _ => "",
+        }
     }
 }
 

@@ -3,7 +3,9 @@
 use super::Failure;
 use crate::capture::{self, CaptureFile};
 use crate::cli::InspectArgs;
+use crate::direction::Direction;
 use crate::exit;
+use crate::render;
 use std::io::Write;
 
 pub fn inspect(args: &InspectArgs) -> Result<i32, Failure> {
@@ -18,7 +20,14 @@ pub fn inspect(args: &InspectArgs) -> Result<i32, Failure> {
         show(&mut out, None, &case).map_err(write_failure)?;
         return Ok(exit::SUCCESS);
     }
-    let dialect = super::dialect(&args.dialect)?;
+    let Some(name) = &args.dialect else {
+        return Err(Failure::Usage(format!(
+            "inspect {}: give --dialect NAME for a pcap (known: {})",
+            args.file.display(),
+            crate::dialect::names().join(", ")
+        )));
+    };
+    let dialect = super::dialect(name)?;
     let imported = capture::import(&args.file, args.port, dialect, |id, case| {
         show(&mut out, Some(id), &case)
     });
@@ -42,7 +51,7 @@ fn write_failure(e: std::io::Error) -> Failure {
     Failure::Runtime(format!("cannot write: {e}"))
 }
 
-/// A connection: who, what the dialect found, then each message; binary ones as a hex dump.
+/// A connection: who, what the dialect found, then each message as the dialect describes it.
 fn show(out: &mut dyn Write, id: Option<u64>, case: &CaptureFile) -> std::io::Result<()> {
     let c = &case.capture;
     let number = id.map_or_else(String::new, |id| format!("#{id} "));
@@ -64,55 +73,24 @@ fn show(out: &mut dyn Write, id: Option<u64>, case: &CaptureFile) -> std::io::Re
     if c.mid_stream {
         writeln!(out, "  the capture starts mid-connection (no SYN)")?;
     }
+    let dialect = crate::dialect::by_name(&c.dialect);
     for message in &case.messages {
         let arrow = match message.from {
-            crate::dialect::Direction::Client => "C→S",
-            crate::dialect::Direction::Server => "S→C",
+            Direction::Client => "C→S",
+            Direction::Server => "S→C",
         };
-        match (&message.text, &message.hex, message.gap) {
-            (_, _, Some(missing)) => writeln!(
-                out,
-                "  {:>10.3}ms {arrow} [gap: {missing} bytes never captured]",
-                message.at_ms
-            )?,
-            (Some(text), _, _) => {
-                for (i, line) in text.trim_end_matches("\r\n").split("\r\n").enumerate() {
-                    let at = if i == 0 {
-                        format!("{:>10.3}ms", message.at_ms)
-                    } else {
-                        " ".repeat(12)
-                    };
-                    writeln!(out, "  {at} {arrow} {line}")?;
-                }
-            }
-            (None, Some(hex), _) => {
-                writeln!(
-                    out,
-                    "  {:>10.3}ms {arrow} [{} bytes, binary]",
-                    message.at_ms,
-                    hex.len() / 2
-                )?;
-                let bytes = hex::decode(hex).unwrap_or_default();
-                for (row, chunk) in bytes.chunks(16).enumerate() {
-                    let ascii: String = chunk
-                        .iter()
-                        .map(|&b| if b.is_ascii_graphic() { b as char } else { '.' })
-                        .collect();
-                    writeln!(
-                        out,
-                        "  {:>12} {:08x}  {:<48} {ascii}",
-                        "",
-                        row * 16,
-                        hex::encode(chunk)
-                            .as_bytes()
-                            .chunks(2)
-                            .map(|p| std::str::from_utf8(p).unwrap_or(""))
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    )?;
-                }
-            }
-            (None, None, None) => {}
+        let at = format!("{:>10.3}ms", message.at_ms);
+        if let Some(missing) = message.gap {
+            writeln!(out, "  {at} {arrow} [gap: {missing} bytes never captured]")?;
+            continue;
+        }
+        let Some(bytes) = message.bytes() else {
+            continue;
+        };
+        let described = render::describe(dialect, message.from, &bytes);
+        for (i, line) in described.split('\n').enumerate() {
+            let at = if i == 0 { at.as_str() } else { "            " };
+            writeln!(out, "  {at} {arrow} {line}")?;
         }
     }
     writeln!(out)

@@ -6,7 +6,7 @@ use super::Failure;
 use super::plan::Endpoint;
 use crate::case::Case;
 use crate::exit;
-use crate::runner::{Direction, Settings, drive};
+use crate::runner::{Settings, drive};
 use crate::suite::Suite;
 use crate::verdict::VerdictKind;
 use std::collections::BTreeMap;
@@ -50,7 +50,7 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 struct Sample {
     kind: VerdictKind,
     total_ms: f64,
-    /// Stage (the request's first word) → time from request to its reply.
+    /// Stage (as the dialect names it) → time from request to its reply.
     stages: Vec<(String, f64)>,
 }
 
@@ -107,20 +107,13 @@ pub async fn run_load(
                 break;
             }
             let case = weighted[pick(&weights, i)].0.clone();
-            let name = case
-                .dialect
-                .as_deref()
-                .unwrap_or(&suite.dialect)
-                .to_string();
-            let dialect = crate::dialect::by_name(&name)
-                .ok_or_else(|| Failure::Usage(format!("unknown dialect {name}")))?;
-            let (addr, variables, settings) = (
-                endpoint.addr.clone(),
+            let (target, variables, settings) = (
+                endpoint.target.clone(),
                 suite.variables.clone(),
                 settings.clone(),
             );
             set.spawn(async move {
-                let run = drive(&addr, &case, dialect, &variables, &settings).await;
+                let run = drive(&target, &case, &variables, &settings).await;
                 drop(permit);
                 sample(&run)
             });
@@ -143,29 +136,14 @@ pub async fn run_load(
 }
 
 fn sample(run: &crate::runner::CaseRun) -> Sample {
-    let mut stages = Vec::new();
-    let entries = &run.transcript.entries;
-    for (i, entry) in entries.iter().enumerate() {
-        if entry.direction != Direction::Client {
-            continue;
-        }
-        let Some(reply) = entries[i + 1..]
-            .iter()
-            .take_while(|e| e.direction == Direction::Server)
-            .next()
-        else {
-            continue;
-        };
-        let stage = match &entry.data {
-            crate::runner::Data::Text(t) => t.split_whitespace().next().unwrap_or("?").to_string(),
-            crate::runner::Data::Hex(_) => run.verdict.stage.clone(),
-        };
-        stages.push((stage, (reply.at - entry.at).as_secs_f64() * 1e3));
-    }
     Sample {
         kind: run.verdict.kind,
         total_ms: run.duration.as_secs_f64() * 1e3,
-        stages,
+        stages: run
+            .exchanges
+            .iter()
+            .map(|e| (e.stage.clone(), e.latency.as_secs_f64() * 1e3))
+            .collect(),
     }
 }
 

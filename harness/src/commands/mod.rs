@@ -1,6 +1,7 @@
 //! The subcommands: each turns parsed arguments into work and an exit code.
 
 mod check;
+mod dialects;
 mod diff;
 mod import;
 mod inspect;
@@ -14,6 +15,7 @@ mod serve;
 mod verify_bundle;
 
 pub use check::check;
+pub use dialects::dialects;
 pub use diff::diff;
 pub use import::import;
 pub use inspect::inspect;
@@ -27,12 +29,7 @@ use crate::exit;
 
 /// The dialect named on the command line.
 fn dialect(name: &str) -> Result<&'static dyn crate::dialect::Dialect, Failure> {
-    crate::dialect::by_name(name).ok_or_else(|| {
-        Failure::Usage(format!(
-            "unknown dialect `{name}` (known: {})",
-            crate::dialect::NAMES.join(", ")
-        ))
-    })
+    crate::dialect::by_name(name).ok_or_else(|| Failure::Usage(crate::dialect::unknown(name)))
 }
 
 /// Why a command could not do its work.

@@ -4,9 +4,8 @@
 
 use super::Failure;
 use crate::case::Case;
-use crate::dialect;
 use crate::report::CaseResult;
-use crate::runner::{self, Job, Settings};
+use crate::runner::{self, Job, Settings, Target};
 use crate::server::{self, RunningServer, ServerConfig};
 use crate::suite::{Suite, TargetKind};
 use std::sync::Arc;
@@ -17,7 +16,7 @@ use std::time::Duration;
 pub struct Endpoint {
     /// How reports name it: the suite target's name, or the address given.
     pub name: String,
-    pub addr: String,
+    pub target: Arc<Target>,
     /// The suite target whose expectations and snapshots apply.
     pub suite_target: Option<String>,
 }
@@ -50,9 +49,9 @@ pub async fn endpoints(
         }
         let list = targets
             .iter()
-            .map(|addr| Endpoint {
-                name: addr.clone(),
-                addr: addr.clone(),
+            .map(|given| Endpoint {
+                name: given.clone(),
+                target: Arc::new(target_of(given)),
                 suite_target: expect.map(str::to_string),
             })
             .collect();
@@ -73,7 +72,7 @@ pub async fn endpoints(
     let mut commands = Vec::new();
     for target in &suite.targets {
         let addr = match &target.kind {
-            TargetKind::Reference { policy, as_of } => {
+            TargetKind::Reference { policy, as_of, .. } => {
                 let config = ServerConfig {
                     policy: policy.clone(),
                     as_of: *as_of,
@@ -96,7 +95,11 @@ pub async fn endpoints(
         };
         list.push(Endpoint {
             name: target.name.clone(),
-            addr,
+            target: Arc::new(Target {
+                addr,
+                tls_from_start: target.tls_from_start,
+                tls: target.tls.clone(),
+            }),
             suite_target: Some(target.name.clone()),
         });
     }
@@ -105,6 +108,17 @@ pub async fn endpoints(
         _servers: servers,
         _commands: commands,
     })
+}
+
+/// `HOST:PORT`, or `tls://HOST:PORT` for TLS from the first byte.
+fn target_of(given: &str) -> Target {
+    match given.strip_prefix("tls://") {
+        Some(addr) => Target {
+            tls_from_start: true,
+            ..Target::plain(addr)
+        },
+        None => Target::plain(given),
+    }
 }
 
 /// Starts a command target on a free loopback port and waits until it accepts connections.
@@ -214,17 +228,13 @@ pub async fn execute(
     let mut jobs = Vec::new();
     let mut meta = Vec::new();
     for case in cases {
-        let name = case.dialect.as_deref().unwrap_or(&suite.dialect);
-        let dialect = dialect::by_name(name)
-            .ok_or_else(|| Failure::Usage(format!("case {}: unknown dialect `{name}`", case.id)))?;
         for endpoint in endpoints {
             jobs.push(Job {
                 case: case.clone(),
-                addr: endpoint.addr.clone(),
-                dialect,
+                target: endpoint.target.clone(),
                 variables: variables.clone(),
             });
-            meta.push((case.clone(), endpoint, dialect));
+            meta.push((case.clone(), endpoint));
         }
     }
     // The suite's dialect settings apply however the run was started.
@@ -236,7 +246,7 @@ pub async fn execute(
     Ok(meta
         .into_iter()
         .zip(runs)
-        .map(|((case, endpoint, dialect), run)| CaseResult {
+        .map(|((case, endpoint), run)| CaseResult {
             case_index: suite
                 .cases
                 .iter()
@@ -250,7 +260,7 @@ pub async fn execute(
             name: case.name.clone(),
             target: endpoint.name.clone(),
             suite_target: endpoint.suite_target.clone(),
-            dialect: dialect.name(),
+            dialect: case.dialect.name(),
             expected: endpoint
                 .suite_target
                 .as_ref()

@@ -1,33 +1,47 @@
-//! `harness serve`: the reference server on a real address, until interrupted.
+//! `harness serve`: a dialect's reference server on a real address, until interrupted.
 
 use super::Failure;
 use crate::cli::ServeArgs;
 use crate::date::Date;
 use crate::exit;
-use crate::server::{self, Policy, ServerConfig};
-use std::sync::Arc;
+use crate::server::{self, ServerConfig};
 
 pub async fn serve(args: &ServeArgs) -> Result<i32, Failure> {
-    let policy = Policy::load(&args.policy).map_err(|e| Failure::Usage(e.to_string()))?;
+    let dialect = super::dialect(&args.dialect)?;
+    let Some(reference) = dialect.reference_server() else {
+        let with: Vec<&str> = crate::dialect::all()
+            .into_iter()
+            .filter(|d| d.reference_server().is_some())
+            .map(|d| d.name())
+            .collect();
+        return Err(Failure::Usage(format!(
+            "the {} dialect has no reference server (dialects with one: {})",
+            dialect.name(),
+            with.join(", ")
+        )));
+    };
+    let policy = reference
+        .load_policy(&args.policy)
+        .map_err(|e| Failure::Usage(e.to_string()))?;
     let as_of = args.as_of.unwrap_or_else(Date::today);
-    let phase = policy.phase_at(as_of).map_err(Failure::Usage)?.clone();
+    let in_force = policy.in_force(as_of).map_err(Failure::Usage)?;
+    let listen = args
+        .listen
+        .clone()
+        .unwrap_or_else(|| format!("127.0.0.1:{}", dialect.default_port()));
     let config = ServerConfig {
-        policy: Arc::new(policy),
+        policy,
         as_of,
         idle_timeout: args.idle_timeout,
         max_connections: args.max_connections,
         log: Some(crate::status::Log::stdout(10_000)),
     };
-    let name = config.policy.name.clone();
-    let running = server::start(&args.listen, config)
+    let running = server::start(&listen, config)
         .await
         .map_err(|e| Failure::Runtime(e.to_string()))?;
     crate::status::say(&format!(
-        "listening on {} — policy \"{name}\", phase \"{}\" (from {}; below the minimum: {}) as of {as_of}",
-        running.addr,
-        phase.name,
-        phase.from,
-        phase.below_minimum.as_str()
+        "listening on {} — {in_force} as of {as_of}",
+        running.addr
     ));
     tokio::select! {
         _ = running.wait() => {}

@@ -1,13 +1,28 @@
-//! Dialects: everything protocol-specific. A dialect frames bytes into messages and classifies
-//! the server's replies; the runner, suites and reports know nothing of the protocol. Adding a
-//! protocol means adding one module here and one line in [`by_name`].
+//! Dialects: everything protocol-specific lives here, behind the [`Dialect`] trait. A dialect
+//! frames bytes (live and recorded alike), compiles and checks its step syntax and its typed
+//! settings when a suite loads, speaks as a client and classifies the server's replies, reads
+//! identities in recordings, redacts and describes messages for people, and may bring a
+//! reference server. Suite loading, the runner, capture import, reports, snapshots and the CLI
+//! only ever hold a `&dyn Dialect`.
+//!
+//! Adding a protocol means adding one module here and one line in [`registry`] (or, from
+//! outside the crate, one call to [`register`]).
 
 pub mod msnp;
+mod registry;
+mod settings;
+mod step;
 pub mod tls;
 
-pub use crate::runner::Direction;
+pub use registry::{all, by_name, names, register, unknown};
+pub use settings::{SettingError, Settings};
+pub use step::{Payload, Request, StepError, StepSource, downcast, text_step};
+
+use crate::direction::Direction;
+use crate::server::ReferenceServer;
 use crate::verdict::Verdict;
 use bytes::{Bytes, BytesMut};
+use std::collections::BTreeMap;
 
 /// The identity a case declares for its client (family and version), used where the client
 /// never states it on the wire.
@@ -31,28 +46,55 @@ pub enum Ending {
 /// One message from the server, as the dialect understood it.
 #[derive(Debug, Clone)]
 pub struct Received {
-    /// The bytes as they came off the wire.
-    pub raw: Bytes,
     /// The message as text, for `expect`/`capture` patterns and reports.
     pub text: String,
     /// This message answers the request the client sent last (MSNP: same TrID).
     pub answers_request: bool,
     /// The classifier has decided; the conversation is over.
     pub verdict: Option<Verdict>,
+    /// The server agreed to continue over TLS (an in-band upgrade such as STARTTLS): the
+    /// runner starts a TLS handshake on the same connection before the next step.
+    pub upgrade_to_tls: bool,
 }
 
-/// A framing failure: the server's bytes are not this protocol.
+impl Received {
+    /// A message that answers the request and decides nothing yet.
+    pub fn reply(text: String) -> Received {
+        Received {
+            text,
+            answers_request: true,
+            verdict: None,
+            upgrade_to_tls: false,
+        }
+    }
+}
+
+/// A framing failure: the peer's bytes are not this protocol.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct FrameError(pub String);
 
-/// One client connection's protocol state: framing, request tracking and classification.
+/// Why a step could not be turned into bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// A variable the step uses has no value (the pattern meant to capture it did not match).
+    Unset(String),
+    /// The expanded step is not something the dialect can send.
+    Invalid(String),
+}
+
+/// One client connection's protocol state: what was asked, what came back, and the verdict.
+/// Pure and synchronous: the runner does the I/O and feeds it whole messages.
 pub trait Conversation: Send {
-    /// Turns one expanded step (a line and an optional body) into the bytes to send, and notes
-    /// it as the request now outstanding.
-    fn send(&mut self, line: &str, body: Option<&str>) -> Result<Bytes, String>;
-    /// Takes one whole message off the front of `buf`: `Ok(None)` when more bytes are needed.
-    fn receive(&mut self, buf: &mut BytesMut) -> Result<Option<Received>, FrameError>;
+    /// The bytes of one step, its variables filled from `values` (and from the conversation's
+    /// own state, e.g. MSNP's transaction ids); notes it as the request now outstanding.
+    fn send(
+        &mut self,
+        request: &dyn Request,
+        values: &BTreeMap<String, String>,
+    ) -> Result<Bytes, SendError>;
+    /// Takes one whole message from the server, framed by [`Dialect::frame`].
+    fn receive(&mut self, message: Bytes) -> Received;
     /// The handshake stage in progress (MSNP: `VER`, `CVR`, `USR`, ...).
     fn stage(&self) -> String;
     /// A verdict the classifier holds but that later messages may still refine.
@@ -66,62 +108,124 @@ pub trait Conversation: Send {
 /// The client's identity as a recorded session shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RecordedIdentity {
-    /// The protocol versions the client offered (MSNP: the VER list).
+    /// The protocol versions the client offered (MSNP: the VER list; TLS: supported versions).
     pub versions: Option<String>,
     /// The client's name and version as it stated them (MSNP: CVR/CVQ).
     pub client: Option<Identity>,
-    /// The account the session logged in as, replaced by `{email}` on replay.
+    /// The account the session logged in as; on replay it becomes the variable the dialect
+    /// names in [`Dialect::account_variable`].
     pub account: Option<String>,
 }
 
-/// One recorded client message turned into a replayable step.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReplayStep {
-    /// A step template: literal braces escaped, volatile values as variables (`{trid}`).
-    pub send: String,
-    pub body: Option<String>,
+/// One line of `harness dialects`: a step kind or a settings key, and what it does.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Doc {
+    pub name: &'static str,
+    pub about: &'static str,
 }
 
 /// A protocol the harness can speak as a client, and read in recordings.
 pub trait Dialect: Send + Sync {
+    /// The name suites, case files and `--dialect` use.
     fn name(&self) -> &'static str;
-    /// One connection's state. `settings` is the suite's `[dialect_settings]` table.
+    /// One line for `harness dialects`.
+    fn summary(&self) -> &'static str;
+    /// The server port that identifies this protocol's traffic in a capture.
+    fn default_port(&self) -> u16;
+
+    /// The step forms a case file may use, for `harness dialects`.
+    fn step_kinds(&self) -> &'static [Doc];
+    /// The keys `[dialect_settings]` accepts; any other key is a load error.
+    fn setting_keys(&self) -> &'static [Doc] {
+        &[]
+    }
+    /// Variables the dialect fills itself when a step is sent (MSNP: `trid`).
+    fn variables(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Reads the suite's `[dialect_settings]` (keys already checked against
+    /// [`setting_keys`](Dialect::setting_keys)) into the dialect's typed settings.
+    fn settings(&self, table: &BTreeMap<String, toml::Value>) -> Result<Settings, SettingError> {
+        let _ = table;
+        Ok(Settings::none())
+    }
+    /// Compiles one step of a case file, checking its syntax before anything runs.
+    fn step(&self, source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError>;
+
+    /// Takes one whole message off the front of `buf` (sent by `from`): `Ok(None)` when more
+    /// bytes are needed. The one framer for live replies and recordings alike.
+    fn frame(&self, from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError>;
+    /// One connection's client state and classifier.
     fn conversation(
         &self,
         declared: Option<&Identity>,
-        settings: &toml::Table,
+        settings: &Settings,
     ) -> Box<dyn Conversation>;
-    /// The server port that identifies this protocol's traffic in a capture.
-    fn default_port(&self) -> u16;
-    /// Takes one whole message off the front of recorded bytes sent by `from`.
-    fn split(&self, from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError>;
+
     /// The client's identity in the client side of a recorded session.
     fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity;
-    /// A recorded client message as a step; `None` when it cannot be replayed as text.
-    fn replay_step(&self, message: &[u8], account: Option<&str>) -> Option<ReplayStep>;
+    /// The variable a recorded account is replaced by on replay (MSNP: `email`).
+    fn account_variable(&self) -> Option<&'static str> {
+        None
+    }
+    /// A recorded client message as a step; `Err` says why it cannot be replayed.
+    fn replay(&self, message: &[u8], account: Option<&str>) -> Result<Box<dyn Request>, String>;
+    /// What replaying a recording changes, for the header of a capture case file.
+    fn replay_note(&self) -> &'static str;
     /// Whether, in a recording, `reply` is the server's answer to `request`.
     fn answers(&self, request: &[u8], reply: &[u8]) -> bool;
-    /// A message with its volatile values (transaction ids, challenges, nonces) redacted, so a
-    /// recorded reply and a live one compare equal when they mean the same.
-    fn normalize(&self, message: &str) -> String;
+    /// A described message with its volatile values (transaction ids, challenges, nonces)
+    /// replaced, so a recorded reply and a live one compare equal when they mean the same.
+    fn normalize(&self, described: &str) -> String {
+        described.to_string()
+    }
     /// Text (a message, a reason) with the values that change on every run (challenges,
     /// nonces, tickets, timestamps) replaced by placeholders; what a snapshot stores.
-    fn redact(&self, text: &str) -> String;
-    /// A message as text for transcripts and snapshots, when its bytes are not printable.
-    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
-        let _ = from;
-        String::from_utf8_lossy(bytes).into_owned()
+    fn redact(&self, text: &str) -> String {
+        text.to_string()
+    }
+    /// A message as people read it, one or more lines joined by `\n`: the one renderer of
+    /// messages for snapshots, reports, `inspect` and divergence lines.
+    fn describe(&self, from: Direction, bytes: &[u8]) -> String;
+
+    /// Session number `n` of made-up but typical traffic, for the import benchmark; none
+    /// when the dialect makes none.
+    fn synthetic_session(&self, n: u64) -> Vec<(Direction, Vec<u8>)> {
+        let _ = n;
+        Vec::new()
+    }
+
+    /// The reference server this dialect brings, if any.
+    fn reference_server(&self) -> Option<&dyn ReferenceServer> {
+        None
     }
 }
 
-/// Every dialect by its name in suite and case files.
-pub fn by_name(name: &str) -> Option<&'static dyn Dialect> {
-    match name {
-        "msnp" => Some(&msnp::Msnp),
-        "tls" => Some(&tls::Tls),
-        _ => None,
+/// Bytes that are not a whole message of the dialect, described for people: the text when
+/// it is printable, else its length and first bytes in hex.
+pub fn describe_unframed(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text)
+            if text
+                .chars()
+                .all(|c| !c.is_control() || matches!(c, '\r' | '\n' | '\t')) =>
+        {
+            let text = text
+                .strip_suffix("\r\n")
+                .or_else(|| text.strip_suffix('\n'))
+                .unwrap_or(text);
+            text.split("\r\n").collect::<Vec<_>>().join("\n")
+        }
+        _ => {
+            let shown = &bytes[..bytes.len().min(32)];
+            let more = if bytes.len() > shown.len() { "…" } else { "" };
+            format!("{} bytes: {}{more}", bytes.len(), hex::encode(shown))
+        }
     }
 }
 
-/// The names [`by_name`] accepts, for error messages.
-pub const NAMES: &[&str] = &["msnp", "tls"];
+impl std::fmt::Debug for dyn Dialect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}

@@ -3,7 +3,7 @@
 //! the reason and the transcript; a changed or missing snapshot fails its test case too.
 
 use super::{CaseResult, Check};
-use crate::runner::{Data, Direction};
+use crate::render::{self, Redaction};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -71,22 +71,12 @@ fn failure(kind: NonSuccessKind, result: &CaseResult, transcript: &str) -> TestC
     status
 }
 
-/// The transcript as `> sent` and `< received` lines.
+/// The transcript as `> sent` and `< received` lines, each message as its dialect describes it.
 pub fn transcript_text(result: &CaseResult) -> String {
     let mut text = String::new();
-    for entry in &result.transcript.entries {
-        let arrow = match entry.direction {
-            Direction::Client => '>',
-            Direction::Server => '<',
-        };
-        match &entry.data {
-            Data::Text(t) => {
-                for line in t.trim_end_matches("\r\n").split("\r\n") {
-                    text.push_str(&format!("{arrow} {line}\n"));
-                }
-            }
-            Data::Hex(h) => text.push_str(&format!("{arrow} [hex] {h}\n")),
-        }
+    for line in render::transcript(result.dialect, &result.transcript, Redaction::AsSent) {
+        text.push_str(&line);
+        text.push('\n');
     }
     text
 }

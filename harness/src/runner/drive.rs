@@ -1,16 +1,17 @@
 //! Drives one case against one endpoint: connect, send each step, wait for its reply under the
-//! step timeout, let the dialect classify, record the transcript.
+//! step timeout, let the dialect frame and classify, record the transcript.
 
-use super::transcript::{Direction, Transcript};
-use crate::case::Case;
-use crate::dialect::{Conversation, Dialect, Ending, Received};
+use super::connection::{Connection, Target};
+use super::transcript::Transcript;
+use crate::case::{Case, Step};
+use crate::dialect::{self, Conversation, Dialect, Ending, Received, SendError};
+use crate::direction::Direction;
 use crate::verdict::Verdict;
 use bytes::BytesMut;
 use std::collections::BTreeMap;
 use std::io;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -18,8 +19,8 @@ pub struct Settings {
     pub step_timeout: Duration,
     /// The most transcript bytes kept per case.
     pub transcript_limit: usize,
-    /// The suite's `[dialect_settings]` (TLS: what counts as deprecated).
-    pub dialect: toml::Table,
+    /// The suite's `[dialect_settings]`, as its dialect typed them.
+    pub dialect: dialect::Settings,
 }
 
 impl Default for Settings {
@@ -27,7 +28,7 @@ impl Default for Settings {
         Settings {
             step_timeout: Duration::from_secs(5),
             transcript_limit: 64 * 1024,
-            dialect: toml::Table::new(),
+            dialect: dialect::Settings::none(),
         }
     }
 }
@@ -40,6 +41,8 @@ pub struct CaseRun {
     pub duration: Duration,
     /// Where a replayed capture's live replies differ from the recorded ones.
     pub divergences: Vec<Divergence>,
+    /// Each answered request: the stage it opened and how long its reply took.
+    pub exchanges: Vec<Exchange>,
 }
 
 /// A live reply that means something other than the recorded one.
@@ -51,9 +54,17 @@ pub struct Divergence {
     pub live: String,
 }
 
+/// One request and its reply's latency, for load mode's per-stage figures.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub stage: String,
+    pub latency: Duration,
+}
+
 struct Driver<'a> {
     dialect: &'a dyn Dialect,
     divergences: Vec<Divergence>,
+    exchanges: Vec<Exchange>,
     started: Instant,
     settings: &'a Settings,
     transcript: Transcript,
@@ -61,40 +72,39 @@ struct Driver<'a> {
     buf: BytesMut,
 }
 
-/// Runs `case` against `addr` with the suite's `variables`.
+/// How one step's exchange ended, when it did not end with the reply the step waited for.
+type Outcome = (Verdict, bool);
+
+/// Runs `case` against `target` with the suite's `variables`.
 pub async fn drive(
-    addr: &str,
+    target: &Target,
     case: &Case,
-    dialect: &dyn Dialect,
     variables: &BTreeMap<String, String>,
     settings: &Settings,
 ) -> CaseRun {
+    let dialect = case.dialect;
     let mut driver = Driver {
         dialect,
         divergences: Vec::new(),
+        exchanges: Vec::new(),
         started: Instant::now(),
         settings,
         transcript: Transcript::new(settings.transcript_limit),
         conversation: dialect.conversation(case.identity.as_ref(), &settings.dialect),
         buf: BytesMut::with_capacity(4096),
     };
-    let verdict = match tokio::time::timeout(settings.step_timeout, TcpStream::connect(addr)).await
-    {
-        Ok(Ok(mut stream)) => {
-            let _ = stream.set_nodelay(true);
+    let addr = &target.addr;
+    let verdict = match tokio::time::timeout(settings.step_timeout, target.connect()).await {
+        Ok(Ok(mut connection)) => {
             let mut values = variables.clone();
             values.extend(case.variables.clone());
             // `{host}`: the target's host, e.g. for a TLS server name.
-            let host = addr
-                .rsplit_once(':')
-                .map_or(addr, |(h, _)| h)
-                .trim_matches(['[', ']']);
             values
                 .entry("host".to_string())
-                .or_insert_with(|| host.to_string());
-            let (verdict, open) = driver.steps(&mut stream, case, values).await;
+                .or_insert_with(|| target.host().to_string());
+            let (verdict, open) = driver.steps(&mut connection, target, case, values).await;
             if open {
-                driver.say_goodbye(&mut stream).await;
+                driver.say_goodbye(&mut connection).await;
             }
             verdict
         }
@@ -112,6 +122,7 @@ pub async fn drive(
         duration: driver.started.elapsed(),
         transcript: driver.transcript,
         divergences: driver.divergences,
+        exchanges: driver.exchanges,
     }
 }
 
@@ -119,56 +130,47 @@ impl Driver<'_> {
     /// Runs the steps; returns the verdict and whether the connection is still open.
     async fn steps(
         &mut self,
-        stream: &mut TcpStream,
+        connection: &mut Connection,
+        target: &Target,
         case: &Case,
         mut values: BTreeMap<String, String>,
-    ) -> (Verdict, bool) {
-        let mut trid = 0u32;
+    ) -> Outcome {
         for (number, step) in case.steps.iter().enumerate().map(|(i, s)| (i + 1, s)) {
             if !step.conditions.iter().all(|c| c.holds(&values)) {
                 continue;
             }
-            trid += 1;
-            values.insert("trid".to_string(), trid.to_string());
-            let expanded = step.send.expand(&values).and_then(|line| {
-                let body = step.body.as_ref().map(|b| b.expand(&values)).transpose()?;
-                Ok((line, body))
-            });
-            let (line, body) = match expanded {
-                Ok(parts) => parts,
-                Err(name) => {
+            let bytes = match self.conversation.send(step.request.as_ref(), &values) {
+                Ok(bytes) => bytes,
+                Err(SendError::Unset(name)) => {
                     let reason = format!(
-                        "variable `{name}` has no value: the pattern meant to capture it did not match"
+                        "variable `{name}` has no value at {}: the pattern meant to capture it did not match",
+                        step.location
                     );
                     return (self.pending_or_error(reason), true);
                 }
-            };
-            let bytes = match self.conversation.send(&line, body.as_deref()) {
-                Ok(bytes) => bytes,
-                Err(e) => {
-                    return (
-                        Verdict::error(
-                            self.conversation.stage(),
-                            format!("cannot send `{line}`: {e}"),
-                        ),
-                        true,
-                    );
+                Err(SendError::Invalid(e)) => {
+                    let reason = format!("cannot send the step at {}: {e}", step.location);
+                    return (Verdict::error(self.conversation.stage(), reason), true);
                 }
             };
+            let request = self.first_line(Direction::Client, &bytes);
             self.record(Direction::Client, &bytes);
-            match tokio::time::timeout(self.settings.step_timeout, stream.write_all(&bytes)).await {
+            let sent = (self.conversation.stage(), self.started.elapsed());
+            match tokio::time::timeout(self.settings.step_timeout, connection.write_all(&bytes))
+                .await
+            {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => return (self.conversation.ended(ending_of(&e)), false),
                 Err(_) => {
                     let reason = format!(
-                        "server did not take `{line}` within {}",
+                        "server did not take `{request}` within {}",
                         show(self.settings.step_timeout)
                     );
                     return (self.pending_or_error(reason), false);
                 }
             }
             let reply = match self
-                .await_reply(stream, &line, number, step.recorded_reply.as_deref())
+                .await_reply(connection, &request, number, step, sent)
                 .await
             {
                 Ok(reply) => reply,
@@ -187,34 +189,66 @@ impl Driver<'_> {
                 && !expect.is_match(&reply.text)
             {
                 let reason = format!(
-                    "reply `{}` does not match expect /{}/",
+                    "reply `{}` does not match expect /{}/ at {}",
                     reply.text.trim_end(),
-                    expect.as_str()
+                    expect.as_str(),
+                    step.location
                 );
                 return (self.pending_or_error(reason), true);
+            }
+            if reply.upgrade_to_tls {
+                let upgraded = tokio::time::timeout(
+                    self.settings.step_timeout,
+                    connection.upgrade(target.tls_for_upgrade()),
+                )
+                .await;
+                match upgraded {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        let reason = format!("the TLS handshake after `{request}` failed: {e}");
+                        return (self.pending_or_error(reason), false);
+                    }
+                    Err(_) => {
+                        let reason = format!(
+                            "no TLS handshake after `{request}` within {}",
+                            show(self.settings.step_timeout)
+                        );
+                        return (self.pending_or_error(reason), false);
+                    }
+                }
             }
         }
         (self.conversation.ended(Ending::ScriptEnded), true)
     }
 
-    /// Reads until the reply to the request just sent. `Err` carries the verdict when the
-    /// conversation ended first, with whether the connection is still open.
+    /// Reads until the reply to the request just sent (at `sent`: its stage and time). `Err`
+    /// carries the verdict when the conversation ended first, with whether the connection is
+    /// still open.
     async fn await_reply(
         &mut self,
-        stream: &mut TcpStream,
-        line: &str,
-        step: usize,
-        recorded: Option<&str>,
-    ) -> Result<Received, (Verdict, bool)> {
+        connection: &mut Connection,
+        request: &str,
+        number: usize,
+        step: &Step,
+        (stage, sent_at): (String, Duration),
+    ) -> Result<Received, Outcome> {
         let deadline = tokio::time::Instant::now() + self.settings.step_timeout;
         loop {
-            match self.conversation.receive(&mut self.buf) {
-                Ok(Some(received)) => {
-                    self.record(Direction::Server, &received.raw.clone());
+            match self.dialect.frame(Direction::Server, &mut self.buf) {
+                Ok(Some(raw)) => {
+                    self.record(Direction::Server, &raw);
+                    let received = self.conversation.receive(raw.clone());
                     if received.answers_request
-                        && let Some(recorded) = recorded
+                        && let Some(recorded) = &step.recorded_reply
                     {
-                        self.compare(step, recorded, &received.text);
+                        let live = self.dialect.describe(Direction::Server, &raw);
+                        self.compare(number, recorded, &live);
+                    }
+                    if received.answers_request || received.verdict.is_some() {
+                        self.exchanges.push(Exchange {
+                            stage: stage.clone(),
+                            latency: self.started.elapsed().saturating_sub(sent_at),
+                        });
                     }
                     if let Some(verdict) = received.verdict {
                         return Err((verdict, true));
@@ -235,7 +269,7 @@ impl Driver<'_> {
                     ));
                 }
             }
-            match tokio::time::timeout_at(deadline, stream.read_buf(&mut self.buf)).await {
+            match tokio::time::timeout_at(deadline, connection.read_buf(&mut self.buf)).await {
                 Ok(Ok(0)) => {
                     self.record_unframed();
                     return Err((self.conversation.ended(Ending::Closed), false));
@@ -248,7 +282,7 @@ impl Driver<'_> {
                 Err(_) => {
                     self.record_unframed();
                     let reason = format!(
-                        "no reply to `{line}` within {}",
+                        "no reply to `{request}` within {}",
                         show(self.settings.step_timeout)
                     );
                     return Err((self.pending_or_error(reason), true));
@@ -267,6 +301,12 @@ impl Driver<'_> {
         }
     }
 
+    /// A message's first line as the dialect describes it, for reasons.
+    fn first_line(&self, from: Direction, bytes: &[u8]) -> String {
+        let described = self.dialect.describe(from, bytes);
+        described.lines().next().unwrap_or_default().to_string()
+    }
+
     /// A verdict the dialect already holds outranks a harness failure that came after it.
     fn pending_or_error(&mut self, reason: String) -> Verdict {
         self.conversation
@@ -274,14 +314,14 @@ impl Driver<'_> {
             .unwrap_or_else(|| Verdict::error(self.conversation.stage(), reason))
     }
 
-    async fn say_goodbye(&mut self, stream: &mut TcpStream) {
+    async fn say_goodbye(&mut self, connection: &mut Connection) {
         if let Some(bytes) = self.conversation.farewell() {
             let polite = Duration::from_millis(200).min(self.settings.step_timeout);
-            if let Ok(Ok(())) = tokio::time::timeout(polite, stream.write_all(&bytes)).await {
+            if let Ok(Ok(())) = tokio::time::timeout(polite, connection.write_all(&bytes)).await {
                 self.record(Direction::Client, &bytes);
             }
         }
-        let _ = stream.shutdown().await;
+        let _ = connection.shutdown().await;
     }
 
     fn record(&mut self, direction: Direction, bytes: &[u8]) {

@@ -1,14 +1,15 @@
 //! The runner: drives cases against endpoints concurrently on tokio and returns results in a
 //! deterministic order, whatever order they finish in.
 
+mod connection;
 mod drive;
 pub mod transcript;
 
-pub use drive::{CaseRun, Divergence, Settings, drive, show};
-pub use transcript::{Data, Direction, Entry, Transcript};
+pub use connection::{Connection, Target, TlsClient};
+pub use drive::{CaseRun, Divergence, Exchange, Settings, drive, show};
+pub use transcript::{Data, Entry, Transcript};
 
 use crate::case::Case;
-use crate::dialect::Dialect;
 use crate::verdict::Verdict;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -20,8 +21,7 @@ use tokio::task::JoinSet;
 #[derive(Clone)]
 pub struct Job {
     pub case: Arc<Case>,
-    pub addr: String,
-    pub dialect: &'static dyn Dialect,
+    pub target: Arc<Target>,
     pub variables: Arc<BTreeMap<String, String>>,
 }
 
@@ -42,7 +42,7 @@ pub async fn run_all(
         let settings = settings.clone();
         set.spawn(async move {
             let _slot = slots.acquire_owned().await;
-            let run = drive(&job.addr, &job.case, job.dialect, &job.variables, &settings).await;
+            let run = drive(&job.target, &job.case, &job.variables, &settings).await;
             (index, run)
         });
     }
@@ -64,6 +64,7 @@ pub async fn run_all(
                 transcript: Transcript::new(0),
                 duration: Duration::ZERO,
                 divergences: Vec::new(),
+                exchanges: Vec::new(),
             })
         })
         .collect()

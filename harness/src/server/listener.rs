@@ -1,14 +1,12 @@
-//! The reference server's network side: accepts connections, frames client bytes, feeds each
-//! session and writes its replies, with an idle timeout, a connection limit and one log line
+//! The reference server's network side: accepts connections, feeds each client's bytes to
+//! its dialect's session and writes the replies, with an idle timeout, a connection limit and one log line
 //! per client. At the limit, a newcomer is admitted by closing the connection that has gone
 //! longest without a whole message (see [`super::activity`]), once that one has been quiet for
 //! [`MIN_QUIET_TO_EVICT`]; otherwise the newcomer is refused.
 
 use super::activity::{Activity, Tracked};
-use super::policy::Policy;
-use super::session::{Action, Session};
+use super::{Action, ServerPolicy};
 use crate::date::Date;
-use crate::dialect::msnp::{Limits, Sender, codec};
 use bytes::BytesMut;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,7 +18,7 @@ use tokio::task::JoinHandle;
 
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    pub policy: Arc<Policy>,
+    pub policy: Arc<dyn ServerPolicy>,
     pub as_of: Date,
     /// A client silent (or not reading) for this long is disconnected.
     pub idle_timeout: Duration,
@@ -57,12 +55,6 @@ pub const MIN_QUIET_TO_EVICT: Duration = Duration::from_secs(1);
 /// How long an admitted newcomer waits for the evicted connection to give up its slot.
 const SLOT_WAIT: Duration = Duration::from_secs(1);
 
-/// The limits the server holds clients to: real client lines and bodies are far smaller.
-const CLIENT_LIMITS: Limits = Limits {
-    max_line: 8 * 1024,
-    max_body: 64 * 1024,
-};
-
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("{0}")]
@@ -78,7 +70,7 @@ pub enum StartError {
 pub async fn start(listen: &str, config: ServerConfig) -> Result<RunningServer, StartError> {
     config
         .policy
-        .phase_at(config.as_of)
+        .in_force(config.as_of)
         .map_err(StartError::NoPhase)?;
     let bind_error = |source| StartError::Bind {
         addr: listen.to_string(),
@@ -147,22 +139,21 @@ async fn serve_connection(
 ) {
     let evicted = tracked.evicted.clone();
     let _ = stream.set_nodelay(true);
-    let Ok(phase) = config.policy.phase_at(config.as_of) else {
+    let Some(mut session) = config.policy.session(config.as_of) else {
         return;
     };
-    let mut session = Session::new(&config.policy, phase, config.as_of);
     let mut buf = BytesMut::with_capacity(1024);
     let ending = 'conversation: loop {
         loop {
-            let message = match codec::decode(&mut buf, Sender::Client, &CLIENT_LIMITS) {
-                Ok(Some((message, _))) => {
+            let actions = match session.handle(&mut buf) {
+                Ok(Some(actions)) => {
                     tracked.touch();
-                    message
+                    actions
                 }
                 Ok(None) => break,
                 Err(e) => break 'conversation format!("malformed input: {e}"),
             };
-            for action in session.handle(&message) {
+            for action in actions {
                 match action {
                     Action::Send(bytes) => {
                         let write =
@@ -174,9 +165,7 @@ async fn serve_connection(
                             () = evicted.notified() => break 'conversation EVICTED.to_string(),
                         }
                     }
-                    Action::Close if message.command == "OUT" => {
-                        break 'conversation "client signed out".to_string();
-                    }
+                    Action::ClientLeft => break 'conversation "client signed out".to_string(),
                     Action::Close => break 'conversation "server closed".to_string(),
                 }
             }
@@ -195,14 +184,6 @@ async fn serve_connection(
     };
     let _ = stream.shutdown().await;
     if let Some(log) = &config.log {
-        let client = session.client().unwrap_or_else(|| "(no CVR)".to_string());
-        let protocol = session.protocol().unwrap_or_else(|| "-".to_string());
-        let (verdict, reason) = match session.decision() {
-            Some(d) => (d.verdict.as_str(), d.reason.as_str()),
-            None => ("undecided", "left before the admission point"),
-        };
-        log.line(format!(
-            "{peer} {client} {protocol} {verdict}: {reason} ({ending})"
-        ));
+        log.line(format!("{peer} {} ({ending})", session.summary()));
     }
 }

@@ -4,8 +4,9 @@
 use super::{Suite, SuiteTarget, TargetKind};
 use crate::case::load_case;
 use crate::date::DateText;
-use crate::server::Policy;
-use crate::source::{self, SourceError};
+use crate::dialect::{self, Dialect};
+use crate::runner::TlsClient;
+use crate::source::{self, SourceError, closest};
 use crate::verdict::VerdictKind;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -64,7 +65,7 @@ struct RawSuite {
     #[serde(default)]
     population: BTreeMap<Spanned<String>, Spanned<f64>>,
     #[serde(default)]
-    dialect_settings: toml::Table,
+    dialect_settings: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize)]
@@ -74,6 +75,10 @@ struct RawTarget {
     policy: Option<Spanned<String>>,
     as_of: Option<Spanned<DateText>>,
     command: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    tls: bool,
+    server_name: Option<String>,
+    ca: Option<Spanned<String>>,
 }
 
 /// Loads the suite at `path`: a folder holding `suite.toml`, or the file itself.
@@ -94,18 +99,22 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
     };
     let mut errors = Vec::new();
 
-    if crate::dialect::by_name(raw.dialect.get_ref()).is_none() {
-        errors.push(
-            at(
-                raw.dialect.span(),
-                format!("unknown dialect `{}`", raw.dialect.get_ref()),
-            )
-            .with_help(format!(
-                "known dialects: {}",
-                crate::dialect::NAMES.join(", ")
-            )),
-        );
-    }
+    let Some(dialect) = dialect::by_name(raw.dialect.get_ref()) else {
+        // Without its dialect no step or setting can be checked.
+        return Err(at(
+            raw.dialect.span(),
+            format!("unknown dialect `{}`", raw.dialect.get_ref()),
+        )
+        .with_help(format!("known dialects: {}", dialect::names().join(", ")))
+        .into());
+    };
+    let dialect_settings = match settings(dialect, &raw.dialect_settings, &at) {
+        Ok(settings) => settings,
+        Err(mut more) => {
+            errors.append(&mut more);
+            dialect::Settings::none()
+        }
+    };
 
     let mut targets: Vec<SuiteTarget> = Vec::new();
     for target in &raw.targets {
@@ -133,6 +142,21 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
                 }
             }
             (Some(policy), Some(as_of), None) => {
+                let Some(server) = dialect.reference_server() else {
+                    errors.push(
+                        at(
+                            policy.span(),
+                            format!(
+                                "the {} dialect has no reference server to enforce a policy",
+                                dialect.name()
+                            ),
+                        )
+                        .with_help(
+                            "point the target at a real server: command = [..., \"{port}\"]",
+                        ),
+                    );
+                    continue;
+                };
                 let as_of_date = match as_of.get_ref().to_date() {
                     Ok(date) => date,
                     Err(message) => {
@@ -140,19 +164,21 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
                         continue;
                     }
                 };
-                let policy = match Policy::load(&dir.join(policy.get_ref())) {
+                let policy_path = dir.join(policy.get_ref());
+                let policy = match server.load_policy(&policy_path) {
                     Ok(policy) => policy,
                     Err(e) => {
                         errors.push(e);
                         continue;
                     }
                 };
-                if let Err(message) = policy.phase_at(as_of_date) {
+                if let Err(message) = policy.in_force(as_of_date) {
                     errors.push(at(as_of.span(), message));
                     continue;
                 }
                 TargetKind::Reference {
-                    policy: Arc::new(policy),
+                    policy,
+                    policy_path,
                     as_of: as_of_date,
                 }
             }
@@ -164,9 +190,22 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
                 continue;
             }
         };
+        let mut tls = match &target.ca {
+            Some(ca) => match TlsClient::trusting(&dir.join(ca.get_ref())) {
+                Ok(tls) => tls,
+                Err(message) => {
+                    errors.push(at(ca.span(), message));
+                    continue;
+                }
+            },
+            None => TlsClient::default(),
+        };
+        tls.server_name = target.server_name.clone();
         targets.push(SuiteTarget {
             name: target.name.get_ref().clone(),
             kind,
+            tls_from_start: target.tls,
+            tls,
         });
     }
 
@@ -210,7 +249,7 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
         if let Some(stem) = case_file.file_stem() {
             case_names.insert(stem.to_string_lossy().into_owned());
         }
-        match load_case(&case_file, &known) {
+        match load_case(&case_file, &known, dialect) {
             Ok(case) if cases.iter().any(|c| c.id == case.id) => errors.push(SourceError::at(
                 &case_file,
                 "",
@@ -286,14 +325,63 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
         name: raw.name,
         description: raw.description,
         dir,
-        dialect: raw.dialect.into_inner(),
+        dialect,
         timeout: raw.timeout_ms.map(Duration::from_millis),
         variables: raw.variables,
         cases,
         targets,
         expectations,
         population,
-        dialect_settings: raw.dialect_settings,
+        dialect_settings,
+    })
+}
+
+/// `[dialect_settings]`: every key one the dialect declares (else a did-you-mean), then typed
+/// by the dialect, an error pointing at the value it refused.
+fn settings(
+    dialect: &dyn Dialect,
+    raw: &BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    at: &dyn Fn(std::ops::Range<usize>, String) -> SourceError,
+) -> Result<dialect::Settings, Vec<SourceError>> {
+    let keys: Vec<&str> = dialect.setting_keys().iter().map(|d| d.name).collect();
+    let mut errors = Vec::new();
+    for key in raw.keys() {
+        if keys.contains(&key.get_ref().as_str()) {
+            continue;
+        }
+        let error = at(
+            key.span(),
+            format!(
+                "unknown setting `{}` for the {} dialect",
+                key.get_ref(),
+                dialect.name()
+            ),
+        );
+        errors.push(match closest(key.get_ref(), keys.iter().copied()) {
+            Some(meant) => error.with_help(format!("did you mean `{meant}`?")),
+            None if keys.is_empty() => {
+                error.with_help(format!("the {} dialect takes no settings", dialect.name()))
+            }
+            None => error.with_help(format!("its settings: {}", keys.join(", "))),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let table: BTreeMap<String, toml::Value> = raw
+        .iter()
+        .map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone()))
+        .collect();
+    dialect.settings(&table).map_err(|e| {
+        let span = raw
+            .iter()
+            .find(|(k, _)| *k.get_ref() == e.key)
+            .map_or(0..0, |(_, v)| v.span());
+        let error = at(span, e.message);
+        vec![match e.help {
+            Some(help) => error.with_help(help),
+            None => error,
+        }]
     })
 }
 

@@ -7,7 +7,9 @@ pub use load::{LoadError, load_suite};
 
 use crate::case::Case;
 use crate::date::Date;
-use crate::server::Policy;
+use crate::dialect::{self, Dialect};
+use crate::runner::TlsClient;
+use crate::server::ServerPolicy;
 use crate::verdict::VerdictKind;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -19,7 +21,7 @@ pub struct Suite {
     pub name: String,
     pub description: Option<String>,
     pub dir: PathBuf,
-    pub dialect: String,
+    pub dialect: &'static dyn Dialect,
     pub timeout: Option<Duration>,
     pub variables: BTreeMap<String, String>,
     pub cases: Vec<Arc<Case>>,
@@ -28,8 +30,8 @@ pub struct Suite {
     pub expectations: BTreeMap<(String, String), VerdictKind>,
     /// Case id → its share of the user population (any unit; reports normalise).
     pub population: BTreeMap<String, f64>,
-    /// `[dialect_settings]`, handed to the dialect (TLS: what counts as deprecated).
-    pub dialect_settings: toml::Table,
+    /// `[dialect_settings]`, as the suite's dialect typed them when the suite loaded.
+    pub dialect_settings: dialect::Settings,
 }
 
 /// An endpoint the suite runs against when no `--target` is given.
@@ -37,12 +39,21 @@ pub struct Suite {
 pub struct SuiteTarget {
     pub name: String,
     pub kind: TargetKind,
+    /// Speak TLS from the first byte (`tls = true`).
+    pub tls_from_start: bool,
+    /// How TLS is spoken there (`server_name`, `ca`), from the start or after an upgrade.
+    pub tls: TlsClient,
 }
 
 #[derive(Debug, Clone)]
 pub enum TargetKind {
-    /// The embedded reference server, enforcing `policy` as of `as_of`.
-    Reference { policy: Arc<Policy>, as_of: Date },
+    /// The dialect's reference server, enforcing `policy` as of `as_of`.
+    Reference {
+        policy: Arc<dyn ServerPolicy>,
+        /// The policy file, for a `harness serve` of the same policy.
+        policy_path: PathBuf,
+        as_of: Date,
+    },
     /// A real server started by this command (run in `dir`), `{port}` replaced by a free port.
     Command { argv: Vec<String>, dir: PathBuf },
 }

@@ -2,7 +2,7 @@
 //! must handle, named after it. `UPDATE_FIXTURES=1 cargo test --test import` rewrites them.
 
 use harness::capture::pcapng::{Flags, Link, PcapWriter, PcapngWriter, TcpSession};
-use harness::runner::Direction::{self, Client, Server};
+use harness::direction::Direction::{self, Client, Server};
 use std::net::SocketAddr;
 
 /// The MSNP handshake every fixture carries (MSN Messenger 6.0 against a 2003 server).

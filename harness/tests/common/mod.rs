@@ -56,6 +56,8 @@ impl Served {
         let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
             .args([
                 "serve",
+                "--dialect",
+                "msnp",
                 "--policy",
                 policy,
                 "--as-of",

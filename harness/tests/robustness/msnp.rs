@@ -6,9 +6,11 @@ use crate::campaign::check;
 use crate::feed::feed;
 use bytes::BytesMut;
 use harness::dialect::msnp::{Limits, Sender, codec};
-use harness::dialect::{Ending, Identity};
+use harness::dialect::{Ending, FrameError, Identity, Settings, text_step};
+use harness::direction::Direction;
 use harness::verdict::VerdictKind;
 use proptest::prelude::*;
+use std::collections::BTreeMap;
 
 #[test]
 fn framer_never_panics_and_never_buffers_past_its_limits() {
@@ -133,15 +135,22 @@ pub fn check_msnp_server(server: &[u8], step: usize, how: Ending) -> Result<(), 
         client: "MSNMSGR".into(),
         version: "5.0.0540".into(),
     };
-    let mut conversation = dialect.conversation(Some(&declared), &toml::Table::new());
+    let mut conversation = dialect.conversation(Some(&declared), &Settings::none());
     for line in OPENING {
-        conversation.send(line, None).unwrap();
+        let step = text_step(dialect, line).unwrap();
+        conversation.send(step.as_ref(), &BTreeMap::new()).unwrap();
     }
     let mut heads: Vec<String> = Vec::new();
     feed(
         server.chunks(step.max(1)),
         usize::MAX,
-        |buf| conversation.receive(buf),
+        |buf| {
+            Ok::<_, FrameError>(
+                dialect
+                    .frame(Direction::Server, buf)?
+                    .map(|raw| conversation.receive(raw)),
+            )
+        },
         |received| {
             let head = received.text.split("\r\n").next().unwrap_or("").to_string();
             heads.push(head.clone());

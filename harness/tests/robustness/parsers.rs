@@ -3,7 +3,7 @@
 
 use crate::campaign::check;
 use crate::common;
-use harness::server::Policy;
+use harness::dialect::msnp::Policy;
 use harness::source::SourceError;
 use proptest::prelude::*;
 use std::collections::BTreeSet;
@@ -67,7 +67,12 @@ pub fn check_case(text: &str) -> Result<(), TestCaseError> {
     let known = BTreeSet::from(["email".to_string(), "host".to_string()]);
     points_into(
         text,
-        harness::case::parse_case(Path::new("case.toml"), text, &known),
+        harness::case::parse_case(
+            Path::new("case.toml"),
+            text,
+            &known,
+            harness::dialect::by_name("msnp").unwrap(),
+        ),
     )
 }
 

@@ -4,9 +4,11 @@
 use crate::campaign::check;
 use crate::feed::feed;
 use harness::dialect::tls::{hello, record};
-use harness::dialect::{Direction, Ending};
+use harness::dialect::{Ending, FrameError, Settings, text_step};
+use harness::direction::Direction;
 use harness::verdict::VerdictKind;
 use proptest::prelude::*;
+use std::collections::BTreeMap;
 
 const OFFER: &str =
     "versions=TLSv1.2,TLSv1.3 ciphers=TLS_AES_128_GCM_SHA256 groups=x25519 sni=example.org";
@@ -126,18 +128,23 @@ fn server_record() -> impl Strategy<Value = Vec<u8>> {
 /// Feeds `server` bytes, `step` at a time, to a TLS conversation that sent a modern hello.
 pub fn check_tls_server(server: &[u8], step: usize, how: Ending) -> Result<(), TestCaseError> {
     let dialect = harness::dialect::by_name("tls").unwrap();
-    let mut conversation = dialect.conversation(None, &toml::Table::new());
-    conversation.send(&format!("hello {OFFER}"), None).unwrap();
+    let mut conversation = dialect.conversation(None, &Settings::none());
+    let hello = text_step(dialect, &format!("hello {OFFER}")).unwrap();
+    conversation.send(hello.as_ref(), &BTreeMap::new()).unwrap();
     let mut heard = false;
     feed(
         server.chunks(step.max(1)),
         usize::MAX,
-        |buf| conversation.receive(buf),
-        |received| {
+        |buf| {
+            Ok::<_, FrameError>(dialect.frame(Direction::Server, buf)?.map(|raw| {
+                let received = conversation.receive(raw.clone());
+                (raw, received)
+            }))
+        },
+        |(raw, received)| {
             heard = true;
             let verdict = received.verdict.expect("every TLS record is judged");
             if matches!(verdict.kind, VerdictKind::Admitted | VerdictKind::Warned) {
-                let raw = &received.raw;
                 prop_assert!(
                     raw[0] == 22
                         && matches!(

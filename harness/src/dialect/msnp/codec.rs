@@ -176,7 +176,22 @@ pub fn decode(
         return Ok(None);
     };
     let raw = buf.split_to(total).freeze();
-    // frame_len checked that the line is text.
+    Ok(Some((message_of(&raw, line_end, sender), raw)))
+}
+
+/// Reads one message already framed (by [`frame_len`]); `None` when `raw` is not exactly one
+/// whole message.
+pub fn parse(raw: &Bytes, sender: Sender) -> Option<Message> {
+    match frame_len(raw, sender, &Limits::unbounded()) {
+        Ok(Some((line_end, total))) if total == raw.len() => {
+            Some(message_of(raw, line_end, sender))
+        }
+        _ => None,
+    }
+}
+
+/// The message in `raw`, whose command line ends at `line_end` (checked to be text).
+fn message_of(raw: &Bytes, line_end: usize, sender: Sender) -> Message {
     let line = std::str::from_utf8(&raw[..line_end]).unwrap_or_default();
     let mut words = line
         .split(' ')
@@ -184,7 +199,7 @@ pub fn decode(
         .map(str::to_string);
     let command = words.next().unwrap_or_default();
     let args: Vec<String> = words.collect();
-    let body = (total > line_end + 2).then(|| raw.slice(line_end + 2..));
+    let body = (raw.len() > line_end + 2).then(|| raw.slice(line_end + 2..));
     let has_body = announced_body(
         &command,
         args.last().map(String::as_str),
@@ -192,18 +207,15 @@ pub fn decode(
         sender,
     )
     .is_some();
-    Ok(Some((
-        Message {
-            command,
-            args,
-            body: if has_body {
-                Some(body.unwrap_or_default())
-            } else {
-                None
-            },
+    Message {
+        command,
+        args,
+        body: if has_body {
+            Some(body.unwrap_or_default())
+        } else {
+            None
         },
-        raw,
-    )))
+    }
 }
 
 /// Decodes every whole message in `bytes`, leaving any partial one in place.

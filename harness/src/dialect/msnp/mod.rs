@@ -1,99 +1,173 @@
-//! MSNP, the MSN Messenger notification-server protocol (see `shared/docs/msnp.md`).
+//! MSNP, the MSN Messenger notification-server protocol (see `shared/docs/msnp.md`): framing,
+//! steps, classification, recordings, and the policy-enforcing reference server.
 
 mod classify;
 pub mod codec;
 pub mod errors;
 mod message;
+pub mod policy;
 mod recording;
+mod reference;
+mod request;
+pub mod session;
+mod synthetic;
 
 pub use classify::{Classifier, UPGRADE_NOTICE_TYPE};
 pub use codec::{Limits, Sender};
 pub use message::Message;
+pub use policy::Policy;
+pub use request::MsnpRequest;
 
 use super::{
-    Conversation, Dialect, Direction, Ending, FrameError, Identity, Received, RecordedIdentity,
-    ReplayStep,
+    Conversation, Dialect, Doc, Ending, FrameError, Identity, Received, RecordedIdentity, Request,
+    SendError, Settings, StepError, StepSource, downcast,
 };
+use crate::direction::Direction;
+use crate::server::ReferenceServer;
 use crate::verdict::Verdict;
 use bytes::{Bytes, BytesMut};
+use std::collections::BTreeMap;
 
 /// The MSNP dialect.
 pub struct Msnp;
+
+const STEP_KINDS: &[Doc] = &[
+    Doc {
+        name: "send",
+        about: "a command line without CRLF, e.g. `VER {trid} MSNP8 CVR0`; {trid} is numbered per message",
+    },
+    Doc {
+        name: "send + body",
+        about: "a payload command; its body's length is appended to the line",
+    },
+    Doc {
+        name: "send_hex",
+        about: "raw bytes, sent as they are",
+    },
+];
 
 impl Dialect for Msnp {
     fn name(&self) -> &'static str {
         "msnp"
     }
 
-    fn conversation(
-        &self,
-        declared: Option<&Identity>,
-        _settings: &toml::Table,
-    ) -> Box<dyn Conversation> {
-        Box::new(MsnpConversation {
-            classifier: Classifier::new(declared.cloned()),
-            limits: Limits::default(),
-        })
+    fn summary(&self) -> &'static str {
+        "MSN Messenger notification server (MSNP2-MSNP15): VER, CVR, USR; the 2003 lockout"
     }
 
     fn default_port(&self) -> u16 {
         1863
     }
 
-    fn split(&self, from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
-        recording::split(from, buf)
+    fn step_kinds(&self) -> &'static [Doc] {
+        STEP_KINDS
+    }
+
+    fn variables(&self) -> &'static [&'static str] {
+        &[request::TRID]
+    }
+
+    fn step(&self, source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
+        request::compile(source)
+    }
+
+    fn frame(&self, from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
+        recording::frame(from, buf)
+    }
+
+    fn conversation(
+        &self,
+        declared: Option<&Identity>,
+        _settings: &Settings,
+    ) -> Box<dyn Conversation> {
+        Box::new(MsnpConversation {
+            classifier: Classifier::new(declared.cloned()),
+            trid: 0,
+        })
     }
 
     fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity {
         recording::identity(client_messages)
     }
 
-    fn replay_step(&self, message: &[u8], account: Option<&str>) -> Option<ReplayStep> {
-        recording::replay_step(message, account)
+    fn account_variable(&self) -> Option<&'static str> {
+        Some(request::ACCOUNT)
+    }
+
+    fn replay(&self, message: &[u8], account: Option<&str>) -> Result<Box<dyn Request>, String> {
+        request::replay(message, account)
+    }
+
+    fn replay_note(&self) -> &'static str {
+        "(TrIDs renumbered, the account replaced by {email})"
     }
 
     fn answers(&self, request: &[u8], reply: &[u8]) -> bool {
         recording::answers(request, reply)
     }
 
-    fn normalize(&self, message: &str) -> String {
-        recording::normalize(message)
+    fn normalize(&self, described: &str) -> String {
+        recording::normalize(described)
     }
 
     fn redact(&self, text: &str) -> String {
         recording::redact(text)
     }
+
+    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
+        recording::describe(from, bytes)
+    }
+
+    fn synthetic_session(&self, n: u64) -> Vec<(Direction, Vec<u8>)> {
+        synthetic::session(n)
+    }
+
+    fn reference_server(&self) -> Option<&dyn ReferenceServer> {
+        Some(&reference::MsnpServer)
+    }
 }
 
 struct MsnpConversation {
     classifier: Classifier,
-    limits: Limits,
+    /// The last transaction id sent.
+    trid: u32,
 }
 
 impl Conversation for MsnpConversation {
-    fn send(&mut self, line: &str, body: Option<&str>) -> Result<Bytes, String> {
-        let bytes = codec::encode(line, body.map(str::as_bytes));
-        let mut sent = BytesMut::from(&bytes[..]);
-        // Our own bytes always frame; a script line that does not is still sent as written.
-        if let Ok(Some((message, _))) =
-            codec::decode(&mut sent, Sender::Client, &Limits::unbounded())
-        {
+    fn send(
+        &mut self,
+        request: &dyn Request,
+        values: &BTreeMap<String, String>,
+    ) -> Result<Bytes, SendError> {
+        let request: &MsnpRequest = downcast(request).map_err(SendError::Invalid)?;
+        self.trid += 1;
+        let bytes = request.encode(values, self.trid)?;
+        // A raw step that is not MSNP is still sent as written; the classifier never sees it.
+        if let Some(message) = codec::parse(&bytes, Sender::Client) {
             self.classifier.on_sent(&message);
         }
         Ok(bytes)
     }
 
-    fn receive(&mut self, buf: &mut BytesMut) -> Result<Option<Received>, FrameError> {
-        let Some((message, raw)) = codec::decode(buf, Sender::Server, &self.limits)? else {
-            return Ok(None);
+    fn receive(&mut self, raw: Bytes) -> Received {
+        let Some(message) = codec::parse(&raw, Sender::Server) else {
+            return Received {
+                text: super::describe_unframed(&raw),
+                answers_request: false,
+                verdict: Some(Verdict::error(
+                    self.classifier.stage(),
+                    "unparseable reply: not one whole MSNP message",
+                )),
+                upgrade_to_tls: false,
+            };
         };
         let observed = self.classifier.on_received(&message);
-        Ok(Some(Received {
-            raw,
+        Received {
             text: message.text(),
             answers_request: observed.answers_request,
             verdict: observed.verdict,
-        }))
+            upgrade_to_tls: false,
+        }
     }
 
     fn stage(&self) -> String {

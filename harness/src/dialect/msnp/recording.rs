@@ -1,13 +1,13 @@
-//! MSNP in recordings: framing recorded bytes, the client's identity (VER list, CVR name and
-//! version, account), replay templates (TrIDs renumbered, the account a variable) and the
-//! redaction that lets a recorded reply be compared with a live one.
+//! MSNP messages as bytes: the one framer (live replies and recordings), the client's identity
+//! in a recording (VER list, CVR name and version, account), how messages read for people, and
+//! the redaction that lets a recorded reply be compared with a live one.
 
 use super::Message;
 use super::codec::{self, Limits, Sender};
-use crate::dialect::{Direction, FrameError, Identity, RecordedIdentity, ReplayStep};
+use crate::dialect::{FrameError, Identity, RecordedIdentity};
+use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
 
-/// Recordings may hold whole sessions; bodies up to the codec's usual limit.
 fn sender(from: Direction) -> Sender {
     match from {
         Direction::Client => Sender::Client,
@@ -15,17 +15,20 @@ fn sender(from: Direction) -> Sender {
     }
 }
 
-pub fn split(from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
+/// One whole message off the front of `buf`, within the codec's usual limits.
+pub fn frame(from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
     Ok(codec::frame_len(buf, sender(from), &Limits::default())?
         .map(|(_, total)| buf.split_to(total).freeze()))
 }
 
 fn parse(from: Direction, bytes: &[u8]) -> Option<Message> {
-    let mut buf = BytesMut::from(bytes);
-    match codec::decode(&mut buf, sender(from), &Limits::default()) {
-        Ok(Some((message, _))) if buf.is_empty() => Some(message),
-        _ => None,
-    }
+    codec::parse(&Bytes::copy_from_slice(bytes), sender(from))
+}
+
+/// A message as its lines (the command line, then the body's lines); bytes that are not
+/// printable text by their length and hex.
+pub fn describe(_from: Direction, bytes: &[u8]) -> String {
+    crate::dialect::describe_unframed(bytes)
 }
 
 pub fn identity(client_messages: &[&[u8]]) -> RecordedIdentity {
@@ -63,33 +66,6 @@ pub fn identity(client_messages: &[&[u8]]) -> RecordedIdentity {
     identity
 }
 
-pub fn replay_step(message: &[u8], account: Option<&str>) -> Option<ReplayStep> {
-    let parsed = parse(Direction::Client, message)?;
-    let body = match &parsed.body {
-        Some(body) => Some(escape(std::str::from_utf8(body).ok()?)),
-        None => None,
-    };
-    let mut words = vec![escape(&parsed.command)];
-    let last = parsed.args.len();
-    for (i, arg) in parsed.args.iter().enumerate() {
-        if body.is_some() && i + 1 == last {
-            break; // the length: the dialect appends the body's own length on replay
-        }
-        let word = if i == 0 && parsed.trid().is_some() {
-            "{trid}".to_string()
-        } else if Some(arg.as_str()) == account {
-            "{email}".to_string()
-        } else {
-            escape(arg)
-        };
-        words.push(word);
-    }
-    Some(ReplayStep {
-        send: words.join(" "),
-        body,
-    })
-}
-
 pub fn answers(request: &[u8], reply: &[u8]) -> bool {
     match (
         parse(Direction::Client, request),
@@ -100,9 +76,11 @@ pub fn answers(request: &[u8], reply: &[u8]) -> bool {
     }
 }
 
-/// TrIDs become `{trid}`; challenge strings (MD5 salt, TWN policy, SSO nonce) become `{challenge}`.
+/// TrIDs become `{trid}`; challenge strings (MD5 salt, TWN policy, SSO nonce) become
+/// `{challenge}`. Only the command line counts.
 pub fn normalize(message: &str) -> String {
-    let head = message.split("\r\n").next().unwrap_or_default();
+    let head = message.split('\n').next().unwrap_or_default();
+    let head = head.strip_suffix('\r').unwrap_or(head);
     let mut words: Vec<String> = head.split(' ').map(str::to_string).collect();
     let has_trid = words
         .get(1)
@@ -127,10 +105,6 @@ pub fn redact(text: &str) -> String {
     CHALLENGE.replace_all(text, "$1 [challenge]").into_owned()
 }
 
-fn escape(text: &str) -> String {
-    text.replace('{', "{{").replace('}', "}}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,17 +119,6 @@ mod tests {
         assert_eq!(id.versions.as_deref(), Some("MSNP9 MSNP8 CVR0"));
         assert_eq!(id.client.unwrap().version, "6.0.0602");
         assert_eq!(id.account.as_deref(), Some("bob@hotmail.com"));
-    }
-
-    #[test]
-    fn replay_renumbers_trids_and_hides_the_account() {
-        let step =
-            replay_step(b"USR 3 TWN I bob@hotmail.com\r\n", Some("bob@hotmail.com")).unwrap();
-        assert_eq!(step.send, "USR {trid} TWN I {email}");
-        let step = replay_step(b"QRY 9 msmsgs@msnmsgr.com 7\r\n{a}\r\nbc", None).unwrap();
-        assert_eq!(step.send, "QRY {trid} msmsgs@msnmsgr.com");
-        assert_eq!(step.body.as_deref(), Some("{{a}}\r\nbc"));
-        assert!(replay_step(b"\x00\x01", None).is_none());
     }
 
     #[test]

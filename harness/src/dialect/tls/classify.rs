@@ -4,42 +4,72 @@
 
 use super::hello::{Offer, ServerAnswer};
 use super::names;
+use crate::dialect::SettingError;
 use crate::verdict::{Verdict, VerdictKind};
+use std::collections::BTreeMap;
 
-/// What the suite's policy deprecates (`[dialect_settings]` in suite.toml).
+/// What the suite deprecates (`[dialect_settings]` in suite.toml): admitted with one of these
+/// is warned.
 #[derive(Debug, Clone)]
-pub struct Policy {
+pub struct Deprecations {
     /// Version names, e.g. `TLSv1`, `TLSv1.1`.
     pub deprecated_versions: Vec<String>,
     /// Substrings of cipher suite names, e.g. `_CBC_`, `TLS_RSA_WITH_`.
     pub deprecated_ciphers: Vec<String>,
 }
 
-impl Policy {
-    /// Defaults: below TLS 1.2, CBC modes, RSA key exchange, RC4 and 3DES are deprecated.
-    pub fn from_settings(settings: &toml::Table) -> Policy {
-        let list = |key: &str, default: &[&str]| match settings.get(key).and_then(|v| v.as_array())
-        {
-            Some(items) => items
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect(),
-            None => default.iter().map(|s| s.to_string()).collect(),
-        };
-        Policy {
-            deprecated_versions: list("deprecated_versions", &["SSLv3", "TLSv1", "TLSv1.1"]),
-            deprecated_ciphers: list(
-                "deprecated_ciphers",
-                &["_CBC_", "TLS_RSA_WITH_", "_RC4_", "_3DES_"],
-            ),
+pub const DEPRECATED_VERSIONS: &str = "deprecated_versions";
+pub const DEPRECATED_CIPHERS: &str = "deprecated_ciphers";
+
+impl Default for Deprecations {
+    /// Below TLS 1.2, CBC modes, RSA key exchange, RC4 and 3DES.
+    fn default() -> Deprecations {
+        let owned = |items: &[&str]| items.iter().map(|s| s.to_string()).collect();
+        Deprecations {
+            deprecated_versions: owned(&["SSLv3", "TLSv1", "TLSv1.1"]),
+            deprecated_ciphers: owned(&["_CBC_", "TLS_RSA_WITH_", "_RC4_", "_3DES_"]),
         }
     }
+}
+
+impl Deprecations {
+    /// Reads the settings; a key left out keeps its default.
+    pub fn from_settings(
+        settings: &BTreeMap<String, toml::Value>,
+    ) -> Result<Deprecations, SettingError> {
+        let mut deprecations = Deprecations::default();
+        if let Some(value) = settings.get(DEPRECATED_VERSIONS) {
+            let versions = strings(DEPRECATED_VERSIONS, value)?;
+            if let Some(unknown) = versions.iter().find(|v| names::version_code(v).is_none()) {
+                return Err(SettingError::new(
+                    DEPRECATED_VERSIONS,
+                    format!("`{unknown}` is not a TLS version"),
+                )
+                .with_help("versions: SSLv3, TLSv1, TLSv1.1, TLSv1.2, TLSv1.3"));
+            }
+            deprecations.deprecated_versions = versions;
+        }
+        if let Some(value) = settings.get(DEPRECATED_CIPHERS) {
+            deprecations.deprecated_ciphers = strings(DEPRECATED_CIPHERS, value)?;
+        }
+        Ok(deprecations)
+    }
+}
+
+fn strings(key: &str, value: &toml::Value) -> Result<Vec<String>, SettingError> {
+    let not_strings = || SettingError::new(key, "expected a list of strings");
+    value
+        .as_array()
+        .ok_or_else(not_strings)?
+        .iter()
+        .map(|v| v.as_str().map(str::to_string).ok_or_else(not_strings))
+        .collect()
 }
 
 pub fn answer(
     answer: &ServerAnswer,
     offer: Option<&Offer>,
-    policy: &Policy,
+    policy: &Deprecations,
     text: &str,
 ) -> Verdict {
     match answer {

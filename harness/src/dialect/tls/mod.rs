@@ -1,50 +1,96 @@
 //! TLS: replaying ClientHellos (recorded, or built from a description) and classifying the
 //! server's answer by the negotiated version and cipher suite.
 //!
-//! A step's line is either `hello versions=... ciphers=... groups=... sni=...` (a scripted
-//! client) or `hex <bytes> [sni=HOST]` (a recorded ClientHello, its SNI rewritten for the
-//! target when it has one).
+//! A scripted step is `hello versions=... ciphers=... groups=... sni=...`; a recorded
+//! ClientHello is replayed as recorded, its server name rewritten to `{host}`.
 
 mod classify;
 pub mod hello;
 pub mod names;
 pub mod record;
+mod request;
 
 use super::{
-    Conversation, Dialect, Direction, Ending, FrameError, Identity, Received, RecordedIdentity,
-    ReplayStep,
+    Conversation, Dialect, Doc, Ending, FrameError, Identity, Received, RecordedIdentity, Request,
+    SendError, SettingError, Settings, StepError, StepSource, downcast,
 };
+use crate::direction::Direction;
 use crate::verdict::Verdict;
 use bytes::{Bytes, BytesMut};
+use classify::Deprecations;
 use hello::{Offer, ServerAnswer};
+use request::TlsRequest;
+use std::collections::BTreeMap;
 
 /// The TLS dialect.
 pub struct Tls;
+
+const STEP_KINDS: &[Doc] = &[
+    Doc {
+        name: "send = \"hello ...\"",
+        about: "a ClientHello built from versions=, ciphers=, groups= and sni= (IANA names or 0x codes)",
+    },
+    Doc {
+        name: "send_hex",
+        about: "raw bytes, e.g. a ClientHello record, sent as they are",
+    },
+];
+
+const SETTING_KEYS: &[Doc] = &[
+    Doc {
+        name: classify::DEPRECATED_VERSIONS,
+        about: "versions that make an admitted client warned (default SSLv3, TLSv1, TLSv1.1)",
+    },
+    Doc {
+        name: classify::DEPRECATED_CIPHERS,
+        about: "substrings of cipher suite names that make an admitted client warned (default _CBC_, TLS_RSA_WITH_, _RC4_, _3DES_)",
+    },
+];
 
 impl Dialect for Tls {
     fn name(&self) -> &'static str {
         "tls"
     }
 
-    fn conversation(
-        &self,
-        _declared: Option<&Identity>,
-        settings: &toml::Table,
-    ) -> Box<dyn Conversation> {
-        Box::new(TlsConversation {
-            policy: classify::Policy::from_settings(settings),
-            offer: None,
-            sent: false,
-            heard: false,
-        })
+    fn summary(&self) -> &'static str {
+        "TLS ClientHellos against servers retiring protocol versions and cipher suites; decides at the ServerHello"
     }
 
     fn default_port(&self) -> u16 {
         443
     }
 
-    fn split(&self, from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
+    fn step_kinds(&self) -> &'static [Doc] {
+        STEP_KINDS
+    }
+
+    fn setting_keys(&self) -> &'static [Doc] {
+        SETTING_KEYS
+    }
+
+    fn settings(&self, table: &BTreeMap<String, toml::Value>) -> Result<Settings, SettingError> {
+        Ok(Settings::new(Deprecations::from_settings(table)?))
+    }
+
+    fn step(&self, source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
+        request::compile(source)
+    }
+
+    fn frame(&self, from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
         Ok(record::decode(buf, from == Direction::Client)?.map(|r| r.raw))
+    }
+
+    fn conversation(
+        &self,
+        _declared: Option<&Identity>,
+        settings: &Settings,
+    ) -> Box<dyn Conversation> {
+        Box::new(TlsConversation {
+            deprecations: settings.get::<Deprecations>().cloned().unwrap_or_default(),
+            offer: None,
+            sent: false,
+            heard: false,
+        })
     }
 
     fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity {
@@ -62,26 +108,16 @@ impl Dialect for Tls {
         }
     }
 
-    fn replay_step(&self, message: &[u8], _account: Option<&str>) -> Option<ReplayStep> {
-        let sni = hello::offer(message)
-            .and_then(|o| o.sni)
-            .map_or("", |_| " sni={host}");
-        Some(ReplayStep {
-            send: format!("hex {}{sni}", hex::encode(message)),
-            body: None,
-        })
+    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Box<dyn Request>, String> {
+        request::replay(message)
+    }
+
+    fn replay_note(&self) -> &'static str {
+        "(its server name rewritten to {host})"
     }
 
     fn answers(&self, _request: &[u8], _reply: &[u8]) -> bool {
         true
-    }
-
-    fn normalize(&self, message: &str) -> String {
-        message.to_string()
-    }
-
-    fn redact(&self, text: &str) -> String {
-        text.to_string()
     }
 
     fn describe(&self, from: Direction, bytes: &[u8]) -> String {
@@ -156,72 +192,58 @@ fn describe_offer(o: &Offer) -> String {
 }
 
 struct TlsConversation {
-    policy: classify::Policy,
+    deprecations: Deprecations,
     offer: Option<Offer>,
     sent: bool,
     heard: bool,
 }
 
 impl Conversation for TlsConversation {
-    fn send(&mut self, line: &str, _body: Option<&str>) -> Result<Bytes, String> {
-        let (verb, rest) = line.split_once(' ').unwrap_or((line, ""));
-        let bytes = match verb {
-            "hello" => hello::Description::parse(rest)?.build(),
-            "hex" => {
-                let (data, sni) = match rest.split_once(" sni=") {
-                    Some((data, sni)) => (data, Some(sni.trim())),
-                    None => (rest, None),
-                };
-                let bytes = hex::decode(data.trim()).map_err(|e| format!("hex: {e}"))?;
-                match sni.filter(|s| !s.is_empty()) {
-                    Some(host) => hello::rewrite_sni(&bytes, host).unwrap_or(bytes),
-                    None => bytes,
-                }
-            }
-            other => {
-                return Err(format!(
-                    "`{other}` is not a TLS step: write `hello key=value...` or `hex <bytes>`"
-                ));
-            }
-        };
+    fn send(
+        &mut self,
+        request: &dyn Request,
+        values: &BTreeMap<String, String>,
+    ) -> Result<Bytes, SendError> {
+        let request: &TlsRequest = downcast(request).map_err(SendError::Invalid)?;
+        let bytes = request.encode(values)?;
         self.offer = hello::offer(&bytes).or(self.offer.take());
         self.sent = true;
         Ok(Bytes::from(bytes))
     }
 
-    fn receive(&mut self, buf: &mut BytesMut) -> Result<Option<Received>, FrameError> {
-        let Some(r) = record::decode(buf, false)? else {
-            return Ok(None);
-        };
+    fn receive(&mut self, raw: Bytes) -> Received {
         self.heard = true;
-        let text = describe(Direction::Server, &r.raw);
-        let verdict = match r.content_type {
-            record::ALERT if r.fragment.len() >= 2 => {
-                Some(classify::alert(r.fragment[0], r.fragment[1], &text))
-            }
-            record::HANDSHAKE => match hello::server_answer(&r.fragment) {
-                Some(answer) => Some(classify::answer(
-                    &answer,
-                    self.offer.as_ref(),
-                    &self.policy,
-                    &text,
-                )),
-                None => Some(Verdict::error(
-                    "ServerHello",
-                    format!("the server's first handshake message is not a ServerHello: {text}"),
-                )),
+        let text = describe(Direction::Server, &raw);
+        let mut buf = BytesMut::from(&raw[..]);
+        let verdict = match record::decode(&mut buf, false) {
+            Ok(Some(r)) => match r.content_type {
+                record::ALERT if r.fragment.len() >= 2 => {
+                    classify::alert(r.fragment[0], r.fragment[1], &text)
+                }
+                record::HANDSHAKE => match hello::server_answer(&r.fragment) {
+                    Some(answer) => {
+                        classify::answer(&answer, self.offer.as_ref(), &self.deprecations, &text)
+                    }
+                    None => Verdict::error(
+                        "ServerHello",
+                        format!(
+                            "the server's first handshake message is not a ServerHello: {text}"
+                        ),
+                    ),
+                },
+                _ => Verdict::error(
+                    "ClientHello",
+                    format!("unexpected first record from the server: {text}"),
+                ),
             },
-            _ => Some(Verdict::error(
-                "ClientHello",
-                format!("unexpected first record from the server: {text}"),
-            )),
+            _ => Verdict::error("ClientHello", format!("not a TLS record: {text}")),
         };
-        Ok(Some(Received {
-            raw: r.raw,
+        Received {
             text,
             answers_request: true,
-            verdict,
-        }))
+            verdict: Some(verdict),
+            upgrade_to_tls: false,
+        }
     }
 
     fn stage(&self) -> String {

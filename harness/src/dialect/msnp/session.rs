@@ -1,4 +1,4 @@
-//! One client's session on the reference server: a synchronous state machine that answers MSNP
+//! One client's session on the MSNP reference server: a synchronous state machine that answers MSNP
 //! commands as real 2003-era servers did (msnp.md sections 3 and 6) under an admission policy.
 
 use super::policy::{BelowMinimum, Family, Phase, Policy};
@@ -6,15 +6,9 @@ use crate::date::Date;
 use crate::dialect::msnp::{Message, codec};
 use crate::verdict::VerdictKind;
 use crate::version::ClientVersion;
-use bytes::Bytes;
 use std::hash::{BuildHasher, Hasher};
 
-/// What the server does in reply to one message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    Send(Bytes),
-    Close,
-}
+pub use crate::server::Action;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {

@@ -1,0 +1,142 @@
+//! MSNP steps: a scripted command line (and body), a recorded message made replayable, or raw
+//! bytes. `{trid}` is the conversation's own counter, one per message sent.
+
+use super::codec::{self, Sender};
+use crate::case::{ByteTemplate, Template};
+use crate::dialect::{Payload, Request, SendError, StepError, StepSource};
+use bytes::Bytes;
+use std::any::Any;
+use std::collections::BTreeMap;
+
+/// The variable MSNP numbers itself: the transaction id of each message sent.
+pub const TRID: &str = "trid";
+/// The variable a recorded account is replayed as.
+pub const ACCOUNT: &str = "email";
+
+/// One compiled MSNP step.
+#[derive(Debug)]
+pub enum MsnpRequest {
+    /// `send = "USR {trid} TWN I {email}"`, with an optional `body` whose length MSNP appends.
+    Line {
+        send: Template,
+        body: Option<Template>,
+    },
+    /// A recorded message: its words (the TrID and the account as slots) and body.
+    Recorded {
+        words: Vec<Word>,
+        body: Option<Bytes>,
+    },
+    /// `send_hex`: bytes sent as they are.
+    Raw(ByteTemplate),
+}
+
+/// A word of a recorded command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Word {
+    Text(String),
+    Trid,
+    Account,
+}
+
+impl Request for MsnpRequest {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// Checks a case file's step: a text step is a command line (three capitals or digits).
+pub fn compile(source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
+    match source.payload {
+        Payload::Bytes(bytes) => Ok(Box::new(MsnpRequest::Raw(bytes.clone()))),
+        Payload::Text { send, body } => {
+            if let Some(at) = source.text.find(['\r', '\n']) {
+                return Err(StepError::at(at, 1, "a command line has no line break")
+                    .with_help("MSNP ends the line itself; put a payload in `body`"));
+            }
+            let prefix = send.literal_prefix();
+            let command = prefix.split(' ').next().unwrap_or_default();
+            let complete = prefix.len() > command.len() || send.variables().next().is_none();
+            if complete
+                && (command.len() != 3
+                    || !command
+                        .bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+            {
+                return Err(StepError::at(
+                    0,
+                    command.len(),
+                    format!("`{command}` is not an MSNP command"),
+                )
+                .with_help("a command is three capital letters or digits: VER, CVR, USR, ..."));
+            }
+            Ok(Box::new(MsnpRequest::Line {
+                send: send.clone(),
+                body: body.clone(),
+            }))
+        }
+    }
+}
+
+/// A recorded client message as a step: the TrID renumbered, the account a variable, the
+/// body's length left for the encoder to append.
+pub fn replay(message: &[u8], account: Option<&str>) -> Result<Box<dyn Request>, String> {
+    let parsed = codec::parse(&Bytes::copy_from_slice(message), Sender::Client)
+        .ok_or("not a whole MSNP message")?;
+    let has_trid = parsed.trid().is_some();
+    let kept = parsed.args.len() - usize::from(parsed.body.is_some());
+    let mut words = vec![Word::Text(parsed.command.clone())];
+    for (i, arg) in parsed.args[..kept].iter().enumerate() {
+        words.push(if i == 0 && has_trid {
+            Word::Trid
+        } else if Some(arg.as_str()) == account {
+            Word::Account
+        } else {
+            Word::Text(arg.clone())
+        });
+    }
+    Ok(Box::new(MsnpRequest::Recorded {
+        words,
+        body: parsed.body,
+    }))
+}
+
+impl MsnpRequest {
+    /// The bytes to send, with this message's transaction id.
+    pub fn encode(&self, values: &BTreeMap<String, String>, trid: u32) -> Result<Bytes, SendError> {
+        let trid = trid.to_string();
+        let lookup = |name: &str| {
+            if name == TRID {
+                Some(trid.as_str())
+            } else {
+                values.get(name).map(String::as_str)
+            }
+        };
+        match self {
+            MsnpRequest::Line { send, body } => {
+                let line = send.expand_with(lookup).map_err(SendError::Unset)?;
+                let body = body
+                    .as_ref()
+                    .map(|b| b.expand_with(lookup))
+                    .transpose()
+                    .map_err(SendError::Unset)?;
+                Ok(codec::encode(&line, body.as_deref().map(str::as_bytes)))
+            }
+            MsnpRequest::Recorded { words, body } => {
+                let mut line = Vec::with_capacity(words.len());
+                for word in words {
+                    line.push(match word {
+                        Word::Text(text) => text.as_str(),
+                        Word::Trid => trid.as_str(),
+                        Word::Account => {
+                            lookup(ACCOUNT).ok_or_else(|| SendError::Unset(ACCOUNT.to_string()))?
+                        }
+                    });
+                }
+                Ok(codec::encode(&line.join(" "), body.as_deref()))
+            }
+            MsnpRequest::Raw(bytes) => {
+                Ok(Bytes::from(bytes.expand(values).map_err(SendError::Unset)?))
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Steps as a dialect sees them: what a case file wrote (text or bytes, with `{variables}`),
+//! compiled by the dialect into a [`Request`] when the case loads, so a step the dialect cannot
+//! parse is a load error pointing at its column.
+
+use crate::case::{ByteTemplate, Template};
+use std::any::Any;
+use std::fmt::Debug;
+
+/// What one `[[step]]` of a case file sends.
+#[derive(Debug, Clone)]
+pub enum Payload {
+    /// `send = "..."` (and `body = "..."`): text with `{variables}`.
+    Text {
+        send: Template,
+        body: Option<Template>,
+    },
+    /// `send_hex = "..."`: bytes written as hex, `{variables}` inserted as their text.
+    Bytes(ByteTemplate),
+}
+
+/// A step to compile: the payload, and the source text of its `send` value (for dialects
+/// that parse its literal parts).
+#[derive(Debug)]
+pub struct StepSource<'a> {
+    pub payload: &'a Payload,
+    /// The `send` (or `send_hex`) value as written, before templating.
+    pub text: &'a str,
+}
+
+/// Why a dialect rejected a step: a byte range of the `send` value, and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepError {
+    pub offset: usize,
+    pub len: usize,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl StepError {
+    pub fn at(offset: usize, len: usize, message: impl Into<String>) -> StepError {
+        StepError {
+            offset,
+            len: len.max(1),
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> StepError {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// A compiled step: the dialect's own type, read back by its [`super::Conversation`].
+pub trait Request: Send + Sync + Debug {
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// The dialect's own request type behind `request`, or the error a conversation returns for a
+/// request another dialect compiled.
+pub fn downcast<T: Any>(request: &dyn Request) -> Result<&T, String> {
+    request
+        .as_any()
+        .downcast_ref()
+        .ok_or_else(|| "this step was compiled for another dialect".to_string())
+}
+
+/// Compiles one text step as a case file's `send = "..."` would be: for tools and tests
+/// that script a conversation without a case file.
+pub fn text_step(dialect: &dyn super::Dialect, send: &str) -> Result<Box<dyn Request>, StepError> {
+    let template = Template::parse(send).map_err(|e| StepError::at(e.offset, e.len, e.message))?;
+    dialect.step(&StepSource {
+        payload: &Payload::Text {
+            send: template,
+            body: None,
+        },
+        text: send,
+    })
+}

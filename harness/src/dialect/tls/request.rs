@@ -1,0 +1,138 @@
+//! TLS steps: a scripted hello (`hello versions=... ciphers=... groups=... sni=...`), checked
+//! field by field when the case loads; a recorded ClientHello, its server name rewritten to
+//! `{host}`; or raw bytes (`send_hex`).
+
+use super::hello::{self, Description};
+use super::names;
+use crate::case::{ByteTemplate, Template};
+use crate::dialect::{Payload, Request, SendError, StepError, StepSource};
+use crate::source::closest;
+use std::any::Any;
+use std::collections::BTreeMap;
+
+const FIELDS: &[&str] = &["versions", "ciphers", "groups", "sni"];
+
+/// One compiled TLS step.
+#[derive(Debug)]
+pub enum TlsRequest {
+    /// A hello built from its description when sent (its values may use variables).
+    Hello(Template),
+    /// A recorded ClientHello; with `rewrite_sni`, its server name becomes `{host}`.
+    Recorded { hello: Vec<u8>, rewrite_sni: bool },
+    /// `send_hex`: bytes sent as they are.
+    Raw(ByteTemplate),
+}
+
+impl Request for TlsRequest {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// Checks a case file's step: `hello` and its fields, each value that holds no variable
+/// checked against IANA's names.
+pub fn compile(source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
+    let (send, text) = match source.payload {
+        Payload::Bytes(bytes) => return Ok(Box::new(TlsRequest::Raw(bytes.clone()))),
+        Payload::Text { send, .. } => (send, source.text),
+    };
+    let verb_end = text.find(' ').unwrap_or(text.len());
+    let verb = &text[..verb_end];
+    if verb != "hello" {
+        let help = if verb == "hex" {
+            "write the bytes as `send_hex = \"...\"`"
+        } else {
+            "a scripted client is `hello versions=... ciphers=... groups=... sni=...`"
+        };
+        return Err(
+            StepError::at(0, verb.len(), format!("`{verb}` is not a TLS step")).with_help(help),
+        );
+    }
+    let mut ciphers = false;
+    for (offset, word) in words(text, verb_end) {
+        let Some((key, value)) = word.split_once('=') else {
+            return Err(StepError::at(
+                offset,
+                word.len(),
+                format!("`{word}` is not key=value"),
+            ));
+        };
+        if !FIELDS.contains(&key) {
+            let error = StepError::at(offset, key.len(), format!("unknown hello field `{key}`"));
+            return Err(match closest(key, FIELDS.iter().copied()) {
+                Some(meant) => error.with_help(format!("did you mean `{meant}`?")),
+                None => error.with_help(format!("hello fields: {}", FIELDS.join(", "))),
+            });
+        }
+        ciphers |= key == "ciphers";
+        if value.contains('{') {
+            continue; // known only when sent
+        }
+        let lookup: fn(&str) -> Option<u16> = match key {
+            "versions" => names::version_code,
+            "ciphers" => names::cipher_code,
+            "groups" => names::group_code,
+            _ => continue,
+        };
+        let mut at = offset + key.len() + 1;
+        for item in value.split(',') {
+            if lookup(item).is_none() {
+                return Err(StepError::at(
+                    at,
+                    item.len(),
+                    format!("unknown {} `{item}`", key.trim_end_matches('s')),
+                )
+                .with_help("IANA's names (TLSv1.2, TLS_AES_128_GCM_SHA256, x25519) or 0x codes"));
+            }
+            at += item.len() + 1;
+        }
+    }
+    if !ciphers {
+        return Err(StepError::at(0, text.len(), "a hello needs ciphers=..."));
+    }
+    Ok(Box::new(TlsRequest::Hello(send.clone())))
+}
+
+/// The words after `start`, with their byte offsets.
+fn words(text: &str, start: usize) -> impl Iterator<Item = (usize, &str)> {
+    let mut offset = start;
+    text[start..].split(' ').filter_map(move |word| {
+        let at = offset;
+        offset += word.len() + 1;
+        (!word.is_empty()).then_some((at, word))
+    })
+}
+
+/// A recorded ClientHello as a step; one that names a server gets `{host}` instead.
+pub fn replay(message: &[u8]) -> Result<Box<dyn Request>, String> {
+    let rewrite_sni = hello::offer(message).is_some_and(|o| o.sni.is_some());
+    Ok(Box::new(TlsRequest::Recorded {
+        hello: message.to_vec(),
+        rewrite_sni,
+    }))
+}
+
+impl TlsRequest {
+    pub fn encode(&self, values: &BTreeMap<String, String>) -> Result<Vec<u8>, SendError> {
+        match self {
+            TlsRequest::Hello(template) => {
+                let line = template.expand(values).map_err(SendError::Unset)?;
+                let fields = line.split_once(' ').map_or("", |(_, rest)| rest);
+                Ok(Description::parse(fields)
+                    .map_err(SendError::Invalid)?
+                    .build())
+            }
+            TlsRequest::Recorded { hello, rewrite_sni } => {
+                match values.get("host").filter(|_| *rewrite_sni) {
+                    Some(host) => hello::rewrite_sni(hello, host).ok_or_else(|| {
+                        SendError::Invalid(
+                            "the recorded ClientHello's server name cannot be rewritten".into(),
+                        )
+                    }),
+                    None => Ok(hello.clone()),
+                }
+            }
+            TlsRequest::Raw(bytes) => bytes.expand(values).map_err(SendError::Unset),
+        }
+    }
+}
