@@ -1,0 +1,234 @@
+//! The dialect boundary as a user meets it: steps and settings are checked by their dialect
+//! when a suite loads (`harness check` exits 2 pointing at the column), a policy needs a
+//! dialect with a reference server, `harness dialects` lists what each offers, and a step
+//! that fails at run time names its file and line.
+
+mod common;
+
+use common::*;
+use harness::exit;
+use std::path::Path;
+
+/// A suite folder of the `tls` dialect with one case file, and the rest of suite.toml.
+fn tls_suite(case: &str, suite_extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("suite.toml"),
+        format!("name = \"t\"\ndialect = \"tls\"\n{suite_extra}"),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("cases")).unwrap();
+    std::fs::write(dir.path().join("cases/client.toml"), case).unwrap();
+    dir
+}
+
+fn check(dir: &Path) -> (Option<i32>, String) {
+    let out = harness(&["check", &dir.display().to_string()]);
+    let shown = stderr(&out).replace(&dir.display().to_string(), "[SUITE]");
+    (out.status.code(), shown)
+}
+
+#[test]
+fn a_misspelt_hello_field_is_a_load_error_at_its_column() {
+    let dir = tls_suite(
+        "[[step]]\nsend = \"hello versions=TLSv1.2 ciphrs=TLS_AES_128_GCM_SHA256 sni={host}\"\n",
+        "",
+    );
+    let (code, shown) = check(dir.path());
+    assert_eq!(code, Some(exit::USAGE), "{shown}");
+    insta::assert_snapshot!(shown, @r#"
+    error: unknown hello field `ciphrs`
+     --> [SUITE]/cases/client.toml:2:32
+      |
+    2 | send = "hello versions=TLSv1.2 ciphrs=TLS_AES_128_GCM_SHA256 sni={host}"
+      |                                ^^^^^^
+      = help: did you mean `ciphers`?
+    "#);
+}
+
+#[test]
+fn an_unknown_cipher_name_points_at_the_name() {
+    let dir = tls_suite(
+        "[[step]]\nsend = \"hello ciphers=TLS_AES_128_GCM_SHA256,TLS_AES_999_GCM\"\n",
+        "",
+    );
+    let (code, shown) = check(dir.path());
+    assert_eq!(code, Some(exit::USAGE), "{shown}");
+    assert!(
+        shown.contains("unknown cipher `TLS_AES_999_GCM`"),
+        "{shown}"
+    );
+    assert!(shown.contains("[SUITE]/cases/client.toml:2:46"), "{shown}");
+}
+
+#[test]
+fn hex_smuggled_through_text_is_refused_with_the_way_to_write_bytes() {
+    let dir = tls_suite("[[step]]\nsend = \"hex 16030100\"\n", "");
+    let (code, shown) = check(dir.path());
+    assert_eq!(code, Some(exit::USAGE));
+    assert!(shown.contains("`hex` is not a TLS step"), "{shown}");
+    assert!(shown.contains("send_hex"), "{shown}");
+}
+
+#[test]
+fn an_unknown_settings_key_is_a_load_error_with_a_suggestion() {
+    let dir = tls_suite(
+        "[[step]]\nsend = \"hello ciphers=TLS_AES_128_GCM_SHA256\"\n",
+        "\n[dialect_settings]\ndeprecated_version = [\"TLSv1\"]\n",
+    );
+    let (code, shown) = check(dir.path());
+    assert_eq!(code, Some(exit::USAGE), "{shown}");
+    insta::assert_snapshot!(shown, @r#"
+    error: unknown setting `deprecated_version` for the tls dialect
+     --> [SUITE]/suite.toml:5:1
+      |
+    5 | deprecated_version = ["TLSv1"]
+      | ^^^^^^^^^^^^^^^^^^
+      = help: did you mean `deprecated_versions`?
+    "#);
+}
+
+#[test]
+fn a_settings_value_the_dialect_cannot_use_points_at_the_value() {
+    let dir = tls_suite(
+        "[[step]]\nsend = \"hello ciphers=TLS_AES_128_GCM_SHA256\"\n",
+        "\n[dialect_settings]\ndeprecated_versions = [\"TLSv1.9\"]\n",
+    );
+    let (code, shown) = check(dir.path());
+    assert_eq!(code, Some(exit::USAGE), "{shown}");
+    assert!(shown.contains("`TLSv1.9` is not a TLS version"), "{shown}");
+    assert!(shown.contains("[SUITE]/suite.toml:5:23"), "{shown}");
+}
+
+#[test]
+fn settings_of_a_dialect_that_takes_none_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("suite.toml"),
+        "name = \"m\"\ndialect = \"msnp\"\n[dialect_settings]\nstrict = true\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("cases")).unwrap();
+    std::fs::write(
+        dir.path().join("cases/c.toml"),
+        "[[step]]\nsend = \"VER {trid} MSNP8\"\n",
+    )
+    .unwrap();
+    let (code, shown) = check(dir.path());
+    assert_eq!(code, Some(exit::USAGE), "{shown}");
+    assert!(
+        shown.contains("unknown setting `strict` for the msnp dialect"),
+        "{shown}"
+    );
+    assert!(shown.contains("takes no settings"), "{shown}");
+}
+
+#[test]
+fn a_policy_on_a_dialect_without_a_reference_server_is_a_load_error() {
+    let dir = tls_suite(
+        "[[step]]\nsend = \"hello ciphers=TLS_AES_128_GCM_SHA256\"\n",
+        "\n[[target]]\nname = \"x\"\npolicy = \"policy.toml\"\nas_of = 2003-10-16\n",
+    );
+    let (code, shown) = check(dir.path());
+    assert_eq!(code, Some(exit::USAGE), "{shown}");
+    assert!(
+        shown.contains("the tls dialect has no reference server to enforce a policy"),
+        "{shown}"
+    );
+    assert!(shown.contains("[SUITE]/suite.toml:6:10"), "{shown}");
+}
+
+#[test]
+fn a_step_that_is_not_an_msnp_command_is_a_load_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("suite.toml"),
+        "name = \"m\"\ndialect = \"msnp\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("cases")).unwrap();
+    std::fs::write(
+        dir.path().join("cases/c.toml"),
+        "[[step]]\nsend = \"ver {trid} MSNP8\"\n",
+    )
+    .unwrap();
+    let (code, shown) = check(dir.path());
+    assert_eq!(code, Some(exit::USAGE), "{shown}");
+    assert!(shown.contains("`ver` is not an MSNP command"), "{shown}");
+    assert!(shown.contains("[SUITE]/cases/c.toml:2:9"), "{shown}");
+}
+
+#[test]
+fn dialects_lists_every_dialect_for_people_and_tools() {
+    let out = harness(&["dialects", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(exit::SUCCESS));
+    let listed: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let by_name = |name: &str| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} not listed: {listed}"))
+    };
+    let msnp = by_name("msnp");
+    assert_eq!(msnp["default_port"], 1863);
+    assert_eq!(msnp["reference_server"], true);
+    assert_eq!(msnp["variables"][0], "trid");
+    let tls = by_name("tls");
+    assert_eq!(tls["default_port"], 443);
+    assert_eq!(tls["reference_server"], false);
+    let keys: Vec<&str> = tls["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["deprecated_versions", "deprecated_ciphers"]);
+
+    let table = stdout(&harness(&["dialects"]));
+    assert!(table.contains("msnp — "), "{table}");
+    assert!(table.contains("  reference server: no"), "{table}");
+    assert!(table.contains("deprecated_ciphers"), "{table}");
+}
+
+#[test]
+fn serve_names_the_dialects_that_have_a_reference_server() {
+    let policy = seed_suite().join("policy.toml").display().to_string();
+    let out = harness(&["serve", "--dialect", "tls", "--policy", &policy]);
+    assert_eq!(out.status.code(), Some(exit::USAGE));
+    assert!(
+        stderr(&out).contains("the tls dialect has no reference server (dialects with one: msnp)"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_failed_expect_names_its_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = seed_suite().join("policy.toml").display().to_string();
+    std::fs::write(
+        dir.path().join("suite.toml"),
+        format!(
+            "name = \"m\"\ndialect = \"msnp\"\n[[target]]\nname = \"late\"\npolicy = '{policy}'\nas_of = 2003-10-16\n"
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("cases")).unwrap();
+    std::fs::write(
+        dir.path().join("cases/c.toml"),
+        "[[step]]\nsend = \"VER {trid} MSNP9 MSNP8 CVR0\"\n\n[[step]]\nsend = \"CVR {trid} 0x0409 winnt 5.1 i386 MSNMSGR 6.0.0602 MSMSGS a@b.c\"\nexpect = '^CVR \\d+ 7\\.'\n",
+    )
+    .unwrap();
+    let out = harness(&["run", &dir.path().display().to_string()]);
+    let text = stdout(&out);
+    let file = dir.path().join("cases/c.toml").display().to_string();
+    assert!(
+        text.contains(&format!(
+            "does not match expect /^CVR \\d+ 7\\./ at {file}:5"
+        )),
+        "{text}"
+    );
+}
