@@ -133,23 +133,21 @@ mod tests {
 
     #[test]
     fn expands_variables_and_escapes() {
-        let t = Template::parse("USR {trid} TWN I {email} {{x}}").unwrap();
+        let t = Template::parse("LOGIN {n} AS {user} {{x}}").unwrap();
         let values = BTreeMap::from([
-            ("trid".to_string(), "3".to_string()),
-            ("email".to_string(), "a@b.c".to_string()),
+            ("n".to_string(), "3".to_string()),
+            ("user".to_string(), "a@b.c".to_string()),
         ]);
-        assert_eq!(t.expand(&values).unwrap(), "USR 3 TWN I a@b.c {x}");
-        assert_eq!(
-            t.variables().collect::<Vec<_>>(),
-            [("trid", 4), ("email", 17)]
-        );
+        assert_eq!(t.expand(&values).unwrap(), "LOGIN 3 AS a@b.c {x}");
+        assert_eq!(t.variables().collect::<Vec<_>>(), [("n", 6), ("user", 13)]);
+        assert_eq!(t.literal_prefix(), "LOGIN ");
     }
 
     #[test]
     fn reports_missing_values_and_bad_syntax() {
         let t = Template::parse("{nope}").unwrap();
         assert_eq!(t.expand(&BTreeMap::new()), Err("nope".to_string()));
-        assert_eq!(Template::parse("VER {trid").unwrap_err().offset, 4);
+        assert_eq!(Template::parse("VER {n").unwrap_err().offset, 4);
         assert_eq!(Template::parse("a } b").unwrap_err().offset, 2);
         assert!(
             Template::parse("{1x}")

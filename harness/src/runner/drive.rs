@@ -153,7 +153,6 @@ impl Driver<'_> {
                     return (Verdict::error(self.conversation.stage(), reason), true);
                 }
             };
-            let request = self.first_line(Direction::Client, &bytes);
             self.record(Direction::Client, &bytes);
             let sent = (self.conversation.stage(), self.started.elapsed());
             match tokio::time::timeout(self.settings.step_timeout, connection.write_all(&bytes))
@@ -163,14 +162,15 @@ impl Driver<'_> {
                 Ok(Err(e)) => return (self.conversation.ended(ending_of(&e)), false),
                 Err(_) => {
                     let reason = format!(
-                        "server did not take `{request}` within {}",
+                        "server did not take `{}` within {}",
+                        self.first_line(Direction::Client, &bytes),
                         show(self.settings.step_timeout)
                     );
                     return (self.pending_or_error(reason), false);
                 }
             }
             let reply = match self
-                .await_reply(connection, &request, number, step, sent)
+                .await_reply(connection, &bytes, number, step, sent)
                 .await
             {
                 Ok(reply) => reply,
@@ -205,12 +205,16 @@ impl Driver<'_> {
                 match upgraded {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => {
-                        let reason = format!("the TLS handshake after `{request}` failed: {e}");
+                        let reason = format!(
+                            "the TLS handshake after `{}` failed: {e}",
+                            self.first_line(Direction::Client, &bytes)
+                        );
                         return (self.pending_or_error(reason), false);
                     }
                     Err(_) => {
                         let reason = format!(
-                            "no TLS handshake after `{request}` within {}",
+                            "no TLS handshake after `{}` within {}",
+                            self.first_line(Direction::Client, &bytes),
                             show(self.settings.step_timeout)
                         );
                         return (self.pending_or_error(reason), false);
@@ -227,7 +231,7 @@ impl Driver<'_> {
     async fn await_reply(
         &mut self,
         connection: &mut Connection,
-        request: &str,
+        request: &[u8],
         number: usize,
         step: &Step,
         (stage, sent_at): (String, Duration),
@@ -282,7 +286,8 @@ impl Driver<'_> {
                 Err(_) => {
                     self.record_unframed();
                     let reason = format!(
-                        "no reply to `{request}` within {}",
+                        "no reply to `{}` within {}",
+                        self.first_line(Direction::Client, request),
                         show(self.settings.step_timeout)
                     );
                     return Err((self.pending_or_error(reason), true));

@@ -140,3 +140,48 @@ impl MsnpRequest {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dialect::text_step;
+
+    fn encode(request: &dyn Request, trid: u32) -> Vec<u8> {
+        let values = BTreeMap::from([(ACCOUNT.to_string(), "suite@hotmail.com".to_string())]);
+        let request: &MsnpRequest = crate::dialect::downcast(request).unwrap();
+        request.encode(&values, trid).unwrap().to_vec()
+    }
+
+    #[test]
+    fn replay_renumbers_trids_and_hides_the_account() {
+        let step = replay(b"USR 3 TWN I bob@hotmail.com\r\n", Some("bob@hotmail.com")).unwrap();
+        assert_eq!(
+            encode(step.as_ref(), 7),
+            b"USR 7 TWN I suite@hotmail.com\r\n"
+        );
+        let step = replay(b"QRY 9 msmsgs@msnmsgr.com 7\r\n{a}\r\nbc", None).unwrap();
+        assert_eq!(
+            encode(step.as_ref(), 2),
+            b"QRY 2 msmsgs@msnmsgr.com 7\r\n{a}\r\nbc"
+        );
+        assert!(replay(b"\x00\x01", None).is_err());
+    }
+
+    #[test]
+    fn a_scripted_line_gets_the_conversation_trid_and_a_body_its_length() {
+        let step = text_step(&super::super::Msnp, "VER {trid} MSNP8 CVR0").unwrap();
+        assert_eq!(encode(step.as_ref(), 1), b"VER 1 MSNP8 CVR0\r\n");
+    }
+
+    #[test]
+    fn a_line_that_is_not_a_command_is_refused_where_it_starts() {
+        let msnp = &super::super::Msnp;
+        let err = text_step(msnp, "ver {trid}").unwrap_err();
+        assert_eq!((err.offset, err.len), (0, 3));
+        assert!(
+            text_step(msnp, "{cmd} 1").is_ok(),
+            "a variable command is known only when sent"
+        );
+        assert!(text_step(msnp, "VERSION 1").is_err());
+    }
+}

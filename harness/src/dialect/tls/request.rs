@@ -136,3 +136,51 @@ impl TlsRequest {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dialect::text_step;
+
+    #[test]
+    fn a_hello_is_checked_field_by_field() {
+        let tls = &super::super::Tls;
+        let err =
+            text_step(tls, "hello versions=TLSv1.2 ciphrs=TLS_AES_128_GCM_SHA256").unwrap_err();
+        assert_eq!((err.offset, err.len), (23, 6));
+        assert_eq!(err.help.as_deref(), Some("did you mean `ciphers`?"));
+        let err = text_step(tls, "hello ciphers=TLS_AES_128_GCM_SHA256,NOPE").unwrap_err();
+        assert_eq!(
+            (err.offset, err.len, err.message.as_str()),
+            (37, 4, "unknown cipher `NOPE`")
+        );
+        assert!(
+            text_step(tls, "hello versions=TLSv1.2").is_err(),
+            "no ciphers"
+        );
+        assert!(text_step(tls, "hello ciphers=TLS_AES_128_GCM_SHA256 sni={host}").is_ok());
+        assert!(
+            text_step(tls, "hello ciphers={suites}").is_ok(),
+            "checked when sent"
+        );
+    }
+
+    #[test]
+    fn a_recorded_hello_gets_the_target_host_as_its_server_name() {
+        let values = BTreeMap::from([("host".to_string(), "example.org".to_string())]);
+        let scripted = text_step(
+            &super::super::Tls,
+            "hello ciphers=TLS_AES_128_GCM_SHA256 sni=old.example",
+        )
+        .unwrap();
+        let scripted: &TlsRequest = crate::dialect::downcast(scripted.as_ref()).unwrap();
+        let recorded = scripted.encode(&BTreeMap::new()).unwrap();
+        let replayed = replay(&recorded).unwrap();
+        let replayed: &TlsRequest = crate::dialect::downcast(replayed.as_ref()).unwrap();
+        let sent = replayed.encode(&values).unwrap();
+        assert_eq!(
+            hello::offer(&sent).unwrap().sni.as_deref(),
+            Some("example.org")
+        );
+    }
+}
