@@ -163,3 +163,39 @@ fn markdown_matrix_and_impact_for_a_pull_request() {
             .contains("impact 2003-09-18: 44.0% of users admitted, 56.0% warned, 0.0% locked out")
     );
 }
+
+/// Every report shows a message as its dialect describes it: a TLS hello as its versions and
+/// suites and an alert by name, never as hex.
+#[test]
+fn tls_messages_read_as_their_dialect_describes_them_in_every_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let (junit, html) = (dir.path().join("junit.xml"), dir.path().join("html"));
+    let suite = repo_root().join("suites/tls-cutoff").display().to_string();
+    let out = harness(&[
+        "run",
+        &suite,
+        "--case",
+        "openssl-s_client-tls1.2",
+        "--report-junit",
+        &junit.display().to_string(),
+        "--report-html",
+        &html.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let html = std::fs::read_to_string(html.join("index.html")).unwrap();
+    for report in [&html, &std::fs::read_to_string(&junit).unwrap()] {
+        assert!(
+            report.contains("&gt; ClientHello versions=TLSv1.2"),
+            "{report}"
+        );
+        assert!(
+            report.contains("&lt; Alert fatal protocol_version"),
+            "{report}"
+        );
+        assert!(report.contains("&lt; ServerHello TLSv1.2 TLS_"), "{report}");
+        assert!(
+            !report.contains("[hex]") && !report.contains("160301"),
+            "{report}"
+        );
+    }
+}
