@@ -87,6 +87,10 @@ enum Hostile {
     ResetMidReply,
     ResetAfterVer,
     HalfCloseAfterVer,
+    /// Whole messages that answer nothing (presence lines), as fast as the socket takes them.
+    FloodOfOtherMessages,
+    /// The same, one every 50 ms: bytes keep flowing, none of them a reply.
+    SlowStreamOfOtherMessages,
 }
 
 async fn behave(hostile: Hostile, mut stream: TcpStream) {
@@ -146,6 +150,17 @@ async fn behave(hostile: Hostile, mut stream: TcpStream) {
             stream.set_zero_linger().unwrap();
             drop(stream);
         }
+        Hostile::FloodOfOtherMessages => {
+            read_some(&mut stream).await;
+            let lines = b"NLN NLN bob@hotmail.com Bob 0\r\n".repeat(256);
+            while stream.write_all(&lines).await.is_ok() {}
+        }
+        Hostile::SlowStreamOfOtherMessages => {
+            read_some(&mut stream).await;
+            while stream.write_all(b"NLN NLN bob@hotmail.com Bob 0\r\n").await.is_ok() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
         Hostile::HalfCloseAfterVer => {
             read_some(&mut stream).await;
             let _ = stream.write_all(b"VER 1 MSNP9 CVR0\r\n").await;
@@ -176,12 +191,22 @@ async fn behave(hostile: Hostile, mut stream: TcpStream) {
 #[case::reset_after_ver(
     Hostile::ResetAfterVer,
     VerdictKind::LockedOut,
-    "server reset the connection after `VER 1 MSNP9 CVR0`"
+    "server reset the connection instead of answering `CVR 2 "
 )]
 #[case::half_close_after_ver(
     Hostile::HalfCloseAfterVer,
     VerdictKind::LockedOut,
-    "server closed the connection after `VER 1 MSNP9 CVR0`"
+    "server closed the connection instead of answering `CVR 2 "
+)]
+#[case::flood_of_other_messages(
+    Hostile::FloodOfOtherMessages,
+    VerdictKind::Error,
+    "the server kept sending other messages"
+)]
+#[case::slow_stream_of_other_messages(
+    Hostile::SlowStreamOfOtherMessages,
+    VerdictKind::Error,
+    "no reply to `VER 1 MSNP9 MSNP8 CVR0` within 600ms: the server kept sending other messages"
 )]
 #[tokio::test]
 async fn hostile_server_gets_a_verdict_in_time(
@@ -190,7 +215,10 @@ async fn hostile_server_gets_a_verdict_in_time(
     #[case] reason: &str,
 ) {
     let addr = fake_server(move |stream| behave(hostile, stream)).await;
-    let (run, elapsed) = run_against(addr).await;
+    // A harness that ignores its deadline would hang here: bound the test itself too.
+    let (run, elapsed) = tokio::time::timeout(STEP_TIMEOUT * 10, run_against(addr))
+        .await
+        .expect("the step timeout is a deadline");
     assert_eq!(run.verdict.kind, kind, "{:?}", run.verdict);
     assert!(run.verdict.reason.contains(reason), "{:?}", run.verdict);
     assert!(

@@ -155,9 +155,9 @@ impl Driver<'_> {
             };
             self.record(Direction::Client, &bytes);
             let sent = (self.conversation.stage(), self.started.elapsed());
-            match tokio::time::timeout(self.settings.step_timeout, connection.write_all(&bytes))
-                .await
-            {
+            // One deadline for the whole exchange, however the server spends it.
+            let deadline = tokio::time::Instant::now() + self.settings.step_timeout;
+            match tokio::time::timeout_at(deadline, connection.write_all(&bytes)).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => return (self.conversation.ended(ending_of(&e)), false),
                 Err(_) => {
@@ -170,7 +170,7 @@ impl Driver<'_> {
                 }
             }
             let reply = match self
-                .await_reply(connection, &bytes, number, step, sent)
+                .await_reply(connection, &bytes, number, step, sent, deadline)
                 .await
             {
                 Ok(reply) => reply,
@@ -225,9 +225,10 @@ impl Driver<'_> {
         (self.conversation.ended(Ending::ScriptEnded), true)
     }
 
-    /// Reads until the reply to the request just sent (at `sent`: its stage and time). `Err`
-    /// carries the verdict when the conversation ended first, with whether the connection is
-    /// still open.
+    /// Reads until the reply to the request just sent (at `sent`: its stage and time), until
+    /// `deadline` at the latest, however many other messages arrive meanwhile. `Err` carries
+    /// the verdict when the conversation ended first, with whether the connection is still
+    /// open.
     async fn await_reply(
         &mut self,
         connection: &mut Connection,
@@ -235,11 +236,26 @@ impl Driver<'_> {
         number: usize,
         step: &Step,
         (stage, sent_at): (String, Duration),
+        deadline: tokio::time::Instant,
     ) -> Result<Received, Outcome> {
-        let deadline = tokio::time::Instant::now() + self.settings.step_timeout;
+        let mut unanswered = 0usize;
         loop {
+            if tokio::time::Instant::now() >= deadline {
+                self.record_unframed();
+                let request = self.first_line(Direction::Client, request);
+                let timeout = show(self.settings.step_timeout);
+                let reason = if unanswered == 0 {
+                    format!("no reply to `{request}` within {timeout}")
+                } else {
+                    format!(
+                        "no reply to `{request}` within {timeout}: the server kept sending other messages ({unanswered} of them)"
+                    )
+                };
+                return Err((self.pending_or_error(reason), true));
+            }
             match self.dialect.frame(Direction::Server, &mut self.buf) {
                 Ok(Some(raw)) => {
+                    unanswered += 1;
                     self.record(Direction::Server, &raw);
                     let received = self.conversation.receive(raw.clone());
                     if received.answers_request
@@ -283,15 +299,8 @@ impl Driver<'_> {
                     self.record_unframed();
                     return Err((self.conversation.ended(ending_of(&e)), false));
                 }
-                Err(_) => {
-                    self.record_unframed();
-                    let reason = format!(
-                        "no reply to `{}` within {}",
-                        self.first_line(Direction::Client, request),
-                        show(self.settings.step_timeout)
-                    );
-                    return Err((self.pending_or_error(reason), true));
-                }
+                // The deadline passed while reading: said at the top of the loop.
+                Err(_) => {}
             }
         }
     }

@@ -35,6 +35,11 @@ pub struct Classifier {
     upgrade_requests: Vec<UpgradeRequest>,
     pending: Option<Verdict>,
     last_server: Option<(String, String)>,
+    /// The last request sent (command, line) and whether the server has answered it.
+    last_request: Option<(String, String)>,
+    answered: bool,
+    /// The client sent `OUT`: a close after it is the client's doing, not the server's.
+    client_left: bool,
 }
 
 /// The content type the reference server gives its upgrade notice (README, "Reference server").
@@ -52,6 +57,9 @@ impl Classifier {
             upgrade_requests: Vec::new(),
             pending: None,
             last_server: None,
+            last_request: None,
+            answered: false,
+            client_left: false,
         }
     }
 
@@ -70,7 +78,12 @@ impl Classifier {
             self.requests.push((trid, message.command.clone()));
         }
         self.stage = message.command.clone();
+        if message.trid().is_some() {
+            self.last_request = Some((message.command.clone(), message.head()));
+            self.answered = false;
+        }
         match message.command.as_str() {
+            "OUT" => self.client_left = true,
             "VER" => self.offered = message.args.iter().skip(1).cloned().collect(),
             // CVR/CVQ fields after the TrID: locale, OS, OS version, CPU, client name, version.
             "CVR" | "CVQ" => {
@@ -88,6 +101,7 @@ impl Classifier {
     pub fn on_received(&mut self, message: &Message) -> Observation {
         let head = message.head();
         let answers_request = message.trid().is_some() && message.trid() == self.outstanding;
+        self.answered |= answers_request;
         let stage = message
             .trid()
             .and_then(|t| self.requests.iter().rev().find(|(r, _)| *r == t))
@@ -153,6 +167,33 @@ impl Classifier {
                     .push_str(&format!("; then the server {closed} the connection"));
             }
             return pending;
+        }
+        if self.client_left && how != Ending::ScriptEnded {
+            return Verdict::error(
+                &self.stage,
+                format!(
+                    "the client ended the session (OUT) before the admission point, and the server {closed} the connection as asked: no decision of the server's"
+                ),
+            );
+        }
+        let refused = self
+            .last_request
+            .as_ref()
+            .filter(|_| !self.answered && self.last_server.is_some());
+        if let (Ending::Closed | Ending::Reset, Some((command, request))) = (how, refused) {
+            let mut reason = format!(
+                "server {closed} the connection instead of answering `{}`",
+                shorten(request)
+            );
+            if let Some(upgrade) = self.upgrade_requests.first() {
+                reason.push_str(&format!(" ({})", upgrade.reason));
+            }
+            return Verdict::new(
+                VerdictKind::LockedOut,
+                command,
+                reason,
+                Some(request.clone()),
+            );
         }
         match (how, &self.last_server) {
             (Ending::ScriptEnded, last) => Verdict::error(
@@ -433,7 +474,7 @@ mod tests {
     }
 
     #[test]
-    fn close_after_cvr_below_minimum_is_a_lockout_at_cvr() {
+    fn a_close_instead_of_an_answer_is_decided_at_the_request_refused() {
         let v = play(
             &with(
                 MSN_50,
@@ -444,9 +485,40 @@ mod tests {
             ),
             Ending::Closed,
         );
-        assert_eq!((v.kind, v.stage.as_str()), (VerdictKind::LockedOut, "CVR"));
+        assert_eq!((v.kind, v.stage.as_str()), (VerdictKind::LockedOut, "USR"));
+        assert_eq!(v.decided_by.as_deref(), Some("USR 3 TWN I a@b.c"));
         assert!(
-            v.reason.contains("closed the connection after `CVR 2"),
+            v.reason
+                .contains("closed the connection instead of answering `USR 3 TWN I a@b.c`"),
+            "{}",
+            v.reason
+        );
+        assert!(
+            v.reason
+                .contains("below the server's stated minimum 6.0.0602"),
+            "{}",
+            v.reason
+        );
+        let v = play(
+            &["> VER 1 MSNP7 CVR0", "< VER 1 MSNP7 CVR0", "> INF 2"],
+            Ending::Reset,
+        );
+        assert_eq!((v.kind, v.stage.as_str()), (VerdictKind::LockedOut, "INF"));
+        assert!(
+            v.reason
+                .contains("reset the connection instead of answering `INF 2`")
+        );
+    }
+
+    #[test]
+    fn a_close_after_the_clients_own_sign_out_is_no_lockout() {
+        let v = play(
+            &["> VER 1 MSNP18 MSNP15", "< VER 1 MSNP15", "> OUT"],
+            Ending::Closed,
+        );
+        assert_eq!(v.kind, VerdictKind::Error, "{v:?}");
+        assert!(
+            v.reason.contains("the client ended the session (OUT)"),
             "{}",
             v.reason
         );
