@@ -250,10 +250,16 @@ pub struct ServeArgs {
     /// Disconnect a client silent (or not reading) for this long.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub idle_timeout: Duration,
-    /// Connections open at once. At the limit, the one that has sent no whole message for
-    /// longest (at least 1 s) is closed to admit the newcomer; failing that, it is refused.
-    #[arg(long, value_name = "N", default_value_t = 4096)]
-    pub max_connections: usize,
+    /// Connections open at once (default 4096, or fewer when the descriptor limit holds
+    /// fewer). At the limit, the one that has sent no whole message for longest (at least 1 s;
+    /// a client not admitted within 10 s counts as quiet however much it sends) is closed to
+    /// admit the newcomer; failing that within 3 s, it is refused.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: Option<u64>,
+    /// How long a client may take to reach the admission point before its messages stop
+    /// keeping its connection from eviction when the server is full.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub admission_budget: Duration,
 }
 
 #[derive(Debug, Args)]

@@ -39,6 +39,8 @@ async fn server_keeps_serving_well_behaved_clients_under_abuse() {
     let mut idle = Vec::with_capacity(idle_count);
     for _ in 0..idle_count {
         if let Ok(stream) = TcpStream::connect(&addr).await {
+            // Closed with a reset, so the test leaves no TIME_WAIT behind for the next run.
+            let _ = stream.set_zero_linger();
             idle.push(stream);
         }
     }
@@ -50,6 +52,7 @@ async fn server_keeps_serving_well_behaved_clients_under_abuse() {
             let Ok(mut s) = TcpStream::connect(&addr).await else {
                 return;
             };
+            let _ = s.set_zero_linger();
             let payload: Vec<u8> = match i % 3 {
                 0 => b"\x00\xff garbage \x16\x03\x01\r\n".to_vec(),
                 1 => vec![b'V'; 100_000],

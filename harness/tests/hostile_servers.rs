@@ -157,7 +157,11 @@ async fn behave(hostile: Hostile, mut stream: TcpStream) {
         }
         Hostile::SlowStreamOfOtherMessages => {
             read_some(&mut stream).await;
-            while stream.write_all(b"NLN NLN bob@hotmail.com Bob 0\r\n").await.is_ok() {
+            while stream
+                .write_all(b"NLN NLN bob@hotmail.com Bob 0\r\n")
+                .await
+                .is_ok()
+            {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }

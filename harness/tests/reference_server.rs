@@ -43,6 +43,7 @@ async fn start(policy_text: &str, max_connections: usize, idle: Duration) -> Run
         as_of: "2003-10-16".parse::<Date>().unwrap(),
         idle_timeout: idle,
         max_connections,
+        admission_budget: server::DEFAULT_ADMISSION_BUDGET,
         log: None,
     };
     server::start("127.0.0.1:0", config).await.unwrap()
@@ -96,10 +97,10 @@ const CVR_6: &str = "CVR {trid} 0x0409 winnt 5.1 i386 MSNMSGR 6.0.0602 MSMSGS a@
 // Unknown clients are recommended 1.0.0000 (msnp.md section 3), so one below 1.0 is asked to upgrade.
 #[case::unknown_family_below_1_0_is_warned(&["VER {trid} MSNP8 CVR0", "CVR {trid} 0x0409 winnt 5.1 i386 NEWCLIENT 0.1 X a@b.c", "USR {trid} TWN I a@b.c"], VerdictKind::Warned, "CVR 2 1.0.0000 1.0.0000 0.1")]
 #[case::second_ver(&["VER {trid} MSNP8 CVR0", "VER {trid} MSNP8 CVR0"], VerdictKind::LockedOut, "715 2")]
-#[case::wrong_auth_method_closes_silently(&["VER {trid} MSNP8 CVR0", CVR_6, "USR {trid} MD5 I a@b.c"], VerdictKind::LockedOut, "CVR 2 6.0.0602 6.0.0602 5.0")]
+#[case::wrong_auth_method_closes_silently(&["VER {trid} MSNP8 CVR0", CVR_6, "USR {trid} MD5 I a@b.c"], VerdictKind::LockedOut, "USR 3 MD5 I a@b.c")]
 #[case::no_cvr0_means_ver_0(&["VER {trid} MSNP7"], VerdictKind::LockedOut, "VER 1 0")]
 #[case::cvr0_gets_the_fallback(&["VER {trid} MSNP7 CVR0", "CVQ {trid} 0x0409 winnt 5.1 i386 MSNMSGR 4.6.0082 MSMSGS"], VerdictKind::LockedOut, "VER 1 CVR0")]
-#[case::below_minimum_after_cvr(&["VER {trid} MSNP8 CVR0", "CVR {trid} 0x0409 win 4.10 i386 MSNMSGR 4.9.9 MSMSGS a@b.c", "USR {trid} TWN I a@b.c"], VerdictKind::LockedOut, "CVR 2 6.0.0602 6.0.0602 5.0")]
+#[case::below_minimum_after_cvr(&["VER {trid} MSNP8 CVR0", "CVR {trid} 0x0409 win 4.10 i386 MSNMSGR 4.9.9 MSMSGS a@b.c", "USR {trid} TWN I a@b.c"], VerdictKind::LockedOut, "USR 3 TWN I a@b.c")]
 #[tokio::test]
 async fn answers_like_the_real_network(
     #[case] lines: &[&str],

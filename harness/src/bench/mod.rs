@@ -62,6 +62,7 @@ async fn replay_throughput(
         as_of,
         idle_timeout: Duration::from_secs(30),
         max_connections: 65_536,
+        admission_budget: server::DEFAULT_ADMISSION_BUDGET,
         log: None,
     };
     let server = server::start("127.0.0.1:0", config)

@@ -77,7 +77,8 @@ pub async fn endpoints(
                     policy: policy.clone(),
                     as_of: *as_of,
                     idle_timeout: Duration::from_secs(30),
-                    max_connections: 4096,
+                    max_connections: 4096.min(server::connection_capacity()),
+                    admission_budget: server::DEFAULT_ADMISSION_BUDGET,
                     log: None,
                 };
                 let server = server::start("127.0.0.1:0", config)

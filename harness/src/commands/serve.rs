@@ -6,6 +6,9 @@ use crate::date::Date;
 use crate::exit;
 use crate::server::{self, ServerConfig};
 
+/// Connections held at once unless `--max-connections` says otherwise.
+const DEFAULT_MAX_CONNECTIONS: usize = 4096;
+
 pub async fn serve(args: &ServeArgs) -> Result<i32, Failure> {
     let dialect = super::dialect(&args.dialect)?;
     let Some(reference) = dialect.reference_server() else {
@@ -29,11 +32,21 @@ pub async fn serve(args: &ServeArgs) -> Result<i32, Failure> {
         .listen
         .clone()
         .unwrap_or_else(|| format!("127.0.0.1:{}", dialect.default_port()));
+    let capacity = server::connection_capacity();
+    let wanted = args.max_connections.map_or(DEFAULT_MAX_CONNECTIONS, |n| {
+        usize::try_from(n).unwrap_or(usize::MAX)
+    });
+    if wanted > capacity && args.max_connections.is_some() {
+        crate::status::say(&format!(
+            "--max-connections {wanted} is more than the descriptor limit allows: holding at most {capacity}"
+        ));
+    }
     let config = ServerConfig {
         policy,
         as_of,
         idle_timeout: args.idle_timeout,
-        max_connections: args.max_connections,
+        max_connections: wanted.min(capacity),
+        admission_budget: args.admission_budget,
         log: Some(crate::status::Log::stdout(10_000)),
     };
     let running = server::start(&listen, config)

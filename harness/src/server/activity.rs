@@ -1,6 +1,8 @@
 //! Which open connection has gone longest without sending a whole message. When the server is
 //! full, that one is closed to admit a newcomer, so idle and slow-drip clients cannot hold
-//! every slot until their idle timeout while real clients are refused.
+//! every slot until their idle timeout while real clients are refused. Past its admission
+//! budget, a connection that has not been admitted stays as quiet as it was, however often it
+//! sends: cheap chatter does not hold a slot either.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -23,6 +25,7 @@ struct Inner {
 pub struct Tracked {
     activity: Arc<Activity>,
     key: (Instant, u64),
+    connected: Instant,
     /// Notified when the server closes this connection to admit another.
     pub evicted: Arc<Notify>,
 }
@@ -43,6 +46,7 @@ impl Activity {
         Tracked {
             activity: self.clone(),
             key,
+            connected: key.0,
             evicted,
         }
     }
@@ -69,8 +73,12 @@ impl Activity {
 }
 
 impl Tracked {
-    /// The connection completed a message: it is no longer quiet.
-    pub fn touch(&mut self) {
+    /// The connection completed a message: it is no longer quiet, if it has been admitted
+    /// or is still within `budget` of connecting.
+    pub fn touch(&mut self, admitted: bool, budget: Duration) {
+        if !admitted && self.connected.elapsed() >= budget {
+            return;
+        }
         let mut inner = self.activity.lock();
         // Already evicted: stays out, so it is not chosen twice.
         if inner.by_quiet_since.remove(&self.key).is_some() {
@@ -99,7 +107,7 @@ mod tests {
             !activity.evict_quietest(Duration::from_secs(60)),
             "too recent"
         );
-        second.touch();
+        second.touch(false, Duration::from_secs(60));
         let told = first.evicted.clone();
         assert!(activity.evict_quietest(Duration::ZERO));
         // The first was quiet longest: it is told (the notification waits for it).
@@ -114,5 +122,24 @@ mod tests {
         drop(second);
         assert_eq!(activity.open(), 0);
         assert!(!activity.evict_quietest(Duration::ZERO));
+    }
+
+    #[tokio::test]
+    async fn chatter_past_the_admission_budget_keeps_no_one_from_eviction() {
+        let activity = Arc::new(Activity::default());
+        let mut chatty = activity.track();
+        let mut admitted = activity.track();
+        std::thread::sleep(Duration::from_millis(20));
+        // Both send; only the admitted one counts as active.
+        chatty.touch(false, Duration::from_millis(10));
+        admitted.touch(true, Duration::from_millis(10));
+        let told = chatty.evicted.clone();
+        assert!(activity.evict_quietest(Duration::from_millis(15)));
+        let notified = tokio::time::timeout(Duration::from_millis(100), told.notified()).await;
+        assert!(
+            notified.is_ok(),
+            "the chatty, unadmitted connection is the one evicted"
+        );
+        assert!(!activity.evict_quietest(Duration::from_millis(15)));
     }
 }

@@ -24,6 +24,8 @@ pub struct ServerConfig {
     pub idle_timeout: Duration,
     /// Connections open at once; past it, the quietest is closed or the newcomer refused.
     pub max_connections: usize,
+    /// Past this, a connection not yet admitted is as quiet as it was, however much it sends.
+    pub admission_budget: Duration,
     /// Where to write one line per client (never blocking the server); `None`: no log.
     pub log: Option<crate::status::Log>,
 }
@@ -55,6 +57,14 @@ pub const MIN_QUIET_TO_EVICT: Duration = Duration::from_secs(1);
 /// How long an admitted newcomer waits for the evicted connection to give up its slot.
 const SLOT_WAIT: Duration = Duration::from_secs(1);
 
+/// How long a newcomer to a full server waits for a connection to become evictable (quiet for
+/// [`MIN_QUIET_TO_EVICT`]) before it is refused: a burst of connections all accepted in the
+/// last second must not lock real clients out.
+const NEWCOMER_WAIT: Duration = Duration::from_secs(3);
+
+/// Newcomers waiting at once; past it, a newcomer to a full server is refused at once.
+const MAX_WAITING: usize = 256;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("{0}")]
@@ -80,6 +90,7 @@ pub async fn start(listen: &str, config: ServerConfig) -> Result<RunningServer, 
     let addr = listener.local_addr().map_err(bind_error)?;
     let config = Arc::new(config);
     let slots = Arc::new(Semaphore::new(config.max_connections));
+    let waiting = Arc::new(Semaphore::new(MAX_WAITING));
     let activity = Arc::new(Activity::default());
     let task = tokio::spawn(async move {
         loop {
@@ -98,15 +109,24 @@ pub async fn start(listen: &str, config: ServerConfig) -> Result<RunningServer, 
                     serve_connection(stream, peer, tracked, &config).await;
                     drop(slot);
                 });
-            } else if activity.evict_quietest(MIN_QUIET_TO_EVICT) {
-                let slots = slots.clone();
+            } else if let Ok(waiter) = waiting.clone().try_acquire_owned() {
+                let (slots, activity) = (slots.clone(), activity.clone());
                 tokio::spawn(async move {
-                    match tokio::time::timeout(SLOT_WAIT, slots.acquire_owned()).await {
-                        Ok(Ok(slot)) => {
+                    let evicted = wait_to_evict(&activity).await;
+                    drop(waiter);
+                    let slot = match evicted {
+                        true => tokio::time::timeout(SLOT_WAIT, slots.acquire_owned())
+                            .await
+                            .ok()
+                            .and_then(Result::ok),
+                        false => None,
+                    };
+                    match slot {
+                        Some(slot) => {
                             serve_connection(stream, peer, tracked, &config).await;
                             drop(slot);
                         }
-                        _ => refuse(peer, &config),
+                        None => refuse(peer, &config),
                     }
                 });
             } else {
@@ -116,6 +136,21 @@ pub async fn start(listen: &str, config: ServerConfig) -> Result<RunningServer, 
         }
     });
     Ok(RunningServer { addr, task })
+}
+
+/// Evicts the quietest connection once one has been quiet long enough, within
+/// [`NEWCOMER_WAIT`]; returns whether one was.
+async fn wait_to_evict(activity: &Activity) -> bool {
+    let deadline = tokio::time::Instant::now() + NEWCOMER_WAIT;
+    loop {
+        if activity.evict_quietest(MIN_QUIET_TO_EVICT) {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 fn refuse(peer: SocketAddr, config: &ServerConfig) {
@@ -147,7 +182,7 @@ async fn serve_connection(
         loop {
             let actions = match session.handle(&mut buf) {
                 Ok(Some(actions)) => {
-                    tracked.touch();
+                    tracked.touch(session.admitted(), config.admission_budget);
                     actions
                 }
                 Ok(None) => break,

@@ -3,8 +3,10 @@
 //! implements to bring one: a policy file format and a per-connection session.
 
 mod activity;
+mod limits;
 mod listener;
 
+pub use limits::{connection_capacity, raise_descriptor_limit};
 pub use listener::{RunningServer, ServerConfig, StartError, start};
 
 use crate::date::Date;
@@ -38,7 +40,14 @@ pub trait ServerSession: Send {
     fn handle(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Action>>, String>;
     /// The client and what the server decided, for the server's log line.
     fn summary(&self) -> String;
+    /// Whether the client has reached the admission point. One that has not within the
+    /// server's admission budget stays evictable however often it sends.
+    fn admitted(&self) -> bool;
 }
+
+/// How long a connection may take to reach the admission point before the messages it sends
+/// stop keeping it from eviction (a handshake takes milliseconds).
+pub const DEFAULT_ADMISSION_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What the server does in reply to one message.
 #[derive(Debug, Clone, PartialEq, Eq)]

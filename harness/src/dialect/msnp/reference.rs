@@ -65,6 +65,11 @@ impl ServerSession for Session<'_> {
         Ok(Some(actions))
     }
 
+    fn admitted(&self) -> bool {
+        self.decision()
+            .is_some_and(|d| d.verdict != crate::verdict::VerdictKind::LockedOut)
+    }
+
     fn summary(&self) -> String {
         let client = self.client().unwrap_or_else(|| "(no CVR)".to_string());
         let protocol = self.protocol().unwrap_or_else(|| "-".to_string());
