@@ -87,7 +87,7 @@ pub struct RunArgs {
     pub suite: PathBuf,
     /// Send every case to this endpoint instead of the suite's targets; `tls://HOST:PORT`
     /// speaks TLS from the first byte. Repeat for several endpoints.
-    #[arg(long, value_name = "HOST:PORT")]
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_target)]
     pub target: Vec<String>,
     /// Compare --target results with the expectations of the suite's target NAME.
     #[arg(long, value_name = "NAME", requires = "target")]
@@ -290,7 +290,7 @@ pub struct RecordArgs {
     #[arg(long, value_name = "ADDR")]
     pub listen: String,
     /// The real server to forward to.
-    #[arg(long, value_name = "HOST:PORT")]
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_target)]
     pub upstream: String,
     /// Folder to write the sessions to (created if missing).
     #[arg(long, value_name = "DIR")]
@@ -315,20 +315,74 @@ pub struct InspectArgs {
     pub dialect: Option<String>,
 }
 
-/// `5s`, `500ms`, `2m`; a bare number is seconds.
+/// The longest duration any option takes: a day.
+const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
+
+/// `5s`, `500ms`, `1.5s`, `1m30s`, `2h`; a bare number is seconds. More than zero, at most a
+/// day.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => text.split_at(i),
-        None => (text, "s"),
+    let bad = |why: &str| {
+        format!("`{text}` is not a duration: {why} (write e.g. 5s, 500ms, 1.5s or 1m30s)")
     };
-    let value: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration: write e.g. 5s or 500ms"))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(value)),
-        "s" => Ok(Duration::from_secs(value)),
-        "m" => Ok(Duration::from_secs(value.saturating_mul(60))),
-        _ => Err(format!("`{text}` is not a duration: units are ms, s, m")),
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(bad("it is empty"));
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let number_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (number, after) = rest.split_at(number_len);
+        let unit_len = after
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(after.len());
+        let (unit, after) = after.split_at(unit_len);
+        let value: f64 = number.parse().map_err(|_| bad("a number is missing"))?;
+        let seconds = match (unit, after.is_empty() && total.is_zero()) {
+            ("ms", _) => value / 1e3,
+            ("s", _) | ("", true) => value,
+            ("m", _) => value * 60.0,
+            ("h", _) => value * 3600.0,
+            ("", false) => return Err(bad("a unit is missing")),
+            _ => return Err(bad("units are ms, s, m and h")),
+        };
+        if !seconds.is_finite() || seconds > MAX_DURATION.as_secs_f64() {
+            return Err(bad("it is longer than a day"));
+        }
+        total += Duration::from_secs_f64(seconds);
+        rest = after;
+    }
+    if total.is_zero() {
+        return Err(bad("it must be longer than zero"));
+    }
+    if total > MAX_DURATION {
+        return Err(bad("it is longer than a day"));
+    }
+    Ok(total)
+}
+
+/// `HOST:PORT` (an IPv6 host in brackets), optionally `tls://` first; a port from 1 to 65535.
+pub fn parse_target(text: &str) -> Result<String, String> {
+    let address = text.strip_prefix("tls://").unwrap_or(text);
+    let bad = |why: &str| {
+        format!(
+            "`{text}` is not a target: {why} (write HOST:PORT, e.g. 127.0.0.1:1863, or tls://HOST:PORT)"
+        )
+    };
+    let (host, port) = address
+        .rsplit_once(':')
+        .ok_or_else(|| bad("the port is missing"))?;
+    if host.is_empty() || host == "[]" {
+        return Err(bad("the host is missing"));
+    }
+    if host.contains(':') && !(host.starts_with('[') && host.ends_with(']')) {
+        return Err(bad("an IPv6 address goes in brackets"));
+    }
+    match port.parse::<u16>() {
+        Ok(p) if p > 0 => Ok(text.to_string()),
+        _ => Err(bad("the port is a number from 1 to 65535")),
     }
 }
 
@@ -358,8 +412,40 @@ mod tests {
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
-        assert!(parse_duration("5h").is_err());
-        assert!(parse_duration("fast").is_err());
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        for bad in [
+            "0",
+            "0s",
+            "",
+            "fast",
+            "5d",
+            "1m30",
+            "18446744073709551615s",
+            "25h",
+            "1..5s",
+            "-1s",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn targets() {
+        assert!(parse_target("127.0.0.1:1863").is_ok());
+        assert!(parse_target("tls://localhost:443").is_ok());
+        assert!(parse_target("[::1]:443").is_ok());
+        for bad in [
+            "localhost",
+            "127.0.0.1:210120219",
+            "127.0.0.1:0",
+            ":80",
+            "::1:443",
+            "tls://",
+        ] {
+            assert!(parse_target(bad).is_err(), "{bad} accepted");
+        }
     }
 
     #[test]

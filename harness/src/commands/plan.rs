@@ -202,6 +202,16 @@ pub fn select(
         .filter(|case| filters.is_empty() || filters.iter().any(|f| selects(f, &case.id)))
         .cloned()
         .collect();
+    if let Some((k, n)) = partition
+        && k > suite.cases.len()
+    {
+        return Err(Failure::Usage(format!(
+            "--partition {k}/{n}: suite {} has only {} cases, so partition {k} would run none (use at most {} partitions)",
+            suite.name,
+            suite.cases.len(),
+            suite.cases.len()
+        )));
+    }
     if selected.is_empty() && partition.is_some() {
         return Ok(selected);
     }

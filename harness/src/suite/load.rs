@@ -118,6 +118,10 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
 
     let mut targets: Vec<SuiteTarget> = Vec::new();
     for target in &raw.targets {
+        if let Err(message) = file_name_part(target.name.get_ref()) {
+            errors.push(at(target.name.span(), format!("target name: {message}")));
+            continue;
+        }
         if targets.iter().any(|t| t.name == *target.name.get_ref()) {
             errors.push(at(
                 target.name.span(),
@@ -165,6 +169,10 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
                     }
                 };
                 let policy_path = dir.join(policy.get_ref());
+                if let Err(message) = toml_file(&policy_path) {
+                    errors.push(at(policy.span(), message));
+                    continue;
+                }
                 let policy = match server.load_policy(&policy_path) {
                     Ok(policy) => policy,
                     Err(e) => {
@@ -235,7 +243,10 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
                 )),
             }
         } else if path.is_file() {
-            files.push(path);
+            match toml_file(&path) {
+                Ok(()) => files.push(path),
+                Err(message) => errors.push(at(include.span(), message)),
+            }
         } else {
             errors.push(at(
                 include.span(),
@@ -248,6 +259,14 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
     for case_file in files {
         if let Some(stem) = case_file.file_stem() {
             case_names.insert(stem.to_string_lossy().into_owned());
+        }
+        let stem = case_file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if let Err(message) = toml_file(&case_file).and_then(|()| file_name_part(&stem)) {
+            errors.push(SourceError::at(&case_file, "", None, message));
+            continue;
         }
         match load_case(&case_file, &known, dialect) {
             Ok(case) if cases.iter().any(|c| c.id == case.id) => errors.push(SourceError::at(
@@ -383,6 +402,40 @@ fn settings(
             None => error,
         }]
     })
+}
+
+/// A name that becomes part of a file name (snapshots are `CASE@TARGET.snap`): no path
+/// separators, no `..`, nothing hidden, nothing unprintable.
+fn file_name_part(name: &str) -> Result<(), String> {
+    let bad = name.is_empty()
+        || name.starts_with('.')
+        || name.contains("..")
+        || name
+            .chars()
+            .any(|c| matches!(c, '/' | '\\' | '@' | ':') || c.is_control());
+    if bad {
+        Err(format!(
+            "`{}` cannot name a file: use letters, digits, `-`, `_` and `.` (not first, not `..`)",
+            name.escape_debug()
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// A file a suite may read: a `.toml` file, also where a link leads. Anything else (a
+/// mistyped `/etc/passwd`) is refused before it is read, so no error shows its contents.
+fn toml_file(path: &Path) -> Result<(), String> {
+    let is_toml = |p: &Path| p.extension().is_some_and(|e| e == "toml");
+    let real = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    if is_toml(path) && is_toml(&real) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is not a .toml file: a suite reads only case, capture and policy files",
+            path.display()
+        ))
+    }
 }
 
 /// The `.toml` files directly in `dir`, sorted by name so runs are repeatable.

@@ -1,0 +1,150 @@
+//! Values a user can get wrong are refused up front with exit 2 and a message that says what
+//! was expected: durations, targets, partitions, suite files that are not suite files, names
+//! that would become paths outside their folder.
+
+mod common;
+
+use common::*;
+use harness::exit;
+
+fn seed() -> String {
+    seed_suite().display().to_string()
+}
+
+fn refused(args: &[&str], says: &str) {
+    let out = harness(args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(exit::USAGE), "{args:?}: {err}");
+    assert!(err.contains(says), "{args:?}: {err}");
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+}
+
+#[test]
+fn durations_are_validated_before_anything_runs() {
+    let seed = seed();
+    refused(
+        &["run", &seed, "--timeout", "18446744073709551615s"],
+        "longer than a day",
+    );
+    refused(&["run", &seed, "--timeout", "0"], "longer than zero");
+    refused(
+        &["run", &seed, "--timeout", "5d"],
+        "units are ms, s, m and h",
+    );
+    let out = harness(&[
+        "run",
+        &seed,
+        "--timeout",
+        "1m30s",
+        "--case",
+        "msn-messenger-6.0",
+    ]);
+    assert_eq!(out.status.code(), Some(exit::SUCCESS), "{}", stderr(&out));
+    let out = harness(&[
+        "run",
+        &seed,
+        "--timeout",
+        "1.5s",
+        "--case",
+        "msn-messenger-6.0",
+    ]);
+    assert_eq!(out.status.code(), Some(exit::SUCCESS), "{}", stderr(&out));
+}
+
+#[test]
+fn a_target_without_a_usable_port_is_a_usage_error() {
+    let seed = seed();
+    refused(
+        &["run", &seed, "--target", "localhost"],
+        "the port is missing",
+    );
+    refused(
+        &["run", &seed, "--target", "127.0.0.1:210120219"],
+        "the port is a number from 1 to 65535",
+    );
+}
+
+#[test]
+fn a_partition_beyond_the_suite_is_a_usage_error() {
+    let cases = harness::suite::load_suite(&seed_suite())
+        .unwrap()
+        .cases
+        .len();
+    let partition = format!("{}/{}", cases + 1, cases + 7);
+    refused(
+        &["run", &seed(), "--partition", &partition],
+        &format!("has only {cases} cases"),
+    );
+}
+
+/// A suite folder whose suite.toml is `suite`, with one scripted case.
+fn suite_with(suite: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("suite.toml"), suite).unwrap();
+    std::fs::create_dir(dir.path().join("cases")).unwrap();
+    std::fs::write(
+        dir.path().join("cases/c.toml"),
+        "[[step]]\nsend = \"VER {trid} MSNP8 CVR0\"\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn a_file_that_is_not_a_suite_file_is_refused_unread() {
+    let secret = tempfile::tempdir().unwrap();
+    let passwd = secret.path().join("passwd");
+    std::fs::write(&passwd, "root:x:0:0:root:/root:/bin/bash\n").unwrap();
+    let link = secret.path().join("innocent.toml");
+    std::os::unix::fs::symlink(&passwd, &link).unwrap();
+    for (suite, path) in [
+        (
+            format!(
+                "name = \"s\"\ndialect = \"msnp\"\ninclude = ['{}']\n",
+                passwd.display()
+            ),
+            &passwd,
+        ),
+        (
+            format!(
+                "name = \"s\"\ndialect = \"msnp\"\ninclude = ['{}']\n",
+                link.display()
+            ),
+            &link,
+        ),
+        (
+            format!(
+                "name = \"s\"\ndialect = \"msnp\"\n[[target]]\nname = \"t\"\npolicy = '{}'\nas_of = 2003-10-16\n",
+                passwd.display()
+            ),
+            &passwd,
+        ),
+    ] {
+        let dir = suite_with(&suite);
+        let out = harness(&["check", &dir.path().display().to_string()]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(exit::USAGE), "{err}");
+        assert!(
+            err.contains(&format!("{} is not a .toml file", path.display())),
+            "{err}"
+        );
+        assert!(
+            !err.contains("root:x"),
+            "the file's content is shown: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_target_name_that_would_leave_the_snapshot_folder_is_refused() {
+    let policy = seed_suite().join("policy.toml").display().to_string();
+    let dir = suite_with(&format!(
+        "name = \"s\"\ndialect = \"msnp\"\n[[target]]\nname = \"../../escaped\"\npolicy = '{policy}'\nas_of = 2003-10-16\n"
+    ));
+    let out = harness(&["run", &dir.path().display().to_string(), "--accept"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(exit::USAGE), "{err}");
+    assert!(err.contains("cannot name a file"), "{err}");
+    let parent = dir.path().parent().unwrap();
+    assert!(!parent.join("escaped").exists() && !parent.join("c@escaped.snap").exists());
+}
