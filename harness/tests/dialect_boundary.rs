@@ -9,17 +9,25 @@ use common::*;
 use harness::exit;
 use std::path::Path;
 
-/// A suite folder of the `tls` dialect with one case file, and the rest of suite.toml.
-fn tls_suite(case: &str, suite_extra: &str) -> tempfile::TempDir {
+/// A suite folder of `dialect` with one case file, and the rest of suite.toml.
+fn suite(dialect: &str, case: &str, suite_extra: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("suite.toml"),
-        format!("name = \"t\"\ndialect = \"tls\"\n{suite_extra}"),
+        format!("name = \"t\"\ndialect = \"{dialect}\"\n{suite_extra}"),
     )
     .unwrap();
     std::fs::create_dir(dir.path().join("cases")).unwrap();
     std::fs::write(dir.path().join("cases/client.toml"), case).unwrap();
     dir
+}
+
+fn tls_suite(case: &str, suite_extra: &str) -> tempfile::TempDir {
+    suite("tls", case, suite_extra)
+}
+
+fn msnp_suite(case: &str, suite_extra: &str) -> tempfile::TempDir {
+    suite("msnp", case, suite_extra)
 }
 
 fn check(dir: &Path) -> (Option<i32>, String) {
@@ -102,18 +110,10 @@ fn a_settings_value_the_dialect_cannot_use_points_at_the_value() {
 
 #[test]
 fn settings_of_a_dialect_that_takes_none_are_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("suite.toml"),
-        "name = \"m\"\ndialect = \"msnp\"\n[dialect_settings]\nstrict = true\n",
-    )
-    .unwrap();
-    std::fs::create_dir(dir.path().join("cases")).unwrap();
-    std::fs::write(
-        dir.path().join("cases/c.toml"),
+    let dir = msnp_suite(
         "[[step]]\nsend = \"VER {trid} MSNP8\"\n",
-    )
-    .unwrap();
+        "[dialect_settings]\nstrict = true\n",
+    );
     let (code, shown) = check(dir.path());
     assert_eq!(code, Some(exit::USAGE), "{shown}");
     assert!(
@@ -140,22 +140,11 @@ fn a_policy_on_a_dialect_without_a_reference_server_is_a_load_error() {
 
 #[test]
 fn a_step_that_is_not_an_msnp_command_is_a_load_error() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("suite.toml"),
-        "name = \"m\"\ndialect = \"msnp\"\n",
-    )
-    .unwrap();
-    std::fs::create_dir(dir.path().join("cases")).unwrap();
-    std::fs::write(
-        dir.path().join("cases/c.toml"),
-        "[[step]]\nsend = \"ver {trid} MSNP8\"\n",
-    )
-    .unwrap();
+    let dir = msnp_suite("[[step]]\nsend = \"ver {trid} MSNP8\"\n", "");
     let (code, shown) = check(dir.path());
     assert_eq!(code, Some(exit::USAGE), "{shown}");
     assert!(shown.contains("`ver` is not an MSNP command"), "{shown}");
-    assert!(shown.contains("[SUITE]/cases/c.toml:2:9"), "{shown}");
+    assert!(shown.contains("[SUITE]/cases/client.toml:2:9"), "{shown}");
 }
 
 #[test]

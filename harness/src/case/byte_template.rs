@@ -2,7 +2,7 @@
 //! with `{name}` placeholders filled with the variable's text.
 
 use super::TemplateError;
-use super::template::is_identifier;
+use super::template::placeholder;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,21 +31,7 @@ impl ByteTemplate {
                 if let Some((at, _)) = high {
                     return Err(odd_digit(at));
                 }
-                let close = text[i..].find('}').ok_or_else(|| TemplateError {
-                    offset: i,
-                    len: 1,
-                    message: "unclosed `{`".to_string(),
-                })?;
-                let name = &text[i + 1..i + close];
-                if !is_identifier(name) {
-                    return Err(TemplateError {
-                        offset: i,
-                        len: close + 1,
-                        message: format!(
-                            "`{{{name}}}` is not a variable name (letters, digits, `_`)"
-                        ),
-                    });
-                }
+                let (name, close) = placeholder(text, i)?;
                 if !bytes.is_empty() {
                     parts.push(Part::Bytes(std::mem::take(&mut bytes)));
                 }

@@ -38,21 +38,7 @@ impl Template {
                     literal.push('}');
                 }
                 '{' => {
-                    let close = text[i..].find('}').ok_or_else(|| TemplateError {
-                        offset: i,
-                        len: 1,
-                        message: "unclosed `{`: write `{{` for a literal brace".to_string(),
-                    })?;
-                    let name = &text[i + 1..i + close];
-                    if !is_identifier(name) {
-                        return Err(TemplateError {
-                            offset: i,
-                            len: close + 1,
-                            message: format!(
-                                "`{{{name}}}` is not a variable name (letters, digits, `_`)"
-                            ),
-                        });
-                    }
+                    let (name, close) = placeholder(text, i)?;
                     if !literal.is_empty() {
                         parts.push(Part::Literal(std::mem::take(&mut literal)));
                     }
@@ -117,6 +103,25 @@ impl Template {
             _ => "",
         }
     }
+}
+
+/// The `{name}` placeholder opening at byte `at` of `text`: its name and the offset of its
+/// `}` from `at`.
+pub fn placeholder(text: &str, at: usize) -> Result<(&str, usize), TemplateError> {
+    let close = text[at..].find('}').ok_or_else(|| TemplateError {
+        offset: at,
+        len: 1,
+        message: "unclosed `{`: write `{{` for a literal brace".to_string(),
+    })?;
+    let name = &text[at + 1..at + close];
+    if !is_identifier(name) {
+        return Err(TemplateError {
+            offset: at,
+            len: close + 1,
+            message: format!("`{{{name}}}` is not a variable name (letters, digits, `_`)"),
+        });
+    }
+    Ok((name, close))
 }
 
 pub fn is_identifier(name: &str) -> bool {
