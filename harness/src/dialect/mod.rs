@@ -164,6 +164,10 @@ pub trait Dialect: Send + Sync {
 
     /// The client's identity in the client side of a recorded session.
     fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity;
+    /// Whether a recorded session whose first client message is `first` starts with the
+    /// handshake; one that does not (it began before the capture did, or is other traffic on
+    /// the port) cannot be replayed or judged.
+    fn opens_handshake(&self, first: &[u8]) -> bool;
     /// The variable a recorded account is replaced by on replay (MSNP: `email`).
     fn account_variable(&self) -> Option<&'static str> {
         None

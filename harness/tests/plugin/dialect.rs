@@ -112,6 +112,9 @@ impl Dialect for Knock {
             .map_err(|e| e.message)?;
         Ok(Box::new(Line(template)))
     }
+    fn opens_handshake(&self, first: &[u8]) -> bool {
+        first.starts_with(b"HELLO ")
+    }
     fn replay_note(&self) -> &'static str {
         ""
     }

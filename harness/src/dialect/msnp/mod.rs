@@ -90,6 +90,10 @@ impl Dialect for Msnp {
         recording::identity(client_messages)
     }
 
+    fn opens_handshake(&self, first: &[u8]) -> bool {
+        first.starts_with(b"VER ")
+    }
+
     fn account_variable(&self) -> Option<&'static str> {
         Some(request::ACCOUNT)
     }

@@ -112,6 +112,11 @@ impl Dialect for Tls {
         request::replay(message)
     }
 
+    fn opens_handshake(&self, first: &[u8]) -> bool {
+        let mut buf = BytesMut::from(first);
+        matches!(record::decode(&mut buf, true), Ok(Some(r)) if r.sslv2 || (r.content_type == record::HANDSHAKE && r.fragment.first() == Some(&1)))
+    }
+
     fn replay_note(&self) -> &'static str {
         "(its server name rewritten to {host})"
     }
