@@ -221,3 +221,41 @@ fn a_failed_expect_names_its_file_and_line() {
         "{text}"
     );
 }
+
+#[test]
+fn a_binary_step_is_sent_as_its_bytes_and_judged_like_text() {
+    let policy = seed_suite().join("policy.toml").display().to_string();
+    let targets = format!("[[target]]\nname = \"late\"\npolicy = '{policy}'\nas_of = 2003-10-16\n");
+    // VER 1 MSNP8 CVR0\r\n as bytes, then a text CVR: the reference server locks out
+    // Windows Messenger 4.7.0041 either way.
+    let ver = hex::encode("VER 1 MSNP8 CVR0\r\n");
+    let case = format!(
+        "[[step]]\nsend_hex = \"{ver}\"\n[[step]]\nsend = \"CVR {{trid}} 0x0409 winnt 5.1 i386 MSMSGS 4.7.0041 WindowsMessenger a@b.c\"\n[[step]]\nsend = \"USR {{trid}} TWN I a@b.c\"\n"
+    );
+    let dir = msnp_suite(&case, &targets);
+    let out = harness(&["run", &dir.path().display().to_string(), "--format", "json"]);
+    let text = stdout(&out);
+    let result: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(result["verdict"], "locked-out", "{text}");
+    assert_eq!(result["stage"], "USR", "{text}");
+    assert!(
+        result["reason"]
+            .as_str()
+            .unwrap()
+            .contains("MSMSGS 4.7.0041 is below the server's stated minimum 4.7.2000"),
+        "{text}"
+    );
+    assert_eq!(
+        result["transcript"]["entries"][0]["text"],
+        "VER 1 MSNP8 CVR0\r\n"
+    );
+}
+
+#[test]
+fn a_binary_step_with_odd_hex_is_a_load_error_at_the_digit() {
+    let dir = msnp_suite("[[step]]\nsend_hex = \"56 45 5\"\n", "");
+    let (code, shown) = check(dir.path());
+    assert_eq!(code, Some(exit::USAGE), "{shown}");
+    assert!(shown.contains("an odd number of hex digits"), "{shown}");
+    assert!(shown.contains("[SUITE]/cases/client.toml:2:19"), "{shown}");
+}
