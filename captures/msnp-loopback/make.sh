@@ -7,7 +7,7 @@ source "$(dirname "$0")/../lib.sh"
 out=captures/msnp-loopback
 scripted_msn_suite
 
-"$harness" serve --policy suites/msn-2003/policy.toml --as-of 2003-08-01 --listen 127.0.0.1:1863 > "$work/serve.log" &
+"$harness" serve --dialect msnp --policy suites/msn-2003/policy.toml --as-of 2003-08-01 --listen 127.0.0.1:1863 > "$work/serve.log" &
 tcpdump -i lo -U -w "$out/msnp-loopback.pcap" 'tcp port 1863' 2> "$work/tcpdump.log" &
 sleep 1
 cases=()
@@ -20,7 +20,7 @@ sleep 1
 kill -INT %2; wait %2 || true
 
 rm -f "$out"/*.captured.toml
-"$harness" import "$out/msnp-loopback.pcap" --out "$work/imported" | tail -1
+"$harness" import "$out/msnp-loopback.pcap" --dialect msnp --out "$work/imported" | tail -1
 i=0
 for file in "$work"/imported/*.toml; do
   mv "$file" "$out/${cases[$i]}.captured.toml"

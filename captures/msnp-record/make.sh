@@ -7,10 +7,10 @@ out=captures/msnp-record
 scripted_msn_suite
 
 twins=(windows-messenger-4.7.3001 messenger-for-mac-3.0 msn-messenger-7.5)
-"$harness" serve --policy suites/msn-2003/policy.toml --as-of 2003-08-01 --listen 127.0.0.1:0 > "$work/serve.log" &
+"$harness" serve --dialect msnp --policy suites/msn-2003/policy.toml --as-of 2003-08-01 --listen 127.0.0.1:0 > "$work/serve.log" &
 sleep 0.5
 server=$(head -1 "$work/serve.log" | awk '{print $3}')
-"$harness" record --listen 127.0.0.1:0 --upstream "$server" --out "$work/recorded" --sessions ${#twins[@]} > "$work/record.log" &
+"$harness" record --dialect msnp --listen 127.0.0.1:0 --upstream "$server" --out "$work/recorded" --sessions ${#twins[@]} > "$work/record.log" &
 recorder=$!
 sleep 0.5
 proxy=$(head -1 "$work/record.log" | awk '{print $3}')

@@ -31,6 +31,9 @@ pub enum Command {
     Dialects(DialectsArgs),
     /// Import a pcap/pcapng capture: one capture case per client connection.
     Import(ImportArgs),
+    /// Judge a capture as it happened: each recorded session by the server's own recorded
+    /// replies, with no live target.
+    Judge(JudgeArgs),
     /// Show a capture case or a pcap/pcapng file decoded: flows, identities, messages.
     Inspect(InspectArgs),
     /// Measure replay throughput, memory per session and import speed, each beside its
@@ -282,6 +285,23 @@ pub struct ImportArgs {
     /// written: the import is only counted.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct JudgeArgs {
+    /// A pcap/pcapng file, a capture case (.toml), or a folder of capture cases.
+    pub path: PathBuf,
+    /// With a pcap: the protocol of the captured connections (a capture case names its own).
+    #[arg(long)]
+    pub dialect: Option<String>,
+    /// With a pcap: keep connections with this server port (default: the dialect's).
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// Take `[dialect_settings]` (what counts as deprecated) from this suite.
+    #[arg(long, value_name = "SUITE")]
+    pub suite: Option<PathBuf>,
+    #[command(flatten)]
+    pub reports: ReportArgs,
 }
 
 #[derive(Debug, Args)]

@@ -19,6 +19,7 @@ pub mod date;
 pub mod dialect;
 pub mod direction;
 pub mod exit;
+pub mod judge;
 pub mod render;
 pub mod report;
 pub mod runner;

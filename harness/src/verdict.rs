@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// The four fates of a client. Every `match` over it names every variant, so a new one cannot be
+/// The fates of a client. Every `match` over it names every variant, so a new one cannot be
 /// silently ignored by a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -17,14 +17,18 @@ pub enum VerdictKind {
     LockedOut,
     /// The harness could not judge: refused, timeout, unparseable reply.
     Error,
+    /// A recorded session that ended before the server decided anything: the client left,
+    /// or the recording did. Only `harness judge` gives it; it is never a lockout.
+    Undecided,
 }
 
 impl VerdictKind {
-    pub const ALL: [VerdictKind; 4] = [
+    pub const ALL: [VerdictKind; 5] = [
         VerdictKind::Admitted,
         VerdictKind::Warned,
         VerdictKind::LockedOut,
         VerdictKind::Error,
+        VerdictKind::Undecided,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -33,6 +37,7 @@ impl VerdictKind {
             VerdictKind::Warned => "warned",
             VerdictKind::LockedOut => "locked-out",
             VerdictKind::Error => "error",
+            VerdictKind::Undecided => "undecided",
         }
     }
 

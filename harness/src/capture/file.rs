@@ -33,6 +33,9 @@ pub struct Provenance {
     pub mid_stream: bool,
     /// fin, reset, reused (a new connection on the same ports) or end-of-capture.
     pub ended_by: String,
+    /// Which side closed first (sent its FIN or reset first), where the recording shows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_by: Option<Direction>,
     pub versions: Option<String>,
     pub client_name: Option<String>,
     pub client_version: Option<String>,
@@ -167,6 +170,7 @@ pub fn from_flow(mut flow: Flow, dialect: &dyn Dialect, source: &Source<'_>) -> 
                 End::EndOfCapture => "end-of-capture",
             }
             .to_string(),
+            closed_by: None,
             versions: identity.versions,
             client_name: identity.client.as_ref().map(|c| c.client.clone()),
             client_version: identity.client.map(|c| c.version),

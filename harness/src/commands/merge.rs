@@ -36,6 +36,7 @@ pub fn merge(args: &MergeArgs) -> Result<i32, Failure> {
         suite: &suite,
         results: &results,
         impact: &[],
+        traffic: &[],
         snapshots: &Check::default(),
         color: args.reports.color.enabled(),
     };

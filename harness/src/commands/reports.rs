@@ -3,6 +3,7 @@
 
 use super::Failure;
 use crate::cli::{Format, ReportArgs};
+use crate::judge::TrafficImpact;
 use crate::report::{self, CaseResult, Impact, SnapshotProblems};
 use crate::snapshot::Check;
 use std::io::{self, Write};
@@ -13,6 +14,8 @@ pub struct Run<'a> {
     pub suite: &'a str,
     pub results: &'a [CaseResult],
     pub impact: &'a [Impact],
+    /// Impact counted from recorded traffic (`harness judge`).
+    pub traffic: &'a [TrafficImpact],
     pub snapshots: &'a Check,
     /// Colour the table's verdicts (ANSI).
     pub color: bool,
@@ -37,6 +40,9 @@ impl Run<'_> {
                 for line in self.impact {
                     writeln!(out, "impact {}", line.sentence())?;
                 }
+                for line in self.traffic {
+                    writeln!(out, "impact: {}", line.sentence())?;
+                }
                 write_snapshots(out, self.snapshots)
             }
             Format::Json => {
@@ -49,6 +55,9 @@ impl Run<'_> {
             }
             Format::Markdown => {
                 report::write_markdown(out, self.suite, self.results, self.impact)?;
+                for line in self.traffic {
+                    writeln!(out, "- {}", line.sentence())?;
+                }
                 write_snapshots(&mut io::stderr().lock(), self.snapshots)
             }
         }

@@ -66,6 +66,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, Failure> {
         suite: &suite.name,
         results: &results,
         impact: &impact,
+        traffic: &[],
         snapshots: &snapshots,
         color: args.reports.color.enabled(),
     };

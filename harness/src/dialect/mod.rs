@@ -93,6 +93,9 @@ pub trait Conversation: Send {
         request: &dyn Request,
         values: &BTreeMap<String, String>,
     ) -> Result<Bytes, SendError>;
+    /// Notes a recorded client message as sent, without sending anything: judging a
+    /// recording feeds both sides to the classifier as they happened.
+    fn observe_sent(&mut self, message: &[u8]);
     /// Takes one whole message from the server, framed by [`Dialect::frame`].
     fn receive(&mut self, message: Bytes) -> Received;
     /// The handshake stage in progress (MSNP: `VER`, `CVR`, `USR`, ...).

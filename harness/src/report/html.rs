@@ -10,7 +10,7 @@ use std::io::{self, Write};
 const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left}
 td a{color:inherit;text-decoration:none;display:block}
-td.admitted{background:#c8f0c8}td.warned{background:#fbe7a1}td.locked-out{background:#f6b5b5}td.error{background:#ccc}
+td.admitted{background:#c8f0c8}td.warned{background:#fbe7a1}td.locked-out{background:#f6b5b5}td.error{background:#ccc}td.undecided{background:#eee;color:#555}
 td.mismatch{outline:3px solid #b00;outline-offset:-3px}
 .transcript{display:none;border:1px solid #999;padding:.5em 1em;margin:1em 0}.transcript:target{display:block}
 pre{background:#f6f6f6;padding:.5em;overflow-x:auto}";

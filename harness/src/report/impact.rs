@@ -12,6 +12,8 @@ pub struct Impact {
     pub warned: f64,
     pub locked_out: f64,
     pub error: f64,
+    #[serde(default)]
+    pub undecided: f64,
 }
 
 impl Impact {
@@ -23,6 +25,9 @@ impl Impact {
         if self.error > 0.0 {
             text.push_str(&format!(", {:.1}% not judged (errors)", self.error));
         }
+        if self.undecided > 0.0 {
+            text.push_str(&format!(", {:.1}% undecided", self.undecided));
+        }
         text
     }
 }
@@ -30,7 +35,7 @@ impl Impact {
 /// One line per target, in order of first appearance; empty without shares.
 pub fn impact(results: &[CaseResult], shares: &BTreeMap<String, f64>) -> Vec<Impact> {
     let mut targets: Vec<&str> = Vec::new();
-    let mut sums: BTreeMap<&str, [f64; 4]> = BTreeMap::new();
+    let mut sums: BTreeMap<&str, [f64; 5]> = BTreeMap::new();
     for result in results {
         let Some(share) = shares.get(&result.case) else {
             continue;
@@ -43,6 +48,7 @@ pub fn impact(results: &[CaseResult], shares: &BTreeMap<String, f64>) -> Vec<Imp
             VerdictKind::Warned => 1,
             VerdictKind::LockedOut => 2,
             VerdictKind::Error => 3,
+            VerdictKind::Undecided => 4,
         };
         sums.entry(&result.target).or_default()[slot] += share;
     }
@@ -57,6 +63,7 @@ pub fn impact(results: &[CaseResult], shares: &BTreeMap<String, f64>) -> Vec<Imp
                 warned: 100.0 * s[1] / total,
                 locked_out: 100.0 * s[2] / total,
                 error: 100.0 * s[3] / total,
+                undecided: 100.0 * s[4] / total,
             }
         })
         .collect()

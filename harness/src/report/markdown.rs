@@ -11,6 +11,7 @@ pub fn symbol(kind: VerdictKind) -> &'static str {
         VerdictKind::Warned => "🟡 warned",
         VerdictKind::LockedOut => "🔴 locked out",
         VerdictKind::Error => "⚠️ error",
+        VerdictKind::Undecided => "⚪ undecided",
     }
 }
 

@@ -107,6 +107,9 @@ pub struct Summary {
     pub warned: usize,
     pub locked_out: usize,
     pub errors: usize,
+    /// Recorded sessions that ended before any decision (`harness judge` only).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub undecided: usize,
     pub as_expected: usize,
     pub mismatched: usize,
     pub unchecked: usize,
@@ -124,6 +127,7 @@ impl Summary {
                 VerdictKind::Warned => summary.warned += 1,
                 VerdictKind::LockedOut => summary.locked_out += 1,
                 VerdictKind::Error => summary.errors += 1,
+                VerdictKind::Undecided => summary.undecided += 1,
             }
             match result.check() {
                 Check::AsExpected => summary.as_expected += 1,
@@ -137,15 +141,24 @@ impl Summary {
     /// `129 results: 72 admitted, ...; 129 as expected, 0 mismatched.`
     pub fn sentence(&self) -> String {
         format!(
-            "{} results: {} admitted, {} warned, {} locked out, {} errors; {} as expected, {} mismatched.",
+            "{} results: {}; {} as expected, {} mismatched.",
             self.results,
-            self.admitted,
-            self.warned,
-            self.locked_out,
-            self.errors,
+            self.verdict_counts(),
             self.as_expected,
             self.mismatched
         )
+    }
+
+    /// `72 admitted, 27 warned, 30 locked out, 0 errors` (and undecided ones, when any).
+    pub fn verdict_counts(&self) -> String {
+        let mut text = format!(
+            "{} admitted, {} warned, {} locked out, {} errors",
+            self.admitted, self.warned, self.locked_out, self.errors
+        );
+        if self.undecided > 0 {
+            text.push_str(&format!(", {} undecided", self.undecided));
+        }
+        text
     }
 
     /// The process exit code for these results (see [`crate::exit`]).
@@ -158,4 +171,8 @@ impl Summary {
             exit::SUCCESS
         }
     }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }

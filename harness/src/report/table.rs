@@ -14,6 +14,7 @@ fn paint(kind: VerdictKind) -> &'static str {
         VerdictKind::Warned => "\x1b[33m",
         VerdictKind::LockedOut => "\x1b[31m",
         VerdictKind::Error => "\x1b[35m",
+        VerdictKind::Undecided => "\x1b[2m",
     }
 }
 
@@ -81,12 +82,9 @@ pub fn write_table(out: &mut dyn Write, results: &[CaseResult], color: bool) -> 
     writeln!(out)?;
     writeln!(
         out,
-        "{} results: {} admitted, {} warned, {} locked out, {} errors; {} as expected, {} mismatched, {} unchecked",
+        "{} results: {}; {} as expected, {} mismatched, {} unchecked",
         s.results,
-        s.admitted,
-        s.warned,
-        s.locked_out,
-        s.errors,
+        s.verdict_counts(),
         s.as_expected,
         s.mismatched,
         s.unchecked

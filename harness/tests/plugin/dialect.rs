@@ -152,6 +152,14 @@ impl Conversation for KnockConversation {
         }
         Ok(Bytes::from(format!("{line}\r\n")))
     }
+    fn observe_sent(&mut self, message: &[u8]) {
+        self.stage = String::from_utf8_lossy(message)
+            .split(' ')
+            .next()
+            .unwrap_or_default()
+            .trim_end()
+            .to_string();
+    }
     fn receive(&mut self, message: Bytes) -> Received {
         let text = String::from_utf8_lossy(&message).trim_end().to_string();
         let decided = |kind, reason: String| {

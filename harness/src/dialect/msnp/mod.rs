@@ -153,6 +153,12 @@ impl Conversation for MsnpConversation {
         Ok(bytes)
     }
 
+    fn observe_sent(&mut self, message: &[u8]) {
+        if let Some(message) = codec::parse(&Bytes::copy_from_slice(message), Sender::Client) {
+            self.classifier.on_sent(&message);
+        }
+    }
+
     fn receive(&mut self, raw: Bytes) -> Received {
         let Some(message) = codec::parse(&raw, Sender::Server) else {
             return Received {

@@ -287,4 +287,9 @@ impl Conversation for TlsConversation {
     fn farewell(&self) -> Option<Bytes> {
         None
     }
+
+    fn observe_sent(&mut self, message: &[u8]) {
+        self.offer = hello::offer(message).or(self.offer.take());
+        self.sent = true;
+    }
 }

@@ -1,0 +1,120 @@
+//! `harness judge`: every recorded session of a capture judged by the server's own recorded
+//! replies, in connection order, with impact counted from the traffic itself.
+
+use super::{Failure, reports};
+use crate::capture::{self, CaptureFile};
+use crate::cli::JudgeArgs;
+use crate::dialect::{self, Dialect};
+use crate::exit;
+use crate::judge::{self, TrafficTally};
+use crate::report::{CaseResult, Summary};
+use crate::snapshot::Check;
+use std::path::{Path, PathBuf};
+
+pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
+    let settings = match &args.suite {
+        Some(path) => {
+            Some(crate::suite::load_suite(path).map_err(|e| Failure::Usage(e.to_string()))?)
+        }
+        None => None,
+    };
+    let settings_for = |d: &dyn Dialect| match &settings {
+        Some(suite) if suite.dialect.name() == d.name() => suite.dialect_settings.clone(),
+        _ => dialect::Settings::none(),
+    };
+    let mut judged = Judged::default();
+    if is_capture_case(&args.path) {
+        for file in case_files(&args.path)? {
+            let capture = read_case(&file)?;
+            let dialect = dialect::by_name(&capture.capture.dialect).ok_or_else(|| {
+                Failure::Usage(format!(
+                    "{}: {}",
+                    file.display(),
+                    dialect::unknown(&capture.capture.dialect)
+                ))
+            })?;
+            judged.add(dialect, &capture, &settings_for(dialect));
+        }
+    } else {
+        let Some(name) = &args.dialect else {
+            return Err(Failure::Usage(format!(
+                "judge {}: give --dialect NAME for a pcap (known: {})",
+                args.path.display(),
+                dialect::names().join(", ")
+            )));
+        };
+        let dialect = super::dialect(name)?;
+        let settings = settings_for(dialect);
+        let report = capture::import(&args.path, args.port, dialect, |_, capture| {
+            judged.add(dialect, &capture, &settings);
+            Ok(())
+        })
+        .map_err(|e| Failure::Runtime(e.to_string()))?;
+        if let Some(error) = report.error {
+            // What was read before the damage is judged and reported; the damage is named.
+            crate::status::say(&format!(
+                "{}: {error}; the sessions before it are judged",
+                args.path.display()
+            ));
+        }
+    }
+    let traffic = judged.tally.lines();
+    let run = reports::Run {
+        suite: &format!("judge {}", args.path.display()),
+        results: &judged.results,
+        impact: &[],
+        traffic: &traffic,
+        snapshots: &Check::default(),
+        color: args.reports.color.enabled(),
+    };
+    run.emit(&args.reports)?;
+    Ok(match Summary::exit_code(&judged.results) {
+        exit::MISMATCH => exit::SUCCESS,
+        code => code,
+    })
+}
+
+/// Results in the capture's connection order, and the tally behind the impact lines.
+#[derive(Default)]
+struct Judged {
+    results: Vec<CaseResult>,
+    tally: TrafficTally,
+}
+
+impl Judged {
+    fn add(
+        &mut self,
+        dialect: &'static dyn Dialect,
+        capture: &CaptureFile,
+        settings: &dialect::Settings,
+    ) {
+        let session = judge::judge(dialect, self.results.len() + 1, capture, settings);
+        self.tally.add(&session);
+        self.results.push(session.result);
+    }
+}
+
+/// A folder or a `.toml` file holds capture cases; anything else is a pcap.
+fn is_capture_case(path: &Path) -> bool {
+    path.is_dir() || path.extension().is_some_and(|e| e == "toml")
+}
+
+fn case_files(path: &Path) -> Result<Vec<PathBuf>, Failure> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| Failure::Usage(format!("cannot list {}: {e}", path.display())))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml") && p.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn read_case(path: &Path) -> Result<CaptureFile, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
+    toml::from_str(&text)
+        .map_err(|e| Failure::Usage(crate::source::from_toml(path, &text, &e).to_string()))
+}

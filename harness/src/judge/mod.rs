@@ -1,0 +1,11 @@
+//! Judging recordings as they happened: each recorded session's client messages are noted as
+//! sent and its server messages fed to the dialect's classifier, in order, so the verdict is
+//! the one the server's own replies justify, with no live target. Sessions that never reached
+//! a decision (the client left, the capture ended, it began mid-connection) are undecided,
+//! never lockouts.
+
+mod impact;
+mod session;
+
+pub use impact::{TrafficImpact, TrafficTally};
+pub use session::{Judged, judge};

@@ -1,0 +1,150 @@
+//! One recorded session judged: the client's messages noted as sent, the server's fed to the
+//! classifier, until it decides or the recording ends.
+
+use crate::capture::CaptureFile;
+use crate::dialect::{self, Dialect, Ending, Identity};
+use crate::direction::Direction;
+use crate::report::CaseResult;
+use crate::runner::Transcript;
+use crate::verdict::{Verdict, VerdictKind};
+use bytes::Bytes;
+use std::time::Duration;
+
+/// Transcript bytes kept per judged session: the handshake, not the chat after it.
+const TRANSCRIPT_LIMIT: usize = 8 * 1024;
+
+/// A judged session: its result row, and who the client was for the impact lines.
+pub struct Judged {
+    pub result: CaseResult,
+    /// The client as the recording shows it (`MSNMSGR 5.0.0544`, else its offered versions).
+    pub client: String,
+    /// The account it logged in as, where the dialect knows it.
+    pub account: Option<String>,
+}
+
+fn undecided(stage: &str, reason: impl Into<String>) -> Verdict {
+    Verdict::new(VerdictKind::Undecided, stage, reason, None)
+}
+
+/// Judges session `number` of a recording by its recorded replies.
+pub fn judge(
+    dialect: &'static dyn Dialect,
+    number: usize,
+    capture: &CaptureFile,
+    settings: &dialect::Settings,
+) -> Judged {
+    let c = &capture.capture;
+    let declared = match (&c.client_name, &c.client_version) {
+        (Some(client), Some(version)) => Some(Identity {
+            client: client.clone(),
+            version: version.clone(),
+        }),
+        _ => None,
+    };
+    let client = match &declared {
+        Some(id) => format!("{} {}", id.client, id.version),
+        None => c
+            .versions
+            .clone()
+            .unwrap_or_else(|| "unknown client".into()),
+    };
+    let mut transcript = Transcript::new(TRANSCRIPT_LIMIT);
+    let verdict = verdict_of(
+        dialect,
+        capture,
+        declared.as_ref(),
+        settings,
+        &mut transcript,
+    );
+    let duration = capture.messages.last().map_or(Duration::ZERO, |m| {
+        Duration::from_secs_f64(m.at_ms.max(0.0) / 1e3)
+    });
+    Judged {
+        result: CaseResult {
+            case_index: number,
+            target_index: 0,
+            case: format!("#{number} {}", c.client),
+            name: client.clone(),
+            target: c.server.clone(),
+            suite_target: None,
+            dialect: dialect.name(),
+            verdict,
+            expected: None,
+            duration,
+            transcript,
+            divergences: Vec::new(),
+        },
+        client,
+        account: c.account.clone(),
+    }
+}
+
+fn verdict_of(
+    dialect: &dyn Dialect,
+    capture: &CaptureFile,
+    declared: Option<&Identity>,
+    settings: &dialect::Settings,
+    transcript: &mut Transcript,
+) -> Verdict {
+    let first = capture
+        .messages
+        .iter()
+        .find(|m| m.from == Direction::Client)
+        .and_then(|m| m.bytes());
+    match first {
+        None => return undecided("connect", "the client sent nothing"),
+        Some(first) if !dialect.opens_handshake(&first) => {
+            let why = if capture.capture.mid_stream {
+                "the recording starts mid-connection"
+            } else {
+                "the client's first message does not open a handshake"
+            };
+            return undecided("mid-connection", format!("{why}: no verdict is claimed"));
+        }
+        Some(_) => {}
+    }
+    let mut conversation = dialect.conversation(declared, settings);
+    for message in &capture.messages {
+        let at = Duration::from_secs_f64(message.at_ms.max(0.0) / 1e3);
+        let Some(bytes) = message.bytes() else {
+            return conversation.pending().unwrap_or_else(|| {
+                undecided(
+                    &conversation.stage(),
+                    "bytes were lost from the recording before any decision",
+                )
+            });
+        };
+        transcript.push(message.from, at, &bytes);
+        match message.from {
+            Direction::Client => conversation.observe_sent(&bytes),
+            Direction::Server => {
+                if let Some(verdict) = conversation.receive(Bytes::from(bytes)).verdict {
+                    return verdict;
+                }
+            }
+        }
+    }
+    ending(conversation.as_mut(), capture)
+}
+
+/// The verdict of a session whose recorded messages decided nothing: by how it ended.
+fn ending(conversation: &mut dyn dialect::Conversation, capture: &CaptureFile) -> Verdict {
+    let c = &capture.capture;
+    let stage = conversation.stage();
+    match (c.ended_by.as_str(), c.closed_by) {
+        ("end-of-capture", _) => conversation.pending().unwrap_or_else(|| {
+            undecided(&stage, "the capture ended before any decision")
+        }),
+        (_, Some(Direction::Client)) => conversation.pending().unwrap_or_else(|| {
+            undecided(&stage, "the client left before any decision (it closed first)")
+        }),
+        ("reset", Some(Direction::Server)) => conversation.ended(Ending::Reset),
+        (_, Some(Direction::Server)) => conversation.ended(Ending::Closed),
+        (_, None) => conversation.pending().unwrap_or_else(|| {
+            undecided(
+                &stage,
+                "the session ended before any decision, and the recording does not say which side closed",
+            )
+        }),
+    }
+}
