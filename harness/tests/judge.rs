@@ -79,6 +79,7 @@ const USR: &[u8] = b"USR 3 TWN I bob@hotmail.com\r\n";
 const CHALLENGE: &[u8] = b"USR 3 TWN S lc=1033,id=507,tw=40,fs=1,ct=1062764229,kpp=1,kv=5\r\n";
 
 #[test]
+#[ignore = "who closed first is not yet taken from the flow table"]
 fn each_session_gets_the_verdict_its_recorded_replies_justify() {
     let dir = tempfile::tempdir().unwrap();
     let pcap = dir.path().join("traffic.pcap");
