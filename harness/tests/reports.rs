@@ -82,6 +82,21 @@ fn junit_has_one_testcase_per_result_and_the_failures() {
     assert_eq!(count(&xml, "<testcase "), results);
     assert_eq!(count(&xml, "<failure "), 2);
     assert!(xml.contains("message=\"expected admitted, got locked-out: no common protocol version: the server answered VER 0 to `MSNP18 MSNP16 MSNP15`\""), "{xml}");
+    // Strict consumers want when, how long and where on every test suite.
+    let suites: Vec<&str> = xml
+        .lines()
+        .filter(|l| l.trim_start().starts_with("<testsuite "))
+        .collect();
+    assert_eq!(suites.len(), 3, "{xml}");
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    for suite in suites {
+        assert!(suite.contains(" timestamp=\"20"), "{suite}");
+        assert!(suite.contains(" time=\""), "{suite}");
+        assert!(
+            suite.contains(&format!(" hostname=\"{}\"", hostname.trim())),
+            "{suite}"
+        );
+    }
     // Well-formed: every test case closes and the document ends.
     assert!(xml.trim_end().ends_with("</testsuites>"));
 }

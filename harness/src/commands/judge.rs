@@ -12,6 +12,7 @@ use crate::snapshot::Check;
 use std::path::{Path, PathBuf};
 
 pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
+    let context = crate::report::RunContext::now();
     let settings = match &args.suite {
         Some(path) => {
             Some(crate::suite::load_suite(path).map_err(|e| Failure::Usage(e.to_string()))?)
@@ -66,6 +67,7 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
         traffic: &traffic,
         snapshots: &Check::default(),
         color: args.reports.color.enabled(),
+        context: &context,
     };
     run.emit(&args.reports)?;
     Ok(match Summary::exit_code(&judged.results) {

@@ -15,6 +15,7 @@ pub fn read(path: &Path) -> Result<Vec<CaseResult>, Failure> {
 }
 
 pub fn merge(args: &MergeArgs) -> Result<i32, Failure> {
+    let context = report::RunContext::now();
     let mut results = Vec::new();
     for file in &args.files {
         results.extend(read(file)?);
@@ -39,6 +40,7 @@ pub fn merge(args: &MergeArgs) -> Result<i32, Failure> {
         traffic: &[],
         snapshots: &Check::default(),
         color: args.reports.color.enabled(),
+        context: &context,
     };
     run.emit(&args.reports)?;
     Ok(Summary::exit_code(&results))

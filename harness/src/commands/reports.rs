@@ -4,7 +4,7 @@
 use super::Failure;
 use crate::cli::{Format, ReportArgs};
 use crate::judge::TrafficImpact;
-use crate::report::{self, CaseResult, Impact, SnapshotProblems};
+use crate::report::{self, CaseResult, Impact, RunContext, SnapshotProblems};
 use crate::snapshot::Check;
 use std::io::{self, Write};
 use std::path::Path;
@@ -19,6 +19,8 @@ pub struct Run<'a> {
     pub snapshots: &'a Check,
     /// Colour the table's verdicts (ANSI).
     pub color: bool,
+    /// When and where the run happened.
+    pub context: &'a RunContext,
 }
 
 impl Run<'_> {
@@ -50,7 +52,13 @@ impl Run<'_> {
                 write_snapshots(&mut io::stderr().lock(), self.snapshots)
             }
             Format::Junit => {
-                report::write_junit(out, self.suite, self.results, &self.problems())?;
+                report::write_junit(
+                    out,
+                    self.suite,
+                    self.results,
+                    &self.problems(),
+                    self.context,
+                )?;
                 write_snapshots(&mut io::stderr().lock(), self.snapshots)
             }
             Format::Markdown => {
@@ -87,7 +95,13 @@ impl Run<'_> {
         };
         if let Some(path) = &args.report_junit {
             let mut file = create(path)?;
-            report::write_junit(&mut file, self.suite, self.results, &self.problems())?;
+            report::write_junit(
+                &mut file,
+                self.suite,
+                self.results,
+                &self.problems(),
+                self.context,
+            )?;
             file.flush()?;
         }
         if let Some(path) = &args.report_json {

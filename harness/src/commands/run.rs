@@ -11,6 +11,7 @@ use crate::suite::load_suite;
 use std::time::Duration;
 
 pub async fn run(args: &RunArgs) -> Result<i32, Failure> {
+    let context = report::RunContext::now();
     if args.accept && std::env::var_os("CI").is_some() {
         return Err(Failure::Usage(
             "--accept: snapshots are never written on CI (the CI variable is set)".to_string(),
@@ -69,6 +70,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, Failure> {
         traffic: &[],
         snapshots: &snapshots,
         color: args.reports.color.enabled(),
+        context: &context,
     };
     run.emit(&args.reports)?;
     Ok(exit_code(&results, &snapshots))

@@ -11,22 +11,54 @@ use std::io::{self, Write};
 /// Snapshot problems by `CASE@TARGET`: a diff, or a note that none is stored.
 pub type SnapshotProblems = BTreeMap<String, String>;
 
+/// When and where a run happened, for the attributes strict JUnit consumers require.
+pub struct RunContext {
+    pub started: std::time::SystemTime,
+    pub hostname: String,
+}
+
+impl RunContext {
+    /// A run starting now, on this machine.
+    pub fn now() -> RunContext {
+        RunContext {
+            started: std::time::SystemTime::now(),
+            hostname: rustix::system::uname()
+                .nodename()
+                .to_string_lossy()
+                .into_owned(),
+        }
+    }
+}
+
 pub fn write_junit(
     out: &mut dyn Write,
     suite: &str,
     results: &[CaseResult],
     snapshots: &SnapshotProblems,
+    context: &RunContext,
 ) -> io::Result<()> {
     let mut report = Report::new(format!("harness {suite}"));
+    let started: chrono::DateTime<chrono::Utc> = context.started.into();
+    let started = started.fixed_offset();
+    report.set_timestamp(started);
+    report.set_time(results.iter().map(|r| r.duration).sum());
     let mut suites: Vec<TestSuite> = Vec::new();
     for result in results {
         let index = match suites.iter().position(|s| s.name.as_str() == result.target) {
             Some(i) => i,
             None => {
-                suites.push(TestSuite::new(result.target.clone()));
+                let mut suite = TestSuite::new(result.target.clone());
+                suite.set_timestamp(started);
+                suite.set_time(std::time::Duration::ZERO);
+                suite
+                    .extra
+                    .insert("hostname".into(), context.hostname.clone().into());
+                suites.push(suite);
                 suites.len() - 1
             }
         };
+        let time = suites[index].time.unwrap_or_default() + result.duration;
+        suites[index].set_time(time);
         let transcript = transcript_text(result);
         let snapshot = result
             .suite_target
