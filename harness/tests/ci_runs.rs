@@ -74,7 +74,98 @@ fn partitions_run_each_case_once_and_merge_into_the_whole_run() {
 
     let overlap = harness(&["merge", &files[0], &files[0]]);
     assert_eq!(overlap.status.code(), Some(harness::exit::USAGE));
-    assert!(stderr(&overlap).contains("appears in more than one file"));
+    assert!(
+        stderr(&overlap).contains("is given twice"),
+        "{}",
+        stderr(&overlap)
+    );
+}
+
+/// Every report a sharded run's merge writes equals the unsharded run's, apart from times;
+/// a missing, repeated, empty or foreign shard is refused.
+#[test]
+fn merged_shards_write_the_whole_runs_reports_and_refuse_what_does_not_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    let seed = seed_suite().display().to_string();
+    let reports = |prefix: &str| {
+        [
+            "--report-junit".to_string(),
+            path(&format!("{prefix}.xml")),
+            "--report-markdown".to_string(),
+            path(&format!("{prefix}.md")),
+            "--report-html".to_string(),
+            path(&format!("{prefix}-html")),
+        ]
+    };
+    let whole_reports = reports("whole");
+    let whole_json = path("whole.jsonl");
+    let mut args: Vec<&str> = vec!["run", &seed, "--report-json", &whole_json];
+    args.extend(whole_reports.iter().map(String::as_str));
+    let whole = harness(&args);
+    assert_eq!(whole.status.code(), Some(0), "{}", stderr(&whole));
+    for k in 1..=3 {
+        let shard = path(&format!("shard-{k}.jsonl"));
+        let out = harness(&[
+            "run",
+            &seed,
+            "--partition",
+            &format!("{k}/3"),
+            "--report-json",
+            &shard,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let merged_reports = reports("merged");
+    let shards: Vec<String> = (1..=3).map(|k| path(&format!("shard-{k}.jsonl"))).collect();
+    let mut args: Vec<&str> = vec!["merge"];
+    args.extend(shards.iter().map(String::as_str));
+    args.extend(merged_reports.iter().map(String::as_str));
+    let merged = harness(&args);
+    assert_eq!(merged.status.code(), Some(0), "{}", stderr(&merged));
+
+    // Impact lines survive the merge.
+    let impact = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with("impact "))
+            .map(str::to_string)
+            .collect()
+    };
+    assert!(!impact(&stdout(&whole)).is_empty());
+    assert_eq!(impact(&stdout(&merged)), impact(&stdout(&whole)));
+    // Apart from times and the random challenges (redacted as snapshots redact them).
+    let dialect = harness::dialect::by_name("msnp").unwrap();
+    let timeless = |text: String| -> String {
+        let times = regex::Regex::new(r#"(time|timestamp)="[^"]*""#).unwrap();
+        dialect.redact(&times.replace_all(&text, ""))
+    };
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+    assert_eq!(timeless(read("merged.xml")), timeless(read("whole.xml")));
+    assert_eq!(read("merged.md"), read("whole.md"));
+    assert_eq!(
+        timeless(read("merged-html/index.html")),
+        timeless(read("whole-html/index.html"))
+    );
+
+    let refused = |args: &[&str], says: &str| {
+        let out = harness(args);
+        assert_eq!(out.status.code(), Some(harness::exit::USAGE), "{args:?}");
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+    };
+    refused(&["merge", &shards[0], &shards[2]], "partition 2/3 missing");
+    refused(
+        &["merge", &shards[0], &shards[1], &shards[1]],
+        "partition 2/3 is given twice",
+    );
+    std::fs::write(dir.path().join("empty.jsonl"), "").unwrap();
+    refused(
+        &["merge", &shards[0], &path("empty.jsonl")],
+        "no run header",
+    );
+    refused(
+        &["merge", &shards[0], &path("whole.jsonl")],
+        "is not a partition of 3",
+    );
 }
 
 #[test]
@@ -201,4 +292,42 @@ fn bundle_verifies_and_names_what_was_altered() {
         "{}",
         stdout(&out)
     );
+}
+
+/// `diff` compares what both runs have and names the rest; a file holding a (case, target)
+/// twice is refused.
+#[test]
+fn diff_compares_common_targets_and_refuses_duplicates() {
+    let (_, whole) = run_json(&[]);
+    let text = std::fs::read_to_string(whole.path()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let fewer = dir.path().join("fewer.jsonl");
+    std::fs::write(
+        &fewer,
+        text.lines()
+            .filter(|l| !l.contains("\"target\":\"2003-10-16\""))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>(),
+    )
+    .unwrap();
+    let old = whole.path().display().to_string();
+    let out = harness(&["diff", &old, &fewer.display().to_string()]);
+    let shown = stdout(&out);
+    assert_eq!(out.status.code(), Some(harness::exit::SUCCESS), "{shown}");
+    assert!(
+        shown.contains("target 2003-10-16 is only in the old run: not compared"),
+        "{shown}"
+    );
+    assert!(shown.contains("no verdict changed"), "{shown}");
+
+    let doubled = dir.path().join("doubled.jsonl");
+    let results: String = text
+        .lines()
+        .filter(|l| l.contains("\"type\":\"result\""))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&doubled, results.repeat(2)).unwrap();
+    let out = harness(&["diff", &old, &doubled.display().to_string()]);
+    assert_eq!(out.status.code(), Some(harness::exit::USAGE));
+    assert!(stderr(&out).contains("appears twice"), "{}", stderr(&out));
 }

@@ -5,18 +5,26 @@ use super::Failure;
 use super::merge::read;
 use crate::cli::DiffArgs;
 use crate::exit;
-use std::collections::BTreeMap;
+use crate::report::CaseResult;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 pub fn diff(args: &DiffArgs) -> Result<i32, Failure> {
-    let old = read(&args.old)?;
-    let new = read(&args.new)?;
-    // Two single-target runs (two server builds, two addresses) compare case by case.
-    let single = |results: &[crate::report::CaseResult]| {
-        results.iter().all(|r| r.target == results[0].target)
+    let (_, old) = read(&args.old)?;
+    let (_, new) = read(&args.new)?;
+    for (file, results) in [(&args.old, &old), (&args.new, &new)] {
+        refuse_duplicates(file, results)?;
+    }
+    let targets = |results: &[CaseResult]| -> BTreeSet<String> {
+        results.iter().map(|r| r.target.clone()).collect()
     };
-    let by_case = !old.is_empty() && !new.is_empty() && single(&old) && single(&new);
-    let key = |r: &crate::report::CaseResult| {
+    let (old_targets, new_targets) = (targets(&old), targets(&new));
+    // Two single-target runs (two server builds, two addresses) compare case by case; else
+    // the targets both runs have compare, and the others are named, not listed case by case.
+    let by_case = old_targets.len() == 1 && new_targets.len() == 1;
+    let compared =
+        |target: &str| by_case || (old_targets.contains(target) && new_targets.contains(target));
+    let key = |r: &CaseResult| {
         (
             r.case.clone(),
             if by_case {
@@ -26,8 +34,29 @@ pub fn diff(args: &DiffArgs) -> Result<i32, Failure> {
             },
         )
     };
-    let before: BTreeMap<_, _> = old.iter().map(|r| (key(r), r)).collect();
-    let after: BTreeMap<_, _> = new.iter().map(|r| (key(r), r)).collect();
+    let before: BTreeMap<_, _> = old
+        .iter()
+        .filter(|r| compared(&r.target))
+        .map(|r| (key(r), r))
+        .collect();
+    let after: BTreeMap<_, _> = new
+        .iter()
+        .filter(|r| compared(&r.target))
+        .map(|r| (key(r), r))
+        .collect();
+    let mut notes = Vec::new();
+    if !by_case {
+        for (run, only, others) in [
+            ("old", &old_targets, &new_targets),
+            ("new", &new_targets, &old_targets),
+        ] {
+            for target in only.difference(others) {
+                notes.push(format!(
+                    "target {target} is only in the {run} run: not compared"
+                ));
+            }
+        }
+    }
     let mut rows: Vec<[String; 5]> = Vec::new();
     for (k, n) in &after {
         match before.get(k) {
@@ -61,6 +90,9 @@ pub fn diff(args: &DiffArgs) -> Result<i32, Failure> {
     }
     let mut out = std::io::stdout().lock();
     let written = (|| -> std::io::Result<()> {
+        for note in &notes {
+            writeln!(out, "{note}")?;
+        }
         if rows.is_empty() {
             return writeln!(out, "no verdict changed ({} results compared)", after.len());
         }
@@ -88,7 +120,7 @@ pub fn diff(args: &DiffArgs) -> Result<i32, Failure> {
             before
                 .keys()
                 .chain(after.keys())
-                .collect::<std::collections::BTreeSet<_>>()
+                .collect::<BTreeSet<_>>()
                 .len()
         )
     })();
@@ -102,4 +134,20 @@ pub fn diff(args: &DiffArgs) -> Result<i32, Failure> {
     } else {
         exit::MISMATCH
     })
+}
+
+/// A results file holding the same (case, target) twice cannot be compared with another.
+fn refuse_duplicates(file: &std::path::Path, results: &[CaseResult]) -> Result<(), Failure> {
+    let mut seen = BTreeSet::new();
+    for r in results {
+        if !seen.insert((&r.case, &r.target)) {
+            return Err(Failure::Usage(format!(
+                "{}: {} at {} appears twice: one run's results hold each (case, target) once",
+                file.display(),
+                r.case,
+                r.target
+            )));
+        }
+    }
+    Ok(())
 }

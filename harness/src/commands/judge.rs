@@ -68,6 +68,7 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
         snapshots: &Check::default(),
         color: args.reports.color.enabled(),
         context: &context,
+        info: None,
     };
     run.emit(&args.reports)?;
     Ok(match Summary::exit_code(&judged.results) {

@@ -3,11 +3,12 @@
 
 use super::{Failure, reports};
 use crate::cli::MergeArgs;
-use crate::report::{self, CaseResult, Summary};
+use crate::report::{self, CaseResult, RunInfo, Summary};
 use crate::snapshot::Check;
 use std::path::Path;
 
-pub fn read(path: &Path) -> Result<Vec<CaseResult>, Failure> {
+/// A results file: its run header, if it has one, and its results.
+pub fn read(path: &Path) -> Result<(Option<RunInfo>, Vec<CaseResult>), Failure> {
     let file = std::fs::File::open(path)
         .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
     report::read_jsonl(std::io::BufReader::new(file))
@@ -17,9 +18,19 @@ pub fn read(path: &Path) -> Result<Vec<CaseResult>, Failure> {
 pub fn merge(args: &MergeArgs) -> Result<i32, Failure> {
     let context = report::RunContext::now();
     let mut results = Vec::new();
+    let mut runs = Vec::new();
     for file in &args.files {
-        results.extend(read(file)?);
+        let (info, more) = read(file)?;
+        let info = info.ok_or_else(|| {
+            Failure::Usage(format!(
+                "{}: no run header: not the JSON results of a harness run, or empty",
+                file.display()
+            ))
+        })?;
+        runs.push((file.as_path(), info));
+        results.extend(more);
     }
+    let whole = shards_of_one_run(&runs)?;
     results.sort_by_key(|r| (r.case_index, r.target_index));
     let duplicate = results
         .windows(2)
@@ -30,18 +41,80 @@ pub fn merge(args: &MergeArgs) -> Result<i32, Failure> {
             w[0].case, w[0].target
         )));
     }
-    let suite = args.files[0]
-        .file_stem()
-        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let impact = report::impact(&results, &whole.population);
+    let info = RunInfo {
+        partition: None,
+        ..whole.clone()
+    };
     let run = reports::Run {
-        suite: &suite,
+        suite: &whole.suite,
         results: &results,
-        impact: &[],
+        impact: &impact,
         traffic: &[],
         snapshots: &Check::default(),
         color: args.reports.color.enabled(),
         context: &context,
+        info: Some(&info),
     };
     run.emit(&args.reports)?;
     Ok(Summary::exit_code(&results))
+}
+
+/// The shards must be one run's: the same suite (by content), every partition K of N once.
+fn shards_of_one_run<'a>(runs: &'a [(&Path, RunInfo)]) -> Result<&'a RunInfo, Failure> {
+    let (first_file, first) = &runs[0];
+    for (file, info) in &runs[1..] {
+        if info.suite_sha256 != first.suite_sha256 || info.cases != first.cases {
+            return Err(Failure::Usage(format!(
+                "{} ran suite {} ({} cases, sha256 {}), but {} ran {} ({} cases, sha256 {}): shards of different suites do not merge",
+                first_file.display(),
+                first.suite,
+                first.cases,
+                &first.suite_sha256[..12.min(first.suite_sha256.len())],
+                file.display(),
+                info.suite,
+                info.cases,
+                &info.suite_sha256[..12.min(info.suite_sha256.len())]
+            )));
+        }
+    }
+    let Some((_, n)) = first.partition else {
+        if runs.len() > 1 {
+            return Err(Failure::Usage(format!(
+                "{} is a whole run (no --partition), so nothing merges with it",
+                first_file.display()
+            )));
+        }
+        return Ok(first);
+    };
+    let mut seen = vec![None; n];
+    for (file, info) in runs {
+        let Some((k, of)) = info.partition.filter(|(_, of)| *of == n) else {
+            return Err(Failure::Usage(format!(
+                "{} is not a partition of {n} like {}",
+                file.display(),
+                first_file.display()
+            )));
+        };
+        if let Some(earlier) = seen[k - 1].replace(*file) {
+            return Err(Failure::Usage(format!(
+                "partition {k}/{of} is given twice: {} and {}",
+                earlier.display(),
+                file.display()
+            )));
+        }
+    }
+    let missing: Vec<String> = seen
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.is_none())
+        .map(|(k, _)| format!("{}/{n}", k + 1))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Failure::Usage(format!(
+            "partition {} missing: a merge of part of a run would report fewer results than it had",
+            missing.join(", ")
+        )));
+    }
+    Ok(first)
 }

@@ -4,7 +4,7 @@
 use super::Failure;
 use crate::cli::{Format, ReportArgs};
 use crate::judge::TrafficImpact;
-use crate::report::{self, CaseResult, Impact, RunContext, SnapshotProblems};
+use crate::report::{self, CaseResult, Impact, RunContext, RunInfo, SnapshotProblems};
 use crate::snapshot::Check;
 use std::io::{self, Write};
 use std::path::Path;
@@ -21,6 +21,8 @@ pub struct Run<'a> {
     pub color: bool,
     /// When and where the run happened.
     pub context: &'a RunContext,
+    /// What ran, for the JSON Lines header (`harness merge` checks shards against it).
+    pub info: Option<&'a RunInfo>,
 }
 
 impl Run<'_> {
@@ -48,7 +50,7 @@ impl Run<'_> {
                 write_snapshots(out, self.snapshots)
             }
             Format::Json => {
-                report::write_jsonl(out, self.results)?;
+                report::write_jsonl(out, self.results, self.info)?;
                 write_snapshots(&mut io::stderr().lock(), self.snapshots)
             }
             Format::Junit => {
@@ -106,7 +108,7 @@ impl Run<'_> {
         }
         if let Some(path) = &args.report_json {
             let mut file = create(path)?;
-            report::write_jsonl(&mut file, self.results)?;
+            report::write_jsonl(&mut file, self.results, self.info)?;
             file.flush()?;
         }
         if let Some(path) = &args.report_markdown {

@@ -63,6 +63,15 @@ pub async fn run(args: &RunArgs) -> Result<i32, Failure> {
             .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", path.display())))?;
     }
     let impact = report::impact(&results, &suite.population);
+    let info = report::RunInfo {
+        suite: suite.name.clone(),
+        suite_sha256: crate::bundle::manifest(&suite)
+            .map(|(_, hash)| hash)
+            .map_err(|e| Failure::Runtime(format!("cannot hash the suite's files: {e}")))?,
+        cases: suite.cases.len(),
+        partition: args.partition,
+        population: suite.population.clone(),
+    };
     let run = reports::Run {
         suite: &suite.name,
         results: &results,
@@ -71,6 +80,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, Failure> {
         snapshots: &snapshots,
         color: args.reports.color.enabled(),
         context: &context,
+        info: Some(&info),
     };
     run.emit(&args.reports)?;
     Ok(exit_code(&results, &snapshots))

@@ -1,12 +1,36 @@
-//! JSON Lines for machines: one `{"type":"result",...}` object per result, then one
-//! `{"type":"summary",...}`; and reading them back, for `harness merge` and `harness diff`.
+//! JSON Lines for machines: a `{"type":"run",...}` object saying what ran (the suite, its
+//! content hash and case count, the partition, the population shares), one
+//! `{"type":"result",...}` object per result, then one `{"type":"summary",...}`; and reading
+//! them back, for `harness merge` and `harness diff`.
 
 use super::{CaseResult, Check, Summary};
 use crate::runner::{Divergence, Transcript};
 use crate::verdict::{Verdict, VerdictKind};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
 use std::time::Duration;
+
+/// What a run was: enough for `harness merge` to check that its shards belong together and
+/// to write the reports (impact included) one whole run would have written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub suite: String,
+    /// The sha256 over the suite's files (as the bundle's manifest computes it).
+    pub suite_sha256: String,
+    /// Cases in the whole suite, not only this partition.
+    pub cases: usize,
+    /// `[K, N]` for `--partition K/N`.
+    pub partition: Option<(usize, usize)>,
+    pub population: BTreeMap<String, f64>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RunLine {
+    r#type: String,
+    #[serde(flatten)]
+    info: RunInfo,
+}
 
 #[derive(Serialize, Deserialize)]
 struct ResultLine {
@@ -37,7 +61,19 @@ struct SummaryLine {
     exit_code: i32,
 }
 
-pub fn write_jsonl(out: &mut dyn Write, results: &[CaseResult]) -> io::Result<()> {
+pub fn write_jsonl(
+    out: &mut dyn Write,
+    results: &[CaseResult],
+    info: Option<&RunInfo>,
+) -> io::Result<()> {
+    if let Some(info) = info {
+        let line = RunLine {
+            r#type: "run".to_string(),
+            info: info.clone(),
+        };
+        serde_json::to_writer(&mut *out, &line)?;
+        writeln!(out)?;
+    }
     for r in results {
         let line = ResultLine {
             r#type: "result".to_string(),
@@ -74,12 +110,20 @@ pub fn write_jsonl(out: &mut dyn Write, results: &[CaseResult]) -> io::Result<()
     writeln!(out)
 }
 
-/// The results in a JSON Lines report; an unreadable line is an error naming its number.
-pub fn read_jsonl(input: impl BufRead) -> Result<Vec<CaseResult>, String> {
+/// The run and results in a JSON Lines report; an unreadable line is an error naming its
+/// number.
+pub fn read_jsonl(input: impl BufRead) -> Result<(Option<RunInfo>, Vec<CaseResult>), String> {
     let mut results = Vec::new();
+    let mut info = None;
     for (number, line) in input.lines().enumerate() {
         let line = line.map_err(|e| format!("line {}: {e}", number + 1))?;
         if line.trim().is_empty() || line.contains("\"type\":\"summary\"") {
+            continue;
+        }
+        if line.starts_with("{\"type\":\"run\"") {
+            let run: RunLine =
+                serde_json::from_str(&line).map_err(|e| format!("line {}: {e}", number + 1))?;
+            info = Some(run.info);
             continue;
         }
         let r: ResultLine =
@@ -100,5 +144,5 @@ pub fn read_jsonl(input: impl BufRead) -> Result<Vec<CaseResult>, String> {
             divergences: r.divergences,
         });
     }
-    Ok(results)
+    Ok((info, results))
 }

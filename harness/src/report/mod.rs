@@ -9,7 +9,7 @@ mod table;
 
 pub use html::write_html;
 pub use impact::{Impact, impact};
-pub use jsonl::{read_jsonl, write_jsonl};
+pub use jsonl::{RunInfo, read_jsonl, write_jsonl};
 pub use junit::{RunContext, SnapshotProblems, transcript_text, write_junit};
 pub use markdown::write_markdown;
 pub use table::write_table;

@@ -100,5 +100,6 @@ pub fn json_lines(text: &str) -> (Vec<serde_json::Value>, serde_json::Value) {
         .collect();
     let summary = values.pop().expect("summary line");
     assert_eq!(summary["type"], "summary");
+    values.retain(|v| v["type"] == "result");
     (values, summary)
 }
