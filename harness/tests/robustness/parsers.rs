@@ -175,3 +175,32 @@ fn mutated_suite_files_never_panic() {
         },
     );
 }
+
+/// Every dialect's step compiler, and the byte-template parser, take any text without
+/// panicking; an error always points inside the text it was given.
+#[test]
+fn step_compilers_never_panic() {
+    check(
+        "step_compilers_never_panic",
+        file!(),
+        "[a-zA-Z0-9_=,{} .\\\\-]{0,120}",
+        |text| {
+            for dialect in harness::dialect::all() {
+                if let Err(e) = harness::dialect::text_step(dialect, &text) {
+                    prop_assert!(
+                        e.offset <= text.len() && e.offset + e.len <= text.len().max(1),
+                        "{}: error at {}+{} outside {:?}",
+                        dialect.name(),
+                        e.offset,
+                        e.len,
+                        text
+                    );
+                }
+            }
+            if let Err(e) = harness::case::ByteTemplate::parse(&text) {
+                prop_assert!(e.offset < text.len().max(1), "byte template: {e:?}");
+            }
+            Ok(())
+        },
+    );
+}
