@@ -206,3 +206,133 @@ fn a_folder_of_capture_cases_is_judged_as_a_replay_at_its_date_would_be() {
         .collect();
     assert_eq!(judged, wanted, "{results:#?}");
 }
+
+/// tcpdump on loopback, writing `file`, for the ports given; stopped (and its file complete)
+/// by `stop`. `None` where tcpdump cannot run (not installed, not root), except on CI.
+struct Tcpdump(std::process::Child);
+
+impl Tcpdump {
+    fn start(file: &Path, ports: &[String]) -> Option<Tcpdump> {
+        let filter = ports
+            .iter()
+            .map(|p| format!("tcp port {p}"))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let child = std::process::Command::new("tcpdump")
+            .args(["-i", "lo", "--immediate-mode", "-U", "-s", "0", "-w"])
+            .arg(file)
+            .arg(filter)
+            .stderr(std::process::Stdio::piped())
+            .spawn();
+        let mut child = match child {
+            Ok(child) => child,
+            Err(e) if std::env::var_os("CI").is_none() => {
+                eprintln!("skipping: tcpdump cannot run here ({e})");
+                return None;
+            }
+            Err(e) => panic!("tcpdump is needed on CI: {e}"),
+        };
+        // tcpdump says "listening on lo" once it captures.
+        let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        use std::io::BufRead;
+        while err.read_line(&mut line).unwrap_or(0) > 0 && !line.contains("listening on") {
+            line.clear();
+        }
+        if !line.contains("listening on") {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "tcpdump did not start on CI"
+            );
+            eprintln!("skipping: tcpdump did not start");
+            return None;
+        }
+        std::thread::spawn(move || for _ in err.lines() {});
+        Some(Tcpdump(child))
+    }
+
+    /// Stops once the file has stopped growing (tcpdump has written what it was given).
+    fn stop(mut self, file: &Path) {
+        let size = || std::fs::metadata(file).map_or(0, |m| m.len());
+        let mut last = size();
+        for _ in 0..40 {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            let now = size();
+            if now == last {
+                break;
+            }
+            last = now;
+        }
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+/// The acceptance test of judging: real traffic between the harness's replays and `harness
+/// serve` at each policy date, captured by tcpdump, judged with no live target, gives every
+/// session the verdict the replay got; a session the client abandons is undecided.
+#[test]
+#[ignore = "who closed first is not yet taken from the flow table"]
+fn judged_traffic_agrees_with_the_replays_that_made_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let pcap = dir.join("loopback.pcap");
+    let policy = seed_suite().join("policy.toml").display().to_string();
+    let dates = ["2003-08-01", "2003-09-18", "2003-10-16"];
+    let servers: Vec<Served> = dates.iter().map(|d| Served::start(&policy, d)).collect();
+    let ports: Vec<String> = servers
+        .iter()
+        .map(|s| s.addr.rsplit_once(':').unwrap().1.to_string())
+        .collect();
+    let Some(tcpdump) = Tcpdump::start(&pcap, &ports) else {
+        return;
+    };
+    let seed = seed_suite().display().to_string();
+    let mut replays = Vec::new();
+    for (server, date) in servers.iter().zip(dates) {
+        let out = harness(&[
+            "run",
+            &seed,
+            "--target",
+            &server.addr,
+            "--expect",
+            date,
+            "--jobs",
+            "1",
+            "--format",
+            "json",
+        ]);
+        let (results, _) = json_lines(&stdout(&out));
+        replays.push(results);
+        // A client that says VER and leaves before any answer is read.
+        let mut abandon = std::net::TcpStream::connect(&server.addr).unwrap();
+        std::io::Write::write_all(&mut abandon, b"VER 1 MSNP8 CVR0\r\n").unwrap();
+        drop(abandon);
+    }
+    tcpdump.stop(&pcap);
+    for ((port, replayed), date) in ports.iter().zip(&replays).zip(dates) {
+        let (judged, err, code) = judge_json(&[
+            &pcap.display().to_string(),
+            "--dialect",
+            "msnp",
+            "--port",
+            port,
+        ]);
+        assert_eq!(code, Some(exit::SUCCESS), "{err}");
+        assert_eq!(judged.len(), replayed.len() + 1, "{date}: {judged:#?}");
+        for (j, r) in judged.iter().zip(replayed) {
+            assert_eq!(
+                (j["verdict"].as_str(), j["stage"].as_str()),
+                (r["verdict"].as_str(), r["stage"].as_str()),
+                "{date} {}: judged {} / replayed {}",
+                r["case"],
+                j["reason"],
+                r["reason"]
+            );
+        }
+        let last = judged.last().unwrap();
+        assert_eq!(last["verdict"], "undecided", "{date}: {last}");
+    }
+}

@@ -34,7 +34,12 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
                     dialect::unknown(&capture.capture.dialect)
                 ))
             })?;
-            judged.add(dialect, &capture, &settings_for(dialect));
+            judged.add(
+                judged.results.len() as u64,
+                dialect,
+                &capture,
+                &settings_for(dialect),
+            );
         }
     } else {
         let Some(name) = &args.dialect else {
@@ -46,8 +51,8 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
         };
         let dialect = super::dialect(name)?;
         let settings = settings_for(dialect);
-        let report = capture::import(&args.path, args.port, dialect, |_, capture| {
-            judged.add(dialect, &capture, &settings);
+        let report = capture::import(&args.path, args.port, dialect, |id, capture| {
+            judged.add(id, dialect, &capture, &settings);
             Ok(())
         })
         .map_err(|e| Failure::Runtime(e.to_string()))?;
@@ -57,6 +62,14 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
                 "{}: {error}; the sessions before it are judged",
                 args.path.display()
             ));
+        }
+    }
+    // The importer hands connections over as they end; reports list them as they began.
+    judged.results.sort_by_key(|r| r.case_index);
+    for (number, result) in judged.results.iter_mut().enumerate() {
+        result.case_index = number + 1;
+        if let Some((_, client)) = result.case.split_once(' ') {
+            result.case = format!("#{} {client}", number + 1);
         }
     }
     let traffic = judged.tally.lines();
@@ -85,13 +98,15 @@ struct Judged {
 }
 
 impl Judged {
+    /// Judges connection `id` (numbered by when it began).
     fn add(
         &mut self,
+        id: u64,
         dialect: &'static dyn Dialect,
         capture: &CaptureFile,
         settings: &dialect::Settings,
     ) {
-        let session = judge::judge(dialect, self.results.len() + 1, capture, settings);
+        let session = judge::judge(dialect, id as usize, capture, settings);
         self.tally.add(&session);
         self.results.push(session.result);
     }

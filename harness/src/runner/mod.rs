@@ -38,11 +38,15 @@ pub async fn run_all(
     let mut set = JoinSet::new();
     let count = jobs.len();
     for (index, job) in jobs.into_iter().enumerate() {
-        let slots = slots.clone();
+        // Taken here, in job order, so cases start in suite order (one at a time with
+        // concurrency 1: the traffic is as repeatable as the results).
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            break;
+        };
         let settings = settings.clone();
         set.spawn(async move {
-            let _slot = slots.acquire_owned().await;
             let run = drive(&job.target, &job.case, &job.variables, &settings).await;
+            drop(slot);
             (index, run)
         });
     }
