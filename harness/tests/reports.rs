@@ -10,9 +10,18 @@ use std::process::Command;
 
 /// A run of the seed suite writing every report, with `mismatches` expectations changed.
 fn reports(mismatches: &[&str]) -> (tempfile::TempDir, std::process::Output) {
+    reports_with(mismatches, |_| {})
+}
+
+/// The same, after `change` has altered the copied suite.
+fn reports_with(
+    mismatches: &[&str],
+    change: impl Fn(&Path),
+) -> (tempfile::TempDir, std::process::Output) {
     let dir = tempfile::tempdir().unwrap();
     let suite = dir.path().join("suite");
     copy_dir(&seed_suite(), &suite);
+    change(&suite);
     let captures = repo_root().join("captures").display().to_string();
     let mut text = std::fs::read_to_string(suite.join("suite.toml"))
         .unwrap()
@@ -102,32 +111,91 @@ fn junit_has_one_testcase_per_result_and_the_failures() {
 }
 
 #[test]
-fn html_report_renders_in_chromium_with_one_cell_per_result() {
-    let (dir, out) = reports(&["emesene-2011"]);
-    assert_eq!(out.status.code(), Some(harness::exit::MISMATCH));
+fn html_report_renders_in_chromium_for_the_people_who_decide() {
+    let (dir, out) = reports_with(&["emesene-2011"], |suite| {
+        // A third case of MSN Messenger 4.6 that behaves like 6.0: its row disagrees.
+        std::fs::write(
+            suite.join("cases/msn-messenger-4.6.recorded.toml"),
+            "name = \"MSN Messenger 4.6 (recorded)\"\n[[step]]\nsend = \"VER {trid} MSNP9 MSNP8 CVR0\"\n[[step]]\nsend = \"CVR {trid} 0x0409 winnt 5.1 i386 MSNMSGR 6.0.0602 MSMSGS {email}\"\n[[step]]\nsend = \"USR {trid} TWN I {email}\"\n",
+        )
+        .unwrap();
+    });
+    assert_eq!(
+        out.status.code(),
+        Some(harness::exit::MISMATCH),
+        "{}",
+        stderr(&out)
+    );
     let page = dir.path().join("out/html/index.html");
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(
         !html.contains("http-equiv") && !html.contains("<script") && !html.contains("src=\"http"),
         "not self-contained"
     );
-    let results = results_in_seed_suite();
-    let Some(dom) = chromium_dom(&page) else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "chromium is required on CI"
-        );
-        eprintln!("note: chromium not installed; checking the HTML text only");
-        assert_eq!(count(&html, "<td class=\"verdict "), results);
-        return;
+    let dom = match chromium_dom(&page) {
+        Some(dom) => dom,
+        None => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "chromium is required on CI"
+            );
+            eprintln!("note: chromium not installed; checking the HTML text only");
+            html
+        }
     };
-    assert_eq!(
-        count(&dom, "<td class=\"verdict "),
-        results,
-        "one cell per result in the rendered DOM"
+    // One row per client: scripted, captured and recorded cases of a client share it.
+    let suite = harness::suite::load_suite(&seed_suite()).unwrap();
+    let clients = suite
+        .cases
+        .iter()
+        .filter(|c| !c.id.contains(".captured") && !c.id.contains(".recorded"))
+        .count();
+    assert_eq!(count(&dom, "<tr><th>") - 1, clients, "one row per client");
+    // Rows by human name with the client's share, the largest first.
+    let first_row = dom.split("<tbody>").nth(1).unwrap().trim_start();
+    assert!(
+        first_row.starts_with("<tr><th>MSN Messenger 6.0<small>26.0% of users</small></th>"),
+        "{}",
+        &first_row[..300.min(first_row.len())]
     );
-    assert_eq!(count(&dom, "<td class=\"verdict locked-out mismatch\""), 1);
-    assert_eq!(count(&dom, "class=\"transcript\""), results);
+    assert!(
+        dom.contains("scripted</a>, <a href="),
+        "agreeing cases are named together"
+    );
+    // Columns name the target and its policy phase.
+    assert!(
+        dom.contains("<th>2003-10-16<small>old clients locked out (from 2003-10-15)</small></th>")
+    );
+    // The row that disagrees says so, case by case.
+    assert!(
+        dom.contains("<td class=\"verdict disagree\">"),
+        "no disagreeing cell"
+    );
+    assert!(
+        dom.contains(">recorded: admitted</a>"),
+        "the disagreeing case is named"
+    );
+    // A mismatch shows the verdict expected.
+    assert!(
+        dom.contains("✗ expected admitted</span>"),
+        "no expected-verdict mark"
+    );
+    assert_eq!(
+        count(&dom, " mismatch\""),
+        1,
+        "emesene-2011 at its first date"
+    );
+    // Legend, run date, harness version and suite hash.
+    assert!(dom.contains("locked-out: turned away before the admission point"));
+    assert!(dom.contains(&format!(
+        "· harness {} · suite sha256 <code>",
+        env!("CARGO_PKG_VERSION")
+    )));
+    assert!(dom.contains("class=\"meta\">run 20"));
+    assert_eq!(
+        count(&dom, "class=\"transcript\""),
+        results_in_seed_suite() + 3
+    );
     assert!(dom.contains("2003-10-16: 44.0% of users admitted, 17.0% warned, 39.0% locked out"));
 }
 

@@ -37,6 +37,23 @@ impl Run<'_> {
         problems
     }
 
+    /// The HTML page's view of the run.
+    fn page(&self) -> report::Page<'_> {
+        static NONE: std::sync::LazyLock<std::collections::BTreeMap<String, f64>> =
+            std::sync::LazyLock::new(Default::default);
+        static NO_NOTES: std::sync::LazyLock<std::collections::BTreeMap<String, String>> =
+            std::sync::LazyLock::new(Default::default);
+        report::Page {
+            suite: self.suite,
+            results: self.results,
+            impact: self.impact,
+            shares: self.info.map_or(&*NONE, |i| &i.population),
+            target_notes: self.info.map_or(&*NO_NOTES, |i| &i.target_notes),
+            made: self.context.describe(),
+            suite_sha256: self.info.map(|i| i.suite_sha256.as_str()),
+        }
+    }
+
     pub fn write(&self, format: Format, out: &mut dyn Write) -> io::Result<()> {
         match format {
             Format::Table => {
@@ -118,7 +135,7 @@ impl Run<'_> {
         }
         if let Some(dir) = &args.report_html {
             let mut file = create(&dir.join("index.html"))?;
-            report::write_html(&mut file, self.suite, self.results, self.impact)?;
+            report::write_html(&mut file, &self.page())?;
             file.flush()?;
         }
         Ok(())

@@ -71,6 +71,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, Failure> {
         cases: suite.cases.len(),
         partition: args.partition,
         population: suite.population.clone(),
+        target_notes: target_notes(&suite, &endpoints.list),
     };
     let run = reports::Run {
         suite: &suite.name,
@@ -108,4 +109,25 @@ fn progress_bar(format: crate::cli::Format, total: usize) -> indicatif::Progress
         bar.set_style(style);
     }
     bar
+}
+
+/// What each endpoint enforces, for report headings: a reference server's policy phase, a
+/// started server's command, or the suite target a given address is compared with.
+fn target_notes(
+    suite: &crate::suite::Suite,
+    endpoints: &[super::plan::Endpoint],
+) -> std::collections::BTreeMap<String, String> {
+    use crate::suite::TargetKind;
+    endpoints
+        .iter()
+        .filter_map(|endpoint| {
+            let target = suite.target(endpoint.suite_target.as_deref()?)?;
+            let note = match (&target.kind, endpoint.name == target.name) {
+                (_, false) => format!("compared with {}", target.name),
+                (TargetKind::Reference { policy, as_of, .. }, true) => policy.phase(*as_of)?,
+                (TargetKind::Command { argv, .. }, true) => argv.join(" "),
+            };
+            Some((endpoint.name.clone(), note))
+        })
+        .collect()
 }

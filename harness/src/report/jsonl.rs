@@ -23,6 +23,9 @@ pub struct RunInfo {
     /// `[K, N]` for `--partition K/N`.
     pub partition: Option<(usize, usize)>,
     pub population: BTreeMap<String, f64>,
+    /// Target → what it enforces (its policy phase), for the reports' column headings.
+    #[serde(default)]
+    pub target_notes: BTreeMap<String, String>,
 }
 
 #[derive(Serialize, Deserialize)]

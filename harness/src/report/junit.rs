@@ -18,6 +18,16 @@ pub struct RunContext {
 }
 
 impl RunContext {
+    /// `2026-11-27 07:30 UTC on HOST`.
+    pub fn describe(&self) -> String {
+        let started: chrono::DateTime<chrono::Utc> = self.started.into();
+        format!(
+            "{} on {}",
+            started.format("%Y-%m-%d %H:%M UTC"),
+            self.hostname
+        )
+    }
+
     /// A run starting now, on this machine.
     pub fn now() -> RunContext {
         RunContext {

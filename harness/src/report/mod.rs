@@ -1,5 +1,6 @@
 //! Reports: every writer reads the same [`CaseResult`] list and [`Summary`].
 
+mod clients;
 mod html;
 mod impact;
 mod jsonl;
@@ -7,7 +8,7 @@ mod junit;
 mod markdown;
 mod table;
 
-pub use html::write_html;
+pub use html::{Page, write_html};
 pub use impact::{Impact, impact};
 pub use jsonl::{RunInfo, read_jsonl, write_jsonl};
 pub use junit::{RunContext, SnapshotProblems, transcript_text, write_junit};

@@ -28,6 +28,8 @@ pub trait ServerPolicy: Send + Sync + std::fmt::Debug {
     /// What is in force on `as_of`, in a few words for the server's first line; `Err` when
     /// the policy says nothing for that date.
     fn in_force(&self, as_of: Date) -> Result<String, String>;
+    /// The phase in force on `as_of`, in a few words for a report's column heading.
+    fn phase(&self, as_of: Date) -> Option<String>;
     /// A new client connection's session; `None` when nothing is in force on `as_of`.
     fn session(&self, as_of: Date) -> Option<Box<dyn ServerSession + '_>>;
 }

@@ -42,6 +42,11 @@ impl ServerPolicy for Policy {
         ))
     }
 
+    fn phase(&self, as_of: Date) -> Option<String> {
+        let phase = self.phase_at(as_of).ok()?;
+        Some(format!("{} (from {})", phase.name, phase.from))
+    }
+
     fn session(&self, as_of: Date) -> Option<Box<dyn ServerSession + '_>> {
         let phase = self.phase_at(as_of).ok()?;
         Some(Box::new(Session::new(self, phase, as_of)))
