@@ -551,6 +551,8 @@ fn bench_prints_the_three_comparisons_in_one_run() {
         "3. import (",
         "cat FILE > /dev/null",
         "harness import FILE",
+        "harness judge FILE (every session judged)",
+        "harness judge / harness import = ",
     ] {
         assert!(text.contains(line), "no `{line}` in\n{text}");
     }

@@ -61,11 +61,23 @@ pub fn compare(exe: &Path, capture: &Path, dialect: &str, runs: usize) -> Vec<Re
     let file = capture.display().to_string();
     let exe = exe.display().to_string();
     let _ = measure("warm the page cache", &["cat", &file]);
-    let readers: [(&str, Vec<&str>); 3] = [
+    let readers: [(&str, Vec<&str>); 4] = [
         ("cat FILE > /dev/null", vec!["cat", &file]),
         (
             "harness import FILE",
             vec![&exe, "import", &file, "--dialect", dialect],
+        ),
+        (
+            "harness judge FILE (every session judged)",
+            vec![
+                &exe,
+                "judge",
+                &file,
+                "--dialect",
+                dialect,
+                "--format",
+                "json",
+            ],
         ),
         (
             "tshark -r FILE -q -z conv,tcp",

@@ -181,7 +181,13 @@ fn import_speed(
             .find(|r| r.name.starts_with(name))
             .map(|r| size / r.seconds.max(1e-9))
     };
-    match (speed("harness"), speed("tshark")) {
+    if let (Some(judge), Some(import)) = (speed("harness judge"), speed("harness import")) {
+        crate::outln!(
+            "   harness judge / harness import = {:.2} (judging adds the classifier to each session)",
+            judge / import
+        );
+    }
+    match (speed("harness import"), speed("tshark")) {
         (Some(h), Some(t)) => crate::outln!(
             "   harness / tshark = {:.1} (target: at least 10) {}",
             h / t,
