@@ -331,3 +331,60 @@ fn diff_compares_common_targets_and_refuses_duplicates() {
     assert_eq!(out.status.code(), Some(harness::exit::USAGE));
     assert!(stderr(&out).contains("appears twice"), "{}", stderr(&out));
 }
+
+/// A changed snapshot travels in each shard's JSON: the merge fails as the whole run does,
+/// and its JUnit carries the same snapshot failures.
+#[test]
+fn snapshot_outcomes_survive_the_merge() {
+    let suite_dir = suite_copy();
+    let policy = suite_dir.path().join("policy.toml");
+    let text = std::fs::read_to_string(&policy).unwrap();
+    std::fs::write(
+        &policy,
+        text.replacen(
+            "recommended = \"6.0.0602\"",
+            "recommended = \"6.0.0700\"",
+            1,
+        ),
+    )
+    .unwrap();
+    let suite = suite_dir.path().display().to_string();
+    let out = tempfile::tempdir().unwrap();
+    let path = |name: &str| out.path().join(name).display().to_string();
+    let whole = harness(&["run", &suite, "--report-junit", &path("whole.xml")]);
+    assert_eq!(whole.status.code(), Some(harness::exit::MISMATCH));
+    for k in 1..=3 {
+        harness(&[
+            "run",
+            &suite,
+            "--partition",
+            &format!("{k}/3"),
+            "--report-json",
+            &path(&format!("{k}.jsonl")),
+        ]);
+    }
+    let merged = harness(&[
+        "merge",
+        &path("1.jsonl"),
+        &path("2.jsonl"),
+        &path("3.jsonl"),
+        "--report-junit",
+        &path("merged.xml"),
+    ]);
+    assert_eq!(
+        merged.status.code(),
+        Some(harness::exit::MISMATCH),
+        "{}",
+        stderr(&merged)
+    );
+    let dialect = harness::dialect::by_name("msnp").unwrap();
+    let timeless = |name: &str| {
+        let text = std::fs::read_to_string(out.path().join(name)).unwrap();
+        let times = regex::Regex::new(r#"(time|timestamp)="[^"]*""#).unwrap();
+        dialect.redact(&times.replace_all(&text, ""))
+    };
+    let junit = timeless("merged.xml");
+    assert!(junit.contains("snapshot differs"), "{junit}");
+    assert_eq!(junit, timeless("whole.xml"));
+    assert!(stdout(&merged).contains("changed: "), "{}", stdout(&merged));
+}

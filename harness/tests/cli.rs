@@ -248,35 +248,6 @@ fn every_subcommand_has_help() {
     }
 }
 
-/// A copy of the seed suite in a temporary folder, to break on purpose.
-fn suite_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let cases = dir.path().join("cases");
-    std::fs::create_dir(&cases).unwrap();
-    std::fs::copy(
-        seed_suite().join("policy.toml"),
-        dir.path().join("policy.toml"),
-    )
-    .unwrap();
-    let captures = repo_root().join("captures");
-    let suite = std::fs::read_to_string(seed_suite().join("suite.toml"))
-        .unwrap()
-        .replace("../../captures", &captures.display().to_string());
-    std::fs::write(dir.path().join("suite.toml"), suite).unwrap();
-    for folder in ["cases", "snapshots"] {
-        std::fs::create_dir_all(dir.path().join(folder)).unwrap();
-        for entry in std::fs::read_dir(seed_suite().join(folder)).unwrap() {
-            let path = entry.unwrap().path();
-            std::fs::copy(
-                &path,
-                dir.path().join(folder).join(path.file_name().unwrap()),
-            )
-            .unwrap();
-        }
-    }
-    dir
-}
-
 #[test]
 fn changed_server_reply_shows_a_snapshot_diff_until_accepted() {
     let dir = suite_copy();

@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 pub fn diff(args: &DiffArgs) -> Result<i32, Failure> {
-    let (_, old) = read(&args.old)?;
-    let (_, new) = read(&args.new)?;
+    let old = read(&args.old)?.results;
+    let new = read(&args.new)?.results;
     for (file, results) in [(&args.old, &old), (&args.new, &new)] {
         refuse_duplicates(file, results)?;
     }

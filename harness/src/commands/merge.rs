@@ -3,12 +3,13 @@
 
 use super::{Failure, reports};
 use crate::cli::MergeArgs;
-use crate::report::{self, CaseResult, RunInfo, Summary};
+use crate::exit;
+use crate::report::{self, RunInfo, Summary};
 use crate::snapshot::Check;
 use std::path::Path;
 
-/// A results file: its run header, if it has one, and its results.
-pub fn read(path: &Path) -> Result<(Option<RunInfo>, Vec<CaseResult>), Failure> {
+/// A results file: its run header, results and snapshot check.
+pub fn read(path: &Path) -> Result<report::ReadBack, Failure> {
     let file = std::fs::File::open(path)
         .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
     report::read_jsonl(std::io::BufReader::new(file))
@@ -19,8 +20,14 @@ pub fn merge(args: &MergeArgs) -> Result<i32, Failure> {
     let context = report::RunContext::now();
     let mut results = Vec::new();
     let mut runs = Vec::new();
+    let mut checks = Vec::new();
     for file in &args.files {
-        let (info, more) = read(file)?;
+        let report::ReadBack {
+            info,
+            results: more,
+            snapshots,
+        } = read(file)?;
+        checks.extend(snapshots);
         let info = info.ok_or_else(|| {
             Failure::Usage(format!(
                 "{}: no run header: not the JSON results of a harness run, or empty",
@@ -42,6 +49,7 @@ pub fn merge(args: &MergeArgs) -> Result<i32, Failure> {
         )));
     }
     let impact = report::impact(&results, &whole.population);
+    let snapshots = Check::merge(checks);
     let info = RunInfo {
         partition: None,
         ..whole.clone()
@@ -51,13 +59,16 @@ pub fn merge(args: &MergeArgs) -> Result<i32, Failure> {
         results: &results,
         impact: &impact,
         traffic: &[],
-        snapshots: &Check::default(),
+        snapshots: &snapshots,
         color: args.reports.color.enabled(),
         context: &context,
         info: Some(&info),
     };
     run.emit(&args.reports)?;
-    Ok(Summary::exit_code(&results))
+    Ok(match Summary::exit_code(&results) {
+        exit::SUCCESS if snapshots.failed() => exit::MISMATCH,
+        code => code,
+    })
 }
 
 /// The shards must be one run's: the same suite (by content), every partition K of N once.

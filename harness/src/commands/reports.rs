@@ -67,7 +67,7 @@ impl Run<'_> {
                 write_snapshots(out, self.snapshots)
             }
             Format::Json => {
-                report::write_jsonl(out, self.results, self.info)?;
+                report::write_jsonl(out, self.results, self.info, Some(self.snapshots))?;
                 write_snapshots(&mut io::stderr().lock(), self.snapshots)
             }
             Format::Junit => {
@@ -125,7 +125,7 @@ impl Run<'_> {
         }
         if let Some(path) = &args.report_json {
             let mut file = create(path)?;
-            report::write_jsonl(&mut file, self.results, self.info)?;
+            report::write_jsonl(&mut file, self.results, self.info, Some(self.snapshots))?;
             file.flush()?;
         }
         if let Some(path) = &args.report_markdown {

@@ -56,6 +56,13 @@ struct ResultLine {
     transcript: Transcript,
 }
 
+#[derive(Serialize, Deserialize)]
+struct SnapshotsLine {
+    r#type: String,
+    #[serde(flatten)]
+    check: crate::snapshot::Check,
+}
+
 #[derive(Serialize)]
 struct SummaryLine {
     r#type: &'static str,
@@ -68,6 +75,7 @@ pub fn write_jsonl(
     out: &mut dyn Write,
     results: &[CaseResult],
     info: Option<&RunInfo>,
+    snapshots: Option<&crate::snapshot::Check>,
 ) -> io::Result<()> {
     if let Some(info) = info {
         let line = RunLine {
@@ -104,6 +112,14 @@ pub fn write_jsonl(
         serde_json::to_writer(&mut *out, &line)?;
         writeln!(out)?;
     }
+    if let Some(check) = snapshots {
+        let line = SnapshotsLine {
+            r#type: "snapshots".to_string(),
+            check: check.clone(),
+        };
+        serde_json::to_writer(&mut *out, &line)?;
+        writeln!(out)?;
+    }
     let summary = SummaryLine {
         r#type: "summary",
         summary: Summary::of(results),
@@ -113,11 +129,20 @@ pub fn write_jsonl(
     writeln!(out)
 }
 
-/// The run and results in a JSON Lines report; an unreadable line is an error naming its
-/// number.
-pub fn read_jsonl(input: impl BufRead) -> Result<(Option<RunInfo>, Vec<CaseResult>), String> {
+/// What a JSON Lines report holds.
+#[derive(Debug, Default)]
+pub struct ReadBack {
+    pub info: Option<RunInfo>,
+    pub results: Vec<CaseResult>,
+    pub snapshots: Option<crate::snapshot::Check>,
+}
+
+/// The run, results and snapshot check in a JSON Lines report; an unreadable line is an
+/// error naming its number.
+pub fn read_jsonl(input: impl BufRead) -> Result<ReadBack, String> {
     let mut results = Vec::new();
     let mut info = None;
+    let mut snapshots = None;
     for (number, line) in input.lines().enumerate() {
         let line = line.map_err(|e| format!("line {}: {e}", number + 1))?;
         if line.trim().is_empty() || line.contains("\"type\":\"summary\"") {
@@ -127,6 +152,12 @@ pub fn read_jsonl(input: impl BufRead) -> Result<(Option<RunInfo>, Vec<CaseResul
             let run: RunLine =
                 serde_json::from_str(&line).map_err(|e| format!("line {}: {e}", number + 1))?;
             info = Some(run.info);
+            continue;
+        }
+        if line.starts_with("{\"type\":\"snapshots\"") {
+            let line: SnapshotsLine =
+                serde_json::from_str(&line).map_err(|e| format!("line {}: {e}", number + 1))?;
+            snapshots = Some(line.check);
             continue;
         }
         let r: ResultLine =
@@ -147,5 +178,9 @@ pub fn read_jsonl(input: impl BufRead) -> Result<(Option<RunInfo>, Vec<CaseResul
             divergences: r.divergences,
         });
     }
-    Ok((info, results))
+    Ok(ReadBack {
+        info,
+        results,
+        snapshots,
+    })
 }

@@ -10,7 +10,7 @@ mod table;
 
 pub use html::{Page, write_html};
 pub use impact::{Impact, impact};
-pub use jsonl::{RunInfo, read_jsonl, write_jsonl};
+pub use jsonl::{ReadBack, RunInfo, read_jsonl, write_jsonl};
 pub use junit::{RunContext, SnapshotProblems, transcript_text, write_junit};
 pub use markdown::write_markdown;
 pub use table::write_table;

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::io;
 
 /// What the snapshot check found.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Check {
     pub matched: usize,
     pub new: Vec<String>,
@@ -24,6 +24,32 @@ pub struct Check {
 }
 
 impl Check {
+    /// The checks of a run's shards as one: `harness merge` reports what the whole run did.
+    pub fn merge(shards: impl IntoIterator<Item = Check>) -> Check {
+        let mut whole = Check {
+            accepted: true,
+            ..Check::default()
+        };
+        let mut any = false;
+        for shard in shards {
+            any = true;
+            whole.matched += shard.matched;
+            whole.new.extend(shard.new);
+            whole.changed.extend(shard.changed);
+            whole.obsolete.extend(shard.obsolete);
+            whole.skipped_errors += shard.skipped_errors;
+            whole.accepted &= shard.accepted;
+            if whole.dir.as_os_str().is_empty() {
+                whole.dir = shard.dir;
+            }
+        }
+        whole.accepted &= any;
+        whole.new.sort();
+        whole.changed.sort();
+        whole.obsolete.sort();
+        whole
+    }
+
     /// New or changed snapshots that were not accepted fail the run.
     pub fn failed(&self) -> bool {
         !self.accepted && (!self.new.is_empty() || !self.changed.is_empty())

@@ -103,3 +103,32 @@ pub fn json_lines(text: &str) -> (Vec<serde_json::Value>, serde_json::Value) {
     values.retain(|v| v["type"] == "result");
     (values, summary)
 }
+
+/// A copy of the seed suite in a temporary folder, to break on purpose.
+pub fn suite_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases");
+    std::fs::create_dir(&cases).unwrap();
+    std::fs::copy(
+        seed_suite().join("policy.toml"),
+        dir.path().join("policy.toml"),
+    )
+    .unwrap();
+    let captures = repo_root().join("captures");
+    let suite = std::fs::read_to_string(seed_suite().join("suite.toml"))
+        .unwrap()
+        .replace("../../captures", &captures.display().to_string());
+    std::fs::write(dir.path().join("suite.toml"), suite).unwrap();
+    for folder in ["cases", "snapshots"] {
+        std::fs::create_dir_all(dir.path().join(folder)).unwrap();
+        for entry in std::fs::read_dir(seed_suite().join(folder)).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(
+                &path,
+                dir.path().join(folder).join(path.file_name().unwrap()),
+            )
+            .unwrap();
+        }
+    }
+    dir
+}
