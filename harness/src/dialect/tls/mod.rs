@@ -8,6 +8,7 @@ mod classify;
 pub mod hello;
 pub mod names;
 pub mod record;
+mod registry;
 mod request;
 
 use super::{
