@@ -1,6 +1,6 @@
 //! What TLS servers answer a ClientHello, legal and not, as the `tls` dialect reads it through
 //! the interface the runner uses: cipher suites and groups by their IANA names whatever the
-//! code (#5).
+//! code (#5), and old clients' hellos with the versions they offer (#8).
 
 use bytes::{Bytes, BytesMut};
 use harness::dialect::{self, Conversation, Dialect, Received, text_step};
@@ -101,6 +101,10 @@ fn records(content_type: u8, bytes: &[u8], size: usize) -> Vec<u8> {
         .collect()
 }
 
+fn alert(level: u8, description: u8) -> Vec<u8> {
+    records(21, &[level, description], 2)
+}
+
 // #5
 
 #[test]
@@ -144,4 +148,95 @@ fn a_real_clients_hello_reads_with_iana_names_only() {
     ] {
         assert!(described.contains(name), "{name} in {described}");
     }
+}
+
+// #8
+
+/// A TLS 1.0 client's SSLv2-compatible hello.
+fn sslv2_hello() -> Vec<u8> {
+    let mut body = vec![1, 3, 1, 0, 6, 0, 0, 0, 16];
+    body.extend([0, 0, 0x2F, 0x01, 0x00, 0x80]);
+    body.extend([0xAB; 16]);
+    let mut record = (0x8000 | body.len() as u16).to_be_bytes().to_vec();
+    record.extend(body);
+    record
+}
+
+/// A hello that ends after its compression methods, as SSLv3 and early TLS clients sent.
+fn hello_without_extensions(version: u16) -> Vec<u8> {
+    let mut body = version.to_be_bytes().to_vec();
+    body.extend([0x17; 32]);
+    body.push(0);
+    body.extend([0, 4, 0, 0x2F, 0, 0x0A]);
+    body.extend([1, 0]);
+    let mut record = vec![22, 3, (version & 0xFF) as u8];
+    let message = handshake(1, &body);
+    record.extend((message.len() as u16).to_be_bytes());
+    record.extend(message);
+    record
+}
+
+#[test]
+fn old_hellos_show_the_versions_they_offer() {
+    for (hello, versions, described) in [
+        (
+            sslv2_hello(),
+            "TLSv1",
+            "SSLv2-compatible ClientHello versions=TLSv1 ciphers=TLS_RSA_WITH_AES_128_CBC_SHA",
+        ),
+        (
+            hello_without_extensions(0x0300),
+            "SSLv3",
+            "ClientHello versions=SSLv3 ciphers=TLS_RSA_WITH_AES_128_CBC_SHA,TLS_RSA_WITH_3DES_EDE_CBC_SHA groups=",
+        ),
+        (
+            hello_without_extensions(0x0301),
+            "TLSv1",
+            "ClientHello versions=TLSv1 ciphers=TLS_RSA_WITH_AES_128_CBC_SHA,TLS_RSA_WITH_3DES_EDE_CBC_SHA groups=",
+        ),
+    ] {
+        let identity = tls().recorded_identity(&[&hello]);
+        assert_eq!(identity.versions.as_deref(), Some(versions), "{described}");
+        assert_eq!(tls().describe(Direction::Client, &hello), described);
+    }
+}
+
+/// `harness import` names an old client's case after the version it offers.
+#[test]
+fn an_imported_old_client_is_named_after_its_version() {
+    use harness::capture::pcapng::{Link, PcapWriter, TcpSession};
+    let dir = tempfile::tempdir().unwrap();
+    let mut packets = Vec::new();
+    for (i, hello) in [hello_without_extensions(0x0300), sslv2_hello()]
+        .into_iter()
+        .enumerate()
+    {
+        let mut session = TcpSession::new(
+            format!("10.0.0.1:{}", 40_000 + i).parse().unwrap(),
+            "10.0.0.2:443".parse().unwrap(),
+            1_000,
+            9_000,
+        );
+        packets.extend(session.whole(&[
+            (Direction::Client, &hello[..]),
+            (Direction::Server, &alert(2, 70)[..]),
+        ]));
+    }
+    let mut pcap = PcapWriter::new(Vec::new(), Link::Ethernet.linktype(), false).unwrap();
+    for (i, p) in packets.iter().enumerate() {
+        pcap.packet(1_000_000_000 * i as u64, &Link::Ethernet.frame(p))
+            .unwrap();
+    }
+    let path = dir.path().join("old-clients.pcap");
+    std::fs::write(&path, pcap.into_inner()).unwrap();
+    let mut names = Vec::new();
+    harness::capture::import(&path, Some(443), tls(), |id, case| {
+        names.push(case.file_name(id));
+        Ok(())
+    })
+    .unwrap();
+    names.sort();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names[0].ends_with("-SSLv3.toml"), "{names:?}");
+    assert!(names[1].ends_with("-TLSv1.toml"), "{names:?}");
 }

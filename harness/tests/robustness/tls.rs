@@ -3,7 +3,7 @@
 
 use crate::campaign::check;
 use crate::feed::feed;
-use harness::dialect::tls::{hello, record};
+use harness::dialect::tls::{hello, record, server_hello};
 use harness::dialect::{Ending, FrameError, Settings, text_step};
 use harness::direction::Direction;
 use harness::verdict::VerdictKind;
@@ -31,7 +31,7 @@ fn tls_framer_and_hello_readers_never_panic() {
                 |r| {
                     let _ = hello::offer(&r.raw);
                     let _ = hello::rewrite_sni(&r.raw, "example.org");
-                    let _ = hello::server_answer(&r.fragment);
+                    let _ = server_hello::server_answer(&r.fragment);
                     let _ = harness::dialect::tls::describe(Direction::Server, &r.raw);
                     Ok(())
                 },
@@ -148,8 +148,8 @@ pub fn check_tls_server(server: &[u8], step: usize, how: Ending) -> Result<(), T
                 prop_assert!(
                     raw[0] == 22
                         && matches!(
-                            hello::server_answer(&raw[5..]),
-                            Some(hello::ServerAnswer::Hello { .. })
+                            server_hello::server_answer(&raw[5..]),
+                            Some(server_hello::ServerAnswer::Hello { .. })
                         ),
                     "admitted on {}",
                     received.text

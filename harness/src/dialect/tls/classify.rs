@@ -2,8 +2,9 @@
 //! is one the suite's policy lists as deprecated); an alert or a close before the ServerHello
 //! locks out; a HelloRetryRequest admits when the client offers the group asked for.
 
-use super::hello::{Offer, ServerAnswer};
+use super::hello::Offer;
 use super::names;
+use super::server_hello::ServerAnswer;
 use crate::dialect::SettingError;
 use crate::verdict::{Verdict, VerdictKind};
 use std::collections::BTreeMap;

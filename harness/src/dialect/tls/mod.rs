@@ -7,9 +7,12 @@
 mod classify;
 pub mod hello;
 pub mod names;
+mod reader;
 pub mod record;
 mod registry;
 mod request;
+pub mod server_hello;
+mod sslv2;
 
 use super::{
     Conversation, Dialect, Doc, Ending, FrameError, Identity, Received, RecordedIdentity, Request,
@@ -19,8 +22,9 @@ use crate::direction::Direction;
 use crate::verdict::Verdict;
 use bytes::{Bytes, BytesMut};
 use classify::Deprecations;
-use hello::{Offer, ServerAnswer};
+use hello::Offer;
 use request::TlsRequest;
+use server_hello::ServerAnswer;
 use std::collections::BTreeMap;
 
 /// The TLS dialect.
@@ -134,16 +138,16 @@ pub fn describe(from: Direction, bytes: &[u8]) -> String {
         return format!("{} bytes, not a TLS record", bytes.len());
     };
     if let Some(o) = hello::offer(&r.raw) {
-        return describe_offer(&o);
+        return describe_offer(&o, r.sslv2);
     }
     if r.sslv2 {
         return format!(
-            "SSLv2-compatible ClientHello, version {}",
+            "SSLv2-compatible ClientHello (malformed), version {}",
             names::version_name(r.version)
         );
     }
     match (r.content_type, r.fragment.first()) {
-        (record::HANDSHAKE, Some(2)) => match hello::server_answer(&r.fragment) {
+        (record::HANDSHAKE, Some(2)) => match server_hello::server_answer(&r.fragment) {
             Some(ServerAnswer::Hello { version, cipher }) => {
                 format!(
                     "ServerHello {} {}",
@@ -176,16 +180,19 @@ pub fn describe(from: Direction, bytes: &[u8]) -> String {
     }
 }
 
-fn describe_offer(o: &Offer) -> String {
+fn describe_offer(o: &Offer, sslv2: bool) -> String {
     let versions: Vec<String> = o.versions.iter().map(|v| names::version_name(*v)).collect();
     let ciphers: Vec<String> = o.ciphers.iter().map(|c| names::cipher_name(*c)).collect();
-    let groups: Vec<String> = o.groups.iter().map(|g| names::group_name(*g)).collect();
     let mut text = format!(
-        "ClientHello versions={} ciphers={} groups={}",
+        "{}ClientHello versions={} ciphers={}",
+        if sslv2 { "SSLv2-compatible " } else { "" },
         versions.join(","),
-        ciphers.join(","),
-        groups.join(",")
+        ciphers.join(",")
     );
+    if !sslv2 {
+        let groups: Vec<String> = o.groups.iter().map(|g| names::group_name(*g)).collect();
+        text.push_str(&format!(" groups={}", groups.join(",")));
+    }
     if let Some(sni) = &o.sni {
         text.push_str(&format!(" sni={sni}"));
     }
@@ -221,7 +228,7 @@ impl Conversation for TlsConversation {
                 record::ALERT if r.fragment.len() >= 2 => {
                     classify::alert(r.fragment[0], r.fragment[1], &text)
                 }
-                record::HANDSHAKE => match hello::server_answer(&r.fragment) {
+                record::HANDSHAKE => match server_hello::server_answer(&r.fragment) {
                     Some(answer) => {
                         classify::answer(&answer, self.offer.as_ref(), &self.deprecations, &text)
                     }
