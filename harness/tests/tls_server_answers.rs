@@ -1,6 +1,7 @@
 //! What TLS servers answer a ClientHello, legal and not, as the `tls` dialect reads it through
 //! the interface the runner uses: cipher suites and groups by their IANA names whatever the
-//! code (#5), and old clients' hellos with the versions they offer (#8).
+//! code (#5), a HelloRetryRequest reported with its version, suite and group (#7), and old
+//! clients' hellos with the versions they offer (#8).
 
 use bytes::{Bytes, BytesMut};
 use harness::dialect::{self, Conversation, Dialect, Received, text_step};
@@ -148,6 +149,29 @@ fn a_real_clients_hello_reads_with_iana_names_only() {
     ] {
         assert!(described.contains(name), "{name} in {described}");
     }
+}
+
+// #7
+
+#[test]
+fn a_hello_retry_request_names_its_version_suite_and_group() {
+    let hello = "hello versions=TLSv1.3 ciphers=TLS_AES_128_GCM_SHA256,TLS_AES_256_GCM_SHA384 groups=x25519,secp384r1";
+    let retry = server_hello(0x0303, 0x1302, Some(0x0304), Some(0x0018), true);
+    let verdict = decided(hello, &records(22, &retry, 1000));
+    assert_eq!(verdict.kind, VerdictKind::Admitted);
+    assert_eq!(verdict.stage, "HelloRetryRequest");
+    assert_eq!(
+        verdict.decided_by.as_deref(),
+        Some("HelloRetryRequest TLSv1.3 TLS_AES_256_GCM_SHA384 secp384r1")
+    );
+    assert_eq!(
+        verdict.reason,
+        "the server asked for a retry with TLSv1.3, TLS_AES_256_GCM_SHA384 and a key share on secp384r1, which the client offers: its retry would proceed"
+    );
+    let unoffered = server_hello(0x0303, 0x1302, Some(0x0304), Some(0x0019), true);
+    let verdict = decided(hello, &records(22, &unoffered, 1000));
+    assert_eq!(verdict.kind, VerdictKind::LockedOut);
+    assert!(verdict.reason.contains("TLSv1.3, TLS_AES_256_GCM_SHA384 and a key share on secp521r1, which the client does not offer"), "{}", verdict.reason);
 }
 
 // #8

@@ -155,11 +155,21 @@ pub fn describe(from: Direction, bytes: &[u8]) -> String {
                     names::cipher_name(cipher)
                 )
             }
-            Some(ServerAnswer::RetryRequest { group }) => {
-                format!(
-                    "HelloRetryRequest {}",
-                    group.map_or_else(|| "no group".to_string(), names::group_name)
-                )
+            Some(ServerAnswer::RetryRequest {
+                version,
+                cipher,
+                group,
+            }) => {
+                let mut text = format!(
+                    "HelloRetryRequest {} {}",
+                    names::version_name(version),
+                    names::cipher_name(cipher)
+                );
+                if let Some(g) = group {
+                    text.push(' ');
+                    text.push_str(&names::group_name(g));
+                }
+                text
             }
             None => "ServerHello (malformed)".to_string(),
         },

@@ -1,9 +1,10 @@
 //! The server's answer to a ClientHello (RFC 8446 section 4.1.3): a ServerHello with the
-//! negotiated version and cipher suite, or a HelloRetryRequest asking for a key share on one
-//! group.
+//! negotiated version and cipher suite, or a HelloRetryRequest, which also names a version and
+//! a cipher suite and asks for a key share on one group.
 
 use super::reader::Reader;
 
+pub const SERVER_HELLO: u8 = 2;
 const EXT_SUPPORTED_VERSIONS: u16 = 43;
 const EXT_KEY_SHARE: u16 = 51;
 
@@ -16,17 +17,45 @@ const HRR_RANDOM: [u8; 32] = [
 /// The server's answer to a ClientHello.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServerAnswer {
-    Hello { version: u16, cipher: u16 },
-    RetryRequest { group: Option<u16> },
+    Hello {
+        version: u16,
+        cipher: u16,
+    },
+    /// A HelloRetryRequest: the version and suite the retry will use, and the group whose key
+    /// share the server asks for (none when it asks only for a cookie).
+    RetryRequest {
+        version: u16,
+        cipher: u16,
+        group: Option<u16>,
+    },
 }
 
-/// Reads a ServerHello handshake message from a handshake record's fragment.
-pub fn server_answer(fragment: &[u8]) -> Option<ServerAnswer> {
-    let mut r = Reader::new(fragment);
-    if r.u8()? != 2 {
+impl ServerAnswer {
+    pub fn version(&self) -> u16 {
+        match self {
+            ServerAnswer::Hello { version, .. } | ServerAnswer::RetryRequest { version, .. } => {
+                *version
+            }
+        }
+    }
+    pub fn cipher(&self) -> u16 {
+        match self {
+            ServerAnswer::Hello { cipher, .. } | ServerAnswer::RetryRequest { cipher, .. } => {
+                *cipher
+            }
+        }
+    }
+}
+
+/// Reads one whole ServerHello handshake message (its 4-byte header included); bytes after
+/// it are not looked at.
+pub fn server_answer(message: &[u8]) -> Option<ServerAnswer> {
+    let mut r = Reader::new(message);
+    if r.u8()? != SERVER_HELLO {
         return None;
     }
-    r.u24()?;
+    let length = r.u24()?;
+    let mut r = Reader::new(r.take(length)?);
     let legacy = r.u16()?;
     let random = r.take(32)?;
     r.vec8()?;
@@ -49,7 +78,11 @@ pub fn server_answer(fragment: &[u8]) -> Option<ServerAnswer> {
         }
     }
     if random == HRR_RANDOM {
-        return Some(ServerAnswer::RetryRequest { group });
+        return Some(ServerAnswer::RetryRequest {
+            version,
+            cipher,
+            group,
+        });
     }
     Some(ServerAnswer::Hello { version, cipher })
 }
