@@ -1,16 +1,25 @@
 //! What TLS servers answer a ClientHello, legal and not, as the `tls` dialect reads it through
 //! the interface the runner uses: cipher suites and groups by their IANA names whatever the
-//! code (#5), a HelloRetryRequest reported with its version, suite and group (#7), and old
-//! clients' hellos with the versions they offer (#8).
+//! code (#5), warning alerts passed over (#6a), a ServerHello reassembled from any split into
+//! records (#6b), a choice the client never offered locked out (#6c), a HelloRetryRequest
+//! reported with its version, suite and group (#7), and old clients' hellos with the versions
+//! they offer (#8). Also: a server that streams handshake bytes forever ends as an error.
 
 use bytes::{Bytes, BytesMut};
+use harness::case::parse_case;
 use harness::dialect::{self, Conversation, Dialect, Received, text_step};
 use harness::direction::Direction;
+use harness::runner::{Settings, Target, drive};
 use harness::verdict::{Verdict, VerdictKind};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
 use std::path::Path;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
 
 const HRR_RANDOM: &str = "CF21AD74E59A6111BE1D8C021E65B891C2A211167ABB8C5E079E09E2C8A8339C";
+const MODERN: &str = "hello versions=TLSv1.2,TLSv1.3 ciphers=TLS_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 groups=x25519,secp256r1 sni=localhost";
 
 fn tls() -> &'static dyn Dialect {
     dialect::by_name("tls").unwrap()
@@ -106,6 +115,10 @@ fn alert(level: u8, description: u8) -> Vec<u8> {
     records(21, &[level, description], 2)
 }
 
+fn tls13_hello() -> Vec<u8> {
+    server_hello(0x0303, 0x1301, Some(0x0304), Some(0x001D), false)
+}
+
 // #5
 
 #[test]
@@ -149,6 +162,201 @@ fn a_real_clients_hello_reads_with_iana_names_only() {
     ] {
         assert!(described.contains(name), "{name} in {described}");
     }
+}
+
+// #6a
+
+#[test]
+fn a_warning_alert_before_the_server_hello_is_passed_over() {
+    let unrecognized_name = alert(1, 112);
+    let server = [unrecognized_name.clone(), records(22, &tls13_hello(), 1000)].concat();
+    let (received, verdict) = answer(sent(MODERN).as_mut(), &server);
+    assert_eq!(received[0].text, "Alert warning unrecognized_name");
+    assert_eq!(received[0].verdict, None, "a warning is not the answer");
+    let verdict = verdict.unwrap();
+    assert_eq!(verdict.kind, VerdictKind::Admitted, "{}", verdict.reason);
+    assert_eq!(
+        verdict.reason,
+        "negotiated TLSv1.3 with TLS_AES_128_GCM_SHA256"
+    );
+
+    // A fatal alert, or the server closing its side, still ends it.
+    let fatal = decided(MODERN, &alert(2, 40));
+    assert_eq!(fatal.kind, VerdictKind::LockedOut);
+    assert_eq!(
+        fatal.reason,
+        "alert handshake_failure (fatal) before the ServerHello"
+    );
+    let closing = decided(MODERN, &[unrecognized_name, alert(1, 0)].concat());
+    assert_eq!(closing.kind, VerdictKind::LockedOut, "{}", closing.reason);
+    // A warning and then the connection closed: what a client sees as a lockout.
+    let mut conversation = sent(MODERN);
+    assert_eq!(answer(conversation.as_mut(), &alert(1, 112)).1, None);
+    let ended = conversation.ended(dialect::Ending::Closed);
+    assert_eq!(
+        (ended.kind, ended.reason.as_str()),
+        (
+            VerdictKind::LockedOut,
+            "the server closed the connection without a ServerHello"
+        )
+    );
+}
+
+// #6b
+
+#[test]
+fn a_server_hello_split_across_records_is_reassembled() {
+    let hello = server_hello(0x0303, 0xC02F, None, None, false);
+    for size in 1..=hello.len() {
+        let (received, verdict) = answer(sent(MODERN).as_mut(), &records(22, &hello, size));
+        let verdict = verdict.unwrap_or_else(|| panic!("records of {size}: no verdict"));
+        assert_eq!(verdict.kind, VerdictKind::Admitted, "records of {size}");
+        assert_eq!(
+            verdict.decided_by.as_deref(),
+            Some("ServerHello TLSv1.2 TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),
+            "records of {size}"
+        );
+        assert_eq!(received.len(), hello.len().div_ceil(size));
+    }
+    // One record holding a HelloRequest, the ServerHello and the messages after it.
+    let many = [
+        handshake(0, &[]),
+        hello.clone(),
+        handshake(11, &[0; 600]),
+        handshake(14, &[]),
+    ]
+    .concat();
+    let verdict = decided(MODERN, &records(22, &many, many.len()));
+    assert_eq!(verdict.kind, VerdictKind::Admitted, "{}", verdict.reason);
+    // Closed partway through it: the client never got its answer.
+    let mut conversation = sent(MODERN);
+    answer(conversation.as_mut(), &records(22, &hello[..30], 30));
+    assert_eq!(
+        conversation.ended(dialect::Ending::Closed).kind,
+        VerdictKind::LockedOut
+    );
+}
+
+#[test]
+fn handshake_bytes_that_never_make_a_server_hello_end_as_an_error() {
+    // A ServerHello announcing 16 MiB: refused at its header, nothing of it kept.
+    let mut endless = vec![2, 0xFF, 0xFF, 0xFF];
+    endless.extend([0; 16_000]);
+    let verdict = decided(MODERN, &records(22, &endless, 16_000));
+    assert_eq!(verdict.kind, VerdictKind::Error);
+    assert!(verdict.reason.contains("over the"), "{}", verdict.reason);
+    // HelloRequests, empty handshake records or warnings forever.
+    for idle in [
+        records(22, &handshake(0, &[]), 4),
+        vec![22, 3, 3, 0, 0],
+        alert(1, 112),
+    ] {
+        let stream = idle.repeat(1000);
+        let (received, verdict) = answer(sent(MODERN).as_mut(), &stream);
+        assert_eq!(verdict.map(|v| v.kind), Some(VerdictKind::Error));
+        assert!(received.len() < 100, "{} records read", received.len());
+    }
+}
+
+/// Served to every connection on a loopback port: reads the hello, then writes `server`.
+async fn serve(server: impl Fn() -> Vec<u8> + Send + Sync + 'static, forever: bool) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::sync::Arc::new(server);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let server = server.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf).await;
+                loop {
+                    if stream.write_all(&server()).await.is_err() || !forever {
+                        break;
+                    }
+                }
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    addr
+}
+
+async fn run(addr: SocketAddr, step_timeout: Duration) -> (Verdict, Duration) {
+    let case = parse_case(
+        Path::new("modern.toml"),
+        &format!("[[step]]\nsend = \"{MODERN}\"\n"),
+        &BTreeSet::new(),
+        tls(),
+    )
+    .unwrap();
+    let settings = Settings {
+        step_timeout,
+        ..Settings::default()
+    };
+    let started = Instant::now();
+    let run = drive(
+        &Target::plain(addr.to_string()),
+        &case,
+        &BTreeMap::new(),
+        &settings,
+    )
+    .await;
+    (run.verdict, started.elapsed())
+}
+
+#[tokio::test]
+async fn through_the_runner_a_split_hello_after_a_warning_admits_and_an_endless_one_errs() {
+    let legal = serve(
+        || {
+            [
+                alert(1, 112),
+                records(22, &server_hello(0x0303, 0xC02F, None, None, false), 7),
+            ]
+            .concat()
+        },
+        false,
+    )
+    .await;
+    let (verdict, _) = run(legal, Duration::from_secs(5)).await;
+    assert_eq!(verdict.kind, VerdictKind::Admitted, "{}", verdict.reason);
+
+    // Handshake bytes streamed as fast as the socket takes them, never a whole message.
+    let hostile = serve(|| records(22, &[2, 0xFF, 0xFF, 0xFF], 4).repeat(4000), true).await;
+    let step_timeout = Duration::from_millis(800);
+    let (verdict, took) = run(hostile, step_timeout).await;
+    assert_eq!(verdict.kind, VerdictKind::Error, "{}", verdict.reason);
+    assert!(took < step_timeout * 2, "took {took:?}");
+    // Empty handshake records streamed forever.
+    let idle = serve(|| [22, 3, 3, 0, 0].repeat(4000), true).await;
+    let (verdict, took) = run(idle, step_timeout).await;
+    assert_eq!(verdict.kind, VerdictKind::Error, "{}", verdict.reason);
+    assert!(took < step_timeout * 2, "took {took:?}");
+}
+
+// #6c
+
+#[test]
+fn a_server_choosing_what_the_client_never_offered_locks_out() {
+    let rc4 = server_hello(0x0303, 0x0005, None, None, false);
+    let verdict = decided(MODERN, &records(22, &rc4, 1000));
+    assert_eq!(verdict.kind, VerdictKind::LockedOut);
+    assert_eq!(verdict.stage, "ServerHello");
+    assert_eq!(
+        verdict.reason,
+        "the server chose TLS_RSA_WITH_RC4_128_SHA, which the client never offered"
+    );
+
+    let tls12_only = "hello versions=TLSv1.2 ciphers=TLS_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256";
+    let verdict = decided(tls12_only, &records(22, &tls13_hello(), 1000));
+    assert_eq!(verdict.kind, VerdictKind::LockedOut);
+    assert_eq!(
+        verdict.reason,
+        "the server chose TLSv1.3, which the client never offered"
+    );
+    // Below what a client without supported_versions offers is its to accept.
+    let tls11 = server_hello(0x0302, 0xC02F, None, None, false);
+    let verdict = decided(tls12_only, &records(22, &tls11, 1000));
+    assert_eq!(verdict.kind, VerdictKind::Warned, "{}", verdict.reason);
 }
 
 // #7

@@ -1,7 +1,7 @@
 //! TLS classification: a ServerHello admits (warned when the negotiated version or cipher suite
-//! is one the suite's policy lists as deprecated); an alert or a close before the ServerHello
-//! locks out; a HelloRetryRequest admits when the client offers the group asked for, and locks
-//! out outside TLS 1.3.
+//! is one the suite's policy lists as deprecated); a fatal alert or a close before the
+//! ServerHello locks out; a HelloRetryRequest admits when the client offers the group asked
+//! for; a version or cipher suite the client never offered locks out, as a real client aborts.
 
 use super::hello::Offer;
 use super::names;
@@ -80,7 +80,7 @@ pub fn answer(
         ServerAnswer::Hello { .. } => "ServerHello",
         ServerAnswer::RetryRequest { .. } => "HelloRetryRequest",
     };
-    if let Some(violation) = violation(answer) {
+    if let Some(violation) = violation(answer, offer) {
         return Verdict::new(
             VerdictKind::LockedOut,
             stage,
@@ -155,19 +155,29 @@ pub fn answer(
     }
 }
 
-/// What a real client aborts on before anything else (RFC 8446 4.1.4): a retry outside
-/// TLS 1.3.
-fn violation(answer: &ServerAnswer) -> Option<String> {
-    match answer {
-        ServerAnswer::RetryRequest { version, .. } if *version != TLS13 => Some(format!(
+/// What a real client checks first and aborts on (RFC 8446 4.1.3, 4.1.4; RFC 5246 7.4.1.3):
+/// a version or cipher suite it never offered, or a retry outside TLS 1.3.
+fn violation(answer: &ServerAnswer, offer: Option<&Offer>) -> Option<String> {
+    if let ServerAnswer::RetryRequest { version, .. } = answer
+        && *version != TLS13
+    {
+        return Some(format!(
             "the server asked for a retry with {}, but only TLSv1.3 has retries",
             names::version_name(*version)
-        )),
-        _ => None,
+        ));
     }
+    let offer = offer?;
+    let chose = |what: String| format!("the server chose {what}, which the client never offered");
+    if !offer.offers_version(answer.version()) {
+        return Some(chose(names::version_name(answer.version())));
+    }
+    if !offer.ciphers.contains(&answer.cipher()) {
+        return Some(chose(names::cipher_name(answer.cipher())));
+    }
+    None
 }
 
-/// An alert before the ServerHello.
+/// A fatal alert (or one of unknown level) before the ServerHello.
 pub fn alert(level: u8, description: u8, text: &str) -> Verdict {
     Verdict::new(
         VerdictKind::LockedOut,
