@@ -235,7 +235,8 @@ fn a_binary_step_is_sent_as_its_bytes_and_judged_like_text() {
     let dir = msnp_suite(&case, &targets);
     let out = harness(&["run", &dir.path().display().to_string(), "--format", "json"]);
     let text = stdout(&out);
-    let result: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let (results, _) = json_lines(&text);
+    let result = &results[0];
     assert_eq!(result["verdict"], "locked-out", "{text}");
     assert_eq!(result["stage"], "USR", "{text}");
     assert!(

@@ -248,3 +248,34 @@ fn a_new_clients_hello_imports_and_replays_with_no_code_change() {
         "ServerHello TLSv1.2 TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"
     );
 }
+
+/// A client whose only suites were outside the dialect's old 32-name table: against a real
+/// server that picks one, it is warned by the suite's own policy, the suite named as IANA
+/// names it (#5: such clients were admitted, the suite shown as `0x006B`).
+#[test]
+fn a_suite_outside_the_old_name_table_is_warned_by_a_real_server() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("cases")).unwrap();
+    std::fs::write(
+        dir.path().join("cases/dhe-cbc.toml"),
+        "name = \"DHE with CBC only\"\n[[step]]\nsend = \"hello versions=TLSv1.2 ciphers=TLS_DHE_RSA_WITH_AES_256_CBC_SHA256,TLS_DHE_RSA_WITH_CAMELLIA_256_CBC_SHA sni={host}\"\n",
+    )
+    .unwrap();
+    let suite = dir.path().join("suite.toml");
+    std::fs::write(
+        &suite,
+        format!(
+            "name = \"dhe\"\ndialect = \"tls\"\ncases = \"cases\"\n[variables]\nhost = \"localhost\"\n[dialect_settings]\ndeprecated_ciphers = [\"_CBC_\"]\n[[target]]\nname = \"openssl-legacy\"\ncommand = [\"bash\", \"{}\", \"legacy\", \"{{port}}\"]\n",
+            suite_dir().join("servers/openssl.sh").display()
+        ),
+    )
+    .unwrap();
+    let run = harness(&["run", &suite.display().to_string(), "--format", "json"]);
+    let (results, _) = json_lines(&stdout(&run));
+    assert_eq!(results.len(), 1, "{}", stderr(&run));
+    assert_eq!(results[0]["verdict"], "warned", "{}", results[0]);
+    assert_eq!(
+        results[0]["reason"],
+        "negotiated TLSv1.2 with TLS_DHE_RSA_WITH_AES_256_CBC_SHA256: TLS_DHE_RSA_WITH_AES_256_CBC_SHA256 is deprecated (_CBC_)"
+    );
+}

@@ -1,9 +1,10 @@
 //! The TLS record framer, ClientHello reader and SNI rewrite, and the classifier of server
-//! answers: no panic, no unbounded buffering, and an SNI rewrite that always reads back.
+//! answers: no panic, no unbounded buffering, an SNI rewrite that always reads back, and no
+//! admission but on a ServerHello that chose what the client offered.
 
 use crate::campaign::check;
 use crate::feed::feed;
-use harness::dialect::tls::{hello, record};
+use harness::dialect::tls::{hello, record, server_hello};
 use harness::dialect::{Ending, FrameError, Settings, text_step};
 use harness::direction::Direction;
 use harness::verdict::VerdictKind;
@@ -31,7 +32,7 @@ fn tls_framer_and_hello_readers_never_panic() {
                 |r| {
                     let _ = hello::offer(&r.raw);
                     let _ = hello::rewrite_sni(&r.raw, "example.org");
-                    let _ = hello::server_answer(&r.fragment);
+                    let _ = server_hello::server_answer(&r.fragment);
                     let _ = harness::dialect::tls::describe(Direction::Server, &r.raw);
                     Ok(())
                 },
@@ -72,9 +73,18 @@ fn mutated_client_hellos_never_panic_and_rewrite_consistently() {
     );
 }
 
-/// A ServerHello record: `version` in the legacy field, `supported` (TLS 1.3 style) and a
-/// key share group as extensions when given.
-fn server_hello(version: u16, cipher: u16, supported: Option<u16>, group: Option<u16>) -> Vec<u8> {
+/// The random that makes a ServerHello a HelloRetryRequest (RFC 8446 4.1.3).
+const HRR_RANDOM: &str = "CF21AD74E59A6111BE1D8C021E65B891C2A211167ABB8C5E079E09E2C8A8339C";
+
+/// A ServerHello record (a HelloRetryRequest with `retry`): `version` in the legacy field,
+/// `supported` (TLS 1.3 style) and a key share group as extensions when given.
+fn server_hello(
+    version: u16,
+    cipher: u16,
+    supported: Option<u16>,
+    group: Option<u16>,
+    retry: bool,
+) -> Vec<u8> {
     let mut extensions = Vec::new();
     if let Some(v) = supported {
         extensions.extend([0, 43, 0, 2]);
@@ -85,7 +95,11 @@ fn server_hello(version: u16, cipher: u16, supported: Option<u16>, group: Option
         extensions.extend(g.to_be_bytes());
     }
     let mut body = version.to_be_bytes().to_vec();
-    body.extend([7u8; 32]);
+    if retry {
+        body.extend(hex::decode(HRR_RANDOM).unwrap());
+    } else {
+        body.extend([7u8; 32]);
+    }
     body.push(0);
     body.extend(cipher.to_be_bytes());
     body.push(0);
@@ -94,13 +108,22 @@ fn server_hello(version: u16, cipher: u16, supported: Option<u16>, group: Option
     let mut handshake = vec![2];
     handshake.extend(&(body.len() as u32).to_be_bytes()[1..]);
     handshake.extend(body);
-    let mut record = vec![22, 3, 3];
-    record.extend((handshake.len() as u16).to_be_bytes());
-    record.extend(handshake);
-    record
+    records(&handshake, handshake.len())
 }
 
-/// What a server may answer: a ServerHello at any version and cipher, or an alert.
+/// Handshake bytes as records of at most `size` bytes each.
+fn records(handshake: &[u8], size: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for fragment in handshake.chunks(size.max(1)) {
+        out.extend([22, 3, 3]);
+        out.extend((fragment.len() as u16).to_be_bytes());
+        out.extend(fragment);
+    }
+    out
+}
+
+/// What a server may answer: a ServerHello or HelloRetryRequest at any version and cipher, in
+/// one record or split across several; a HelloRequest; or an alert.
 fn server_record() -> impl Strategy<Value = Vec<u8>> {
     let version = prop::sample::select(vec![0x0300u16, 0x0301, 0x0302, 0x0303, 0x0304, 0x7f12]);
     let cipher = prop::sample::select(vec![0x1301u16, 0xC02F, 0x0005, 0x000A, 0x002F, 0xFFFF]);
@@ -109,9 +132,15 @@ fn server_record() -> impl Strategy<Value = Vec<u8>> {
             version.clone(),
             cipher,
             prop::option::of(version),
-            prop::option::of(any::<u16>())
+            prop::option::of(any::<u16>()),
+            any::<bool>(),
+            1usize..100,
         )
-            .prop_map(|(v, c, s, g)| server_hello(v, c, s, g)),
+            .prop_map(|(v, c, s, g, retry, size)| {
+                let whole = server_hello(v, c, s, g, retry);
+                records(&whole[5..], size)
+            }),
+        Just(records(&[0, 0, 0, 0], 4)),
         (1u8..3, any::<u8>()).prop_map(|(level, description)| vec![
             21,
             3,
@@ -125,41 +154,49 @@ fn server_record() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-/// Feeds `server` bytes, `step` at a time, to a TLS conversation that sent a modern hello.
+/// Feeds `server` bytes, `step` at a time, to a TLS conversation that sent a modern hello, as
+/// the runner does: records until one decides.
 pub fn check_tls_server(server: &[u8], step: usize, how: Ending) -> Result<(), TestCaseError> {
     let dialect = harness::dialect::by_name("tls").unwrap();
     let mut conversation = dialect.conversation(None, &Settings::none());
     let hello = text_step(dialect, &format!("hello {OFFER}")).unwrap();
     conversation.send(hello.as_ref(), &BTreeMap::new()).unwrap();
-    let mut heard = false;
+    let decided = std::cell::Cell::new(false);
     feed(
         server.chunks(step.max(1)),
-        usize::MAX,
+        5 + (1 << 14) + 2048,
         |buf| {
-            Ok::<_, FrameError>(dialect.frame(Direction::Server, buf)?.map(|raw| {
-                let received = conversation.receive(raw.clone());
-                (raw, received)
-            }))
+            if decided.get() {
+                buf.clear(); // the runner reads no further
+                return Ok(None);
+            }
+            Ok::<_, FrameError>(
+                dialect
+                    .frame(Direction::Server, buf)?
+                    .map(|raw| conversation.receive(raw)),
+            )
         },
-        |(raw, received)| {
-            heard = true;
-            let verdict = received.verdict.expect("every TLS record is judged");
+        |received| {
+            let Some(verdict) = received.verdict else {
+                prop_assert!(!received.answers_request, "{}", received.text);
+                return Ok(());
+            };
+            decided.set(true);
             if matches!(verdict.kind, VerdictKind::Admitted | VerdictKind::Warned) {
+                let by = verdict.decided_by.unwrap_or_default();
                 prop_assert!(
-                    raw[0] == 22
-                        && matches!(
-                            hello::server_answer(&raw[5..]),
-                            Some(hello::ServerAnswer::Hello { .. })
-                        ),
-                    "admitted on {}",
-                    received.text
+                    by == "ServerHello TLSv1.2 TLS_AES_128_GCM_SHA256"
+                        || by == "ServerHello TLSv1.3 TLS_AES_128_GCM_SHA256"
+                        || by == "HelloRetryRequest TLSv1.3 TLS_AES_128_GCM_SHA256"
+                        || by.starts_with("HelloRetryRequest TLSv1.3 TLS_AES_128_GCM_SHA256 "),
+                    "admitted on {by}, which chose what the client did not offer"
                 );
             }
             Ok(())
         },
     )?;
     let ended = conversation.ended(how);
-    if heard {
+    if decided.get() {
         return Ok(());
     }
     let expected = match how {

@@ -1,9 +1,11 @@
 //! TLS classification: a ServerHello admits (warned when the negotiated version or cipher suite
-//! is one the suite's policy lists as deprecated); an alert or a close before the ServerHello
-//! locks out; a HelloRetryRequest admits when the client offers the group asked for.
+//! is one the suite's policy lists as deprecated); a fatal alert or a close before the
+//! ServerHello locks out; a HelloRetryRequest admits when the client offers the group asked
+//! for; a version or cipher suite the client never offered locks out, as a real client aborts.
 
-use super::hello::{Offer, ServerAnswer};
+use super::hello::Offer;
 use super::names;
+use super::server_hello::ServerAnswer;
 use crate::dialect::SettingError;
 use crate::verdict::{Verdict, VerdictKind};
 use std::collections::BTreeMap;
@@ -17,6 +19,8 @@ pub struct Deprecations {
     /// Substrings of cipher suite names, e.g. `_CBC_`, `TLS_RSA_WITH_`.
     pub deprecated_ciphers: Vec<String>,
 }
+
+const TLS13: u16 = 0x0304;
 
 pub const DEPRECATED_VERSIONS: &str = "deprecated_versions";
 pub const DEPRECATED_CIPHERS: &str = "deprecated_ciphers";
@@ -72,6 +76,18 @@ pub fn answer(
     policy: &Deprecations,
     text: &str,
 ) -> Verdict {
+    let stage = match answer {
+        ServerAnswer::Hello { .. } => "ServerHello",
+        ServerAnswer::RetryRequest { .. } => "HelloRetryRequest",
+    };
+    if let Some(violation) = violation(answer, offer) {
+        return Verdict::new(
+            VerdictKind::LockedOut,
+            stage,
+            violation,
+            Some(text.to_string()),
+        );
+    }
     match answer {
         ServerAnswer::Hello { version, cipher } => {
             let (version, cipher) = (names::version_name(*version), names::cipher_name(*cipher));
@@ -89,14 +105,14 @@ pub fn answer(
             if deprecated.is_empty() {
                 Verdict::new(
                     VerdictKind::Admitted,
-                    "ServerHello",
+                    stage,
                     format!("negotiated {version} with {cipher}"),
                     Some(text.to_string()),
                 )
             } else {
                 Verdict::new(
                     VerdictKind::Warned,
-                    "ServerHello",
+                    stage,
                     format!(
                         "negotiated {version} with {cipher}: {}",
                         deprecated.join("; ")
@@ -105,41 +121,80 @@ pub fn answer(
                 )
             }
         }
-        ServerAnswer::RetryRequest { group } => {
-            let name = group.map_or_else(|| "no group".to_string(), names::group_name);
-            let offered = matches!((group, offer), (Some(g), Some(o)) if o.groups.contains(g));
-            if offered {
-                Verdict::new(
+        ServerAnswer::RetryRequest {
+            version,
+            cipher,
+            group,
+        } => {
+            let (version, cipher) = (names::version_name(*version), names::cipher_name(*cipher));
+            let (kind, reason) = match group {
+                // A retry for a cookie alone: the client sends its shares again.
+                None => (
                     VerdictKind::Admitted,
-                    "HelloRetryRequest",
                     format!(
-                        "the server asked for a key share on {name}, which the client offers: its retry would proceed"
+                        "the server asked for a retry with {version} and {cipher}, naming no group: its retry would proceed"
                     ),
-                    Some(text.to_string()),
-                )
-            } else {
-                Verdict::new(
+                ),
+                Some(g) if offer.is_some_and(|o| o.groups.contains(g)) => (
+                    VerdictKind::Admitted,
+                    format!(
+                        "the server asked for a retry with {version}, {cipher} and a key share on {}, which the client offers: its retry would proceed",
+                        names::group_name(*g)
+                    ),
+                ),
+                Some(g) => (
                     VerdictKind::LockedOut,
-                    "HelloRetryRequest",
                     format!(
-                        "the server asked for a key share on {name}, which the client does not offer"
+                        "the server asked for a retry with {version}, {cipher} and a key share on {}, which the client does not offer",
+                        names::group_name(*g)
                     ),
-                    Some(text.to_string()),
-                )
-            }
+                ),
+            };
+            Verdict::new(kind, stage, reason, Some(text.to_string()))
         }
     }
 }
 
+/// What a real client checks first and aborts on (RFC 8446 4.1.3, 4.1.4; RFC 5246 7.4.1.3):
+/// a version or cipher suite it never offered, or a retry outside TLS 1.3.
+fn violation(answer: &ServerAnswer, offer: Option<&Offer>) -> Option<String> {
+    if let ServerAnswer::RetryRequest { version, .. } = answer
+        && *version != TLS13
+    {
+        return Some(format!(
+            "the server asked for a retry with {}, but only TLSv1.3 has retries",
+            names::version_name(*version)
+        ));
+    }
+    let offer = offer?;
+    let chose = |what: String| format!("the server chose {what}, which the client never offered");
+    if !offer.offers_version(answer.version()) {
+        return Some(chose(names::version_name(answer.version())));
+    }
+    if !offer.ciphers.contains(&answer.cipher()) {
+        return Some(chose(names::cipher_name(answer.cipher())));
+    }
+    None
+}
+
+/// A fatal alert (or one of unknown level) before the ServerHello.
 pub fn alert(level: u8, description: u8, text: &str) -> Verdict {
-    let level = if level == 2 { "fatal" } else { "warning" };
     Verdict::new(
         VerdictKind::LockedOut,
         "ClientHello",
         format!(
-            "alert {} ({level}) before the ServerHello",
-            names::alert_name(description)
+            "alert {} ({}) before the ServerHello",
+            names::alert_name(description),
+            alert_level(level)
         ),
         Some(text.to_string()),
     )
+}
+
+pub fn alert_level(level: u8) -> String {
+    match level {
+        1 => "warning".to_string(),
+        2 => "fatal".to_string(),
+        other => format!("level {other}"),
+    }
 }

@@ -1,8 +1,11 @@
-//! ClientHello and ServerHello (RFC 8446 section 4.1): building a ClientHello from a short
-//! description, reading a recorded one (versions, groups, SNI), rewriting its SNI for the
-//! target with every enclosing length recomputed, and reading the server's answer.
+//! ClientHello (RFC 8446 section 4.1.2): building one from a short description, reading a
+//! recorded one (versions, cipher suites, groups, SNI; SSLv2-compatible and extension-less
+//! hellos of old clients too), and rewriting its SNI for the target with every enclosing
+//! length recomputed.
 
 use super::names;
+use super::reader::{Reader, u16s};
+use super::sslv2;
 
 const EXT_SERVER_NAME: u16 = 0;
 const EXT_SUPPORTED_GROUPS: u16 = 10;
@@ -11,12 +14,6 @@ const EXT_SIGNATURE_ALGORITHMS: u16 = 13;
 const EXT_SUPPORTED_VERSIONS: u16 = 43;
 const EXT_KEY_SHARE: u16 = 51;
 const EXT_RENEGOTIATION_INFO: u16 = 0xff01;
-
-/// The ServerHello random that marks a HelloRetryRequest (RFC 8446 4.1.3).
-const HRR_RANDOM: [u8; 32] = [
-    0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
-    0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
-];
 
 /// A scripted client's hello: what it offers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,42 +170,11 @@ fn push_u16_vec(out: &mut Vec<u8>, data: &[u8]) {
     out.extend_from_slice(data);
 }
 
-/// A cursor over untrusted bytes: every read is checked.
-struct Reader<'a> {
-    data: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let slice = self.data.get(self.at..self.at.checked_add(n)?)?;
-        self.at += n;
-        Some(slice)
-    }
-    fn u8(&mut self) -> Option<u8> {
-        self.take(1).map(|b| b[0])
-    }
-    fn u16(&mut self) -> Option<u16> {
-        self.take(2).map(|b| u16::from_be_bytes([b[0], b[1]]))
-    }
-    fn u24(&mut self) -> Option<usize> {
-        self.take(3)
-            .map(|b| (usize::from(b[0]) << 16) | (usize::from(b[1]) << 8) | usize::from(b[2]))
-    }
-    fn vec8(&mut self) -> Option<&'a [u8]> {
-        let n = usize::from(self.u8()?);
-        self.take(n)
-    }
-    fn vec16(&mut self) -> Option<&'a [u8]> {
-        let n = usize::from(self.u16()?);
-        self.take(n)
-    }
-}
-
 /// Where a ClientHello record's parts are, for reading and rewriting.
 struct Layout {
-    /// Offset of the extensions block's length (the u16 before the extensions).
-    extensions_len_at: usize,
+    /// Offset of the extensions block's length (the u16 before the extensions); none when
+    /// the hello has no extensions block (SSLv3 and early TLS clients).
+    extensions_len_at: Option<usize>,
     extensions: Vec<(u16, std::ops::Range<usize>)>,
     versions_legacy: u16,
     ciphers: Vec<u16>,
@@ -217,10 +183,7 @@ struct Layout {
 fn layout(record: &[u8]) -> Option<Layout> {
     // Strict: every enclosing length must account for exactly the bytes inside it, so that a
     // rewrite that adjusts them produces a hello that reads back the same way.
-    let mut r = Reader {
-        data: record,
-        at: 0,
-    };
+    let mut r = Reader::new(record);
     if r.u8()? != 22 {
         return None;
     }
@@ -237,31 +200,31 @@ fn layout(record: &[u8]) -> Option<Layout> {
     let versions_legacy = r.u16()?;
     r.take(32)?;
     r.vec8()?;
-    let ciphers = r
-        .vec16()?
-        .chunks_exact(2)
-        .map(|c| u16::from_be_bytes([c[0], c[1]]))
-        .collect();
+    let ciphers = u16s(r.vec16()?);
     r.vec8()?;
-    let extensions_len_at = r.at;
-    let total = usize::from(r.u16()?);
-    let end = r.at + total;
-    if end != record.len() {
+    let mut extensions = Vec::new();
+    if r.rest() == 0 {
+        // RFC 5246 7.4.1.2: a hello may end after its compression methods.
+        return Some(Layout {
+            extensions_len_at: None,
+            extensions,
+            versions_legacy,
+            ciphers,
+        });
+    }
+    let extensions_len_at = r.at();
+    if usize::from(r.u16()?) != r.rest() {
         return None;
     }
-    let mut extensions = Vec::new();
-    while r.at < end {
+    while r.rest() > 0 {
         let kind = r.u16()?;
         let len = usize::from(r.u16()?);
-        let start = r.at;
+        let start = r.at();
         r.take(len)?;
-        if r.at > end {
-            return None;
-        }
         extensions.push((kind, start..start + len));
     }
     Some(Layout {
-        extensions_len_at,
+        extensions_len_at: Some(extensions_len_at),
         extensions,
         versions_legacy,
         ciphers,
@@ -271,13 +234,34 @@ fn layout(record: &[u8]) -> Option<Layout> {
 /// What a recorded ClientHello offers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Offer {
+    /// From the supported_versions extension; without one, the one highest version the
+    /// hello's legacy field (or an SSLv2-compatible hello's header) names.
     pub versions: Vec<u16>,
+    /// Whether `versions` is the supported_versions list; when not, every version from SSLv3
+    /// up to the one it holds is on offer (RFC 5246 appendix E.1).
+    pub supported_versions: bool,
     pub ciphers: Vec<u16>,
     pub groups: Vec<u16>,
     pub sni: Option<String>,
 }
 
+impl Offer {
+    /// Whether a server may choose `version` for this client.
+    pub fn offers_version(&self, version: u16) -> bool {
+        if self.supported_versions {
+            self.versions.contains(&version)
+        } else {
+            (0x0300..=self.versions.iter().copied().max().unwrap_or(0)).contains(&version)
+        }
+    }
+}
+
+/// What a ClientHello record offers: a TLS one, or the SSLv2-compatible hello of a very old
+/// client.
 pub fn offer(record: &[u8]) -> Option<Offer> {
+    if record.first().is_some_and(|b| b & 0x80 != 0) {
+        return sslv2::offer(record);
+    }
     let l = layout(record)?;
     let ext = |kind: u16| {
         l.extensions
@@ -285,27 +269,20 @@ pub fn offer(record: &[u8]) -> Option<Offer> {
             .find(|(k, _)| *k == kind)
             .map(|(_, r)| &record[r.clone()])
     };
-    let versions = match ext(EXT_SUPPORTED_VERSIONS) {
-        Some(data) => data
-            .get(1..)?
-            .chunks_exact(2)
-            .map(|c| u16::from_be_bytes([c[0], c[1]]))
-            .collect(),
-        None => vec![l.versions_legacy],
+    let (versions, supported_versions) = match ext(EXT_SUPPORTED_VERSIONS) {
+        Some(data) => (u16s(data.get(1..)?), true),
+        None => (vec![l.versions_legacy], false),
     };
     let groups = ext(EXT_SUPPORTED_GROUPS)
         .and_then(|d| d.get(2..))
-        .map(|d| {
-            d.chunks_exact(2)
-                .map(|c| u16::from_be_bytes([c[0], c[1]]))
-                .collect()
-        })
+        .map(u16s)
         .unwrap_or_default();
     let sni = ext(EXT_SERVER_NAME)
         .and_then(|d| d.get(5..))
         .map(|n| String::from_utf8_lossy(n).into_owned());
     Some(Offer {
         versions,
+        supported_versions,
         ciphers: l.ciphers,
         groups,
         sni,
@@ -316,7 +293,10 @@ pub fn offer(record: &[u8]) -> Option<Offer> {
 /// the extension, extensions block, handshake and record lengths are all recomputed.
 pub fn rewrite_sni(record: &[u8], host: &str) -> Option<Vec<u8>> {
     let l = layout(record)?;
-    let Some((_, range)) = l.extensions.iter().find(|(k, _)| *k == EXT_SERVER_NAME) else {
+    let (Some((_, range)), Some(extensions_len_at)) = (
+        l.extensions.iter().find(|(k, _)| *k == EXT_SERVER_NAME),
+        l.extensions_len_at,
+    ) else {
         return Some(record.to_vec());
     };
     let new = server_name(host);
@@ -335,52 +315,8 @@ pub fn rewrite_sni(record: &[u8], host: &str) -> Option<Vec<u8>> {
         as isize
         + delta;
     out[6..9].copy_from_slice(&(hs as u32).to_be_bytes()[1..]);
-    adjust16(&mut out, l.extensions_len_at);
+    adjust16(&mut out, extensions_len_at);
     Some(out)
-}
-
-/// The server's answer to a ClientHello.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ServerAnswer {
-    Hello { version: u16, cipher: u16 },
-    RetryRequest { group: Option<u16> },
-}
-
-/// Reads a ServerHello handshake message from a handshake record's fragment.
-pub fn server_answer(fragment: &[u8]) -> Option<ServerAnswer> {
-    let mut r = Reader {
-        data: fragment,
-        at: 0,
-    };
-    if r.u8()? != 2 {
-        return None;
-    }
-    r.u24()?;
-    let legacy = r.u16()?;
-    let random = r.take(32)?;
-    r.vec8()?;
-    let cipher = r.u16()?;
-    r.u8()?;
-    let mut version = legacy;
-    let mut group = None;
-    if let Some(exts) = r.vec16() {
-        let mut e = Reader { data: exts, at: 0 };
-        while let (Some(kind), Some(data)) = (e.u16(), e.vec16()) {
-            match kind {
-                EXT_SUPPORTED_VERSIONS if data.len() == 2 => {
-                    version = u16::from_be_bytes([data[0], data[1]])
-                }
-                EXT_KEY_SHARE if data.len() >= 2 => {
-                    group = Some(u16::from_be_bytes([data[0], data[1]]))
-                }
-                _ => {}
-            }
-        }
-    }
-    if random == HRR_RANDOM {
-        return Some(ServerAnswer::RetryRequest { group });
-    }
-    Some(ServerAnswer::Hello { version, cipher })
 }
 
 #[cfg(test)]
@@ -447,7 +383,6 @@ mod tests {
         for n in 0..record.len() {
             let _ = offer(&record[..n]);
             let _ = rewrite_sni(&record[..n], "h");
-            let _ = server_answer(&record[5..n.max(5)]);
         }
     }
 }

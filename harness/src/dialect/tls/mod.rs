@@ -5,21 +5,28 @@
 //! ClientHello is replayed as recorded, its server name rewritten to `{host}`.
 
 mod classify;
+mod conversation;
+mod describe;
+pub mod handshake;
 pub mod hello;
 pub mod names;
+mod reader;
 pub mod record;
+mod registry;
 mod request;
+pub mod server_hello;
+mod sslv2;
+
+pub use describe::describe;
 
 use super::{
-    Conversation, Dialect, Doc, Ending, FrameError, Identity, Received, RecordedIdentity, Request,
-    SendError, SettingError, Settings, StepError, StepSource, downcast,
+    Conversation, Dialect, Doc, FrameError, Identity, RecordedIdentity, Request, SettingError,
+    Settings, StepError, StepSource,
 };
 use crate::direction::Direction;
-use crate::verdict::Verdict;
 use bytes::{Bytes, BytesMut};
 use classify::Deprecations;
-use hello::{Offer, ServerAnswer};
-use request::TlsRequest;
+use conversation::TlsConversation;
 use std::collections::BTreeMap;
 
 /// The TLS dialect.
@@ -85,12 +92,9 @@ impl Dialect for Tls {
         _declared: Option<&Identity>,
         settings: &Settings,
     ) -> Box<dyn Conversation> {
-        Box::new(TlsConversation {
-            deprecations: settings.get::<Deprecations>().cloned().unwrap_or_default(),
-            offer: None,
-            sent: false,
-            heard: false,
-        })
+        Box::new(TlsConversation::new(
+            settings.get::<Deprecations>().cloned().unwrap_or_default(),
+        ))
     }
 
     fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity {
@@ -127,169 +131,5 @@ impl Dialect for Tls {
 
     fn describe(&self, from: Direction, bytes: &[u8]) -> String {
         describe(from, bytes)
-    }
-}
-
-/// A record as a reader wants it: `ClientHello TLSv1.3 TLSv1.2 ...`, `ServerHello TLSv1.2 ...`,
-/// `Alert fatal handshake_failure`; anything else by type and length.
-pub fn describe(from: Direction, bytes: &[u8]) -> String {
-    let mut buf = BytesMut::from(bytes);
-    let Ok(Some(r)) = record::decode(&mut buf, from == Direction::Client) else {
-        return format!("{} bytes, not a TLS record", bytes.len());
-    };
-    if let Some(o) = hello::offer(&r.raw) {
-        return describe_offer(&o);
-    }
-    if r.sslv2 {
-        return format!(
-            "SSLv2-compatible ClientHello, version {}",
-            names::version_name(r.version)
-        );
-    }
-    match (r.content_type, r.fragment.first()) {
-        (record::HANDSHAKE, Some(2)) => match hello::server_answer(&r.fragment) {
-            Some(ServerAnswer::Hello { version, cipher }) => {
-                format!(
-                    "ServerHello {} {}",
-                    names::version_name(version),
-                    names::cipher_name(cipher)
-                )
-            }
-            Some(ServerAnswer::RetryRequest { group }) => {
-                format!(
-                    "HelloRetryRequest {}",
-                    group.map_or_else(|| "no group".to_string(), names::group_name)
-                )
-            }
-            None => "ServerHello (malformed)".to_string(),
-        },
-        (record::HANDSHAKE, Some(kind)) => {
-            format!("handshake message {kind}, {} bytes", r.fragment.len())
-        }
-        (record::ALERT, _) if r.fragment.len() >= 2 => {
-            let level = if r.fragment[0] == 2 {
-                "fatal"
-            } else {
-                "warning"
-            };
-            format!("Alert {level} {}", names::alert_name(r.fragment[1]))
-        }
-        (record::CHANGE_CIPHER_SPEC, _) => "ChangeCipherSpec".to_string(),
-        (record::APPLICATION_DATA, _) => format!("encrypted record, {} bytes", r.fragment.len()),
-        (kind, _) => format!("record type {kind}, {} bytes", r.fragment.len()),
-    }
-}
-
-fn describe_offer(o: &Offer) -> String {
-    let versions: Vec<String> = o.versions.iter().map(|v| names::version_name(*v)).collect();
-    let ciphers: Vec<String> = o.ciphers.iter().map(|c| names::cipher_name(*c)).collect();
-    let groups: Vec<String> = o.groups.iter().map(|g| names::group_name(*g)).collect();
-    let mut text = format!(
-        "ClientHello versions={} ciphers={} groups={}",
-        versions.join(","),
-        ciphers.join(","),
-        groups.join(",")
-    );
-    if let Some(sni) = &o.sni {
-        text.push_str(&format!(" sni={sni}"));
-    }
-    text
-}
-
-struct TlsConversation {
-    deprecations: Deprecations,
-    offer: Option<Offer>,
-    sent: bool,
-    heard: bool,
-}
-
-impl Conversation for TlsConversation {
-    fn send(
-        &mut self,
-        request: &dyn Request,
-        values: &BTreeMap<String, String>,
-    ) -> Result<Bytes, SendError> {
-        let request: &TlsRequest = downcast(request).map_err(SendError::Invalid)?;
-        let bytes = request.encode(values)?;
-        self.offer = hello::offer(&bytes).or(self.offer.take());
-        self.sent = true;
-        Ok(Bytes::from(bytes))
-    }
-
-    fn receive(&mut self, raw: Bytes) -> Received {
-        self.heard = true;
-        let text = describe(Direction::Server, &raw);
-        let mut buf = BytesMut::from(&raw[..]);
-        let verdict = match record::decode(&mut buf, false) {
-            Ok(Some(r)) => match r.content_type {
-                record::ALERT if r.fragment.len() >= 2 => {
-                    classify::alert(r.fragment[0], r.fragment[1], &text)
-                }
-                record::HANDSHAKE => match hello::server_answer(&r.fragment) {
-                    Some(answer) => {
-                        classify::answer(&answer, self.offer.as_ref(), &self.deprecations, &text)
-                    }
-                    None => Verdict::error(
-                        "ServerHello",
-                        format!(
-                            "the server's first handshake message is not a ServerHello: {text}"
-                        ),
-                    ),
-                },
-                _ => Verdict::error(
-                    "ClientHello",
-                    format!("unexpected first record from the server: {text}"),
-                ),
-            },
-            _ => Verdict::error("ClientHello", format!("not a TLS record: {text}")),
-        };
-        Received {
-            text,
-            answers_request: true,
-            verdict: Some(verdict),
-            upgrade_to_tls: false,
-        }
-    }
-
-    fn stage(&self) -> String {
-        "ClientHello".to_string()
-    }
-
-    fn pending(&self) -> Option<Verdict> {
-        None
-    }
-
-    fn ended(&mut self, how: Ending) -> Verdict {
-        match how {
-            Ending::ScriptEnded => {
-                Verdict::error("ClientHello", "the case sent nothing the server answered")
-            }
-            Ending::Closed | Ending::Reset if self.sent && !self.heard => Verdict::new(
-                crate::verdict::VerdictKind::LockedOut,
-                "ClientHello",
-                format!(
-                    "the server {} the connection without a ServerHello",
-                    if how == Ending::Reset {
-                        "reset"
-                    } else {
-                        "closed"
-                    }
-                ),
-                None,
-            ),
-            Ending::Closed | Ending::Reset => Verdict::error(
-                "ClientHello",
-                "the connection ended before anything was sent",
-            ),
-        }
-    }
-
-    fn farewell(&self) -> Option<Bytes> {
-        None
-    }
-
-    fn observe_sent(&mut self, message: &[u8]) {
-        self.offer = hello::offer(message).or(self.offer.take());
-        self.sent = true;
     }
 }

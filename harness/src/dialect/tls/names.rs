@@ -1,78 +1,20 @@
-//! IANA names of TLS protocol versions, cipher suites, named groups and alerts (RFC 8446,
-//! RFC 5246 and the IANA TLS registries), both ways.
+//! IANA names of TLS protocol versions, cipher suites, named groups, signature schemes and
+//! alerts, both ways: code to name for people, name (any case) or `0x` code to code for case
+//! files. Cipher suites come from `tls-parser`'s copy of IANA's registry; the rest from
+//! [`registry`](super::registry).
 
+use super::registry::{ALERTS, GROUPS, MORE_CIPHERS, NOT_IANA_CIPHERS, SIGNATURE_SCHEMES};
+use tls_parser::{CIPHERS, TlsCipherSuite};
+
+/// Protocol versions as OpenSSL and the suite files spell them (IANA keeps no registry of
+/// versions); 0x0002 is the version an SSLv2-only client's hello carries.
 const VERSIONS: &[(u16, &str)] = &[
+    (0x0002, "SSLv2"),
     (0x0300, "SSLv3"),
     (0x0301, "TLSv1"),
     (0x0302, "TLSv1.1"),
     (0x0303, "TLSv1.2"),
     (0x0304, "TLSv1.3"),
-];
-
-const CIPHERS: &[(u16, &str)] = &[
-    (0x1301, "TLS_AES_128_GCM_SHA256"),
-    (0x1302, "TLS_AES_256_GCM_SHA384"),
-    (0x1303, "TLS_CHACHA20_POLY1305_SHA256"),
-    (0xC02B, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"),
-    (0xC02C, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"),
-    (0xC02F, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),
-    (0xC030, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"),
-    (0xCCA8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"),
-    (0xCCA9, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"),
-    (0xC009, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"),
-    (0xC00A, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA"),
-    (0xC013, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"),
-    (0xC014, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA"),
-    (0xC023, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256"),
-    (0xC027, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256"),
-    (0xC028, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384"),
-    (0x009E, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256"),
-    (0x009F, "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384"),
-    (0x0033, "TLS_DHE_RSA_WITH_AES_128_CBC_SHA"),
-    (0x0039, "TLS_DHE_RSA_WITH_AES_256_CBC_SHA"),
-    (0x009C, "TLS_RSA_WITH_AES_128_GCM_SHA256"),
-    (0x009D, "TLS_RSA_WITH_AES_256_GCM_SHA384"),
-    (0x002F, "TLS_RSA_WITH_AES_128_CBC_SHA"),
-    (0x0035, "TLS_RSA_WITH_AES_256_CBC_SHA"),
-    (0x003C, "TLS_RSA_WITH_AES_128_CBC_SHA256"),
-    (0x003D, "TLS_RSA_WITH_AES_256_CBC_SHA256"),
-    (0x000A, "TLS_RSA_WITH_3DES_EDE_CBC_SHA"),
-    (0x0005, "TLS_RSA_WITH_RC4_128_SHA"),
-    (0x0004, "TLS_RSA_WITH_RC4_128_MD5"),
-    (0x00FF, "TLS_EMPTY_RENEGOTIATION_INFO_SCSV"),
-    (0x5600, "TLS_FALLBACK_SCSV"),
-];
-
-const GROUPS: &[(u16, &str)] = &[
-    (0x0017, "secp256r1"),
-    (0x0018, "secp384r1"),
-    (0x0019, "secp521r1"),
-    (0x001D, "x25519"),
-    (0x001E, "x448"),
-    (0x0100, "ffdhe2048"),
-    (0x0101, "ffdhe3072"),
-];
-
-const ALERTS: &[(u8, &str)] = &[
-    (0, "close_notify"),
-    (10, "unexpected_message"),
-    (20, "bad_record_mac"),
-    (22, "record_overflow"),
-    (40, "handshake_failure"),
-    (42, "bad_certificate"),
-    (47, "illegal_parameter"),
-    (48, "unknown_ca"),
-    (50, "decode_error"),
-    (51, "decrypt_error"),
-    (70, "protocol_version"),
-    (71, "insufficient_security"),
-    (80, "internal_error"),
-    (86, "inappropriate_fallback"),
-    (90, "user_canceled"),
-    (109, "missing_extension"),
-    (110, "unsupported_extension"),
-    (112, "unrecognized_name"),
-    (120, "no_application_protocol"),
 ];
 
 fn name<T: PartialEq + Copy>(table: &[(T, &'static str)], code: T) -> Option<&'static str> {
@@ -101,12 +43,29 @@ pub fn version_code(text: &str) -> Option<u16> {
     code(VERSIONS, text).or_else(|| hex_code(text))
 }
 
-pub fn cipher_name(c: u16) -> String {
-    name(CIPHERS, c).map_or_else(|| format!("0x{c:04X}"), str::to_string)
+/// The suite's IANA name, if IANA gives it one.
+fn iana_cipher(c: u16) -> Option<&'static str> {
+    if NOT_IANA_CIPHERS.contains(&c) {
+        return None;
+    }
+    TlsCipherSuite::from_id(c)
+        .map(|s| s.name)
+        .or_else(|| name(MORE_CIPHERS, c))
 }
 
+pub fn cipher_name(c: u16) -> String {
+    iana_cipher(c).map_or_else(|| format!("0x{c:04X}"), str::to_string)
+}
+
+/// A cipher suite by its IANA name in any case (`tls-parser`'s own lookup is exact), or a
+/// `0x` code.
 pub fn cipher_code(text: &str) -> Option<u16> {
-    code(CIPHERS, text).or_else(|| hex_code(text))
+    CIPHERS
+        .entries()
+        .find(|(c, s)| s.name.eq_ignore_ascii_case(text) && !NOT_IANA_CIPHERS.contains(c))
+        .map(|(c, _)| *c)
+        .or_else(|| code(MORE_CIPHERS, text))
+        .or_else(|| hex_code(text))
 }
 
 pub fn group_name(g: u16) -> String {
@@ -117,6 +76,93 @@ pub fn group_code(text: &str) -> Option<u16> {
     code(GROUPS, text).or_else(|| hex_code(text))
 }
 
+pub fn signature_scheme_name(s: u16) -> String {
+    name(SIGNATURE_SCHEMES, s).map_or_else(|| format!("0x{s:04x}"), str::to_string)
+}
+
+pub fn signature_scheme_code(text: &str) -> Option<u16> {
+    code(SIGNATURE_SCHEMES, text).or_else(|| hex_code(text))
+}
+
 pub fn alert_name(a: u8) -> String {
     name(ALERTS, a).map_or_else(|| format!("alert {a}"), str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_iana_cipher_suite_reads_back_by_name_and_code() {
+        let named: Vec<u16> = (0..=u16::MAX)
+            .filter(|c| iana_cipher(*c).is_some())
+            .collect();
+        // 345 in tls-parser's copy of the registry, 7 GOST suites beside it.
+        assert_eq!(named.len(), 352);
+        for c in named {
+            let name = cipher_name(c);
+            assert_eq!(cipher_code(&name), Some(c), "{name}");
+            assert_eq!(cipher_code(&name.to_ascii_lowercase()), Some(c), "{name}");
+            assert!(name.starts_with("TLS_"), "{name}");
+        }
+        assert_eq!(cipher_name(0x006B), "TLS_DHE_RSA_WITH_AES_256_CBC_SHA256");
+        assert_eq!(
+            cipher_name(0xCCAA),
+            "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256"
+        );
+        assert_eq!(
+            cipher_name(0xC102),
+            "TLS_GOSTR341112_256_WITH_28147_CNT_IMIT"
+        );
+        assert_eq!(cipher_code("0x006B"), Some(0x006B));
+    }
+
+    #[test]
+    fn codes_iana_leaves_unnamed_print_as_codes() {
+        assert_eq!(
+            cipher_name(0x0062),
+            "0x0062",
+            "a 1999 draft's suite, not IANA's"
+        );
+        assert_eq!(cipher_code("TLS_RSA_EXPORT1024_WITH_DES_CBC_SHA"), None);
+        assert_eq!(cipher_name(0x0A0A), "0x0A0A", "GREASE");
+        assert_eq!(group_name(0x0A0A), "0x0a0a");
+        assert_eq!(signature_scheme_name(0x0402), "0x0402");
+    }
+
+    #[test]
+    fn groups_signature_schemes_and_alerts_have_iana_spelling() {
+        for (code, name) in [
+            (0x001D, "x25519"),
+            (0x001A, "brainpoolP256r1"),
+            (0x0102, "ffdhe4096"),
+            (0x11EC, "X25519MLKEM768"),
+            (0x0029, "curveSM2"),
+        ] {
+            assert_eq!(group_name(code), name);
+            assert_eq!(group_code(&name.to_ascii_uppercase()), Some(code));
+        }
+        assert_eq!(signature_scheme_name(0x0804), "rsa_pss_rsae_sha256");
+        assert_eq!(
+            signature_scheme_code("ecdsa_brainpoolP256r1tls13_sha256"),
+            Some(0x081A)
+        );
+        assert_eq!(alert_name(116), "certificate_required");
+    }
+
+    /// tls-parser's own group and signature scheme tables (CamelCase groups, a subset of
+    /// schemes) agree with the registry transcribed here wherever they name a code.
+    #[test]
+    fn the_transcribed_registries_agree_with_tls_parser() {
+        for code in 0..=u16::MAX {
+            let theirs = tls_parser::NamedGroup(code).to_string();
+            if !theirs.starts_with("NamedGroup(") {
+                assert!(name(GROUPS, code).is_some(), "group {code:#06x} ({theirs})");
+            }
+            let theirs = tls_parser::SignatureScheme(code).to_string();
+            if !theirs.starts_with("SignatureScheme(") {
+                assert_eq!(signature_scheme_name(code), theirs);
+            }
+        }
+    }
 }

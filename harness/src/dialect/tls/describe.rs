@@ -1,0 +1,111 @@
+//! TLS records as a reader wants them: `ClientHello versions=... ciphers=...`, `ServerHello
+//! TLSv1.2 ...`, `HelloRetryRequest TLSv1.3 ... secp384r1`, `Alert fatal handshake_failure`;
+//! anything else by type and length. One record at a time: a ServerHello split across records
+//! reads as its first part here, and whole in the verdict that it decides.
+
+use super::classify::alert_level;
+use super::handshake::MAX_MESSAGE;
+use super::hello::{self, Offer};
+use super::names;
+use super::record;
+use super::server_hello::{SERVER_HELLO, ServerAnswer, server_answer};
+use crate::direction::Direction;
+use bytes::BytesMut;
+
+const HELLO_REQUEST: u8 = 0;
+
+pub fn describe(from: Direction, bytes: &[u8]) -> String {
+    let mut buf = BytesMut::from(bytes);
+    let Ok(Some(r)) = record::decode(&mut buf, from == Direction::Client) else {
+        return format!("{} bytes, not a TLS record", bytes.len());
+    };
+    if let Some(o) = hello::offer(&r.raw) {
+        return describe_offer(&o, r.sslv2);
+    }
+    if r.sslv2 {
+        return format!(
+            "SSLv2-compatible ClientHello (malformed), version {}",
+            names::version_name(r.version)
+        );
+    }
+    match r.content_type {
+        record::HANDSHAKE => describe_handshake(&r.fragment),
+        record::ALERT if r.fragment.len() >= 2 => format!(
+            "Alert {} {}",
+            alert_level(r.fragment[0]),
+            names::alert_name(r.fragment[1])
+        ),
+        record::CHANGE_CIPHER_SPEC => "ChangeCipherSpec".to_string(),
+        record::APPLICATION_DATA => format!("encrypted record, {} bytes", r.fragment.len()),
+        kind => format!("record type {kind}, {} bytes", r.fragment.len()),
+    }
+}
+
+/// A handshake record by its first message; a message that goes on in the next record says
+/// how much of it this one holds.
+fn describe_handshake(fragment: &[u8]) -> String {
+    let Some(&[kind, a, b, c]) = fragment.get(..4) else {
+        return format!("handshake fragment, {} bytes", fragment.len());
+    };
+    let length = 4 + ((usize::from(a) << 16) | (usize::from(b) << 8) | usize::from(c));
+    match (kind, fragment.get(..length)) {
+        (SERVER_HELLO, Some(message)) => describe_server_hello(message),
+        (HELLO_REQUEST, Some(_)) => "HelloRequest".to_string(),
+        (kind, Some(_)) => format!("handshake message {kind}, {} bytes", fragment.len()),
+        _ if length > 4 + MAX_MESSAGE => {
+            format!("handshake fragment, {} bytes", fragment.len())
+        }
+        (SERVER_HELLO, None) => format!("ServerHello (first {} of {length} bytes)", fragment.len()),
+        (kind, None) => format!(
+            "handshake message {kind} (first {} of {length} bytes)",
+            fragment.len()
+        ),
+    }
+}
+
+/// One whole ServerHello message, header included.
+pub fn describe_server_hello(message: &[u8]) -> String {
+    match server_answer(message) {
+        Some(ServerAnswer::Hello { version, cipher }) => format!(
+            "ServerHello {} {}",
+            names::version_name(version),
+            names::cipher_name(cipher)
+        ),
+        Some(ServerAnswer::RetryRequest {
+            version,
+            cipher,
+            group,
+        }) => {
+            let mut text = format!(
+                "HelloRetryRequest {} {}",
+                names::version_name(version),
+                names::cipher_name(cipher)
+            );
+            if let Some(g) = group {
+                text.push(' ');
+                text.push_str(&names::group_name(g));
+            }
+            text
+        }
+        None => "ServerHello (malformed)".to_string(),
+    }
+}
+
+fn describe_offer(o: &Offer, sslv2: bool) -> String {
+    let versions: Vec<String> = o.versions.iter().map(|v| names::version_name(*v)).collect();
+    let ciphers: Vec<String> = o.ciphers.iter().map(|c| names::cipher_name(*c)).collect();
+    let mut text = format!(
+        "{}ClientHello versions={} ciphers={}",
+        if sslv2 { "SSLv2-compatible " } else { "" },
+        versions.join(","),
+        ciphers.join(",")
+    );
+    if !sslv2 {
+        let groups: Vec<String> = o.groups.iter().map(|g| names::group_name(*g)).collect();
+        text.push_str(&format!(" groups={}", groups.join(",")));
+    }
+    if let Some(sni) = &o.sni {
+        text.push_str(&format!(" sni={sni}"));
+    }
+    text
+}
