@@ -87,6 +87,8 @@ fn fixtures_are_up_to_date() {
 #[case::overlap_first_copy_wins("overlapping-segments.pcap")]
 #[case::ipv6("ipv6.pcap")]
 #[case::linux_sll2("linux-sll2.pcap")]
+#[case::linux_sll_loopback("linux-sll-loopback.pcap")]
+#[case::linux_sll_tun("linux-sll-tun.pcap")]
 #[case::bsd_null_loopback("bsd-null-loopback.pcap")]
 #[case::vlan("ethernet-vlan.pcap")]
 #[case::nanosecond_timestamps("nanosecond-timestamps.pcap")]
@@ -219,6 +221,28 @@ fn import_command_writes_cases_and_reports_corruption_with_exit_2() {
     );
     let written: Vec<_> = std::fs::read_dir(out.path()).unwrap().collect();
     assert_eq!(written.len(), 1);
+}
+
+/// A capture of which not one packet decodes is an error a user sees (exit 2, the reason on
+/// stderr), not "0 connections" and success.
+#[rstest]
+#[case::snaplen("err-snaplen-cuts-every-header.pcap", "12 with headers cut short")]
+#[case::link_type("err-unsupported-link-type.pcap", "105 (not read here)")]
+fn a_capture_nothing_decodes_from_is_exit_2(#[case] name: &str, #[case] why: &str) {
+    for command in ["import", "inspect"] {
+        let run = common::harness(&[
+            command,
+            &fixture(name).display().to_string(),
+            "--dialect",
+            "msnp",
+        ]);
+        let stderr = common::stderr(&run);
+        assert_eq!(run.status.code(), Some(harness::exit::USAGE), "{stderr}");
+        assert!(
+            stderr.contains("none of its 12 packets could be decoded") && stderr.contains(why),
+            "{command}: {stderr}"
+        );
+    }
 }
 
 /// The committed captures are exactly what the importer makes of the committed tcpdump file,

@@ -30,11 +30,50 @@ pub struct ImportReport {
     pub gaps: u64,
     pub retransmitted_bytes: u64,
     pub peak_open_connections: usize,
+    /// The link types of the capture's interfaces, each once, in order of first use.
+    pub link_types: Vec<i32>,
     #[serde(skip)]
     pub elapsed: Duration,
     /// Why reading stopped early; everything before it was imported.
     #[serde(skip)]
     pub error: Option<ReadError>,
+}
+
+impl ImportReport {
+    /// Why the capture gave nothing to import, when it held packets but not one of them could
+    /// be decoded (a link type not read here, or every header cut short by the snap length).
+    pub fn nothing_decoded(&self) -> Option<String> {
+        if self.packets == 0 || self.undecodable + self.unsupported_link < self.packets {
+            return None;
+        }
+        let links: Vec<String> = self.link_types.iter().map(|&l| link_name(l)).collect();
+        Some(format!(
+            "none of its {} packets could be decoded ({} with headers cut short or malformed, {} on link types not read here); its link types: {}",
+            self.packets,
+            self.undecodable,
+            self.unsupported_link,
+            links.join(", ")
+        ))
+    }
+}
+
+fn link_name(linktype: i32) -> String {
+    let name = match linktype {
+        0 => "NULL (BSD loopback)",
+        1 => "Ethernet",
+        101 => "raw IP",
+        108 => "LOOP (BSD loopback)",
+        113 => "Linux cooked (SLL)",
+        228 => "raw IPv4",
+        229 => "raw IPv6",
+        276 => "Linux cooked v2 (SLL2)",
+        _ => "",
+    };
+    if name.is_empty() {
+        format!("{linktype} (not read here)")
+    } else {
+        format!("{linktype} {name}")
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -159,6 +198,9 @@ fn read_connections(
     let mut batch = Batch::default();
     let read = packets::for_each_packet(input, input_len, |packet| {
         report.packets += 1;
+        if !report.link_types.contains(&packet.linktype.0) && report.link_types.len() < 16 {
+            report.link_types.push(packet.linktype.0);
+        }
         match link::decode(packet.linktype, packet.data) {
             Frame::Tcp(segment) => {
                 let ended = table.segment(packet.timestamp_ns, &segment);

@@ -30,18 +30,31 @@ pub enum Frame<'a> {
     UnsupportedLink,
 }
 
+const SLL_HEADER: usize = 16;
 const SLL2_HEADER: usize = 20;
+/// Protocol field values below this are not EtherTypes (Linux uses them for 802.2, CAN, ...).
+const FIRST_ETHER_TYPE: u16 = 0x0600;
 
 pub fn decode(linktype: Linktype, data: &[u8]) -> Frame<'_> {
     let sliced = match linktype {
         Linktype::ETHERNET => SlicedPacket::from_ethernet(data),
-        Linktype::LINUX_SLL => SlicedPacket::from_linux_sll(data),
-        Linktype::LINUX_SLL2 => {
-            if data.len() < SLL2_HEADER {
+        // Linux cooked captures (`tcpdump -i any`): the header names the interface's hardware
+        // type (Ethernet, loopback 772, tun 65534, cellular, ...) and the payload's protocol.
+        // Only the protocol matters here, so every hardware type decodes alike.
+        Linktype::LINUX_SLL | Linktype::LINUX_SLL2 => {
+            let (at, header) = if linktype == Linktype::LINUX_SLL {
+                (14, SLL_HEADER)
+            } else {
+                (0, SLL2_HEADER)
+            };
+            let (Some(protocol), Some(payload)) = (data.get(at..at + 2), data.get(header..)) else {
                 return Frame::Undecodable;
+            };
+            let protocol = u16::from_be_bytes([protocol[0], protocol[1]]);
+            if protocol < FIRST_ETHER_TYPE {
+                return Frame::NotTcp;
             }
-            let protocol = u16::from_be_bytes([data[0], data[1]]);
-            SlicedPacket::from_ether_type(EtherType(protocol), &data[SLL2_HEADER..])
+            SlicedPacket::from_ether_type(EtherType(protocol), payload)
         }
         Linktype::RAW | Linktype::IPV4 | Linktype::IPV6 => SlicedPacket::from_ip(data),
         // BSD loopback: a 4-byte address family, in host order (NULL) or network order (LOOP).

@@ -26,11 +26,14 @@ pub fn import(args: &ImportArgs) -> Result<i32, Failure> {
         crate::outln!("wrote {}", path.display());
     }
     print_report(&report);
-    match &report.error {
-        Some(error) => Err(Failure::Usage(format!(
+    if let Some(error) = &report.error {
+        return Err(Failure::Usage(format!(
             "{}: {error}; everything before it was imported",
             args.file.display()
-        ))),
+        )));
+    }
+    match report.nothing_decoded() {
+        Some(why) => Err(Failure::Usage(format!("{}: {why}", args.file.display()))),
         None => Ok(exit::SUCCESS),
     }
 }

@@ -89,6 +89,10 @@ pub fn all() -> Vec<(&'static str, Vec<u8>)> {
     .whole(EXCHANGES);
     out.push(("ipv6.pcap", pcap(Link::RawIp, &v6)));
     out.push(("linux-sll2.pcap", pcap(Link::LinuxSll2, &whole)));
+    // `tcpdump -i any` on the loopback interface (ARPHRD_LOOPBACK) and on a tun device
+    // (ARPHRD_NONE): cooked headers whose hardware type is not Ethernet.
+    out.push(("linux-sll-loopback.pcap", pcap(Link::LinuxSll(772), &whole)));
+    out.push(("linux-sll-tun.pcap", pcap(Link::LinuxSll(65534), &whole)));
     out.push(("bsd-null-loopback.pcap", pcap(Link::BsdNull, &whole)));
     out.push(("ethernet-vlan.pcap", pcap(Link::EthernetVlan(42), &whole)));
 
@@ -115,10 +119,27 @@ pub fn all() -> Vec<(&'static str, Vec<u8>)> {
         "err-truncated-packet.pcap",
         whole_file[..whole_file.len() - 20].to_vec(),
     ));
+    out.push(("err-snaplen-cuts-every-header.pcap", snap_cut(&whole, 20)));
+    let mut wifi = PcapWriter::new(Vec::new(), 105, false).unwrap();
+    for (i, p) in whole.iter().enumerate() {
+        wifi.packet(T0 + i as u64, &Link::Ethernet.frame(p))
+            .unwrap();
+    }
+    out.push(("err-unsupported-link-type.pcap", wifi.into_inner()));
     let mut bad_magic = whole_file.clone();
     bad_magic[..4].copy_from_slice(b"MSNP");
     out.push(("err-not-a-capture.pcap", bad_magic));
     out
+}
+
+/// Ethernet frames of which only the first `snaplen` bytes were kept: no TCP header survives.
+fn snap_cut(packets: &[Vec<u8>], snaplen: usize) -> Vec<u8> {
+    let mut w = PcapWriter::new(Vec::new(), Link::Ethernet.linktype(), false).unwrap();
+    for (i, p) in packets.iter().enumerate() {
+        w.packet_truncated(T0 + i as u64 * 1_000_000, &Link::Ethernet.frame(p), snaplen)
+            .unwrap();
+    }
+    w.into_inner()
 }
 
 /// The client's CVR sent as two segments that overlap by 10 bytes, the second carrying
