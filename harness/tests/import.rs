@@ -85,6 +85,7 @@ fn fixtures_are_up_to_date() {
 #[case::out_of_order("out-of-order-segments.pcap")]
 #[case::retransmission("retransmission.pcap")]
 #[case::overlap_first_copy_wins("overlapping-segments.pcap")]
+#[case::overlap_held_first_copy_wins("overlapping-held-segments.pcap")]
 #[case::ipv6("ipv6.pcap")]
 #[case::linux_sll2("linux-sll2.pcap")]
 #[case::linux_sll_loopback("linux-sll-loopback.pcap")]
@@ -145,6 +146,48 @@ fn lost_segment_is_a_gap_not_glued_over() {
     expected.extend(fixtures::EXCHANGES[4].1);
     assert_eq!(side(&cases[0], Direction::Client), expected);
     assert_eq!(report.gaps, 1);
+}
+
+/// Each message as `C 3.000 VER` (direction, time in ms, first word or the gap's size).
+fn timeline(case: &CaptureFile) -> Vec<String> {
+    case.messages
+        .iter()
+        .map(|m| {
+            let from = match m.from {
+                Direction::Client => "C",
+                Direction::Server => "S",
+            };
+            let what = match m.gap {
+                Some(n) => format!("gap {n}"),
+                None => String::from_utf8_lossy(&m.bytes().unwrap())
+                    .split(' ')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+            };
+            format!("{from} {:.3} {what}", m.at_ms)
+        })
+        .collect()
+}
+
+/// Bytes held behind a hole that never fills keep the time of the packet that brought them
+/// (fixture packets are 1 ms apart), and both directions stay interleaved as captured.
+#[rstest]
+#[case::client_gap(
+    "lost-segment.pcap",
+    &["C 3.000 VER", "S 4.000 VER", "S 5.000 CVR", "C 6.000 gap 69", "C 6.000 USR", "S 7.000 USR"],
+)]
+#[case::gaps_both_ways(
+    "gaps-in-both-directions.pcap",
+    &["C 3.000 VER", "S 4.000 gap 18", "S 4.000 CVR", "C 5.000 gap 69", "C 5.000 USR", "S 6.000 USR"],
+)]
+fn messages_after_a_gap_keep_their_own_time_and_order(
+    #[case] name: &str,
+    #[case] expected: &[&str],
+) {
+    let (cases, _) = import_all(&fixture(name));
+    assert_eq!(cases.len(), 1);
+    assert_eq!(timeline(&cases[0]), expected);
 }
 
 #[test]

@@ -111,13 +111,16 @@ pub fn from_flow(mut flow: Flow, dialect: &dyn Dialect, source: &Source<'_>) -> 
     let mut server_buf = BytesMut::new();
     let first_ns = flow.first_timestamp_ns;
     let at_ms = |ns: u64| (ns.saturating_sub(first_ns) as f64 / 1e3).round() / 1e3;
-    let end = flow.events.last().map_or(0.0, |e| at_ms(e.timestamp_ns));
+    // When each direction's last bytes arrived: a partial message left at the end is stamped
+    // with its own direction's time, not the other's.
+    let (mut client_end, mut server_end) = (0.0, 0.0);
     for event in std::mem::take(&mut flow.events) {
-        let buf = match event.direction {
-            Direction::Client => &mut client_buf,
-            Direction::Server => &mut server_buf,
+        let (buf, end) = match event.direction {
+            Direction::Client => (&mut client_buf, &mut client_end),
+            Direction::Server => (&mut server_buf, &mut server_end),
         };
         let at = at_ms(event.timestamp_ns);
+        *end = at;
         match event.piece {
             Piece::Data(bytes) if buf.is_empty() => {
                 *buf = BytesMut::from(bytes::Bytes::from(bytes));
@@ -139,8 +142,23 @@ pub fn from_flow(mut flow: Flow, dialect: &dyn Dialect, source: &Source<'_>) -> 
             }
         }
     }
-    flush_partial(Direction::Client, &mut client_buf, end, &mut messages);
-    flush_partial(Direction::Server, &mut server_buf, end, &mut messages);
+    flush_partial(
+        Direction::Client,
+        &mut client_buf,
+        client_end,
+        &mut messages,
+    );
+    flush_partial(
+        Direction::Server,
+        &mut server_buf,
+        server_end,
+        &mut messages,
+    );
+    // Those last partial messages go where their time puts them (a stable sort: each
+    // direction's messages are already in time order).
+    if !messages.is_sorted_by(|a, b| a.at_ms <= b.at_ms) {
+        messages.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
+    }
 
     // A client states its identity in its first messages; long sessions need not be parsed.
     let client_bytes: Vec<Vec<u8>> = messages

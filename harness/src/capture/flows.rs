@@ -3,7 +3,7 @@
 //! ways, RST, or a new SYN reusing the ports), so memory is bounded by the open connections.
 
 use super::link::Segment;
-use super::stream::{Piece, Stream};
+use super::stream::{Piece, Stream, Timed};
 use crate::direction::Direction;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -11,7 +11,8 @@ use std::net::SocketAddr;
 /// Bytes kept per connection; past this they are counted, not kept.
 pub const MAX_FLOW_BYTES: usize = 8 << 20;
 
-/// A piece of one direction, stamped with the capture time of the segment that completed it.
+/// A piece of one direction, stamped with the capture time its bytes became readable in order
+/// (the time of the segment that carried them, or that filled the hole before them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     pub direction: Direction,
@@ -89,8 +90,8 @@ impl Flow {
             .any(|e| matches!(e.piece, Piece::Data(_)))
     }
 
-    fn push(&mut self, direction: Direction, timestamp_ns: u64, pieces: Vec<Piece>) {
-        for piece in pieces {
+    fn push(&mut self, direction: Direction, pieces: Vec<Timed>) {
+        for (timestamp_ns, piece) in pieces {
             let piece = match piece {
                 Piece::Data(bytes) if self.kept_bytes + bytes.len() > MAX_FLOW_BYTES => {
                     self.omitted_bytes += bytes.len() as u64;
@@ -110,11 +111,17 @@ impl Flow {
         }
     }
 
-    fn finish(mut self, end: End, timestamp_ns: u64) -> Flow {
+    fn finish(mut self, end: End) -> Flow {
         let client = self.to_server.flush();
-        self.push(Direction::Client, timestamp_ns, client);
+        self.push(Direction::Client, client);
         let server = self.to_client.flush();
-        self.push(Direction::Server, timestamp_ns, server);
+        self.push(Direction::Server, server);
+        // Bytes held behind a hole come out last but keep their own times: put both directions
+        // back in time order. Stable, and each direction's times never go back, so each
+        // direction's bytes stay in stream order.
+        if !self.events.is_sorted_by_key(|e| e.timestamp_ns) {
+            self.events.sort_by_key(|e| e.timestamp_ns);
+        }
         self.end = end;
         self
     }
@@ -177,7 +184,7 @@ impl FlowTable {
                 && !flow.to_server.started()
                 && !flow.to_client.started();
             if !same_opening && let Some(old) = self.flows.remove(&key) {
-                ended.push(self.retire(old, End::Reused, timestamp_ns));
+                ended.push(self.retire(old, End::Reused));
             }
         }
         if !self.flows.contains_key(&key) {
@@ -235,8 +242,8 @@ impl FlowTable {
         } else {
             segment.seq
         };
-        let pieces = stream.segment(seq, segment.payload, segment.fin);
-        flow.push(direction, timestamp_ns, pieces);
+        let pieces = stream.segment(seq, segment.payload, segment.fin, timestamp_ns);
+        flow.push(direction, pieces);
         let done = if segment.rst {
             Some(End::Reset)
         } else if flow.to_server.finished() && flow.to_client.finished() {
@@ -247,7 +254,7 @@ impl FlowTable {
         if let Some(end) = done
             && let Some(flow) = self.flows.remove(&key)
         {
-            ended.push(self.retire(flow, end, timestamp_ns));
+            ended.push(self.retire(flow, end));
         }
         ended
     }
@@ -256,15 +263,15 @@ impl FlowTable {
     pub fn finish(&mut self) -> Vec<Flow> {
         let mut open: Vec<Flow> = self.flows.drain().map(|(_, flow)| flow).collect();
         open.sort_by_key(|f| f.id);
-        let at = self.last_timestamp_ns;
         open.into_iter()
-            .map(|f| self.retire(f, End::EndOfCapture, at))
+            .map(|f| self.retire(f, End::EndOfCapture))
             .collect()
     }
 
-    fn retire(&mut self, flow: Flow, end: End, timestamp_ns: u64) -> Flow {
+    fn retire(&mut self, flow: Flow, end: End) -> Flow {
+        let flow = flow.finish(end);
         self.stats.retransmitted_bytes +=
             flow.to_server.retransmitted_bytes + flow.to_client.retransmitted_bytes;
-        flow.finish(end, timestamp_ns)
+        flow
     }
 }

@@ -80,6 +80,16 @@ pub fn all() -> Vec<(&'static str, Vec<u8>)> {
     lost.remove(5); // the client's CVR never captured
     out.push(("lost-segment.pcap", pcap(Link::Ethernet, &lost)));
 
+    let mut both = whole.clone();
+    both.remove(5); // the client's CVR
+    both.remove(4); // the server's VER
+    out.push(("gaps-in-both-directions.pcap", pcap(Link::Ethernet, &both)));
+
+    out.push((
+        "overlapping-held-segments.pcap",
+        pcap(Link::Ethernet, &overlapping_held()),
+    ));
+
     let v6 = TcpSession::new(
         addr("[2001:db8::1]:40001"),
         addr("[2001:db8::2]:1863"),
@@ -159,6 +169,38 @@ fn overlapping() -> Vec<Vec<u8>> {
         second[..10].copy_from_slice(b"XXXXXXXXXX");
         packets.push(s.raw(Client, seq + 20, ack, &second));
         // Advance the client's sequence number past the whole CVR; that packet is not captured.
+        let _ = s.next(Client, Flags::default(), payload);
+    }
+    packets.extend(s.close());
+    packets
+}
+
+/// The client's CVR (69 bytes) arrives out of order in five segments, three of which carry
+/// different bytes (`X`) where an earlier-held copy already has them: a longer copy at the same
+/// offset, a copy starting before a held one, and the in-order segment that fills the hole.
+/// The first copy of every byte must win.
+fn overlapping_held() -> Vec<Vec<u8>> {
+    let mut s = session("10.0.0.1:40001");
+    let mut packets = s.open();
+    for (i, (from, payload)) in EXCHANGES.iter().enumerate() {
+        if i != 2 {
+            packets.push(s.data(*from, payload));
+            continue;
+        }
+        let seq = s.seq(Client);
+        let conflicting = |range: std::ops::Range<usize>, x: std::ops::Range<usize>| {
+            let mut bytes = payload[range.clone()].to_vec();
+            for b in &mut bytes[x.start - range.start..x.end - range.start] {
+                *b = b'X';
+            }
+            bytes
+        };
+        let ack = Flags::ACK;
+        packets.push(s.raw(Client, seq + 30, ack, &payload[30..50]));
+        packets.push(s.raw(Client, seq + 30, ack, &conflicting(30..60, 30..50)));
+        packets.push(s.raw(Client, seq + 20, ack, &conflicting(20..40, 30..40)));
+        packets.push(s.raw(Client, seq, ack, &conflicting(0..25, 20..25)));
+        packets.push(s.raw(Client, seq + 60, ack, &payload[60..]));
         let _ = s.next(Client, Flags::default(), payload);
     }
     packets.extend(s.close());
