@@ -87,6 +87,8 @@ fn fixtures_are_up_to_date() {
 #[case::overlap_first_copy_wins("overlapping-segments.pcap")]
 #[case::overlap_held_first_copy_wins("overlapping-held-segments.pcap")]
 #[case::ipv6("ipv6.pcap")]
+#[case::ipv4_fragments("ipv4-fragments.pcap")]
+#[case::ipv6_fragments("ipv6-fragments.pcap")]
 #[case::linux_sll2("linux-sll2.pcap")]
 #[case::linux_sll_loopback("linux-sll-loopback.pcap")]
 #[case::linux_sll_tun("linux-sll-tun.pcap")]
@@ -103,7 +105,7 @@ fn reassembles_the_whole_session(#[case] name: &str) {
     assert!(report.error.is_none());
     assert_eq!(
         cases[0].capture.server,
-        if name == "ipv6.pcap" {
+        if name.starts_with("ipv6") {
             "[2001:db8::2]:1863"
         } else {
             "10.0.0.2:1863"
@@ -188,6 +190,27 @@ fn messages_after_a_gap_keep_their_own_time_and_order(
     let (cases, _) = import_all(&fixture(name));
     assert_eq!(cases.len(), 1);
     assert_eq!(timeline(&cases[0]), expected);
+}
+
+/// A fragmented segment missing a fragment is a gap in the stream, and counted.
+#[test]
+fn a_lost_ip_fragment_is_a_gap_and_counted() {
+    let (cases, report) = import_all(&fixture("ipv4-fragment-lost.pcap"));
+    assert_eq!(cases.len(), 1);
+    let cvr = fixtures::EXCHANGES[2].1;
+    let mut expected = fixtures::EXCHANGES[0].1.to_vec();
+    expected.extend(vec![b'?'; cvr.len()]);
+    expected.extend(fixtures::EXCHANGES[4].1);
+    assert_eq!(side(&cases[0], Direction::Client), expected);
+    assert_eq!(
+        (
+            report.ip_fragments,
+            report.reassembled_datagrams,
+            report.incomplete_datagrams,
+            report.gaps
+        ),
+        (2, 0, 1, 1)
+    );
 }
 
 #[test]

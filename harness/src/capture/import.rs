@@ -5,6 +5,7 @@
 pub use super::file::Source;
 use super::file::{self, CaptureFile};
 use super::flows::{Flow, FlowTable};
+use super::fragments::Fragments;
 use super::link::{self, Frame};
 use super::packets::{self, ReadError};
 use crate::dialect::Dialect;
@@ -29,6 +30,11 @@ pub struct ImportReport {
     pub empty_connections: u64,
     pub gaps: u64,
     pub retransmitted_bytes: u64,
+    /// IP fragments of TCP datagrams, the datagrams put back together from them, and those
+    /// given up on (incomplete): their bytes show as gaps.
+    pub ip_fragments: u64,
+    pub reassembled_datagrams: u64,
+    pub incomplete_datagrams: u64,
     pub peak_open_connections: usize,
     /// The link types of the capture's interfaces, each once, in order of first use.
     pub link_types: Vec<i32>,
@@ -196,6 +202,7 @@ fn read_connections(
     let mut report = ImportReport::default();
     let mut table = FlowTable::new(Some(port));
     let mut batch = Batch::default();
+    let mut fragments = Fragments::default();
     let read = packets::for_each_packet(input, input_len, |packet| {
         report.packets += 1;
         if !report.link_types.contains(&packet.linktype.0) && report.link_types.len() < 16 {
@@ -207,12 +214,28 @@ fn read_connections(
                 report.peak_open_connections = report.peak_open_connections.max(table.open_flows());
                 batch.add(ended, to_framer);
             }
+            Frame::Fragment(fragment) => {
+                let Some(whole) = fragments.add(packet.timestamp_ns, &fragment) else {
+                    return;
+                };
+                match link::reassembled(fragment.src, fragment.dst, &whole) {
+                    Frame::Tcp(segment) => {
+                        let ended = table.segment(packet.timestamp_ns, &segment);
+                        batch.add(ended, to_framer);
+                    }
+                    _ => report.undecodable += 1,
+                }
+            }
             Frame::NotTcp => report.not_tcp += 1,
             Frame::Undecodable => report.undecodable += 1,
             Frame::UnsupportedLink => report.unsupported_link += 1,
         }
     });
     report.error = read.err();
+    fragments.finish();
+    report.ip_fragments = fragments.stats.fragments;
+    report.reassembled_datagrams = fragments.stats.reassembled;
+    report.incomplete_datagrams = fragments.stats.dropped;
     batch.add(table.finish(), to_framer);
     batch.send(to_framer);
     report.tcp_segments = table.stats.segments;

@@ -3,6 +3,7 @@
 
 pub mod file;
 pub mod flows;
+pub mod fragments;
 pub mod import;
 pub mod link;
 pub mod packets;

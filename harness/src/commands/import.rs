@@ -57,4 +57,12 @@ pub fn print_report(report: &ImportReport) {
         report.unsupported_link,
         report.peak_open_connections,
     );
+    if report.ip_fragments > 0 {
+        crate::outln!(
+            "{} IP fragments: {} datagrams put back together, {} incomplete (their bytes are gaps)",
+            report.ip_fragments,
+            report.reassembled_datagrams,
+            report.incomplete_datagrams,
+        );
+    }
 }

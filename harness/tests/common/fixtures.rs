@@ -99,6 +99,23 @@ pub fn all() -> Vec<(&'static str, Vec<u8>)> {
     .whole(EXCHANGES);
     out.push(("ipv6.pcap", pcap(Link::RawIp, &v6)));
     out.push(("linux-sll2.pcap", pcap(Link::LinuxSll2, &whole)));
+
+    // The client's CVR segment (whole[5]) split into IP fragments of 32 bytes, sent last
+    // first; and the same with the middle fragment never captured.
+    let mut fragmented = whole.clone();
+    let parts = fragment_ipv4(&whole[5], 32);
+    fragmented.splice(5..6, [2, 0, 1].map(|i| parts[i].clone()));
+    out.push(("ipv4-fragments.pcap", pcap(Link::Ethernet, &fragmented)));
+    let mut lost_fragment = whole.clone();
+    lost_fragment.splice(5..6, [2, 0].map(|i| parts[i].clone()));
+    out.push((
+        "ipv4-fragment-lost.pcap",
+        pcap(Link::Ethernet, &lost_fragment),
+    ));
+    let mut v6_fragmented = v6.clone();
+    let parts = fragment_ipv6(&v6[5], 32);
+    v6_fragmented.splice(5..6, [1, 2, 0].map(|i| parts[i].clone()));
+    out.push(("ipv6-fragments.pcap", pcap(Link::RawIp, &v6_fragmented)));
     // `tcpdump -i any` on the loopback interface (ARPHRD_LOOPBACK) and on a tun device
     // (ARPHRD_NONE): cooked headers whose hardware type is not Ethernet.
     out.push(("linux-sll-loopback.pcap", pcap(Link::LinuxSll(772), &whole)));
@@ -140,6 +157,57 @@ pub fn all() -> Vec<(&'static str, Vec<u8>)> {
     bad_magic[..4].copy_from_slice(b"MSNP");
     out.push(("err-not-a-capture.pcap", bad_magic));
     out
+}
+
+/// An IPv4 packet's payload split into fragments of `size` bytes (a multiple of 8).
+fn fragment_ipv4(packet: &[u8], size: usize) -> Vec<Vec<u8>> {
+    let ihl = usize::from(packet[0] & 0x0f) * 4;
+    let (header, payload) = packet.split_at(ihl);
+    let chunks: Vec<&[u8]> = payload.chunks(size).collect();
+    let last = chunks.len() - 1;
+    chunks
+        .iter()
+        .enumerate()
+        .map(|(i, chunk)| {
+            let mut h = header.to_vec();
+            h[2..4].copy_from_slice(&((ihl + chunk.len()) as u16).to_be_bytes());
+            h[4..6].copy_from_slice(&0x4242u16.to_be_bytes());
+            let more = if i < last { 0x2000 } else { 0 };
+            h[6..8].copy_from_slice(&((i * size / 8) as u16 | more).to_be_bytes());
+            h[10..12].copy_from_slice(&[0, 0]);
+            let sum = h.chunks(2).fold(0u32, |sum, w| {
+                sum + u32::from(u16::from_be_bytes([w[0], w[1]]))
+            });
+            let sum = (sum & 0xffff) + (sum >> 16);
+            let sum = (sum & 0xffff) + (sum >> 16);
+            h[10..12].copy_from_slice(&(!(sum as u16)).to_be_bytes());
+            h.extend_from_slice(chunk);
+            h
+        })
+        .collect()
+}
+
+/// An IPv6 packet's payload split into fragments of `size` bytes (a multiple of 8), each
+/// behind a fragment header.
+fn fragment_ipv6(packet: &[u8], size: usize) -> Vec<Vec<u8>> {
+    let (header, payload) = packet.split_at(40);
+    let chunks: Vec<&[u8]> = payload.chunks(size).collect();
+    let last = chunks.len() - 1;
+    chunks
+        .iter()
+        .enumerate()
+        .map(|(i, chunk)| {
+            let mut h = header.to_vec();
+            h[4..6].copy_from_slice(&((8 + chunk.len()) as u16).to_be_bytes());
+            h[6] = 44;
+            let field = ((i * size / 8) as u16) << 3 | u16::from(i < last);
+            h.extend_from_slice(&[header[6], 0]);
+            h.extend_from_slice(&field.to_be_bytes());
+            h.extend_from_slice(&0x4242_4242u32.to_be_bytes());
+            h.extend_from_slice(chunk);
+            h
+        })
+        .collect()
 }
 
 /// Ethernet frames of which only the first `snaplen` bytes were kept: no TCP header survives.
