@@ -25,7 +25,10 @@ fn skip(why: &str) {
 /// Starts tcpdump on every interface and waits until it listens; `Err` says why it could not.
 fn start_tcpdump(format: &str, port: u16, file: &std::path::Path) -> Result<Child, String> {
     let mut child = Command::new("tcpdump")
-        .args(["-i", "any", "-y", format, "--immediate-mode", "-U", "-w"])
+        // A small snap length: in immediate mode the kernel's ring holds buffer/snaplen
+        // packets, and at tcpdump's default (256 KiB) a burst of eight fills it.
+        .args(["-i", "any", "-y", format, "-s", "4096", "-B", "8192"])
+        .args(["--immediate-mode", "-U", "-w"])
         .arg(file)
         .args(["tcp", "port", &port.to_string()])
         .stdout(Stdio::null())
