@@ -276,6 +276,13 @@ pub struct ImportArgs {
     /// written: the import is only counted.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// End a connection after this long without a packet, in capture time (e.g. 10m, 30s).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    pub idle_timeout: Duration,
+    /// Connections kept open at once; past this the least recently active are ended early
+    /// (each still written, marked `ended_by = "evicted"`, and counted).
+    #[arg(long, value_name = "N", default_value_t = 65_536)]
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Args)]

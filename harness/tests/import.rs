@@ -213,6 +213,104 @@ fn a_lost_ip_fragment_is_a_gap_and_counted() {
     );
 }
 
+/// A connection silent for longer than the idle timeout (capture time) is ended there and
+/// written as soon as that is known, not held open to the end of the capture.
+#[test]
+fn a_connection_idle_past_the_timeout_is_ended_as_idle() {
+    let (cases, report) = import_all(&fixture("connection-idle-for-an-hour.pcap"));
+    let ends: Vec<(&str, &str)> = cases
+        .iter()
+        .map(|c| (c.capture.client.as_str(), c.capture.ended_by.as_str()))
+        .collect();
+    assert_eq!(
+        ends,
+        [("10.0.0.9:40009", "idle"), ("10.0.0.1:40001", "fin")]
+    );
+    assert_eq!(report.ended_idle, 1);
+    assert_whole_session(&cases[1]);
+}
+
+/// Past `--max-connections`, the least recently active connections are let go (and counted)
+/// so the table stays small; a session after the flood is still imported whole.
+#[test]
+fn open_connections_are_capped_and_the_evictions_reported() {
+    let out = tempfile::tempdir().unwrap();
+    let run = common::harness(&[
+        "import",
+        &fixture("syn-flood-then-a-session.pcap")
+            .display()
+            .to_string(),
+        "--dialect",
+        "msnp",
+        "--max-connections",
+        "100",
+        "--out",
+        &out.path().display().to_string(),
+    ]);
+    let stdout = common::stdout(&run);
+    assert_eq!(run.status.code(), Some(0), "{}", common::stderr(&run));
+    assert!(
+        stdout.contains("at most 100 connections open at once"),
+        "{stdout}"
+    );
+    let evicted: u64 = stdout
+        .split("0 connections ended idle, ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no evictions reported in {stdout}"));
+    // 1001 connections, at most 100 of them open when the capture ends.
+    assert!((901..=1001).contains(&evicted), "{stdout}");
+    let written: Vec<_> = std::fs::read_dir(out.path()).unwrap().collect();
+    assert_eq!(written.len(), 1);
+}
+
+/// One connection of one-byte segments, each after a hole that never fills: kept up to the
+/// per-connection bound on pieces, then cut, and the case says so; the case file stays small.
+#[test]
+fn bytes_between_holes_are_cut_at_the_piece_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bytes-between-holes.pcap");
+    let segments = 40_000u32;
+    std::fs::write(&path, fixtures::bytes_between_holes(segments)).unwrap();
+    let (cases, report) = import_all(&path);
+    assert_eq!(cases.len(), 1);
+    let case = &cases[0];
+    assert_eq!(case.capture.ended_by, "truncated");
+    assert!(case.messages.len() <= 16_384, "{}", case.messages.len());
+    let kept = side(case, Direction::Client)
+        .iter()
+        .filter(|b| **b != b'?')
+        .count() as u64;
+    assert_eq!(kept + case.capture.omitted_bytes, u64::from(segments));
+    assert_eq!(report.truncated_connections, 1);
+    assert!(case.to_toml().len() < 2 << 20, "{}", case.to_toml().len());
+}
+
+/// Past the memory bound, the connections holding the most are let go and counted.
+#[test]
+fn open_connections_memory_is_bounded() {
+    let limits = harness::capture::Limits {
+        max_bytes: 64 << 10,
+        ..Default::default()
+    };
+    let mut cases = 0;
+    let report = harness::capture::import_with(
+        &fixture("many-flows.pcap"),
+        None,
+        limits,
+        dialect::by_name("msnp").unwrap(),
+        |_, _| {
+            cases += 1;
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert!(report.evicted_for_memory > 0, "{report:?}");
+    // Over the bound by at most the segment that crossed it, before the evictions.
+    assert!(report.peak_held_bytes < (64 << 10) + 4096, "{report:?}");
+    assert!(cases >= 300);
+}
+
 #[test]
 fn pcapng_sections_redeclare_interfaces() {
     let (cases, _) = import_all(&fixture("two-sections-two-interfaces.pcapng"));

@@ -31,13 +31,16 @@ pub struct Provenance {
     /// The capture starts after the connection opened (no SYN seen).
     #[serde(default)]
     pub mid_stream: bool,
-    /// fin, reset, reused (a new connection on the same ports) or end-of-capture.
+    /// How the record ended: fin, reset, reused (a new connection on the same ports),
+    /// end-of-capture, idle (no packet for the idle timeout), evicted (let go to keep the
+    /// import within its memory bounds), stopped (the recorder was stopped), or truncated (a
+    /// size bound was reached: `omitted_bytes` more were sent).
     pub ended_by: String,
     pub versions: Option<String>,
     pub client_name: Option<String>,
     pub client_version: Option<String>,
     pub account: Option<String>,
-    /// Bytes past the per-connection cap, counted but not kept.
+    /// Bytes past the per-connection bounds, counted but not kept.
     #[serde(default)]
     pub omitted_bytes: u64,
 }
@@ -178,11 +181,18 @@ pub fn from_flow(mut flow: Flow, dialect: &dyn Dialect, source: &Source<'_>) -> 
             server: flow.server.to_string(),
             first_timestamp: super::time::rfc3339(flow.first_timestamp_ns),
             mid_stream: !flow.saw_syn,
-            ended_by: match flow.end {
-                End::Fin => "fin",
-                End::Reset => "reset",
-                End::Reused => "reused",
-                End::EndOfCapture => "end-of-capture",
+            ended_by: if flow.truncated() {
+                "truncated"
+            } else {
+                match flow.end {
+                    End::Fin => "fin",
+                    End::Reset => "reset",
+                    End::Reused => "reused",
+                    End::EndOfCapture => "end-of-capture",
+                    End::Idle => "idle",
+                    End::Evicted => "evicted",
+                    End::Stopped => "stopped",
+                }
             }
             .to_string(),
             versions: identity.versions,

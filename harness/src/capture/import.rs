@@ -4,7 +4,7 @@
 
 pub use super::file::Source;
 use super::file::{self, CaptureFile};
-use super::flows::{Flow, FlowTable};
+use super::flows::{Flow, FlowTable, Limits};
 use super::fragments::Fragments;
 use super::link::{self, Frame};
 use super::packets::{self, ReadError};
@@ -36,6 +36,17 @@ pub struct ImportReport {
     pub reassembled_datagrams: u64,
     pub incomplete_datagrams: u64,
     pub peak_open_connections: usize,
+    /// Connections ended after no packet for the idle timeout (capture time).
+    pub ended_idle: u64,
+    /// Connections let go early because too many were open at once.
+    pub evicted_at_cap: u64,
+    /// Connections let go early because the open ones held too much memory.
+    pub evicted_for_memory: u64,
+    /// Connections whose record was cut at a size bound, and the bytes not kept.
+    pub truncated_connections: u64,
+    pub omitted_bytes: u64,
+    /// The most memory the open connections held at once, as the import counts it.
+    pub peak_held_bytes: usize,
     /// The link types of the capture's interfaces, each once, in order of first use.
     pub link_types: Vec<i32>,
     #[serde(skip)]
@@ -96,6 +107,17 @@ pub fn import(
     path: &Path,
     port: Option<u16>,
     dialect: &dyn Dialect,
+    sink: impl FnMut(u64, CaptureFile) -> io::Result<()>,
+) -> Result<ImportReport, ImportError> {
+    import_with(path, port, Limits::default(), dialect, sink)
+}
+
+/// [`import`] within the given bounds on open connections and their memory.
+pub fn import_with(
+    path: &Path,
+    port: Option<u16>,
+    limits: Limits,
+    dialect: &dyn Dialect,
     mut sink: impl FnMut(u64, CaptureFile) -> io::Result<()>,
 ) -> Result<ImportReport, ImportError> {
     let started = Instant::now();
@@ -113,7 +135,10 @@ pub fn import(
         sha256: Some(&sha256),
     };
     let file = std::fs::File::open(path).map_err(open_error)?;
-    import_from(file, file_bytes, &source, port, dialect, started, &mut sink)
+    let scope = Scope { port, limits };
+    import_from(
+        file, file_bytes, &source, scope, dialect, started, &mut sink,
+    )
 }
 
 /// Flows handed from the packet reader to the framer at once, and batches in flight: enough
@@ -121,6 +146,14 @@ pub fn import(
 const BATCH_BYTES: usize = 256 << 10;
 const BATCH_FLOWS: usize = 64;
 const BATCHES_IN_FLIGHT: usize = 4;
+
+/// Which connections to keep, and the bounds to keep them within.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scope {
+    /// The server port (default: the dialect's).
+    pub port: Option<u16>,
+    pub limits: Limits,
+}
 
 /// Imports a capture read from `input` (`input_len` bytes long).
 ///
@@ -130,16 +163,18 @@ pub fn import_from(
     input: impl Read + Send,
     input_len: u64,
     source: &Source<'_>,
-    port: Option<u16>,
+    scope: Scope,
     dialect: &dyn Dialect,
     started: Instant,
     sink: &mut dyn FnMut(u64, CaptureFile) -> io::Result<()>,
 ) -> Result<ImportReport, ImportError> {
-    let port = port.unwrap_or_else(|| dialect.default_port());
+    let port = scope.port.unwrap_or_else(|| dialect.default_port());
+    let limits = scope.limits;
     let (to_framer, batches) = mpsc::sync_channel::<Vec<Flow>>(BATCHES_IN_FLIGHT);
     let mut framed = Framed::default();
     let mut report = std::thread::scope(|scope| {
-        let reader = scope.spawn(move || read_connections(input, input_len, port, &to_framer));
+        let reader =
+            scope.spawn(move || read_connections(input, input_len, port, limits, &to_framer));
         // Owned here, so that if framing panics the receiver goes first and the reader's next
         // send fails instead of waiting forever for room.
         let batches = batches;
@@ -154,6 +189,8 @@ pub fn import_from(
     report.connections = framed.connections;
     report.empty_connections = framed.empty_connections;
     report.gaps = framed.gaps;
+    report.truncated_connections = framed.truncated;
+    report.omitted_bytes = framed.omitted_bytes;
     report.elapsed = started.elapsed();
     match framed.sink_error {
         Some(e) => Err(ImportError::Sink(e)),
@@ -167,6 +204,8 @@ struct Framed {
     connections: u64,
     empty_connections: u64,
     gaps: u64,
+    truncated: u64,
+    omitted_bytes: u64,
     sink_error: Option<io::Error>,
 }
 
@@ -180,6 +219,8 @@ impl Framed {
     ) {
         self.connections += 1;
         self.gaps += flow.gaps().count() as u64;
+        self.truncated += u64::from(flow.truncated());
+        self.omitted_bytes += flow.omitted_bytes;
         if !flow.has_data() {
             self.empty_connections += 1;
             return;
@@ -197,10 +238,11 @@ fn read_connections(
     input: impl Read + Send,
     input_len: u64,
     port: u16,
+    limits: Limits,
     to_framer: &mpsc::SyncSender<Vec<Flow>>,
 ) -> ImportReport {
     let mut report = ImportReport::default();
-    let mut table = FlowTable::new(Some(port));
+    let mut table = FlowTable::new(Some(port), limits);
     let mut batch = Batch::default();
     let mut fragments = Fragments::default();
     let read = packets::for_each_packet(input, input_len, |packet| {
@@ -236,11 +278,15 @@ fn read_connections(
     report.ip_fragments = fragments.stats.fragments;
     report.reassembled_datagrams = fragments.stats.reassembled;
     report.incomplete_datagrams = fragments.stats.dropped;
-    batch.add(table.finish(), to_framer);
+    table.finish(|flow| batch.add([flow], to_framer));
     batch.send(to_framer);
     report.tcp_segments = table.stats.segments;
     report.other_ports = table.stats.other_ports;
     report.retransmitted_bytes = table.stats.retransmitted_bytes;
+    report.ended_idle = table.stats.ended_idle;
+    report.evicted_at_cap = table.stats.evicted_at_cap;
+    report.evicted_for_memory = table.stats.evicted_for_memory;
+    report.peak_held_bytes = table.stats.peak_bytes;
     report
 }
 
@@ -252,13 +298,17 @@ struct Batch {
 }
 
 impl Batch {
-    fn add(&mut self, ended: Vec<Flow>, to_framer: &mpsc::SyncSender<Vec<Flow>>) {
+    fn add(
+        &mut self,
+        ended: impl IntoIterator<Item = Flow>,
+        to_framer: &mpsc::SyncSender<Vec<Flow>>,
+    ) {
         for flow in ended {
             self.bytes += flow.kept_bytes();
             self.flows.push(flow);
-        }
-        if self.bytes >= BATCH_BYTES || self.flows.len() >= BATCH_FLOWS {
-            self.send(to_framer);
+            if self.bytes >= BATCH_BYTES || self.flows.len() >= BATCH_FLOWS {
+                self.send(to_framer);
+            }
         }
     }
 

@@ -135,7 +135,7 @@ fn write(
 ) -> Result<Recorded, String> {
     let pcapng = session_pcapng(client, server, first, &events).map_err(|e| e.to_string())?;
     let sha256 = hex::encode(Sha256::digest(&pcapng));
-    let flow = Flow::observed(id, client, server, first, events, end);
+    let flow = Flow::observed(id, (client, server), first, events, 0, end);
     let source_name = format!("harness record, {client} → {server}");
     let case = file::from_flow(
         flow,

@@ -8,6 +8,10 @@ use std::collections::BTreeMap;
 
 /// Out-of-order bytes held per direction before the earliest hole is declared lost.
 pub const MAX_PENDING: usize = 4 << 20;
+/// Out-of-order segments held per direction, likewise: each costs more than its bytes.
+pub const MAX_HELD: usize = 4096;
+/// What holding one segment costs besides its bytes (map entry, allocation), roughly.
+const HELD_OVERHEAD: usize = 96;
 /// A segment further ahead than this is not part of the stream (a stray or corrupt packet).
 const MAX_AHEAD: i64 = 64 << 20;
 
@@ -51,6 +55,11 @@ impl Stream {
     /// Whether anything was sent in this direction.
     pub fn started(&self) -> bool {
         self.delivered > 0 || !self.pending.is_empty()
+    }
+
+    /// Memory the held segments take, roughly.
+    pub fn held_cost(&self) -> usize {
+        self.pending_bytes + self.pending.len() * HELD_OVERHEAD
     }
 
     /// Whether the sender's FIN has been reached.
@@ -98,7 +107,7 @@ impl Stream {
         } else {
             self.hold(start, payload, at_ns);
             self.drain(&mut out);
-            while self.pending_bytes > MAX_PENDING {
+            while self.pending_bytes > MAX_PENDING || self.pending.len() > MAX_HELD {
                 self.skip_to_pending(&mut out);
             }
         }
@@ -313,5 +322,21 @@ mod tests {
         }
         assert!(s.pending_bytes <= MAX_PENDING);
         assert_eq!(gaps, 1);
+    }
+
+    #[test]
+    fn held_segments_are_bounded_in_number_too() {
+        let mut s = Stream::default();
+        s.segment(0, b"x", false, 1);
+        let mut out = Vec::new();
+        for i in 0..(MAX_HELD as u32 * 2) {
+            out.extend(s.segment(2 + 2 * i, b"y", false, 2));
+        }
+        assert!(s.pending.len() <= MAX_HELD);
+        let gaps = out
+            .iter()
+            .filter(|(_, p)| matches!(p, Piece::Gap(1)))
+            .count();
+        assert_eq!(gaps, MAX_HELD);
     }
 }

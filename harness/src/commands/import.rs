@@ -13,7 +13,12 @@ pub fn import(args: &ImportArgs) -> Result<i32, Failure> {
             .map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", out.display())))?;
     }
     let mut written: Vec<PathBuf> = Vec::new();
-    let report = capture::import(&args.file, args.port, dialect, |id, case| {
+    let limits = capture::Limits {
+        max_open: args.max_connections,
+        idle_ns: u64::try_from(args.idle_timeout.as_nanos()).unwrap_or(u64::MAX),
+        ..capture::Limits::default()
+    };
+    let report = capture::import_with(&args.file, args.port, limits, dialect, |id, case| {
         if let Some(out) = &args.out {
             let path = out.join(case.file_name(id));
             std::fs::write(&path, case.to_toml())?;
@@ -57,6 +62,21 @@ pub fn print_report(report: &ImportReport) {
         report.unsupported_link,
         report.peak_open_connections,
     );
+    let cut = report.ended_idle
+        + report.evicted_at_cap
+        + report.evicted_for_memory
+        + report.truncated_connections;
+    if cut > 0 {
+        crate::outln!(
+            "cut to stay within bounds: {} connections ended idle, {} evicted at the open-connection limit, {} evicted for memory; {} truncated ({} bytes not kept); at most {:.1} MiB held at once",
+            report.ended_idle,
+            report.evicted_at_cap,
+            report.evicted_for_memory,
+            report.truncated_connections,
+            report.omitted_bytes,
+            report.peak_held_bytes as f64 / f64::from(1 << 20),
+        );
+    }
     if report.ip_fragments > 0 {
         crate::outln!(
             "{} IP fragments: {} datagrams put back together, {} incomplete (their bytes are gaps)",

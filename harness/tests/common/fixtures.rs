@@ -139,6 +139,8 @@ pub fn all() -> Vec<(&'static str, Vec<u8>)> {
     out.push(("port-reuse.pcap", pcap(Link::RawIp, &reused)));
 
     out.push(("many-flows.pcap", many_flows(300)));
+    out.push(("connection-idle-for-an-hour.pcap", idle_for_an_hour()));
+    out.push(("syn-flood-then-a-session.pcap", syn_flood(1000)));
 
     let whole_file = pcap(Link::Ethernet, &whole);
     out.push(("err-truncated-header.pcap", whole_file[..14].to_vec()));
@@ -310,6 +312,57 @@ fn two_sections() -> Vec<u8> {
             .unwrap();
     }
     w.into_inner()
+}
+
+/// A client that says VER and then nothing for an hour, while another connects and completes
+/// its whole session.
+fn idle_for_an_hour() -> Vec<u8> {
+    let mut quiet = session("10.0.0.9:40009");
+    let mut packets: Vec<(u64, Vec<u8>)> = quiet
+        .open()
+        .into_iter()
+        .chain([quiet.data(Client, EXCHANGES[0].1)])
+        .enumerate()
+        .map(|(i, p)| (T0 + i as u64 * 1_000_000, p))
+        .collect();
+    let hour = 3_600_000_000_000;
+    for (i, p) in session("10.0.0.1:40001")
+        .whole(EXCHANGES)
+        .into_iter()
+        .enumerate()
+    {
+        packets.push((T0 + hour + i as u64 * 1_000_000, p));
+    }
+    let mut w = PcapWriter::new(Vec::new(), Link::RawIp.linktype(), false).unwrap();
+    for (at, p) in packets {
+        w.packet(at, &p).unwrap();
+    }
+    w.into_inner()
+}
+
+/// `n` clients that send a SYN and nothing more, then one whole session.
+fn syn_flood(n: u16) -> Vec<u8> {
+    let mut packets: Vec<Vec<u8>> = (0..n)
+        .map(|i| {
+            let client = format!("10.1.{}.{}:{}", i / 250, i % 250 + 1, 30_000 + i);
+            session(&client).open().swap_remove(0)
+        })
+        .collect();
+    packets.extend(session("10.0.0.1:40001").whole(EXCHANGES));
+    pcap(Link::RawIp, &packets)
+}
+
+/// One connection: the handshake, then `n` one-byte client segments, each after a one-byte
+/// hole that never fills.
+pub fn bytes_between_holes(n: u32) -> Vec<u8> {
+    let mut s = session("10.0.0.1:40001");
+    let mut packets = s.open();
+    let base = s.seq(Client);
+    for i in 0..n {
+        let byte = [b'a' + (i % 26) as u8];
+        packets.push(s.raw(Client, base.wrapping_add(2 * i + 1), Flags::ACK, &byte));
+    }
+    pcap(Link::RawIp, &packets)
 }
 
 /// `n` sessions interleaved packet by packet, as a busy server's capture is.
