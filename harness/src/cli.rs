@@ -283,6 +283,10 @@ pub struct ImportArgs {
     /// (each still written, marked `ended_by = "evicted"`, and counted).
     #[arg(long, value_name = "N", default_value_t = 65_536)]
     pub max_connections: usize,
+    /// Replace case files already in the output folder (without it, an import that would
+    /// overwrite one stops with exit 2). A symlink there is replaced, never followed.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -409,6 +409,98 @@ fn a_capture_nothing_decodes_from_is_exit_2(#[case] name: &str, #[case] why: &st
     }
 }
 
+fn import_into(out: &Path, name: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "import".to_string(),
+        fixture(name).display().to_string(),
+        "--dialect".into(),
+        "msnp".into(),
+        "--out".into(),
+        out.display().to_string(),
+    ];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    common::harness(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Two captures imported into one folder keep all their cases, each named after its capture;
+/// importing one again refuses to overwrite (exit 2, the file untouched) unless --force.
+#[test]
+fn imports_into_one_folder_never_overwrite_without_force() {
+    let out = tempfile::tempdir().unwrap();
+    for name in ["ethernet-whole-session.pcap", "ipv6.pcap"] {
+        let run = import_into(out.path(), name, &[]);
+        assert_eq!(run.status.code(), Some(0), "{}", common::stderr(&run));
+    }
+    let names = names_in(out.path());
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names[0].starts_with("ethernet-whole-session-"), "{names:?}");
+    assert!(names[1].starts_with("ipv6-"), "{names:?}");
+    assert!(
+        names
+            .iter()
+            .all(|n| n.ends_with("-0000-MSNMSGR-6.0.0602.toml"))
+    );
+
+    let edited = out.path().join(&names[0]);
+    std::fs::write(&edited, "reviewed by hand").unwrap();
+    let again = import_into(out.path(), "ethernet-whole-session.pcap", &[]);
+    assert_eq!(again.status.code(), Some(harness::exit::USAGE));
+    let stderr = common::stderr(&again);
+    assert!(
+        stderr.contains("already exists") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&edited).unwrap(),
+        "reviewed by hand"
+    );
+
+    let forced = import_into(out.path(), "ethernet-whole-session.pcap", &["--force"]);
+    assert_eq!(forced.status.code(), Some(0), "{}", common::stderr(&forced));
+    let case: CaptureFile = toml::from_str(&std::fs::read_to_string(&edited).unwrap()).unwrap();
+    assert_whole_session(&case);
+    assert_eq!(names_in(out.path()), names);
+}
+
+/// A symlink in the output folder where a case goes is never written through, with or
+/// without --force: the file it points to, outside the folder, is left alone.
+#[test]
+fn import_never_writes_through_a_symlink() {
+    let scratch = tempfile::tempdir().unwrap();
+    import_into(scratch.path(), "ethernet-whole-session.pcap", &[]);
+    let name = names_in(scratch.path()).remove(0);
+
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("victim.txt");
+    std::fs::write(&victim, "not yours").unwrap();
+    let out = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(&victim, out.path().join(&name)).unwrap();
+
+    let run = import_into(out.path(), "ethernet-whole-session.pcap", &[]);
+    assert_eq!(run.status.code(), Some(harness::exit::USAGE));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "not yours");
+
+    let forced = import_into(out.path(), "ethernet-whole-session.pcap", &["--force"]);
+    assert_eq!(forced.status.code(), Some(0), "{}", common::stderr(&forced));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "not yours");
+    let replaced = out.path().join(&name);
+    assert!(!replaced.symlink_metadata().unwrap().is_symlink());
+    assert!(
+        std::fs::read_to_string(&replaced)
+            .unwrap()
+            .contains("MSNMSGR")
+    );
+}
+
 /// The committed captures are exactly what the importer makes of the committed tcpdump file,
 /// and each names the same client its scripted twin plays.
 #[test]

@@ -189,3 +189,66 @@ fn tshark_sees_one_conversation(pcapng: &std::path::Path, port: u16) {
     assert_eq!(conversations, 1, "{text}");
     assert!(text.contains(&format!(":{port} ")), "{text}");
 }
+
+/// An upstream that reads until the client closes, then closes: on a thread, killed with the
+/// test.
+fn draining_upstream() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut stream, &mut std::io::sink());
+            });
+        }
+    });
+    addr
+}
+
+/// `harness record --sessions N --out DIR` on an upstream, with its banner's proxy address.
+fn recorder(
+    upstream: &str,
+    out: &std::path::Path,
+    extra: &[&str],
+) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["record", "--dialect", "msnp", "--listen", "127.0.0.1:0"])
+        .args(["--upstream", upstream, "--out", &out.display().to_string()])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut banner = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut banner)
+        .unwrap();
+    let proxy = banner.split_whitespace().nth(2).unwrap().to_string();
+    (child, proxy)
+}
+
+/// A second run into the same folder numbers its sessions after the first run's and never
+/// writes over them.
+#[test]
+fn a_new_run_numbers_after_existing_sessions_and_overwrites_nothing() {
+    let out = tempfile::tempdir().unwrap();
+    std::fs::write(out.path().join("0000-unknown.toml"), "an earlier session").unwrap();
+    std::fs::write(out.path().join("0000-unknown.pcapng"), "its capture").unwrap();
+    let (child, proxy) = recorder(&draining_upstream(), out.path(), &["--sessions", "1"]);
+    let mut client = std::net::TcpStream::connect(&proxy).unwrap();
+    std::io::Write::write_all(&mut client, b"hello\r\n").unwrap();
+    drop(client);
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let read = |name: &str| std::fs::read_to_string(out.path().join(name)).unwrap();
+    assert_eq!(read("0000-unknown.toml"), "an earlier session");
+    assert_eq!(read("0000-unknown.pcapng"), "its capture");
+    let case = read("0001-unknown.toml");
+    assert!(case.contains("hello"), "{case}");
+    assert!(out.path().join("0001-unknown.pcapng").exists());
+}

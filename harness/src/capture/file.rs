@@ -232,29 +232,72 @@ fn flush_partial(from: Direction, buf: &mut BytesMut, at: f64, out: &mut Vec<Rec
     }
 }
 
+/// `0x0a0a`, `0x1a1a`, ... `0xfafa`: the values RFC 8701 reserves for GREASE.
+fn is_grease(token: &str) -> bool {
+    token
+        .strip_prefix("0x")
+        .and_then(|hex| u16::from_str_radix(hex, 16).ok())
+        .is_some_and(|v| v & 0x0f0f == 0x0a0a && v >> 8 == v & 0xff)
+}
+
+/// Letters, digits, `.` and `-` of `text`, others as `-`, runs of `-` as one, at most `max`.
+fn slug(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        let c = if c.is_ascii_alphanumeric() || c == '.' {
+            c
+        } else {
+            '-'
+        };
+        if !(c == '-' && (out.is_empty() || out.ends_with('-'))) && out.len() < max {
+            out.push(c);
+        }
+    }
+    let out = out.trim_end_matches('-');
+    if out.is_empty() {
+        "unnamed".to_string()
+    } else {
+        out.to_string()
+    }
+}
+
+/// What an import puts before each case's [`CaptureFile::file_name`], so that imports of
+/// different captures into one folder never share a name: the capture's name and the start of
+/// its sha256, e.g. `msnp-loopback-6d881ec4-`.
+pub fn source_prefix(source: &Source<'_>) -> String {
+    let stem = std::path::Path::new(source.name)
+        .file_stem()
+        .map_or_else(|| source.name.into(), |s| s.to_string_lossy());
+    let hash = source.sha256.map_or("", |h| h.get(..8).unwrap_or(h));
+    if hash.is_empty() {
+        format!("{}-", slug(&stem, 40))
+    } else {
+        format!("{}-{hash}-", slug(&stem, 40))
+    }
+}
+
 impl CaptureFile {
-    /// The file name an import gives this connection: its number and what the client was.
+    /// The file name for this connection: its number and what the client was, e.g.
+    /// `0003-MSNMSGR-6.0.0602.toml`. Names an import gives are prefixed with
+    /// [`source_prefix`].
     pub fn file_name(&self, id: u64) -> String {
         let what = match (&self.capture.client_name, &self.capture.client_version) {
             (Some(name), Some(version)) => format!("{name}-{version}"),
             _ => self
                 .capture
                 .versions
-                .clone()
+                .as_deref()
+                .map(|v| {
+                    // GREASE values (RFC 8701) are random noise a client adds: no name.
+                    v.split_whitespace()
+                        .filter(|token| !is_grease(token))
+                        .collect::<Vec<_>>()
+                        .join("-")
+                })
+                .filter(|v| !v.is_empty())
                 .unwrap_or_else(|| "unknown".to_string()),
         };
-        let slug: String = what
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .take(40)
-            .collect();
-        format!("{id:04}-{slug}.toml")
+        format!("{id:04}-{}.toml", slug(&what, 40))
     }
 
     pub fn to_toml(&self) -> String {
@@ -265,5 +308,36 @@ impl CaptureFile {
             if note.is_empty() { "" } else { " " },
         );
         header + &toml::to_string(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(versions: &str) -> CaptureFile {
+        toml::from_str(&format!(
+            "[capture]\ndialect = \"tls\"\nsource = \"x\"\nclient = \"a\"\nserver = \"b\"\nfirst_timestamp = \"t\"\nended_by = \"fin\"\nversions = \"{versions}\"\n"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn names_leave_out_grease_values() {
+        assert_eq!(
+            case("0x0a0a TLSv1.3 0xfafa TLSv1.2").file_name(3),
+            "0003-TLSv1.3-TLSv1.2.toml"
+        );
+        assert_eq!(case("0x2a2a").file_name(0), "0000-unknown.toml");
+        assert_eq!(case("0x0a0b TLSv1").file_name(0), "0000-0x0a0b-TLSv1.toml");
+    }
+
+    #[test]
+    fn an_import_prefix_names_the_capture_and_its_hash() {
+        let source = Source {
+            name: "my capture (1).pcapng",
+            sha256: Some("6d881ec4191157e963d1d70562e293c7"),
+        };
+        assert_eq!(source_prefix(&source), "my-capture-1-6d881ec4-");
     }
 }

@@ -7,6 +7,7 @@ pub mod flows;
 pub mod fragments;
 pub mod import;
 pub mod link;
+pub mod output;
 pub mod packets;
 pub mod pcapng;
 pub mod record;

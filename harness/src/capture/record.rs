@@ -3,6 +3,7 @@
 
 use super::file::{self, Source};
 use super::flows::{End, Event, Flow, MAX_FLOW_BYTES};
+use super::output;
 use super::pcapng::{Link, PcapngWriter, TcpSession};
 use super::stream::Piece;
 use crate::dialect::Dialect;
@@ -40,7 +41,8 @@ pub async fn proxy(
     connect_timeout: Duration,
     done: mpsc::UnboundedSender<Result<Recorded, String>>,
 ) {
-    let mut next_id = 0u64;
+    // Numbered after the sessions an earlier run left in the folder.
+    let mut next_id = super::output::next_number(&out).unwrap_or(0);
     while let Ok((client, peer)) = listener.accept().await {
         let id = next_id;
         next_id += 1;
@@ -145,18 +147,45 @@ fn write(
             sha256: Some(&sha256),
         },
     );
-    let name = case.file_name(id);
-    let case_path = out.join(&name);
-    let pcapng_path = case_path.with_extension("pcapng");
-    std::fs::write(&pcapng_path, &pcapng)
-        .map_err(|e| format!("cannot write {}: {e}", pcapng_path.display()))?;
-    std::fs::write(&case_path, case.to_toml())
-        .map_err(|e| format!("cannot write {}: {e}", case_path.display()))?;
+    let (case_path, pcapng_path) = write_pair(out, &case, id, &case.to_toml(), &pcapng)?;
     Ok(Recorded {
         case: case_path,
         pcapng: pcapng_path,
         messages: case.messages.len(),
     })
+}
+
+/// Writes the case and its pcapng under one new number: `id` unless another run took it
+/// meanwhile, then the next free one. Never over an existing file.
+fn write_pair(
+    out: &Path,
+    case: &file::CaptureFile,
+    id: u64,
+    toml: &str,
+    pcapng: &[u8],
+) -> Result<(PathBuf, PathBuf), String> {
+    let mut id = id;
+    for _ in 0..100 {
+        let name = case.file_name(id);
+        let pcapng_name = Path::new(&name).with_extension("pcapng");
+        let pcapng_name = pcapng_name.to_string_lossy();
+        let taken = |e: &std::io::Error| e.kind() == std::io::ErrorKind::AlreadyExists;
+        match output::write_new(out, &name, toml.as_bytes(), false) {
+            Ok(case_path) => match output::write_new(out, &pcapng_name, pcapng, false) {
+                Ok(pcapng_path) => return Ok((case_path, pcapng_path)),
+                Err(e) if taken(&e) => {
+                    let _ = std::fs::remove_file(&case_path);
+                }
+                Err(e) => return Err(e.to_string()),
+            },
+            Err(e) if taken(&e) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+        id = output::next_number(out)
+            .map_err(|e| e.to_string())?
+            .max(id + 1);
+    }
+    Err(format!("no free file number in {}", out.display()))
 }
 
 /// The session as packets: handshake, each recorded chunk at its time, FINs.

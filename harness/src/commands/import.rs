@@ -1,7 +1,7 @@
 //! `harness import`: a pcap/pcapng file into capture cases, one per client connection.
 
 use super::Failure;
-use crate::capture::{self, ImportReport};
+use crate::capture::{self, ImportReport, output};
 use crate::cli::ImportArgs;
 use crate::exit;
 use std::path::PathBuf;
@@ -18,18 +18,34 @@ pub fn import(args: &ImportArgs) -> Result<i32, Failure> {
         idle_ns: u64::try_from(args.idle_timeout.as_nanos()).unwrap_or(u64::MAX),
         ..capture::Limits::default()
     };
-    let report = capture::import_with(&args.file, args.port, limits, dialect, |id, case| {
-        if let Some(out) = &args.out {
-            let path = out.join(case.file_name(id));
-            std::fs::write(&path, case.to_toml())?;
-            written.push(path);
-        }
+    let imported = capture::import_with(&args.file, args.port, limits, dialect, |id, case| {
+        let Some(out) = &args.out else {
+            return Ok(());
+        };
+        let source = capture::Source {
+            name: &case.capture.source,
+            sha256: case.capture.sha256.as_deref(),
+        };
+        let name = capture::file::source_prefix(&source) + &case.file_name(id);
+        written.push(output::write_new(
+            out,
+            &name,
+            case.to_toml().as_bytes(),
+            args.force,
+        )?);
         Ok(())
-    })
-    .map_err(|e| Failure::Runtime(e.to_string()))?;
+    });
     for path in &written {
         crate::outln!("wrote {}", path.display());
     }
+    let report = match imported {
+        Ok(report) => report,
+        // An existing file in the way is the user's to decide about, like a bad argument.
+        Err(capture::ImportError::Sink(e)) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(Failure::Usage(e.to_string()));
+        }
+        Err(e) => return Err(Failure::Runtime(e.to_string())),
+    };
     print_report(&report);
     if let Some(error) = &report.error {
         return Err(Failure::Usage(format!(
