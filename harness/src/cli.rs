@@ -303,9 +303,13 @@ pub struct RecordArgs {
     /// The protocol the client speaks (`harness dialects` lists them).
     #[arg(long)]
     pub dialect: String,
-    /// Stop after recording this many sessions (default: until interrupted).
+    /// Stop after recording this many sessions (default: until interrupted). Sessions still
+    /// open then are written too, as far as they got (`ended_by = "stopped"`).
     #[arg(long, value_name = "N")]
     pub sessions: Option<usize>,
+    /// End and write a session after this long with no bytes either way (e.g. 60s, 500ms).
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub idle_timeout: Duration,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ pub mod output;
 pub mod packets;
 pub mod pcapng;
 pub mod record;
+mod recording;
 pub mod stream;
 pub mod synth;
 mod time;

@@ -86,6 +86,7 @@ pub fn next_number(dir: &Path) -> io::Result<u64> {
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
     #[test]
     fn an_existing_file_or_symlink_is_refused_then_replaced_when_asked() {
         let dir = tempfile::tempdir().unwrap();
