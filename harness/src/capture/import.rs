@@ -1,6 +1,7 @@
 //! Import: stream a capture file's packets through link decoding and the flow table, frame
 //! each finished connection with the dialect, and hand it to a sink (write a case file, print
-//! it). Memory is bounded by the connections open at once, never by the file's size.
+//! it). Memory has a fixed bound (the flow table's [`Limits`], a few batches in flight), never
+//! the file's size or what it holds.
 
 pub use super::file::Source;
 use super::file::{self, CaptureFile};
@@ -142,7 +143,7 @@ pub fn import_with(
 }
 
 /// Flows handed from the packet reader to the framer at once, and batches in flight: enough
-/// to keep both threads busy, few enough that memory stays bounded by open connections.
+/// to keep both threads busy, few enough that memory stays within the table's bound plus these.
 const BATCH_BYTES: usize = 256 << 10;
 const BATCH_FLOWS: usize = 64;
 const BATCHES_IN_FLIGHT: usize = 4;
