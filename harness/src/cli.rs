@@ -285,6 +285,17 @@ pub struct ImportArgs {
     /// written: the import is only counted.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// End a connection after this long without a packet, in capture time (e.g. 10m, 30s).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    pub idle_timeout: Duration,
+    /// Connections kept open at once; past this the least recently active are ended early
+    /// (each still written, marked `ended_by = "evicted"`, and counted).
+    #[arg(long, value_name = "N", default_value_t = 65_536)]
+    pub max_connections: usize,
+    /// Replace case files already in the output folder (without it, an import that would
+    /// overwrite one stops with exit 2). A symlink there is replaced, never followed.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -318,9 +329,13 @@ pub struct RecordArgs {
     /// The protocol the client speaks (`harness dialects` lists them).
     #[arg(long)]
     pub dialect: String,
-    /// Stop after recording this many sessions (default: until interrupted).
+    /// Stop after recording this many sessions (default: until interrupted). Sessions still
+    /// open then are written too, as far as they got (`ended_by = "stopped"`).
     #[arg(long, value_name = "N")]
     pub sessions: Option<usize>,
+    /// End and write a session after this long with no bytes either way (e.g. 60s, 500ms).
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub idle_timeout: Duration,
 }
 
 #[derive(Debug, Args)]

@@ -85,8 +85,13 @@ fn fixtures_are_up_to_date() {
 #[case::out_of_order("out-of-order-segments.pcap")]
 #[case::retransmission("retransmission.pcap")]
 #[case::overlap_first_copy_wins("overlapping-segments.pcap")]
+#[case::overlap_held_first_copy_wins("overlapping-held-segments.pcap")]
 #[case::ipv6("ipv6.pcap")]
+#[case::ipv4_fragments("ipv4-fragments.pcap")]
+#[case::ipv6_fragments("ipv6-fragments.pcap")]
 #[case::linux_sll2("linux-sll2.pcap")]
+#[case::linux_sll_loopback("linux-sll-loopback.pcap")]
+#[case::linux_sll_tun("linux-sll-tun.pcap")]
 #[case::bsd_null_loopback("bsd-null-loopback.pcap")]
 #[case::vlan("ethernet-vlan.pcap")]
 #[case::nanosecond_timestamps("nanosecond-timestamps.pcap")]
@@ -100,7 +105,7 @@ fn reassembles_the_whole_session(#[case] name: &str) {
     assert!(report.error.is_none());
     assert_eq!(
         cases[0].capture.server,
-        if name == "ipv6.pcap" {
+        if name.starts_with("ipv6") {
             "[2001:db8::2]:1863"
         } else {
             "10.0.0.2:1863"
@@ -143,6 +148,167 @@ fn lost_segment_is_a_gap_not_glued_over() {
     expected.extend(fixtures::EXCHANGES[4].1);
     assert_eq!(side(&cases[0], Direction::Client), expected);
     assert_eq!(report.gaps, 1);
+}
+
+/// Each message as `C 3.000 VER` (direction, time in ms, first word or the gap's size).
+fn timeline(case: &CaptureFile) -> Vec<String> {
+    case.messages
+        .iter()
+        .map(|m| {
+            let from = match m.from {
+                Direction::Client => "C",
+                Direction::Server => "S",
+            };
+            let what = match m.gap {
+                Some(n) => format!("gap {n}"),
+                None => String::from_utf8_lossy(&m.bytes().unwrap())
+                    .split(' ')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+            };
+            format!("{from} {:.3} {what}", m.at_ms)
+        })
+        .collect()
+}
+
+/// Bytes held behind a hole that never fills keep the time of the packet that brought them
+/// (fixture packets are 1 ms apart), and both directions stay interleaved as captured.
+#[rstest]
+#[case::client_gap(
+    "lost-segment.pcap",
+    &["C 3.000 VER", "S 4.000 VER", "S 5.000 CVR", "C 6.000 gap 69", "C 6.000 USR", "S 7.000 USR"],
+)]
+#[case::gaps_both_ways(
+    "gaps-in-both-directions.pcap",
+    &["C 3.000 VER", "S 4.000 gap 18", "S 4.000 CVR", "C 5.000 gap 69", "C 5.000 USR", "S 6.000 USR"],
+)]
+fn messages_after_a_gap_keep_their_own_time_and_order(
+    #[case] name: &str,
+    #[case] expected: &[&str],
+) {
+    let (cases, _) = import_all(&fixture(name));
+    assert_eq!(cases.len(), 1);
+    assert_eq!(timeline(&cases[0]), expected);
+}
+
+/// A fragmented segment missing a fragment is a gap in the stream, and counted.
+#[test]
+fn a_lost_ip_fragment_is_a_gap_and_counted() {
+    let (cases, report) = import_all(&fixture("ipv4-fragment-lost.pcap"));
+    assert_eq!(cases.len(), 1);
+    let cvr = fixtures::EXCHANGES[2].1;
+    let mut expected = fixtures::EXCHANGES[0].1.to_vec();
+    expected.extend(vec![b'?'; cvr.len()]);
+    expected.extend(fixtures::EXCHANGES[4].1);
+    assert_eq!(side(&cases[0], Direction::Client), expected);
+    assert_eq!(
+        (
+            report.ip_fragments,
+            report.reassembled_datagrams,
+            report.incomplete_datagrams,
+            report.gaps
+        ),
+        (2, 0, 1, 1)
+    );
+}
+
+/// A connection silent for longer than the idle timeout (capture time) is ended there and
+/// written as soon as that is known, not held open to the end of the capture.
+#[test]
+fn a_connection_idle_past_the_timeout_is_ended_as_idle() {
+    let (cases, report) = import_all(&fixture("connection-idle-for-an-hour.pcap"));
+    let ends: Vec<(&str, &str)> = cases
+        .iter()
+        .map(|c| (c.capture.client.as_str(), c.capture.ended_by.as_str()))
+        .collect();
+    assert_eq!(
+        ends,
+        [("10.0.0.9:40009", "idle"), ("10.0.0.1:40001", "fin")]
+    );
+    assert_eq!(report.ended_idle, 1);
+    assert_whole_session(&cases[1]);
+}
+
+/// Past `--max-connections`, the least recently active connections are let go (and counted)
+/// so the table stays small; a session after the flood is still imported whole.
+#[test]
+fn open_connections_are_capped_and_the_evictions_reported() {
+    let out = tempfile::tempdir().unwrap();
+    let run = common::harness(&[
+        "import",
+        &fixture("syn-flood-then-a-session.pcap")
+            .display()
+            .to_string(),
+        "--dialect",
+        "msnp",
+        "--max-connections",
+        "100",
+        "--out",
+        &out.path().display().to_string(),
+    ]);
+    let stdout = common::stdout(&run);
+    assert_eq!(run.status.code(), Some(0), "{}", common::stderr(&run));
+    assert!(
+        stdout.contains("at most 100 connections open at once"),
+        "{stdout}"
+    );
+    let evicted: u64 = stdout
+        .split("0 connections ended idle, ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no evictions reported in {stdout}"));
+    // 1001 connections, at most 100 of them open when the capture ends.
+    assert!((901..=1001).contains(&evicted), "{stdout}");
+    let written: Vec<_> = std::fs::read_dir(out.path()).unwrap().collect();
+    assert_eq!(written.len(), 1);
+}
+
+/// One connection of one-byte segments, each after a hole that never fills: kept up to the
+/// per-connection bound on pieces, then cut, and the case says so; the case file stays small.
+#[test]
+fn bytes_between_holes_are_cut_at_the_piece_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bytes-between-holes.pcap");
+    let segments = 40_000u32;
+    std::fs::write(&path, fixtures::bytes_between_holes(segments)).unwrap();
+    let (cases, report) = import_all(&path);
+    assert_eq!(cases.len(), 1);
+    let case = &cases[0];
+    assert_eq!(case.capture.ended_by, "truncated");
+    assert!(case.messages.len() <= 16_384, "{}", case.messages.len());
+    let kept = side(case, Direction::Client)
+        .iter()
+        .filter(|b| **b != b'?')
+        .count() as u64;
+    assert_eq!(kept + case.capture.omitted_bytes, u64::from(segments));
+    assert_eq!(report.truncated_connections, 1);
+    assert!(case.to_toml().len() < 2 << 20, "{}", case.to_toml().len());
+}
+
+/// Past the memory bound, the connections holding the most are let go and counted.
+#[test]
+fn open_connections_memory_is_bounded() {
+    let limits = harness::capture::Limits {
+        max_bytes: 64 << 10,
+        ..Default::default()
+    };
+    let mut cases = 0;
+    let report = harness::capture::import_with(
+        &fixture("many-flows.pcap"),
+        None,
+        limits,
+        dialect::by_name("msnp").unwrap(),
+        |_, _| {
+            cases += 1;
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert!(report.evicted_for_memory > 0, "{report:?}");
+    // Over the bound by at most the segment that crossed it, before the evictions.
+    assert!(report.peak_held_bytes < (64 << 10) + 4096, "{report:?}");
+    assert!(cases >= 300);
 }
 
 #[test]
@@ -219,6 +385,120 @@ fn import_command_writes_cases_and_reports_corruption_with_exit_2() {
     );
     let written: Vec<_> = std::fs::read_dir(out.path()).unwrap().collect();
     assert_eq!(written.len(), 1);
+}
+
+/// A capture of which not one packet decodes is an error a user sees (exit 2, the reason on
+/// stderr), not "0 connections" and success.
+#[rstest]
+#[case::snaplen("err-snaplen-cuts-every-header.pcap", "12 with headers cut short")]
+#[case::link_type("err-unsupported-link-type.pcap", "105 (not read here)")]
+fn a_capture_nothing_decodes_from_is_exit_2(#[case] name: &str, #[case] why: &str) {
+    for command in ["import", "inspect"] {
+        let run = common::harness(&[
+            command,
+            &fixture(name).display().to_string(),
+            "--dialect",
+            "msnp",
+        ]);
+        let stderr = common::stderr(&run);
+        assert_eq!(run.status.code(), Some(harness::exit::USAGE), "{stderr}");
+        assert!(
+            stderr.contains("none of its 12 packets could be decoded") && stderr.contains(why),
+            "{command}: {stderr}"
+        );
+    }
+}
+
+fn import_into(out: &Path, name: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "import".to_string(),
+        fixture(name).display().to_string(),
+        "--dialect".into(),
+        "msnp".into(),
+        "--out".into(),
+        out.display().to_string(),
+    ];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    common::harness(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Two captures imported into one folder keep all their cases, each named after its capture;
+/// importing one again refuses to overwrite (exit 2, the file untouched) unless --force.
+#[test]
+fn imports_into_one_folder_never_overwrite_without_force() {
+    let out = tempfile::tempdir().unwrap();
+    for name in ["ethernet-whole-session.pcap", "ipv6.pcap"] {
+        let run = import_into(out.path(), name, &[]);
+        assert_eq!(run.status.code(), Some(0), "{}", common::stderr(&run));
+    }
+    let names = names_in(out.path());
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names[0].starts_with("ethernet-whole-session-"), "{names:?}");
+    assert!(names[1].starts_with("ipv6-"), "{names:?}");
+    assert!(
+        names
+            .iter()
+            .all(|n| n.ends_with("-0000-MSNMSGR-6.0.0602.toml"))
+    );
+
+    let edited = out.path().join(&names[0]);
+    std::fs::write(&edited, "reviewed by hand").unwrap();
+    let again = import_into(out.path(), "ethernet-whole-session.pcap", &[]);
+    assert_eq!(again.status.code(), Some(harness::exit::USAGE));
+    let stderr = common::stderr(&again);
+    assert!(
+        stderr.contains("already exists") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&edited).unwrap(),
+        "reviewed by hand"
+    );
+
+    let forced = import_into(out.path(), "ethernet-whole-session.pcap", &["--force"]);
+    assert_eq!(forced.status.code(), Some(0), "{}", common::stderr(&forced));
+    let case: CaptureFile = toml::from_str(&std::fs::read_to_string(&edited).unwrap()).unwrap();
+    assert_whole_session(&case);
+    assert_eq!(names_in(out.path()), names);
+}
+
+/// A symlink in the output folder where a case goes is never written through, with or
+/// without --force: the file it points to, outside the folder, is left alone.
+#[test]
+fn import_never_writes_through_a_symlink() {
+    let scratch = tempfile::tempdir().unwrap();
+    import_into(scratch.path(), "ethernet-whole-session.pcap", &[]);
+    let name = names_in(scratch.path()).remove(0);
+
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("victim.txt");
+    std::fs::write(&victim, "not yours").unwrap();
+    let out = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(&victim, out.path().join(&name)).unwrap();
+
+    let run = import_into(out.path(), "ethernet-whole-session.pcap", &[]);
+    assert_eq!(run.status.code(), Some(harness::exit::USAGE));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "not yours");
+
+    let forced = import_into(out.path(), "ethernet-whole-session.pcap", &["--force"]);
+    assert_eq!(forced.status.code(), Some(0), "{}", common::stderr(&forced));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "not yours");
+    let replaced = out.path().join(&name);
+    assert!(!replaced.symlink_metadata().unwrap().is_symlink());
+    assert!(
+        std::fs::read_to_string(&replaced)
+            .unwrap()
+            .contains("MSNMSGR")
+    );
 }
 
 /// The committed captures are exactly what the importer makes of the committed tcpdump file,

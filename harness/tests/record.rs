@@ -189,3 +189,229 @@ fn tshark_sees_one_conversation(pcapng: &std::path::Path, port: u16) {
     assert_eq!(conversations, 1, "{text}");
     assert!(text.contains(&format!(":{port} ")), "{text}");
 }
+
+/// An upstream that reads until the client closes, then closes: on a thread, killed with the
+/// test.
+fn draining_upstream() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut stream, &mut std::io::sink());
+            });
+        }
+    });
+    addr
+}
+
+/// `harness record --sessions N --out DIR` on an upstream, with its banner's proxy address.
+fn recorder(
+    upstream: &str,
+    out: &std::path::Path,
+    extra: &[&str],
+) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["record", "--dialect", "msnp", "--listen", "127.0.0.1:0"])
+        .args(["--upstream", upstream, "--out", &out.display().to_string()])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut banner = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut banner)
+        .unwrap();
+    let proxy = banner.split_whitespace().nth(2).unwrap().to_string();
+    (child, proxy)
+}
+
+/// A second run into the same folder numbers its sessions after the first run's and never
+/// writes over them.
+#[test]
+fn a_new_run_numbers_after_existing_sessions_and_overwrites_nothing() {
+    let out = tempfile::tempdir().unwrap();
+    std::fs::write(out.path().join("0000-unknown.toml"), "an earlier session").unwrap();
+    std::fs::write(out.path().join("0000-unknown.pcapng"), "its capture").unwrap();
+    let (child, proxy) = recorder(&draining_upstream(), out.path(), &["--sessions", "1"]);
+    let mut client = std::net::TcpStream::connect(&proxy).unwrap();
+    std::io::Write::write_all(&mut client, b"hello\r\n").unwrap();
+    drop(client);
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let read = |name: &str| std::fs::read_to_string(out.path().join(name)).unwrap();
+    assert_eq!(read("0000-unknown.toml"), "an earlier session");
+    assert_eq!(read("0000-unknown.pcapng"), "its capture");
+    let case = read("0001-unknown.toml");
+    assert!(case.contains("hello"), "{case}");
+    assert!(out.path().join("0001-unknown.pcapng").exists());
+}
+
+/// An upstream that sends back whatever it gets until the client closes, then closes.
+fn echo_upstream() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let Ok(mut back) = stream.try_clone() else {
+                    return;
+                };
+                let _ = std::io::copy(&mut stream, &mut back);
+            });
+        }
+    });
+    addr
+}
+
+/// A client through the proxy that has said `line` and heard it echoed, so the proxy has
+/// recorded both; still open.
+fn said(proxy: &str, line: &str) -> std::net::TcpStream {
+    let mut client = std::net::TcpStream::connect(proxy).unwrap();
+    std::io::Write::write_all(&mut client, line.as_bytes()).unwrap();
+    let mut echo = vec![0u8; line.len()];
+    std::io::Read::read_exact(&mut client, &mut echo).unwrap();
+    client
+}
+
+/// Waits (up to 10 s) for the recorder to exit by itself; its output.
+fn exited(mut child: std::process::Child) -> std::process::Output {
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("the recorder did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Each written case's `ended_by`, sorted.
+fn endings(out: &std::path::Path) -> Vec<String> {
+    let mut ends: Vec<String> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().unwrap() == "toml")
+        .map(|p| {
+            let case: harness::capture::CaptureFile =
+                toml::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+            assert!(
+                case.messages
+                    .iter()
+                    .any(|m| m.text.as_deref().is_some_and(|t| t.starts_with("VER"))),
+                "{} lost what was said",
+                p.display()
+            );
+            case.capture.ended_by
+        })
+        .collect();
+    ends.sort();
+    ends
+}
+
+/// SIGINT or SIGTERM with sessions open: each is written as far as it got, and the recorder
+/// exits 0.
+#[test]
+fn a_signal_writes_every_open_session() {
+    for signal in ["INT", "TERM"] {
+        let out = tempfile::tempdir().unwrap();
+        let (child, proxy) = recorder(&echo_upstream(), out.path(), &[]);
+        let open = [
+            said(&proxy, "VER 1 MSNP8 CVR0\r\n"),
+            said(&proxy, "VER 2 MSNP8 CVR0\r\n"),
+        ];
+        let kill = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let output = exited(child);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "SIG{signal}: {stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(
+            endings(out.path()),
+            ["stopped", "stopped"],
+            "SIG{signal}: {stdout}"
+        );
+        drop(open);
+    }
+}
+
+/// At the session limit, a session still open is written too, not cut and lost.
+#[test]
+fn at_the_session_limit_open_sessions_are_written_too() {
+    let out = tempfile::tempdir().unwrap();
+    let (child, proxy) = recorder(&echo_upstream(), out.path(), &["--sessions", "1"]);
+    let open = said(&proxy, "VER 1 MSNP8 CVR0\r\n");
+    drop(said(&proxy, "VER 2 MSNP8 CVR0\r\n"));
+    let output = exited(child);
+    assert!(output.status.success());
+    assert_eq!(endings(out.path()), ["fin", "stopped"]);
+    drop(open);
+}
+
+/// A session whose upstream never closes is written once nothing has passed for the idle
+/// timeout.
+#[test]
+fn an_idle_session_is_written_after_the_idle_timeout() {
+    let out = tempfile::tempdir().unwrap();
+    let (child, proxy) = recorder(
+        &echo_upstream(),
+        out.path(),
+        &["--sessions", "1", "--idle-timeout", "300ms"],
+    );
+    let open = said(&proxy, "VER 1 MSNP8 CVR0\r\n");
+    let output = exited(child);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(endings(out.path()), ["idle"]);
+    drop(open);
+}
+
+/// Past the per-direction byte cap (8 MiB) the record stops, says it was cut and how many
+/// bytes it did not keep; the proxy still forwards them all.
+#[test]
+fn past_the_byte_cap_the_record_says_truncated_and_counts_the_rest() {
+    let out = tempfile::tempdir().unwrap();
+    let (child, proxy) = recorder(&draining_upstream(), out.path(), &["--sessions", "1"]);
+    let mut client = std::net::TcpStream::connect(&proxy).unwrap();
+    let mut line = vec![b'x'; 1022];
+    line.extend_from_slice(b"\r\n");
+    for _ in 0..9 * 1024 {
+        std::io::Write::write_all(&mut client, &line).unwrap();
+    }
+    client.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut rest = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut client, &mut rest);
+    let output = exited(child);
+    assert!(output.status.success());
+    let case = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().unwrap() == "toml")
+        .unwrap();
+    let text = std::fs::read_to_string(case).unwrap();
+    let field = |name: &str| {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name}"))
+            .to_string()
+    };
+    assert_eq!(field("ended_by ="), "ended_by = \"truncated\"");
+    assert_eq!(field("omitted_bytes ="), "omitted_bytes = 1048576");
+}

@@ -31,7 +31,10 @@ pub struct Provenance {
     /// The capture starts after the connection opened (no SYN seen).
     #[serde(default)]
     pub mid_stream: bool,
-    /// fin, reset, reused (a new connection on the same ports) or end-of-capture.
+    /// How the record ended: fin, reset, reused (a new connection on the same ports),
+    /// end-of-capture, idle (no packet for the idle timeout), evicted (let go to keep the
+    /// import within its memory bounds), stopped (the recorder was stopped), or truncated (a
+    /// size bound was reached: `omitted_bytes` more were sent).
     pub ended_by: String,
     /// Which side closed first (sent its FIN or reset first), where the recording shows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -40,7 +43,7 @@ pub struct Provenance {
     pub client_name: Option<String>,
     pub client_version: Option<String>,
     pub account: Option<String>,
-    /// Bytes past the per-connection cap, counted but not kept.
+    /// Bytes past the per-connection bounds, counted but not kept.
     #[serde(default)]
     pub omitted_bytes: u64,
 }
@@ -114,13 +117,16 @@ pub fn from_flow(mut flow: Flow, dialect: &dyn Dialect, source: &Source<'_>) -> 
     let mut server_buf = BytesMut::new();
     let first_ns = flow.first_timestamp_ns;
     let at_ms = |ns: u64| (ns.saturating_sub(first_ns) as f64 / 1e3).round() / 1e3;
-    let end = flow.events.last().map_or(0.0, |e| at_ms(e.timestamp_ns));
+    // When each direction's last bytes arrived: a partial message left at the end is stamped
+    // with its own direction's time, not the other's.
+    let (mut client_end, mut server_end) = (0.0, 0.0);
     for event in std::mem::take(&mut flow.events) {
-        let buf = match event.direction {
-            Direction::Client => &mut client_buf,
-            Direction::Server => &mut server_buf,
+        let (buf, end) = match event.direction {
+            Direction::Client => (&mut client_buf, &mut client_end),
+            Direction::Server => (&mut server_buf, &mut server_end),
         };
         let at = at_ms(event.timestamp_ns);
+        *end = at;
         match event.piece {
             Piece::Data(bytes) if buf.is_empty() => {
                 *buf = BytesMut::from(bytes::Bytes::from(bytes));
@@ -142,8 +148,23 @@ pub fn from_flow(mut flow: Flow, dialect: &dyn Dialect, source: &Source<'_>) -> 
             }
         }
     }
-    flush_partial(Direction::Client, &mut client_buf, end, &mut messages);
-    flush_partial(Direction::Server, &mut server_buf, end, &mut messages);
+    flush_partial(
+        Direction::Client,
+        &mut client_buf,
+        client_end,
+        &mut messages,
+    );
+    flush_partial(
+        Direction::Server,
+        &mut server_buf,
+        server_end,
+        &mut messages,
+    );
+    // Those last partial messages go where their time puts them (a stable sort: each
+    // direction's messages are already in time order).
+    if !messages.is_sorted_by(|a, b| a.at_ms <= b.at_ms) {
+        messages.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
+    }
 
     // A client states its identity in its first messages; long sessions need not be parsed.
     let client_bytes: Vec<Vec<u8>> = messages
@@ -163,11 +184,18 @@ pub fn from_flow(mut flow: Flow, dialect: &dyn Dialect, source: &Source<'_>) -> 
             server: flow.server.to_string(),
             first_timestamp: super::time::rfc3339(flow.first_timestamp_ns),
             mid_stream: !flow.saw_syn,
-            ended_by: match flow.end {
-                End::Fin => "fin",
-                End::Reset => "reset",
-                End::Reused => "reused",
-                End::EndOfCapture => "end-of-capture",
+            ended_by: if flow.truncated() {
+                "truncated"
+            } else {
+                match flow.end {
+                    End::Fin => "fin",
+                    End::Reset => "reset",
+                    End::Reused => "reused",
+                    End::EndOfCapture => "end-of-capture",
+                    End::Idle => "idle",
+                    End::Evicted => "evicted",
+                    End::Stopped => "stopped",
+                }
             }
             .to_string(),
             closed_by: None,
@@ -208,29 +236,72 @@ fn flush_partial(from: Direction, buf: &mut BytesMut, at: f64, out: &mut Vec<Rec
     }
 }
 
+/// `0x0a0a`, `0x1a1a`, ... `0xfafa`: the values RFC 8701 reserves for GREASE.
+fn is_grease(token: &str) -> bool {
+    token
+        .strip_prefix("0x")
+        .and_then(|hex| u16::from_str_radix(hex, 16).ok())
+        .is_some_and(|v| v & 0x0f0f == 0x0a0a && v >> 8 == v & 0xff)
+}
+
+/// Letters, digits, `.` and `-` of `text`, others as `-`, runs of `-` as one, at most `max`.
+fn slug(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        let c = if c.is_ascii_alphanumeric() || c == '.' {
+            c
+        } else {
+            '-'
+        };
+        if !(c == '-' && (out.is_empty() || out.ends_with('-'))) && out.len() < max {
+            out.push(c);
+        }
+    }
+    let out = out.trim_end_matches('-');
+    if out.is_empty() {
+        "unnamed".to_string()
+    } else {
+        out.to_string()
+    }
+}
+
+/// What an import puts before each case's [`CaptureFile::file_name`], so that imports of
+/// different captures into one folder never share a name: the capture's name and the start of
+/// its sha256, e.g. `msnp-loopback-6d881ec4-`.
+pub fn source_prefix(source: &Source<'_>) -> String {
+    let stem = std::path::Path::new(source.name)
+        .file_stem()
+        .map_or_else(|| source.name.into(), |s| s.to_string_lossy());
+    let hash = source.sha256.map_or("", |h| h.get(..8).unwrap_or(h));
+    if hash.is_empty() {
+        format!("{}-", slug(&stem, 40))
+    } else {
+        format!("{}-{hash}-", slug(&stem, 40))
+    }
+}
+
 impl CaptureFile {
-    /// The file name an import gives this connection: its number and what the client was.
+    /// The file name for this connection: its number and what the client was, e.g.
+    /// `0003-MSNMSGR-6.0.0602.toml`. Names an import gives are prefixed with
+    /// [`source_prefix`].
     pub fn file_name(&self, id: u64) -> String {
         let what = match (&self.capture.client_name, &self.capture.client_version) {
             (Some(name), Some(version)) => format!("{name}-{version}"),
             _ => self
                 .capture
                 .versions
-                .clone()
+                .as_deref()
+                .map(|v| {
+                    // GREASE values (RFC 8701) are random noise a client adds: no name.
+                    v.split_whitespace()
+                        .filter(|token| !is_grease(token))
+                        .collect::<Vec<_>>()
+                        .join("-")
+                })
+                .filter(|v| !v.is_empty())
                 .unwrap_or_else(|| "unknown".to_string()),
         };
-        let slug: String = what
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .take(40)
-            .collect();
-        format!("{id:04}-{slug}.toml")
+        format!("{id:04}-{}.toml", slug(&what, 40))
     }
 
     pub fn to_toml(&self) -> String {
@@ -241,5 +312,36 @@ impl CaptureFile {
             if note.is_empty() { "" } else { " " },
         );
         header + &toml::to_string(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(versions: &str) -> CaptureFile {
+        toml::from_str(&format!(
+            "[capture]\ndialect = \"tls\"\nsource = \"x\"\nclient = \"a\"\nserver = \"b\"\nfirst_timestamp = \"t\"\nended_by = \"fin\"\nversions = \"{versions}\"\n"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn names_leave_out_grease_values() {
+        assert_eq!(
+            case("0x0a0a TLSv1.3 0xfafa TLSv1.2").file_name(3),
+            "0003-TLSv1.3-TLSv1.2.toml"
+        );
+        assert_eq!(case("0x2a2a").file_name(0), "0000-unknown.toml");
+        assert_eq!(case("0x0a0b TLSv1").file_name(0), "0000-0x0a0b-TLSv1.toml");
+    }
+
+    #[test]
+    fn an_import_prefix_names_the_capture_and_its_hash() {
+        let source = Source {
+            name: "my capture (1).pcapng",
+            sha256: Some("6d881ec4191157e963d1d70562e293c7"),
+        };
+        assert_eq!(source_prefix(&source), "my-capture-1-6d881ec4-");
     }
 }

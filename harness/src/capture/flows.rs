@@ -1,155 +1,88 @@
 //! The flow table: groups TCP segments into connections, decides which side is the client,
 //! reassembles both directions, and hands back each connection as soon as it ends (FIN both
-//! ways, RST, or a new SYN reusing the ports), so memory is bounded by the open connections.
+//! ways, RST, a new SYN reusing the ports) or must be let go: idle for too long in capture
+//! time, or pushed out by the bounds on open connections and on the memory they hold. So the
+//! table's memory has a fixed bound, whatever the capture holds.
 
+pub use super::flow::{End, Event, Flow, MAX_FLOW_BYTES, MAX_FLOW_PIECES};
 use super::link::Segment;
-use super::stream::{Piece, Stream};
 use crate::direction::Direction;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-/// Bytes kept per connection; past this they are counted, not kept.
-pub const MAX_FLOW_BYTES: usize = 8 << 20;
-
-/// A piece of one direction, stamped with the capture time of the segment that completed it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Event {
-    pub direction: Direction,
-    pub timestamp_ns: u64,
-    pub piece: Piece,
-}
-
-/// How a connection's record ended.
+/// The bounds on what the table holds at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum End {
-    Fin,
-    Reset,
-    /// A new connection reused the same addresses and ports.
-    Reused,
-    EndOfCapture,
+pub struct Limits {
+    /// Connections open at once; past this the least recently active are evicted.
+    pub max_open: usize,
+    /// Capture time without a segment after which a connection is ended as idle.
+    pub idle_ns: u64,
+    /// Memory all open connections may hold (their bytes, held segments and bookkeeping);
+    /// past this the largest are evicted.
+    pub max_bytes: usize,
 }
 
-#[derive(Debug)]
-pub struct Flow {
-    /// Numbered in order of first appearance in the capture.
-    pub id: u64,
-    pub client: SocketAddr,
-    pub server: SocketAddr,
-    pub first_timestamp_ns: u64,
-    /// The capture holds the connection's opening SYN (otherwise it starts mid-stream).
-    pub saw_syn: bool,
-    pub events: Vec<Event>,
-    pub omitted_bytes: u64,
-    pub end: End,
-    kept_bytes: usize,
-    to_server: Stream,
-    to_client: Stream,
-}
-
-impl Flow {
-    /// A connection observed directly (by the recording proxy) rather than reassembled.
-    pub fn observed(
-        id: u64,
-        client: SocketAddr,
-        server: SocketAddr,
-        first_timestamp_ns: u64,
-        events: Vec<Event>,
-        end: End,
-    ) -> Flow {
-        Flow {
-            id,
-            client,
-            server,
-            first_timestamp_ns,
-            saw_syn: true,
-            events,
-            omitted_bytes: 0,
-            end,
-            kept_bytes: 0,
-            to_server: Stream::default(),
-            to_client: Stream::default(),
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_open: 65_536,
+            idle_ns: 600 * 1_000_000_000,
+            max_bytes: 256 << 20,
         }
     }
-
-    pub fn gaps(&self) -> impl Iterator<Item = (Direction, u64)> + '_ {
-        self.events.iter().filter_map(|e| match e.piece {
-            Piece::Gap(n) => Some((e.direction, n)),
-            Piece::Data(_) => None,
-        })
-    }
-
-    /// Payload bytes kept (at most [`MAX_FLOW_BYTES`]).
-    pub fn kept_bytes(&self) -> usize {
-        self.kept_bytes
-    }
-
-    pub fn has_data(&self) -> bool {
-        self.events
-            .iter()
-            .any(|e| matches!(e.piece, Piece::Data(_)))
-    }
-
-    fn push(&mut self, direction: Direction, timestamp_ns: u64, pieces: Vec<Piece>) {
-        for piece in pieces {
-            let piece = match piece {
-                Piece::Data(bytes) if self.kept_bytes + bytes.len() > MAX_FLOW_BYTES => {
-                    self.omitted_bytes += bytes.len() as u64;
-                    continue;
-                }
-                Piece::Data(bytes) => {
-                    self.kept_bytes += bytes.len();
-                    Piece::Data(bytes)
-                }
-                gap => gap,
-            };
-            self.events.push(Event {
-                direction,
-                timestamp_ns,
-                piece,
-            });
-        }
-    }
-
-    fn finish(mut self, end: End, timestamp_ns: u64) -> Flow {
-        let client = self.to_server.flush();
-        self.push(Direction::Client, timestamp_ns, client);
-        let server = self.to_client.flush();
-        self.push(Direction::Server, timestamp_ns, server);
-        self.end = end;
-        self
-    }
 }
 
-/// Counts of what the flow table saw.
+/// Counts of what the flow table saw and let go.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FlowStats {
     pub segments: u64,
     pub other_ports: u64,
     pub retransmitted_bytes: u64,
+    /// Connections ended after no segment for the idle timeout.
+    pub ended_idle: u64,
+    /// Connections evicted because the open-connection bound was reached.
+    pub evicted_at_cap: u64,
+    /// Connections evicted because the open connections held too much memory.
+    pub evicted_for_memory: u64,
+    /// The most memory the open connections held at once, by the table's count.
+    pub peak_bytes: usize,
 }
+
+type Key = (SocketAddr, SocketAddr);
 
 pub struct FlowTable {
     server_port: Option<u16>,
+    limits: Limits,
     /// foldhash, randomly seeded: several times faster than the default SipHash on every
-    /// segment, and a crafted capture still cannot predict its collisions.
-    flows: HashMap<(SocketAddr, SocketAddr), Flow, foldhash::fast::RandomState>,
+    /// segment, and a crafted capture still cannot predict its collisions. Boxed so the
+    /// table's own slots stay small: after many evictions it may hold spare room for twice
+    /// the open connections.
+    flows: HashMap<Key, Box<Flow>, foldhash::fast::RandomState>,
+    /// The sum of the open connections' [`Flow::cost`].
+    bytes: usize,
     next_id: u64,
-    last_timestamp_ns: u64,
+    /// When (capture time) to look for idle connections next.
+    next_sweep_ns: Option<u64>,
     pub stats: FlowStats,
 }
 
-fn key(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
+fn key(a: SocketAddr, b: SocketAddr) -> Key {
     if a <= b { (a, b) } else { (b, a) }
 }
 
 impl FlowTable {
     /// Keeps only connections with `server_port` on one side, when given.
-    pub fn new(server_port: Option<u16>) -> FlowTable {
+    pub fn new(server_port: Option<u16>, limits: Limits) -> FlowTable {
         FlowTable {
             server_port,
+            limits: Limits {
+                max_open: limits.max_open.max(1),
+                ..limits
+            },
             flows: HashMap::default(),
+            bytes: 0,
             next_id: 0,
-            last_timestamp_ns: 0,
+            next_sweep_ns: None,
             stats: FlowStats::default(),
         }
     }
@@ -158,7 +91,8 @@ impl FlowTable {
         self.flows.len()
     }
 
-    /// Takes one segment; returns the connections it ended.
+    /// Takes one segment; returns the connections it ended, in order of first appearance
+    /// for those let go together.
     pub fn segment(&mut self, timestamp_ns: u64, segment: &Segment<'_>) -> Vec<Flow> {
         if let Some(port) = self.server_port
             && segment.src.port() != port
@@ -168,22 +102,25 @@ impl FlowTable {
             return Vec::new();
         }
         self.stats.segments += 1;
-        self.last_timestamp_ns = self.last_timestamp_ns.max(timestamp_ns);
-        let key = key(segment.src, segment.dst);
         let mut ended = Vec::new();
+        self.sweep_idle(timestamp_ns, &mut ended);
+        let key = key(segment.src, segment.dst);
         let opening = segment.syn && !segment.ack;
         if opening && let Some(flow) = self.flows.get(&key) {
             let same_opening = flow.client == segment.src
                 && !flow.to_server.started()
                 && !flow.to_client.started();
-            if !same_opening && let Some(old) = self.flows.remove(&key) {
-                ended.push(self.retire(old, End::Reused, timestamp_ns));
+            if !same_opening {
+                self.end(key, End::Reused, &mut ended);
             }
         }
         if !self.flows.contains_key(&key) {
             // A bare ACK or RST after a connection ended opens nothing.
             if !segment.syn && segment.payload.is_empty() {
                 return ended;
+            }
+            if self.flows.len() >= self.limits.max_open {
+                self.evict_least_recent(&mut ended);
             }
             let client_is_src = if segment.syn {
                 !segment.ack
@@ -197,27 +134,22 @@ impl FlowTable {
             } else {
                 (segment.dst, segment.src)
             };
-            self.flows.insert(
-                key,
-                Flow {
-                    id: self.next_id,
-                    client,
-                    server,
-                    first_timestamp_ns: timestamp_ns,
-                    saw_syn: segment.syn,
-                    events: Vec::new(),
-                    omitted_bytes: 0,
-                    end: End::EndOfCapture,
-                    kept_bytes: 0,
-                    to_server: Stream::default(),
-                    to_client: Stream::default(),
-                },
-            );
+            let flow = Box::new(Flow::new(
+                self.next_id,
+                client,
+                server,
+                timestamp_ns,
+                segment.syn,
+            ));
+            self.bytes += flow.cost();
+            self.flows.insert(key, flow);
             self.next_id += 1;
         }
         let Some(flow) = self.flows.get_mut(&key) else {
             return ended;
         };
+        let cost_before = flow.cost();
+        flow.last_timestamp_ns = flow.last_timestamp_ns.max(timestamp_ns);
         let direction = if segment.src == flow.client {
             Direction::Client
         } else {
@@ -235,8 +167,9 @@ impl FlowTable {
         } else {
             segment.seq
         };
-        let pieces = stream.segment(seq, segment.payload, segment.fin);
-        flow.push(direction, timestamp_ns, pieces);
+        let pieces = stream.segment(seq, segment.payload, segment.fin, timestamp_ns);
+        flow.push(direction, pieces);
+        self.bytes = self.bytes - cost_before + flow.cost();
         let done = if segment.rst {
             Some(End::Reset)
         } else if flow.to_server.finished() && flow.to_client.finished() {
@@ -244,27 +177,112 @@ impl FlowTable {
         } else {
             None
         };
-        if let Some(end) = done
-            && let Some(flow) = self.flows.remove(&key)
-        {
-            ended.push(self.retire(flow, end, timestamp_ns));
+        if let Some(end) = done {
+            self.end(key, end, &mut ended);
+        }
+        self.stats.peak_bytes = self.stats.peak_bytes.max(self.bytes);
+        if self.bytes > self.limits.max_bytes {
+            self.evict_largest(&mut ended);
         }
         ended
     }
 
-    /// Ends every connection still open (the capture is over), in order of first appearance.
-    pub fn finish(&mut self) -> Vec<Flow> {
-        let mut open: Vec<Flow> = self.flows.drain().map(|(_, flow)| flow).collect();
-        open.sort_by_key(|f| f.id);
-        let at = self.last_timestamp_ns;
-        open.into_iter()
-            .map(|f| self.retire(f, End::EndOfCapture, at))
-            .collect()
+    /// Ends every connection still open (the capture is over), in order of first appearance,
+    /// handing each to `each` as it goes rather than all at once.
+    pub fn finish(&mut self, mut each: impl FnMut(Flow)) {
+        let mut open: Vec<(u64, Key)> = self.flows.iter().map(|(k, f)| (f.id, *k)).collect();
+        open.sort_unstable();
+        for (_, key) in open {
+            if let Some(flow) = self.flows.remove(&key) {
+                self.bytes -= flow.cost();
+                each(self.retire(*flow, End::EndOfCapture));
+            }
+        }
     }
 
-    fn retire(&mut self, flow: Flow, end: End, timestamp_ns: u64) -> Flow {
+    fn end(&mut self, key: Key, end: End, ended: &mut Vec<Flow>) {
+        if let Some(flow) = self.flows.remove(&key) {
+            self.bytes -= flow.cost();
+            ended.push(self.retire(*flow, end));
+        }
+    }
+
+    /// Ends `keys` together, in order of first appearance.
+    fn end_all(&mut self, keys: Vec<Key>, end: End, ended: &mut Vec<Flow>) {
+        let mut flows: Vec<Box<Flow>> = keys
+            .into_iter()
+            .filter_map(|k| self.flows.remove(&k))
+            .collect();
+        flows.sort_by_key(|f| f.id);
+        for flow in flows {
+            self.bytes -= flow.cost();
+            ended.push(self.retire(*flow, end));
+        }
+    }
+
+    /// Every so often in capture time (a quarter of the idle timeout), ends the connections
+    /// that have had no segment for the whole timeout.
+    fn sweep_idle(&mut self, now_ns: u64, ended: &mut Vec<Flow>) {
+        let every = (self.limits.idle_ns / 4).max(1);
+        let due = *self
+            .next_sweep_ns
+            .get_or_insert(now_ns.saturating_add(every));
+        if now_ns < due {
+            return;
+        }
+        self.next_sweep_ns = Some(now_ns.saturating_add(every));
+        let idle: Vec<Key> = self
+            .flows
+            .iter()
+            .filter(|(_, f)| now_ns.saturating_sub(f.last_timestamp_ns) >= self.limits.idle_ns)
+            .map(|(k, _)| *k)
+            .collect();
+        self.stats.ended_idle += idle.len() as u64;
+        self.end_all(idle, End::Idle, ended);
+    }
+
+    /// Makes room for a new connection: evicts the least recently active sixteenth of the
+    /// bound at once, so the search is paid once per many new connections.
+    fn evict_least_recent(&mut self, ended: &mut Vec<Flow>) {
+        let mut by_age: Vec<(u64, Key)> = self
+            .flows
+            .iter()
+            .map(|(k, f)| (f.last_timestamp_ns, *k))
+            .collect();
+        let n = (self.limits.max_open / 16).clamp(1, by_age.len());
+        if n < by_age.len() {
+            by_age.select_nth_unstable(n - 1);
+        }
+        let keys: Vec<Key> = by_age.into_iter().take(n).map(|(_, k)| k).collect();
+        self.stats.evicted_at_cap += keys.len() as u64;
+        self.end_all(keys, End::Evicted, ended);
+    }
+
+    /// Brings the memory held back under three quarters of the bound, largest connections
+    /// first.
+    fn evict_largest(&mut self, ended: &mut Vec<Flow>) {
+        let mut by_cost: Vec<(usize, Key)> =
+            self.flows.iter().map(|(k, f)| (f.cost(), *k)).collect();
+        by_cost.sort_unstable_by_key(|(cost, _)| std::cmp::Reverse(*cost));
+        let target = self.limits.max_bytes / 4 * 3;
+        let mut freed = 0;
+        let keys: Vec<Key> = by_cost
+            .into_iter()
+            .take_while(|(cost, _)| {
+                let go = self.bytes - freed > target;
+                freed += cost;
+                go
+            })
+            .map(|(_, k)| k)
+            .collect();
+        self.stats.evicted_for_memory += keys.len() as u64;
+        self.end_all(keys, End::Evicted, ended);
+    }
+
+    fn retire(&mut self, flow: Flow, end: End) -> Flow {
+        let flow = flow.finish(end);
         self.stats.retransmitted_bytes +=
             flow.to_server.retransmitted_bytes + flow.to_client.retransmitted_bytes;
-        flow.finish(end, timestamp_ns)
+        flow
     }
 }

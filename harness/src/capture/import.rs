@@ -1,10 +1,12 @@
 //! Import: stream a capture file's packets through link decoding and the flow table, frame
 //! each finished connection with the dialect, and hand it to a sink (write a case file, print
-//! it). Memory is bounded by the connections open at once, never by the file's size.
+//! it). Memory has a fixed bound (the flow table's [`Limits`], a few batches in flight), never
+//! the file's size or what it holds.
 
 pub use super::file::Source;
 use super::file::{self, CaptureFile};
-use super::flows::{Flow, FlowTable};
+use super::flows::{Flow, FlowTable, Limits};
+use super::fragments::Fragments;
 use super::link::{self, Frame};
 use super::packets::{self, ReadError};
 use crate::dialect::Dialect;
@@ -29,12 +31,67 @@ pub struct ImportReport {
     pub empty_connections: u64,
     pub gaps: u64,
     pub retransmitted_bytes: u64,
+    /// IP fragments of TCP datagrams, the datagrams put back together from them, and those
+    /// given up on (incomplete): their bytes show as gaps.
+    pub ip_fragments: u64,
+    pub reassembled_datagrams: u64,
+    pub incomplete_datagrams: u64,
     pub peak_open_connections: usize,
+    /// Connections ended after no packet for the idle timeout (capture time).
+    pub ended_idle: u64,
+    /// Connections let go early because too many were open at once.
+    pub evicted_at_cap: u64,
+    /// Connections let go early because the open ones held too much memory.
+    pub evicted_for_memory: u64,
+    /// Connections whose record was cut at a size bound, and the bytes not kept.
+    pub truncated_connections: u64,
+    pub omitted_bytes: u64,
+    /// The most memory the open connections held at once, as the import counts it.
+    pub peak_held_bytes: usize,
+    /// The link types of the capture's interfaces, each once, in order of first use.
+    pub link_types: Vec<i32>,
     #[serde(skip)]
     pub elapsed: Duration,
     /// Why reading stopped early; everything before it was imported.
     #[serde(skip)]
     pub error: Option<ReadError>,
+}
+
+impl ImportReport {
+    /// Why the capture gave nothing to import, when it held packets but not one of them could
+    /// be decoded (a link type not read here, or every header cut short by the snap length).
+    pub fn nothing_decoded(&self) -> Option<String> {
+        if self.packets == 0 || self.undecodable + self.unsupported_link < self.packets {
+            return None;
+        }
+        let links: Vec<String> = self.link_types.iter().map(|&l| link_name(l)).collect();
+        Some(format!(
+            "none of its {} packets could be decoded ({} with headers cut short or malformed, {} on link types not read here); its link types: {}",
+            self.packets,
+            self.undecodable,
+            self.unsupported_link,
+            links.join(", ")
+        ))
+    }
+}
+
+fn link_name(linktype: i32) -> String {
+    let name = match linktype {
+        0 => "NULL (BSD loopback)",
+        1 => "Ethernet",
+        101 => "raw IP",
+        108 => "LOOP (BSD loopback)",
+        113 => "Linux cooked (SLL)",
+        228 => "raw IPv4",
+        229 => "raw IPv6",
+        276 => "Linux cooked v2 (SLL2)",
+        _ => "",
+    };
+    if name.is_empty() {
+        format!("{linktype} (not read here)")
+    } else {
+        format!("{linktype} {name}")
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +107,17 @@ pub enum ImportError {
 pub fn import(
     path: &Path,
     port: Option<u16>,
+    dialect: &dyn Dialect,
+    sink: impl FnMut(u64, CaptureFile) -> io::Result<()>,
+) -> Result<ImportReport, ImportError> {
+    import_with(path, port, Limits::default(), dialect, sink)
+}
+
+/// [`import`] within the given bounds on open connections and their memory.
+pub fn import_with(
+    path: &Path,
+    port: Option<u16>,
+    limits: Limits,
     dialect: &dyn Dialect,
     mut sink: impl FnMut(u64, CaptureFile) -> io::Result<()>,
 ) -> Result<ImportReport, ImportError> {
@@ -68,14 +136,25 @@ pub fn import(
         sha256: Some(&sha256),
     };
     let file = std::fs::File::open(path).map_err(open_error)?;
-    import_from(file, file_bytes, &source, port, dialect, started, &mut sink)
+    let scope = Scope { port, limits };
+    import_from(
+        file, file_bytes, &source, scope, dialect, started, &mut sink,
+    )
 }
 
 /// Flows handed from the packet reader to the framer at once, and batches in flight: enough
-/// to keep both threads busy, few enough that memory stays bounded by open connections.
+/// to keep both threads busy, few enough that memory stays within the table's bound plus these.
 const BATCH_BYTES: usize = 256 << 10;
 const BATCH_FLOWS: usize = 64;
 const BATCHES_IN_FLIGHT: usize = 4;
+
+/// Which connections to keep, and the bounds to keep them within.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scope {
+    /// The server port (default: the dialect's).
+    pub port: Option<u16>,
+    pub limits: Limits,
+}
 
 /// Imports a capture read from `input` (`input_len` bytes long).
 ///
@@ -85,16 +164,18 @@ pub fn import_from(
     input: impl Read + Send,
     input_len: u64,
     source: &Source<'_>,
-    port: Option<u16>,
+    scope: Scope,
     dialect: &dyn Dialect,
     started: Instant,
     sink: &mut dyn FnMut(u64, CaptureFile) -> io::Result<()>,
 ) -> Result<ImportReport, ImportError> {
-    let port = port.unwrap_or_else(|| dialect.default_port());
+    let port = scope.port.unwrap_or_else(|| dialect.default_port());
+    let limits = scope.limits;
     let (to_framer, batches) = mpsc::sync_channel::<Vec<Flow>>(BATCHES_IN_FLIGHT);
     let mut framed = Framed::default();
     let mut report = std::thread::scope(|scope| {
-        let reader = scope.spawn(move || read_connections(input, input_len, port, &to_framer));
+        let reader =
+            scope.spawn(move || read_connections(input, input_len, port, limits, &to_framer));
         // Owned here, so that if framing panics the receiver goes first and the reader's next
         // send fails instead of waiting forever for room.
         let batches = batches;
@@ -109,6 +190,8 @@ pub fn import_from(
     report.connections = framed.connections;
     report.empty_connections = framed.empty_connections;
     report.gaps = framed.gaps;
+    report.truncated_connections = framed.truncated;
+    report.omitted_bytes = framed.omitted_bytes;
     report.elapsed = started.elapsed();
     match framed.sink_error {
         Some(e) => Err(ImportError::Sink(e)),
@@ -122,6 +205,8 @@ struct Framed {
     connections: u64,
     empty_connections: u64,
     gaps: u64,
+    truncated: u64,
+    omitted_bytes: u64,
     sink_error: Option<io::Error>,
 }
 
@@ -135,6 +220,8 @@ impl Framed {
     ) {
         self.connections += 1;
         self.gaps += flow.gaps().count() as u64;
+        self.truncated += u64::from(flow.truncated());
+        self.omitted_bytes += flow.omitted_bytes;
         if !flow.has_data() {
             self.empty_connections += 1;
             return;
@@ -152,18 +239,35 @@ fn read_connections(
     input: impl Read + Send,
     input_len: u64,
     port: u16,
+    limits: Limits,
     to_framer: &mpsc::SyncSender<Vec<Flow>>,
 ) -> ImportReport {
     let mut report = ImportReport::default();
-    let mut table = FlowTable::new(Some(port));
+    let mut table = FlowTable::new(Some(port), limits);
     let mut batch = Batch::default();
+    let mut fragments = Fragments::default();
     let read = packets::for_each_packet(input, input_len, |packet| {
         report.packets += 1;
+        if !report.link_types.contains(&packet.linktype.0) && report.link_types.len() < 16 {
+            report.link_types.push(packet.linktype.0);
+        }
         match link::decode(packet.linktype, packet.data) {
             Frame::Tcp(segment) => {
                 let ended = table.segment(packet.timestamp_ns, &segment);
                 report.peak_open_connections = report.peak_open_connections.max(table.open_flows());
                 batch.add(ended, to_framer);
+            }
+            Frame::Fragment(fragment) => {
+                let Some(whole) = fragments.add(packet.timestamp_ns, &fragment) else {
+                    return;
+                };
+                match link::reassembled(fragment.src, fragment.dst, &whole) {
+                    Frame::Tcp(segment) => {
+                        let ended = table.segment(packet.timestamp_ns, &segment);
+                        batch.add(ended, to_framer);
+                    }
+                    _ => report.undecodable += 1,
+                }
             }
             Frame::NotTcp => report.not_tcp += 1,
             Frame::Undecodable => report.undecodable += 1,
@@ -171,11 +275,19 @@ fn read_connections(
         }
     });
     report.error = read.err();
-    batch.add(table.finish(), to_framer);
+    fragments.finish();
+    report.ip_fragments = fragments.stats.fragments;
+    report.reassembled_datagrams = fragments.stats.reassembled;
+    report.incomplete_datagrams = fragments.stats.dropped;
+    table.finish(|flow| batch.add([flow], to_framer));
     batch.send(to_framer);
     report.tcp_segments = table.stats.segments;
     report.other_ports = table.stats.other_ports;
     report.retransmitted_bytes = table.stats.retransmitted_bytes;
+    report.ended_idle = table.stats.ended_idle;
+    report.evicted_at_cap = table.stats.evicted_at_cap;
+    report.evicted_for_memory = table.stats.evicted_for_memory;
+    report.peak_held_bytes = table.stats.peak_bytes;
     report
 }
 
@@ -187,13 +299,17 @@ struct Batch {
 }
 
 impl Batch {
-    fn add(&mut self, ended: Vec<Flow>, to_framer: &mpsc::SyncSender<Vec<Flow>>) {
+    fn add(
+        &mut self,
+        ended: impl IntoIterator<Item = Flow>,
+        to_framer: &mpsc::SyncSender<Vec<Flow>>,
+    ) {
         for flow in ended {
             self.bytes += flow.kept_bytes();
             self.flows.push(flow);
-        }
-        if self.bytes >= BATCH_BYTES || self.flows.len() >= BATCH_FLOWS {
-            self.send(to_framer);
+            if self.bytes >= BATCH_BYTES || self.flows.len() >= BATCH_FLOWS {
+                self.send(to_framer);
+            }
         }
     }
 

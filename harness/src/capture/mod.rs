@@ -2,15 +2,20 @@
 //! flows/streams → framed messages), and writing sessions back out as pcapng.
 
 pub mod file;
+mod flow;
 pub mod flows;
+pub mod fragments;
 pub mod import;
 pub mod link;
+pub mod output;
 pub mod packets;
 pub mod pcapng;
 pub mod record;
+mod recording;
 pub mod stream;
 pub mod synth;
 mod time;
 
 pub use file::{CaptureFile, Provenance, RecordedMessage};
-pub use import::{ImportError, ImportReport, Source, import, import_from};
+pub use flows::Limits;
+pub use import::{ImportError, ImportReport, Scope, Source, import, import_from, import_with};

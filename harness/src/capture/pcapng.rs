@@ -125,6 +125,9 @@ pub enum Link {
     RawIp,
     Ethernet,
     EthernetVlan(u16),
+    /// Linux cooked v1 from an interface of this ARPHRD hardware type (1 Ethernet, 772
+    /// loopback, 65534 tun, ...), as `tcpdump -i any` writes.
+    LinuxSll(u16),
     LinuxSll2,
     BsdNull,
 }
@@ -134,6 +137,7 @@ impl Link {
         match self {
             Link::RawIp => 101,
             Link::Ethernet | Link::EthernetVlan(_) => 1,
+            Link::LinuxSll(_) => 113,
             Link::LinuxSll2 => 276,
             Link::BsdNull => 0,
         }
@@ -153,6 +157,13 @@ impl Link {
             Link::EthernetVlan(id) => {
                 out.extend_from_slice(&[2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x81, 0x00]);
                 out.extend_from_slice(&(id & 0x0FFF).to_be_bytes());
+                out.extend_from_slice(&ethertype.to_be_bytes());
+            }
+            Link::LinuxSll(hardware) => {
+                // Packet type (0: to us), hardware type, address length, address (8 bytes).
+                out.extend_from_slice(&[0, 0]);
+                out.extend_from_slice(&hardware.to_be_bytes());
+                out.extend_from_slice(&[0, 6, 2, 0, 0, 0, 0, 1, 0, 0]);
                 out.extend_from_slice(&ethertype.to_be_bytes());
             }
             Link::LinuxSll2 => {

@@ -1,27 +1,28 @@
-//! The recording proxy: forwards each client connection to the upstream server and writes the
-//! session as a capture case and as a pcapng file Wireshark opens.
+//! The recording proxy: forwards each client connection to the upstream server and records
+//! what passes. A session is written (`recording`) when it closes, when it has been idle for
+//! the idle timeout, or when the proxy is stopped (a signal, or its session limit): every
+//! session open then is written as far as it got.
 
-use super::file::{self, Source};
-use super::flows::{End, Event, Flow, MAX_FLOW_BYTES};
-use super::pcapng::{Link, PcapngWriter, TcpSession};
-use super::stream::Piece;
+use super::flows::End;
+pub use super::recording::Recorded;
+use super::recording::{self, Recording, Session};
 use crate::dialect::Dialect;
 use crate::direction::Direction;
-use sha2::{Digest, Sha256};
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
-/// One recorded session, written.
-#[derive(Debug, Clone)]
-pub struct Recorded {
-    pub case: PathBuf,
-    pub pcapng: PathBuf,
-    pub messages: usize,
+/// How the proxy treats each session.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// How long to wait for the upstream to accept a connection.
+    pub connect_timeout: Duration,
+    /// A session with no bytes either way for this long is ended and written.
+    pub idle_timeout: Duration,
 }
 
 fn now_ns() -> u64 {
@@ -30,62 +31,140 @@ fn now_ns() -> u64 {
         .map_or(0, |d| d.as_nanos() as u64)
 }
 
-/// Proxies connections accepted on `listener` to `upstream`, sending each written session on
-/// `done`. Runs until the listener task is dropped.
+/// Proxies connections accepted on `listener` to `upstream`, sending each written session (or
+/// why one could not be) on `done`. When `stop` turns true it accepts no more, ends every open
+/// session, and returns once each is written.
 pub async fn proxy(
     listener: TcpListener,
     upstream: String,
     out: PathBuf,
     dialect: &'static dyn Dialect,
-    connect_timeout: Duration,
+    settings: Settings,
+    stop: watch::Receiver<bool>,
     done: mpsc::UnboundedSender<Result<Recorded, String>>,
 ) {
-    let mut next_id = 0u64;
-    while let Ok((client, peer)) = listener.accept().await {
+    // Numbered after the sessions an earlier run left in the folder.
+    let mut next_id = super::output::next_number(&out).unwrap_or(0);
+    let mut sessions = tokio::task::JoinSet::new();
+    let mut stopping = stop.clone();
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = stopping.wait_for(|stop| *stop) => break,
+        };
+        let (client, peer) = match accepted {
+            Ok(accepted) => accepted,
+            // Out of file descriptors, or a connection reset before it was accepted: the
+            // listener itself is fine.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
         let id = next_id;
         next_id += 1;
-        let (upstream, out, done) = (upstream.clone(), out.clone(), done.clone());
-        tokio::spawn(async move {
-            let result = session(id, client, peer, &upstream, &out, dialect, connect_timeout).await;
+        let (upstream, out, done, stop) =
+            (upstream.clone(), out.clone(), done.clone(), stop.clone());
+        sessions.spawn(async move {
+            let Some(session) = connect(id, client, peer, &upstream, settings, stop).await else {
+                return;
+            };
+            let result = match session {
+                Ok((session, recording)) => recording::write(&session, recording, &out, dialect),
+                Err(e) => Err(e),
+            };
             let _ = done.send(result);
         });
+        while sessions.try_join_next().is_some() {}
     }
+    drop(listener);
+    while sessions.join_next().await.is_some() {}
 }
 
-async fn session(
+/// Connects to the upstream and proxies until the session ends. `None` when the proxy was
+/// stopped before the upstream answered: nothing passed, so there is nothing to write.
+async fn connect(
     id: u64,
     client: TcpStream,
-    peer: SocketAddr,
+    peer: std::net::SocketAddr,
     upstream: &str,
-    out: &Path,
-    dialect: &'static dyn Dialect,
-    connect_timeout: Duration,
-) -> Result<Recorded, String> {
-    let server = match tokio::time::timeout(connect_timeout, TcpStream::connect(upstream)).await {
+    settings: Settings,
+    mut stop: watch::Receiver<bool>,
+) -> Option<Result<(Session, Recording), String>> {
+    let connect_timeout = settings.connect_timeout;
+    let connecting = tokio::time::timeout(connect_timeout, TcpStream::connect(upstream));
+    let server = tokio::select! {
+        connected = connecting => connected,
+        _ = stop.wait_for(|stop| *stop) => return None,
+    };
+    let server = match server {
         Ok(Ok(server)) => server,
-        Ok(Err(e)) => return Err(format!("cannot reach upstream {upstream}: {e}")),
+        Ok(Err(e)) => return Some(Err(format!("cannot reach upstream {upstream}: {e}"))),
         Err(_) => {
-            return Err(format!(
+            return Some(Err(format!(
                 "no connection to upstream {upstream} within {connect_timeout:?}"
-            ));
+            )));
         }
     };
-    let server_addr = server.peer_addr().map_err(|e| e.to_string())?;
-    let first = now_ns();
-    let events = Arc::new(Mutex::new(Vec::<Event>::new()));
+    let server_addr = match server.peer_addr() {
+        Ok(addr) => addr,
+        Err(e) => return Some(Err(e.to_string())),
+    };
+    let first_ns = now_ns();
+    let recording = Arc::new(Mutex::new(Recording::default()));
+    let started = Instant::now();
+    let active = Arc::new(AtomicU64::new(0));
     let (client_read, client_write) = client.into_split();
     let (server_read, server_write) = server.into_split();
-    let ends = tokio::join!(
-        pump(client_read, server_write, Direction::Client, events.clone()),
-        pump(server_read, client_write, Direction::Server, events.clone()),
-    );
-    let end = if ends.0 || ends.1 {
-        End::Reset
-    } else {
-        End::Fin
+    let both = async {
+        tokio::join!(
+            pump(
+                client_read,
+                server_write,
+                Direction::Client,
+                &recording,
+                started,
+                &active
+            ),
+            pump(
+                server_read,
+                client_write,
+                Direction::Server,
+                &recording,
+                started,
+                &active
+            ),
+        )
     };
-    let events = std::mem::take(&mut *events.lock().map_err(|_| "recording lock poisoned")?);
-    write(id, peer, server_addr, first, events, end, out, dialect)
+    // Whichever comes first; the pumps (and with them both connections) are dropped after.
+    let end = tokio::select! {
+        (client_reset, server_reset) = both => {
+            if client_reset || server_reset { End::Reset } else { End::Fin }
+        }
+        _ = idle(started, &active, settings.idle_timeout) => End::Idle,
+        _ = stop.wait_for(|stop| *stop) => End::Stopped,
+    };
+    let recording = std::mem::take(&mut *recording.lock().unwrap_or_else(|e| e.into_inner()));
+    let session = Session {
+        id,
+        client: peer,
+        server: server_addr,
+        first_ns,
+        end,
+    };
+    Some(Ok((session, recording)))
+}
+
+/// Returns once nothing has passed either way for `timeout`.
+async fn idle(started: Instant, active: &AtomicU64, timeout: Duration) {
+    loop {
+        let last = Duration::from_millis(active.load(Ordering::Relaxed));
+        let quiet = started.elapsed().saturating_sub(last);
+        if quiet >= timeout {
+            return;
+        }
+        tokio::time::sleep(timeout - quiet).await;
+    }
 }
 
 /// Copies one direction, recording each chunk; returns whether it ended in an error (reset).
@@ -93,10 +172,11 @@ async fn pump(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
     direction: Direction,
-    events: Arc<Mutex<Vec<Event>>>,
+    recording: &Mutex<Recording>,
+    started: Instant,
+    active: &AtomicU64,
 ) -> bool {
     let mut buf = vec![0u8; 16 * 1024];
-    let mut kept = 0usize;
     loop {
         let n = match from.read(&mut buf).await {
             Ok(0) => {
@@ -106,84 +186,12 @@ async fn pump(
             Ok(n) => n,
             Err(_) => return true,
         };
-        if kept < MAX_FLOW_BYTES
-            && let Ok(mut events) = events.lock()
-        {
-            kept += n;
-            events.push(Event {
-                direction,
-                timestamp_ns: now_ns(),
-                piece: Piece::Data(buf[..n].to_vec()),
-            });
+        active.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
+        if let Ok(mut recording) = recording.lock() {
+            recording.chunk(direction, now_ns(), &buf[..n]);
         }
         if to.write_all(&buf[..n]).await.is_err() {
             return true;
         }
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn write(
-    id: u64,
-    client: SocketAddr,
-    server: SocketAddr,
-    first: u64,
-    events: Vec<Event>,
-    end: End,
-    out: &Path,
-    dialect: &dyn Dialect,
-) -> Result<Recorded, String> {
-    let pcapng = session_pcapng(client, server, first, &events).map_err(|e| e.to_string())?;
-    let sha256 = hex::encode(Sha256::digest(&pcapng));
-    let flow = Flow::observed(id, client, server, first, events, end);
-    let source_name = format!("harness record, {client} → {server}");
-    let case = file::from_flow(
-        flow,
-        dialect,
-        &Source {
-            name: &source_name,
-            sha256: Some(&sha256),
-        },
-    );
-    let name = case.file_name(id);
-    let case_path = out.join(&name);
-    let pcapng_path = case_path.with_extension("pcapng");
-    std::fs::write(&pcapng_path, &pcapng)
-        .map_err(|e| format!("cannot write {}: {e}", pcapng_path.display()))?;
-    std::fs::write(&case_path, case.to_toml())
-        .map_err(|e| format!("cannot write {}: {e}", case_path.display()))?;
-    Ok(Recorded {
-        case: case_path,
-        pcapng: pcapng_path,
-        messages: case.messages.len(),
-    })
-}
-
-/// The session as packets: handshake, each recorded chunk at its time, FINs.
-fn session_pcapng(
-    client: SocketAddr,
-    server: SocketAddr,
-    first: u64,
-    events: &[Event],
-) -> std::io::Result<Vec<u8>> {
-    let mut writer = PcapngWriter::new(Vec::new())?;
-    writer.interface(Link::RawIp.linktype())?;
-    let mut tcp = TcpSession::new(client, server, 1_000, 2_000_000);
-    for packet in tcp.open() {
-        writer.packet(0, first, &packet)?;
-    }
-    let mut last = first;
-    for event in events {
-        if let Piece::Data(bytes) = &event.piece {
-            // Keep each packet within an IP datagram.
-            for chunk in bytes.chunks(60_000) {
-                writer.packet(0, event.timestamp_ns, &tcp.data(event.direction, chunk))?;
-            }
-            last = event.timestamp_ns;
-        }
-    }
-    for packet in tcp.close() {
-        writer.packet(0, last, &packet)?;
-    }
-    Ok(writer.into_inner())
 }

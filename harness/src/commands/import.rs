@@ -1,7 +1,7 @@
 //! `harness import`: a pcap/pcapng file into capture cases, one per client connection.
 
 use super::Failure;
-use crate::capture::{self, ImportReport};
+use crate::capture::{self, ImportReport, output};
 use crate::cli::ImportArgs;
 use crate::exit;
 use std::path::PathBuf;
@@ -13,24 +13,48 @@ pub fn import(args: &ImportArgs) -> Result<i32, Failure> {
             .map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", out.display())))?;
     }
     let mut written: Vec<PathBuf> = Vec::new();
-    let report = capture::import(&args.file, args.port, dialect, |id, case| {
-        if let Some(out) = &args.out {
-            let path = out.join(case.file_name(id));
-            std::fs::write(&path, case.to_toml())?;
-            written.push(path);
-        }
+    let limits = capture::Limits {
+        max_open: args.max_connections,
+        idle_ns: u64::try_from(args.idle_timeout.as_nanos()).unwrap_or(u64::MAX),
+        ..capture::Limits::default()
+    };
+    let imported = capture::import_with(&args.file, args.port, limits, dialect, |id, case| {
+        let Some(out) = &args.out else {
+            return Ok(());
+        };
+        let source = capture::Source {
+            name: &case.capture.source,
+            sha256: case.capture.sha256.as_deref(),
+        };
+        let name = capture::file::source_prefix(&source) + &case.file_name(id);
+        written.push(output::write_new(
+            out,
+            &name,
+            case.to_toml().as_bytes(),
+            args.force,
+        )?);
         Ok(())
-    })
-    .map_err(|e| Failure::Runtime(e.to_string()))?;
+    });
     for path in &written {
         crate::outln!("wrote {}", path.display());
     }
+    let report = match imported {
+        Ok(report) => report,
+        // An existing file in the way is the user's to decide about, like a bad argument.
+        Err(capture::ImportError::Sink(e)) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(Failure::Usage(e.to_string()));
+        }
+        Err(e) => return Err(Failure::Runtime(e.to_string())),
+    };
     print_report(&report);
-    match &report.error {
-        Some(error) => Err(Failure::Usage(format!(
+    if let Some(error) = &report.error {
+        return Err(Failure::Usage(format!(
             "{}: {error}; everything before it was imported",
             args.file.display()
-        ))),
+        )));
+    }
+    match report.nothing_decoded() {
+        Some(why) => Err(Failure::Usage(format!("{}: {why}", args.file.display()))),
         None => Ok(exit::SUCCESS),
     }
 }
@@ -54,4 +78,27 @@ pub fn print_report(report: &ImportReport) {
         report.unsupported_link,
         report.peak_open_connections,
     );
+    let cut = report.ended_idle
+        + report.evicted_at_cap
+        + report.evicted_for_memory
+        + report.truncated_connections;
+    if cut > 0 {
+        crate::outln!(
+            "cut to stay within bounds: {} connections ended idle, {} evicted at the open-connection limit, {} evicted for memory; {} truncated ({} bytes not kept); at most {:.1} MiB held at once",
+            report.ended_idle,
+            report.evicted_at_cap,
+            report.evicted_for_memory,
+            report.truncated_connections,
+            report.omitted_bytes,
+            report.peak_held_bytes as f64 / f64::from(1 << 20),
+        );
+    }
+    if report.ip_fragments > 0 {
+        crate::outln!(
+            "{} IP fragments: {} datagrams put back together, {} incomplete (their bytes are gaps)",
+            report.ip_fragments,
+            report.reassembled_datagrams,
+            report.incomplete_datagrams,
+        );
+    }
 }

@@ -41,8 +41,11 @@ pub fn inspect(args: &InspectArgs) -> Result<i32, Failure> {
     };
     drop(out);
     super::import::print_report(&report);
-    match report.error {
-        Some(error) => Err(Failure::Usage(format!("{}: {error}", args.file.display()))),
+    if let Some(error) = report.error {
+        return Err(Failure::Usage(format!("{}: {error}", args.file.display())));
+    }
+    match report.nothing_decoded() {
+        Some(why) => Err(Failure::Usage(format!("{}: {why}", args.file.display()))),
         None => Ok(exit::SUCCESS),
     }
 }

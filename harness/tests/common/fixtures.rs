@@ -80,6 +80,16 @@ pub fn all() -> Vec<(&'static str, Vec<u8>)> {
     lost.remove(5); // the client's CVR never captured
     out.push(("lost-segment.pcap", pcap(Link::Ethernet, &lost)));
 
+    let mut both = whole.clone();
+    both.remove(5); // the client's CVR
+    both.remove(4); // the server's VER
+    out.push(("gaps-in-both-directions.pcap", pcap(Link::Ethernet, &both)));
+
+    out.push((
+        "overlapping-held-segments.pcap",
+        pcap(Link::Ethernet, &overlapping_held()),
+    ));
+
     let v6 = TcpSession::new(
         addr("[2001:db8::1]:40001"),
         addr("[2001:db8::2]:1863"),
@@ -89,6 +99,27 @@ pub fn all() -> Vec<(&'static str, Vec<u8>)> {
     .whole(EXCHANGES);
     out.push(("ipv6.pcap", pcap(Link::RawIp, &v6)));
     out.push(("linux-sll2.pcap", pcap(Link::LinuxSll2, &whole)));
+
+    // The client's CVR segment (whole[5]) split into IP fragments of 32 bytes, sent last
+    // first; and the same with the middle fragment never captured.
+    let mut fragmented = whole.clone();
+    let parts = fragment_ipv4(&whole[5], 32);
+    fragmented.splice(5..6, [2, 0, 1].map(|i| parts[i].clone()));
+    out.push(("ipv4-fragments.pcap", pcap(Link::Ethernet, &fragmented)));
+    let mut lost_fragment = whole.clone();
+    lost_fragment.splice(5..6, [2, 0].map(|i| parts[i].clone()));
+    out.push((
+        "ipv4-fragment-lost.pcap",
+        pcap(Link::Ethernet, &lost_fragment),
+    ));
+    let mut v6_fragmented = v6.clone();
+    let parts = fragment_ipv6(&v6[5], 32);
+    v6_fragmented.splice(5..6, [1, 2, 0].map(|i| parts[i].clone()));
+    out.push(("ipv6-fragments.pcap", pcap(Link::RawIp, &v6_fragmented)));
+    // `tcpdump -i any` on the loopback interface (ARPHRD_LOOPBACK) and on a tun device
+    // (ARPHRD_NONE): cooked headers whose hardware type is not Ethernet.
+    out.push(("linux-sll-loopback.pcap", pcap(Link::LinuxSll(772), &whole)));
+    out.push(("linux-sll-tun.pcap", pcap(Link::LinuxSll(65534), &whole)));
     out.push(("bsd-null-loopback.pcap", pcap(Link::BsdNull, &whole)));
     out.push(("ethernet-vlan.pcap", pcap(Link::EthernetVlan(42), &whole)));
 
@@ -108,6 +139,8 @@ pub fn all() -> Vec<(&'static str, Vec<u8>)> {
     out.push(("port-reuse.pcap", pcap(Link::RawIp, &reused)));
 
     out.push(("many-flows.pcap", many_flows(300)));
+    out.push(("connection-idle-for-an-hour.pcap", idle_for_an_hour()));
+    out.push(("syn-flood-then-a-session.pcap", syn_flood(1000)));
 
     let whole_file = pcap(Link::Ethernet, &whole);
     out.push(("err-truncated-header.pcap", whole_file[..14].to_vec()));
@@ -115,10 +148,78 @@ pub fn all() -> Vec<(&'static str, Vec<u8>)> {
         "err-truncated-packet.pcap",
         whole_file[..whole_file.len() - 20].to_vec(),
     ));
+    out.push(("err-snaplen-cuts-every-header.pcap", snap_cut(&whole, 20)));
+    let mut wifi = PcapWriter::new(Vec::new(), 105, false).unwrap();
+    for (i, p) in whole.iter().enumerate() {
+        wifi.packet(T0 + i as u64, &Link::Ethernet.frame(p))
+            .unwrap();
+    }
+    out.push(("err-unsupported-link-type.pcap", wifi.into_inner()));
     let mut bad_magic = whole_file.clone();
     bad_magic[..4].copy_from_slice(b"MSNP");
     out.push(("err-not-a-capture.pcap", bad_magic));
     out
+}
+
+/// An IPv4 packet's payload split into fragments of `size` bytes (a multiple of 8).
+fn fragment_ipv4(packet: &[u8], size: usize) -> Vec<Vec<u8>> {
+    let ihl = usize::from(packet[0] & 0x0f) * 4;
+    let (header, payload) = packet.split_at(ihl);
+    let chunks: Vec<&[u8]> = payload.chunks(size).collect();
+    let last = chunks.len() - 1;
+    chunks
+        .iter()
+        .enumerate()
+        .map(|(i, chunk)| {
+            let mut h = header.to_vec();
+            h[2..4].copy_from_slice(&((ihl + chunk.len()) as u16).to_be_bytes());
+            h[4..6].copy_from_slice(&0x4242u16.to_be_bytes());
+            let more = if i < last { 0x2000 } else { 0 };
+            h[6..8].copy_from_slice(&((i * size / 8) as u16 | more).to_be_bytes());
+            h[10..12].copy_from_slice(&[0, 0]);
+            let sum = h.chunks(2).fold(0u32, |sum, w| {
+                sum + u32::from(u16::from_be_bytes([w[0], w[1]]))
+            });
+            let sum = (sum & 0xffff) + (sum >> 16);
+            let sum = (sum & 0xffff) + (sum >> 16);
+            h[10..12].copy_from_slice(&(!(sum as u16)).to_be_bytes());
+            h.extend_from_slice(chunk);
+            h
+        })
+        .collect()
+}
+
+/// An IPv6 packet's payload split into fragments of `size` bytes (a multiple of 8), each
+/// behind a fragment header.
+fn fragment_ipv6(packet: &[u8], size: usize) -> Vec<Vec<u8>> {
+    let (header, payload) = packet.split_at(40);
+    let chunks: Vec<&[u8]> = payload.chunks(size).collect();
+    let last = chunks.len() - 1;
+    chunks
+        .iter()
+        .enumerate()
+        .map(|(i, chunk)| {
+            let mut h = header.to_vec();
+            h[4..6].copy_from_slice(&((8 + chunk.len()) as u16).to_be_bytes());
+            h[6] = 44;
+            let field = ((i * size / 8) as u16) << 3 | u16::from(i < last);
+            h.extend_from_slice(&[header[6], 0]);
+            h.extend_from_slice(&field.to_be_bytes());
+            h.extend_from_slice(&0x4242_4242u32.to_be_bytes());
+            h.extend_from_slice(chunk);
+            h
+        })
+        .collect()
+}
+
+/// Ethernet frames of which only the first `snaplen` bytes were kept: no TCP header survives.
+fn snap_cut(packets: &[Vec<u8>], snaplen: usize) -> Vec<u8> {
+    let mut w = PcapWriter::new(Vec::new(), Link::Ethernet.linktype(), false).unwrap();
+    for (i, p) in packets.iter().enumerate() {
+        w.packet_truncated(T0 + i as u64 * 1_000_000, &Link::Ethernet.frame(p), snaplen)
+            .unwrap();
+    }
+    w.into_inner()
 }
 
 /// The client's CVR sent as two segments that overlap by 10 bytes, the second carrying
@@ -138,6 +239,38 @@ fn overlapping() -> Vec<Vec<u8>> {
         second[..10].copy_from_slice(b"XXXXXXXXXX");
         packets.push(s.raw(Client, seq + 20, ack, &second));
         // Advance the client's sequence number past the whole CVR; that packet is not captured.
+        let _ = s.next(Client, Flags::default(), payload);
+    }
+    packets.extend(s.close());
+    packets
+}
+
+/// The client's CVR (69 bytes) arrives out of order in five segments, three of which carry
+/// different bytes (`X`) where an earlier-held copy already has them: a longer copy at the same
+/// offset, a copy starting before a held one, and the in-order segment that fills the hole.
+/// The first copy of every byte must win.
+fn overlapping_held() -> Vec<Vec<u8>> {
+    let mut s = session("10.0.0.1:40001");
+    let mut packets = s.open();
+    for (i, (from, payload)) in EXCHANGES.iter().enumerate() {
+        if i != 2 {
+            packets.push(s.data(*from, payload));
+            continue;
+        }
+        let seq = s.seq(Client);
+        let conflicting = |range: std::ops::Range<usize>, x: std::ops::Range<usize>| {
+            let mut bytes = payload[range.clone()].to_vec();
+            for b in &mut bytes[x.start - range.start..x.end - range.start] {
+                *b = b'X';
+            }
+            bytes
+        };
+        let ack = Flags::ACK;
+        packets.push(s.raw(Client, seq + 30, ack, &payload[30..50]));
+        packets.push(s.raw(Client, seq + 30, ack, &conflicting(30..60, 30..50)));
+        packets.push(s.raw(Client, seq + 20, ack, &conflicting(20..40, 30..40)));
+        packets.push(s.raw(Client, seq, ack, &conflicting(0..25, 20..25)));
+        packets.push(s.raw(Client, seq + 60, ack, &payload[60..]));
         let _ = s.next(Client, Flags::default(), payload);
     }
     packets.extend(s.close());
@@ -179,6 +312,57 @@ fn two_sections() -> Vec<u8> {
             .unwrap();
     }
     w.into_inner()
+}
+
+/// A client that says VER and then nothing for an hour, while another connects and completes
+/// its whole session.
+fn idle_for_an_hour() -> Vec<u8> {
+    let mut quiet = session("10.0.0.9:40009");
+    let mut packets: Vec<(u64, Vec<u8>)> = quiet
+        .open()
+        .into_iter()
+        .chain([quiet.data(Client, EXCHANGES[0].1)])
+        .enumerate()
+        .map(|(i, p)| (T0 + i as u64 * 1_000_000, p))
+        .collect();
+    let hour = 3_600_000_000_000;
+    for (i, p) in session("10.0.0.1:40001")
+        .whole(EXCHANGES)
+        .into_iter()
+        .enumerate()
+    {
+        packets.push((T0 + hour + i as u64 * 1_000_000, p));
+    }
+    let mut w = PcapWriter::new(Vec::new(), Link::RawIp.linktype(), false).unwrap();
+    for (at, p) in packets {
+        w.packet(at, &p).unwrap();
+    }
+    w.into_inner()
+}
+
+/// `n` clients that send a SYN and nothing more, then one whole session.
+fn syn_flood(n: u16) -> Vec<u8> {
+    let mut packets: Vec<Vec<u8>> = (0..n)
+        .map(|i| {
+            let client = format!("10.1.{}.{}:{}", i / 250, i % 250 + 1, 30_000 + i);
+            session(&client).open().swap_remove(0)
+        })
+        .collect();
+    packets.extend(session("10.0.0.1:40001").whole(EXCHANGES));
+    pcap(Link::RawIp, &packets)
+}
+
+/// One connection: the handshake, then `n` one-byte client segments, each after a one-byte
+/// hole that never fills.
+pub fn bytes_between_holes(n: u32) -> Vec<u8> {
+    let mut s = session("10.0.0.1:40001");
+    let mut packets = s.open();
+    let base = s.seq(Client);
+    for i in 0..n {
+        let byte = [b'a' + (i % 26) as u8];
+        packets.push(s.raw(Client, base.wrapping_add(2 * i + 1), Flags::ACK, &byte));
+    }
+    pcap(Link::RawIp, &packets)
 }
 
 /// `n` sessions interleaved packet by packet, as a busy server's capture is.

@@ -4,7 +4,7 @@
 use crate::campaign::check;
 use crate::common;
 use crate::{SERIAL, peak_heap_during};
-use harness::capture::{Source, import_from};
+use harness::capture::{Scope, Source, import_from};
 use proptest::prelude::*;
 use std::time::Instant;
 
@@ -35,7 +35,7 @@ pub fn check_capture(bytes: &[u8]) -> Result<(), TestCaseError> {
             bytes,
             bytes.len() as u64,
             &source,
-            None,
+            Scope::default(),
             dialect,
             Instant::now(),
             &mut |_, _| Ok(()),
