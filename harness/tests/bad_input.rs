@@ -148,3 +148,13 @@ fn a_target_name_that_would_leave_the_snapshot_folder_is_refused() {
     let parent = dir.path().parent().unwrap();
     assert!(!parent.join("escaped").exists() && !parent.join("c@escaped.snap").exists());
 }
+
+#[test]
+fn a_capture_that_does_not_exist_is_a_usage_error_for_every_reader() {
+    for command in ["import", "inspect", "judge"] {
+        refused(
+            &[command, "/nonexistent.pcap", "--dialect", "msnp"],
+            "cannot read /nonexistent.pcap",
+        );
+    }
+}

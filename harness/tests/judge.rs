@@ -79,7 +79,6 @@ const USR: &[u8] = b"USR 3 TWN I bob@hotmail.com\r\n";
 const CHALLENGE: &[u8] = b"USR 3 TWN S lc=1033,id=507,tw=40,fs=1,ct=1062764229,kpp=1,kv=5\r\n";
 
 #[test]
-#[ignore = "who closed first is not yet taken from the flow table"]
 fn each_session_gets_the_verdict_its_recorded_replies_justify() {
     let dir = tempfile::tempdir().unwrap();
     let pcap = dir.path().join("traffic.pcap");
@@ -274,7 +273,6 @@ impl Tcpdump {
 /// serve` at each policy date, captured by tcpdump, judged with no live target, gives every
 /// session the verdict the replay got; a session the client abandons is undecided.
 #[test]
-#[ignore = "who closed first is not yet taken from the flow table"]
 fn judged_traffic_agrees_with_the_replays_that_made_it() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();

@@ -65,3 +65,52 @@ fn a_session_that_opens_with_its_handshake_loads() {
     let out = harness(&["check", &dir.path().display().to_string()]);
     assert_eq!(out.status.code(), Some(exit::SUCCESS), "{}", stderr(&out));
 }
+
+/// `harness import` says which sessions have no handshake, so nobody adds them to a suite
+/// expecting a verdict.
+#[test]
+fn import_flags_a_session_that_starts_mid_connection() {
+    use harness::capture::pcapng::{Link, PcapWriter, TcpSession};
+    use harness::direction::Direction::{Client, Server};
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("mid.pcap");
+    let mut writer = PcapWriter::new(
+        std::fs::File::create(&pcap).unwrap(),
+        Link::Ethernet.linktype(),
+        false,
+    )
+    .unwrap();
+    let mut whole = TcpSession::new(
+        "10.0.0.2:40000".parse().unwrap(),
+        "10.0.0.1:1863".parse().unwrap(),
+        1,
+        2,
+    );
+    let mut mid = TcpSession::new(
+        "10.0.0.3:40001".parse().unwrap(),
+        "10.0.0.1:1863".parse().unwrap(),
+        100,
+        200,
+    );
+    let mut packets = whole.whole(&[
+        (Client, b"VER 1 MSNP8 CVR0\r\n"),
+        (Server, b"VER 1 MSNP8 CVR0\r\n"),
+    ]);
+    packets.push(mid.data(Client, b"MSG 9 A 2\r\nhi"));
+    packets.push(mid.data(Server, b"ACK 9\r\n"));
+    packets.extend(mid.close());
+    for (i, packet) in packets.iter().enumerate() {
+        writer
+            .packet(1_000_000 * i as u64, &Link::Ethernet.frame(packet))
+            .unwrap();
+    }
+    drop(writer);
+    let out = harness(&["import", &pcap.display().to_string(), "--dialect", "msnp"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(exit::SUCCESS), "{text}");
+    assert!(
+        text.contains("no msnp handshake in #1 10.0.0.3:40001 → 10.0.0.1:1863: the capture starts mid-connection"),
+        "{text}"
+    );
+    assert_eq!(text.matches("no msnp handshake").count(), 1, "{text}");
+}

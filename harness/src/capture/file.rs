@@ -198,7 +198,7 @@ pub fn from_flow(mut flow: Flow, dialect: &dyn Dialect, source: &Source<'_>) -> 
                 }
             }
             .to_string(),
-            closed_by: None,
+            closed_by: flow.closed_by,
             versions: identity.versions,
             client_name: identity.client.as_ref().map(|c| c.client.clone()),
             client_version: identity.client.map(|c| c.version),

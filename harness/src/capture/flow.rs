@@ -55,6 +55,8 @@ pub struct Flow {
     /// Bytes past a bound, counted but not kept: the record stops where the first was cut.
     pub omitted_bytes: u64,
     pub end: End,
+    /// The side whose FIN or reset came first, where the capture shows one.
+    pub closed_by: Option<Direction>,
     /// Capture time of the last segment.
     pub last_timestamp_ns: u64,
     /// A bound was reached: nothing more is kept.
@@ -82,6 +84,7 @@ impl Flow {
             events: Vec::new(),
             omitted_bytes: 0,
             end: End::EndOfCapture,
+            closed_by: None,
             last_timestamp_ns: timestamp_ns,
             cut: false,
             kept_bytes: 0,

@@ -159,6 +159,9 @@ impl FlowTable {
             Direction::Client => &mut flow.to_server,
             Direction::Server => &mut flow.to_client,
         };
+        if (segment.fin || segment.rst) && flow.closed_by.is_none() {
+            flow.closed_by = Some(direction);
+        }
         if segment.syn {
             stream.syn(segment.seq);
         }

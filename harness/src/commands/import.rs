@@ -13,12 +13,29 @@ pub fn import(args: &ImportArgs) -> Result<i32, Failure> {
             .map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", out.display())))?;
     }
     let mut written: Vec<PathBuf> = Vec::new();
+    let mut no_handshake: Vec<String> = Vec::new();
     let limits = capture::Limits {
         max_open: args.max_connections,
         idle_ns: u64::try_from(args.idle_timeout.as_nanos()).unwrap_or(u64::MAX),
         ..capture::Limits::default()
     };
     let imported = capture::import_with(&args.file, args.port, limits, dialect, |id, case| {
+        let first = case
+            .messages
+            .iter()
+            .find(|m| m.from == crate::direction::Direction::Client)
+            .and_then(capture::RecordedMessage::bytes);
+        if first.is_some_and(|first| !dialect.opens_handshake(&first)) {
+            let why = if case.capture.mid_stream {
+                "the capture starts mid-connection"
+            } else {
+                "its first client message opens no handshake"
+            };
+            no_handshake.push(format!(
+                "#{id} {} → {}: {why}",
+                case.capture.client, case.capture.server
+            ));
+        }
         let Some(out) = &args.out else {
             return Ok(());
         };
@@ -38,12 +55,20 @@ pub fn import(args: &ImportArgs) -> Result<i32, Failure> {
     for path in &written {
         crate::outln!("wrote {}", path.display());
     }
+    for session in &no_handshake {
+        crate::outln!(
+            "no {} handshake in {session}: no verdict can be claimed from it, and a suite that includes it will not load",
+            dialect.name()
+        );
+    }
     let report = match imported {
         Ok(report) => report,
         // An existing file in the way is the user's to decide about, like a bad argument.
         Err(capture::ImportError::Sink(e)) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             return Err(Failure::Usage(e.to_string()));
         }
+        // A capture that cannot be opened is a bad argument, like a missing suite.
+        Err(e @ capture::ImportError::Open { .. }) => return Err(Failure::Usage(e.to_string())),
         Err(e) => return Err(Failure::Runtime(e.to_string())),
     };
     print_report(&report);

@@ -37,6 +37,7 @@ pub fn inspect(args: &InspectArgs) -> Result<i32, Failure> {
         Err(capture::ImportError::Sink(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
             return Ok(exit::SUCCESS);
         }
+        Err(e @ capture::ImportError::Open { .. }) => return Err(Failure::Usage(e.to_string())),
         Err(e) => return Err(Failure::Runtime(e.to_string())),
     };
     drop(out);

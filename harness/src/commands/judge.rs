@@ -55,7 +55,10 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
             judged.add(id, dialect, &capture, &settings);
             Ok(())
         })
-        .map_err(|e| Failure::Runtime(e.to_string()))?;
+        .map_err(|e| match e {
+            capture::ImportError::Open { .. } => Failure::Usage(e.to_string()),
+            e => Failure::Runtime(e.to_string()),
+        })?;
         if let Some(error) = report.error {
             // What was read before the damage is judged and reported; the damage is named.
             crate::status::say(&format!(
