@@ -226,3 +226,50 @@ async fn malformed_input_is_closed_and_the_server_keeps_serving(#[case] abuse: &
     .await;
     assert_eq!(run.verdict.kind, VerdictKind::Admitted);
 }
+
+/// A recording made through the harness ends with the harness's own `OUT`. Replayed against a
+/// server that accepts the client, the server's close after that `OUT` is the client's doing:
+/// never a lockout (emesene-2011.captured, which a 2003 server refuses, is accepted here).
+#[tokio::test]
+async fn a_replayed_sign_out_is_not_the_servers_lockout() {
+    let server = start(
+        &POLICY.replace(
+            r#"supported = ["MSNP7", "MSNP8", "MSNP9"]"#,
+            r#"supported = ["MSNP8", "MSNP9", "MSNP15", "MSNP16", "MSNP18"]"#,
+        ),
+        16,
+        Duration::from_secs(5),
+    )
+    .await;
+    let capture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../captures/msnp-loopback/emesene-2011.captured.toml");
+    let case = harness::case::load_case(
+        &capture,
+        &BTreeSet::from(["email".to_string()]),
+        dialect::by_name("msnp").unwrap(),
+    )
+    .unwrap();
+    let run = drive(
+        &Target::plain(server.addr.to_string()),
+        &case,
+        &BTreeMap::from([("email".to_string(), "a@b.c".to_string())]),
+        &Settings {
+            step_timeout: Duration::from_secs(2),
+            ..Settings::default()
+        },
+    )
+    .await;
+    assert_ne!(
+        run.verdict.kind,
+        VerdictKind::LockedOut,
+        "{:?}",
+        run.verdict
+    );
+    assert!(
+        run.verdict
+            .reason
+            .contains("the client ended the session (OUT)"),
+        "{:?}",
+        run.verdict
+    );
+}
