@@ -334,3 +334,106 @@ fn judged_traffic_agrees_with_the_replays_that_made_it() {
         assert_eq!(last["verdict"], "undecided", "{date}: {last}");
     }
 }
+
+/// A scripted hostile server on loopback, one behaviour for every connection.
+fn hostile_server(behaviour: fn(std::net::TcpStream)) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || behaviour(stream));
+        }
+    });
+    addr
+}
+
+fn read_line(stream: &mut std::net::TcpStream) {
+    use std::io::Read;
+    let mut buf = [0u8; 512];
+    let _ = stream.read(&mut buf);
+}
+
+/// Judged traffic against hostile servers gets what the replay got: a reset or a close after
+/// VER is the server's refusal at CVR, an error reply a lockout at CVR.
+#[test]
+fn judged_traffic_of_hostile_servers_agrees_with_the_replays() {
+    use std::io::Write;
+    let servers: Vec<(&str, String)> = vec![
+        (
+            "reset after VER",
+            hostile_server(|mut s| {
+                read_line(&mut s);
+                let _ = s.write_all(b"VER 1 MSNP9 CVR0\r\n");
+                // Closing with the client's CVR unread makes the kernel send a reset.
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }),
+        ),
+        (
+            "closes after VER",
+            hostile_server(|mut s| {
+                read_line(&mut s);
+                let _ = s.write_all(b"VER 1 MSNP9 CVR0\r\n");
+                let _ = s.shutdown(std::net::Shutdown::Write);
+                std::thread::sleep(std::time::Duration::from_millis(300));
+            }),
+        ),
+        (
+            "error 911 to CVR",
+            hostile_server(|mut s| {
+                read_line(&mut s);
+                let _ = s.write_all(b"VER 1 MSNP9 CVR0\r\n");
+                read_line(&mut s);
+                let _ = s.write_all(b"911 2\r\n");
+                std::thread::sleep(std::time::Duration::from_millis(300));
+            }),
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("hostile.pcap");
+    let ports: Vec<String> = servers
+        .iter()
+        .map(|(_, addr)| addr.rsplit_once(':').unwrap().1.to_string())
+        .collect();
+    let Some(tcpdump) = Tcpdump::start(&pcap, &ports) else {
+        return;
+    };
+    let seed = seed_suite().display().to_string();
+    let mut replays = Vec::new();
+    for (_, addr) in &servers {
+        let out = harness(&[
+            "run",
+            &seed,
+            "--target",
+            addr,
+            "--case",
+            "msn-messenger-6.0",
+            "--format",
+            "json",
+            "--timeout",
+            "2s",
+        ]);
+        replays.push(json_lines(&stdout(&out)).0);
+    }
+    tcpdump.stop(&pcap);
+    for (((what, _), port), replayed) in servers.iter().zip(&ports).zip(&replays) {
+        let (judged, err, _) = judge_json(&[
+            &pcap.display().to_string(),
+            "--dialect",
+            "msnp",
+            "--port",
+            port,
+        ]);
+        assert_eq!(judged.len(), 1, "{what}: {err} {judged:#?}");
+        assert_eq!(replayed.len(), 1, "{what}");
+        assert_eq!(
+            (judged[0]["verdict"].as_str(), judged[0]["stage"].as_str()),
+            (
+                replayed[0]["verdict"].as_str(),
+                replayed[0]["stage"].as_str()
+            ),
+            "{what}: judged {} / replayed {}",
+            judged[0]["reason"],
+            replayed[0]["reason"]
+        );
+    }
+}
