@@ -218,7 +218,7 @@ impl Tcpdump {
             .collect::<Vec<_>>()
             .join(" or ");
         let child = std::process::Command::new("tcpdump")
-            .args(["-i", "lo", "--immediate-mode", "-U", "-s", "0", "-w"])
+            .args(["-i", "lo", "--immediate-mode", "-U", "-B", "16384", "-w"])
             .arg(file)
             .arg(filter)
             .stderr(std::process::Stdio::piped())
@@ -275,64 +275,92 @@ impl Tcpdump {
 #[test]
 fn judged_traffic_agrees_with_the_replays_that_made_it() {
     let dir = tempfile::tempdir().unwrap();
-    let dir = dir.path();
-    let pcap = dir.join("loopback.pcap");
-    let policy = seed_suite().join("policy.toml").display().to_string();
+    let pcap = dir.path().join("loopback.pcap");
+    let policy = seed_suite().display().to_string() + "/policy.toml";
     let dates = ["2003-08-01", "2003-09-18", "2003-10-16"];
-    let servers: Vec<Served> = dates.iter().map(|d| Served::start(&policy, d)).collect();
-    let ports: Vec<String> = servers
-        .iter()
-        .map(|s| s.addr.rsplit_once(':').unwrap().1.to_string())
-        .collect();
-    let Some(tcpdump) = Tcpdump::start(&pcap, &ports) else {
-        return;
-    };
-    let seed = seed_suite().display().to_string();
-    let mut replays = Vec::new();
-    for (server, date) in servers.iter().zip(dates) {
-        let out = harness(&[
-            "run",
-            &seed,
-            "--target",
-            &server.addr,
-            "--expect",
-            date,
-            "--jobs",
-            "1",
-            "--format",
-            "json",
-        ]);
-        let (results, _) = json_lines(&stdout(&out));
-        replays.push(results);
-        // A client that says VER and leaves before any answer is read.
-        let mut abandon = std::net::TcpStream::connect(&server.addr).unwrap();
-        std::io::Write::write_all(&mut abandon, b"VER 1 MSNP8 CVR0\r\n").unwrap();
-        drop(abandon);
-    }
-    tcpdump.stop(&pcap);
-    for ((port, replayed), date) in ports.iter().zip(&replays).zip(dates) {
-        let (judged, err, code) = judge_json(&[
-            &pcap.display().to_string(),
-            "--dialect",
-            "msnp",
-            "--port",
-            port,
-        ]);
-        assert_eq!(code, Some(exit::SUCCESS), "{err}");
-        assert_eq!(judged.len(), replayed.len() + 1, "{date}: {judged:#?}");
-        for (j, r) in judged.iter().zip(replayed) {
-            assert_eq!(
-                (j["verdict"].as_str(), j["stage"].as_str()),
-                (r["verdict"].as_str(), r["stage"].as_str()),
-                "{date} {}: judged {} / replayed {}",
-                r["case"],
-                j["reason"],
-                r["reason"]
-            );
+    // tcpdump may drop packets on a loaded machine; a capture the importer finds incomplete
+    // (a connection missing, a gap) is made again, up to three times.
+    for attempt in 1..=3 {
+        let servers: Vec<Served> = dates.iter().map(|d| Served::start(&policy, d)).collect();
+        let ports: Vec<String> = servers
+            .iter()
+            .map(|s| s.addr.rsplit_once(':').unwrap().1.to_string())
+            .collect();
+        let Some(tcpdump) = Tcpdump::start(&pcap, &ports) else {
+            return;
+        };
+        let seed = seed_suite().display().to_string();
+        let mut replays = Vec::new();
+        for (server, date) in servers.iter().zip(dates) {
+            let out = harness(&[
+                "run",
+                &seed,
+                "--target",
+                &server.addr,
+                "--expect",
+                date,
+                "--jobs",
+                "1",
+                "--format",
+                "json",
+            ]);
+            let (results, _) = json_lines(&stdout(&out));
+            replays.push(results);
+            // A client that says VER and leaves before any answer is read.
+            let mut abandon = std::net::TcpStream::connect(&server.addr).unwrap();
+            std::io::Write::write_all(&mut abandon, b"VER 1 MSNP8 CVR0\r\n").unwrap();
+            drop(abandon);
         }
-        let last = judged.last().unwrap();
-        assert_eq!(last["verdict"], "undecided", "{date}: {last}");
+        tcpdump.stop(&pcap);
+        let complete = ports
+            .iter()
+            .zip(&replays)
+            .all(|(port, replayed)| whole_capture(&pcap, port, replayed.len() + 1));
+        if !complete && attempt < 3 {
+            eprintln!("note: tcpdump lost packets (attempt {attempt}); capturing again");
+            continue;
+        }
+        assert!(complete, "tcpdump lost packets three times");
+        for ((port, replayed), date) in ports.iter().zip(&replays).zip(dates) {
+            let (judged, err, code) = judge_json(&[
+                &pcap.display().to_string(),
+                "--dialect",
+                "msnp",
+                "--port",
+                port,
+            ]);
+            assert_eq!(code, Some(exit::SUCCESS), "{err}");
+            assert_eq!(judged.len(), replayed.len() + 1, "{date}: {judged:#?}");
+            for (j, r) in judged.iter().zip(replayed) {
+                assert_eq!(
+                    (j["verdict"].as_str(), j["stage"].as_str()),
+                    (r["verdict"].as_str(), r["stage"].as_str()),
+                    "{date} {}: judged {} / replayed {}",
+                    r["case"],
+                    j["reason"],
+                    r["reason"]
+                );
+            }
+            let last = judged.last().unwrap();
+            assert_eq!(last["verdict"], "undecided", "{date}: {last}");
+        }
+        return;
     }
+}
+
+/// Whether the capture holds `connections` whole connections on `port`, by the importer's
+/// own count (no gaps).
+fn whole_capture(pcap: &Path, port: &str, connections: usize) -> bool {
+    let out = harness(&[
+        "import",
+        &pcap.display().to_string(),
+        "--dialect",
+        "msnp",
+        "--port",
+        port,
+    ]);
+    let text = stdout(&out);
+    text.contains(&format!(" {connections} connections ")) && text.contains(" 0 gaps")
 }
 
 /// A scripted hostile server on loopback, one behaviour for every connection.
@@ -394,27 +422,34 @@ fn judged_traffic_of_hostile_servers_agrees_with_the_replays() {
         .iter()
         .map(|(_, addr)| addr.rsplit_once(':').unwrap().1.to_string())
         .collect();
-    let Some(tcpdump) = Tcpdump::start(&pcap, &ports) else {
-        return;
-    };
     let seed = seed_suite().display().to_string();
     let mut replays = Vec::new();
-    for (_, addr) in &servers {
-        let out = harness(&[
-            "run",
-            &seed,
-            "--target",
-            addr,
-            "--case",
-            "msn-messenger-6.0",
-            "--format",
-            "json",
-            "--timeout",
-            "2s",
-        ]);
-        replays.push(json_lines(&stdout(&out)).0);
+    for attempt in 1..=3 {
+        let Some(tcpdump) = Tcpdump::start(&pcap, &ports) else {
+            return;
+        };
+        replays.clear();
+        for (_, addr) in &servers {
+            let out = harness(&[
+                "run",
+                &seed,
+                "--target",
+                addr,
+                "--case",
+                "msn-messenger-6.0",
+                "--format",
+                "json",
+                "--timeout",
+                "2s",
+            ]);
+            replays.push(json_lines(&stdout(&out)).0);
+        }
+        tcpdump.stop(&pcap);
+        if ports.iter().all(|port| whole_capture(&pcap, port, 1)) {
+            break;
+        }
+        assert!(attempt < 3, "tcpdump lost packets three times");
     }
-    tcpdump.stop(&pcap);
     for (((what, _), port), replayed) in servers.iter().zip(&ports).zip(&replays) {
         let (judged, err, _) = judge_json(&[
             &pcap.display().to_string(),
