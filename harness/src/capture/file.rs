@@ -64,6 +64,19 @@ pub struct RecordedMessage {
     pub gap: Option<u64>,
 }
 
+impl Provenance {
+    /// The client's name and version as the recording states them.
+    pub fn identity(&self) -> Option<crate::dialect::Identity> {
+        match (&self.client_name, &self.client_version) {
+            (Some(client), Some(version)) => Some(crate::dialect::Identity {
+                client: client.clone(),
+                version: version.clone(),
+            }),
+            _ => None,
+        }
+    }
+}
+
 impl RecordedMessage {
     pub fn bytes(&self) -> Option<Vec<u8>> {
         match (&self.text, &self.hex) {

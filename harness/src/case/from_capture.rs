@@ -6,7 +6,7 @@
 
 use super::{Case, Origin, Step};
 use crate::capture::{CaptureFile, RecordedMessage};
-use crate::dialect::{self, Dialect, Identity};
+use crate::dialect::{self, Dialect};
 use crate::direction::Direction;
 use crate::source::{self, SourceError};
 use std::collections::BTreeSet;
@@ -89,13 +89,7 @@ pub fn case_from_capture(
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let c = &capture.capture;
-    let identity = match (&c.client_name, &c.client_version) {
-        (Some(client), Some(version)) => Some(Identity {
-            client: client.clone(),
-            version: version.clone(),
-        }),
-        _ => None,
-    };
+    let identity = c.identity();
     let name = match &identity {
         Some(identity) => format!("{} {} (captured)", identity.client, identity.version),
         None => format!(

@@ -211,12 +211,8 @@ pub trait Dialect: Send + Sync {
 /// Bytes that are not a whole message of the dialect, described for people: the text when
 /// it is printable, else its length and first bytes in hex.
 pub fn describe_unframed(bytes: &[u8]) -> String {
-    match std::str::from_utf8(bytes) {
-        Ok(text)
-            if text
-                .chars()
-                .all(|c| !c.is_control() || matches!(c, '\r' | '\n' | '\t')) =>
-        {
+    match crate::runner::transcript::printable(bytes) {
+        Some(text) => {
             let text = text
                 .strip_suffix("\r\n")
                 .or_else(|| text.strip_suffix('\n'))

@@ -34,13 +34,7 @@ pub fn judge(
     settings: &dialect::Settings,
 ) -> Judged {
     let c = &capture.capture;
-    let declared = match (&c.client_name, &c.client_version) {
-        (Some(client), Some(version)) => Some(Identity {
-            client: client.clone(),
-            version: version.clone(),
-        }),
-        _ => None,
-    };
+    let declared = c.identity();
     let client = match &declared {
         Some(id) => format!("{} {}", id.client, id.version),
         None => c
