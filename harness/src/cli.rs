@@ -186,6 +186,9 @@ pub struct BenchArgs {
     /// Where the generated capture is kept (reused when large enough).
     #[arg(long, value_name = "FILE")]
     pub capture: Option<PathBuf>,
+    /// Times the replay loops are run, taking turns; the median is reported.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub replay_runs: usize,
     /// Times each reader is run on the capture; the median is reported.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub import_runs: usize,

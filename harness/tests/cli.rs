@@ -499,6 +499,8 @@ fn bench_prints_the_three_comparisons_in_one_run() {
         &seed(),
         "--seconds",
         "1",
+        "--replay-runs",
+        "1",
         "--sessions",
         "100",
         "--capture-mb",
