@@ -239,6 +239,8 @@ impl Driver<'_> {
         deadline: tokio::time::Instant,
     ) -> Result<Received, Outcome> {
         let mut unanswered = 0usize;
+        let timer = tokio::time::sleep_until(deadline);
+        tokio::pin!(timer);
         loop {
             if tokio::time::Instant::now() >= deadline {
                 self.record_unframed();
@@ -289,18 +291,24 @@ impl Driver<'_> {
                     ));
                 }
             }
-            match tokio::time::timeout_at(deadline, connection.read_buf(&mut self.buf)).await {
-                Ok(Ok(0)) => {
+            // One timer for the whole wait, not one per read.
+            let read = tokio::select! {
+                biased;
+                read = connection.read_buf(&mut self.buf) => Some(read),
+                () = &mut timer => None,
+            };
+            match read {
+                Some(Ok(0)) => {
                     self.record_unframed();
                     return Err((self.conversation.ended(Ending::Closed), false));
                 }
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => {
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
                     self.record_unframed();
                     return Err((self.conversation.ended(ending_of(&e)), false));
                 }
                 // The deadline passed while reading: said at the top of the loop.
-                Err(_) => {}
+                None => {}
             }
         }
     }
