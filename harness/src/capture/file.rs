@@ -249,14 +249,6 @@ fn flush_partial(from: Direction, buf: &mut BytesMut, at: f64, out: &mut Vec<Rec
     }
 }
 
-/// `0x0a0a`, `0x1a1a`, ... `0xfafa`: the values RFC 8701 reserves for GREASE.
-fn is_grease(token: &str) -> bool {
-    token
-        .strip_prefix("0x")
-        .and_then(|hex| u16::from_str_radix(hex, 16).ok())
-        .is_some_and(|v| v & 0x0f0f == 0x0a0a && v >> 8 == v & 0xff)
-}
-
 /// Letters, digits, `.` and `-` of `text`, others as `-`, runs of `-` as one, at most `max`.
 fn slug(text: &str, max: usize) -> String {
     let mut out = String::new();
@@ -304,13 +296,7 @@ impl CaptureFile {
                 .capture
                 .versions
                 .as_deref()
-                .map(|v| {
-                    // GREASE values (RFC 8701) are random noise a client adds: no name.
-                    v.split_whitespace()
-                        .filter(|token| !is_grease(token))
-                        .collect::<Vec<_>>()
-                        .join("-")
-                })
+                .map(|v| v.split_whitespace().collect::<Vec<_>>().join("-"))
                 .filter(|v| !v.is_empty())
                 .unwrap_or_else(|| "unknown".to_string()),
         };
@@ -340,13 +326,12 @@ mod tests {
     }
 
     #[test]
-    fn names_leave_out_grease_values() {
+    fn a_name_without_a_stated_client_is_its_offered_versions() {
         assert_eq!(
-            case("0x0a0a TLSv1.3 0xfafa TLSv1.2").file_name(3),
+            case("TLSv1.3 TLSv1.2").file_name(3),
             "0003-TLSv1.3-TLSv1.2.toml"
         );
-        assert_eq!(case("0x2a2a").file_name(0), "0000-unknown.toml");
-        assert_eq!(case("0x0a0b TLSv1").file_name(0), "0000-0x0a0b-TLSv1.toml");
+        assert_eq!(case("").file_name(0), "0000-unknown.toml");
     }
 
     #[test]

@@ -103,6 +103,8 @@ impl Dialect for Tls {
             versions: offer.map(|o| {
                 o.versions
                     .iter()
+                    // GREASE values (RFC 8701) are noise a client adds, not what it speaks.
+                    .filter(|v| !is_grease(**v))
                     .map(|v| names::version_name(*v))
                     .collect::<Vec<_>>()
                     .join(" ")
@@ -131,5 +133,30 @@ impl Dialect for Tls {
 
     fn describe(&self, from: Direction, bytes: &[u8]) -> String {
         describe(from, bytes)
+    }
+}
+
+/// `0x0a0a`, `0x1a1a`, ... `0xfafa`: the values RFC 8701 reserves for GREASE.
+fn is_grease(value: u16) -> bool {
+    value & 0x0f0f == 0x0a0a && value >> 8 == value & 0xff
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dialect::text_step;
+
+    #[test]
+    fn a_recorded_identity_leaves_out_grease_versions() {
+        let hello = text_step(
+            &Tls,
+            "hello versions=0x0a0a,TLSv1.3,0xfafa,TLSv1.2 ciphers=TLS_AES_128_GCM_SHA256",
+        )
+        .unwrap();
+        let mut conversation = Tls.conversation(None, &Settings::none());
+        let bytes = conversation.send(hello.as_ref(), &BTreeMap::new()).unwrap();
+        let identity = Tls.recorded_identity(&[&bytes]);
+        assert_eq!(identity.versions.as_deref(), Some("TLSv1.3 TLSv1.2"));
+        assert!(!is_grease(0x0a0b));
     }
 }
