@@ -54,7 +54,7 @@ pub enum Command {
 pub enum Format {
     /// An aligned table for people.
     Table,
-    /// JSON Lines: one object per result, then a summary object.
+    /// JSON Lines: a run object, one object per result, the snapshot check, a summary object.
     Json,
     /// JUnit XML: one test case per result.
     Junit,
@@ -109,7 +109,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "N")]
     pub repeat: Option<u64>,
     /// Load mode: start handshakes at this many per second (default: as fast as allowed).
-    #[arg(long, value_name = "R", requires = "repeat")]
+    #[arg(long, value_name = "R", requires = "repeat", value_parser = parse_rate)]
     pub rate: Option<f64>,
     /// Load mode: at most this many handshakes in flight (default: --jobs).
     #[arg(long, value_name = "C", requires = "repeat")]
@@ -421,6 +421,16 @@ pub fn parse_target(text: &str) -> Result<String, String> {
     match port.parse::<u16>() {
         Ok(p) if p > 0 => Ok(text.to_string()),
         _ => Err(bad("the port is a number from 1 to 65535")),
+    }
+}
+
+/// Handshakes per second for load mode: from one a day to a million a second.
+pub fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if (1.0 / 86_400.0..=1e6).contains(&rate) => Ok(rate),
+        _ => Err(format!(
+            "`{text}` is not a rate: handshakes per second, more than one a day and at most 1000000"
+        )),
     }
 }
 

@@ -158,3 +158,89 @@ fn a_capture_that_does_not_exist_is_a_usage_error_for_every_reader() {
         );
     }
 }
+
+#[test]
+fn a_suite_timeout_of_zero_and_an_absurd_rate_are_refused() {
+    let dir = suite_with("name = \"s\"\ndialect = \"msnp\"\ntimeout_ms = 0\n");
+    refused(
+        &["check", &dir.path().display().to_string()],
+        "a step timeout is more than 0 ms",
+    );
+    refused(
+        &["run", &seed(), "--repeat", "2", "--rate", "1e-20"],
+        "is not a rate",
+    );
+}
+
+/// Results files are input too: numbers and partitions in them never panic merge or diff.
+#[test]
+fn hostile_results_files_are_refused_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let header = |partition: &str, hash: &str| {
+        format!(
+            "{{\"type\":\"run\",\"suite\":\"s\",\"suite_sha256\":\"{hash}\",\"cases\":2,\"partition\":{partition},\"population\":{{}}}}\n"
+        )
+    };
+    let summary = "{\"type\":\"summary\",\"results\":0}\n";
+    for (partition, says) in [
+        ("[0,2]", "is not one of a 2-case suite"),
+        ("[3,2]", "is not one of a 2-case suite"),
+        ("[1,0]", "is not one of a 2-case suite"),
+        ("[1,99999999999]", "is not one of a 2-case suite"),
+    ] {
+        let file = write("p.jsonl", &(header(partition, "abc") + summary));
+        refused(&["merge", &file], says);
+    }
+    let a = write("a.jsonl", &(header("[1,2]", "a€€€€€€€") + summary));
+    let b = write("b.jsonl", &(header("[2,2]", "b€€€€€€€") + summary));
+    refused(
+        &["merge", &a, &b],
+        "shards of different suites do not merge",
+    );
+    let cut = write("cut.jsonl", &header("null", "abc"));
+    refused(&["merge", &cut], "no summary line");
+
+    let result = "{\"type\":\"result\",\"case\":\"c\",\"name\":\"c\",\"target\":\"t\",\"suite_target\":null,\"case_index\":0,\"target_index\":0,\"dialect\":\"msnp\",\"verdict\":\"admitted\",\"expected\":null,\"matches\":null,\"stage\":\"USR\",\"reason\":\"r\",\"decided_by\":null,\"duration_ms\":1e30,\"divergences\":[],\"transcript\":{\"entries\":[{\"direction\":\"server\",\"at_ms\":1e300,\"text\":\"x\"}],\"dropped_bytes\":0}}\n";
+    let huge = write("huge.jsonl", result);
+    let out = harness(&["diff", &huge, &huge]);
+    assert_eq!(out.status.code(), Some(exit::SUCCESS), "{}", stderr(&out));
+}
+
+/// A report file that cannot be written is named, and loses neither the other files nor the
+/// results on stdout.
+#[test]
+fn a_report_file_that_cannot_be_written_loses_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("ok.jsonl");
+    let out = harness(&[
+        "run",
+        &seed(),
+        "--case",
+        "msn-messenger-6.0",
+        "--report-junit",
+        "/proc/no-such-folder/junit.xml",
+        "--report-json",
+        &json.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(exit::RUNTIME));
+    assert!(
+        stderr(&out).contains("/proc/no-such-folder/junit.xml"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        std::fs::read_to_string(&json)
+            .unwrap()
+            .contains("\"type\":\"summary\"")
+    );
+    assert!(
+        stdout(&out).contains("msn-messenger-6.0"),
+        "{}",
+        stdout(&out)
+    );
+}

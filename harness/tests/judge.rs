@@ -131,6 +131,12 @@ fn each_session_gets_the_verdict_its_recorded_replies_justify() {
                 closed_first_by: Some(Server),
                 mid_connection: false,
             },
+            // The client signs out before any decision; the server's close is as asked.
+            Session {
+                exchanges: vec![(Client, VER), (Server, VER_OK), (Client, b"OUT\r\n")],
+                closed_first_by: Some(Server),
+                mid_connection: false,
+            },
         ],
     );
     let (results, err, code) = judge_json(&[&pcap.display().to_string(), "--dialect", "msnp"]);
@@ -147,6 +153,7 @@ fn each_session_gets_the_verdict_its_recorded_replies_justify() {
             ("undecided", "CVR"),
             ("undecided", "mid-connection"),
             ("locked-out", "VER"),
+            ("undecided", "OUT"),
         ],
         "{results:#?}"
     );
@@ -174,6 +181,17 @@ fn each_session_gets_the_verdict_its_recorded_replies_justify() {
 }
 
 #[test]
+fn a_damaged_capture_is_judged_as_far_as_it_reads_then_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("notes.pcap");
+    std::fs::write(&text, "these are notes, not a capture\n").unwrap();
+    let (results, err, code) = judge_json(&[&text.display().to_string(), "--dialect", "msnp"]);
+    assert_eq!(code, Some(exit::USAGE), "{err}");
+    assert!(results.is_empty());
+    assert!(err.contains("notes.pcap"), "{err}");
+}
+
+#[test]
 fn a_pcap_needs_its_dialect_named() {
     let (_, err, code) = judge_json(&["some.pcap"]);
     assert_eq!(code, Some(exit::USAGE));
@@ -188,22 +206,25 @@ fn a_folder_of_capture_cases_is_judged_as_a_replay_at_its_date_would_be() {
     let (results, err, code) = judge_json(&[&folder.display().to_string()]);
     assert_eq!(code, Some(exit::SUCCESS), "{err}");
     let suite = harness::suite::load_suite(&seed_suite()).unwrap();
-    let mut cases: Vec<String> = std::fs::read_dir(&folder)
-        .unwrap()
-        .filter_map(|e| Some(e.ok()?.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .filter_map(|p| Some(p.file_stem()?.to_string_lossy().into_owned()))
-        .collect();
-    cases.sort();
-    let wanted: Vec<&str> = cases
-        .iter()
-        .map(|case| suite.expected(case, "2003-08-01").unwrap().as_str())
-        .collect();
-    let judged: Vec<&str> = results
-        .iter()
-        .map(|r| r["verdict"].as_str().unwrap())
-        .collect();
-    assert_eq!(judged, wanted, "{results:#?}");
+    assert_eq!(results.len(), 3, "{results:#?}");
+    for r in &results {
+        // Each session is the recorded case whose client address it names.
+        let client = r["case"].as_str().unwrap().split_once(' ').unwrap().1;
+        let case = suite
+            .cases
+            .iter()
+            .find(|c| {
+                c.id.ends_with(".recorded")
+                    && c.description.as_deref().is_some_and(|d| d.contains(client))
+            })
+            .unwrap_or_else(|| panic!("no recorded case from {client}"));
+        assert_eq!(
+            r["verdict"].as_str().unwrap(),
+            suite.expected(&case.id, "2003-08-01").unwrap().as_str(),
+            "{}: {r}",
+            case.id
+        );
+    }
 }
 
 /// tcpdump on loopback, writing `file`, for the ports given; stopped (and its file complete)

@@ -153,14 +153,14 @@ pub fn parse_case(
                 .with_help("give it `send = \"...\"` (text) or `send_hex = \"...\"` (bytes)"));
             }
         };
-        let start = content_start(written, text);
+        let content = Content::of(written, text);
         let request = dialect
             .step(&StepSource {
                 payload: &payload,
                 text: written.get_ref(),
             })
             .map_err(|e| {
-                let error = at(start + e.offset..start + e.offset + e.len, e.message);
+                let error = at(content.span(e.offset, e.len), e.message);
                 match e.help {
                     Some(help) => error.with_help(help),
                     None => error,
@@ -185,7 +185,7 @@ pub fn parse_case(
             capture,
             conditions,
             recorded_reply: None,
-            location: location(path, text, start),
+            location: location(path, text, content.whole.start),
         });
     }
 
@@ -226,16 +226,44 @@ fn is_capture(text: &str) -> bool {
 
 type At<'a> = dyn Fn(std::ops::Range<usize>, String) -> SourceError + 'a;
 
-/// The span of a TOML string's content: the value's span less its opening quote(s), when the
-/// value is a basic or literal string on one line.
-fn content_start(value: &Spanned<String>, text: &str) -> usize {
-    let start = value.span().start;
-    let rest = &text[start.min(text.len())..];
-    let quotes = rest
-        .bytes()
-        .take_while(|b| *b == b'"' || *b == b'\'')
-        .count();
-    start + quotes.min(3)
+/// Where a TOML string's content stands in the file, to point inside it.
+struct Content {
+    /// The byte offset of the content (after the opening quotes).
+    start: usize,
+    /// The content is written exactly as it reads (no escapes, not a multi-line string), so
+    /// an offset into the value is an offset into the file.
+    exact: bool,
+    whole: std::ops::Range<usize>,
+}
+
+impl Content {
+    fn of(value: &Spanned<String>, text: &str) -> Content {
+        let whole = value.span();
+        let rest = &text[whole.start.min(text.len())..];
+        let quotes = rest
+            .bytes()
+            .take_while(|b| *b == b'"' || *b == b'\'')
+            .count()
+            .min(3);
+        let start = whole.start + quotes;
+        let exact =
+            text.get(start..start + value.get_ref().len()) == Some(value.get_ref().as_str());
+        Content {
+            start,
+            exact,
+            whole,
+        }
+    }
+
+    /// The file span of `len` bytes at `offset` into the value; the whole value where the
+    /// written form differs from the value (escapes, line breaks).
+    fn span(&self, offset: usize, len: usize) -> std::ops::Range<usize> {
+        if self.exact {
+            self.start + offset..self.start + offset + len
+        } else {
+            self.whole.clone()
+        }
+    }
 }
 
 fn template(
@@ -244,24 +272,24 @@ fn template(
     text: &str,
     at: &At,
 ) -> Result<Template, SourceError> {
-    let start = content_start(value, text);
+    let content = Content::of(value, text);
     let template = Template::parse(value.get_ref())
-        .map_err(|e| at(start + e.offset..start + e.offset + e.len, e.message))?;
+        .map_err(|e| at(content.span(e.offset, e.len), e.message))?;
     let variables: Vec<(&str, usize)> = template.variables().collect();
-    check_variables(&variables, start, defined, at)?;
+    check_variables(&variables, &content, defined, at)?;
     Ok(template)
 }
 
 /// Every variable a template uses must be defined by then.
 fn check_variables(
     variables: &[(&str, usize)],
-    start: usize,
+    content: &Content,
     defined: &BTreeSet<String>,
     at: &At,
 ) -> Result<(), SourceError> {
     for &(name, offset) in variables {
         if !defined.contains(name) {
-            let span = start + offset..start + offset + name.len() + 2;
+            let span = content.span(offset, name.len() + 2);
             let mut known: Vec<&str> = defined.iter().map(String::as_str).collect();
             known.sort_unstable();
             return Err(at(span, format!("unknown variable `{{{name}}}`")).with_help(format!(
@@ -279,11 +307,11 @@ fn byte_template(
     text: &str,
     at: &At,
 ) -> Result<ByteTemplate, SourceError> {
-    let start = content_start(value, text);
+    let content = Content::of(value, text);
     let template = ByteTemplate::parse(value.get_ref())
-        .map_err(|e| at(start + e.offset..start + e.offset + e.len, e.message))?;
+        .map_err(|e| at(content.span(e.offset, e.len), e.message))?;
     let variables: Vec<(&str, usize)> = template.variables().collect();
-    check_variables(&variables, start, defined, at)?;
+    check_variables(&variables, &content, defined, at)?;
     Ok(template)
 }
 
@@ -368,6 +396,14 @@ send = "USR {trid} TWN I {email}"
         let err = parse("[[step]]\nsend = \"USR {trid} TWN I {emial}\"\n").unwrap_err();
         assert_eq!((err.line, err.column), (2, 26));
         assert!(err.message.contains("unknown variable `{emial}`"));
+    }
+
+    #[test]
+    fn an_escaped_or_multi_line_value_points_at_the_whole_value() {
+        let err = parse("[[step]]\nsend = \"VER {trid} \\\"MSNP8\\\" {emial}\"\n").unwrap_err();
+        assert_eq!((err.line, err.column), (2, 8), "{err}");
+        let err = parse("[[step]]\nsend = \"\"\"\nver {trid}\"\"\"\n").unwrap_err();
+        assert_eq!((err.line, err.column), (2, 8), "{err}");
     }
 
     #[test]

@@ -24,9 +24,17 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
         _ => dialect::Settings::none(),
     };
     let mut judged = Judged::default();
+    let mut damage = None;
+    let mut source_sha256 = None;
     if is_capture_case(&args.path) {
+        let mut captures = Vec::new();
         for file in case_files(&args.path)? {
-            let capture = read_case(&file)?;
+            captures.push((read_case(&file)?, file));
+        }
+        // In the order the connections began, as a pcap's sessions are.
+        captures
+            .sort_by(|(a, _), (b, _)| a.capture.first_timestamp.cmp(&b.capture.first_timestamp));
+        for (capture, file) in captures {
             let dialect = dialect::by_name(&capture.capture.dialect).ok_or_else(|| {
                 Failure::Usage(format!(
                     "{}: {}",
@@ -52,6 +60,9 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
         let dialect = super::dialect(name)?;
         let settings = settings_for(dialect);
         let report = capture::import(&args.path, args.port, dialect, |id, capture| {
+            if source_sha256.is_none() {
+                source_sha256.clone_from(&capture.capture.sha256);
+            }
             judged.add(id, dialect, &capture, &settings);
             Ok(())
         })
@@ -59,13 +70,16 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
             capture::ImportError::Open { .. } => Failure::Usage(e.to_string()),
             e => Failure::Runtime(e.to_string()),
         })?;
-        if let Some(error) = report.error {
-            // What was read before the damage is judged and reported; the damage is named.
-            crate::status::say(&format!(
+        // What was read before any damage is judged and reported; the damage is then named
+        // and the exit code is 2, as import's is.
+        damage = match (&report.error, report.nothing_decoded()) {
+            (Some(error), _) => Some(format!(
                 "{}: {error}; the sessions before it are judged",
                 args.path.display()
-            ));
-        }
+            )),
+            (None, Some(why)) => Some(format!("{}: {why}", args.path.display())),
+            (None, None) => None,
+        };
     }
     // The importer hands connections over as they end; reports list them as they began.
     judged.results.sort_by_key(|r| r.case_index);
@@ -76,6 +90,17 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
         }
     }
     let traffic = judged.tally.lines();
+    // Judged results are not a suite's run: the header says what was judged, and merge
+    // refuses it (narrowed).
+    let info = crate::report::RunInfo {
+        suite: format!("judge {}", args.path.display()),
+        suite_sha256: source_sha256.unwrap_or_default(),
+        cases: judged.results.len(),
+        partition: None,
+        population: Default::default(),
+        target_notes: Default::default(),
+        narrowed: true,
+    };
     let run = reports::Run {
         suite: &format!("judge {}", args.path.display()),
         results: &judged.results,
@@ -84,9 +109,12 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
         snapshots: &Check::default(),
         color: args.reports.color.enabled(),
         context: &context,
-        info: None,
+        info: Some(&info),
     };
     run.emit(&args.reports)?;
+    if let Some(damage) = damage {
+        return Err(Failure::Usage(damage));
+    }
     Ok(match Summary::exit_code(&judged.results) {
         exit::MISMATCH => exit::SUCCESS,
         code => code,

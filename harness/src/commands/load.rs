@@ -87,7 +87,10 @@ pub async fn run_load(
         let deadline = load.duration.map(|d| started + d);
         for i in 0..load.repeat {
             if let Some(rate) = load.rate {
-                let due = started + Duration::from_secs_f64(i as f64 / rate);
+                let after = Duration::try_from_secs_f64(i as f64 / rate).unwrap_or(Duration::MAX);
+                let Some(due) = started.checked_add(after) else {
+                    break;
+                };
                 if deadline.is_some_and(|d| due >= d) {
                     break;
                 }

@@ -24,6 +24,7 @@ pub fn merge(args: &MergeArgs) -> Result<i32, Failure> {
     for file in &args.files {
         let report::ReadBack {
             info,
+            summarized,
             results: more,
             snapshots,
         } = read(file)?;
@@ -34,6 +35,17 @@ pub fn merge(args: &MergeArgs) -> Result<i32, Failure> {
                 file.display()
             ))
         })?;
+        if summarized != Some(more.len()) {
+            return Err(Failure::Usage(format!(
+                "{}: {} results but {}: the file is cut short or was edited",
+                file.display(),
+                more.len(),
+                summarized.map_or_else(
+                    || "no summary line".to_string(),
+                    |n| format!("its summary says {n}")
+                )
+            )));
+        }
         runs.push((file.as_path(), info));
         results.extend(more);
     }
@@ -71,9 +83,28 @@ pub fn merge(args: &MergeArgs) -> Result<i32, Failure> {
     })
 }
 
-/// The shards must be one run's: the same suite (by content), every partition K of N once.
+/// The shards must be one run's: the same suite (by content), every partition K of N once,
+/// none narrowed to some cases or other targets.
 fn shards_of_one_run<'a>(runs: &'a [(&Path, RunInfo)]) -> Result<&'a RunInfo, Failure> {
     let (first_file, first) = &runs[0];
+    for (file, info) in runs {
+        if info.narrowed {
+            return Err(Failure::Usage(format!(
+                "{} is a run narrowed by --case or --target: it is not a shard of a whole run",
+                file.display()
+            )));
+        }
+        if let Some((k, n)) = info.partition
+            && !(1 <= k && k <= n && n <= info.cases.max(1))
+        {
+            return Err(Failure::Usage(format!(
+                "{}: partition {k}/{n} is not one of a {}-case suite",
+                file.display(),
+                info.cases
+            )));
+        }
+    }
+    let short = |hash: &str| hash.chars().take(12).collect::<String>();
     for (file, info) in &runs[1..] {
         if info.suite_sha256 != first.suite_sha256 || info.cases != first.cases {
             return Err(Failure::Usage(format!(
@@ -81,11 +112,11 @@ fn shards_of_one_run<'a>(runs: &'a [(&Path, RunInfo)]) -> Result<&'a RunInfo, Fa
                 first_file.display(),
                 first.suite,
                 first.cases,
-                &first.suite_sha256[..12.min(first.suite_sha256.len())],
+                short(&first.suite_sha256),
                 file.display(),
                 info.suite,
                 info.cases,
-                &info.suite_sha256[..12.min(info.suite_sha256.len())]
+                short(&info.suite_sha256)
             )));
         }
     }

@@ -254,15 +254,17 @@ pub async fn execute(
         ..settings.clone()
     };
     let runs = runner::run_all(jobs, concurrency, &settings, on_done).await;
+    let case_indices: std::collections::HashMap<&str, usize> = suite
+        .cases
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.as_str(), i))
+        .collect();
     Ok(meta
         .into_iter()
         .zip(runs)
         .map(|((case, endpoint), run)| CaseResult {
-            case_index: suite
-                .cases
-                .iter()
-                .position(|c| c.id == case.id)
-                .unwrap_or(0),
+            case_index: case_indices.get(case.id.as_str()).copied().unwrap_or(0),
             target_index: endpoints
                 .iter()
                 .position(|e| e.name == endpoint.name)

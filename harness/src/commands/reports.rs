@@ -92,53 +92,64 @@ impl Run<'_> {
 
     /// The report files, then the chosen format on stdout.
     pub fn emit(&self, args: &ReportArgs) -> Result<(), Failure> {
-        self.write_files(args)
-            .map_err(|e| Failure::Runtime(format!("cannot write a report file: {e}")))?;
+        // A report file that cannot be written loses neither the others nor stdout's.
+        let files = self
+            .write_files(args)
+            .map_err(|e| Failure::Runtime(format!("cannot write a report file: {e}")));
         let mut out = io::stdout().lock();
         match self.write(args.format, &mut out).and_then(|()| out.flush()) {
             // A closed pipe (`harness run ... | head`) is the reader's choice, not a failure.
             Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
                 Err(Failure::Runtime(format!("cannot write the report: {e}")))
             }
-            _ => Ok(()),
+            _ => files,
         }
     }
 
-    /// The `--report-*` files.
+    /// The `--report-*` files: each is tried, whatever happened to the others; the ones that
+    /// failed are named.
     pub fn write_files(&self, args: &ReportArgs) -> io::Result<()> {
-        let create = |path: &Path| -> io::Result<io::BufWriter<std::fs::File>> {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)?;
+        type Writer<'w> = &'w dyn Fn(&mut dyn Write) -> io::Result<()>;
+        let html = args.report_html.as_ref().map(|dir| dir.join("index.html"));
+        let files: [(Option<&Path>, Writer); 4] = [
+            (args.report_junit.as_deref(), &|out| {
+                report::write_junit(
+                    out,
+                    self.suite,
+                    self.results,
+                    &self.problems(),
+                    self.context,
+                )
+            }),
+            (args.report_json.as_deref(), &|out| {
+                report::write_jsonl(out, self.results, self.info, Some(self.snapshots))
+            }),
+            (args.report_markdown.as_deref(), &|out| {
+                report::write_markdown(out, self.suite, self.results, self.impact)
+            }),
+            (html.as_deref(), &|out| {
+                report::write_html(out, &self.page())
+            }),
+        ];
+        let mut failed = Vec::new();
+        for (path, write) in files {
+            let Some(path) = path else { continue };
+            let written = (|| -> io::Result<()> {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)?;
+                }
+                let mut file = io::BufWriter::new(std::fs::File::create(path)?);
+                write(&mut file)?;
+                file.flush()
+            })();
+            if let Err(e) = written {
+                failed.push(format!("{}: {e}", path.display()));
             }
-            Ok(io::BufWriter::new(std::fs::File::create(path)?))
-        };
-        if let Some(path) = &args.report_junit {
-            let mut file = create(path)?;
-            report::write_junit(
-                &mut file,
-                self.suite,
-                self.results,
-                &self.problems(),
-                self.context,
-            )?;
-            file.flush()?;
         }
-        if let Some(path) = &args.report_json {
-            let mut file = create(path)?;
-            report::write_jsonl(&mut file, self.results, self.info, Some(self.snapshots))?;
-            file.flush()?;
+        match failed.is_empty() {
+            true => Ok(()),
+            false => Err(io::Error::other(failed.join("; "))),
         }
-        if let Some(path) = &args.report_markdown {
-            let mut file = create(path)?;
-            report::write_markdown(&mut file, self.suite, self.results, self.impact)?;
-            file.flush()?;
-        }
-        if let Some(dir) = &args.report_html {
-            let mut file = create(&dir.join("index.html"))?;
-            report::write_html(&mut file, &self.page())?;
-            file.flush()?;
-        }
-        Ok(())
     }
 }
 

@@ -72,6 +72,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, Failure> {
         partition: args.partition,
         population: suite.population.clone(),
         target_notes: target_notes(&suite, &endpoints.list),
+        narrowed: !args.cases.is_empty() || !args.target.is_empty(),
     };
     let run = reports::Run {
         suite: &suite.name,

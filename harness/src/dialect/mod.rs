@@ -106,6 +106,10 @@ pub trait Conversation: Send {
     fn ended(&mut self, how: Ending) -> Verdict;
     /// Bytes to send politely after a verdict, before closing.
     fn farewell(&self) -> Option<Bytes>;
+    /// The client has signed out (MSNP: `OUT`): a close after it is the client's doing.
+    fn client_left(&self) -> bool {
+        false
+    }
 }
 
 /// The client's identity as a recorded session shows it.

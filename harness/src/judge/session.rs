@@ -51,7 +51,7 @@ pub fn judge(
         &mut transcript,
     );
     let duration = capture.messages.last().map_or(Duration::ZERO, |m| {
-        Duration::from_secs_f64(m.at_ms.max(0.0) / 1e3)
+        crate::runner::transcript::millis_to_duration(m.at_ms)
     });
     Judged {
         result: CaseResult {
@@ -99,7 +99,7 @@ fn verdict_of(
     }
     let mut conversation = dialect.conversation(declared, settings);
     for message in &capture.messages {
-        let at = Duration::from_secs_f64(message.at_ms.max(0.0) / 1e3);
+        let at = crate::runner::transcript::millis_to_duration(message.at_ms);
         let Some(bytes) = message.bytes() else {
             return conversation.pending().unwrap_or_else(|| {
                 undecided(
@@ -125,6 +125,11 @@ fn verdict_of(
 fn ending(conversation: &mut dyn dialect::Conversation, capture: &CaptureFile) -> Verdict {
     let c = &capture.capture;
     let stage = conversation.stage();
+    if conversation.client_left() {
+        return conversation
+            .pending()
+            .unwrap_or_else(|| undecided(&stage, "the client signed out before any decision"));
+    }
     match (c.ended_by.as_str(), c.closed_by) {
         ("end-of-capture", _) => conversation.pending().unwrap_or_else(|| {
             undecided(&stage, "the capture ended before any decision")

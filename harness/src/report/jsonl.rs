@@ -9,7 +9,6 @@ use crate::verdict::{Verdict, VerdictKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
-use std::time::Duration;
 
 /// What a run was: enough for `harness merge` to check that its shards belong together and
 /// to write the reports (impact included) one whole run would have written.
@@ -26,6 +25,9 @@ pub struct RunInfo {
     /// Target → what it enforces (its policy phase), for the reports' column headings.
     #[serde(default)]
     pub target_notes: BTreeMap<String, String>,
+    /// The run was narrowed (`--case`, `--target`): not a shard of a whole run.
+    #[serde(default)]
+    pub narrowed: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -133,6 +135,8 @@ pub fn write_jsonl(
 #[derive(Debug, Default)]
 pub struct ReadBack {
     pub info: Option<RunInfo>,
+    /// How many results the summary line says the file holds, when it has one.
+    pub summarized: Option<usize>,
     pub results: Vec<CaseResult>,
     pub snapshots: Option<crate::snapshot::Check>,
 }
@@ -143,9 +147,16 @@ pub fn read_jsonl(input: impl BufRead) -> Result<ReadBack, String> {
     let mut results = Vec::new();
     let mut info = None;
     let mut snapshots = None;
+    let mut summarized = None;
     for (number, line) in input.lines().enumerate() {
         let line = line.map_err(|e| format!("line {}: {e}", number + 1))?;
-        if line.trim().is_empty() || line.contains("\"type\":\"summary\"") {
+        if line.trim().is_empty() {
+            continue;
+        }
+        if line.starts_with("{\"type\":\"summary\"") {
+            let summary: serde_json::Value =
+                serde_json::from_str(&line).map_err(|e| format!("line {}: {e}", number + 1))?;
+            summarized = summary["results"].as_u64().map(|n| n as usize);
             continue;
         }
         if line.starts_with("{\"type\":\"run\"") {
@@ -173,13 +184,14 @@ pub fn read_jsonl(input: impl BufRead) -> Result<ReadBack, String> {
             dialect,
             verdict: Verdict::new(r.verdict, r.stage, r.reason, r.decided_by),
             expected: r.expected,
-            duration: Duration::from_secs_f64((r.duration_ms / 1e3).max(0.0)),
+            duration: crate::runner::transcript::millis_to_duration(r.duration_ms),
             transcript: r.transcript,
             divergences: r.divergences,
         });
     }
     Ok(ReadBack {
         info,
+        summarized,
         results,
         snapshots,
     })

@@ -44,13 +44,23 @@ impl Data {
     }
 }
 
+/// Milliseconds read from a file as a duration: negative, infinite or absurd values are
+/// clamped, never a panic.
+pub fn millis_to_duration(ms: f64) -> Duration {
+    Duration::try_from_secs_f64(ms / 1e3).unwrap_or(if ms > 0.0 {
+        Duration::MAX
+    } else {
+        Duration::ZERO
+    })
+}
+
 fn millis<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64((d.as_secs_f64() * 1e6).round() / 1e3)
 }
 
 fn from_millis<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let ms = f64::deserialize(d)?;
-    Ok(Duration::from_secs_f64((ms / 1e3).max(0.0)))
+    Ok(crate::runner::transcript::millis_to_duration(ms))
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -103,8 +103,10 @@ pub async fn start(listen: &str, config: ServerConfig) -> Result<RunningServer, 
                 }
             };
             let config = config.clone();
-            let tracked = activity.track();
+            // Only a connection holding a slot is tracked: a newcomer waiting for one can be
+            // neither chosen for eviction nor choose itself.
             if let Ok(slot) = slots.clone().try_acquire_owned() {
+                let tracked = activity.track();
                 tokio::spawn(async move {
                     serve_connection(stream, peer, tracked, &config).await;
                     drop(slot);
@@ -123,6 +125,7 @@ pub async fn start(listen: &str, config: ServerConfig) -> Result<RunningServer, 
                     };
                     match slot {
                         Some(slot) => {
+                            let tracked = activity.track();
                             serve_connection(stream, peer, tracked, &config).await;
                             drop(slot);
                         }
@@ -130,7 +133,6 @@ pub async fn start(listen: &str, config: ServerConfig) -> Result<RunningServer, 
                     }
                 });
             } else {
-                drop(tracked);
                 refuse(peer, &config);
             }
         }

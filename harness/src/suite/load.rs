@@ -55,7 +55,7 @@ struct RawSuite {
     /// More case folders or files, e.g. capture folders under `captures/`.
     #[serde(default)]
     include: Vec<Spanned<String>>,
-    timeout_ms: Option<u64>,
+    timeout_ms: Option<Spanned<u64>>,
     #[serde(default)]
     variables: BTreeMap<String, String>,
     #[serde(default, rename = "target")]
@@ -108,6 +108,14 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
         .with_help(format!("known dialects: {}", dialect::names().join(", ")))
         .into());
     };
+    if let Some(timeout) = &raw.timeout_ms
+        && !(1..=86_400_000).contains(timeout.get_ref())
+    {
+        errors.push(at(
+            timeout.span(),
+            "a step timeout is more than 0 ms and at most a day (86400000 ms)".to_string(),
+        ));
+    }
     let dialect_settings = match settings(dialect, &raw.dialect_settings, &at) {
         Ok(settings) => settings,
         Err(mut more) => {
@@ -345,7 +353,7 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
         description: raw.description,
         dir,
         dialect,
-        timeout: raw.timeout_ms.map(Duration::from_millis),
+        timeout: raw.timeout_ms.map(|t| Duration::from_millis(*t.get_ref())),
         variables: raw.variables,
         cases,
         targets,

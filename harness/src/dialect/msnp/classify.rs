@@ -63,6 +63,11 @@ impl Classifier {
         }
     }
 
+    /// The client sent `OUT`.
+    pub fn client_left(&self) -> bool {
+        self.client_left
+    }
+
     pub fn stage(&self) -> &str {
         &self.stage
     }

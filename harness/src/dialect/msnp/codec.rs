@@ -161,7 +161,10 @@ pub fn frame_len(
             }
         }
     };
-    let total = head_len + body_len;
+    // Unbounded limits (an already framed message) must not overflow on a huge length.
+    let Some(total) = head_len.checked_add(body_len) else {
+        return Err(FrameError(format!("a {body_len}-byte body cannot be held")));
+    };
     Ok((buf.len() >= total).then_some((line_end, total)))
 }
 

@@ -195,4 +195,8 @@ impl Conversation for MsnpConversation {
     fn farewell(&self) -> Option<Bytes> {
         Some(Bytes::from_static(b"OUT\r\n"))
     }
+
+    fn client_left(&self) -> bool {
+        self.classifier.client_left()
+    }
 }
