@@ -166,6 +166,26 @@ fn each_session_gets_the_verdict_its_recorded_replies_justify() {
         results[2]["reason"]
     );
 
+    // The same impact in JSON, and two judged runs compare with diff.
+    let json = stdout(&harness(&[
+        "judge",
+        &pcap.display().to_string(),
+        "--dialect",
+        "msnp",
+        "--format",
+        "json",
+    ]));
+    assert!(
+        json.contains(
+            "{\"type\":\"traffic\",\"client\":\"MSMSGS 4.7.0041\",\"sessions\":3,\"accounts\":1,"
+        ),
+        "{json}"
+    );
+    let judged_json = pcap.with_extension("jsonl");
+    std::fs::write(&judged_json, &json).unwrap();
+    let judged_json = judged_json.display().to_string();
+    let diff = harness(&["diff", &judged_json, &judged_json]);
+    assert_eq!(diff.status.code(), Some(exit::SUCCESS), "{}", stderr(&diff));
     let table = stdout(&harness(&[
         "judge",
         &pcap.display().to_string(),

@@ -61,7 +61,7 @@ fn seal(body: &Value) -> String {
 pub fn make(suite: &Suite, results: &[CaseResult]) -> std::io::Result<Value> {
     let (files, suite_hash) = manifest(suite)?;
     let mut lines = Vec::new();
-    write_jsonl(&mut lines, results, None, None)?;
+    write_jsonl(&mut lines, results, None, None, &[])?;
     let results: Vec<Value> = String::from_utf8_lossy(&lines)
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())

@@ -67,7 +67,13 @@ impl Run<'_> {
                 write_snapshots(out, self.snapshots)
             }
             Format::Json => {
-                report::write_jsonl(out, self.results, self.info, Some(self.snapshots))?;
+                report::write_jsonl(
+                    out,
+                    self.results,
+                    self.info,
+                    Some(self.snapshots),
+                    self.traffic,
+                )?;
                 write_snapshots(&mut io::stderr().lock(), self.snapshots)
             }
             Format::Junit => {
@@ -122,7 +128,13 @@ impl Run<'_> {
                 )
             }),
             (args.report_json.as_deref(), &|out| {
-                report::write_jsonl(out, self.results, self.info, Some(self.snapshots))
+                report::write_jsonl(
+                    out,
+                    self.results,
+                    self.info,
+                    Some(self.snapshots),
+                    self.traffic,
+                )
             }),
             (args.report_markdown.as_deref(), &|out| {
                 report::write_markdown(out, self.suite, self.results, self.impact)

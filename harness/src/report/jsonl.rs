@@ -78,6 +78,7 @@ pub fn write_jsonl(
     results: &[CaseResult],
     info: Option<&RunInfo>,
     snapshots: Option<&crate::snapshot::Check>,
+    traffic: &[crate::judge::TrafficImpact],
 ) -> io::Result<()> {
     if let Some(info) = info {
         let line = RunLine {
@@ -112,6 +113,22 @@ pub fn write_jsonl(
             transcript: r.transcript.clone(),
         };
         serde_json::to_writer(&mut *out, &line)?;
+        writeln!(out)?;
+    }
+    for line in traffic {
+        #[derive(Serialize)]
+        struct TrafficLine<'a> {
+            r#type: &'static str,
+            #[serde(flatten)]
+            impact: &'a crate::judge::TrafficImpact,
+        }
+        serde_json::to_writer(
+            &mut *out,
+            &TrafficLine {
+                r#type: "traffic",
+                impact: line,
+            },
+        )?;
         writeln!(out)?;
     }
     if let Some(check) = snapshots {
@@ -163,6 +180,9 @@ pub fn read_jsonl(input: impl BufRead) -> Result<ReadBack, String> {
             let run: RunLine =
                 serde_json::from_str(&line).map_err(|e| format!("line {}: {e}", number + 1))?;
             info = Some(run.info);
+            continue;
+        }
+        if line.starts_with("{\"type\":\"traffic\"") {
             continue;
         }
         if line.starts_with("{\"type\":\"snapshots\"") {
