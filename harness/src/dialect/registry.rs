@@ -12,20 +12,25 @@ static REGISTERED: RwLock<Vec<&'static dyn Dialect>> = RwLock::new(Vec::new());
 /// Adds a dialect, so suites, case files and `--dialect` can name it. Registering the same
 /// dialect twice is harmless; another dialect under a taken name is refused.
 pub fn register(dialect: &'static dyn Dialect) -> Result<(), String> {
-    if let Some(existing) = by_name(dialect.name()) {
-        if std::ptr::addr_eq(existing, dialect) {
-            return Ok(());
-        }
-        return Err(format!(
+    // Checked and added under one lock: two threads registering at once add it once.
+    let mut registered = REGISTERED
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let taken = BUILT_IN
+        .iter()
+        .chain(registered.iter())
+        .find(|d| d.name() == dialect.name());
+    match taken {
+        Some(existing) if std::ptr::addr_eq(*existing, dialect) => Ok(()),
+        Some(_) => Err(format!(
             "a dialect named `{}` is already registered",
             dialect.name()
-        ));
+        )),
+        None => {
+            registered.push(dialect);
+            Ok(())
+        }
     }
-    REGISTERED
-        .write()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .push(dialect);
-    Ok(())
 }
 
 /// Every dialect, built-in first, in a stable order.
