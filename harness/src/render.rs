@@ -55,11 +55,10 @@ pub fn message(
 
 /// A whole transcript, a line per element; bytes past the cap are counted at the end.
 pub fn transcript(
-    dialect_name: &str,
+    dialect: Option<&dyn Dialect>,
     transcript: &Transcript,
     redaction: Redaction,
 ) -> Vec<String> {
-    let dialect = dialect::by_name(dialect_name);
     let mut lines = Vec::new();
     for entry in &transcript.entries {
         lines.extend(message(

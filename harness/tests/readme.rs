@@ -29,19 +29,6 @@ fn readme_commands() -> Vec<String> {
     commands
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let target = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
-}
-
 fn free_port() -> String {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -5,6 +5,8 @@
 //! reported with its version, suite and group (#7), and old clients' hellos with the versions
 //! they offer (#8). Also: a server that streams handshake bytes forever ends as an error.
 
+mod common;
+
 use bytes::{Bytes, BytesMut};
 use harness::case::parse_case;
 use harness::dialect::{self, Conversation, Dialect, Received, text_step};
@@ -18,7 +20,6 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-const HRR_RANDOM: &str = "CF21AD74E59A6111BE1D8C021E65B891C2A211167ABB8C5E079E09E2C8A8339C";
 const MODERN: &str = "hello versions=TLSv1.2,TLSv1.3 ciphers=TLS_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 groups=x25519,secp256r1 sni=localhost";
 
 fn tls() -> &'static dyn Dialect {
@@ -59,8 +60,7 @@ fn decided(hello: &str, server: &[u8]) -> Verdict {
     verdict.unwrap_or_else(|| panic!("no verdict after {received:?}"))
 }
 
-/// A ServerHello handshake message: `legacy` version, the suite, and the supported_versions
-/// and key_share extensions when given; a HelloRetryRequest with `retry`.
+/// A ServerHello handshake message (a HelloRetryRequest with `retry`).
 fn server_hello(
     legacy: u16,
     cipher: u16,
@@ -68,27 +68,7 @@ fn server_hello(
     key_share: Option<u16>,
     retry: bool,
 ) -> Vec<u8> {
-    let mut extensions = Vec::new();
-    if let Some(v) = supported {
-        extensions.extend([0, 43, 0, 2]);
-        extensions.extend(v.to_be_bytes());
-    }
-    if let Some(g) = key_share {
-        extensions.extend([0, 51, 0, 2]);
-        extensions.extend(g.to_be_bytes());
-    }
-    let mut body = legacy.to_be_bytes().to_vec();
-    if retry {
-        body.extend(hex::decode(HRR_RANDOM).unwrap());
-    } else {
-        body.extend([0x42; 32]);
-    }
-    body.push(0);
-    body.extend(cipher.to_be_bytes());
-    body.push(0);
-    body.extend((extensions.len() as u16).to_be_bytes());
-    body.extend(extensions);
-    handshake(2, &body)
+    common::tls_messages::server_hello_message(legacy, cipher, supported, key_share, retry)
 }
 
 fn handshake(kind: u8, body: &[u8]) -> Vec<u8> {

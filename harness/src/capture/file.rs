@@ -286,6 +286,27 @@ pub fn source_prefix(source: &Source<'_>) -> String {
 }
 
 impl CaptureFile {
+    /// The first message the client sent, when it sent one.
+    pub fn first_client_message(&self) -> Option<Vec<u8>> {
+        self.messages
+            .iter()
+            .find(|m| m.from == Direction::Client)
+            .and_then(RecordedMessage::bytes)
+    }
+
+    /// Why this session holds no handshake of `dialect`, so that nothing can be replayed or
+    /// judged from it; `None` when its first client message opens one (or there is none).
+    pub fn missing_handshake(&self, dialect: &dyn Dialect) -> Option<&'static str> {
+        let first = self.first_client_message()?;
+        if dialect.opens_handshake(&first) {
+            None
+        } else if self.capture.mid_stream {
+            Some("the capture starts mid-connection")
+        } else {
+            Some("the client's first message does not open a handshake")
+        }
+    }
+
     /// The file name for this connection: its number and what the client was, e.g.
     /// `0003-MSNMSGR-6.0.0602.toml`. Names an import gives are prefixed with
     /// [`source_prefix`].

@@ -65,13 +65,6 @@ impl ByteTemplate {
         Ok(ByteTemplate { parts })
     }
 
-    /// A template of fixed bytes.
-    pub fn literal(bytes: Vec<u8>) -> ByteTemplate {
-        ByteTemplate {
-            parts: vec![Part::Bytes(bytes)],
-        }
-    }
-
     /// Each variable the template uses, with its byte offset in the template text.
     pub fn variables(&self) -> impl Iterator<Item = (&str, usize)> {
         self.parts.iter().filter_map(|p| match p {

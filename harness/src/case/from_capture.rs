@@ -37,19 +37,7 @@ pub fn case_from_capture(
         )));
     }
     let messages = &capture.messages;
-    let first = messages
-        .iter()
-        .find(|m| m.from == Direction::Client)
-        .and_then(RecordedMessage::bytes);
-    if first
-        .as_deref()
-        .is_some_and(|first| !dialect.opens_handshake(first))
-    {
-        let mid = if capture.capture.mid_stream {
-            "the capture starts mid-connection"
-        } else {
-            "the client's first message does not open a handshake"
-        };
+    if let Some(mid) = capture.missing_handshake(dialect) {
         return Err(at_start(format!(
             "this session has no {} handshake ({mid}): there is nothing to replay and no verdict to claim",
             dialect.name()

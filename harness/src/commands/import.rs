@@ -20,17 +20,7 @@ pub fn import(args: &ImportArgs) -> Result<i32, Failure> {
         ..capture::Limits::default()
     };
     let imported = capture::import_with(&args.file, args.port, limits, dialect, |id, case| {
-        let first = case
-            .messages
-            .iter()
-            .find(|m| m.from == crate::direction::Direction::Client)
-            .and_then(capture::RecordedMessage::bytes);
-        if first.is_some_and(|first| !dialect.opens_handshake(&first)) {
-            let why = if case.capture.mid_stream {
-                "the capture starts mid-connection"
-            } else {
-                "its first client message opens no handshake"
-            };
+        if let Some(why) = case.missing_handshake(dialect) {
             no_handshake.push(format!(
                 "#{id} {} → {}: {why}",
                 case.capture.client, case.capture.server

@@ -85,9 +85,7 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
     judged.results.sort_by_key(|r| r.case_index);
     for (number, result) in judged.results.iter_mut().enumerate() {
         result.case_index = number + 1;
-        if let Some((_, client)) = result.case.split_once(' ') {
-            result.case = format!("#{} {client}", number + 1);
-        }
+        result.case = format!("#{} {}", number + 1, result.case);
     }
     let traffic = judged.tally.lines();
     // Judged results are not a suite's run: the header says what was judged, and merge

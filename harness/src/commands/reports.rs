@@ -54,7 +54,8 @@ impl Run<'_> {
         }
     }
 
-    pub fn write(&self, format: Format, out: &mut dyn Write) -> io::Result<()> {
+    /// One report document in `format`: what stdout shows and what a `--report-*` file holds.
+    fn document(&self, format: Format, out: &mut dyn Write) -> io::Result<()> {
         match format {
             Format::Table => {
                 report::write_table(out, self.results, self.color)?;
@@ -64,33 +65,39 @@ impl Run<'_> {
                 for line in self.traffic {
                     writeln!(out, "impact: {}", line.sentence())?;
                 }
-                write_snapshots(out, self.snapshots)
+                Ok(())
             }
-            Format::Json => {
-                report::write_jsonl(
-                    out,
-                    self.results,
-                    self.info,
-                    Some(self.snapshots),
-                    self.traffic,
-                )?;
-                write_snapshots(&mut io::stderr().lock(), self.snapshots)
-            }
-            Format::Junit => {
-                report::write_junit(
-                    out,
-                    self.suite,
-                    self.results,
-                    &self.problems(),
-                    self.context,
-                )?;
-                write_snapshots(&mut io::stderr().lock(), self.snapshots)
-            }
+            Format::Json => report::write_jsonl(
+                out,
+                self.results,
+                self.info,
+                Some(self.snapshots),
+                self.traffic,
+            ),
+            Format::Junit => report::write_junit(
+                out,
+                self.suite,
+                self.results,
+                &self.problems(),
+                self.context,
+            ),
             Format::Markdown => {
                 report::write_markdown(out, self.suite, self.results, self.impact)?;
                 for line in self.traffic {
                     writeln!(out, "- {}", line.sentence())?;
                 }
+                Ok(())
+            }
+        }
+    }
+
+    /// The document, then the snapshot check: after the table, or on stderr beside a
+    /// machine-readable format.
+    pub fn write(&self, format: Format, out: &mut dyn Write) -> io::Result<()> {
+        self.document(format, out)?;
+        match format {
+            Format::Table => write_snapshots(out, self.snapshots),
+            Format::Json | Format::Junit | Format::Markdown => {
                 write_snapshots(&mut io::stderr().lock(), self.snapshots)
             }
         }
@@ -119,25 +126,13 @@ impl Run<'_> {
         let html = args.report_html.as_ref().map(|dir| dir.join("index.html"));
         let files: [(Option<&Path>, Writer); 4] = [
             (args.report_junit.as_deref(), &|out| {
-                report::write_junit(
-                    out,
-                    self.suite,
-                    self.results,
-                    &self.problems(),
-                    self.context,
-                )
+                self.document(Format::Junit, out)
             }),
             (args.report_json.as_deref(), &|out| {
-                report::write_jsonl(
-                    out,
-                    self.results,
-                    self.info,
-                    Some(self.snapshots),
-                    self.traffic,
-                )
+                self.document(Format::Json, out)
             }),
             (args.report_markdown.as_deref(), &|out| {
-                report::write_markdown(out, self.suite, self.results, self.impact)
+                self.document(Format::Markdown, out)
             }),
             (html.as_deref(), &|out| {
                 report::write_html(out, &self.page())

@@ -45,9 +45,16 @@ pub fn all() -> Vec<&'static dyn Dialect> {
         .collect()
 }
 
-/// The dialect named so in suite and case files.
+/// The dialect named so in suite and case files. Called per case and per result: looks
+/// through the built-in ones first, without collecting.
 pub fn by_name(name: &str) -> Option<&'static dyn Dialect> {
-    all().into_iter().find(|d| d.name() == name)
+    if let Some(dialect) = BUILT_IN.iter().find(|d| d.name() == name) {
+        return Some(*dialect);
+    }
+    let registered = REGISTERED
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    registered.iter().copied().find(|d| d.name() == name)
 }
 
 /// The names [`by_name`] accepts.

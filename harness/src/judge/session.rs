@@ -57,7 +57,8 @@ pub fn judge(
         result: CaseResult {
             case_index: number,
             target_index: 0,
-            case: format!("#{number} {}", c.client),
+            // Numbered by the caller once the sessions are in connection order.
+            case: c.client.clone(),
             name: client.clone(),
             target: c.server.clone(),
             suite_target: None,
@@ -80,22 +81,11 @@ fn verdict_of(
     settings: &dialect::Settings,
     transcript: &mut Transcript,
 ) -> Verdict {
-    let first = capture
-        .messages
-        .iter()
-        .find(|m| m.from == Direction::Client)
-        .and_then(|m| m.bytes());
-    match first {
-        None => return undecided("connect", "the client sent nothing"),
-        Some(first) if !dialect.opens_handshake(&first) => {
-            let why = if capture.capture.mid_stream {
-                "the recording starts mid-connection"
-            } else {
-                "the client's first message does not open a handshake"
-            };
-            return undecided("mid-connection", format!("{why}: no verdict is claimed"));
-        }
-        Some(_) => {}
+    if capture.first_client_message().is_none() {
+        return undecided("connect", "the client sent nothing");
+    }
+    if let Some(why) = capture.missing_handshake(dialect) {
+        return undecided("mid-connection", format!("{why}: no verdict is claimed"));
     }
     let mut conversation = dialect.conversation(declared, settings);
     for message in &capture.messages {

@@ -116,7 +116,11 @@ fn failure(kind: NonSuccessKind, result: &CaseResult, transcript: &str) -> TestC
 /// The transcript as `> sent` and `< received` lines, each message as its dialect describes it.
 pub fn transcript_text(result: &CaseResult) -> String {
     let mut text = String::new();
-    for line in render::transcript(result.dialect, &result.transcript, Redaction::AsSent) {
+    for line in render::transcript(
+        crate::dialect::by_name(result.dialect),
+        &result.transcript,
+        Redaction::AsSent,
+    ) {
         text.push_str(&line);
         text.push('\n');
     }

@@ -159,11 +159,6 @@ impl Connection {
         *self = Connection::Tls(Box::new(tls));
         Ok(())
     }
-
-    /// Whether the connection is TLS now.
-    pub fn is_tls(&self) -> bool {
-        matches!(self, Connection::Tls(_))
-    }
 }
 
 fn broken() -> io::Error {

@@ -23,7 +23,7 @@ pub fn render(result: &CaseResult, dialect: &dyn Dialect) -> String {
         let _ = writeln!(out, "  live:     {}", dialect.redact(&d.live));
     }
     let _ = writeln!(out, "transcript:");
-    for line in render::transcript(dialect.name(), &result.transcript, Redaction::Redacted) {
+    for line in render::transcript(Some(dialect), &result.transcript, Redaction::Redacted) {
         let _ = writeln!(out, "{}", format!("  {line}").trim_end());
     }
     out

@@ -3,9 +3,10 @@
 #![allow(dead_code)]
 
 pub mod fixtures;
+pub mod tls_messages;
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 pub fn repo_root() -> PathBuf {
@@ -131,4 +132,18 @@ pub fn suite_copy() -> tempfile::TempDir {
         }
     }
     dir
+}
+
+/// A folder copied whole, sub-folders included.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
 }

@@ -73,11 +73,7 @@ fn mutated_client_hellos_never_panic_and_rewrite_consistently() {
     );
 }
 
-/// The random that makes a ServerHello a HelloRetryRequest (RFC 8446 4.1.3).
-const HRR_RANDOM: &str = "CF21AD74E59A6111BE1D8C021E65B891C2A211167ABB8C5E079E09E2C8A8339C";
-
-/// A ServerHello record (a HelloRetryRequest with `retry`): `version` in the legacy field,
-/// `supported` (TLS 1.3 style) and a key share group as extensions when given.
+/// A ServerHello record (a HelloRetryRequest with `retry`).
 fn server_hello(
     version: u16,
     cipher: u16,
@@ -85,29 +81,8 @@ fn server_hello(
     group: Option<u16>,
     retry: bool,
 ) -> Vec<u8> {
-    let mut extensions = Vec::new();
-    if let Some(v) = supported {
-        extensions.extend([0, 43, 0, 2]);
-        extensions.extend(v.to_be_bytes());
-    }
-    if let Some(g) = group {
-        extensions.extend([0, 51, 0, 2]);
-        extensions.extend(g.to_be_bytes());
-    }
-    let mut body = version.to_be_bytes().to_vec();
-    if retry {
-        body.extend(hex::decode(HRR_RANDOM).unwrap());
-    } else {
-        body.extend([7u8; 32]);
-    }
-    body.push(0);
-    body.extend(cipher.to_be_bytes());
-    body.push(0);
-    body.extend((extensions.len() as u16).to_be_bytes());
-    body.extend(extensions);
-    let mut handshake = vec![2];
-    handshake.extend(&(body.len() as u32).to_be_bytes()[1..]);
-    handshake.extend(body);
+    let handshake =
+        crate::common::tls_messages::server_hello_message(version, cipher, supported, group, retry);
     records(&handshake, handshake.len())
 }
 

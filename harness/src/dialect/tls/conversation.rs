@@ -156,8 +156,7 @@ impl Conversation for TlsConversation {
     ) -> Result<Bytes, SendError> {
         let request: &TlsRequest = downcast(request).map_err(SendError::Invalid)?;
         let bytes = request.encode(values)?;
-        self.offer = hello::offer(&bytes).or(self.offer.take());
-        self.sent = true;
+        self.observe_sent(&bytes);
         Ok(Bytes::from(bytes))
     }
 
