@@ -4,7 +4,7 @@
 
 use super::flows::{End, Flow};
 use super::stream::Piece;
-use crate::dialect::{self, Dialect};
+use crate::dialect::{self, Dialect, Framer};
 use crate::direction::Direction;
 use bytes::BytesMut;
 use serde::{Deserialize, Serialize};
@@ -126,31 +126,30 @@ const IDENTITY_MESSAGES: usize = 16;
 /// waiting before them, rather than copied first.
 pub fn from_flow(mut flow: Flow, dialect: &dyn Dialect, source: &Source<'_>) -> CaptureFile {
     let mut messages = Vec::new();
-    let mut client_buf = BytesMut::new();
-    let mut server_buf = BytesMut::new();
+    let mut client = Side::new(dialect, Direction::Client);
+    let mut server = Side::new(dialect, Direction::Server);
     let first_ns = flow.first_timestamp_ns;
     let at_ms = |ns: u64| (ns.saturating_sub(first_ns) as f64 / 1e3).round() / 1e3;
-    // When each direction's last bytes arrived: a partial message left at the end is stamped
-    // with its own direction's time, not the other's.
-    let (mut client_end, mut server_end) = (0.0, 0.0);
     for event in std::mem::take(&mut flow.events) {
-        let (buf, end) = match event.direction {
-            Direction::Client => (&mut client_buf, &mut client_end),
-            Direction::Server => (&mut server_buf, &mut server_end),
-        };
         let at = at_ms(event.timestamp_ns);
-        *end = at;
+        let (side, other) = match event.direction {
+            Direction::Client => (&mut client, &mut server),
+            Direction::Server => (&mut server, &mut client),
+        };
+        // When each direction's last bytes arrived: a partial message left at the end is
+        // stamped with its own direction's time, not the other's.
+        side.end = at;
         match event.piece {
-            Piece::Data(bytes) if buf.is_empty() => {
-                *buf = BytesMut::from(bytes::Bytes::from(bytes));
-                take_messages(dialect, event.direction, buf, at, &mut messages);
+            Piece::Data(bytes) if side.buf.is_empty() => {
+                side.buf = BytesMut::from(bytes::Bytes::from(bytes));
+                side.take_messages(at, &mut messages, other);
             }
             Piece::Data(bytes) => {
-                buf.extend_from_slice(&bytes);
-                take_messages(dialect, event.direction, buf, at, &mut messages);
+                side.buf.extend_from_slice(&bytes);
+                side.take_messages(at, &mut messages, other);
             }
             Piece::Gap(missing) => {
-                flush_partial(event.direction, buf, at, &mut messages);
+                side.flush(at, &mut messages);
                 messages.push(RecordedMessage {
                     from: event.direction,
                     at_ms: at,
@@ -161,18 +160,9 @@ pub fn from_flow(mut flow: Flow, dialect: &dyn Dialect, source: &Source<'_>) -> 
             }
         }
     }
-    flush_partial(
-        Direction::Client,
-        &mut client_buf,
-        client_end,
-        &mut messages,
-    );
-    flush_partial(
-        Direction::Server,
-        &mut server_buf,
-        server_end,
-        &mut messages,
-    );
+    let (client_end, server_end) = (client.end, server.end);
+    client.flush(client_end, &mut messages);
+    server.flush(server_end, &mut messages);
     // Those last partial messages go where their time puts them (a stable sort: each
     // direction's messages are already in time order).
     if !messages.is_sorted_by(|a, b| a.at_ms <= b.at_ms) {
@@ -222,30 +212,54 @@ pub fn from_flow(mut flow: Flow, dialect: &dyn Dialect, source: &Source<'_>) -> 
     }
 }
 
-fn take_messages(
-    dialect: &dyn Dialect,
+/// One direction of a connection being framed: its framer and the bytes not yet framed.
+struct Side<'a> {
     from: Direction,
-    buf: &mut BytesMut,
-    at: f64,
-    out: &mut Vec<RecordedMessage>,
-) {
-    loop {
-        match dialect.frame(from, buf) {
-            Ok(Some(message)) => out.push(RecordedMessage::data(from, at, &message)),
-            Ok(None) => return,
-            // Not this protocol: keep the bytes as they are, in one piece.
-            Err(_) => {
-                flush_partial(from, buf, at, out);
-                return;
+    framer: Box<dyn Framer + 'a>,
+    buf: BytesMut,
+    end: f64,
+}
+
+impl<'a> Side<'a> {
+    fn new(dialect: &'a dyn Dialect, from: Direction) -> Side<'a> {
+        Side {
+            from,
+            framer: dialect::framer(dialect, from),
+            buf: BytesMut::new(),
+            end: 0.0,
+        }
+    }
+
+    /// Frames what `buf` holds; each client message is shown to the server's framer.
+    fn take_messages(&mut self, at: f64, out: &mut Vec<RecordedMessage>, other: &mut Side<'_>) {
+        loop {
+            match self.framer.next(&mut self.buf) {
+                Ok(Some(message)) => {
+                    if self.from == Direction::Client {
+                        other.framer.client_sent(&message);
+                    }
+                    out.push(RecordedMessage::data(self.from, at, &message));
+                }
+                Ok(None) => return,
+                // Not this protocol: keep the bytes as they are, in one piece.
+                Err(_) => {
+                    self.flush(at, out);
+                    return;
+                }
             }
         }
     }
-}
 
-fn flush_partial(from: Direction, buf: &mut BytesMut, at: f64, out: &mut Vec<RecordedMessage>) {
-    if !buf.is_empty() {
-        let rest = buf.split();
-        out.push(RecordedMessage::data(from, at, &rest));
+    /// The direction ended (or lost bytes): what the framer holds, then the bytes left over,
+    /// are kept as they are; framing starts afresh after it.
+    fn flush(&mut self, at: f64, out: &mut Vec<RecordedMessage>) {
+        if let Some(message) = self.framer.finish(&mut self.buf) {
+            out.push(RecordedMessage::data(self.from, at, &message));
+        }
+        if !self.buf.is_empty() {
+            let rest = self.buf.split();
+            out.push(RecordedMessage::data(self.from, at, &rest));
+        }
     }
 }
 

@@ -8,12 +8,15 @@
 //! Adding a protocol means adding one module here and one line in [`registry`] (or, from
 //! outside the crate, one call to [`register`]).
 
+mod framer;
+pub mod http;
 pub mod msnp;
 mod registry;
 mod settings;
 mod step;
 pub mod tls;
 
+pub use framer::{Framer, Stateless, framer};
 pub use registry::{all, by_name, names, register, unknown};
 pub use settings::{SettingError, Settings};
 pub use step::{Payload, Request, StepError, StepSource, downcast, text_step};
@@ -162,6 +165,13 @@ pub trait Dialect: Send + Sync {
     /// Takes one whole message off the front of `buf` (sent by `from`): `Ok(None)` when more
     /// bytes are needed. The one framer for live replies and recordings alike.
     fn frame(&self, from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError>;
+    /// A framer with state of its own for one direction of one connection, for a protocol
+    /// whose framing needs one; `None` (the default) frames with [`frame`](Dialect::frame).
+    /// Callers go through [`framer`].
+    fn own_framer(&self, from: Direction) -> Option<Box<dyn Framer + '_>> {
+        let _ = from;
+        None
+    }
     /// One connection's client state and classifier.
     fn conversation(
         &self,

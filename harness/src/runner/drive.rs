@@ -4,7 +4,7 @@
 use super::connection::{Connection, Target};
 use super::transcript::Transcript;
 use crate::case::{Case, Step};
-use crate::dialect::{self, Conversation, Dialect, Ending, Received, SendError};
+use crate::dialect::{self, Conversation, Dialect, Ending, Framer, Received, SendError};
 use crate::direction::Direction;
 use crate::verdict::Verdict;
 use bytes::BytesMut;
@@ -69,6 +69,8 @@ struct Driver<'a> {
     settings: &'a Settings,
     transcript: Transcript,
     conversation: Box<dyn Conversation>,
+    /// Frames the server's side of the connection.
+    framer: Box<dyn Framer + 'a>,
     buf: BytesMut,
 }
 
@@ -91,6 +93,7 @@ pub async fn drive(
         settings,
         transcript: Transcript::new(settings.transcript_limit),
         conversation: dialect.conversation(case.identity.as_ref(), &settings.dialect),
+        framer: dialect::framer(dialect, Direction::Server),
         buf: BytesMut::with_capacity(4096),
     };
     let addr = &target.addr;
@@ -154,6 +157,7 @@ impl Driver<'_> {
                 }
             };
             self.record(Direction::Client, &bytes);
+            self.framer.client_sent(&bytes);
             let sent = (self.conversation.stage(), self.started.elapsed());
             // One deadline for the whole exchange, however the server spends it.
             let deadline = tokio::time::Instant::now() + self.settings.step_timeout;
@@ -239,10 +243,12 @@ impl Driver<'_> {
         deadline: tokio::time::Instant,
     ) -> Result<Received, Outcome> {
         let mut unanswered = 0usize;
+        // The server closed its side: what the framer still holds is framed, then it ends.
+        let mut closed = false;
         let timer = tokio::time::sleep_until(deadline);
         tokio::pin!(timer);
         loop {
-            if tokio::time::Instant::now() >= deadline {
+            if !closed && tokio::time::Instant::now() >= deadline {
                 self.record_unframed();
                 let request = self.first_line(Direction::Client, request);
                 let timeout = show(self.settings.step_timeout);
@@ -255,7 +261,11 @@ impl Driver<'_> {
                 };
                 return Err((self.pending_or_error(reason), true));
             }
-            match self.dialect.frame(Direction::Server, &mut self.buf) {
+            let framed = match self.framer.next(&mut self.buf) {
+                Ok(None) if closed => Ok(self.framer.finish(&mut self.buf)),
+                framed => framed,
+            };
+            match framed {
                 Ok(Some(raw)) => {
                     unanswered += 1;
                     self.record(Direction::Server, &raw);
@@ -280,6 +290,10 @@ impl Driver<'_> {
                     }
                     continue;
                 }
+                Ok(None) if closed => {
+                    self.record_unframed();
+                    return Err((self.conversation.ended(Ending::Closed), false));
+                }
                 Ok(None) => {}
                 Err(e) => {
                     self.record_unframed();
@@ -298,10 +312,7 @@ impl Driver<'_> {
                 () = &mut timer => None,
             };
             match read {
-                Some(Ok(0)) => {
-                    self.record_unframed();
-                    return Err((self.conversation.ended(Ending::Closed), false));
-                }
+                Some(Ok(0)) => closed = true,
                 Some(Ok(_)) => {}
                 Some(Err(e)) => {
                     self.record_unframed();

@@ -1,0 +1,47 @@
+//! Framing one direction of one connection. Most protocols frame each message from the bytes
+//! alone ([`Dialect::frame`]); some need to remember where they are: an HTTP body is read to
+//! its end (or the connection's) whatever its size, and a response's framing depends on the
+//! request it answers. A [`Framer`] carries that state; [`Stateless`] adapts a dialect whose
+//! framing needs none.
+
+use super::{Dialect, FrameError};
+use crate::direction::Direction;
+use bytes::{Bytes, BytesMut};
+
+/// One direction's framing state, fed the bytes as they arrive.
+pub trait Framer: Send {
+    /// Takes one whole message off the front of `buf` (or takes bytes into the framer's own
+    /// bounded state): `Ok(None)` when more bytes are needed.
+    fn next(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError>;
+    /// The direction has ended: the message the close completes (an HTTP/1.0 body that runs
+    /// to the close), or the part of one the framer holds, so that no byte is lost.
+    fn finish(&mut self, buf: &mut BytesMut) -> Option<Bytes> {
+        let _ = buf;
+        None
+    }
+    /// The client sent `message`: a server's framing may depend on it (a response to an HTTP
+    /// `HEAD` has no body).
+    fn client_sent(&mut self, message: &[u8]) {
+        let _ = message;
+    }
+}
+
+/// A framer for a dialect whose messages frame from their bytes alone.
+pub struct Stateless<'a> {
+    pub dialect: &'a dyn Dialect,
+    pub from: Direction,
+}
+
+impl Framer for Stateless<'_> {
+    fn next(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
+        self.dialect.frame(self.from, buf)
+    }
+}
+
+/// The framer live replies and recordings of `dialect` are framed with, for one direction of
+/// one connection.
+pub fn framer(dialect: &dyn Dialect, from: Direction) -> Box<dyn Framer + '_> {
+    dialect
+        .own_framer(from)
+        .unwrap_or_else(|| Box::new(Stateless { dialect, from }))
+}
