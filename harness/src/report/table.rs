@@ -69,12 +69,13 @@ pub fn write_table(out: &mut dyn Write, results: &[CaseResult], color: bool) -> 
             writeln!(out, "    ↳ {}", result.verdict.reason)?;
         }
         for d in &result.divergences {
+            let (recorded, live) = first_difference(result.dialect, &d.recorded, &d.live);
             writeln!(
                 out,
                 "    ↳ differs from the recording at step {}: recorded `{}`, live `{}`",
                 d.step,
-                clip(&d.recorded, 60),
-                clip(&d.live, 60)
+                clip(&recorded, 60),
+                clip(&live, 60)
             )?;
         }
     }
@@ -117,6 +118,28 @@ fn write_row(
         }
     }
     writeln!(out, "{}", line.trim_end())
+}
+
+/// The first line where a recorded and a live reply differ in meaning (as the dialect
+/// normalizes them), so a reply of many lines shows what changed, not what it starts with.
+fn first_difference(dialect: &str, recorded: &str, live: &str) -> (String, String) {
+    let (recorded, live) = match crate::dialect::by_name(dialect) {
+        Some(d) => (d.normalize(recorded), d.normalize(live)),
+        None => (recorded.to_string(), live.to_string()),
+    };
+    let (mut r, mut l) = (recorded.lines(), live.lines());
+    loop {
+        match (r.next(), l.next()) {
+            (Some(a), Some(b)) if a == b => continue,
+            (None, None) => break,
+            (a, b) => {
+                let shown = |line: Option<&str>| line.unwrap_or("(nothing)").to_string();
+                return (shown(a), shown(b));
+            }
+        }
+    }
+    let first = |t: &str| t.lines().next().unwrap_or("").to_string();
+    (first(&recorded), first(&live))
 }
 
 fn clip(text: &str, max: usize) -> String {
