@@ -230,7 +230,7 @@ type At<'a> = dyn Fn(std::ops::Range<usize>, String) -> SourceError + 'a;
 struct Content {
     /// The byte offset of the content (after the opening quotes).
     start: usize,
-    /// The content is written exactly as it reads (no escapes, not a multi-line string), so
+    /// The content is written exactly as it reads (no escapes, no line-ending backslash), so
     /// an offset into the value is an offset into the file.
     exact: bool,
     whole: std::ops::Range<usize>,
@@ -245,7 +245,16 @@ impl Content {
             .take_while(|b| *b == b'"' || *b == b'\'')
             .count()
             .min(3);
-        let start = whole.start + quotes;
+        let mut start = whole.start + quotes;
+        // TOML drops a line break right after a multi-line string's opening quotes.
+        if quotes == 3 {
+            let after = &text[start.min(text.len())..];
+            if after.starts_with("\r\n") {
+                start += 2;
+            } else if after.starts_with('\n') {
+                start += 1;
+            }
+        }
         let exact =
             text.get(start..start + value.get_ref().len()) == Some(value.get_ref().as_str());
         Content {
@@ -399,11 +408,19 @@ send = "USR {trid} TWN I {email}"
     }
 
     #[test]
-    fn an_escaped_or_multi_line_value_points_at_the_whole_value() {
+    fn an_escaped_value_points_at_the_whole_value_and_a_multi_line_one_inside_it() {
         let err = parse("[[step]]\nsend = \"VER {trid} \\\"MSNP8\\\" {emial}\"\n").unwrap_err();
         assert_eq!((err.line, err.column), (2, 8), "{err}");
-        let err = parse("[[step]]\nsend = \"\"\"\nver {trid}\"\"\"\n").unwrap_err();
-        assert_eq!((err.line, err.column), (2, 8), "{err}");
+        let err = parse("[[step]]\nsend = \"\"\"\nVER {trid} {emial}\"\"\"\n").unwrap_err();
+        assert_eq!((err.line, err.column), (3, 12), "{err}");
+        let err = parse("[[step]]\nsend = '''\r\nVER {trid} {emial}'''\n").unwrap_err();
+        assert_eq!((err.line, err.column), (3, 12), "{err}");
+        let err = parse("[[step]]\nsend = \"\"\"\nVER {trid} \\\n {emial}\"\"\"\n").unwrap_err();
+        assert_eq!(
+            (err.line, err.column),
+            (2, 8),
+            "a line-ending backslash: {err}"
+        );
     }
 
     #[test]
