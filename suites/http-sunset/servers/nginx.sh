@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # nginx on 127.0.0.1:PORT (plain HTTP) under one phase of the API's sunset policy:
-#   bash servers/nginx.sh PHASE PORT      PHASE = before | warning | cutoff
+#   bash servers/nginx.sh PHASE PORT [tls]      PHASE = before | warning | cutoff
+# With `tls`, HTTPS: TLS 1.2+ with the tls-cutoff suite's test certificate (for localhost).
 # Old clients, retired on 2026-01-01 (Thu, 01 Jan 2026 00:00:00 GMT = @1767225600):
 #   G1 old API     the path starts with /api/v1/ (after nginx's normalisation: %-decoding,
 #                  merged slashes, dot segments)
@@ -15,8 +16,16 @@
 # servers/apache.sh implements the same policy; servers/check.sh checks both.
 # Runs in the foreground with its files in a temporary folder, prints nothing on success.
 set -euo pipefail
-phase=$1 port=$2
+phase=$1 port=$2 transport=${3:-plain}
 work=$(mktemp -d)
+listen="127.0.0.1:$port"
+if [[ $transport == tls ]]; then
+  certs=$(cd "$(dirname "$0")/../../tls-cutoff/servers" && pwd)
+  listen="$listen ssl;
+        ssl_certificate $certs/test-cert.pem;
+        ssl_certificate_key $certs/test-key.pem;
+        ssl_protocols TLSv1.2 TLSv1.3"
+fi
 
 # Which groups a request is in: "1" or "". The regexes are the same in servers/apache.sh.
 groups=$(cat <<'NGINX'
@@ -87,7 +96,7 @@ http {
     scgi_temp_path $work/scgi;
 $groups
     server {
-        listen 127.0.0.1:$port;
+        listen $listen;
 $policy
     }
 }
