@@ -127,13 +127,28 @@ impl Dialect for Http {
         else {
             return RecordedIdentity::default();
         };
-        let version = match head.start {
-            head::Start::Request { minor, .. } => format!("HTTP/1.{minor}"),
-            head::Start::Response { .. } => unreachable!("parsed as a request"),
+        let head::Start::Request { minor, target, .. } = &head.start else {
+            unreachable!("parsed as a request")
         };
+        let versions = match api_version(target) {
+            Some(api) => format!("HTTP/1.{minor}, API {api}"),
+            None => format!("HTTP/1.{minor}"),
+        };
+        let mut client = head.header("user-agent").and_then(product);
+        // An app whose HTTP library names itself in the User-Agent says its own version in a
+        // header of its own.
+        if let Some((name, value)) = head.headers.iter().find(|(n, _)| is_app_version(n)) {
+            let client = client.get_or_insert_with(|| Identity {
+                client: "(no User-Agent)".into(),
+                version: String::new(),
+            });
+            client.version = format!("{} ({name} {value})", client.version)
+                .trim_start()
+                .to_string();
+        }
         RecordedIdentity {
-            versions: Some(version),
-            client: head.header("user-agent").and_then(product),
+            versions: Some(versions),
+            client,
             account: None,
         }
     }
@@ -189,6 +204,26 @@ impl Dialect for Http {
             (Direction::Server, response.as_bytes().to_vec()),
         ]
     }
+}
+
+/// `X-App-Version`, `X-Client-Version` and the like: where mobile and desktop apps put their
+/// own version.
+fn is_app_version(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name.starts_with("x-") && name.ends_with("-version") && name != "x-api-version"
+}
+
+/// The API version a request path names: `v2` in `/api/v2/status` or `/v2.1/items`.
+fn api_version(target: &str) -> Option<&str> {
+    let path = target.split(['?', '#']).next()?;
+    path.split('/').find(|segment| {
+        segment.len() > 1
+            && segment.starts_with(['v', 'V'])
+            && segment[1..]
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b'.')
+            && segment.as_bytes()[1].is_ascii_digit()
+    })
 }
 
 /// Browsers' products, most specific first: a browser's User-Agent names several (Chrome's
@@ -273,6 +308,19 @@ mod tests {
         );
         assert_eq!(named("Python/3.11 aiohttp/3.14.5"), "Python 3.11");
         assert_eq!(named("node"), "node ");
+    }
+
+    #[test]
+    fn an_apps_own_version_header_and_the_api_version_join_the_identity() {
+        let app = b"GET /api/v1/status?x=/v3/ HTTP/1.1\r\nUser-Agent: okhttp/4.12.0\r\nX-App-Version: 2.4.0\r\n\r\n";
+        let identity = Http.recorded_identity(&[app]);
+        assert_eq!(identity.versions.as_deref(), Some("HTTP/1.1, API v1"));
+        assert_eq!(
+            identity.client.unwrap().version,
+            "4.12.0 (X-App-Version 2.4.0)"
+        );
+        assert_eq!(api_version("/v2.1/items"), Some("v2.1"));
+        assert_eq!(api_version("/video/v/x"), None);
     }
 
     #[test]
