@@ -13,6 +13,7 @@ pub mod http;
 pub mod msnp;
 mod registry;
 mod settings;
+pub mod ssh;
 mod step;
 pub mod tls;
 

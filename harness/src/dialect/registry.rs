@@ -4,7 +4,12 @@ use super::Dialect;
 use std::sync::RwLock;
 
 /// The dialects that ship with harness.
-const BUILT_IN: &[&dyn Dialect] = &[&super::msnp::Msnp, &super::tls::Tls, &super::http::Http];
+const BUILT_IN: &[&dyn Dialect] = &[
+    &super::msnp::Msnp,
+    &super::tls::Tls,
+    &super::http::Http,
+    &super::ssh::Ssh,
+];
 
 /// Dialects registered at run time, after the built-in ones.
 static REGISTERED: RwLock<Vec<&'static dyn Dialect>> = RwLock::new(Vec::new());

@@ -1,0 +1,448 @@
+//! One SSH connection as a client sees it, up to the key-exchange reply: identification lines,
+//! both KEXINITs (negotiated as RFC 4253 section 7.1 says), the client's key-exchange init, and
+//! the server's reply, the admission point: by then the server has agreed to every algorithm
+//! class. A DISCONNECT, a close after the client's KEXINIT, or a refused identification locks
+//! out, the reason naming the class with no common algorithm where there is one.
+
+use super::describe::{describe, is_line};
+use super::framing::payload;
+use super::kex::{self, Method};
+use super::negotiate::{Negotiated, NoMatch, negotiate};
+use super::policy::Deprecations;
+use super::request::{self, SshRequest};
+use super::wire::{self, KexInit};
+use crate::dialect::{Conversation, Ending, Received, Request, SendError, downcast};
+use crate::direction::Direction;
+use crate::verdict::{Verdict, VerdictKind};
+use bytes::Bytes;
+use num_bigint::BigUint;
+use std::collections::BTreeMap;
+
+/// Lines a server may send before its identification (OpenSSH's client allows 1024).
+pub const MAX_PRE_BANNER_LINES: usize = 1024;
+/// IGNORE, DEBUG and like messages a server may send before it is judged to be stalling.
+pub const MAX_IDLE_MESSAGES: usize = 64;
+
+pub struct SshConversation {
+    deprecations: Deprecations,
+    client_ident: Option<String>,
+    server_ident: Option<String>,
+    client_kexinit: Option<KexInit>,
+    server_kexinit: Option<KexInit>,
+    /// The server's KEXINIT as described: what decides a failed negotiation.
+    server_kexinit_text: Option<String>,
+    /// Lines before the server's identification.
+    pre_banner: usize,
+    /// A line after it: the server's words on refusing the client's identification.
+    refusal: Option<String>,
+    idle: usize,
+    kex: KexState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum KexState {
+    NotStarted,
+    /// A group-exchange request went out.
+    AwaitingGroup,
+    /// The server's group arrived; the client's init is due.
+    Group(BigUint, BigUint),
+    AwaitingReply,
+}
+
+impl SshConversation {
+    pub fn new(deprecations: Deprecations) -> SshConversation {
+        SshConversation {
+            deprecations,
+            client_ident: None,
+            server_ident: None,
+            client_kexinit: None,
+            server_kexinit: None,
+            server_kexinit_text: None,
+            pre_banner: 0,
+            refusal: None,
+            idle: 0,
+            kex: KexState::NotStarted,
+        }
+    }
+
+    fn negotiated(&self) -> Option<Result<Negotiated, NoMatch>> {
+        Some(negotiate(
+            self.client_kexinit.as_ref()?,
+            self.server_kexinit.as_ref()?,
+        ))
+    }
+
+    /// The lockout a failed negotiation means, once both KEXINITs are known.
+    fn no_match(&self) -> Option<Verdict> {
+        let Some(Err(no_match)) = self.negotiated() else {
+            return None;
+        };
+        Some(Verdict::new(
+            VerdictKind::LockedOut,
+            "KEXINIT",
+            no_match.to_string(),
+            self.server_kexinit_text.clone(),
+        ))
+    }
+
+    /// The key-exchange payload to send now, in place of `recorded` where given: the recorded
+    /// init when it fits the negotiated method, else one made afresh.
+    fn kex_payload(&self, recorded: Option<&[u8]>) -> Result<Option<Vec<u8>>, String> {
+        if let KexState::Group(p, g) = &self.kex {
+            return kex::gex_init(p, g).map(Some);
+        }
+        let negotiated = match self.negotiated() {
+            Some(Ok(n)) => n.kex,
+            // Nothing to negotiate with: the server is about to end it, and says how.
+            Some(Err(_)) => return Ok(None),
+            None if recorded.is_some() => return Ok(None),
+            None => return Err("the server has sent no KEXINIT yet".into()),
+        };
+        if let Some(recorded) = recorded {
+            let fits = match recorded.first() {
+                Some(&wire::KEX_INIT) => kex::public_len(&negotiated).is_none_or(|lengths| {
+                    wire::Reader(&recorded[1..])
+                        .string()
+                        .is_some_and(|value| lengths.contains(&value.len()))
+                }),
+                Some(&wire::GEX_REQUEST) => kex::method(&negotiated) == Some(Method::GroupExchange),
+                _ => return Ok(None),
+            };
+            if fits || kex::method(&negotiated).is_none() {
+                return Ok(None);
+            }
+        }
+        match kex::method(&negotiated) {
+            Some(method) => kex::init(method).map(Some),
+            None => Err(format!(
+                "the harness cannot make a {negotiated} key exchange"
+            )),
+        }
+    }
+
+    fn line(&mut self, line: &str, text: String) -> Received {
+        if line.starts_with("SSH-") {
+            self.server_ident = Some(line.to_string());
+            let version = line.split('-').nth(1).unwrap_or_default();
+            if version != "2.0" && version != "1.99" {
+                let verdict = Verdict::new(
+                    VerdictKind::LockedOut,
+                    "identification",
+                    format!("the server speaks SSH protocol {version} only"),
+                    Some(text.clone()),
+                );
+                return decided(text, verdict);
+            }
+            return Received::reply(text);
+        }
+        if self.server_ident.is_some() {
+            self.refusal = Some(line.to_string());
+        } else {
+            self.pre_banner += 1;
+            if self.pre_banner > MAX_PRE_BANNER_LINES {
+                let verdict = Verdict::error(
+                    "identification",
+                    format!(
+                        "the server sent {} lines and no identification",
+                        self.pre_banner
+                    ),
+                );
+                return decided(text, verdict);
+            }
+        }
+        Received {
+            text,
+            answers_request: false,
+            verdict: None,
+            upgrade_to_tls: false,
+        }
+    }
+
+    fn packet(&mut self, payload: &[u8], text: String) -> Received {
+        let kind = payload[0];
+        match kind {
+            wire::KEXINIT => {
+                self.server_kexinit = KexInit::parse(payload);
+                self.server_kexinit_text = Some(text.clone());
+                if self.server_kexinit.is_none() {
+                    let verdict = Verdict::error("KEXINIT", format!("a malformed KEXINIT: {text}"));
+                    return decided(text, verdict);
+                }
+                Received::reply(text)
+            }
+            wire::DISCONNECT => {
+                let (code, description) = wire::disconnect(payload).unwrap_or_default();
+                let reason = match self.negotiated() {
+                    Some(Err(no_match)) => format!("{no_match} (the server disconnected)"),
+                    _ => format!(
+                        "the server disconnected: {} ({})",
+                        description.trim(),
+                        wire::disconnect_reason(code)
+                    ),
+                };
+                let verdict = Verdict::new(
+                    VerdictKind::LockedOut,
+                    self.stage(),
+                    reason,
+                    Some(text.clone()),
+                );
+                decided(text, verdict)
+            }
+            wire::KEX_REPLY if self.kex == KexState::AwaitingGroup => match kex::gex_group(payload)
+            {
+                Some((p, g)) => {
+                    self.kex = KexState::Group(p, g);
+                    Received::reply(text)
+                }
+                None => {
+                    let verdict =
+                        Verdict::error("key exchange", format!("a malformed group: {text}"));
+                    decided(text, verdict)
+                }
+            },
+            wire::KEX_REPLY | wire::GEX_REPLY => {
+                let verdict = self.admission(&text);
+                decided(text, verdict)
+            }
+            wire::IGNORE | wire::DEBUG | wire::UNIMPLEMENTED | wire::EXT_INFO | wire::NEWKEYS => {
+                self.idle += 1;
+                if self.idle > MAX_IDLE_MESSAGES {
+                    let verdict = Verdict::error(
+                        self.stage(),
+                        format!(
+                            "the server sent {} messages that bring no key exchange closer",
+                            self.idle
+                        ),
+                    );
+                    return decided(text, verdict);
+                }
+                Received {
+                    text,
+                    answers_request: false,
+                    verdict: None,
+                    upgrade_to_tls: false,
+                }
+            }
+            other => {
+                let verdict = Verdict::error(
+                    self.stage(),
+                    format!("unexpected message {other} before the key-exchange reply: {text}"),
+                );
+                decided(text, verdict)
+            }
+        }
+    }
+
+    /// The server answered the key exchange: admitted, or warned for what was deprecated.
+    fn admission(&self, text: &str) -> Verdict {
+        let negotiated = match self.negotiated() {
+            Some(Ok(n)) => n,
+            _ => {
+                return Verdict::new(
+                    VerdictKind::Admitted,
+                    "key exchange",
+                    "the server answered the key exchange",
+                    Some(text.to_string()),
+                );
+            }
+        };
+        let mut deprecated: Vec<String> = Vec::new();
+        for algorithm in negotiated.algorithms() {
+            if let Some(pattern) = self.deprecations.matching(algorithm) {
+                let item = if pattern == algorithm {
+                    algorithm.to_string()
+                } else {
+                    format!("{algorithm} ({pattern})")
+                };
+                if !deprecated.contains(&item) {
+                    deprecated.push(item);
+                }
+            }
+        }
+        let summary = negotiated.summary();
+        if deprecated.is_empty() {
+            Verdict::new(
+                VerdictKind::Admitted,
+                "key exchange",
+                format!("the server answered the key exchange: {summary}"),
+                Some(text.to_string()),
+            )
+        } else {
+            Verdict::new(
+                VerdictKind::Warned,
+                "key exchange",
+                format!(
+                    "the server answered the key exchange: {summary}; deprecated: {}",
+                    deprecated.join(", ")
+                ),
+                Some(text.to_string()),
+            )
+        }
+    }
+}
+
+fn decided(text: String, verdict: Verdict) -> Received {
+    Received {
+        text,
+        answers_request: true,
+        verdict: Some(verdict),
+        upgrade_to_tls: false,
+    }
+}
+
+/// A payload as a packet, as its framer would frame it.
+fn as_packet(payload: &[u8]) -> Bytes {
+    Bytes::from(super::framing::packet(payload))
+}
+
+impl Conversation for SshConversation {
+    fn send(
+        &mut self,
+        request: &dyn Request,
+        values: &BTreeMap<String, String>,
+    ) -> Result<Bytes, SendError> {
+        let request: &SshRequest = downcast(request).map_err(SendError::Invalid)?;
+        let bytes = match request {
+            SshRequest::Ident(template) => {
+                let line = template.expand(values).map_err(SendError::Unset)?;
+                Bytes::from(format!("{line}\r\n"))
+            }
+            SshRequest::KexInit(template) => {
+                let text = template.expand(values).map_err(SendError::Unset)?;
+                let mut cookie = [0u8; 16];
+                ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut cookie)
+                    .map_err(|_| SendError::Invalid("no random bytes for the cookie".into()))?;
+                as_packet(&request::kexinit(&text)?.encode(cookie))
+            }
+            // With no common method nothing is sent: the server's answer decides.
+            SshRequest::Kex => match self.kex_payload(None).map_err(SendError::Invalid)? {
+                Some(payload) => as_packet(&payload),
+                None => Bytes::new(),
+            },
+            SshRequest::Recorded(bytes) => {
+                // The recorded init, unless the live key exchange needs another one.
+                let recorded = (!is_line(bytes)).then(|| payload(bytes)).flatten();
+                let in_kex = matches!(self.kex, KexState::Group(..))
+                    || recorded
+                        .is_some_and(|p| [wire::KEX_INIT, wire::GEX_REQUEST].contains(&p[0]));
+                match recorded.filter(|_| in_kex) {
+                    Some(p) => match self.kex_payload(Some(p)).map_err(SendError::Invalid)? {
+                        Some(fresh) => as_packet(&fresh),
+                        None => Bytes::from(bytes.clone()),
+                    },
+                    None => Bytes::from(bytes.clone()),
+                }
+            }
+            SshRequest::Raw(template) => {
+                Bytes::from(template.expand(values).map_err(SendError::Unset)?)
+            }
+        };
+        self.observe_sent(&bytes);
+        Ok(bytes)
+    }
+
+    fn observe_sent(&mut self, message: &[u8]) {
+        if is_line(message) {
+            if message.starts_with(b"SSH-") {
+                self.client_ident = Some(String::from_utf8_lossy(message).trim_end().to_string());
+            }
+            return;
+        }
+        match payload(message).and_then(|p| p.first().map(|&k| (k, p))) {
+            Some((wire::KEXINIT, p)) => self.client_kexinit = KexInit::parse(p),
+            Some((wire::KEX_INIT | wire::GEX_INIT, _)) => self.kex = KexState::AwaitingReply,
+            Some((wire::GEX_REQUEST, _)) => self.kex = KexState::AwaitingGroup,
+            _ => {}
+        }
+    }
+
+    fn receive(&mut self, raw: Bytes) -> Received {
+        let text = describe(Direction::Server, &raw);
+        if is_line(&raw) {
+            let line = String::from_utf8_lossy(&raw).trim_end().to_string();
+            return self.line(&line, text);
+        }
+        match payload(&raw).filter(|p| !p.is_empty()) {
+            Some(p) => self.packet(p, text),
+            None => {
+                let verdict = Verdict::error(self.stage(), format!("not an SSH packet: {text}"));
+                decided(text, verdict)
+            }
+        }
+    }
+
+    fn stage(&self) -> String {
+        match (&self.server_ident, &self.server_kexinit, &self.kex) {
+            (None, ..) => "identification",
+            (_, None, _) => "KEXINIT",
+            _ => "key exchange",
+        }
+        .to_string()
+    }
+
+    fn pending(&self) -> Option<Verdict> {
+        self.no_match()
+    }
+
+    fn ended(&mut self, how: Ending) -> Verdict {
+        if let Some(verdict) = self.no_match() {
+            return verdict;
+        }
+        let closed = if how == Ending::Reset {
+            "reset"
+        } else {
+            "closed"
+        };
+        let stage = self.stage();
+        if how == Ending::ScriptEnded {
+            return Verdict::error(
+                stage,
+                "the case ended before the server's key-exchange reply",
+            );
+        }
+        if let Some(refusal) = &self.refusal {
+            return Verdict::new(
+                VerdictKind::LockedOut,
+                "identification",
+                format!(
+                    "the server refused the identification `{}`: {refusal}",
+                    self.client_ident.as_deref().unwrap_or("?")
+                ),
+                Some(refusal.clone()),
+            );
+        }
+        let ident = self.client_ident.as_deref().unwrap_or("?");
+        let (stage, reason) = match (
+            &self.server_ident,
+            &self.server_kexinit,
+            &self.client_kexinit,
+        ) {
+            (None, ..) => {
+                return Verdict::error(
+                    stage,
+                    format!("the server {closed} the connection before identifying itself"),
+                );
+            }
+            // sshd sends its KEXINIT once it has read the client's identification.
+            (Some(_), None, _) => (
+                "identification",
+                format!(
+                    "the server {closed} the connection after the client's identification `{ident}`, before its KEXINIT"
+                ),
+            ),
+            (Some(_), Some(_), Some(_)) => (
+                "KEXINIT",
+                format!("the server {closed} the connection after the client's KEXINIT"),
+            ),
+            (Some(_), Some(_), None) => (
+                "KEXINIT",
+                format!("the server {closed} the connection before the client's KEXINIT"),
+            ),
+        };
+        Verdict::new(VerdictKind::LockedOut, stage, reason, None)
+    }
+
+    fn farewell(&self) -> Option<Bytes> {
+        None
+    }
+}

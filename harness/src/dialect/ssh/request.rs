@@ -1,0 +1,164 @@
+//! SSH steps: an identification line (`SSH-2.0-OpenSSH_7.4`), a KEXINIT built from its
+//! algorithm lists (`kexinit kex=... hostkey=... ciphers=... macs=... compression=...`), or
+//! `kex`: the key-exchange message the negotiated method needs next, made by the harness with a
+//! fresh key. A recorded message is replayed as recorded; `send_hex` sends raw bytes.
+
+use super::wire::KexInit;
+use crate::case::{ByteTemplate, Template};
+use crate::dialect::{Payload, Request, SendError, StepError, StepSource};
+use crate::source::closest;
+use std::any::Any;
+use std::collections::BTreeMap;
+
+const FIELDS: &[&str] = &["kex", "hostkey", "ciphers", "macs", "compression"];
+const REQUIRED: &[&str] = &["kex", "hostkey", "ciphers", "macs"];
+
+/// One compiled SSH step.
+#[derive(Debug)]
+pub enum SshRequest {
+    /// An identification line, sent with CRLF.
+    Ident(Template),
+    /// A KEXINIT from its description (its values may use variables).
+    KexInit(Template),
+    /// The next key-exchange message, made when sent.
+    Kex,
+    Recorded(Vec<u8>),
+    Raw(ByteTemplate),
+}
+
+impl Request for SshRequest {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+fn is_name(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b',' || b == b'{' || b == b'}')
+}
+
+pub fn compile(source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
+    let (send, text) = match source.payload {
+        Payload::Bytes(bytes) => return Ok(Box::new(SshRequest::Raw(bytes.clone()))),
+        Payload::Text { send, .. } => (send, source.text),
+    };
+    if text.starts_with("SSH-") {
+        if text.contains(['\r', '\n']) {
+            return Err(
+                StepError::at(0, text.len(), "an identification is one line")
+                    .with_help("the CRLF is added"),
+            );
+        }
+        return Ok(Box::new(SshRequest::Ident(send.clone())));
+    }
+    let verb_end = text.find(' ').unwrap_or(text.len());
+    match &text[..verb_end] {
+        "kex" if verb_end == text.len() => return Ok(Box::new(SshRequest::Kex)),
+        "kexinit" => {}
+        verb => {
+            return Err(StepError::at(0, verb.len(), format!("`{verb}` is not an SSH step"))
+                .with_help("an identification `SSH-2.0-...`, `kexinit kex=... hostkey=... ciphers=... macs=...`, or `kex`"));
+        }
+    }
+    let mut seen = Vec::new();
+    let mut offset = verb_end;
+    for word in text[verb_end..].split(' ') {
+        let at = offset;
+        offset += word.len() + 1;
+        if word.is_empty() {
+            continue;
+        }
+        let Some((key, value)) = word.split_once('=') else {
+            return Err(StepError::at(
+                at,
+                word.len(),
+                format!("`{word}` is not key=value"),
+            ));
+        };
+        if !FIELDS.contains(&key) {
+            let error = StepError::at(at, key.len(), format!("unknown kexinit field `{key}`"));
+            return Err(match closest(key, FIELDS.iter().copied()) {
+                Some(meant) => error.with_help(format!("did you mean `{meant}`?")),
+                None => error.with_help(format!("fields: {}", FIELDS.join(", "))),
+            });
+        }
+        if let Some(bad) = value.split(',').find(|n| !is_name(n)) {
+            let at = at + key.len() + 1 + value.find(bad).unwrap_or(0);
+            return Err(StepError::at(
+                at,
+                bad.len(),
+                format!("`{bad}` is not an algorithm name"),
+            ));
+        }
+        seen.push(key);
+    }
+    if let Some(missing) = REQUIRED.iter().find(|f| !seen.contains(f)) {
+        return Err(StepError::at(
+            0,
+            text.len(),
+            format!("a kexinit needs {missing}=..."),
+        ));
+    }
+    Ok(Box::new(SshRequest::KexInit(send.clone())))
+}
+
+/// A KEXINIT description, expanded: its lists.
+pub fn kexinit(text: &str) -> Result<KexInit, SendError> {
+    let mut fields: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for word in text.split(' ').skip(1).filter(|w| !w.is_empty()) {
+        let (key, value) = word
+            .split_once('=')
+            .ok_or_else(|| SendError::Invalid(format!("`{word}` is not key=value")))?;
+        fields.insert(key, value.split(',').map(str::to_string).collect());
+    }
+    let mut list = |key: &str| fields.remove(key).unwrap_or_default();
+    let (kex, host_key, ciphers, macs) =
+        (list("kex"), list("hostkey"), list("ciphers"), list("macs"));
+    let compression = match list("compression") {
+        c if c.is_empty() => vec!["none".to_string()],
+        c => c,
+    };
+    Ok(KexInit {
+        kex,
+        host_key,
+        cipher_c2s: ciphers.clone(),
+        cipher_s2c: ciphers,
+        mac_c2s: macs.clone(),
+        mac_s2c: macs,
+        compression_c2s: compression.clone(),
+        compression_s2c: compression,
+        first_kex_follows: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::dialect::text_step;
+
+    fn compiled(text: &str) -> Result<(), crate::dialect::StepError> {
+        text_step(&super::super::Ssh, text).map(|_| ())
+    }
+
+    #[test]
+    fn steps_are_checked_when_the_case_loads() {
+        assert!(compiled("SSH-2.0-OpenSSH_7.4").is_ok());
+        assert!(compiled("kex").is_ok());
+        assert!(compiled("kexinit kex=diffie-hellman-group1-sha1 hostkey=ssh-dss ciphers=3des-cbc macs=hmac-md5").is_ok());
+        let e = compiled("kexinit kex=a hostky=b ciphers=c macs=d").unwrap_err();
+        assert_eq!(
+            (e.offset, e.len, e.help.as_deref()),
+            (14, 6, Some("did you mean `hostkey`?"))
+        );
+        let e = compiled("kexinit kex=a,,b hostkey=b ciphers=c macs=d").unwrap_err();
+        assert_eq!(e.message, "`` is not an algorithm name");
+        assert_eq!(
+            compiled("kexinit kex=a ciphers=c macs=d")
+                .unwrap_err()
+                .message,
+            "a kexinit needs hostkey=..."
+        );
+        assert!(compiled("hello").is_err());
+    }
+}
