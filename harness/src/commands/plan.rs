@@ -100,6 +100,9 @@ pub async fn endpoints(
                 addr,
                 tls_from_start: target.tls_from_start,
                 tls: target.tls.clone(),
+                connections: target
+                    .max_connections
+                    .map(|n| Arc::new(tokio::sync::Semaphore::new(n))),
             }),
             suite_target: Some(target.name.clone()),
         });

@@ -15,6 +15,7 @@ use std::sync::{Arc, LazyLock};
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
@@ -27,6 +28,10 @@ pub struct Target {
     pub tls_from_start: bool,
     /// How TLS is spoken, from the start or after an in-band upgrade.
     pub tls: TlsClient,
+    /// At most this many cases at once here (`max_connections`): a server that refuses
+    /// connections past a limit (dropbear's five unauthenticated ones per address, sshd's
+    /// MaxStartups) must not lock clients out for the harness's own concurrency.
+    pub connections: Option<Arc<Semaphore>>,
 }
 
 impl Target {
@@ -36,6 +41,7 @@ impl Target {
             addr: addr.into(),
             tls_from_start: false,
             tls: TlsClient::default(),
+            connections: None,
         }
     }
 

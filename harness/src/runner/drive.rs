@@ -84,6 +84,11 @@ pub async fn drive(
     variables: &BTreeMap<String, String>,
     settings: &Settings,
 ) -> CaseRun {
+    // Held for the whole case, before its clock starts.
+    let _connection_slot = match &target.connections {
+        Some(limit) => limit.clone().acquire_owned().await.ok(),
+        None => None,
+    };
     let dialect = case.dialect;
     let mut driver = Driver {
         dialect,
@@ -243,8 +248,11 @@ impl Driver<'_> {
         deadline: tokio::time::Instant,
     ) -> Result<Received, Outcome> {
         let mut unanswered = 0usize;
-        // The server closed its side: what the framer still holds is framed, then it ends.
+        // The server closed its side, or reset it (`ending` says which): what the framer still
+        // holds is framed, then it ends. A response cut short by a reset is still what the
+        // server said, not a close before any response.
         let mut closed = false;
+        let mut ending = Ending::Closed;
         let timer = tokio::time::sleep_until(deadline);
         tokio::pin!(timer);
         loop {
@@ -292,7 +300,7 @@ impl Driver<'_> {
                 }
                 Ok(None) if closed => {
                     self.record_unframed();
-                    return Err((self.conversation.ended(Ending::Closed), false));
+                    return Err((self.conversation.ended(ending), false));
                 }
                 Ok(None) => {}
                 Err(e) => {
@@ -315,8 +323,8 @@ impl Driver<'_> {
                 Some(Ok(0)) => closed = true,
                 Some(Ok(_)) => {}
                 Some(Err(e)) => {
-                    self.record_unframed();
-                    return Err((self.conversation.ended(ending_of(&e)), false));
+                    closed = true;
+                    ending = ending_of(&e);
                 }
                 // The deadline passed while reading: said at the top of the loop.
                 None => {}

@@ -79,6 +79,7 @@ struct RawTarget {
     tls: bool,
     server_name: Option<String>,
     ca: Option<Spanned<String>>,
+    max_connections: Option<Spanned<usize>>,
 }
 
 /// Loads the suite at `path`: a folder holding `suite.toml`, or the file itself.
@@ -217,11 +218,23 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
             None => TlsClient::default(),
         };
         tls.server_name = target.server_name.clone();
+        if let Some(limit) = target
+            .max_connections
+            .as_ref()
+            .filter(|l| *l.get_ref() == 0)
+        {
+            errors.push(at(
+                limit.span(),
+                "max_connections must be at least 1".to_string(),
+            ));
+            continue;
+        }
         targets.push(SuiteTarget {
             name: target.name.get_ref().clone(),
             kind,
             tls_from_start: target.tls,
             tls,
+            max_connections: target.max_connections.as_ref().map(|l| *l.get_ref()),
         });
     }
 

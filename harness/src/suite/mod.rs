@@ -43,6 +43,8 @@ pub struct SuiteTarget {
     pub tls_from_start: bool,
     /// How TLS is spoken there (`server_name`, `ca`), from the start or after an upgrade.
     pub tls: TlsClient,
+    /// At most this many cases at once against it (`max_connections`).
+    pub max_connections: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
