@@ -124,6 +124,23 @@ impl SshConversation {
         if line.starts_with("SSH-") {
             self.server_ident = Some(line.to_string());
             let version = line.split('-').nth(1).unwrap_or_default();
+            let client_version = self
+                .client_ident
+                .as_deref()
+                .and_then(|i| i.split('-').nth(1))
+                .unwrap_or("2.0");
+            // An SSH-1 client meeting an SSH-2 server gives up here, as the server does.
+            if version == "2.0" && !["2.0", "1.99"].contains(&client_version) {
+                let verdict = Verdict::new(
+                    VerdictKind::LockedOut,
+                    "identification",
+                    format!(
+                        "protocol major versions differ: the server speaks SSH-2 only, the client SSH-{client_version}"
+                    ),
+                    Some(text.clone()),
+                );
+                return decided(text, verdict);
+            }
             if version != "2.0" && version != "1.99" {
                 let verdict = Verdict::new(
                     VerdictKind::LockedOut,
