@@ -11,6 +11,7 @@
 mod framer;
 pub mod http;
 pub mod msnp;
+pub mod postgres;
 mod registry;
 mod settings;
 pub mod ssh;

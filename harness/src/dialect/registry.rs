@@ -9,6 +9,7 @@ const BUILT_IN: &[&dyn Dialect] = &[
     &super::tls::Tls,
     &super::http::Http,
     &super::ssh::Ssh,
+    &super::postgres::Postgres,
 ];
 
 /// Dialects registered at run time, after the built-in ones.

@@ -1,0 +1,369 @@
+//! One PostgreSQL connection as a client sees it, up to authentication. Reaching an
+//! authentication request the client can perform (or ReadyForQuery) admits; after a
+//! NegotiateProtocolVersion, a NoticeResponse, or with a deprecated method it warns. An
+//! ErrorResponse before that locks out (its SQLSTATE and message the reason), as do a method
+//! the client cannot perform, a declined TLS request from a client that requires TLS, and a
+//! close. What the client can do is declared in the case's variables: `client_methods`
+//! (e.g. `scram-sha-256,md5`) and `sslmode` (`require` and `verify-*` need TLS).
+
+use super::describe::describe;
+use super::messages::{self, Auth, Opening};
+use super::policy::PgPolicy;
+use super::request::PgRequest;
+use crate::dialect::{Conversation, Ending, Received, Request, SendError, downcast};
+use crate::direction::Direction;
+use crate::verdict::{Verdict, VerdictKind};
+use bytes::Bytes;
+use std::collections::BTreeMap;
+
+/// Notices and other messages a server may send before authentication before it is judged to
+/// be stalling.
+pub const MAX_IDLE_MESSAGES: usize = 64;
+
+pub struct PgConversation {
+    policy: PgPolicy,
+    /// Declared by the case: the methods the client can perform, and its sslmode.
+    methods: Option<Vec<String>>,
+    sslmode: Option<String>,
+    declared: bool,
+    /// An SSLRequest (true) or GSSENCRequest (false) awaiting its one-byte answer.
+    awaiting: Option<bool>,
+    startup: Option<String>,
+    /// What turns an admission into a warning: protocol negotiation, notices.
+    warnings: Vec<String>,
+    idle: usize,
+    stage: &'static str,
+}
+
+impl PgConversation {
+    pub fn new(policy: PgPolicy) -> PgConversation {
+        PgConversation {
+            policy,
+            methods: None,
+            sslmode: None,
+            declared: false,
+            awaiting: None,
+            startup: None,
+            warnings: Vec::new(),
+            idle: 0,
+            stage: "startup",
+        }
+    }
+
+    fn requires_tls(&self) -> bool {
+        self.sslmode
+            .as_deref()
+            .is_some_and(|m| m == "require" || m.starts_with("verify"))
+    }
+
+    fn answer(&mut self, byte: u8, text: String) -> Received {
+        let tls = self.awaiting.take() == Some(true);
+        match byte {
+            b'S' => Received {
+                text,
+                answers_request: true,
+                verdict: None,
+                upgrade_to_tls: true,
+            },
+            b'N' if tls && self.requires_tls() => decided(
+                text.clone(),
+                Verdict::new(
+                    VerdictKind::LockedOut,
+                    "SSLRequest",
+                    format!(
+                        "the server declined TLS, and the client requires it (sslmode={})",
+                        self.sslmode.as_deref().unwrap_or_default()
+                    ),
+                    Some(text),
+                ),
+            ),
+            b'N' => Received::reply(text),
+            b'G' => decided(
+                text,
+                Verdict::error(
+                    "GSSENCRequest",
+                    "the server accepted GSS encryption, which the harness does not speak",
+                ),
+            ),
+            other => decided(
+                text,
+                Verdict::error(
+                    self.stage,
+                    format!("the server answered the request for encryption with 0x{other:02x}"),
+                ),
+            ),
+        }
+    }
+
+    fn admission(&self, method: Option<(&str, &[String])>, text: &str) -> Verdict {
+        let stage = "authentication";
+        if let Some((name, mechanisms)) = method {
+            let asked = if mechanisms.is_empty() {
+                name.to_string()
+            } else {
+                mechanisms.join(", ")
+            };
+            if let Some(can) = &self.methods {
+                let performs = if mechanisms.is_empty() {
+                    can.iter().any(|m| m.eq_ignore_ascii_case(name))
+                } else {
+                    mechanisms
+                        .iter()
+                        .any(|m| can.iter().any(|c| c.eq_ignore_ascii_case(m)))
+                };
+                if !performs {
+                    return Verdict::new(
+                        VerdictKind::LockedOut,
+                        stage,
+                        format!(
+                            "the server asks for {asked}, which the client cannot perform (it does {})",
+                            can.join(", ")
+                        ),
+                        Some(text.to_string()),
+                    );
+                }
+            }
+            let mut warnings = self.warnings.clone();
+            if self.policy.deprecated_methods.iter().any(|d| d == name) {
+                warnings.push(format!("{name} is deprecated"));
+            }
+            let reason = format!("the server asks for {asked}: the client reached authentication");
+            return with_warnings(stage, reason, warnings, text);
+        }
+        let reason = "the server let the client in without a password".to_string();
+        with_warnings(stage, reason, self.warnings.clone(), text)
+    }
+
+    fn typed(&mut self, kind: u8, body: &[u8], text: String) -> Received {
+        match kind {
+            b'R' => match messages::auth(body) {
+                Some(Auth::Ok) => {
+                    let verdict = self.admission(None, &text);
+                    decided(text, verdict)
+                }
+                Some(Auth::Method { name, mechanisms }) => {
+                    let verdict = self.admission(Some((&name, &mechanisms)), &text);
+                    decided(text, verdict)
+                }
+                _ => decided(
+                    text.clone(),
+                    Verdict::error(
+                        self.stage,
+                        format!("an authentication message out of turn: {text}"),
+                    ),
+                ),
+            },
+            b'Z' => {
+                let verdict = self.admission(None, &text);
+                decided(text, verdict)
+            }
+            b'E' => {
+                let reason = format!("the server refused: {}", messages::error_text(body));
+                let verdict = Verdict::new(
+                    VerdictKind::LockedOut,
+                    self.stage,
+                    reason,
+                    Some(text.clone()),
+                );
+                decided(text, verdict)
+            }
+            b'v' => {
+                let said = match messages::negotiate_protocol(body) {
+                    Some((minor, options)) if options.is_empty() => {
+                        format!("the server speaks protocol 3.{minor} at most")
+                    }
+                    Some((minor, options)) => format!(
+                        "the server speaks protocol 3.{minor} at most and not {}",
+                        options.join(", ")
+                    ),
+                    None => "the server negotiated the protocol version down".to_string(),
+                };
+                self.warnings.push(said);
+                // The authentication request follows it: that is the answer to wait for.
+                Received {
+                    text,
+                    answers_request: false,
+                    verdict: None,
+                    upgrade_to_tls: false,
+                }
+            }
+            b'N' | b'S' | b'K' => {
+                if kind == b'N' {
+                    self.warnings.push(format!(
+                        "a notice before authentication: {}",
+                        messages::error_text(body)
+                    ));
+                }
+                self.idle += 1;
+                if self.idle > MAX_IDLE_MESSAGES {
+                    let verdict = Verdict::error(
+                        self.stage,
+                        format!(
+                            "the server sent {} messages before any authentication",
+                            self.idle
+                        ),
+                    );
+                    return decided(text, verdict);
+                }
+                Received {
+                    text,
+                    answers_request: false,
+                    verdict: None,
+                    upgrade_to_tls: false,
+                }
+            }
+            other => decided(
+                text.clone(),
+                Verdict::error(
+                    self.stage,
+                    format!(
+                        "an unexpected '{}' message before authentication: {text}",
+                        char::from(other)
+                    ),
+                ),
+            ),
+        }
+    }
+}
+
+fn with_warnings(stage: &str, reason: String, warnings: Vec<String>, text: &str) -> Verdict {
+    if warnings.is_empty() {
+        Verdict::new(VerdictKind::Admitted, stage, reason, Some(text.to_string()))
+    } else {
+        Verdict::new(
+            VerdictKind::Warned,
+            stage,
+            format!("{reason}; {}", warnings.join("; ")),
+            Some(text.to_string()),
+        )
+    }
+}
+
+fn decided(text: String, verdict: Verdict) -> Received {
+    Received {
+        text,
+        answers_request: true,
+        verdict: Some(verdict),
+        upgrade_to_tls: false,
+    }
+}
+
+impl Conversation for PgConversation {
+    fn send(
+        &mut self,
+        request: &dyn Request,
+        values: &BTreeMap<String, String>,
+    ) -> Result<Bytes, SendError> {
+        if !self.declared {
+            self.declared = true;
+            self.methods = values.get("client_methods").map(|m| {
+                m.split([',', ' '])
+                    .filter(|s| !s.is_empty())
+                    .map(|s| s.to_ascii_lowercase())
+                    .collect()
+            });
+            self.sslmode = values.get("sslmode").cloned();
+        }
+        let request: &PgRequest = downcast(request).map_err(SendError::Invalid)?;
+        let bytes = request.encode(values)?;
+        self.observe_sent(&bytes);
+        Ok(Bytes::from(bytes))
+    }
+
+    fn observe_sent(&mut self, message: &[u8]) {
+        match messages::opening(message) {
+            Some(Opening::SslRequest) => {
+                self.awaiting = Some(true);
+                self.stage = "SSLRequest";
+            }
+            Some(Opening::GssEncRequest) => {
+                self.awaiting = Some(false);
+                self.stage = "GSSENCRequest";
+            }
+            Some(Opening::Startup { major, minor, .. }) => {
+                self.startup = Some(format!("{major}.{minor}"));
+                self.stage = "startup";
+            }
+            _ => {}
+        }
+    }
+
+    fn receive(&mut self, raw: Bytes) -> Received {
+        let text = describe(Direction::Server, &raw);
+        if raw.len() == 1 && self.awaiting.is_some() {
+            return self.answer(raw[0], text);
+        }
+        // A protocol 2 server's error is a type byte and a NUL-terminated text.
+        if self.startup.as_deref().is_some_and(|v| v.starts_with("2."))
+            && raw.first() == Some(&b'E')
+        {
+            let said =
+                String::from_utf8_lossy(raw[1..].split(|&b| b == 0).next().unwrap_or_default());
+            let verdict = Verdict::new(
+                VerdictKind::LockedOut,
+                self.stage,
+                format!("the server refused: {}", said.trim()),
+                Some(text.clone()),
+            );
+            return decided(text, verdict);
+        }
+        match messages::typed(&raw) {
+            Some((kind, body)) => self.typed(kind, body, text),
+            // TLS bytes in a recording: nothing can be read past them.
+            None => Received {
+                text,
+                answers_request: false,
+                verdict: None,
+                upgrade_to_tls: false,
+            },
+        }
+    }
+
+    fn stage(&self) -> String {
+        self.stage.to_string()
+    }
+
+    fn pending(&self) -> Option<Verdict> {
+        None
+    }
+
+    fn ended(&mut self, how: Ending) -> Verdict {
+        let closed = if how == Ending::Reset {
+            "reset"
+        } else {
+            "closed"
+        };
+        match (how, &self.startup) {
+            (Ending::ScriptEnded, _) => Verdict::error(
+                self.stage,
+                "the case ended before the server asked for authentication",
+            ),
+            (_, Some(version)) => Verdict::new(
+                VerdictKind::LockedOut,
+                self.stage,
+                format!(
+                    "the server {closed} the connection after the client's protocol {version} startup, before authentication"
+                ),
+                None,
+            ),
+            (_, None) if self.stage != "startup" => Verdict::new(
+                VerdictKind::LockedOut,
+                self.stage,
+                format!(
+                    "the server {closed} the connection after the client's {}",
+                    self.stage
+                ),
+                None,
+            ),
+            (_, None) => Verdict::error(
+                self.stage,
+                format!("the server {closed} the connection before the client's startup"),
+            ),
+        }
+    }
+
+    fn farewell(&self) -> Option<Bytes> {
+        // Terminate: a polite goodbye a server logs as such, not as a lost connection.
+        Some(Bytes::from_static(b"X\x00\x00\x00\x04"))
+    }
+}

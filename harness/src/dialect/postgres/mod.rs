@@ -1,0 +1,205 @@
+//! PostgreSQL's frontend/backend protocol: which drivers still connect after an upgrade or a
+//! pg_hba.conf change? Startup packets of any protocol version, SSLRequest with its in-band
+//! TLS upgrade, and the server's answer up to its authentication request: reaching
+//! authentication (with a method the client can perform) is admission. Case variables
+//! `client_methods` and `sslmode` declare what a client can do; `[dialect_settings]
+//! deprecated_methods` what warns.
+
+mod conversation;
+mod describe;
+pub mod framing;
+pub mod messages;
+mod policy;
+mod request;
+
+use super::{
+    Conversation, Dialect, Doc, FrameError, Framer, Identity, RecordedIdentity, Request,
+    SettingError, Settings, StepError, StepSource,
+};
+use crate::direction::Direction;
+use bytes::{Bytes, BytesMut};
+use conversation::PgConversation;
+use framing::PgFramer;
+use messages::Opening;
+use policy::PgPolicy;
+use std::collections::BTreeMap;
+
+pub use describe::describe;
+
+/// The PostgreSQL dialect.
+pub struct Postgres;
+
+const STEP_KINDS: &[Doc] = &[
+    Doc {
+        name: "send = \"startup user=... database=... [protocol=3.0] [name=value ...]\"",
+        about: "a StartupMessage (protocol 2.0, 3.0 or 3.2) with these parameters",
+    },
+    Doc {
+        name: "send = \"ssl\"",
+        about: "an SSLRequest; the server's S upgrades the connection to TLS, its N declines",
+    },
+    Doc {
+        name: "send = \"gssenc\" | \"cancel pid=N key=N\" | \"terminate\"",
+        about: "a GSSENCRequest, a CancelRequest, a Terminate",
+    },
+    Doc {
+        name: "send_hex",
+        about: "raw bytes, sent as they are",
+    },
+    Doc {
+        name: "[variables] client_methods, sslmode",
+        about: "what the client can do: authentication methods (e.g. `scram-sha-256,md5`) and libpq's sslmode (`require` needs TLS)",
+    },
+];
+
+const SETTING_KEYS: &[Doc] = &[Doc {
+    name: policy::DEPRECATED_METHODS,
+    about: "authentication methods that make an admission a warning (default md5, password)",
+}];
+
+impl Dialect for Postgres {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn summary(&self) -> &'static str {
+        "PostgreSQL drivers against servers dropping old protocols, MD5 and clear-text connections; decides at the authentication request"
+    }
+
+    fn default_port(&self) -> u16 {
+        5432
+    }
+
+    fn step_kinds(&self) -> &'static [Doc] {
+        STEP_KINDS
+    }
+
+    fn setting_keys(&self) -> &'static [Doc] {
+        SETTING_KEYS
+    }
+
+    fn settings(&self, table: &BTreeMap<String, toml::Value>) -> Result<Settings, SettingError> {
+        Ok(Settings::new(PgPolicy::from_settings(table)?))
+    }
+
+    fn step(&self, source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
+        request::compile(source)
+    }
+
+    /// One message, a startup packet told from a typed message by its first byte; live
+    /// replies and recordings use [`own_framer`](Dialect::own_framer), which also reads the
+    /// one-byte answer to an SSLRequest.
+    fn frame(&self, from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
+        PgFramer::guessing(from == Direction::Client, buf).next(buf)
+    }
+
+    fn own_framer(&self, from: Direction) -> Option<Box<dyn Framer + '_>> {
+        Some(Box::new(PgFramer::new(from == Direction::Client)))
+    }
+
+    fn conversation(
+        &self,
+        _declared: Option<&Identity>,
+        settings: &Settings,
+    ) -> Box<dyn Conversation> {
+        Box::new(PgConversation::new(
+            settings.get::<PgPolicy>().cloned().unwrap_or_default(),
+        ))
+    }
+
+    fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity {
+        let openings: Vec<Opening> = client_messages
+            .iter()
+            .filter_map(|m| messages::opening(m))
+            .collect();
+        let mut versions: Vec<String> = Vec::new();
+        let mut client = None;
+        for opening in &openings {
+            match opening {
+                Opening::SslRequest => versions.push("TLS requested".into()),
+                Opening::GssEncRequest => versions.push("GSS encryption requested".into()),
+                Opening::Startup {
+                    major,
+                    minor,
+                    params,
+                } => {
+                    versions.insert(0, format!("protocol {major}.{minor}"));
+                    client = Some(driver(params));
+                }
+                Opening::Cancel => versions.push("cancel".into()),
+            }
+        }
+        let user = openings.iter().find_map(|o| match o {
+            Opening::Startup { params, .. } => params
+                .iter()
+                .find(|(k, _)| k == "user")
+                .map(|(_, v)| v.clone()),
+            _ => None,
+        });
+        RecordedIdentity {
+            versions: (!versions.is_empty()).then(|| versions.join(", ")),
+            client,
+            account: user,
+        }
+    }
+
+    fn opens_handshake(&self, first: &[u8]) -> bool {
+        messages::opening(first).is_some_and(|o| !matches!(o, Opening::Cancel))
+    }
+
+    fn account_variable(&self) -> Option<&'static str> {
+        None
+    }
+
+    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Box<dyn Request>, String> {
+        Ok(Box::new(request::PgRequest::Recorded(message.to_vec())))
+    }
+
+    fn replay_note(&self) -> &'static str {
+        "(a recording past an accepted SSLRequest is TLS: what follows it is the live TLS session's)"
+    }
+
+    fn answers(&self, request: &[u8], reply: &[u8]) -> bool {
+        match messages::opening(request) {
+            Some(Opening::SslRequest | Opening::GssEncRequest) => reply.len() == 1,
+            Some(Opening::Startup { .. }) => matches!(reply.first(), Some(b'R' | b'E' | b'v')),
+            _ => false,
+        }
+    }
+
+    fn redact(&self, text: &str) -> String {
+        describe::redact(text)
+    }
+
+    fn normalize(&self, described: &str) -> String {
+        describe::redact(described)
+    }
+
+    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
+        describe(from, bytes)
+    }
+}
+
+/// The driver a startup packet's parameters reveal: its `application_name` where it sets
+/// one, else what its choice of parameters gives away.
+fn driver(params: &[(String, String)]) -> Identity {
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let names: Vec<&str> = params.iter().map(|(k, _)| k.as_str()).collect();
+    let client = match get("application_name").filter(|a| !a.is_empty()) {
+        Some(app) => app.to_string(),
+        None if names.contains(&"extra_float_digits") && names.contains(&"DateStyle") => {
+            "pgjdbc".into()
+        }
+        None if get("client_encoding") == Some("'utf-8'") => "asyncpg".into(),
+        None => format!("unnamed driver ({})", names.join(",")),
+    };
+    Identity {
+        client,
+        version: String::new(),
+    }
+}
