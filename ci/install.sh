@@ -3,7 +3,9 @@
 # writes (and is the import benchmark's baseline); tcpdump makes real loopback captures;
 # chromium renders the HTML report in a test; nginx and openssl are the TLS servers the
 # tls-cutoff suite starts, and openssl and curl the real clients checked against them; nginx
-# and Apache httpd are the web servers the http-sunset suite starts.
+# and Apache httpd are the web servers the http-sunset suite starts; OpenSSH's sshd and dropbear
+# the SSH servers ssh-hardening starts (and ssh, dbclient real clients); PostgreSQL the database
+# servers postgres-upgrade starts (and psql a real driver).
 set -euo pipefail
 missing=()
 command -v tshark > /dev/null || missing+=(tshark)
@@ -13,6 +15,11 @@ command -v chromium > /dev/null || missing+=(chromium)
 command -v openssl > /dev/null || missing+=(openssl)
 command -v curl > /dev/null || missing+=(curl)
 { command -v apache2 || [ -x /usr/sbin/apache2 ]; } > /dev/null || missing+=(apache2)
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+command -v ssh > /dev/null || missing+=(openssh-client)
+{ command -v dropbear || [ -x /usr/sbin/dropbear ]; } > /dev/null || missing+=(dropbear-bin)
+compgen -G '/usr/lib/postgresql/*/bin/postgres' > /dev/null || missing+=(postgresql)
+command -v psql > /dev/null || missing+=(postgresql-client)
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   sudo=""
