@@ -59,10 +59,8 @@ fn check_case_file(path: &Path) {
                 &endpoints.list,
                 8,
                 &Settings::default(),
-                &|| {},
             )
             .await
-            .unwrap()
         });
         for result in results {
             let target = result.suite_target.clone().unwrap();
