@@ -2,7 +2,8 @@
 # System packages the tests and benchmarks use: tshark reads the pcapng files `harness record`
 # writes (and is the import benchmark's baseline); tcpdump makes real loopback captures;
 # chromium renders the HTML report in a test; nginx and openssl are the TLS servers the
-# tls-cutoff suite starts, and openssl and curl the real clients checked against them.
+# tls-cutoff suite starts, and openssl and curl the real clients checked against them;
+# /usr/bin/time measures judge's peak memory in a test.
 set -euo pipefail
 missing=()
 command -v tshark > /dev/null || missing+=(tshark)
@@ -11,6 +12,7 @@ command -v chromium > /dev/null || missing+=(chromium)
 { command -v nginx || [ -x /usr/sbin/nginx ]; } > /dev/null || missing+=(nginx-light)
 command -v openssl > /dev/null || missing+=(openssl)
 command -v curl > /dev/null || missing+=(curl)
+[ -x /usr/bin/time ] || missing+=(time)
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   sudo=""
