@@ -4,7 +4,7 @@
 
 use super::{Failure, reports};
 use crate::capture::{self, CaptureFile};
-use crate::cli::JudgeArgs;
+use crate::cli::{JudgeArgs, ReportArgs};
 use crate::dialect::{self, Dialect};
 use crate::judge::{self, InOrder, TrafficTally};
 use crate::report::{Header, Outcome, Reporter, RunContext, RunInfo};
@@ -23,9 +23,7 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
         _ => dialect::Settings::none(),
     };
     let title = format!("judge {}", args.path.display());
-    let mut reporter = Reporter::new();
-    reports::add_sinks(&mut reporter, &args.reports);
-    let mut judged = Sessions::new(reporter, title, context);
+    let mut judged = Sessions::new(&args.reports, title, context);
     let mut damage = None;
     if is_capture_case(&args.path) {
         let mut captures = Vec::new();
@@ -87,6 +85,7 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
 /// began (within a bounded window) and sent on as results; only the traffic tally is kept.
 struct Sessions<'a> {
     reporter: Reporter<'a>,
+    reports: &'a ReportArgs,
     /// The run's header, sent before the first result: it names the capture's sha256, known
     /// once the first session arrives.
     header: Option<Header>,
@@ -99,7 +98,7 @@ struct Sessions<'a> {
 }
 
 impl<'a> Sessions<'a> {
-    fn new(reporter: Reporter<'a>, title: String, context: RunContext) -> Sessions<'a> {
+    fn new(reports: &'a ReportArgs, title: String, context: RunContext) -> Sessions<'a> {
         // Judged results are not a suite's run: the header says what was judged, and merge
         // refuses it (narrowed). The number of sessions is not known until the end.
         let info = RunInfo {
@@ -112,7 +111,8 @@ impl<'a> Sessions<'a> {
             narrowed: true,
         };
         Sessions {
-            reporter,
+            reporter: Reporter::new(),
+            reports,
             header: Some(Header {
                 suite: title,
                 info: Some(info),
@@ -134,12 +134,12 @@ impl<'a> Sessions<'a> {
         capture: &CaptureFile,
         settings: &dialect::Settings,
     ) {
-        if let Some(mut header) = self.header.take() {
-            if let Some(info) = header.info.as_mut().filter(|_| self.pcap) {
-                info.suite_sha256 = capture.capture.sha256.clone().unwrap_or_default();
-            }
-            self.reporter.start(&header);
+        if let Some(info) = self.header.as_mut().and_then(|h| h.info.as_mut())
+            && self.pcap
+        {
+            info.suite_sha256 = capture.capture.sha256.clone().unwrap_or_default();
         }
+        self.start();
         let session = judge::judge(dialect, id as usize, capture, settings);
         self.tally.add(
             &session.client,
@@ -151,10 +151,17 @@ impl<'a> Sessions<'a> {
             .push(id, session, &mut |session| send(reporter, sent, session));
     }
 
-    fn finish(mut self) -> Outcome {
+    /// The reports, opened with the first session (a capture that cannot be read at all
+    /// leaves no empty report files), and the header sent.
+    fn start(&mut self) {
         if let Some(header) = self.header.take() {
+            reports::add_sinks(&mut self.reporter, self.reports);
             self.reporter.start(&header);
         }
+    }
+
+    fn finish(mut self) -> Outcome {
+        self.start();
         let (reporter, sent) = (&mut self.reporter, &mut self.sent);
         self.order
             .finish(&mut |session| send(reporter, sent, session));
