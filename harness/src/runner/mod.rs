@@ -104,3 +104,57 @@ fn panicked() -> CaseRun {
         exchanges: Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicked_job_is_an_error_row_in_its_place_and_later_runs_wait_for_it() {
+        let mut set = JoinSet::new();
+        let mut tasks = HashMap::new();
+        let second = set.spawn(async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            (
+                1,
+                CaseRun {
+                    verdict: Verdict::error("x", "the second job"),
+                    ..panicked()
+                },
+            )
+        });
+        tasks.insert(second.id(), 1);
+        let broken = set.spawn(async {
+            // Job 0 fails after job 1 has finished: job 1 waits for its row.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if always() {
+                panic!("a bug in one case");
+            }
+            (0, panicked())
+        });
+        tasks.insert(broken.id(), 0);
+        let mut order = InOrder::default();
+        let mut seen = Vec::new();
+        while let Some(joined) = set.join_next().await {
+            order.finished(joined, &tasks, &mut |i, run| {
+                seen.push((i, run.verdict.reason))
+            });
+        }
+        assert_eq!(
+            seen,
+            [
+                (
+                    0,
+                    "the harness failed while running this case (a bug: please report it)"
+                        .to_string()
+                ),
+                (1, "the second job".to_string())
+            ]
+        );
+    }
+
+    /// A condition the compiler cannot see through, so the panic is not unreachable code.
+    fn always() -> bool {
+        std::hint::black_box(true)
+    }
+}
