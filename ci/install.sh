@@ -5,7 +5,8 @@
 # tls-cutoff suite starts, and openssl and curl the real clients checked against them; nginx
 # and Apache httpd are the web servers the http-sunset suite starts; OpenSSH's sshd and dropbear
 # the SSH servers ssh-hardening starts (and ssh, dbclient real clients); PostgreSQL the database
-# servers postgres-upgrade starts (and psql a real driver).
+# servers postgres-upgrade starts (and psql a real driver); /usr/bin/time measures judge's peak
+# memory in a test.
 set -euo pipefail
 missing=()
 command -v tshark > /dev/null || missing+=(tshark)
@@ -20,10 +21,16 @@ command -v ssh > /dev/null || missing+=(openssh-client)
 { command -v dropbear || [ -x /usr/sbin/dropbear ]; } > /dev/null || missing+=(dropbear-bin)
 compgen -G '/usr/lib/postgresql/*/bin/postgres' > /dev/null || missing+=(postgresql)
 command -v psql > /dev/null || missing+=(postgresql-client)
+[ -x /usr/bin/time ] || missing+=(time)
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+fi
+# cargo-insta: the README's snapshot review (`cargo insta review|accept`), and a test checks
+# that it finds the suites' snapshots.
+if ! cargo insta --version 2> /dev/null | grep -q "1.49"; then
+  cargo install cargo-insta --locked --version 1.49.0
 fi

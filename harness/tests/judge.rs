@@ -198,6 +198,35 @@ fn each_session_gets_the_verdict_its_recorded_replies_justify() {
         ),
         "{table}"
     );
+
+    // The traffic impact in JUnit (a property of the test suite) and in the HTML report.
+    let junit = dir.path().join("judged.xml");
+    let html = dir.path().join("html");
+    let out = harness(&[
+        "judge",
+        &pcap.display().to_string(),
+        "--dialect",
+        "msnp",
+        "--report-junit",
+        &junit.display().to_string(),
+        "--report-html",
+        &html.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(exit::SUCCESS), "{}", stderr(&out));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("<property name=\"traffic impact\" value=\"3 sessions of MSMSGS 4.7.0041 (1 account): 50.0% warned, 50.0% locked out; 1 undecided"),
+        "{xml}"
+    );
+    let page = std::fs::read_to_string(html.join("index.html")).unwrap();
+    assert!(
+        page.contains("<h2>Impact in the recorded traffic</h2>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<tr><th>MSMSGS 4.7.0041</th><td>3</td><td>1</td><td><span class=\"warned\">50.0% warned</span> <span class=\"locked-out\">50.0% locked-out</span> <span class=\"undecided\">1 undecided</span></td></tr>"),
+        "{page}"
+    );
 }
 
 #[test]

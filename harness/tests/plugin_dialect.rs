@@ -81,10 +81,8 @@ async fn a_registered_dialect_runs_plain_upgraded_and_tls_targets() {
         &endpoints.list,
         4,
         &Settings::default(),
-        &|| {},
     )
-    .await
-    .unwrap();
+    .await;
     let verdicts: Vec<(String, &str, VerdictKind, String)> = results
         .iter()
         .map(|r| {
@@ -150,16 +148,7 @@ async fn a_warn_below_setting_the_dialect_typed_changes_the_verdict() {
         .filter(|c| c.id == "a-modern")
         .cloned()
         .collect();
-    let results = plan::execute(
-        &suite,
-        &modern,
-        &endpoints.list,
-        1,
-        &Settings::default(),
-        &|| {},
-    )
-    .await
-    .unwrap();
+    let results = plan::execute(&suite, &modern, &endpoints.list, 1, &Settings::default()).await;
     assert_eq!(
         results[0].verdict.kind,
         VerdictKind::Warned,

@@ -93,6 +93,15 @@ fn junit_has_one_testcase_per_result_and_the_failures() {
             "{suite}"
         );
     }
+    // Each target's suite carries the share of users each verdict reaches there.
+    assert!(
+        xml.contains("<property name=\"impact\" value=\"2003-10-16: 44.0% of users admitted, 17.0% warned, 39.0% locked out\"/>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<system-out>impact 2003-10-16: 44.0% of users admitted, 17.0% warned, 39.0% locked out\n</system-out>"),
+        "{xml}"
+    );
     // Well-formed: every test case closes and the document ends.
     assert!(xml.trim_end().ends_with("</testsuites>"));
 }

@@ -4,11 +4,15 @@
 //! serialised sorted, so the seal is recomputed byte for byte on verification. The seal shows
 //! the bundle was not altered after it was made; it does not prove who made it.
 
-use crate::report::{CaseResult, write_jsonl};
+use crate::report::{CaseResult, result_json};
 use crate::suite::Suite;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
+
+mod writer;
+
+pub use writer::Writer;
 
 pub const FORMAT: &str = "harness-bundle/1";
 
@@ -60,12 +64,9 @@ fn seal(body: &Value) -> String {
 /// The bundle for a run of `suite` with these results.
 pub fn make(suite: &Suite, results: &[CaseResult]) -> std::io::Result<Value> {
     let (files, suite_hash) = manifest(suite)?;
-    let mut lines = Vec::new();
-    write_jsonl(&mut lines, results, None, None, &[])?;
-    let results: Vec<Value> = String::from_utf8_lossy(&lines)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["type"] == "result")
+    let results: Vec<Value> = results
+        .iter()
+        .filter_map(|r| serde_json::from_str::<Value>(&result_json(r)).ok())
         .collect();
     let cases: Vec<Value> = suite
         .cases

@@ -1,14 +1,13 @@
 //! `harness judge`: every recorded session of a capture judged by the server's own recorded
-//! replies, in connection order, with impact counted from the traffic itself.
+//! replies, each sent on as a result as its connection ends (in connection order, within a
+//! window), with impact counted from the traffic itself; memory stays bounded.
 
 use super::{Failure, reports};
 use crate::capture::{self, CaptureFile};
-use crate::cli::JudgeArgs;
+use crate::cli::{JudgeArgs, ReportArgs};
 use crate::dialect::{self, Dialect};
-use crate::exit;
-use crate::judge::{self, TrafficTally};
-use crate::report::{CaseResult, Summary};
-use crate::snapshot::Check;
+use crate::judge::{self, InOrder, TrafficTally};
+use crate::report::{Header, Outcome, Reporter, RunContext, RunInfo};
 use std::path::{Path, PathBuf};
 
 pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
@@ -23,9 +22,9 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
         Some(suite) if suite.dialect.name() == d.name() => suite.dialect_settings.clone(),
         _ => dialect::Settings::none(),
     };
-    let mut judged = Judged::default();
+    let title = format!("judge {}", args.path.display());
+    let mut judged = Sessions::new(&args.reports, title, context);
     let mut damage = None;
-    let mut source_sha256 = None;
     if is_capture_case(&args.path) {
         let mut captures = Vec::new();
         for file in case_files(&args.path)? {
@@ -34,7 +33,7 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
         // In the order the connections began, as a pcap's sessions are.
         captures
             .sort_by(|(a, _), (b, _)| a.capture.first_timestamp.cmp(&b.capture.first_timestamp));
-        for (capture, file) in captures {
+        for (id, (capture, file)) in captures.into_iter().enumerate() {
             let dialect = dialect::by_name(&capture.capture.dialect).ok_or_else(|| {
                 Failure::Usage(format!(
                     "{}: {}",
@@ -42,12 +41,7 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
                     dialect::unknown(&capture.capture.dialect)
                 ))
             })?;
-            judged.add(
-                judged.results.len() as u64,
-                dialect,
-                &capture,
-                &settings_for(dialect),
-            );
+            judged.add(id as u64, dialect, &capture, &settings_for(dialect));
         }
     } else {
         let Some(name) = &args.dialect else {
@@ -59,10 +53,8 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
         };
         let dialect = super::dialect(name)?;
         let settings = settings_for(dialect);
+        judged.pcap = true;
         let report = capture::import(&args.path, args.port, dialect, |id, capture| {
-            if source_sha256.is_none() {
-                source_sha256.clone_from(&capture.capture.sha256);
-            }
             judged.add(id, dialect, &capture, &settings);
             Ok(())
         })
@@ -81,52 +73,59 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
             (None, None) => None,
         };
     }
-    // The importer hands connections over as they end; reports list them as they began.
-    judged.results.sort_by_key(|r| r.case_index);
-    for (number, result) in judged.results.iter_mut().enumerate() {
-        result.case_index = number + 1;
-        result.case = format!("#{} {}", number + 1, result.case);
-    }
-    let traffic = judged.tally.lines();
-    // Judged results are not a suite's run: the header says what was judged, and merge
-    // refuses it (narrowed).
-    let info = crate::report::RunInfo {
-        suite: format!("judge {}", args.path.display()),
-        suite_sha256: source_sha256.unwrap_or_default(),
-        cases: judged.results.len(),
-        partition: None,
-        population: Default::default(),
-        target_notes: Default::default(),
-        narrowed: true,
-    };
-    let run = reports::Run {
-        suite: &format!("judge {}", args.path.display()),
-        results: &judged.results,
-        impact: &[],
-        traffic: &traffic,
-        snapshots: &Check::default(),
-        color: args.reports.color.enabled(),
-        context: &context,
-        info: Some(&info),
-    };
-    run.emit(&args.reports)?;
+    let outcome = judged.finish();
+    reports::failures(&outcome)?;
     if let Some(damage) = damage {
         return Err(Failure::Usage(damage));
     }
-    Ok(match Summary::exit_code(&judged.results) {
-        exit::MISMATCH => exit::SUCCESS,
-        code => code,
-    })
+    Ok(outcome.exit_code)
 }
 
-/// Results in the capture's connection order, and the tally behind the impact lines.
-#[derive(Default)]
-struct Judged {
-    results: Vec<CaseResult>,
+/// Sessions judged as the importer hands them over, put back in the order their connections
+/// began (within a bounded window) and sent on as results; only the traffic tally is kept.
+struct Sessions<'a> {
+    reporter: Reporter<'a>,
+    reports: &'a ReportArgs,
+    /// The run's header, sent before the first result: it names the capture's sha256, known
+    /// once the first session arrives.
+    header: Option<Header>,
+    order: InOrder<judge::Judged>,
     tally: TrafficTally,
+    /// Results sent so far; each is numbered by its place.
+    sent: usize,
+    /// The header names the pcap's sha256 (a folder of cases has no one source).
+    pcap: bool,
 }
 
-impl Judged {
+impl<'a> Sessions<'a> {
+    fn new(reports: &'a ReportArgs, title: String, context: RunContext) -> Sessions<'a> {
+        // Judged results are not a suite's run: the header says what was judged, and merge
+        // refuses it (narrowed). The number of sessions is not known until the end.
+        let info = RunInfo {
+            suite: title.clone(),
+            suite_sha256: String::new(),
+            cases: 0,
+            partition: None,
+            population: Default::default(),
+            target_notes: Default::default(),
+            narrowed: true,
+        };
+        Sessions {
+            reporter: Reporter::new(),
+            reports,
+            header: Some(Header {
+                suite: title,
+                info: Some(info),
+                context,
+                expected_results: None,
+            }),
+            order: InOrder::new(judge::order::WINDOW),
+            tally: TrafficTally::default(),
+            sent: 0,
+            pcap: false,
+        }
+    }
+
     /// Judges connection `id` (numbered by when it began).
     fn add(
         &mut self,
@@ -135,10 +134,49 @@ impl Judged {
         capture: &CaptureFile,
         settings: &dialect::Settings,
     ) {
+        if let Some(info) = self.header.as_mut().and_then(|h| h.info.as_mut())
+            && self.pcap
+        {
+            info.suite_sha256 = capture.capture.sha256.clone().unwrap_or_default();
+        }
+        self.start();
         let session = judge::judge(dialect, id as usize, capture, settings);
-        self.tally.add(&session);
-        self.results.push(session.result);
+        self.tally.add(
+            &session.client,
+            session.account.as_deref(),
+            session.result.verdict.kind,
+        );
+        let (reporter, sent) = (&mut self.reporter, &mut self.sent);
+        self.order
+            .push(id, session, &mut |session| send(reporter, sent, session));
     }
+
+    /// The reports, opened with the first session (a capture that cannot be read at all
+    /// leaves no empty report files), and the header sent.
+    fn start(&mut self) {
+        if let Some(header) = self.header.take() {
+            reports::add_sinks(&mut self.reporter, self.reports);
+            self.reporter.start(&header);
+        }
+    }
+
+    fn finish(mut self) -> Outcome {
+        self.start();
+        let (reporter, sent) = (&mut self.reporter, &mut self.sent);
+        self.order
+            .finish(&mut |session| send(reporter, sent, session));
+        self.reporter.traffic(self.tally.lines());
+        self.reporter.finish()
+    }
+}
+
+/// A session's result, numbered by its place among the results: `#3 CLIENT`.
+fn send(reporter: &mut Reporter<'_>, sent: &mut usize, session: judge::Judged) {
+    *sent += 1;
+    let mut result = session.result;
+    result.case_index = *sent;
+    result.case = format!("#{sent} {}", result.case);
+    reporter.case(result);
 }
 
 /// A folder or a `.toml` file holds capture cases; anything else is a pcap.

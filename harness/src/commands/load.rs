@@ -1,17 +1,20 @@
 //! Load mode (`harness run --repeat N`): the suite's clients replayed as load against each
 //! endpoint, picked in proportion to their population shares, paced to a rate, at most C at
-//! once; reports handshakes per second and per-stage latency percentiles, as SIPp does for calls.
+//! once. Each handshake is a result of the one stream; the load figures (handshakes per
+//! second, per-stage latency percentiles, as SIPp gives for calls) are a sink of it.
 
 use super::Failure;
 use super::plan::Endpoint;
+use super::reports as report;
 use crate::case::Case;
-use crate::exit;
+use crate::cli::ReportArgs;
+use crate::report::{
+    CaseResult, Header, LoadFigures, LoadParameters, Reporter, RunContext, RunInfo,
+};
 use crate::runner::{Settings, drive};
 use crate::suite::Suite;
-use crate::verdict::VerdictKind;
-use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::Semaphore;
 
 /// Load parameters: `repeat` handshakes in all, started at `rate` per second (unpaced when
@@ -38,28 +41,14 @@ fn pick(weights: &[f64], i: u64) -> usize {
     weights.len() - 1
 }
 
-/// The value at quantile `q` of sorted samples.
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
-
-struct Sample {
-    kind: VerdictKind,
-    total_ms: f64,
-    /// Stage (as the dialect names it) → time from request to its reply.
-    stages: Vec<(String, f64)>,
-}
-
 pub async fn run_load(
     suite: &Suite,
     cases: &[Arc<Case>],
     endpoints: &[Endpoint],
     load: &Load,
     settings: &Settings,
+    reports: &ReportArgs,
+    context: RunContext,
 ) -> Result<i32, Failure> {
     let mut weighted: Vec<(Arc<Case>, f64)> = cases
         .iter()
@@ -79,8 +68,38 @@ pub async fn run_load(
         weighted = cases.iter().map(|c| (c.clone(), 1.0)).collect();
     }
     let weights: Vec<f64> = weighted.iter().map(|(_, w)| *w).collect();
-    let mut code = exit::SUCCESS;
-    for endpoint in endpoints {
+    let case_indices: std::collections::HashMap<&str, usize> = suite
+        .cases
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.as_str(), i))
+        .collect();
+    // Every handshake is a result of the stream: the load figures on stdout, and any
+    // `--report-*` file beside them (JSON Lines written as each handshake ends).
+    let mut reporter = Reporter::new();
+    report::add_files(&mut reporter, reports);
+    reporter.add_stdout(Box::new(LoadFigures::new(
+        Box::new(std::io::stdout()),
+        load.parameters(),
+    )));
+    reporter.start(&Header {
+        suite: suite.name.clone(),
+        info: Some(RunInfo {
+            suite: suite.name.clone(),
+            suite_sha256: crate::bundle::manifest(suite)
+                .map(|(_, hash)| hash)
+                .map_err(|e| Failure::Runtime(format!("cannot hash the suite's files: {e}")))?,
+            cases: suite.cases.len(),
+            partition: None,
+            population: suite.population.clone(),
+            target_notes: Default::default(),
+            // Not a shard of a whole run.
+            narrowed: true,
+        }),
+        context,
+        expected_results: None,
+    });
+    for (target_index, endpoint) in endpoints.iter().enumerate() {
         let slots = Arc::new(Semaphore::new(load.concurrency.max(1)));
         let started = tokio::time::Instant::now();
         let mut set = tokio::task::JoinSet::new();
@@ -110,6 +129,7 @@ pub async fn run_load(
                 break;
             }
             let case = weighted[pick(&weights, i)].0.clone();
+            let case_index = case_indices.get(case.id.as_str()).copied().unwrap_or(0);
             let (target, variables, settings) = (
                 endpoint.target.clone(),
                 suite.variables.clone(),
@@ -118,95 +138,65 @@ pub async fn run_load(
             set.spawn(async move {
                 let run = drive(&target, &case, &variables, &settings).await;
                 drop(permit);
-                sample(&run)
+                (case, case_index, run)
             });
-        }
-        let mut samples = Vec::new();
-        while let Some(joined) = set.join_next().await {
-            if let Ok(s) = joined {
-                samples.push(s);
+            // Hand on what has finished meanwhile.
+            while let Some(joined) = set.try_join_next() {
+                if let Ok((case, case_index, run)) = joined {
+                    reporter.case(result(
+                        suite,
+                        &case,
+                        case_index,
+                        endpoint,
+                        target_index,
+                        run,
+                    ));
+                }
             }
         }
-        let seconds = Instant::now()
-            .duration_since(started.into_std())
-            .as_secs_f64();
-        if samples.iter().any(|s| s.kind == VerdictKind::Error) {
-            code = exit::RUNTIME;
+        while let Some(joined) = set.join_next().await {
+            if let Ok((case, case_index, run)) = joined {
+                reporter.case(result(
+                    suite,
+                    &case,
+                    case_index,
+                    endpoint,
+                    target_index,
+                    run,
+                ));
+            }
         }
-        report(endpoint, load, &samples, seconds);
+        reporter.target_done(&endpoint.name, started.elapsed());
     }
-    Ok(code)
+    let outcome = reporter.finish();
+    report::failures(&outcome)?;
+    Ok(outcome.exit_code)
 }
 
-fn sample(run: &crate::runner::CaseRun) -> Sample {
-    Sample {
-        kind: run.verdict.kind,
-        total_ms: run.duration.as_secs_f64() * 1e3,
-        stages: run
-            .exchanges
-            .iter()
-            .map(|e| (e.stage.clone(), e.latency.as_secs_f64() * 1e3))
-            .collect(),
+/// A handshake's result: load measures, it checks no expectation (only harness errors fail it).
+fn result(
+    suite: &Suite,
+    case: &Case,
+    case_index: usize,
+    endpoint: &Endpoint,
+    target_index: usize,
+    run: crate::runner::CaseRun,
+) -> CaseResult {
+    CaseResult {
+        expected: None,
+        ..super::plan::result(suite, case, case_index, endpoint, target_index, run)
     }
 }
 
-fn report(endpoint: &Endpoint, load: &Load, samples: &[Sample], seconds: f64) {
-    let rate = load
-        .rate
-        .map_or_else(|| "unpaced".to_string(), |r| format!("rate {r}/s"));
-    crate::outln!(
-        "load against {}: {} handshakes in {:.2}s = {:.1}/s ({rate}, at most {} at once)",
-        endpoint.name,
-        samples.len(),
-        seconds,
-        samples.len() as f64 / seconds.max(1e-9),
-        load.concurrency
-    );
-    if (samples.len() as u64) < load.repeat
-        && let Some(duration) = load.duration
-    {
-        crate::outln!(
-            "  stopped at --duration {duration:?}: {} of {} handshakes started",
-            samples.len(),
-            load.repeat
-        );
-    }
-    let count = |k: VerdictKind| samples.iter().filter(|s| s.kind == k).count();
-    crate::outln!(
-        "  verdicts: {} admitted, {} warned, {} locked out, {} errors",
-        count(VerdictKind::Admitted),
-        count(VerdictKind::Warned),
-        count(VerdictKind::LockedOut),
-        count(VerdictKind::Error)
-    );
-    let mut by_stage: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for s in samples {
-        for (stage, ms) in &s.stages {
-            by_stage.entry(stage.clone()).or_default().push(*ms);
+impl Load {
+    /// What the figures are read against.
+    fn parameters(&self) -> LoadParameters {
+        LoadParameters {
+            repeat: self.repeat,
+            rate: self.rate,
+            concurrency: self.concurrency,
+            duration: self.duration,
         }
-        by_stage
-            .entry("(whole handshake)".to_string())
-            .or_default()
-            .push(s.total_ms);
-    }
-    crate::outln!(
-        "  {:<18} {:>8} {:>9} {:>9} {:>9}",
-        "stage",
-        "count",
-        "p50 ms",
-        "p90 ms",
-        "p99 ms"
-    );
-    for (stage, mut values) in by_stage {
-        values.sort_by(f64::total_cmp);
-        crate::outln!(
-            "  {:<18} {:>8} {:>9.3} {:>9.3} {:>9.3}",
-            stage,
-            values.len(),
-            percentile(&values, 0.5),
-            percentile(&values, 0.9),
-            percentile(&values, 0.99)
-        );
     }
 }
 
@@ -220,19 +210,5 @@ mod tests {
         let picks: Vec<usize> = (0..1000).map(|i| pick(&weights, i)).collect();
         let second = picks.iter().filter(|&&p| p == 1).count();
         assert!((700..=800).contains(&second), "{second}");
-    }
-
-    #[test]
-    fn percentiles() {
-        let v: Vec<f64> = (1..=100).map(f64::from).collect();
-        assert_eq!(
-            (
-                percentile(&v, 0.5),
-                percentile(&v, 0.9),
-                percentile(&v, 0.99)
-            ),
-            (50.0, 90.0, 99.0)
-        );
-        assert_eq!(percentile(&[], 0.5), 0.0);
     }
 }

@@ -3,8 +3,7 @@
 
 use super::{Failure, reports};
 use crate::cli::MergeArgs;
-use crate::exit;
-use crate::report::{self, RunInfo, Summary};
+use crate::report::{self, RunInfo};
 use crate::snapshot::Check;
 use std::path::Path;
 
@@ -60,27 +59,28 @@ pub fn merge(args: &MergeArgs) -> Result<i32, Failure> {
             w[0].case, w[0].target
         )));
     }
-    let impact = report::impact(&results, &whole.population);
     let snapshots = Check::merge(checks);
-    let info = RunInfo {
-        partition: None,
-        ..whole.clone()
+    let header = report::Header {
+        suite: whole.suite.clone(),
+        info: Some(RunInfo {
+            partition: None,
+            ..whole.clone()
+        }),
+        context,
+        expected_results: Some(results.len()),
     };
-    let run = reports::Run {
-        suite: &whole.suite,
-        results: &results,
-        impact: &impact,
-        traffic: &[],
-        snapshots: &snapshots,
-        color: args.reports.color.enabled(),
-        context: &context,
-        info: Some(&info),
-    };
-    run.emit(&args.reports)?;
-    Ok(match Summary::exit_code(&results) {
-        exit::SUCCESS if snapshots.failed() => exit::MISMATCH,
-        code => code,
-    })
+    // The shards' results replayed as one run's stream: every report, the summary and the
+    // impact come out as the whole run's did.
+    let mut reporter = report::Reporter::new();
+    reports::add_sinks(&mut reporter, &args.reports);
+    reporter.start(&header);
+    for result in results {
+        reporter.case(result);
+    }
+    reporter.snapshots(snapshots);
+    let outcome = reporter.finish();
+    reports::failures(&outcome)?;
+    Ok(outcome.exit_code)
 }
 
 /// The shards must be one run's: the same suite (by content), every partition K of N once,

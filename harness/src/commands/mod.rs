@@ -9,6 +9,7 @@ mod judge;
 mod load;
 mod merge;
 pub mod plan;
+mod progress;
 mod record;
 mod reports;
 mod run;

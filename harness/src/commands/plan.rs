@@ -229,26 +229,26 @@ pub fn select(
 }
 
 /// Runs every case against every endpoint, grouped by case so a client's fate reads across
-/// the endpoints; results come back in that order.
-pub async fn execute(
+/// the endpoints; each result goes to `on_result` as soon as it and those before it are done.
+pub async fn stream(
     suite: &Suite,
     cases: &[Arc<Case>],
     endpoints: &[Endpoint],
     concurrency: usize,
     settings: &Settings,
-    on_done: &dyn Fn(),
-) -> Result<Vec<CaseResult>, Failure> {
+    on_result: &mut dyn FnMut(CaseResult),
+) {
     let variables = Arc::new(suite.variables.clone());
     let mut jobs = Vec::new();
     let mut meta = Vec::new();
     for case in cases {
-        for endpoint in endpoints {
+        for (target_index, endpoint) in endpoints.iter().enumerate() {
             jobs.push(Job {
                 case: case.clone(),
                 target: endpoint.target.clone(),
                 variables: variables.clone(),
             });
-            meta.push((case.clone(), endpoint));
+            meta.push((case.clone(), target_index));
         }
     }
     // The suite's dialect settings apply however the run was started.
@@ -256,35 +256,68 @@ pub async fn execute(
         dialect: suite.dialect_settings.clone(),
         ..settings.clone()
     };
-    let runs = runner::run_all(jobs, concurrency, &settings, on_done).await;
     let case_indices: std::collections::HashMap<&str, usize> = suite
         .cases
         .iter()
         .enumerate()
         .map(|(i, c)| (c.id.as_str(), i))
         .collect();
-    Ok(meta
-        .into_iter()
-        .zip(runs)
-        .map(|((case, endpoint), run)| CaseResult {
-            case_index: case_indices.get(case.id.as_str()).copied().unwrap_or(0),
-            target_index: endpoints
-                .iter()
-                .position(|e| e.name == endpoint.name)
-                .unwrap_or(0),
-            case: case.id.clone(),
-            name: case.name.clone(),
-            target: endpoint.name.clone(),
-            suite_target: endpoint.suite_target.clone(),
-            dialect: case.dialect.name(),
-            expected: endpoint
-                .suite_target
-                .as_ref()
-                .and_then(|t| suite.expected(&case.id, t)),
-            verdict: run.verdict,
-            duration: run.duration,
-            transcript: run.transcript,
-            divergences: run.divergences,
-        })
-        .collect())
+    runner::run_all(jobs, concurrency, &settings, &mut |index, run| {
+        let (case, target_index) = &meta[index];
+        let case_index = case_indices.get(case.id.as_str()).copied().unwrap_or(0);
+        on_result(result(
+            suite,
+            case,
+            case_index,
+            &endpoints[*target_index],
+            *target_index,
+            run,
+        ));
+    })
+    .await;
+}
+
+/// [`stream`], collected.
+pub async fn execute(
+    suite: &Suite,
+    cases: &[Arc<Case>],
+    endpoints: &[Endpoint],
+    concurrency: usize,
+    settings: &Settings,
+) -> Vec<CaseResult> {
+    let mut results = Vec::new();
+    stream(suite, cases, endpoints, concurrency, settings, &mut |r| {
+        results.push(r)
+    })
+    .await;
+    results
+}
+
+/// A case's run against an endpoint, with what the suite expected of it.
+pub fn result(
+    suite: &Suite,
+    case: &Case,
+    case_index: usize,
+    endpoint: &Endpoint,
+    target_index: usize,
+    run: runner::CaseRun,
+) -> CaseResult {
+    CaseResult {
+        case_index,
+        target_index,
+        case: case.id.clone(),
+        name: case.name.clone(),
+        target: endpoint.name.clone(),
+        suite_target: endpoint.suite_target.clone(),
+        dialect: case.dialect.name(),
+        expected: endpoint
+            .suite_target
+            .as_ref()
+            .and_then(|t| suite.expected(&case.id, t)),
+        verdict: run.verdict,
+        duration: run.duration,
+        transcript: run.transcript,
+        divergences: run.divergences,
+        exchanges: run.exchanges,
+    }
 }

@@ -1,17 +1,16 @@
 //! `harness run`: every case of a suite against every target, compared with the suite's
-//! expectations and snapshots, written as a table or JSON Lines.
+//! expectations and snapshots, each result sent to every report as its case finishes.
 
 use super::{Failure, plan, reports};
 use crate::cli::RunArgs;
-use crate::exit;
-use crate::report::{self, CaseResult, Summary};
+use crate::report::{Header, Reporter, RunInfo};
 use crate::runner::Settings;
-use crate::snapshot::{self, Check};
+use crate::snapshot::Checker;
 use crate::suite::load_suite;
 use std::time::Duration;
 
 pub async fn run(args: &RunArgs) -> Result<i32, Failure> {
-    let context = report::RunContext::now();
+    let context = crate::report::RunContext::now();
     if args.accept && std::env::var_os("CI").is_some() {
         return Err(Failure::Usage(
             "--accept: snapshots are never written on CI (the CI variable is set)".to_string(),
@@ -38,78 +37,68 @@ pub async fn run(args: &RunArgs) -> Result<i32, Failure> {
             dialect: suite.dialect_settings.clone(),
             ..settings
         };
-        return super::load::run_load(&suite, &cases, &endpoints.list, &load, &settings).await;
+        return super::load::run_load(
+            &suite,
+            &cases,
+            &endpoints.list,
+            &load,
+            &settings,
+            &args.reports,
+            context,
+        )
+        .await;
     }
-    let progress = progress_bar(args.reports.format, cases.len() * endpoints.list.len());
-    let results = plan::execute(
+    let full_run = args.cases.is_empty() && args.target.is_empty() && args.partition.is_none();
+    let header = Header {
+        suite: suite.name.clone(),
+        info: Some(run_info(&suite, &endpoints.list, args)?),
+        context,
+        expected_results: Some(cases.len() * endpoints.list.len()),
+    };
+    let mut reporter = Reporter::new();
+    if let Some(progress) = super::progress::Progress::for_terminal(args.reports.format) {
+        reporter.add(Box::new(progress), "cannot draw the progress bar");
+    }
+    if let Some(path) = &args.bundle {
+        reporter.add(
+            Box::new(crate::bundle::Writer::new(&suite, path)),
+            format!("cannot write the bundle {}", path.display()),
+        );
+    }
+    reports::add_sinks(&mut reporter, &args.reports);
+    reporter.check_snapshots(Checker::new(&suite, full_run, args.accept));
+    reporter.start(&header);
+    plan::stream(
         &suite,
         &cases,
         &endpoints.list,
         args.jobs as usize,
         &settings,
-        &|| progress.inc(1),
+        &mut |result| reporter.case(result),
     )
-    .await?;
-    progress.finish_and_clear();
-    let full_run = args.cases.is_empty() && args.target.is_empty() && args.partition.is_none();
-    let snapshots = snapshot::check(&suite, &results, full_run, args.accept)
-        .map_err(|e| Failure::Runtime(format!("cannot write snapshots: {e}")))?;
+    .await;
+    let outcome = reporter.finish();
+    reports::failures(&outcome)?;
+    Ok(outcome.exit_code)
+}
 
-    if let Some(path) = &args.bundle {
-        let bundle = crate::bundle::make(&suite, &results)
-            .map_err(|e| Failure::Runtime(format!("cannot make the bundle: {e}")))?;
-        let text = serde_json::to_string_pretty(&bundle).unwrap_or_default();
-        std::fs::write(path, text + "\n")
-            .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", path.display())))?;
-    }
-    let impact = report::impact(&results, &suite.population);
-    let info = report::RunInfo {
+/// What ran, for the reports' headers (and `harness merge`'s checks).
+fn run_info(
+    suite: &crate::suite::Suite,
+    endpoints: &[super::plan::Endpoint],
+    args: &RunArgs,
+) -> Result<RunInfo, Failure> {
+    Ok(RunInfo {
         suite: suite.name.clone(),
-        suite_sha256: crate::bundle::manifest(&suite)
+        suite_sha256: crate::bundle::manifest(suite)
             .map(|(_, hash)| hash)
             .map_err(|e| Failure::Runtime(format!("cannot hash the suite's files: {e}")))?,
         cases: suite.cases.len(),
         partition: args.partition,
         population: suite.population.clone(),
-        target_notes: target_notes(&suite, &endpoints.list),
+        target_notes: target_notes(suite, endpoints),
         narrowed: !args.cases.is_empty() || !args.target.is_empty(),
-    };
-    let run = reports::Run {
-        suite: &suite.name,
-        results: &results,
-        impact: &impact,
-        traffic: &[],
-        snapshots: &snapshots,
-        color: args.reports.color.enabled(),
-        context: &context,
-        info: Some(&info),
-    };
-    run.emit(&args.reports)?;
-    Ok(exit_code(&results, &snapshots))
-}
-
-/// Runtime errors outrank mismatches; a failed snapshot check is a mismatch.
-fn exit_code(results: &[CaseResult], snapshots: &Check) -> i32 {
-    match Summary::exit_code(results) {
-        exit::SUCCESS if snapshots.failed() => exit::MISMATCH,
-        code => code,
-    }
-}
-
-/// A progress bar on stderr for people watching a terminal; hidden for machine-readable
-/// formats and when stderr is not a terminal (CI logs, pipes).
-fn progress_bar(format: crate::cli::Format, total: usize) -> indicatif::ProgressBar {
-    use std::io::IsTerminal;
-    if format != crate::cli::Format::Table || !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(total as u64);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} results {elapsed}")
-    {
-        bar.set_style(style);
-    }
-    bar
+    })
 }
 
 /// What each endpoint enforces, for report headings: a reference server's policy phase, a

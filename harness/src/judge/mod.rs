@@ -5,7 +5,9 @@
 //! never lockouts.
 
 mod impact;
+pub mod order;
 mod session;
 
-pub use impact::{TrafficImpact, TrafficTally};
+pub use impact::{OTHER_CLIENTS, TrafficImpact, TrafficTally};
+pub use order::InOrder;
 pub use session::{Judged, judge};

@@ -68,6 +68,7 @@ pub fn judge(
             duration,
             transcript,
             divergences: Vec::new(),
+            exchanges: Vec::new(),
         },
         client,
         account: c.account.clone(),

@@ -2,7 +2,7 @@
 //! (`NAME`, `NAME.captured`, `NAME.recorded`) are one row, named by the scripted case, with
 //! the client's share of users; rows sorted by share.
 
-use super::CaseResult;
+use super::{CaseResult, MatrixRow};
 use std::collections::BTreeMap;
 
 /// How a case presents its client: written by hand, or replayed from a recording.
@@ -30,42 +30,45 @@ fn group_of(case: &str) -> (&str, &'static str) {
     (case, ORIGINS[0].1)
 }
 
-/// Columns (targets in first-seen order) and one row per client, the largest share first.
+/// One row per client, the largest share first, from the matrix's rows (one per case; its
+/// columns are the matrix's targets).
 pub fn client_rows(
     results: &[CaseResult],
+    rows: &[MatrixRow],
     shares: &BTreeMap<String, f64>,
-) -> (Vec<String>, Vec<ClientRow>) {
-    let mut targets: Vec<String> = Vec::new();
-    for r in results {
-        if !targets.contains(&r.target) {
-            targets.push(r.target.clone());
-        }
-    }
+) -> Vec<ClientRow> {
     let mut order: Vec<&str> = Vec::new();
-    let mut rows: BTreeMap<&str, ClientRow> = BTreeMap::new();
-    for (i, r) in results.iter().enumerate() {
-        let (group, origin) = group_of(&r.case);
-        let row = rows.entry(group).or_insert_with(|| {
+    let mut clients: BTreeMap<&str, ClientRow> = BTreeMap::new();
+    for (case, cells) in rows {
+        let (group, origin) = group_of(case);
+        let Some(first) = cells.iter().flatten().next() else {
+            continue;
+        };
+        let name = &results[*first].name;
+        let row = clients.entry(group).or_insert_with(|| {
             order.push(group);
             ClientRow {
-                name: r.name.clone(),
+                name: name.clone(),
                 share: None,
-                cells: vec![Vec::new(); targets.len()],
+                cells: vec![Vec::new(); cells.len()],
             }
         });
         if origin == ORIGINS[0].1 {
-            row.name = r.name.clone();
+            row.name = name.clone();
         }
-        if let Some(share) = shares.get(&r.case) {
+        if let Some(share) = shares.get(case) {
             row.share = Some(row.share.map_or(*share, |s: f64| s.max(*share)));
         }
-        let column = targets.iter().position(|t| *t == r.target).unwrap_or(0);
-        row.cells[column].push((origin, i));
+        for (column, cell) in cells.iter().enumerate() {
+            if let Some(i) = cell {
+                row.cells[column].push((origin, *i));
+            }
+        }
     }
-    let total: f64 = rows.values().filter_map(|r| r.share).sum();
+    let total: f64 = clients.values().filter_map(|r| r.share).sum();
     let mut list: Vec<ClientRow> = order
         .into_iter()
-        .filter_map(|group| rows.remove(group))
+        .filter_map(|group| clients.remove(group))
         .map(|mut row| {
             row.share = row.share.filter(|_| total > 0.0).map(|s| 100.0 * s / total);
             row
@@ -73,5 +76,5 @@ pub fn client_rows(
         .collect();
     // Stable: clients with equal shares keep the suite's order.
     list.sort_by(|a, b| b.share.unwrap_or(0.0).total_cmp(&a.share.unwrap_or(0.0)));
-    (targets, list)
+    list
 }

@@ -6,7 +6,8 @@
 use super::clients::{ClientRow, client_rows};
 use super::impact::Impact;
 use super::junit::transcript_text;
-use super::{CaseResult, Check, Summary};
+use super::{CaseResult, Check, Event, Finished, Sink};
+use crate::judge::TrafficImpact;
 use crate::verdict::VerdictKind;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -24,18 +25,64 @@ td.disagree a{padding:.1em .3em;margin:.1em 0}
 .transcript{display:none;border:1px solid #999;padding:.5em 1em;margin:1em 0}.transcript:target{display:block}
 pre{background:#f6f6f6;padding:.5em;overflow-x:auto}";
 
-/// What the page shows besides the results.
-pub struct Page<'a> {
-    pub suite: &'a str,
-    pub results: &'a [CaseResult],
-    pub impact: &'a [Impact],
+/// The HTML page as a sink: the matrix needs every result, so the page is written at the end.
+pub struct Html<'a> {
+    out: Box<dyn Write + 'a>,
+    suite: String,
+    impact: Vec<Impact>,
+    traffic: Vec<TrafficImpact>,
     /// Case id → share of users.
-    pub shares: &'a BTreeMap<String, f64>,
+    shares: BTreeMap<String, f64>,
     /// Target → what it enforces (the policy phase), where known.
-    pub target_notes: &'a BTreeMap<String, String>,
+    target_notes: BTreeMap<String, String>,
     /// `2026-11-27 07:30 UTC on HOST`.
-    pub made: String,
-    pub suite_sha256: Option<&'a str>,
+    made: String,
+    suite_sha256: Option<String>,
+}
+
+impl<'a> Html<'a> {
+    pub fn new(out: Box<dyn Write + 'a>) -> Html<'a> {
+        Html {
+            out,
+            suite: String::new(),
+            impact: Vec::new(),
+            traffic: Vec::new(),
+            shares: BTreeMap::new(),
+            target_notes: BTreeMap::new(),
+            made: String::new(),
+            suite_sha256: None,
+        }
+    }
+}
+
+impl Sink for Html<'_> {
+    fn event(&mut self, event: &Event<'_>) -> io::Result<()> {
+        match event {
+            Event::Started(header) => {
+                self.suite = header.suite.clone();
+                self.made = header.context.describe();
+                if let Some(info) = &header.info {
+                    self.shares = info.population.clone();
+                    self.target_notes = info.target_notes.clone();
+                    self.suite_sha256 = Some(info.suite_sha256.clone());
+                }
+            }
+            Event::Impact(lines) => self.impact = lines.to_vec(),
+            Event::Traffic(lines) => self.traffic = lines.to_vec(),
+            Event::Finished(finished) => {
+                let mut out = std::mem::replace(&mut self.out, Box::new(io::sink()));
+                let written = write_html(&mut out, self, finished).and_then(|()| out.flush());
+                self.out = out;
+                written?;
+            }
+            Event::CaseFinished(_) | Event::TargetDone { .. } | Event::Snapshots(_) => {}
+        }
+        Ok(())
+    }
+
+    fn keeps_results(&self) -> bool {
+        true
+    }
 }
 
 fn escape(text: &str) -> String {
@@ -62,15 +109,17 @@ const LEGEND: &[(VerdictKind, &str)] = &[
     ),
 ];
 
-pub fn write_html(out: &mut dyn Write, page: &Page) -> io::Result<()> {
-    let (targets, rows) = client_rows(page.results, page.shares);
-    let suite = escape(page.suite);
+fn write_html(out: &mut dyn Write, page: &Html, finished: &Finished) -> io::Result<()> {
+    let results = finished.results;
+    let (targets, matrix) = finished.matrix;
+    let rows = client_rows(results, matrix, &page.shares);
+    let suite = escape(&page.suite);
     writeln!(
         out,
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>harness: {suite}</title><style>{STYLE}</style></head><body>"
     )?;
     writeln!(out, "<h1>harness: {suite}</h1>")?;
-    let hash = page.suite_sha256.map_or(String::new(), |h| {
+    let hash = page.suite_sha256.as_deref().map_or(String::new(), |h| {
         format!(
             " · suite sha256 <code>{}</code>",
             escape(&h[..h.len().min(16)])
@@ -85,15 +134,16 @@ pub fn write_html(out: &mut dyn Write, page: &Page) -> io::Result<()> {
     writeln!(
         out,
         "<p class=\"summary\">{}</p>",
-        Summary::of(page.results).sentence()
+        finished.summary.sentence()
     )?;
     if !page.impact.is_empty() {
         writeln!(out, "<ul class=\"impact\">")?;
-        for line in page.impact {
+        for line in &page.impact {
             writeln!(out, "<li>{}</li>", escape(&line.sentence()))?;
         }
         writeln!(out, "</ul>")?;
     }
+    write_traffic(out, &page.traffic)?;
     write!(out, "<p class=\"legend\">")?;
     for (kind, meaning) in LEGEND {
         write!(out, "<span class=\"{kind}\">{kind}: {meaning}</span>")?;
@@ -106,7 +156,7 @@ pub fn write_html(out: &mut dyn Write, page: &Page) -> io::Result<()> {
         out,
         "<table class=\"matrix\"><thead><tr><th>client<small>share of users</small></th>"
     )?;
-    for target in &targets {
+    for target in targets {
         let note = page
             .target_notes
             .get(target)
@@ -115,10 +165,10 @@ pub fn write_html(out: &mut dyn Write, page: &Page) -> io::Result<()> {
     }
     writeln!(out, "</tr></thead><tbody>")?;
     for row in &rows {
-        write_row(out, page.results, row)?;
+        write_row(out, results, row)?;
     }
     writeln!(out, "</tbody></table>")?;
-    for (i, r) in page.results.iter().enumerate() {
+    for (i, r) in results.iter().enumerate() {
         writeln!(
             out,
             "<div class=\"transcript\" id=\"r{i}\"><h2>{} @ {}: {}</h2><p>stage {}: {}</p><p>decided by <code>{}</code></p><pre>{}</pre></div>",
@@ -204,4 +254,37 @@ fn write_row(out: &mut dyn Write, results: &[CaseResult], row: &ClientRow) -> io
         write!(out, "</td>")?;
     }
     writeln!(out, "</tr>")
+}
+
+/// The impact in recorded traffic (`harness judge`): per client, its sessions and accounts and
+/// how the server treated them, the most sessions first.
+fn write_traffic(out: &mut dyn Write, traffic: &[TrafficImpact]) -> io::Result<()> {
+    if traffic.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "<section class=\"traffic\"><h2>Impact in the recorded traffic</h2><table><thead><tr><th>client</th><th>sessions</th><th>accounts</th><th>share of decided sessions</th></tr></thead><tbody>"
+    )?;
+    for line in traffic {
+        let accounts = match (line.accounts, line.accounts_at_least) {
+            (0, _) => "-".to_string(),
+            (n, true) => format!("at least {n}"),
+            (n, false) => n.to_string(),
+        };
+        write!(
+            out,
+            "<tr><th>{}</th><td>{}</td><td>{accounts}</td><td>",
+            escape(&line.client),
+            line.sessions
+        )?;
+        for (kind, percent) in line.shares() {
+            write!(out, "<span class=\"{kind}\">{percent:.1}% {kind}</span> ")?;
+        }
+        if let Some(n) = line.verdicts.get(VerdictKind::Undecided.as_str()) {
+            write!(out, "<span class=\"undecided\">{n} undecided</span>")?;
+        }
+        writeln!(out, "</td></tr>")?;
+    }
+    writeln!(out, "</tbody></table></section>")
 }

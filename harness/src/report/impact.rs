@@ -32,16 +32,29 @@ impl Impact {
     }
 }
 
-/// One line per target, in order of first appearance; empty without shares.
-pub fn impact(results: &[CaseResult], shares: &BTreeMap<String, f64>) -> Vec<Impact> {
-    let mut targets: Vec<&str> = Vec::new();
-    let mut sums: BTreeMap<&str, [f64; 5]> = BTreeMap::new();
-    for result in results {
-        let Some(share) = shares.get(&result.case) else {
-            continue;
+/// The population impact, summed as results arrive: per target (in order of first
+/// appearance), the shares of users per verdict. Empty without shares.
+#[derive(Debug, Default)]
+pub struct ImpactTally {
+    shares: BTreeMap<String, f64>,
+    targets: Vec<String>,
+    sums: BTreeMap<String, [f64; 5]>,
+}
+
+impl ImpactTally {
+    pub fn new(shares: BTreeMap<String, f64>) -> ImpactTally {
+        ImpactTally {
+            shares,
+            ..ImpactTally::default()
+        }
+    }
+
+    pub fn add(&mut self, result: &CaseResult) {
+        let Some(share) = self.shares.get(&result.case) else {
+            return;
         };
-        if !targets.contains(&result.target.as_str()) {
-            targets.push(&result.target);
+        if !self.sums.contains_key(&result.target) {
+            self.targets.push(result.target.clone());
         }
         let slot = match result.verdict.kind {
             VerdictKind::Admitted => 0,
@@ -50,21 +63,25 @@ pub fn impact(results: &[CaseResult], shares: &BTreeMap<String, f64>) -> Vec<Imp
             VerdictKind::Error => 3,
             VerdictKind::Undecided => 4,
         };
-        sums.entry(&result.target).or_default()[slot] += share;
+        self.sums.entry(result.target.clone()).or_default()[slot] += share;
     }
-    targets
-        .into_iter()
-        .map(|target| {
-            let s = sums[target];
-            let total: f64 = s.iter().sum::<f64>().max(f64::MIN_POSITIVE);
-            Impact {
-                target: target.to_string(),
-                admitted: 100.0 * s[0] / total,
-                warned: 100.0 * s[1] / total,
-                locked_out: 100.0 * s[2] / total,
-                error: 100.0 * s[3] / total,
-                undecided: 100.0 * s[4] / total,
-            }
-        })
-        .collect()
+
+    /// One line per target.
+    pub fn lines(&self) -> Vec<Impact> {
+        self.targets
+            .iter()
+            .map(|target| {
+                let s = self.sums[target];
+                let total: f64 = s.iter().sum::<f64>().max(f64::MIN_POSITIVE);
+                Impact {
+                    target: target.clone(),
+                    admitted: 100.0 * s[0] / total,
+                    warned: 100.0 * s[1] / total,
+                    locked_out: 100.0 * s[2] / total,
+                    error: 100.0 * s[3] / total,
+                    undecided: 100.0 * s[4] / total,
+                }
+            })
+            .collect()
+    }
 }

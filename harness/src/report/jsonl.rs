@@ -1,9 +1,10 @@
 //! JSON Lines for machines: a `{"type":"run",...}` object saying what ran (the suite, its
 //! content hash and case count, the partition, the population shares), one
-//! `{"type":"result",...}` object per result, then one `{"type":"summary",...}`; and reading
-//! them back, for `harness merge` and `harness diff`.
+//! `{"type":"result",...}` object per result as it finishes, the traffic impact and the
+//! snapshot check, then one `{"type":"summary",...}`; and reading them back, for
+//! `harness merge` and `harness diff`.
 
-use super::{CaseResult, Check, Summary};
+use super::{CaseResult, Check, Event, Sink, Summary};
 use crate::runner::{Divergence, Transcript};
 use crate::verdict::{Verdict, VerdictKind};
 use serde::{Deserialize, Serialize};
@@ -73,79 +74,95 @@ struct SummaryLine {
     exit_code: i32,
 }
 
-pub fn write_jsonl(
-    out: &mut dyn Write,
-    results: &[CaseResult],
-    info: Option<&RunInfo>,
-    snapshots: Option<&crate::snapshot::Check>,
-    traffic: &[crate::judge::TrafficImpact],
-) -> io::Result<()> {
-    if let Some(info) = info {
-        let line = RunLine {
-            r#type: "run".to_string(),
-            info: info.clone(),
-        };
-        serde_json::to_writer(&mut *out, &line)?;
-        writeln!(out)?;
-    }
-    for r in results {
-        let line = ResultLine {
-            r#type: "result".to_string(),
-            case: r.case.clone(),
-            name: r.name.clone(),
-            target: r.target.clone(),
-            suite_target: r.suite_target.clone(),
-            case_index: r.case_index,
-            target_index: r.target_index,
-            dialect: r.dialect.to_string(),
-            verdict: r.verdict.kind,
-            expected: r.expected,
-            matches: match r.check() {
-                Check::AsExpected => Some(true),
-                Check::Mismatch => Some(false),
-                Check::Unchecked => None,
-            },
-            stage: r.verdict.stage.clone(),
-            reason: r.verdict.reason.clone(),
-            decided_by: r.verdict.decided_by.clone(),
-            duration_ms: (r.duration.as_secs_f64() * 1e6).round() / 1e3,
-            divergences: r.divergences.clone(),
-            transcript: r.transcript.clone(),
-        };
-        serde_json::to_writer(&mut *out, &line)?;
-        writeln!(out)?;
-    }
-    for line in traffic {
-        #[derive(Serialize)]
-        struct TrafficLine<'a> {
-            r#type: &'static str,
-            #[serde(flatten)]
-            impact: &'a crate::judge::TrafficImpact,
-        }
-        serde_json::to_writer(
-            &mut *out,
-            &TrafficLine {
-                r#type: "traffic",
-                impact: line,
-            },
-        )?;
-        writeln!(out)?;
-    }
-    if let Some(check) = snapshots {
-        let line = SnapshotsLine {
-            r#type: "snapshots".to_string(),
-            check: check.clone(),
-        };
-        serde_json::to_writer(&mut *out, &line)?;
-        writeln!(out)?;
-    }
-    let summary = SummaryLine {
-        r#type: "summary",
-        summary: Summary::of(results),
-        exit_code: Summary::exit_code(results),
+/// A result as its JSON line (without the newline).
+pub fn result_json(r: &CaseResult) -> String {
+    let line = ResultLine {
+        r#type: "result".to_string(),
+        case: r.case.clone(),
+        name: r.name.clone(),
+        target: r.target.clone(),
+        suite_target: r.suite_target.clone(),
+        case_index: r.case_index,
+        target_index: r.target_index,
+        dialect: r.dialect.to_string(),
+        verdict: r.verdict.kind,
+        expected: r.expected,
+        matches: match r.check() {
+            Check::AsExpected => Some(true),
+            Check::Mismatch => Some(false),
+            Check::Unchecked => None,
+        },
+        stage: r.verdict.stage.clone(),
+        reason: r.verdict.reason.clone(),
+        decided_by: r.verdict.decided_by.clone(),
+        duration_ms: (r.duration.as_secs_f64() * 1e6).round() / 1e3,
+        divergences: r.divergences.clone(),
+        transcript: r.transcript.clone(),
     };
-    serde_json::to_writer(&mut *out, &summary)?;
-    writeln!(out)
+    serde_json::to_string(&line).unwrap_or_default()
+}
+
+/// JSON Lines as a streaming sink: each line is written and flushed as its event arrives, so
+/// a run cut short (Ctrl-C, a crash) leaves every result it obtained on disk.
+pub struct JsonLines<'a> {
+    out: Box<dyn Write + 'a>,
+}
+
+impl<'a> JsonLines<'a> {
+    pub fn new(out: Box<dyn Write + 'a>) -> JsonLines<'a> {
+        JsonLines { out }
+    }
+
+    fn line(&mut self, value: &impl Serialize) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, value)?;
+        writeln!(self.out)?;
+        self.out.flush()
+    }
+}
+
+impl Sink for JsonLines<'_> {
+    fn event(&mut self, event: &Event<'_>) -> io::Result<()> {
+        match event {
+            Event::Started(header) => {
+                if let Some(info) = &header.info {
+                    self.line(&RunLine {
+                        r#type: "run".to_string(),
+                        info: info.clone(),
+                    })?;
+                }
+            }
+            Event::CaseFinished(result) => {
+                let line = result_json(result);
+                writeln!(self.out, "{line}")?;
+                self.out.flush()?;
+            }
+            Event::Traffic(lines) => {
+                #[derive(Serialize)]
+                struct TrafficLine<'a> {
+                    r#type: &'static str,
+                    #[serde(flatten)]
+                    impact: &'a crate::judge::TrafficImpact,
+                }
+                for impact in lines.iter() {
+                    self.line(&TrafficLine {
+                        r#type: "traffic",
+                        impact,
+                    })?;
+                }
+            }
+            Event::Snapshots(check) => self.line(&SnapshotsLine {
+                r#type: "snapshots".to_string(),
+                check: (*check).clone(),
+            })?,
+            Event::Finished(finished) => self.line(&SummaryLine {
+                r#type: "summary",
+                summary: finished.summary.clone(),
+                exit_code: finished.exit_code,
+            })?,
+            Event::TargetDone { .. } | Event::Impact(_) => {}
+        }
+        Ok(())
+    }
 }
 
 /// What a JSON Lines report holds.
@@ -207,6 +224,7 @@ pub fn read_jsonl(input: impl BufRead) -> Result<ReadBack, String> {
             duration: crate::runner::transcript::millis_to_duration(r.duration_ms),
             transcript: r.transcript,
             divergences: r.divergences,
+            exchanges: Vec::new(),
         });
     }
     Ok(ReadBack {

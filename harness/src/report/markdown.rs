@@ -1,7 +1,8 @@
 //! A Markdown compatibility matrix for pull-request comments: clients down, targets across.
 
 use super::impact::Impact;
-use super::{CaseResult, Check, Summary, matrix};
+use super::{Check, Event, Finished, Sink};
+use crate::judge::TrafficImpact;
 use crate::verdict::VerdictKind;
 use std::io::{self, Write};
 
@@ -15,40 +16,76 @@ pub fn symbol(kind: VerdictKind) -> &'static str {
     }
 }
 
-pub fn write_markdown(
-    out: &mut dyn Write,
-    suite: &str,
-    results: &[CaseResult],
-    impact: &[Impact],
-) -> io::Result<()> {
-    let (targets, rows) = matrix(results);
-    writeln!(out, "### harness: {suite}\n")?;
-    write!(out, "| client |")?;
-    for target in &targets {
-        write!(out, " {target} |")?;
+/// Markdown as a sink: the matrix needs every result, so it is written at the end.
+pub struct Markdown<'a> {
+    out: Box<dyn Write + 'a>,
+    suite: String,
+    impact: Vec<Impact>,
+    traffic: Vec<TrafficImpact>,
+}
+
+impl<'a> Markdown<'a> {
+    pub fn new(out: Box<dyn Write + 'a>) -> Markdown<'a> {
+        Markdown {
+            out,
+            suite: String::new(),
+            impact: Vec::new(),
+            traffic: Vec::new(),
+        }
     }
-    writeln!(out)?;
-    writeln!(out, "|---|{}", "---|".repeat(targets.len()))?;
-    for (case, cells) in rows {
-        write!(out, "| {} |", case.replace('|', "\\|"))?;
-        for cell in cells {
-            match cell {
-                Some(i) => {
-                    let r = &results[i];
-                    let mark = match (r.check(), r.expected) {
-                        (Check::Mismatch, Some(kind)) => format!(" ✗ (expected {})", kind),
-                        _ => String::new(),
-                    };
-                    write!(out, " {}{mark} |", symbol(r.verdict.kind))?;
-                }
-                None => write!(out, " |")?,
-            }
+
+    fn write(&mut self, finished: &Finished<'_>) -> io::Result<()> {
+        let out = &mut self.out;
+        let results = finished.results;
+        let (targets, rows) = finished.matrix;
+        writeln!(out, "### harness: {}\n", self.suite)?;
+        write!(out, "| client |")?;
+        for target in targets {
+            write!(out, " {target} |")?;
         }
         writeln!(out)?;
+        writeln!(out, "|---|{}", "---|".repeat(targets.len()))?;
+        for (case, cells) in rows {
+            write!(out, "| {} |", case.replace('|', "\\|"))?;
+            for cell in cells {
+                match cell {
+                    Some(i) => {
+                        let r = &results[*i];
+                        let mark = match (r.check(), r.expected) {
+                            (Check::Mismatch, Some(kind)) => format!(" ✗ (expected {})", kind),
+                            _ => String::new(),
+                        };
+                        write!(out, " {}{mark} |", symbol(r.verdict.kind))?;
+                    }
+                    None => write!(out, " |")?,
+                }
+            }
+            writeln!(out)?;
+        }
+        writeln!(out, "\n{}", finished.summary.sentence())?;
+        for line in &self.impact {
+            writeln!(out, "- {}", line.sentence())?;
+        }
+        for line in &self.traffic {
+            writeln!(out, "- {}", line.sentence())?;
+        }
+        out.flush()
     }
-    writeln!(out, "\n{}", Summary::of(results).sentence())?;
-    for line in impact {
-        writeln!(out, "- {}", line.sentence())?;
+}
+
+impl Sink for Markdown<'_> {
+    fn event(&mut self, event: &Event<'_>) -> io::Result<()> {
+        match event {
+            Event::Started(header) => self.suite = header.suite.clone(),
+            Event::Impact(lines) => self.impact = lines.to_vec(),
+            Event::Traffic(lines) => self.traffic = lines.to_vec(),
+            Event::Finished(finished) => self.write(finished)?,
+            Event::CaseFinished(_) | Event::TargetDone { .. } | Event::Snapshots(_) => {}
+        }
+        Ok(())
     }
-    Ok(())
+
+    fn keeps_results(&self) -> bool {
+        true
+    }
 }

@@ -1,24 +1,33 @@
-//! Reports: every writer reads the same [`CaseResult`] list and [`Summary`].
+//! Reports: every writer is a [`Sink`] of one stream of [`Event`]s, the results as their
+//! cases finish, which the [`Reporter`] tallies once (summary, impact, snapshot check).
 
 mod clients;
+mod event;
 mod html;
 mod impact;
 mod jsonl;
 mod junit;
+mod load;
 mod markdown;
+mod reporter;
+mod snapshots;
+mod summary;
 mod table;
 
-pub use html::{Page, write_html};
-pub use impact::{Impact, impact};
-pub use jsonl::{ReadBack, RunInfo, read_jsonl, write_jsonl};
-pub use junit::{RunContext, SnapshotProblems, transcript_text, write_junit};
-pub use markdown::write_markdown;
-pub use table::write_table;
+pub use event::{Event, Finished, Header, Sink};
+pub use html::Html;
+pub use impact::{Impact, ImpactTally};
+pub use jsonl::{JsonLines, ReadBack, RunInfo, read_jsonl, result_json};
+pub use junit::{Junit, RunContext, transcript_text};
+pub use load::{LoadFigures, LoadParameters};
+pub use markdown::Markdown;
+pub use reporter::{Outcome, Reporter};
+pub use snapshots::SnapshotSection;
+pub use summary::Summary;
+pub use table::Table;
 
-use crate::exit;
-use crate::runner::{Divergence, Transcript};
+use crate::runner::{Divergence, Exchange, Transcript};
 use crate::verdict::{Verdict, VerdictKind};
-use serde::Serialize;
 use std::time::Duration;
 
 /// One case run against one target, with what the suite expected.
@@ -40,6 +49,8 @@ pub struct CaseResult {
     pub duration: Duration,
     pub transcript: Transcript,
     pub divergences: Vec<Divergence>,
+    /// Each request's stage and the time to its reply (load mode's latencies); not reported.
+    pub exchanges: Vec<Exchange>,
 }
 
 /// How a result compares with its expectation.
@@ -99,81 +110,4 @@ pub fn matrix(results: &[CaseResult]) -> (Vec<String>, Vec<MatrixRow>) {
         })
         .collect();
     (targets, rows)
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Summary {
-    pub results: usize,
-    pub admitted: usize,
-    pub warned: usize,
-    pub locked_out: usize,
-    pub errors: usize,
-    /// Recorded sessions that ended before any decision (`harness judge` only).
-    #[serde(skip_serializing_if = "is_zero")]
-    pub undecided: usize,
-    pub as_expected: usize,
-    pub mismatched: usize,
-    pub unchecked: usize,
-}
-
-impl Summary {
-    pub fn of(results: &[CaseResult]) -> Summary {
-        let mut summary = Summary {
-            results: results.len(),
-            ..Summary::default()
-        };
-        for result in results {
-            match result.verdict.kind {
-                VerdictKind::Admitted => summary.admitted += 1,
-                VerdictKind::Warned => summary.warned += 1,
-                VerdictKind::LockedOut => summary.locked_out += 1,
-                VerdictKind::Error => summary.errors += 1,
-                VerdictKind::Undecided => summary.undecided += 1,
-            }
-            match result.check() {
-                Check::AsExpected => summary.as_expected += 1,
-                Check::Mismatch => summary.mismatched += 1,
-                Check::Unchecked => summary.unchecked += 1,
-            }
-        }
-        summary
-    }
-
-    /// `129 results: 72 admitted, ...; 129 as expected, 0 mismatched.`
-    pub fn sentence(&self) -> String {
-        format!(
-            "{} results: {}; {} as expected, {} mismatched.",
-            self.results,
-            self.verdict_counts(),
-            self.as_expected,
-            self.mismatched
-        )
-    }
-
-    /// `72 admitted, 27 warned, 30 locked out, 0 errors` (and undecided ones, when any).
-    pub fn verdict_counts(&self) -> String {
-        let mut text = format!(
-            "{} admitted, {} warned, {} locked out, {} errors",
-            self.admitted, self.warned, self.locked_out, self.errors
-        );
-        if self.undecided > 0 {
-            text.push_str(&format!(", {} undecided", self.undecided));
-        }
-        text
-    }
-
-    /// The process exit code for these results (see [`crate::exit`]).
-    pub fn exit_code(results: &[CaseResult]) -> i32 {
-        if results.iter().any(CaseResult::is_unexpected_error) {
-            exit::RUNTIME
-        } else if results.iter().any(|r| r.check() == Check::Mismatch) {
-            exit::MISMATCH
-        } else {
-            exit::SUCCESS
-        }
-    }
-}
-
-fn is_zero(n: &usize) -> bool {
-    *n == 0
 }

@@ -1,7 +1,7 @@
 //! The table for people: one row per (case, target), the verdict, ✓/✗ against the expectation,
 //! the stage and the server message that decided; the reason under every row that failed.
 
-use super::{CaseResult, Check, Summary};
+use super::{CaseResult, Check, Event, Sink, Summary};
 use crate::verdict::VerdictKind;
 use std::io::{self, Write};
 
@@ -18,16 +18,57 @@ fn paint(kind: VerdictKind) -> &'static str {
     }
 }
 
-pub fn write_table(out: &mut dyn Write, results: &[CaseResult], color: bool) -> io::Result<()> {
-    let rows: Vec<[String; 6]> = results
-        .iter()
-        .map(|r| {
-            let expected = match (r.check(), r.expected) {
-                (Check::AsExpected, Some(kind)) => format!("✓ {kind}"),
-                (Check::Mismatch, Some(kind)) => format!("✗ {kind}"),
-                _ => "-".to_string(),
-            };
-            [
+/// The table as a sink: each row is kept as its cells (not the result: no transcript), and
+/// the table written at the end, when the column widths are known; then the summary line,
+/// the impact lines and the traffic impact.
+pub struct Table<'a> {
+    out: Box<dyn Write + 'a>,
+    color: bool,
+    rows: Vec<Row>,
+    impact: Vec<super::Impact>,
+    traffic: Vec<crate::judge::TrafficImpact>,
+}
+
+struct Row {
+    cells: [String; 6],
+    kind: VerdictKind,
+    mismatch: bool,
+    /// Lines under the row: the reason it failed, where a replay differed.
+    notes: Vec<String>,
+}
+
+impl<'a> Table<'a> {
+    pub fn new(out: Box<dyn Write + 'a>, color: bool) -> Table<'a> {
+        Table {
+            out,
+            color,
+            rows: Vec::new(),
+            impact: Vec::new(),
+            traffic: Vec::new(),
+        }
+    }
+
+    fn row(r: &CaseResult) -> Row {
+        let expected = match (r.check(), r.expected) {
+            (Check::AsExpected, Some(kind)) => format!("✓ {kind}"),
+            (Check::Mismatch, Some(kind)) => format!("✗ {kind}"),
+            _ => "-".to_string(),
+        };
+        let mut notes = Vec::new();
+        if r.check() == Check::Mismatch || r.is_unexpected_error() {
+            notes.push(format!("    ↳ {}", r.verdict.reason));
+        }
+        for d in &r.divergences {
+            let (recorded, live) = first_difference(r.dialect, &d.recorded, &d.live);
+            notes.push(format!(
+                "    ↳ differs from the recording at step {}: recorded `{}`, live `{}`",
+                d.step,
+                clip(&recorded, 60),
+                clip(&live, 60)
+            ));
+        }
+        Row {
+            cells: [
                 r.case.clone(),
                 r.target.clone(),
                 r.verdict.kind.to_string(),
@@ -37,59 +78,72 @@ pub fn write_table(out: &mut dyn Write, results: &[CaseResult], color: bool) -> 
                     r.verdict.decided_by.as_deref().unwrap_or("-"),
                     DECIDED_BY_WIDTH,
                 ),
-            ]
-        })
-        .collect();
-    let header = [
-        "CASE",
-        "TARGET",
-        "VERDICT",
-        "EXPECTED",
-        "STAGE",
-        "DECIDED BY",
-    ]
-    .map(String::from);
-    let mut widths = header.clone().map(|h| h.chars().count());
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
+            ],
+            kind: r.verdict.kind,
+            mismatch: r.check() == Check::Mismatch,
+            notes,
         }
     }
-    write_row(out, &header, &widths, None)?;
-    for (row, result) in rows.iter().zip(results) {
-        let styles = color.then(|| {
-            let expected = match result.check() {
-                Check::Mismatch => "\x1b[1;31m",
-                _ => "",
-            };
-            [paint(result.verdict.kind), expected]
-        });
-        write_row(out, row, &widths, styles)?;
-        if result.check() == Check::Mismatch || result.is_unexpected_error() {
-            writeln!(out, "    ↳ {}", result.verdict.reason)?;
+
+    fn write(&mut self, s: &Summary) -> io::Result<()> {
+        let out = &mut self.out;
+        let header = [
+            "CASE",
+            "TARGET",
+            "VERDICT",
+            "EXPECTED",
+            "STAGE",
+            "DECIDED BY",
+        ]
+        .map(String::from);
+        let mut widths = header.clone().map(|h| h.chars().count());
+        for row in &self.rows {
+            for (width, cell) in widths.iter_mut().zip(&row.cells) {
+                *width = (*width).max(cell.chars().count());
+            }
         }
-        for d in &result.divergences {
-            let (recorded, live) = first_difference(result.dialect, &d.recorded, &d.live);
-            writeln!(
-                out,
-                "    ↳ differs from the recording at step {}: recorded `{}`, live `{}`",
-                d.step,
-                clip(&recorded, 60),
-                clip(&live, 60)
-            )?;
+        write_row(out, &header, &widths, None)?;
+        for row in &self.rows {
+            let styles = self.color.then(|| {
+                let expected = if row.mismatch { "\x1b[1;31m" } else { "" };
+                [paint(row.kind), expected]
+            });
+            write_row(out, &row.cells, &widths, styles)?;
+            for note in &row.notes {
+                writeln!(out, "{note}")?;
+            }
         }
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{} results: {}; {} as expected, {} mismatched, {} unchecked",
+            s.results,
+            s.verdict_counts(),
+            s.as_expected,
+            s.mismatched,
+            s.unchecked
+        )?;
+        for line in &self.impact {
+            writeln!(out, "impact {}", line.sentence())?;
+        }
+        for line in &self.traffic {
+            writeln!(out, "impact: {}", line.sentence())?;
+        }
+        out.flush()
     }
-    let s = Summary::of(results);
-    writeln!(out)?;
-    writeln!(
-        out,
-        "{} results: {}; {} as expected, {} mismatched, {} unchecked",
-        s.results,
-        s.verdict_counts(),
-        s.as_expected,
-        s.mismatched,
-        s.unchecked
-    )
+}
+
+impl Sink for Table<'_> {
+    fn event(&mut self, event: &Event<'_>) -> io::Result<()> {
+        match event {
+            Event::CaseFinished(result) => self.rows.push(Table::row(result)),
+            Event::Impact(lines) => self.impact = lines.to_vec(),
+            Event::Traffic(lines) => self.traffic = lines.to_vec(),
+            Event::Finished(finished) => self.write(finished.summary)?,
+            Event::Started(_) | Event::TargetDone { .. } | Event::Snapshots(_) => {}
+        }
+        Ok(())
+    }
 }
 
 /// One aligned row; `styles` colours the verdict and expectation cells.

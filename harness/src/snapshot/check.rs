@@ -5,7 +5,7 @@ use super::{Outcome, Store, diff, render};
 use crate::dialect;
 use crate::report::CaseResult;
 use crate::suite::Suite;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 
 /// What the snapshot check found.
@@ -50,63 +50,92 @@ impl Check {
         whole
     }
 
+    /// What fails each result's JUnit test case: by `CASE@TARGET`, its diff, or a note that
+    /// none is stored (nothing once accepted).
+    pub fn problems(&self) -> BTreeMap<String, String> {
+        if self.accepted {
+            return BTreeMap::new();
+        }
+        let mut problems: BTreeMap<String, String> = self.changed.iter().cloned().collect();
+        for name in &self.new {
+            problems.insert(name.clone(), "no snapshot stored yet".to_string());
+        }
+        problems
+    }
+
     /// New or changed snapshots that were not accepted fail the run.
     pub fn failed(&self) -> bool {
         !self.accepted && (!self.new.is_empty() || !self.changed.is_empty())
     }
 }
 
-/// Checks every result that belongs to a suite target. `full_run`: every case ran against
-/// every suite target, so stored snapshots nobody produced are obsolete.
-pub fn check(
-    suite: &Suite,
-    results: &[CaseResult],
+/// The snapshot check, made as results arrive: each result is compared with its snapshot
+/// (and, with `accept`, recorded) when it comes; obsolete snapshots are found at the end.
+pub struct Checker {
+    store: Store,
+    check: Check,
+    /// Every result of this (full) run ran: stored snapshots nobody produced are obsolete.
     full_run: bool,
-    accept: bool,
-) -> io::Result<Check> {
-    let store = Store::of_suite(&suite.dir);
-    let mut check = Check {
-        accepted: accept,
-        dir: store.dir().to_path_buf(),
-        ..Check::default()
-    };
-    let mut produced = BTreeSet::new();
-    for result in results {
+    produced: BTreeSet<String>,
+}
+
+impl Checker {
+    pub fn new(suite: &Suite, full_run: bool, accept: bool) -> Checker {
+        let store = Store::of_suite(&suite.dir);
+        Checker {
+            check: Check {
+                accepted: accept,
+                dir: store.dir().to_path_buf(),
+                ..Check::default()
+            },
+            store,
+            full_run,
+            produced: BTreeSet::new(),
+        }
+    }
+
+    /// Compares a result that belongs to a suite target with its snapshot.
+    pub fn add(&mut self, result: &CaseResult) -> io::Result<()> {
         let (Some(target), Some(dialect)) =
             (&result.suite_target, dialect::by_name(result.dialect))
         else {
-            continue;
+            return Ok(());
         };
         let name = Store::name(&result.case, target);
-        produced.insert(name.clone());
+        self.produced.insert(name.clone());
         if result.is_unexpected_error() {
-            check.skipped_errors += 1;
-            continue;
+            self.check.skipped_errors += 1;
+            return Ok(());
         }
         let actual = render(result, dialect);
-        match store.compare(&name, &actual) {
-            Outcome::Matched => check.matched += 1,
+        let accept = self.check.accepted;
+        match self.store.compare(&name, &actual) {
+            Outcome::Matched => self.check.matched += 1,
             Outcome::New { actual } => {
                 if accept {
-                    store.write(&name, &actual)?;
+                    self.store.write(&name, &actual)?;
                 }
-                check.new.push(name.clone());
+                self.check.new.push(name);
             }
             Outcome::Changed { stored, actual } => {
                 if accept {
-                    store.write(&name, &actual)?;
+                    self.store.write(&name, &actual)?;
                 }
-                check.changed.push((name.clone(), diff(&stored, &actual)));
+                self.check.changed.push((name, diff(&stored, &actual)));
             }
         }
+        Ok(())
     }
-    if full_run {
-        for name in store.names().difference(&produced) {
-            if accept {
-                store.remove(name)?;
+
+    pub fn finish(mut self) -> io::Result<Check> {
+        if self.full_run {
+            for name in self.store.names().difference(&self.produced) {
+                if self.check.accepted {
+                    self.store.remove(name)?;
+                }
+                self.check.obsolete.push(name.clone());
             }
-            check.obsolete.push(name.clone());
         }
+        Ok(self.check)
     }
-    Ok(check)
 }

@@ -6,6 +6,6 @@ mod check;
 mod render;
 mod store;
 
-pub use check::{Check, check};
+pub use check::{Check, Checker};
 pub use render::render;
 pub use store::{Outcome, Store, diff};
