@@ -28,6 +28,8 @@ pub struct PgConversation {
     declared: bool,
     /// An SSLRequest (true) or GSSENCRequest (false) awaiting its one-byte answer.
     awaiting: Option<bool>,
+    /// The server accepted TLS: the connection is now encrypted.
+    upgraded: bool,
     startup: Option<String>,
     /// What turns an admission into a warning: protocol negotiation, notices.
     warnings: Vec<String>,
@@ -43,6 +45,7 @@ impl PgConversation {
             sslmode: None,
             declared: false,
             awaiting: None,
+            upgraded: false,
             startup: None,
             warnings: Vec::new(),
             idle: 0,
@@ -59,12 +62,15 @@ impl PgConversation {
     fn answer(&mut self, byte: u8, text: String) -> Received {
         let tls = self.awaiting.take() == Some(true);
         match byte {
-            b'S' => Received {
-                text,
-                answers_request: true,
-                verdict: None,
-                upgrade_to_tls: true,
-            },
+            b'S' => {
+                self.upgraded = true;
+                Received {
+                    text,
+                    answers_request: true,
+                    verdict: None,
+                    upgrade_to_tls: true,
+                }
+            }
             b'N' if tls && self.requires_tls() => decided(
                 text.clone(),
                 Verdict::new(
@@ -226,6 +232,10 @@ impl PgConversation {
     }
 }
 
+fn is_tls(bytes: &[u8]) -> bool {
+    bytes.len() >= 2 && bytes[0] == 0x16 && bytes[1] == 0x03
+}
+
 fn with_warnings(stage: &str, reason: String, warnings: Vec<String>, text: &str) -> Verdict {
     if warnings.is_empty() {
         Verdict::new(VerdictKind::Admitted, stage, reason, Some(text.to_string()))
@@ -265,7 +275,17 @@ impl Conversation for PgConversation {
             self.sslmode = values.get("sslmode").cloned();
         }
         let request: &PgRequest = downcast(request).map_err(SendError::Invalid)?;
-        let bytes = request.encode(values)?;
+        let bytes = match request {
+            // A recording's startup inside its own TLS session cannot be read or replayed;
+            // inside the live one the harness sends a startup of its own, for the suite's
+            // `user` and `database`.
+            PgRequest::Recorded(recorded) if self.upgraded && is_tls(recorded) => {
+                let user = values.get("user").map_or("postgres", String::as_str);
+                let database = values.get("database").map_or(user, String::as_str);
+                super::request::encode(&format!("startup user={user} database={database}"))?
+            }
+            _ => request.encode(values)?,
+        };
         self.observe_sent(&bytes);
         Ok(Bytes::from(bytes))
     }

@@ -156,7 +156,7 @@ impl Dialect for Postgres {
     }
 
     fn replay_note(&self) -> &'static str {
-        "(a recording past an accepted SSLRequest is TLS: what follows it is the live TLS session's)"
+        "(a startup it sent inside TLS is unreadable: inside the live TLS session a startup for the suite's {user} and {database} is sent in its place)"
     }
 
     fn answers(&self, request: &[u8], reply: &[u8]) -> bool {
