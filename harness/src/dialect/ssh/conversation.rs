@@ -37,6 +37,9 @@ pub struct SshConversation {
     refusal: Option<String>,
     idle: usize,
     kex: KexState,
+    /// The client's wrong guess (first_kex_packet_follows) has gone out, and the real init
+    /// behind it.
+    guess_dropped: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +65,7 @@ impl SshConversation {
             refusal: None,
             idle: 0,
             kex: KexState::NotStarted,
+            guess_dropped: false,
         }
     }
 
@@ -118,6 +122,23 @@ impl SshConversation {
                 "the harness cannot make a {negotiated} key exchange"
             )),
         }
+    }
+
+    /// Whether `recorded` is a key-exchange init the client sent as a guess (its KEXINIT set
+    /// first_kex_packet_follows) that the live server's KEXINIT proves wrong: the first key
+    /// exchange or host key algorithm of the two differ.
+    fn wrong_guess(&self, recorded: &[u8]) -> bool {
+        let (Some(client), Some(server)) = (&self.client_kexinit, &self.server_kexinit) else {
+            return false;
+        };
+        let is_init = !is_line(recorded)
+            && payload(recorded).and_then(|p| p.first()) == Some(&wire::KEX_INIT);
+        is_init
+            && client.first_kex_follows
+            && !self.guess_dropped
+            && self.kex == KexState::NotStarted
+            && (client.kex.first() != server.kex.first()
+                || client.host_key.first() != server.host_key.first())
     }
 
     fn line(&mut self, line: &str, text: String) -> Received {
@@ -336,6 +357,15 @@ impl Conversation for SshConversation {
                 Some(payload) => as_packet(&payload),
                 None => Bytes::new(),
             },
+            SshRequest::Recorded(bytes) if self.wrong_guess(bytes) => {
+                // RFC 4253 7: the server silently drops a wrongly guessed key-exchange packet,
+                // so the init it will answer goes right behind it, as the real client sends it.
+                let fresh = self.kex_payload(None).map_err(SendError::Invalid)?;
+                let mut both = bytes.clone();
+                both.extend(fresh.map(|p| super::framing::packet(&p)).unwrap_or_default());
+                self.guess_dropped = true;
+                Bytes::from(both)
+            }
             SshRequest::Recorded(bytes) => {
                 // The recorded init, unless the live key exchange needs another one.
                 let recorded = (!is_line(bytes)).then(|| payload(bytes)).flatten();

@@ -29,7 +29,7 @@ pub fn describe(from: Direction, bytes: &[u8]) -> String {
             None => "KEXINIT (malformed)".to_string(),
         },
         wire::KEX_INIT => match Reader(&p[1..]).string() {
-            Some(value) => format!("KEX_INIT ({}-byte public value)", value.len()),
+            Some(value) => format!("KEX_INIT ({})", public_value(value)),
             None => "KEX_INIT".to_string(),
         },
         wire::KEX_REPLY | wire::GEX_REPLY => {
@@ -76,6 +76,20 @@ pub fn describe(from: Direction, bytes: &[u8]) -> String {
         },
         other => format!("message {other}, {} bytes", p.len()),
     }
+}
+
+/// A key-exchange public value by its size: ECDH points and hybrid shares have one fixed size
+/// each; a Diffie-Hellman value's bytes vary by one or two from key to key, so it shows as its
+/// group's size.
+fn public_value(value: &[u8]) -> String {
+    let fixed = matches!(value.len(), 32 | 1190 | 1216)
+        || (value.first() == Some(&4) && matches!(value.len(), 65 | 97 | 133));
+    if fixed {
+        return format!("{}-byte public value", value.len());
+    }
+    let significant = value.iter().skip_while(|&&b| b == 0).count();
+    let bits = (significant * 8).div_ceil(512) * 512;
+    format!("{bits}-bit Diffie-Hellman value")
 }
 
 fn kexinit(offer: &KexInit, from: Direction) -> String {
