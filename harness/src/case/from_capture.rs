@@ -72,6 +72,23 @@ pub fn case_from_capture(
             "the capture holds no client message to replay".to_string(),
         ));
     }
+    let last = messages
+        .iter()
+        .rev()
+        .filter(|m| m.from == Direction::Client)
+        .find_map(|m| m.bytes())
+        .unwrap_or_default();
+    let ending = dialect.replay_ending(&last);
+    for (request, why) in ending.steps {
+        steps.push(Step {
+            request: Arc::from(request),
+            expect: None,
+            capture: None,
+            conditions: Vec::new(),
+            recorded_reply: None,
+            location: format!("{} (added: {why})", path.display()),
+        });
+    }
     let id = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -95,7 +112,7 @@ pub fn case_from_capture(
         )),
         dialect,
         identity,
-        variables: Default::default(),
+        variables: ending.variables.into_iter().collect(),
         steps,
         origin: Origin::Capture {
             source: c.source.clone(),

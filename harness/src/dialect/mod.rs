@@ -129,6 +129,15 @@ pub struct RecordedIdentity {
     pub account: Option<String>,
 }
 
+/// What [`Dialect::replay_ending`] adds to a recording's replay.
+#[derive(Debug, Default)]
+pub struct ReplayEnding {
+    /// Case variables the recording implies.
+    pub variables: Vec<(String, String)>,
+    /// Steps after the recorded ones, with why they are there.
+    pub steps: Vec<(Box<dyn Request>, &'static str)>,
+}
+
 /// One line of `harness dialects`: a step kind or a settings key, and what it does.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct Doc {
@@ -193,6 +202,13 @@ pub trait Dialect: Send + Sync {
     }
     /// A recorded client message as a step; `Err` says why it cannot be replayed.
     fn replay(&self, message: &[u8], account: Option<&str>) -> Result<Box<dyn Request>, String>;
+    /// What replaying a recording needs beyond its own messages, judged by the client's last
+    /// one: what the recording implies of the client (PostgreSQL: one that hung up when refused
+    /// TLS requires it), and the steps it would have sent had the server answered otherwise.
+    fn replay_ending(&self, last: &[u8]) -> ReplayEnding {
+        let _ = last;
+        ReplayEnding::default()
+    }
     /// What replaying a recording changes, for the header of a capture case file.
     fn replay_note(&self) -> &'static str;
     /// Whether, in a recording, `reply` is the server's answer to `request`.

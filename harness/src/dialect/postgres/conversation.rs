@@ -31,6 +31,8 @@ pub struct PgConversation {
     /// The server accepted TLS: the connection is now encrypted.
     upgraded: bool,
     startup: Option<String>,
+    /// The client's first message, described: what a close after it came after.
+    first_sent: Option<String>,
     /// What turns an admission into a warning: protocol negotiation, notices.
     warnings: Vec<String>,
     idle: usize,
@@ -47,6 +49,7 @@ impl PgConversation {
             awaiting: None,
             upgraded: false,
             startup: None,
+            first_sent: None,
             warnings: Vec::new(),
             idle: 0,
             stage: "startup",
@@ -280,9 +283,7 @@ impl Conversation for PgConversation {
             // inside the live one the harness sends a startup of its own, for the suite's
             // `user` and `database`.
             PgRequest::Recorded(recorded) if self.upgraded && is_tls(recorded) => {
-                let user = values.get("user").map_or("postgres", String::as_str);
-                let database = values.get("database").map_or(user, String::as_str);
-                super::request::encode(&format!("startup user={user} database={database}"))?
+                PgRequest::SuiteStartup.encode(values)?
             }
             _ => request.encode(values)?,
         };
@@ -291,6 +292,13 @@ impl Conversation for PgConversation {
     }
 
     fn observe_sent(&mut self, message: &[u8]) {
+        if self.first_sent.is_none() {
+            self.first_sent = Some(if is_tls(message) {
+                "direct TLS hello (sslnegotiation=direct)".to_string()
+            } else {
+                describe(Direction::Client, message)
+            });
+        }
         match messages::opening(message) {
             Some(Opening::SslRequest) => {
                 self.awaiting = Some(true);
@@ -366,6 +374,17 @@ impl Conversation for PgConversation {
                 ),
                 None,
             ),
+            (_, None) if self.first_sent.as_deref().is_some_and(|f| f.starts_with("direct TLS")) => {
+                Verdict::new(
+                    VerdictKind::LockedOut,
+                    self.stage,
+                    format!(
+                        "the server {closed} the connection after the client's {}",
+                        self.first_sent.as_deref().unwrap_or_default()
+                    ),
+                    None,
+                )
+            }
             (_, None) if self.stage != "startup" => Verdict::new(
                 VerdictKind::LockedOut,
                 self.stage,

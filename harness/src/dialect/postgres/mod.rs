@@ -13,8 +13,8 @@ mod policy;
 mod request;
 
 use super::{
-    Conversation, Dialect, Doc, FrameError, Framer, Identity, RecordedIdentity, Request,
-    SettingError, Settings, StepError, StepSource,
+    Conversation, Dialect, Doc, FrameError, Framer, Identity, RecordedIdentity, ReplayEnding,
+    Request, SettingError, Settings, StepError, StepSource,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -143,8 +143,11 @@ impl Dialect for Postgres {
         }
     }
 
+    /// A startup packet, or a TLS hello sent straight away (PostgreSQL 17's
+    /// `sslnegotiation=direct`).
     fn opens_handshake(&self, first: &[u8]) -> bool {
         messages::opening(first).is_some_and(|o| !matches!(o, Opening::Cancel))
+            || (first.len() > 5 && first[0] == 0x16 && first[1] == 0x03)
     }
 
     fn account_variable(&self) -> Option<&'static str> {
@@ -153,6 +156,21 @@ impl Dialect for Postgres {
 
     fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Box<dyn Request>, String> {
         Ok(Box::new(request::PgRequest::Recorded(message.to_vec())))
+    }
+
+    /// A client that hung up when refused TLS requires it (libpq's sslmode=require); where a
+    /// server accepts TLS, it would have gone on with a startup.
+    fn replay_ending(&self, last: &[u8]) -> ReplayEnding {
+        if messages::opening(last) != Some(Opening::SslRequest) {
+            return ReplayEnding::default();
+        }
+        ReplayEnding {
+            variables: vec![("sslmode".into(), "require".into())],
+            steps: vec![(
+                Box::new(request::PgRequest::SuiteStartup),
+                "the startup it would send over TLS, for the suite's user and database",
+            )],
+        }
     }
 
     fn replay_note(&self) -> &'static str {

@@ -15,6 +15,9 @@ pub enum PgRequest {
     Worded(Template),
     Recorded(Vec<u8>),
     Raw(ByteTemplate),
+    /// A startup for the suite's `user` and `database`: in place of one a recording holds
+    /// only inside its own TLS session, or never sent.
+    SuiteStartup,
 }
 
 impl Request for PgRequest {
@@ -199,6 +202,11 @@ impl PgRequest {
             }
             PgRequest::Recorded(bytes) => Ok(bytes.clone()),
             PgRequest::Raw(bytes) => bytes.expand(values).map_err(SendError::Unset),
+            PgRequest::SuiteStartup => {
+                let user = values.get("user").map_or("postgres", String::as_str);
+                let database = values.get("database").map_or(user, String::as_str);
+                encode(&format!("startup user={user} database={database}"))
+            }
         }
     }
 }

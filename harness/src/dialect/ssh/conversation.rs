@@ -362,7 +362,11 @@ impl Conversation for SshConversation {
                 // so the init it will answer goes right behind it, as the real client sends it.
                 let fresh = self.kex_payload(None).map_err(SendError::Invalid)?;
                 let mut both = bytes.clone();
-                both.extend(fresh.map(|p| super::framing::packet(&p)).unwrap_or_default());
+                both.extend(
+                    fresh
+                        .map(|p| super::framing::packet(&p))
+                        .unwrap_or_default(),
+                );
                 self.guess_dropped = true;
                 Bytes::from(both)
             }
