@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Turns each FOLDER/CLIENT.pcap into the capture cases a suite replays: CLIENT.captured.toml
-# (CLIENT-2.captured.toml, ... when the client made several connections that carried data).
+# (CLIENT.conn1.captured.toml, CLIENT.conn2.captured.toml, ... when the client made several
+# connections that carried data).
 # The server port is the one the pcap's first connection attempt went to (tcpdump reads it).
 #   bash captures/import.sh DIALECT FOLDER      e.g. bash captures/import.sh ssh captures/ssh
 set -euo pipefail
@@ -25,7 +26,7 @@ for pcap in "$out"/*.pcap; do
   else
     i=1
     for case in "${cases[@]}"; do
-      mv "$case" "$out/$client-$i.captured.toml"
+      mv "$case" "$out/$client.conn$i.captured.toml"
       i=$((i + 1))
     done
   fi

@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct CaptureFile {
     pub capture: Provenance,
+    /// What the recording cannot show about its client, declared by whoever reviews it: the
+    /// case variables a dialect reads (PostgreSQL's `client_methods`, `sslmode`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub variables: std::collections::BTreeMap<String, String>,
     #[serde(default, rename = "message")]
     pub messages: Vec<RecordedMessage>,
 }
@@ -179,6 +183,7 @@ pub fn from_flow(mut flow: Flow, dialect: &dyn Dialect, source: &Source<'_>) -> 
     let refs: Vec<&[u8]> = client_bytes.iter().map(Vec::as_slice).collect();
     let identity = dialect.recorded_identity(&refs);
     CaptureFile {
+        variables: Default::default(),
         capture: Provenance {
             dialect: dialect.name().to_string(),
             source: source.name.to_string(),

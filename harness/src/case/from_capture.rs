@@ -112,7 +112,12 @@ pub fn case_from_capture(
         )),
         dialect,
         identity,
-        variables: ending.variables.into_iter().collect(),
+        // What the reviewer declared outranks what the recording implies.
+        variables: ending
+            .variables
+            .into_iter()
+            .chain(capture.variables.clone())
+            .collect(),
         steps,
         origin: Origin::Capture {
             source: c.source.clone(),
