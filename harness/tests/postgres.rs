@@ -125,8 +125,13 @@ fn server(config: &str) -> Server {
         .spawn()
         .unwrap();
     let server = Server(child, port);
+    // PostgreSQL accepts connections while it starts, to refuse them: ask it.
     for _ in 0..1200 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        let ready = Command::new("pg_isready")
+            .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        if ready {
             return server;
         }
         std::thread::sleep(Duration::from_millis(25));

@@ -88,8 +88,13 @@ pub async fn endpoints(
                 servers.push(server);
                 addr
             }
-            TargetKind::Command { argv, dir } => {
-                let (child, addr) = start_command(&target.name, argv, dir).await?;
+            TargetKind::Command {
+                argv,
+                dir,
+                ready_when,
+            } => {
+                let (child, addr) =
+                    start_command(&target.name, argv, dir, ready_when.as_ref()).await?;
                 commands.push(child);
                 addr
             }
@@ -125,11 +130,15 @@ fn target_of(given: &str) -> Target {
     }
 }
 
-/// Starts a command target on a free loopback port and waits until it accepts connections.
+/// Starts a command target on a free loopback port and waits until it accepts connections
+/// (and, with `ready_when`, until its stderr says it is ready). Its stderr is read for as long
+/// as it runs, so a server that logs every connection never blocks on a full pipe; what it
+/// said last is kept for the error when it fails to start.
 async fn start_command(
     name: &str,
     argv: &[String],
     dir: &std::path::Path,
+    ready_when: Option<&regex::Regex>,
 ) -> Result<(tokio::process::Child, String), Failure> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -153,27 +162,52 @@ async fn start_command(
                 args.join(" ")
             ))
         })?;
+    let (said_ready, mut ready) = tokio::sync::watch::channel(ready_when.is_none());
+    let tail = Arc::new(std::sync::Mutex::new(std::collections::VecDeque::new()));
+    if let Some(stderr) = child.stderr.take() {
+        let (ready_when, tail) = (ready_when.cloned(), tail.clone());
+        tokio::spawn(async move {
+            use tokio::io::AsyncBufReadExt;
+            let mut lines = tokio::io::BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if ready_when.as_ref().is_some_and(|r| r.is_match(&line)) {
+                    let _ = said_ready.send(true);
+                }
+                let mut tail = tail.lock().unwrap_or_else(|p| p.into_inner());
+                if tail.len() == 20 {
+                    tail.pop_front();
+                }
+                tail.push_back(line);
+            }
+        });
+    }
+    let said = |tail: &std::sync::Mutex<std::collections::VecDeque<String>>| {
+        let tail = tail.lock().unwrap_or_else(|p| p.into_inner());
+        tail.iter().cloned().collect::<Vec<_>>().join("\n")
+    };
     let addr = format!("127.0.0.1:{port}");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
-        if tokio::net::TcpStream::connect(&addr).await.is_ok() {
+        if *ready.borrow_and_update() && tokio::net::TcpStream::connect(&addr).await.is_ok() {
             return Ok((child, addr));
         }
         if let Ok(Some(status)) = child.try_wait() {
-            let mut stderr = String::new();
-            if let Some(mut pipe) = child.stderr.take() {
-                use tokio::io::AsyncReadExt;
-                let _ = pipe.read_to_string(&mut stderr).await;
-            }
+            // Give the reader a moment to take the last lines it said.
+            tokio::time::sleep(Duration::from_millis(50)).await;
             return Err(Failure::Runtime(format!(
                 "target {name}: `{}` exited ({status}) before listening: {}",
                 args.join(" "),
-                stderr.trim()
+                said(&tail).trim()
             )));
         }
         if tokio::time::Instant::now() > deadline {
+            let waited = if *ready.borrow() {
+                format!("nothing listens on {addr}")
+            } else {
+                format!("no stderr line matched ready_when on {addr}")
+            };
             return Err(Failure::Runtime(format!(
-                "target {name}: nothing listens on {addr} 15s after `{}`",
+                "target {name}: {waited} 15s after `{}`",
                 args.join(" ")
             )));
         }

@@ -80,6 +80,7 @@ struct RawTarget {
     server_name: Option<String>,
     ca: Option<Spanned<String>>,
     max_connections: Option<Spanned<usize>>,
+    ready_when: Option<Spanned<String>>,
 }
 
 /// Loads the suite at `path`: a folder holding `suite.toml`, or the file itself.
@@ -149,10 +150,26 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
                     ));
                     continue;
                 }
+                let ready_when = match &target.ready_when {
+                    Some(pattern) => match regex::Regex::new(pattern.get_ref()) {
+                        Ok(regex) => Some(regex),
+                        Err(e) => {
+                            errors.push(at(pattern.span(), format!("not a pattern: {e}")));
+                            continue;
+                        }
+                    },
+                    None => None,
+                };
                 TargetKind::Command {
                     argv: command.get_ref().clone(),
                     dir: dir.clone(),
+                    ready_when,
                 }
+            }
+            _ if target.ready_when.is_some() && target.command.is_none() => {
+                let span = target.ready_when.as_ref().map_or(0..0, |r| r.span());
+                errors.push(at(span, "ready_when is for a command target".to_string()));
+                continue;
             }
             (Some(policy), Some(as_of), None) => {
                 let Some(server) = dialect.reference_server() else {

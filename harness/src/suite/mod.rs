@@ -57,7 +57,13 @@ pub enum TargetKind {
         as_of: Date,
     },
     /// A real server started by this command (run in `dir`), `{port}` replaced by a free port.
-    Command { argv: Vec<String>, dir: PathBuf },
+    Command {
+        argv: Vec<String>,
+        dir: PathBuf,
+        /// Ready once a line of its stderr matches (`ready_when`), not merely once its port
+        /// accepts: PostgreSQL accepts connections while it starts, to refuse them.
+        ready_when: Option<regex::Regex>,
+    },
 }
 
 impl Suite {
