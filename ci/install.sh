@@ -29,8 +29,3 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
 fi
-# cargo-insta: the README's snapshot review (`cargo insta review|accept`), and a test checks
-# that it finds the suites' snapshots.
-if ! cargo insta --version 2> /dev/null | grep -q "1.49"; then
-  cargo install cargo-insta --locked --version 1.49.0
-fi
