@@ -20,27 +20,8 @@ fn admits(verdict: &str) -> bool {
     matches!(verdict, "admitted" | "warned")
 }
 
-/// The suite run once: (case, target) to its result.
 fn suite_results() -> BTreeMap<(String, String), Value> {
-    let out = harness(&[
-        "run",
-        &suite_dir().display().to_string(),
-        "--format",
-        "json",
-    ]);
-    let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
-    json_lines(&text)
-        .0
-        .into_iter()
-        .map(|r| {
-            let key = (
-                r["case"].as_str().unwrap().to_string(),
-                r["target"].as_str().unwrap().to_string(),
-            );
-            (key, r)
-        })
-        .collect()
+    common::suite_results(&suite_dir())
 }
 
 /// A driver that opens several connections (a probe for GSS or TLS, then another try) gets in

@@ -7,7 +7,6 @@
 mod common;
 
 use common::*;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -17,28 +16,11 @@ fn suite_dir() -> PathBuf {
     repo_root().join("suites/ssh-hardening")
 }
 
-/// The suite run once, as JSON results: (case, target) to verdict.
+/// The suite run once: (case, target) to verdict.
 fn suite_verdicts() -> BTreeMap<(String, String), String> {
-    let out = harness(&[
-        "run",
-        &suite_dir().display().to_string(),
-        "--format",
-        "json",
-    ]);
-    let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
-    json_lines(&text)
-        .0
-        .iter()
-        .map(|r: &Value| {
-            (
-                (
-                    r["case"].as_str().unwrap().to_string(),
-                    r["target"].as_str().unwrap().to_string(),
-                ),
-                r["verdict"].as_str().unwrap().to_string(),
-            )
-        })
+    suite_results(&suite_dir())
+        .into_iter()
+        .map(|(key, r)| (key, r["verdict"].as_str().unwrap().to_string()))
         .collect()
 }
 

@@ -147,3 +147,23 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A suite run once as JSON, expected to pass: each result by (case, target).
+pub fn suite_results(
+    suite: &Path,
+) -> std::collections::BTreeMap<(String, String), serde_json::Value> {
+    let out = harness(&["run", &suite.display().to_string(), "--format", "json"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    json_lines(&text)
+        .0
+        .into_iter()
+        .map(|r| {
+            let key = (
+                r["case"].as_str().unwrap().to_string(),
+                r["target"].as_str().unwrap().to_string(),
+            );
+            (key, r)
+        })
+        .collect()
+}
