@@ -10,20 +10,38 @@ mod common;
 
 mod campaign;
 mod feed;
+mod http;
 mod import;
 mod msnp;
 mod parsers;
+mod postgres;
 mod regressions;
+mod ssh;
 mod tls;
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Tracks live and peak heap bytes of this test binary.
+/// Tracks live and peak heap bytes of this test binary, and of each thread.
 struct Counting;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Bytes this thread allocated less those it freed, and the most that ever was.
+    static THREAD_LIVE: Cell<isize> = const { Cell::new(0) };
+    static THREAD_PEAK: Cell<isize> = const { Cell::new(0) };
+}
+
+fn count_on_this_thread(change: isize) {
+    // Const-initialized and without a destructor: never allocates, never fails.
+    let _ = THREAD_LIVE.try_with(|live| {
+        live.set(live.get() + change);
+        let _ = THREAD_PEAK.try_with(|peak| peak.set(peak.get().max(live.get())));
+    });
+}
 
 // SAFETY: every call forwards to the system allocator unchanged; only counters are added.
 #[allow(unsafe_code)]
@@ -31,10 +49,12 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
         PEAK.fetch_max(live, Ordering::Relaxed);
+        count_on_this_thread(layout.size() as isize);
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        count_on_this_thread(-(layout.size() as isize));
         unsafe { System.dealloc(ptr, layout) }
     }
 }
@@ -49,6 +69,15 @@ fn peak_heap_during(work: impl FnOnce()) -> usize {
     PEAK.store(base, Ordering::Relaxed);
     work();
     PEAK.load(Ordering::Relaxed).saturating_sub(base)
+}
+
+/// Measures the peak heap growth of this thread while `work` runs on it, whatever other
+/// tests do meanwhile.
+fn peak_heap_on_this_thread_during(work: impl FnOnce()) -> usize {
+    let base = THREAD_LIVE.with(Cell::get);
+    THREAD_PEAK.with(|peak| peak.set(base));
+    work();
+    (THREAD_PEAK.with(Cell::get) - base).max(0) as usize
 }
 
 /// Tests that measure heap run one at a time.

@@ -223,13 +223,14 @@ impl Conversation for HttpConversation {
                 self.informational(&head, text)
             }
             Ok(Some(head)) => self.final_response(&head, &raw, text),
-            Ok(None) | Err(_) => {
+            parsed => {
+                let what = match parsed {
+                    Ok(None) => "a response cut short",
+                    _ => "not an HTTP response",
+                };
                 let verdict = Verdict::error(
                     self.stage(),
-                    format!(
-                        "not an HTTP response: {}",
-                        text.lines().next().unwrap_or_default()
-                    ),
+                    format!("{what}: {}", text.lines().next().unwrap_or_default()),
                 );
                 decided(text, verdict)
             }

@@ -74,27 +74,32 @@ impl HttpFramer {
     }
 
     fn head(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
+        let too_long = || FrameError(format!("an HTTP head longer than {} KiB", MAX_HEAD / 1024));
         let Some(head) = head::parse(buf, self.from_client)? else {
             if buf.len() > MAX_HEAD {
-                return Err(FrameError(format!(
-                    "an HTTP head longer than {} KiB",
-                    MAX_HEAD / 1024
-                )));
+                return Err(too_long());
             }
             return Ok(None);
         };
+        // However its bytes arrived: a long head read in one piece is as long as one read in many.
+        if head.len > MAX_HEAD {
+            return Err(too_long());
+        }
         let length = head.body_length(self.answered_method(&head).as_deref())?;
+        // Refused before the head is taken off `buf`, where the error leaves it to be shown.
+        if let BodyLength::Length(n) = length
+            && n > MAX_BODY
+        {
+            return Err(FrameError(format!(
+                "Content-Length {n} is over the {MAX_BODY}-byte limit"
+            )));
+        }
         let message = buf.split_to(head.len);
         let rest = match length {
             BodyLength::None => return Ok(Some(message.freeze())),
             BodyLength::Tunnel => {
                 self.state = State::Tunnel;
                 return Ok(Some(message.freeze()));
-            }
-            BodyLength::Length(n) if n > MAX_BODY => {
-                return Err(FrameError(format!(
-                    "Content-Length {n} is over the {MAX_BODY}-byte limit"
-                )));
             }
             BodyLength::Length(n) => Rest::Length(n),
             BodyLength::Chunked => Rest::Chunked(Chunk::Size),
@@ -259,7 +264,9 @@ impl Framer for HttpFramer {
                 let _ = partial.take(buf, n);
                 Some(partial.message.freeze())
             }
-            State::Head | State::Tunnel => None,
+            // A head cut short is what the peer said before it went: the conversation judges
+            // it (it cannot be taken for a close with nothing said).
+            State::Head | State::Tunnel => (!buf.is_empty()).then(|| buf.split().freeze()),
         }
     }
 
@@ -347,8 +354,20 @@ mod tests {
                 .0
                 .contains("over the")
         );
+        let mut buf = BytesMut::from(&huge[..]);
+        assert!(HttpFramer::new(false).next(&mut buf).is_err());
+        assert_eq!(buf, &huge[..], "the refused head is left to be shown");
         let endless_headers = [&b"HTTP/1.1 200 OK\r\n"[..], &b"X: y\r\n".repeat(20_000)].concat();
         assert!(frame_all(false, &endless_headers, 4096).is_err());
+        for (len, framed) in [(MAX_HEAD, true), (MAX_HEAD + 1, false)] {
+            let start = b"HTTP/1.1 204 No Content\r\nX: ";
+            let padding = vec![b'p'; len - start.len() - 4];
+            let head = [&start[..], &padding, b"\r\n\r\n"].concat();
+            for chunk in [len, 4096, 1000] {
+                let result = frame_all(false, &head, chunk);
+                assert_eq!(result.is_ok(), framed, "{len} bytes in reads of {chunk}");
+            }
+        }
         let bad_chunk = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n";
         assert!(frame_all(false, bad_chunk, 1000).is_err());
         let long_line = [
@@ -369,5 +388,10 @@ mod tests {
         .unwrap();
         assert_eq!(messages.len(), 1);
         assert!(messages[0].ends_with(b"hal"));
+        let cut_head = b"HTTP/1.1 200 OK\r\nContent-Le";
+        for chunk in [1, 5, 100] {
+            let messages = frame_all(false, cut_head, chunk).unwrap();
+            assert_eq!(messages, [&cut_head[..]], "split {chunk}");
+        }
     }
 }

@@ -1,12 +1,15 @@
 //! HTTP steps. A scripted request is written as it goes on the wire, one line per line and
 //! without the CRs: the request line, then header fields, checked when the case loads; `body`
 //! adds a body (and its Content-Length, unless the step gives a length or a
-//! Transfer-Encoding). A recorded request is replayed as recorded, its Host rewritten to
-//! `{host}`. `send_hex` sends bytes as they are.
+//! Transfer-Encoding); when it is sent it must frame as one HTTP/1.x request, or it is refused.
+//! A recorded request is replayed as recorded, its Host rewritten to `{host}`. `send_hex` sends
+//! bytes as they are.
 
+use super::framing::HttpFramer;
 use super::head;
 use crate::case::{ByteTemplate, Template};
-use crate::dialect::{Payload, Request, SendError, StepError, StepSource};
+use crate::dialect::{Framer, Payload, Request, SendError, StepError, StepSource};
+use bytes::BytesMut;
 use std::any::Any;
 use std::collections::BTreeMap;
 
@@ -148,7 +151,9 @@ impl HttpRequest {
                     .map(|b| b.expand(values))
                     .transpose()
                     .map_err(SendError::Unset)?;
-                Ok(scripted(&text, body.as_deref()))
+                let bytes = scripted(&text, body.as_deref());
+                one_request(&bytes).map_err(SendError::Invalid)?;
+                Ok(bytes)
             }
             HttpRequest::Recorded {
                 bytes,
@@ -184,6 +189,27 @@ fn scripted(text: &str, body: Option<&str>) -> Vec<u8> {
     let mut bytes = out.into_bytes();
     bytes.extend_from_slice(body.unwrap_or_default().as_bytes());
     bytes
+}
+
+/// Checks that a scripted request goes out as one HTTP/1.x request (its body may follow in a
+/// later step, after a 100 Continue): a framing field written wrong (a Content-Length that is
+/// not a number or not the body's, a Transfer-Encoding not ending in chunked) or a value no
+/// server parses is refused, not sent for a server to reject as a lockout. A version other
+/// than 1.0 and 1.1 is sent as written, for a server to refuse.
+fn one_request(bytes: &[u8]) -> Result<(), String> {
+    let line = &bytes[..memchr::memchr(b'\r', bytes).unwrap_or(bytes.len())];
+    if !(line.ends_with(b" HTTP/1.1") || line.ends_with(b" HTTP/1.0")) {
+        return Ok(());
+    }
+    let mut buf = BytesMut::from(bytes);
+    match HttpFramer::new(true).next(&mut buf) {
+        Err(e) => Err(e.0),
+        Ok(Some(_)) if !buf.is_empty() => Err(format!(
+            "the body runs {} bytes past the end its Content-Length or chunking gives",
+            buf.len()
+        )),
+        Ok(_) => Ok(()),
+    }
 }
 
 /// `request` with its Host field's value replaced by `host`; the rest byte for byte.
@@ -251,6 +277,52 @@ mod tests {
                 Some("0\r\n\r\n")
             ),
             b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn a_scripted_request_that_would_not_frame_as_one_is_refused_not_sent() {
+        let send = |text: &str, body: Option<&str>| {
+            let source = StepSource {
+                payload: &Payload::Text {
+                    send: Template::parse(text).unwrap(),
+                    body: body.map(|b| Template::parse(b).unwrap()),
+                },
+                text,
+            };
+            let step = compile(&source).unwrap();
+            let step: &HttpRequest = crate::dialect::downcast(step.as_ref()).unwrap();
+            step.encode(&BTreeMap::new())
+        };
+        let refused = |text, body| match send(text, body) {
+            Err(SendError::Invalid(why)) => why,
+            other => panic!("{text:?} was not refused: {other:?}"),
+        };
+        assert_eq!(
+            refused("POST / HTTP/1.1\nContent-Length: 0", Some("hi")),
+            "the body runs 2 bytes past the end its Content-Length or chunking gives"
+        );
+        assert_eq!(
+            refused("POST / HTTP/1.1\nContent-Length: two", None),
+            "Content-Length `two` is not a length"
+        );
+        assert!(refused("POST / HTTP/1.1\nTransfer-Encoding: gzip", Some("x")).contains("chunked"));
+        assert!(refused("GET / HTTP/1.1\nX: a\u{1}b", None).starts_with("not an HTTP request"));
+        // Its body in a later step, after a 100 Continue; a version for a server to refuse.
+        assert!(
+            send(
+                "POST / HTTP/1.1\nExpect: 100-continue\nContent-Length: 5",
+                None
+            )
+            .is_ok()
+        );
+        assert!(send("GET / HTTP/2.0\nHost: a", None).is_ok());
+        assert!(
+            send(
+                "POST / HTTP/1.1\nTransfer-Encoding: chunked",
+                Some("2\r\nhi\r\n0\r\n\r\n")
+            )
+            .is_ok()
         );
     }
 
