@@ -19,6 +19,10 @@ use std::collections::BTreeMap;
 /// Notices and other messages a server may send before authentication before it is judged to
 /// be stalling.
 pub const MAX_IDLE_MESSAGES: usize = 64;
+/// Notices a warning quotes, and how much of each.
+const MAX_NOTICES_KEPT: usize = 3;
+const MAX_NOTICE_CHARS: usize = 200;
+const NOTICE: &str = "a notice before authentication: ";
 
 pub struct PgConversation {
     policy: PgPolicy,
@@ -197,11 +201,20 @@ impl PgConversation {
                 }
             }
             b'N' | b'S' | b'K' => {
-                if kind == b'N' {
-                    self.warnings.push(format!(
-                        "a notice before authentication: {}",
-                        messages::error_text(body)
-                    ));
+                // A flood of long notices must not grow the verdict without bound: the first
+                // few, shortened, say what there is to say.
+                let notices = self
+                    .warnings
+                    .iter()
+                    .filter(|w| w.starts_with(NOTICE))
+                    .count();
+                if kind == b'N' && notices < MAX_NOTICES_KEPT {
+                    let said = messages::error_text(body);
+                    let said = match said.char_indices().nth(MAX_NOTICE_CHARS) {
+                        Some((end, _)) => format!("{}…", &said[..end]),
+                        None => said,
+                    };
+                    self.warnings.push(format!("{NOTICE}{said}"));
                 }
                 self.idle += 1;
                 if self.idle > MAX_IDLE_MESSAGES {
@@ -374,7 +387,12 @@ impl Conversation for PgConversation {
                 ),
                 None,
             ),
-            (_, None) if self.first_sent.as_deref().is_some_and(|f| f.starts_with("direct TLS")) => {
+            (_, None)
+                if self
+                    .first_sent
+                    .as_deref()
+                    .is_some_and(|f| f.starts_with("direct TLS")) =>
+            {
                 Verdict::new(
                     VerdictKind::LockedOut,
                     self.stage,

@@ -127,8 +127,12 @@ impl Framer for PgFramer {
                 // The answer to an SSLRequest or GSSENCRequest is one byte; an old server may
                 // answer with an ErrorResponse instead.
                 if buf[0] == b'E' {
-                    self.awaiting_answer -= 1;
-                    return typed(buf);
+                    // Answered only once the whole error is in, whatever the split.
+                    let framed = typed(buf)?;
+                    if framed.is_some() {
+                        self.awaiting_answer -= 1;
+                    }
+                    return Ok(framed);
                 }
                 self.awaiting_answer -= 1;
                 let answer = buf.split_to(1).freeze();

@@ -226,6 +226,14 @@ impl SshConversation {
                 );
                 decided(text, verdict)
             }
+            // Nothing was agreed yet: whatever this answers, it is not the client's offer.
+            wire::KEX_REPLY | wire::GEX_REPLY if self.server_kexinit.is_none() => {
+                let verdict = Verdict::error(
+                    self.stage(),
+                    format!("a key-exchange reply before the server's KEXINIT: {text}"),
+                );
+                decided(text, verdict)
+            }
             wire::KEX_REPLY if self.kex == KexState::AwaitingGroup => match kex::gex_group(payload)
             {
                 Some((p, g)) => {
@@ -409,7 +417,9 @@ impl Conversation for SshConversation {
 
     fn receive(&mut self, raw: Bytes) -> Received {
         let text = describe(Direction::Server, &raw);
-        if is_line(&raw) {
+        // Before its identification a server sends lines, as the framer reads them, even
+        // one that starts with a zero byte and so looks like a packet.
+        if is_line(&raw) || self.server_ident.is_none() {
             let line = String::from_utf8_lossy(&raw).trim_end().to_string();
             return self.line(&line, text);
         }
