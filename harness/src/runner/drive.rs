@@ -205,6 +205,16 @@ impl Driver<'_> {
                 );
                 return (self.pending_or_error(reason), true);
             }
+            if reply.upgrade_to_tls && !self.buf.is_empty() {
+                // Bytes sent in the clear behind the go-ahead would be read as if TLS had
+                // protected them (CVE-2021-23222, CVE-2011-0411): a client must refuse them.
+                let reason = format!(
+                    "the server sent {} bytes in the clear after agreeing to TLS, before the handshake",
+                    self.buf.len()
+                );
+                self.record_unframed();
+                return (Verdict::error(self.conversation.stage(), reason), false);
+            }
             if reply.upgrade_to_tls {
                 let upgraded = tokio::time::timeout(
                     self.settings.step_timeout,
