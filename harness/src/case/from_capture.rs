@@ -96,7 +96,7 @@ pub fn case_from_capture(
     let c = &capture.capture;
     let identity = c.identity();
     let name = match &identity {
-        Some(identity) => format!("{} {} (captured)", identity.client, identity.version),
+        Some(identity) => format!("{identity} (captured)"),
         None => format!(
             "{} (captured)",
             c.versions.as_deref().unwrap_or("unknown client")

@@ -37,6 +37,16 @@ pub struct Identity {
     pub version: String,
 }
 
+impl std::fmt::Display for Identity {
+    /// `curl 8.5.0`, or `psql` where no version is known.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.version.as_str() {
+            "" => f.write_str(&self.client),
+            version => write!(f, "{} {version}", self.client),
+        }
+    }
+}
+
 /// How a conversation ended without the classifier deciding first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ending {

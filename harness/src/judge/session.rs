@@ -36,7 +36,7 @@ pub fn judge(
     let c = &capture.capture;
     let declared = c.identity();
     let client = match &declared {
-        Some(id) => format!("{} {}", id.client, id.version),
+        Some(id) => id.to_string(),
         None => c
             .versions
             .clone()
