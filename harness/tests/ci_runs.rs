@@ -388,3 +388,61 @@ fn snapshot_outcomes_survive_the_merge() {
     assert_eq!(junit, timeless("whole.xml"));
     assert!(stdout(&merged).contains("changed: "), "{}", stdout(&merged));
 }
+
+#[test]
+fn json_lines_carry_the_impact_the_table_prints_and_merge_keeps_it() {
+    let impact_lines = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with("{\"type\":\"impact\""))
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                v["sentence"].as_str().unwrap().to_string()
+            })
+            .collect()
+    };
+    let suite = seed_suite().display().to_string();
+    let table = stdout(&harness(&["run", &suite]));
+    let printed: Vec<String> = table
+        .lines()
+        .filter_map(|l| l.strip_prefix("impact "))
+        .map(str::to_string)
+        .collect();
+    let (_, whole) = run_json(&[]);
+    let whole = std::fs::read_to_string(whole.path()).unwrap();
+    assert_eq!(impact_lines(&whole), printed);
+    assert_eq!(printed.len(), 3, "one per date of the policy");
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut shards = Vec::new();
+    for k in 1..=3 {
+        let path = dir.path().join(format!("shard-{k}.jsonl"));
+        let partition = format!("{k}/3");
+        let out = harness(&[
+            "run",
+            &suite,
+            "--partition",
+            &partition,
+            "--report-json",
+            &path.display().to_string(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+        shards.push(path.display().to_string());
+    }
+    let merged = dir.path().join("merged.jsonl");
+    let mut args = vec!["merge".to_string()];
+    args.extend(shards);
+    args.extend(["--report-json".to_string(), merged.display().to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = harness(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_eq!(
+        impact_lines(&std::fs::read_to_string(&merged).unwrap()),
+        printed
+    );
+}

@@ -1,7 +1,8 @@
 //! JSON Lines for machines: a `{"type":"run",...}` object saying what ran (the suite, its
 //! content hash and case count, the partition, the population shares), one
-//! `{"type":"result",...}` object per result as it finishes, the traffic impact and the
-//! snapshot check, then one `{"type":"summary",...}`; and reading them back, for
+//! `{"type":"result",...}` object per result as it finishes, the population impact per target
+//! (`{"type":"impact",...}`), the traffic impact and the snapshot check, then one
+//! `{"type":"summary",...}`; and reading them back, for
 //! `harness merge` and `harness diff`.
 
 use super::{CaseResult, Check, Event, Sink, Summary};
@@ -159,7 +160,23 @@ impl Sink for JsonLines<'_> {
                 summary: finished.summary.clone(),
                 exit_code: finished.exit_code,
             })?,
-            Event::TargetDone { .. } | Event::Impact(_) => {}
+            Event::Impact(lines) => {
+                #[derive(Serialize)]
+                struct ImpactLine<'a> {
+                    r#type: &'static str,
+                    #[serde(flatten)]
+                    impact: &'a super::impact::Impact,
+                    sentence: String,
+                }
+                for impact in lines.iter() {
+                    self.line(&ImpactLine {
+                        r#type: "impact",
+                        impact,
+                        sentence: impact.sentence(),
+                    })?;
+                }
+            }
+            Event::TargetDone { .. } => {}
         }
         Ok(())
     }
@@ -199,7 +216,8 @@ pub fn read_jsonl(input: impl BufRead) -> Result<ReadBack, String> {
             info = Some(run.info);
             continue;
         }
-        if line.starts_with("{\"type\":\"traffic\"") {
+        // Impact is recomputed from the results and the run's population shares.
+        if line.starts_with("{\"type\":\"traffic\"") || line.starts_with("{\"type\":\"impact\"") {
             continue;
         }
         if line.starts_with("{\"type\":\"snapshots\"") {
