@@ -82,6 +82,23 @@ impl Received {
             upgrade_to_tls: false,
         }
     }
+
+    /// A message beside the point (a notice, an informational response): it neither answers
+    /// the request nor decides.
+    pub fn aside(text: String) -> Received {
+        Received {
+            answers_request: false,
+            ..Received::reply(text)
+        }
+    }
+
+    /// A message that answers the request and decides the verdict.
+    pub fn decided(text: String, verdict: Verdict) -> Received {
+        Received {
+            verdict: Some(verdict),
+            ..Received::reply(text)
+        }
+    }
 }
 
 /// A framing failure: the peer's bytes are not this protocol.

@@ -54,7 +54,7 @@ impl HttpConversation {
                     self.informational
                 ),
             );
-            return decided(text, verdict);
+            return Received::decided(text, verdict);
         }
         // A 100 lets a client that asked for it send its body: that is the step's reply.
         let continues = head.status() == Some(100)
@@ -107,7 +107,7 @@ impl HttpConversation {
                     return Received::reply(text);
                 }
                 // The connection is no longer HTTP: nothing more will be said in it.
-                return decided(text, self.held.clone().expect("held above"));
+                return Received::decided(text, self.held.clone().expect("held above"));
             }
             Some(VerdictKind::LockedOut) => Verdict::new(
                 VerdictKind::LockedOut,
@@ -129,7 +129,7 @@ impl HttpConversation {
                 format!("the server answered {status_line}, a status no setting classifies"),
             ),
         };
-        decided(text, verdict)
+        Received::decided(text, verdict)
     }
 
     /// The first warning the response carries: why, and the header (or body line) that says it.
@@ -179,15 +179,6 @@ fn said(body: &[u8], head: &Head) -> String {
     }
 }
 
-fn decided(text: String, verdict: Verdict) -> Received {
-    Received {
-        text,
-        answers_request: true,
-        verdict: Some(verdict),
-        upgrade_to_tls: false,
-    }
-}
-
 impl Conversation for HttpConversation {
     fn send(
         &mut self,
@@ -232,7 +223,7 @@ impl Conversation for HttpConversation {
                     self.stage(),
                     format!("{what}: {}", text.lines().next().unwrap_or_default()),
                 );
-                decided(text, verdict)
+                Received::decided(text, verdict)
             }
         }
     }

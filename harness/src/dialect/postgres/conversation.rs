@@ -78,7 +78,7 @@ impl PgConversation {
                     upgrade_to_tls: true,
                 }
             }
-            b'N' if tls && self.requires_tls() => decided(
+            b'N' if tls && self.requires_tls() => Received::decided(
                 text.clone(),
                 Verdict::new(
                     VerdictKind::LockedOut,
@@ -91,14 +91,14 @@ impl PgConversation {
                 ),
             ),
             b'N' => Received::reply(text),
-            b'G' => decided(
+            b'G' => Received::decided(
                 text,
                 Verdict::error(
                     "GSSENCRequest",
                     "the server accepted GSS encryption, which the harness does not speak",
                 ),
             ),
-            other => decided(
+            other => Received::decided(
                 text,
                 Verdict::error(
                     self.stage,
@@ -152,13 +152,13 @@ impl PgConversation {
             b'R' => match messages::auth(body) {
                 Some(Auth::Ok) => {
                     let verdict = self.admission(None, &text);
-                    decided(text, verdict)
+                    Received::decided(text, verdict)
                 }
                 Some(Auth::Method { name, mechanisms }) => {
                     let verdict = self.admission(Some((&name, &mechanisms)), &text);
-                    decided(text, verdict)
+                    Received::decided(text, verdict)
                 }
-                _ => decided(
+                _ => Received::decided(
                     text.clone(),
                     Verdict::error(
                         self.stage,
@@ -168,7 +168,7 @@ impl PgConversation {
             },
             b'Z' => {
                 let verdict = self.admission(None, &text);
-                decided(text, verdict)
+                Received::decided(text, verdict)
             }
             b'E' => {
                 let reason = format!("the server refused: {}", messages::error_text(body));
@@ -178,7 +178,7 @@ impl PgConversation {
                     reason,
                     Some(text.clone()),
                 );
-                decided(text, verdict)
+                Received::decided(text, verdict)
             }
             b'v' => {
                 let said = match messages::negotiate_protocol(body) {
@@ -193,12 +193,7 @@ impl PgConversation {
                 };
                 self.warnings.push(said);
                 // The authentication request follows it: that is the answer to wait for.
-                Received {
-                    text,
-                    answers_request: false,
-                    verdict: None,
-                    upgrade_to_tls: false,
-                }
+                Received::aside(text)
             }
             b'N' | b'S' | b'K' => {
                 // A flood of long notices must not grow the verdict without bound: the first
@@ -225,16 +220,11 @@ impl PgConversation {
                             self.idle
                         ),
                     );
-                    return decided(text, verdict);
+                    return Received::decided(text, verdict);
                 }
-                Received {
-                    text,
-                    answers_request: false,
-                    verdict: None,
-                    upgrade_to_tls: false,
-                }
+                Received::aside(text)
             }
-            other => decided(
+            other => Received::decided(
                 text.clone(),
                 Verdict::error(
                     self.stage,
@@ -262,15 +252,6 @@ fn with_warnings(stage: &str, reason: String, warnings: Vec<String>, text: &str)
             format!("{reason}; {}", warnings.join("; ")),
             Some(text.to_string()),
         )
-    }
-}
-
-fn decided(text: String, verdict: Verdict) -> Received {
-    Received {
-        text,
-        answers_request: true,
-        verdict: Some(verdict),
-        upgrade_to_tls: false,
     }
 }
 
@@ -346,17 +327,12 @@ impl Conversation for PgConversation {
                 format!("the server refused: {}", said.trim()),
                 Some(text.clone()),
             );
-            return decided(text, verdict);
+            return Received::decided(text, verdict);
         }
         match messages::typed(&raw) {
             Some((kind, body)) => self.typed(kind, body, text),
             // TLS bytes in a recording: nothing can be read past them.
-            None => Received {
-                text,
-                answers_request: false,
-                verdict: None,
-                upgrade_to_tls: false,
-            },
+            None => Received::aside(text),
         }
     }
 

@@ -160,7 +160,7 @@ impl SshConversation {
                     ),
                     Some(text.clone()),
                 );
-                return decided(text, verdict);
+                return Received::decided(text, verdict);
             }
             if version != "2.0" && version != "1.99" {
                 let verdict = Verdict::new(
@@ -169,7 +169,7 @@ impl SshConversation {
                     format!("the server speaks SSH protocol {version} only"),
                     Some(text.clone()),
                 );
-                return decided(text, verdict);
+                return Received::decided(text, verdict);
             }
             return Received::reply(text);
         }
@@ -185,15 +185,10 @@ impl SshConversation {
                         self.pre_banner
                     ),
                 );
-                return decided(text, verdict);
+                return Received::decided(text, verdict);
             }
         }
-        Received {
-            text,
-            answers_request: false,
-            verdict: None,
-            upgrade_to_tls: false,
-        }
+        Received::aside(text)
     }
 
     fn packet(&mut self, payload: &[u8], text: String) -> Received {
@@ -204,7 +199,7 @@ impl SshConversation {
                 self.server_kexinit_text = Some(text.clone());
                 if self.server_kexinit.is_none() {
                     let verdict = Verdict::error("KEXINIT", format!("a malformed KEXINIT: {text}"));
-                    return decided(text, verdict);
+                    return Received::decided(text, verdict);
                 }
                 Received::reply(text)
             }
@@ -224,7 +219,7 @@ impl SshConversation {
                     reason,
                     Some(text.clone()),
                 );
-                decided(text, verdict)
+                Received::decided(text, verdict)
             }
             // Nothing was agreed yet: whatever this answers, it is not the client's offer.
             wire::KEX_REPLY | wire::GEX_REPLY if self.server_kexinit.is_none() => {
@@ -232,7 +227,7 @@ impl SshConversation {
                     self.stage(),
                     format!("a key-exchange reply before the server's KEXINIT: {text}"),
                 );
-                decided(text, verdict)
+                Received::decided(text, verdict)
             }
             wire::KEX_REPLY if self.kex == KexState::AwaitingGroup => match kex::gex_group(payload)
             {
@@ -243,12 +238,12 @@ impl SshConversation {
                 None => {
                     let verdict =
                         Verdict::error("key exchange", format!("a malformed group: {text}"));
-                    decided(text, verdict)
+                    Received::decided(text, verdict)
                 }
             },
             wire::KEX_REPLY | wire::GEX_REPLY => {
                 let verdict = self.admission(&text);
-                decided(text, verdict)
+                Received::decided(text, verdict)
             }
             wire::IGNORE | wire::DEBUG | wire::UNIMPLEMENTED | wire::EXT_INFO | wire::NEWKEYS => {
                 self.idle += 1;
@@ -260,21 +255,16 @@ impl SshConversation {
                             self.idle
                         ),
                     );
-                    return decided(text, verdict);
+                    return Received::decided(text, verdict);
                 }
-                Received {
-                    text,
-                    answers_request: false,
-                    verdict: None,
-                    upgrade_to_tls: false,
-                }
+                Received::aside(text)
             }
             other => {
                 let verdict = Verdict::error(
                     self.stage(),
                     format!("unexpected message {other} before the key-exchange reply: {text}"),
                 );
-                decided(text, verdict)
+                Received::decided(text, verdict)
             }
         }
     }
@@ -324,15 +314,6 @@ impl SshConversation {
                 Some(text.to_string()),
             )
         }
-    }
-}
-
-fn decided(text: String, verdict: Verdict) -> Received {
-    Received {
-        text,
-        answers_request: true,
-        verdict: Some(verdict),
-        upgrade_to_tls: false,
     }
 }
 
@@ -427,7 +408,7 @@ impl Conversation for SshConversation {
             Some(p) => self.packet(p, text),
             None => {
                 let verdict = Verdict::error(self.stage(), format!("not an SSH packet: {text}"));
-                decided(text, verdict)
+                Received::decided(text, verdict)
             }
         }
     }

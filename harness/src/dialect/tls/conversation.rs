@@ -174,12 +174,7 @@ impl Conversation for TlsConversation {
                     upgrade_to_tls: false,
                 }
             }
-            None => Received {
-                text,
-                answers_request: false,
-                verdict: None,
-                upgrade_to_tls: false,
-            },
+            None => Received::aside(text),
         }
     }
 
