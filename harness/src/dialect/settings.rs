@@ -35,6 +35,25 @@ impl fmt::Debug for Settings {
     }
 }
 
+/// The list of strings setting `key` holds: `Ok(None)` when the suite does not give it, an
+/// error naming the key when it is not a list of strings.
+pub fn string_list(
+    table: &std::collections::BTreeMap<String, toml::Value>,
+    key: &str,
+) -> Result<Option<Vec<String>>, SettingError> {
+    let Some(value) = table.get(key) else {
+        return Ok(None);
+    };
+    let not_strings = || SettingError::new(key, "expected a list of strings");
+    value
+        .as_array()
+        .ok_or_else(not_strings)?
+        .iter()
+        .map(|v| v.as_str().map(str::to_string).ok_or_else(not_strings))
+        .collect::<Result<_, _>>()
+        .map(Some)
+}
+
 /// A settings value the dialect cannot use; the loader points at that key's value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SettingError {

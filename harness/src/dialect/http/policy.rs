@@ -152,16 +152,8 @@ fn list(
     key: &str,
     default: &[&str],
 ) -> Result<Vec<String>, SettingError> {
-    let Some(value) = table.get(key) else {
-        return Ok(default.iter().map(|s| s.to_string()).collect());
-    };
-    let not_strings = || SettingError::new(key, "expected a list of strings");
-    value
-        .as_array()
-        .ok_or_else(not_strings)?
-        .iter()
-        .map(|v| v.as_str().map(str::to_string).ok_or_else(not_strings))
-        .collect()
+    Ok(crate::dialect::string_list(table, key)?
+        .unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect()))
 }
 
 #[cfg(test)]

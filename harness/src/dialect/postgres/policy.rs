@@ -33,17 +33,9 @@ impl Default for PgPolicy {
 
 impl PgPolicy {
     pub fn from_settings(table: &BTreeMap<String, toml::Value>) -> Result<PgPolicy, SettingError> {
-        let Some(value) = table.get(DEPRECATED_METHODS) else {
+        let Some(methods) = crate::dialect::string_list(table, DEPRECATED_METHODS)? else {
             return Ok(PgPolicy::default());
         };
-        let not_strings =
-            || SettingError::new(DEPRECATED_METHODS, "expected a list of method names");
-        let methods: Vec<String> = value
-            .as_array()
-            .ok_or_else(not_strings)?
-            .iter()
-            .map(|v| v.as_str().map(str::to_string).ok_or_else(not_strings))
-            .collect::<Result<_, _>>()?;
         if let Some(bad) = methods.iter().find(|m| !METHODS.contains(&m.as_str())) {
             return Err(SettingError::new(
                 DEPRECATED_METHODS,

@@ -35,16 +35,9 @@ impl Deprecations {
     pub fn from_settings(
         table: &BTreeMap<String, toml::Value>,
     ) -> Result<Deprecations, SettingError> {
-        let Some(value) = table.get(DEPRECATED) else {
+        let Some(names) = crate::dialect::string_list(table, DEPRECATED)? else {
             return Ok(Deprecations::default());
         };
-        let not_strings = || SettingError::new(DEPRECATED, "expected a list of algorithm names");
-        let names: Vec<String> = value
-            .as_array()
-            .ok_or_else(not_strings)?
-            .iter()
-            .map(|v| v.as_str().map(str::to_string).ok_or_else(not_strings))
-            .collect::<Result<_, _>>()?;
         if let Some(bad) = names
             .iter()
             .find(|n| n.is_empty() || n.contains([',', ' ']) || !n.is_ascii())

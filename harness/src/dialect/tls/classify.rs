@@ -6,7 +6,7 @@
 use super::hello::Offer;
 use super::names;
 use super::server_hello::ServerAnswer;
-use crate::dialect::SettingError;
+use crate::dialect::{SettingError, string_list};
 use crate::verdict::{Verdict, VerdictKind};
 use std::collections::BTreeMap;
 
@@ -42,8 +42,7 @@ impl Deprecations {
         settings: &BTreeMap<String, toml::Value>,
     ) -> Result<Deprecations, SettingError> {
         let mut deprecations = Deprecations::default();
-        if let Some(value) = settings.get(DEPRECATED_VERSIONS) {
-            let versions = strings(DEPRECATED_VERSIONS, value)?;
+        if let Some(versions) = string_list(settings, DEPRECATED_VERSIONS)? {
             if let Some(unknown) = versions.iter().find(|v| names::version_code(v).is_none()) {
                 return Err(SettingError::new(
                     DEPRECATED_VERSIONS,
@@ -53,21 +52,11 @@ impl Deprecations {
             }
             deprecations.deprecated_versions = versions;
         }
-        if let Some(value) = settings.get(DEPRECATED_CIPHERS) {
-            deprecations.deprecated_ciphers = strings(DEPRECATED_CIPHERS, value)?;
+        if let Some(ciphers) = string_list(settings, DEPRECATED_CIPHERS)? {
+            deprecations.deprecated_ciphers = ciphers;
         }
         Ok(deprecations)
     }
-}
-
-fn strings(key: &str, value: &toml::Value) -> Result<Vec<String>, SettingError> {
-    let not_strings = || SettingError::new(key, "expected a list of strings");
-    value
-        .as_array()
-        .ok_or_else(not_strings)?
-        .iter()
-        .map(|v| v.as_str().map(str::to_string).ok_or_else(not_strings))
-        .collect()
 }
 
 pub fn answer(
