@@ -5,6 +5,9 @@
 //! refused identification; an error wherever the harness cannot judge) within the step
 //! deadline, with bounded memory: never a panic, never a hang, never a false lockout.
 
+#[path = "common/heap.rs"]
+mod heap;
+
 use harness::case::{Case, parse_case};
 use harness::dialect;
 use harness::dialect::ssh::framing::packet;
@@ -12,7 +15,6 @@ use harness::dialect::ssh::wire::{self, KexInit};
 use harness::runner::{CaseRun, Data, Settings, Target, drive};
 use harness::verdict::VerdictKind;
 use rstest::rstest;
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -28,29 +30,6 @@ const TRANSCRIPT_LIMIT: usize = 4096;
 /// The most heap a case may grow by, server included. The framer holds at most a 1 KiB line
 /// or a 256 KiB packet; a harness that held what these servers stream would hold far more.
 const HEAP_LIMIT: usize = 1 << 20;
-
-/// Tracks live and peak heap bytes of this test binary.
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call forwards to the system allocator unchanged; only counters are added.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-        PEAK.fetch_max(live, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
 
 /// One case at a time, so that the peak heap belongs to it alone.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -303,8 +282,8 @@ async fn run_against(addr: SocketAddr) -> (CaseRun, Duration, usize) {
     };
     let case = modern_client();
     STREAMED.store(0, Ordering::Relaxed);
-    let base = LIVE.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
+    let base = heap::LIVE.load(Ordering::Relaxed);
+    heap::PEAK.store(base, Ordering::Relaxed);
     let started = Instant::now();
     let run = drive(
         &Target::plain(addr.to_string()),
@@ -314,7 +293,7 @@ async fn run_against(addr: SocketAddr) -> (CaseRun, Duration, usize) {
     )
     .await;
     let elapsed = started.elapsed();
-    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+    let peak = heap::PEAK.load(Ordering::Relaxed).saturating_sub(base);
     (run, elapsed, peak)
 }
 
