@@ -336,19 +336,19 @@ const AT_DEADLINE: bool = true;
     Hostile::EndlessChunks,
     VerdictKind::Error,
     AT_DEADLINE,
-    &["no reply to `GET / HTTP/1.1` within 600ms", "a body longer than 1073741824 bytes"]
+    &["no whole reply to `GET / HTTP/1.1` within 600ms: it began `HTTP/1.1 200 OK` and never ended", "a body longer than 1073741824 bytes"]
 )]
 #[case::slow_endless_chunks(
     Hostile::SlowEndlessChunks,
     VerdictKind::Error,
     AT_DEADLINE,
-    &["no reply to `GET / HTTP/1.1` within 600ms"]
+    &["no whole reply to `GET / HTTP/1.1` within 600ms: it began `HTTP/1.1 200 OK` and never ended"]
 )]
 #[case::endless_trailers(
     Hostile::EndlessTrailers,
     VerdictKind::Error,
     AT_DEADLINE,
-    &["no reply to `GET / HTTP/1.1` within 600ms", "a body longer than 1073741824 bytes"]
+    &["no whole reply to `GET / HTTP/1.1` within 600ms: it began `HTTP/1.1 200 OK` and never ended", "a body longer than 1073741824 bytes"]
 )]
 #[case::chunk_size_over_2_to_64(
     Hostile::ChunkSizeOver2To64,
@@ -416,14 +416,14 @@ const AT_DEADLINE: bool = true;
     Hostile::EndlessCloseDelimitedError,
     VerdictKind::Error,
     AT_DEADLINE,
-    &["no reply to `GET / HTTP/1.1` within 600ms", "a body longer than 1073741824 bytes"]
+    &["no whole reply to `GET / HTTP/1.1` within 600ms: it began `HTTP/1.1 503 Service Unavailable` and never ended", "a body longer than 1073741824 bytes"]
 )]
 // A response that never ends is not one the client was given, whatever its status says.
 #[case::endless_close_delimited_forbidden(
     Hostile::EndlessCloseDelimitedForbidden,
     VerdictKind::Error,
     AT_DEADLINE,
-    &["no reply to `GET / HTTP/1.1` within 600ms", "a body longer than 1073741824 bytes"]
+    &["no whole reply to `GET / HTTP/1.1` within 600ms: it began `HTTP/1.1 403 Forbidden` and never ended", "a body longer than 1073741824 bytes"]
 )]
 // On the wire an answer sent early is an answer sent fast: the first response after the
 // request answers it, for the harness as for any HTTP client.
@@ -433,7 +433,7 @@ const AT_DEADLINE: bool = true;
     AT_ONCE,
     &["the server answered HTTP/1.1 200 OK"]
 )]
-#[case::slow_loris(Hostile::SlowLoris, VerdictKind::Error, AT_DEADLINE, &["no reply to `GET / HTTP/1.1` within 600ms"])]
+#[case::slow_loris(Hostile::SlowLoris, VerdictKind::Error, AT_DEADLINE, &["no whole reply to `GET / HTTP/1.1` within 600ms: it began `HTTP/1"])]
 #[case::forbidden(
     Hostile::Forbidden,
     VerdictKind::LockedOut,

@@ -212,7 +212,7 @@ impl Driver<'_> {
                     "the server sent {} bytes in the clear after agreeing to TLS, before the handshake",
                     self.buf.len()
                 );
-                self.record_unframed();
+                let _ = self.record_unframed();
                 return (Verdict::error(self.conversation.stage(), reason), false);
             }
             if reply.upgrade_to_tls {
@@ -267,10 +267,14 @@ impl Driver<'_> {
         tokio::pin!(timer);
         loop {
             if !closed && tokio::time::Instant::now() >= deadline {
-                self.record_unframed();
+                let held = self.record_unframed();
                 let request = self.first_line(Direction::Client, request);
                 let timeout = show(self.settings.step_timeout);
-                let reason = if unanswered == 0 {
+                let reason = if let Some(begun) = held {
+                    format!(
+                        "no whole reply to `{request}` within {timeout}: it began `{begun}` and never ended"
+                    )
+                } else if unanswered == 0 {
                     format!("no reply to `{request}` within {timeout}")
                 } else {
                     format!(
@@ -309,12 +313,12 @@ impl Driver<'_> {
                     continue;
                 }
                 Ok(None) if closed => {
-                    self.record_unframed();
+                    let _ = self.record_unframed();
                     return Err((self.conversation.ended(ending), false));
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    self.record_unframed();
+                    let _ = self.record_unframed();
                     let stage = self.conversation.stage();
                     // A peer that does not speak the protocol gets no protocol farewell.
                     return Err((
@@ -380,12 +384,19 @@ impl Driver<'_> {
             .push(direction, self.started.elapsed(), bytes);
     }
 
-    /// Bytes the server sent that never made a whole message still belong in the transcript.
-    fn record_unframed(&mut self) {
+    /// Bytes the server sent that never made a whole message still belong in the transcript:
+    /// the message the framer holds (a head whose body never ended), then the bytes left
+    /// over. Returns the held message's first line, as the dialect describes it.
+    fn record_unframed(&mut self) -> Option<String> {
+        let held = self.framer.finish(&mut self.buf);
+        if let Some(message) = &held {
+            self.record(Direction::Server, message);
+        }
         if !self.buf.is_empty() {
             let rest = self.buf.split();
             self.record(Direction::Server, &rest);
         }
+        held.map(|message| self.first_line(Direction::Server, &message))
     }
 }
 
