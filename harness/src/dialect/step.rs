@@ -46,6 +46,16 @@ impl StepError {
         }
     }
 
+    /// An error about an item of `len` bytes at `offset`; an empty item (`protocol=` with
+    /// nothing after it) is pointed at by the byte before it, never past the text's end.
+    pub fn at_item(offset: usize, len: usize, message: impl Into<String>) -> StepError {
+        if len == 0 {
+            StepError::at(offset.saturating_sub(1), 1, message)
+        } else {
+            StepError::at(offset, len, message)
+        }
+    }
+
     pub fn with_help(mut self, help: impl Into<String>) -> StepError {
         self.help = Some(help.into());
         self
@@ -77,4 +87,31 @@ pub fn text_step(dialect: &dyn super::Dialect, send: &str) -> Result<Box<dyn Req
         },
         text: send,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every dialect points at an empty value inside the step, never past its end.
+    #[test]
+    fn an_empty_item_at_the_end_is_pointed_at_inside_the_step() {
+        let cases: [(&dyn super::super::Dialect, &str); 4] = [
+            (&super::super::http::Http, "a _ "),
+            (&super::super::ssh::Ssh, "kexinit kex="),
+            (
+                &super::super::postgres::Postgres,
+                "startup user=a protocol=",
+            ),
+            (&super::super::tls::Tls, "hello ciphers="),
+        ];
+        for (dialect, text) in cases {
+            let err = text_step(dialect, text).unwrap_err();
+            assert!(
+                err.offset + err.len <= text.len(),
+                "{}: {text:?} {err:?}",
+                dialect.name()
+            );
+        }
+    }
 }

@@ -112,7 +112,7 @@ fn request_line_ok(at: usize, line: &str) -> Result<(), StepError> {
     }
     let version_at = at + method.len() + target.len() + 2;
     if !is_version(version) && !version.contains('{') {
-        return Err(StepError::at(
+        return Err(StepError::at_item(
             version_at,
             version.len(),
             format!("`{version}` is not an HTTP version"),

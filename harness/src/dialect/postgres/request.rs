@@ -73,7 +73,7 @@ pub fn compile(source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
         has_user |= key == "user";
         match (verb, key) {
             ("startup", "protocol") if !value.contains('{') && protocol(value).is_none() => {
-                return Err(StepError::at(
+                return Err(StepError::at_item(
                     at + key.len() + 1,
                     value.len(),
                     format!("`{value}` is not a protocol version"),
@@ -81,7 +81,7 @@ pub fn compile(source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
                 .with_help("2.0, 3.0 or 3.2"));
             }
             ("cancel", "pid" | "key") if !value.contains('{') && value.parse::<u32>().is_err() => {
-                return Err(StepError::at(
+                return Err(StepError::at_item(
                     at + key.len() + 1,
                     value.len(),
                     format!("`{value}` is not a number"),

@@ -86,7 +86,7 @@ pub fn compile(source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
         }
         if let Some(bad) = value.split(',').find(|n| !is_name(n)) {
             let at = at + key.len() + 1 + value.find(bad).unwrap_or(0);
-            return Err(StepError::at(
+            return Err(StepError::at_item(
                 at,
                 bad.len(),
                 format!("`{bad}` is not an algorithm name"),

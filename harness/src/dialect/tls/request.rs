@@ -77,7 +77,7 @@ pub fn compile(source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
         let mut at = offset + key.len() + 1;
         for item in value.split(',') {
             if lookup(item).is_none() {
-                return Err(StepError::at(
+                return Err(StepError::at_item(
                     at,
                     item.len(),
                     format!("unknown {} `{item}`", key.trim_end_matches('s')),
@@ -141,6 +141,17 @@ impl TlsRequest {
 mod tests {
     use super::*;
     use crate::dialect::text_step;
+
+    #[test]
+    fn an_empty_value_is_pointed_at_inside_the_step() {
+        for text in [
+            "hello ciphers=",
+            "hello ciphers=TLS_AES_128_GCM_SHA256 groups=",
+        ] {
+            let err = text_step(&super::super::Tls, text).unwrap_err();
+            assert!(err.offset + err.len <= text.len(), "{text}: {err:?}");
+        }
+    }
 
     #[test]
     fn a_hello_is_checked_field_by_field() {
