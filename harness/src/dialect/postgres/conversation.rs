@@ -7,6 +7,7 @@
 //! (e.g. `scram-sha-256,md5`) and `sslmode` (`require` and `verify-*` need TLS).
 
 use super::describe::describe;
+use super::framing::is_tls;
 use super::messages::{self, Auth, Opening};
 use super::policy::PgPolicy;
 use super::request::PgRequest;
@@ -35,8 +36,9 @@ pub struct PgConversation {
     /// The server accepted TLS: the connection is now encrypted.
     upgraded: bool,
     startup: Option<String>,
-    /// The client's first message, described: what a close after it came after.
-    first_sent: Option<String>,
+    /// The client's first message was a TLS hello (`sslnegotiation=direct`), `None` before
+    /// the first message.
+    direct_tls: Option<bool>,
     /// What turns an admission into a warning: protocol negotiation, notices.
     warnings: Vec<String>,
     idle: usize,
@@ -53,7 +55,7 @@ impl PgConversation {
             awaiting: None,
             upgraded: false,
             startup: None,
-            first_sent: None,
+            direct_tls: None,
             warnings: Vec::new(),
             idle: 0,
             stage: "startup",
@@ -238,10 +240,6 @@ impl PgConversation {
     }
 }
 
-fn is_tls(bytes: &[u8]) -> bool {
-    bytes.len() >= 2 && bytes[0] == 0x16 && bytes[1] == 0x03
-}
-
 fn with_warnings(stage: &str, reason: String, warnings: Vec<String>, text: &str) -> Verdict {
     if warnings.is_empty() {
         Verdict::new(VerdictKind::Admitted, stage, reason, Some(text.to_string()))
@@ -286,13 +284,7 @@ impl Conversation for PgConversation {
     }
 
     fn observe_sent(&mut self, message: &[u8]) {
-        if self.first_sent.is_none() {
-            self.first_sent = Some(if is_tls(message) {
-                "direct TLS hello (sslnegotiation=direct)".to_string()
-            } else {
-                describe(Direction::Client, message)
-            });
-        }
+        self.direct_tls.get_or_insert_with(|| is_tls(message));
         match messages::opening(message) {
             Some(Opening::SslRequest) => {
                 self.awaiting = Some(true);
@@ -363,22 +355,14 @@ impl Conversation for PgConversation {
                 ),
                 None,
             ),
-            (_, None)
-                if self
-                    .first_sent
-                    .as_deref()
-                    .is_some_and(|f| f.starts_with("direct TLS")) =>
-            {
-                Verdict::new(
-                    VerdictKind::LockedOut,
-                    self.stage,
-                    format!(
-                        "the server {closed} the connection after the client's {}",
-                        self.first_sent.as_deref().unwrap_or_default()
-                    ),
-                    None,
-                )
-            }
+            (_, None) if self.direct_tls == Some(true) => Verdict::new(
+                VerdictKind::LockedOut,
+                self.stage,
+                format!(
+                    "the server {closed} the connection after the client's direct TLS hello (sslnegotiation=direct)"
+                ),
+                None,
+            ),
             (_, None) if self.stage != "startup" => Verdict::new(
                 VerdictKind::LockedOut,
                 self.stage,

@@ -9,7 +9,7 @@ use regex::Regex;
 use std::sync::LazyLock;
 
 pub fn describe(from: Direction, bytes: &[u8]) -> String {
-    if bytes.len() >= 2 && bytes[0] == 0x16 && bytes[1] == 0x03 {
+    if super::framing::is_tls(bytes) {
         return format!("{} bytes of TLS", bytes.len());
     }
     if from == Direction::Server && bytes.len() == 1 {

@@ -59,8 +59,9 @@ impl PgFramer {
     }
 }
 
-/// A TLS handshake record starts `16 03`: what follows an accepted SSLRequest.
-fn is_tls(buf: &[u8]) -> bool {
+/// A TLS handshake record starts `16 03`: what follows an accepted SSLRequest (or opens a
+/// connection directly, with `sslnegotiation=direct`).
+pub fn is_tls(buf: &[u8]) -> bool {
     buf.len() >= 2 && buf[0] == 0x16 && buf[1] == 0x03
 }
 

@@ -147,7 +147,7 @@ impl Dialect for Postgres {
     /// `sslnegotiation=direct`).
     fn opens_handshake(&self, first: &[u8]) -> bool {
         messages::opening(first).is_some_and(|o| !matches!(o, Opening::Cancel))
-            || (first.len() > 5 && first[0] == 0x16 && first[1] == 0x03)
+            || (first.len() > 5 && framing::is_tls(first))
     }
 
     fn account_variable(&self) -> Option<&'static str> {

@@ -155,10 +155,7 @@ impl KexInit {
         let text = [&self.kex, cipher, mac, compression]
             .map(|l| l.join(","))
             .join(";");
-        Md5::digest(text.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hex::encode(Md5::digest(text.as_bytes()))
     }
 }
 
