@@ -85,7 +85,7 @@ pub async fn drive(
     settings: &Settings,
 ) -> CaseRun {
     // Held for the whole case, before its clock starts.
-    let _connection_slot = match &target.connections {
+    let connection_slot = match &target.connections {
         Some(limit) => limit.clone().acquire_owned().await.ok(),
         None => None,
     };
@@ -102,6 +102,7 @@ pub async fn drive(
         buf: BytesMut::with_capacity(4096),
     };
     let addr = &target.addr;
+    let mut open_connection = None;
     let verdict = match tokio::time::timeout(settings.step_timeout, target.connect()).await {
         Ok(Ok(mut connection)) => {
             let mut values = variables.clone();
@@ -114,6 +115,7 @@ pub async fn drive(
             if open {
                 driver.say_goodbye(&mut connection).await;
             }
+            open_connection = Some(connection);
             verdict
         }
         Ok(Err(e)) => Verdict::error("connect", format!("cannot connect to {addr}: {e}")),
@@ -125,13 +127,35 @@ pub async fn drive(
             ),
         ),
     };
-    CaseRun {
+    let run = CaseRun {
         verdict,
         duration: driver.started.elapsed(),
         transcript: driver.transcript,
         divergences: driver.divergences,
         exchanges: driver.exchanges,
+    };
+    if let (Some(_), Some(connection)) = (&connection_slot, open_connection) {
+        await_server_close(connection, settings.step_timeout).await;
     }
+    run
+}
+
+/// A server that limits connections counts one until it has closed it, not until the client
+/// has: dropbear's main process frees a slot only once the child serving it has exited. The
+/// slot is given back once the server has closed its side too (or after a short bound), so a
+/// slow machine never has more connections open at the server than the target allows.
+async fn await_server_close(mut connection: Connection, step_timeout: Duration) {
+    let bound = Duration::from_secs(2).min(step_timeout);
+    let _ = tokio::time::timeout(bound, async {
+        let _ = connection.shutdown().await;
+        let mut sink = [0u8; 4096];
+        while let Ok(n) = connection.read(&mut sink).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 impl Driver<'_> {
