@@ -54,6 +54,22 @@ pub fn string_list(
         .map(Some)
 }
 
+/// The whole number setting `key` holds, from 0 to `u32::MAX`: `Ok(None)` when the suite
+/// does not give it.
+pub fn whole_number(
+    table: &std::collections::BTreeMap<String, toml::Value>,
+    key: &str,
+) -> Result<Option<u32>, SettingError> {
+    let Some(value) = table.get(key) else {
+        return Ok(None);
+    };
+    value
+        .as_integer()
+        .and_then(|n| u32::try_from(n).ok())
+        .map(Some)
+        .ok_or_else(|| SettingError::new(key, "expected a whole number, 0 or more"))
+}
+
 /// A settings value the dialect cannot use; the loader points at that key's value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SettingError {

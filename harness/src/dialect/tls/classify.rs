@@ -78,7 +78,9 @@ pub fn answer(
         );
     }
     match answer {
-        ServerAnswer::Hello { version, cipher } => {
+        ServerAnswer::Hello {
+            version, cipher, ..
+        } => {
             let (version, cipher) = (names::version_name(*version), names::cipher_name(*cipher));
             let mut deprecated = Vec::new();
             if policy.deprecated_versions.contains(&version) {

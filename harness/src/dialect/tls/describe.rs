@@ -66,7 +66,9 @@ fn describe_handshake(fragment: &[u8]) -> String {
 /// One whole ServerHello message, header included.
 pub fn describe_server_hello(message: &[u8]) -> String {
     match server_answer(message) {
-        Some(ServerAnswer::Hello { version, cipher }) => format!(
+        Some(ServerAnswer::Hello {
+            version, cipher, ..
+        }) => format!(
             "ServerHello {} {}",
             names::version_name(version),
             names::cipher_name(cipher)

@@ -13,6 +13,7 @@ const EXT_EC_POINT_FORMATS: u16 = 11;
 const EXT_SIGNATURE_ALGORITHMS: u16 = 13;
 const EXT_SUPPORTED_VERSIONS: u16 = 43;
 const EXT_KEY_SHARE: u16 = 51;
+const EXT_PRE_SHARED_KEY: u16 = 41;
 const EXT_RENEGOTIATION_INFO: u16 = 0xff01;
 
 /// A scripted client's hello: what it offers.
@@ -287,6 +288,35 @@ pub fn offer(record: &[u8]) -> Option<Offer> {
         groups,
         sni,
     })
+}
+
+/// Where each key share's public key lies in a ClientHello record: its group and the byte
+/// range of its key_exchange, for replacing it in place.
+pub fn key_shares(record: &[u8]) -> Vec<(u16, std::ops::Range<usize>)> {
+    let Some(l) = layout(record) else {
+        return Vec::new();
+    };
+    let Some((_, range)) = l.extensions.iter().find(|(k, _)| *k == EXT_KEY_SHARE) else {
+        return Vec::new();
+    };
+    let mut shares = Vec::new();
+    let mut r = Reader::new(&record[range.clone()]);
+    let Some(list) = r.vec16() else {
+        return shares;
+    };
+    let base = range.start + 2;
+    let mut entries = Reader::new(list);
+    while let (Some(group), Some(key)) = (entries.u16(), entries.vec16()) {
+        let end = base + entries.at();
+        shares.push((group, end - key.len()..end));
+    }
+    shares
+}
+
+/// Whether the hello offers a pre-shared key (resumption): its binder covers the whole
+/// hello, so nothing in it can be replaced.
+pub fn offers_psk(record: &[u8]) -> bool {
+    layout(record).is_some_and(|l| l.extensions.iter().any(|(k, _)| *k == EXT_PRE_SHARED_KEY))
 }
 
 /// The record with its server_name replaced by `host` (or left alone when it has none):

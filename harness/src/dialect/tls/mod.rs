@@ -4,11 +4,15 @@
 //! A scripted step is `hello versions=... ciphers=... groups=... sni=...`; a recorded
 //! ClientHello is replayed as recorded, its server name rewritten to `{host}`.
 
+pub mod certificate;
 mod classify;
+mod constraints;
 mod conversation;
 mod describe;
 pub mod handshake;
 pub mod hello;
+pub mod key_exchange;
+mod key_share;
 pub mod names;
 mod reader;
 pub mod record;
@@ -16,6 +20,7 @@ mod registry;
 mod request;
 pub mod server_hello;
 mod sslv2;
+mod tls13;
 
 pub use describe::describe;
 

@@ -72,8 +72,25 @@ pub fn group_name(g: u16) -> String {
     name(GROUPS, g).map_or_else(|| format!("0x{g:04x}"), str::to_string)
 }
 
+/// OpenSSL's names for groups IANA names otherwise (testssl.sh's client files use them).
+const OPENSSL_GROUPS: &[(u16, &str)] = &[(19, "prime192v1"), (23, "prime256v1")];
+
 pub fn group_code(text: &str) -> Option<u16> {
-    code(GROUPS, text).or_else(|| hex_code(text))
+    code(GROUPS, text)
+        .or_else(|| code(OPENSSL_GROUPS, text))
+        .or_else(|| hex_code(text))
+}
+
+/// The size of a finite-field group (RFC 7919) in bits.
+pub fn ffdhe_bits(g: u16) -> Option<u32> {
+    match g {
+        256 => Some(2048),
+        257 => Some(3072),
+        258 => Some(4096),
+        259 => Some(6144),
+        260 => Some(8192),
+        _ => None,
+    }
 }
 
 pub fn signature_scheme_name(s: u16) -> String {

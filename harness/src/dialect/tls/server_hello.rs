@@ -20,6 +20,8 @@ pub enum ServerAnswer {
     Hello {
         version: u16,
         cipher: u16,
+        /// TLS 1.3: the group and public key of the server's key share.
+        share: Option<(u16, Vec<u8>)>,
     },
     /// A HelloRetryRequest: the version and suite the retry will use, and the group whose key
     /// share the server asks for (none when it asks only for a cookie).
@@ -63,6 +65,7 @@ pub fn server_answer(message: &[u8]) -> Option<ServerAnswer> {
     r.u8()?;
     let mut version = legacy;
     let mut group = None;
+    let mut share = None;
     if let Some(exts) = r.vec16() {
         let mut e = Reader::new(exts);
         while let (Some(kind), Some(data)) = (e.u16(), e.vec16()) {
@@ -71,7 +74,9 @@ pub fn server_answer(message: &[u8]) -> Option<ServerAnswer> {
                     version = u16::from_be_bytes([data[0], data[1]])
                 }
                 EXT_KEY_SHARE if data.len() >= 2 => {
-                    group = Some(u16::from_be_bytes([data[0], data[1]]))
+                    let named = u16::from_be_bytes([data[0], data[1]]);
+                    group = Some(named);
+                    share = Reader::new(&data[2..]).vec16().map(|k| (named, k.to_vec()));
                 }
                 _ => {}
             }
@@ -84,5 +89,9 @@ pub fn server_answer(message: &[u8]) -> Option<ServerAnswer> {
             group,
         });
     }
-    Some(ServerAnswer::Hello { version, cipher })
+    Some(ServerAnswer::Hello {
+        version,
+        cipher,
+        share,
+    })
 }
