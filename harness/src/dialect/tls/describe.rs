@@ -6,6 +6,7 @@
 use super::classify::alert_level;
 use super::handshake::MAX_MESSAGE;
 use super::hello::{self, Offer};
+use super::ja4::ja4;
 use super::names;
 use super::record;
 use super::server_hello::{SERVER_HELLO, ServerAnswer, server_answer};
@@ -109,5 +110,6 @@ fn describe_offer(o: &Offer, sslv2: bool) -> String {
     if let Some(sni) = &o.sni {
         text.push_str(&format!(" sni={sni}"));
     }
+    text.push_str(&format!(" ja4={}", ja4(o)));
     text
 }

@@ -11,6 +11,7 @@ const EXT_SERVER_NAME: u16 = 0;
 const EXT_SUPPORTED_GROUPS: u16 = 10;
 const EXT_EC_POINT_FORMATS: u16 = 11;
 const EXT_SIGNATURE_ALGORITHMS: u16 = 13;
+const EXT_ALPN: u16 = 16;
 const EXT_SUPPORTED_VERSIONS: u16 = 43;
 const EXT_KEY_SHARE: u16 = 51;
 const EXT_PRE_SHARED_KEY: u16 = 41;
@@ -244,6 +245,11 @@ pub struct Offer {
     pub ciphers: Vec<u16>,
     pub groups: Vec<u16>,
     pub sni: Option<String>,
+    /// Extension types in the order sent.
+    pub extensions: Vec<u16>,
+    /// The first protocol the ALPN extension names.
+    pub alpn: Option<Vec<u8>>,
+    pub signature_algorithms: Vec<u16>,
 }
 
 impl Offer {
@@ -281,12 +287,24 @@ pub fn offer(record: &[u8]) -> Option<Offer> {
     let sni = ext(EXT_SERVER_NAME)
         .and_then(|d| d.get(5..))
         .map(|n| String::from_utf8_lossy(n).into_owned());
+    let alpn = ext(EXT_ALPN).and_then(|d| {
+        Reader::new(d)
+            .vec16()
+            .and_then(|list| Reader::new(list).vec8())
+    });
+    let signature_algorithms = ext(EXT_SIGNATURE_ALGORITHMS)
+        .and_then(|d| d.get(2..))
+        .map(u16s)
+        .unwrap_or_default();
     Some(Offer {
         versions,
         supported_versions,
         ciphers: l.ciphers,
         groups,
         sni,
+        extensions: l.extensions.iter().map(|(k, _)| *k).collect(),
+        alpn: alpn.map(<[u8]>::to_vec),
+        signature_algorithms,
     })
 }
 

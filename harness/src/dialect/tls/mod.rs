@@ -11,6 +11,7 @@ mod conversation;
 mod describe;
 pub mod handshake;
 pub mod hello;
+pub mod ja4;
 pub mod key_exchange;
 mod key_share;
 pub mod names;
@@ -106,13 +107,15 @@ impl Dialect for Tls {
         let offer = client_messages.iter().find_map(|m| hello::offer(m));
         RecordedIdentity {
             versions: offer.map(|o| {
-                o.versions
+                let versions = o
+                    .versions
                     .iter()
                     // GREASE values (RFC 8701) are noise a client adds, not what it speaks.
                     .filter(|v| !is_grease(**v))
                     .map(|v| names::version_name(*v))
                     .collect::<Vec<_>>()
-                    .join(" ")
+                    .join(" ");
+                format!("{versions}, ja4 {}", ja4::ja4(&o))
             }),
             client: None,
             account: None,
@@ -142,7 +145,7 @@ impl Dialect for Tls {
 }
 
 /// `0x0a0a`, `0x1a1a`, ... `0xfafa`: the values RFC 8701 reserves for GREASE.
-fn is_grease(value: u16) -> bool {
+pub(crate) fn is_grease(value: u16) -> bool {
     value & 0x0f0f == 0x0a0a && value >> 8 == value & 0xff
 }
 
@@ -161,7 +164,11 @@ mod tests {
         let mut conversation = Tls.conversation(None, &Settings::none());
         let bytes = conversation.send(hello.as_ref(), &BTreeMap::new()).unwrap();
         let identity = Tls.recorded_identity(&[&bytes]);
-        assert_eq!(identity.versions.as_deref(), Some("TLSv1.3 TLSv1.2"));
+        let versions = identity.versions.unwrap();
+        assert!(
+            versions.starts_with("TLSv1.3 TLSv1.2, ja4 t13i"),
+            "{versions}"
+        );
         assert!(!is_grease(0x0a0b));
     }
 }

@@ -32,8 +32,7 @@ pub fn offer(record: &[u8]) -> Option<Offer> {
         versions: vec![version],
         supported_versions: false,
         ciphers,
-        groups: Vec::new(),
-        sni: None,
+        ..Offer::default()
     })
 }
 
