@@ -174,7 +174,16 @@ fn dialects_lists_every_dialect_for_people_and_tools() {
         .iter()
         .map(|k| k["name"].as_str().unwrap())
         .collect();
-    assert_eq!(keys, ["deprecated_versions", "deprecated_ciphers"]);
+    assert_eq!(
+        keys,
+        [
+            "deprecated_versions",
+            "deprecated_ciphers",
+            "weak_dh_bits",
+            "weak_rsa_bits",
+            "weak_certificate_signatures"
+        ]
+    );
 
     let table = stdout(&harness(&["dialects"]));
     assert!(table.contains("msnp — "), "{table}");

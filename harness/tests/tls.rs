@@ -27,6 +27,68 @@ fn tls_cutoff_suite_has_every_verdict_and_matches_its_expectations() {
     assert!(text.contains("Alert fatal protocol_version"));
 }
 
+/// The acceptance of reading past the ServerHello: against openssl s_server on a 1024-bit DH
+/// group, the clients whose declared constraints forbid it are locked out by the
+/// ServerKeyExchange, naming the constraint, and the others are admitted, warned of the weak
+/// group.
+#[test]
+fn a_1024_bit_dh_group_locks_out_exactly_the_clients_that_refuse_it() {
+    let out = harness(&[
+        "run",
+        &suite_dir().display().to_string(),
+        "--format",
+        "json",
+    ]);
+    let (results, _) = json_lines(&stdout(&out));
+    let on_dh1024 = |case: &str| {
+        results
+            .iter()
+            .find(|r| r["case"] == case && r["target"] == "openssl-dh1024")
+            .unwrap_or_else(|| panic!("no {case} on openssl-dh1024"))
+            .clone()
+    };
+    for refuses in [
+        "tls12-dhe-hardened",
+        "curl",
+        "python-ssl",
+        "openssl-s_client-tls1.2",
+    ] {
+        let r = on_dh1024(refuses);
+        assert_eq!(r["verdict"], "locked-out", "{r}");
+        assert_eq!(r["stage"], "ServerKeyExchange", "{r}");
+        assert_eq!(
+            r["reason"], "the server's DH group has 1024 bits, under the client's minimum of 2048",
+            "{r}"
+        );
+    }
+    for accepts in [
+        "java7-dhe",
+        "java",
+        "node",
+        "gnutls-cli",
+        "openssl-s_client-tls1.0",
+    ] {
+        let r = on_dh1024(accepts);
+        assert_eq!(r["verdict"], "warned", "{r}");
+        assert!(
+            r["reason"]
+                .as_str()
+                .unwrap()
+                .contains("the DH group has 1024 bits, under 2048"),
+            "{r}"
+        );
+    }
+    // Java 7 cannot use the 2048-bit group the legacy server moved to.
+    let legacy = results
+        .iter()
+        .find(|r| r["case"] == "java7-dhe" && r["target"] == "openssl-legacy")
+        .unwrap();
+    assert_eq!(
+        legacy["reason"],
+        "the server's DH group has 2048 bits, over the client's maximum of 1024"
+    );
+}
+
 /// An openssl s_server under `policy` on a free port, killed when dropped.
 struct Server(std::process::Child, u16);
 
@@ -89,6 +151,9 @@ fn real_client_admitted(client: &str, port: u16) -> bool {
                 &format!("https://localhost:{port}/"),
             ])
             .output(),
+        "python-ssl" => Command::new("python3")
+            .args(["-c", &format!("import socket, ssl\nctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE\nctx.wrap_socket(socket.create_connection(('127.0.0.1', {port})), server_hostname='localhost').close()")])
+            .output(),
         other => panic!("no real client {other}"),
     }
     .unwrap();
@@ -102,11 +167,17 @@ fn real_clients_get_the_verdicts_their_recordings_get() {
         ("legacy", "openssl-legacy"),
         ("modern", "openssl-modern"),
         ("tls13", "openssl-tls13"),
+        ("dh1024", "openssl-dh1024"),
         ("nginx", "nginx-strict"),
     ];
     for (policy, target) in servers {
         let server = server(policy);
-        for client in ["openssl-s_client-tls1.0", "openssl-s_client-tls1.2", "curl"] {
+        for client in [
+            "openssl-s_client-tls1.0",
+            "openssl-s_client-tls1.2",
+            "curl",
+            "python-ssl",
+        ] {
             let expected = suite.expected(client, target).unwrap();
             let harness_admits = matches!(
                 expected,
@@ -276,6 +347,6 @@ fn a_suite_outside_the_old_name_table_is_warned_by_a_real_server() {
     assert_eq!(results[0]["verdict"], "warned", "{}", results[0]);
     assert_eq!(
         results[0]["reason"],
-        "negotiated TLSv1.2 with TLS_DHE_RSA_WITH_AES_256_CBC_SHA256: TLS_DHE_RSA_WITH_AES_256_CBC_SHA256 is deprecated (_CBC_)"
+        "negotiated TLSv1.2 with TLS_DHE_RSA_WITH_AES_256_CBC_SHA256, RSA 2048-bit certificate (sha256WithRSAEncryption, chain of 1), DHE 2048-bit group, signed rsa_pss_rsae_sha256: TLS_DHE_RSA_WITH_AES_256_CBC_SHA256 is deprecated (_CBC_)"
     );
 }

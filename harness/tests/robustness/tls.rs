@@ -170,8 +170,19 @@ pub fn check_tls_server(server: &[u8], step: usize, how: Ending) -> Result<(), T
             Ok(())
         },
     )?;
+    // After a ServerHello that admits, a flight cut short keeps that admission, noted.
+    let pending = conversation.pending();
     let ended = conversation.ended(how);
     if decided.get() {
+        return Ok(());
+    }
+    if let Some(pending) = pending {
+        prop_assert_eq!(ended.kind, pending.kind);
+        prop_assert!(
+            ended.reason.contains("before its flight ended"),
+            "{}",
+            ended.reason
+        );
         return Ok(());
     }
     let expected = match how {

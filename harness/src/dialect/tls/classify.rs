@@ -3,10 +3,13 @@
 //! ServerHello locks out; a HelloRetryRequest admits when the client offers the group asked
 //! for; a version or cipher suite the client never offered locks out, as a real client aborts.
 
+use super::certificate::{Chain, Key};
+use super::constraints::ServerParams;
 use super::hello::Offer;
+use super::key_exchange::Exchange;
 use super::names;
 use super::server_hello::ServerAnswer;
-use crate::dialect::{SettingError, string_list};
+use crate::dialect::{SettingError, string_list, whole_number};
 use crate::verdict::{Verdict, VerdictKind};
 use std::collections::BTreeMap;
 
@@ -18,20 +21,33 @@ pub struct Deprecations {
     pub deprecated_versions: Vec<String>,
     /// Substrings of cipher suite names, e.g. `_CBC_`, `TLS_RSA_WITH_`.
     pub deprecated_ciphers: Vec<String>,
+    /// A DH group smaller than this many bits warns (0: never).
+    pub weak_dh_bits: u32,
+    /// An RSA certificate key smaller than this many bits warns (0: never).
+    pub weak_rsa_bits: u32,
+    /// Substrings of certificate signature algorithms that warn, any case (`sha1`, `md5`).
+    pub weak_signatures: Vec<String>,
 }
 
 const TLS13: u16 = 0x0304;
 
 pub const DEPRECATED_VERSIONS: &str = "deprecated_versions";
 pub const DEPRECATED_CIPHERS: &str = "deprecated_ciphers";
+pub const WEAK_DH_BITS: &str = "weak_dh_bits";
+pub const WEAK_RSA_BITS: &str = "weak_rsa_bits";
+pub const WEAK_SIGNATURES: &str = "weak_certificate_signatures";
 
 impl Default for Deprecations {
-    /// Below TLS 1.2, CBC modes, RSA key exchange, RC4 and 3DES.
+    /// Below TLS 1.2, CBC modes, RSA key exchange, RC4 and 3DES; DH groups and RSA keys under
+    /// 2048 bits; certificates signed with SHA-1 or MD5.
     fn default() -> Deprecations {
         let owned = |items: &[&str]| items.iter().map(|s| s.to_string()).collect();
         Deprecations {
             deprecated_versions: owned(&["SSLv3", "TLSv1", "TLSv1.1"]),
             deprecated_ciphers: owned(&["_CBC_", "TLS_RSA_WITH_", "_RC4_", "_3DES_"]),
+            weak_dh_bits: 2048,
+            weak_rsa_bits: 2048,
+            weak_signatures: owned(&["sha1", "md5"]),
         }
     }
 }
@@ -55,8 +71,95 @@ impl Deprecations {
         if let Some(ciphers) = string_list(settings, DEPRECATED_CIPHERS)? {
             deprecations.deprecated_ciphers = ciphers;
         }
+        if let Some(bits) = whole_number(settings, WEAK_DH_BITS)? {
+            deprecations.weak_dh_bits = bits;
+        }
+        if let Some(bits) = whole_number(settings, WEAK_RSA_BITS)? {
+            deprecations.weak_rsa_bits = bits;
+        }
+        if let Some(signatures) = string_list(settings, WEAK_SIGNATURES)? {
+            deprecations.weak_signatures = signatures;
+        }
         Ok(deprecations)
     }
+
+    /// What makes an admission a warning: the version, the suite, and the parameters the
+    /// server showed past its hello.
+    fn deprecated(&self, version: u16, cipher: u16, params: &ServerParams) -> Vec<String> {
+        let (version, cipher) = (names::version_name(version), names::cipher_name(cipher));
+        let mut found = Vec::new();
+        if self.deprecated_versions.contains(&version) {
+            found.push(format!("{version} is deprecated"));
+        }
+        if let Some(pattern) = self
+            .deprecated_ciphers
+            .iter()
+            .find(|p| cipher.contains(p.as_str()))
+        {
+            found.push(format!("{cipher} is deprecated ({pattern})"));
+        }
+        let dh = match params.exchange {
+            Some(Exchange::Dh { bits }) => Some(bits),
+            _ => None,
+        };
+        if let Some(bits) = dh.filter(|b| *b < self.weak_dh_bits) {
+            found.push(format!(
+                "the DH group has {bits} bits, under {}",
+                self.weak_dh_bits
+            ));
+        }
+        let chain = params.chain.as_ref();
+        if let Some(Key::Rsa { bits }) = chain.and_then(Chain::leaf).map(|c| &c.key)
+            && *bits < self.weak_rsa_bits
+        {
+            found.push(format!(
+                "the RSA key has {bits} bits, under {}",
+                self.weak_rsa_bits
+            ));
+        }
+        let weak_signature = chain.into_iter().flat_map(Chain::checked).find(|c| {
+            let signature = c.signature.to_ascii_lowercase();
+            self.weak_signatures
+                .iter()
+                .any(|w| signature.contains(&w.to_ascii_lowercase()))
+        });
+        if let Some(cert) = weak_signature {
+            found.push(format!("a certificate is signed with {}", cert.signature));
+        }
+        found
+    }
+}
+
+/// An admission: the negotiated version and suite, what the server showed past its hello,
+/// a note on how far the harness read, and whatever of it the suite deprecates.
+pub fn admitted(
+    version: u16,
+    cipher: u16,
+    params: &ServerParams,
+    note: Option<&str>,
+    policy: &Deprecations,
+    text: &str,
+) -> Verdict {
+    let mut reason = format!(
+        "negotiated {} with {}",
+        names::version_name(version),
+        names::cipher_name(cipher)
+    );
+    let summary = params.summary();
+    if !summary.is_empty() {
+        reason.push_str(&format!(", {summary}"));
+    }
+    if let Some(note) = note {
+        reason.push_str(&format!(" ({note})"));
+    }
+    let deprecated = policy.deprecated(version, cipher, params);
+    let kind = if deprecated.is_empty() {
+        VerdictKind::Admitted
+    } else {
+        reason.push_str(&format!(": {}", deprecated.join("; ")));
+        VerdictKind::Warned
+    };
+    Verdict::new(kind, "ServerHello", reason, Some(text.to_string()))
 }
 
 pub fn answer(
@@ -80,38 +183,14 @@ pub fn answer(
     match answer {
         ServerAnswer::Hello {
             version, cipher, ..
-        } => {
-            let (version, cipher) = (names::version_name(*version), names::cipher_name(*cipher));
-            let mut deprecated = Vec::new();
-            if policy.deprecated_versions.contains(&version) {
-                deprecated.push(format!("{version} is deprecated"));
-            }
-            if let Some(pattern) = policy
-                .deprecated_ciphers
-                .iter()
-                .find(|p| cipher.contains(p.as_str()))
-            {
-                deprecated.push(format!("{cipher} is deprecated ({pattern})"));
-            }
-            if deprecated.is_empty() {
-                Verdict::new(
-                    VerdictKind::Admitted,
-                    stage,
-                    format!("negotiated {version} with {cipher}"),
-                    Some(text.to_string()),
-                )
-            } else {
-                Verdict::new(
-                    VerdictKind::Warned,
-                    stage,
-                    format!(
-                        "negotiated {version} with {cipher}: {}",
-                        deprecated.join("; ")
-                    ),
-                    Some(text.to_string()),
-                )
-            }
-        }
+        } => admitted(
+            *version,
+            *cipher,
+            &ServerParams::default(),
+            None,
+            policy,
+            text,
+        ),
         ServerAnswer::RetryRequest {
             version,
             cipher,
@@ -168,13 +247,18 @@ fn violation(answer: &ServerAnswer, offer: Option<&Offer>) -> Option<String> {
     None
 }
 
-/// A fatal alert (or one of unknown level) before the ServerHello.
-pub fn alert(level: u8, description: u8, text: &str) -> Verdict {
+/// A fatal alert (or one of unknown level): `when` says where in the handshake.
+pub fn alert(level: u8, description: u8, when: &str, text: &str) -> Verdict {
+    let stage = if when.starts_with("before") {
+        "ClientHello"
+    } else {
+        "ServerHello"
+    };
     Verdict::new(
         VerdictKind::LockedOut,
-        "ClientHello",
+        stage,
         format!(
-            "alert {} ({}) before the ServerHello",
+            "alert {} ({}) {when}",
             names::alert_name(description),
             alert_level(level)
         ),

@@ -10,46 +10,6 @@ use super::key_exchange::Exchange;
 use super::names;
 use std::collections::BTreeMap;
 
-/// The variables a case declares its client's constraints in.
-pub const VARIABLES: &[(&str, &str)] = &[
-    (
-        "min_dh_bits",
-        "the smallest DH group the client accepts, in bits",
-    ),
-    (
-        "max_dh_bits",
-        "the largest DH group the client can use (old Java: 1024)",
-    ),
-    (
-        "min_rsa_bits",
-        "the smallest RSA certificate key the client accepts",
-    ),
-    (
-        "max_rsa_bits",
-        "the largest RSA certificate key the client can use",
-    ),
-    (
-        "min_ecdsa_bits",
-        "the smallest ECDSA certificate key the client accepts",
-    ),
-    (
-        "requires_sha2",
-        "`true`: the client refuses certificates signed with SHA-1 or MD5",
-    ),
-    (
-        "curves",
-        "the curves the client accepts for ECDHE, e.g. `secp256r1:secp384r1`",
-    ),
-    (
-        "lowest_version",
-        "the lowest version the client accepts, e.g. `TLSv1.1`",
-    ),
-    (
-        "key_share",
-        "`own` (default): the harness replaces x25519 and secp256r1 key shares with its own and reads the encrypted TLS 1.3 flight; `recorded`: sent as recorded, decided at the ServerHello",
-    ),
-];
-
 /// A client's constraints, from its case's variables.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Constraints {

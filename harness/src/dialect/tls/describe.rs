@@ -1,9 +1,12 @@
-//! TLS records as a reader wants them: `ClientHello versions=... ciphers=...`, `ServerHello
-//! TLSv1.2 ...`, `HelloRetryRequest TLSv1.3 ... secp384r1`, `Alert fatal handshake_failure`;
-//! anything else by type and length. One record at a time: a ServerHello split across records
-//! reads as its first part here, and whole in the verdict that it decides.
+//! TLS records as a reader wants them: `ClientHello versions=... ciphers=... ja4=...`,
+//! `ServerHello TLSv1.2 ...; Certificate RSA 2048-bit (...), chain of 1; ServerHelloDone`,
+//! `HelloRetryRequest TLSv1.3 ... secp384r1`, `Alert fatal handshake_failure`; anything else
+//! by type and length. One record at a time: a message split across records reads as its
+//! first part here, and whole in the verdict that it decides.
 
+use super::certificate;
 use super::classify::alert_level;
+use super::flight::describe_chain;
 use super::handshake::MAX_MESSAGE;
 use super::hello::{self, Offer};
 use super::ja4::ja4;
@@ -14,6 +17,8 @@ use crate::direction::Direction;
 use bytes::BytesMut;
 
 const HELLO_REQUEST: u8 = 0;
+const CERTIFICATE: u8 = 11;
+const SERVER_HELLO_DONE: u8 = 14;
 
 pub fn describe(from: Direction, bytes: &[u8]) -> String {
     let mut buf = BytesMut::from(bytes);
@@ -42,26 +47,66 @@ pub fn describe(from: Direction, bytes: &[u8]) -> String {
     }
 }
 
-/// A handshake record by its first message; a message that goes on in the next record says
-/// how much of it this one holds.
+/// A handshake record by the messages it holds, `; ` between them; a message that goes on in
+/// the next record says how much of it this one holds.
 fn describe_handshake(fragment: &[u8]) -> String {
-    let Some(&[kind, a, b, c]) = fragment.get(..4) else {
-        return format!("handshake fragment, {} bytes", fragment.len());
-    };
-    let length = 4 + ((usize::from(a) << 16) | (usize::from(b) << 8) | usize::from(c));
-    match (kind, fragment.get(..length)) {
-        (SERVER_HELLO, Some(message)) => describe_server_hello(message),
-        (HELLO_REQUEST, Some(_)) => "HelloRequest".to_string(),
-        (kind, Some(_)) => format!("handshake message {kind}, {} bytes", fragment.len()),
-        _ if length > 4 + MAX_MESSAGE => {
-            format!("handshake fragment, {} bytes", fragment.len())
-        }
-        (SERVER_HELLO, None) => format!("ServerHello (first {} of {length} bytes)", fragment.len()),
-        (kind, None) => format!(
-            "handshake message {kind} (first {} of {length} bytes)",
-            fragment.len()
-        ),
+    let mut parts = Vec::new();
+    let mut rest = fragment;
+    while !rest.is_empty() {
+        let Some(&[kind, a, b, c]) = rest.get(..4) else {
+            parts.push(format!("handshake fragment, {} bytes", rest.len()));
+            break;
+        };
+        let length = 4 + ((usize::from(a) << 16) | (usize::from(b) << 8) | usize::from(c));
+        let Some(message) = rest.get(..length) else {
+            parts.push(if length > 4 + MAX_MESSAGE {
+                format!("handshake fragment, {} bytes", rest.len())
+            } else {
+                format!(
+                    "{} (first {} of {length} bytes)",
+                    message_name(kind),
+                    rest.len()
+                )
+            });
+            break;
+        };
+        parts.push(describe_message(message));
+        rest = &rest[length..];
     }
+    parts.join("; ")
+}
+
+/// One whole handshake message sent in the clear.
+fn describe_message(message: &[u8]) -> String {
+    match message[0] {
+        SERVER_HELLO => describe_server_hello(message),
+        CERTIFICATE => match certificate::read(&message[4..], false) {
+            Ok(chain) => describe_chain(&chain),
+            Err(e) => format!("Certificate (unreadable: {e})"),
+        },
+        kind @ (HELLO_REQUEST | SERVER_HELLO_DONE) => message_name(kind),
+        kind => format!("{}, {} bytes", message_name(kind), message.len()),
+    }
+}
+
+fn message_name(kind: u8) -> String {
+    match kind {
+        HELLO_REQUEST => "HelloRequest",
+        1 => "ClientHello",
+        SERVER_HELLO => "ServerHello",
+        4 => "NewSessionTicket",
+        8 => "EncryptedExtensions",
+        CERTIFICATE => "Certificate",
+        12 => "ServerKeyExchange",
+        13 => "CertificateRequest",
+        SERVER_HELLO_DONE => "ServerHelloDone",
+        15 => "CertificateVerify",
+        16 => "ClientKeyExchange",
+        20 => "Finished",
+        22 => "CertificateStatus",
+        other => return format!("handshake message {other}"),
+    }
+    .to_string()
 }
 
 /// One whole ServerHello message, header included.

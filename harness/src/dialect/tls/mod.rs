@@ -9,6 +9,7 @@ mod classify;
 mod constraints;
 mod conversation;
 mod describe;
+mod flight;
 pub mod handshake;
 pub mod hello;
 pub mod ja4;
@@ -47,6 +48,14 @@ const STEP_KINDS: &[Doc] = &[
         name: "send_hex",
         about: "raw bytes, e.g. a ClientHello record, sent as they are",
     },
+    Doc {
+        name: "[variables] min_dh_bits, max_dh_bits, min_rsa_bits, max_rsa_bits, min_ecdsa_bits, requires_sha2, curves, lowest_version",
+        about: "what the client refuses past the ServerHello (testssl.sh's client constraints): a DH group or certificate key outside its sizes, a SHA-1 certificate signature, an ECDHE curve it lacks, a version below its lowest",
+    },
+    Doc {
+        name: "[variables] key_share",
+        about: "`own` (default): x25519 and secp256r1 key shares are replaced with the harness's own, so a TLS 1.3 server's encrypted certificate is read; `recorded`: the hello is sent as recorded and TLS 1.3 is decided at the ServerHello",
+    },
 ];
 
 const SETTING_KEYS: &[Doc] = &[
@@ -58,6 +67,18 @@ const SETTING_KEYS: &[Doc] = &[
         name: classify::DEPRECATED_CIPHERS,
         about: "substrings of cipher suite names that make an admitted client warned (default _CBC_, TLS_RSA_WITH_, _RC4_, _3DES_)",
     },
+    Doc {
+        name: classify::WEAK_DH_BITS,
+        about: "a DH group under this many bits makes an admitted client warned (default 2048; 0: never)",
+    },
+    Doc {
+        name: classify::WEAK_RSA_BITS,
+        about: "an RSA certificate key under this many bits makes an admitted client warned (default 2048; 0: never)",
+    },
+    Doc {
+        name: classify::WEAK_SIGNATURES,
+        about: "substrings of certificate signature algorithms that make an admitted client warned (default sha1, md5)",
+    },
 ];
 
 impl Dialect for Tls {
@@ -66,7 +87,7 @@ impl Dialect for Tls {
     }
 
     fn summary(&self) -> &'static str {
-        "TLS ClientHellos against servers retiring protocol versions and cipher suites; decides at the ServerHello"
+        "TLS ClientHellos against servers retiring protocol versions, cipher suites, DH groups and certificates; reads the server's whole first flight (TLS 1.3's with the harness's own key share)"
     }
 
     fn default_port(&self) -> u16 {
