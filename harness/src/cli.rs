@@ -276,16 +276,21 @@ pub struct CheckArgs {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The pcap or pcapng file.
+    /// The pcap or pcapng file (or, with `--from testssl`, testssl.sh's client file).
     pub file: PathBuf,
+    /// What the file is: a packet capture, or testssl.sh's `etc/client-simulation.txt`
+    /// (one TLS case per client, with its ClientHello and constraints, and a suite.toml).
+    #[arg(long, value_enum, default_value_t = ImportFrom::Pcap)]
+    pub from: ImportFrom,
     /// Keep connections with this server port (default: the dialect's).
     #[arg(long, value_name = "PORT")]
     pub port: Option<u16>,
-    /// The protocol of the captured connections (`harness dialects` lists them).
-    #[arg(long)]
-    pub dialect: String,
+    /// The protocol of the captured connections (`harness dialects` lists them); required for
+    /// a packet capture, `tls` for testssl.sh's file.
+    #[arg(long, required_if_eq("from", "pcap"))]
+    pub dialect: Option<String>,
     /// Folder to write the capture cases to (created if missing). Without it nothing is
-    /// written: the import is only counted.
+    /// written: the import is only counted. With `--from testssl`: the suite's folder.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// End a connection after this long without a packet, in capture time (e.g. 10m, 30s).
@@ -299,6 +304,15 @@ pub struct ImportArgs {
     /// overwrite one stops with exit 2). A symlink there is replaced, never followed.
     #[arg(long)]
     pub force: bool,
+}
+
+/// The kinds of file `harness import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFrom {
+    /// A pcap or pcapng file.
+    Pcap,
+    /// testssl.sh's client simulation file (`etc/client-simulation.txt`).
+    Testssl,
 }
 
 #[derive(Debug, Args)]

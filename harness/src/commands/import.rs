@@ -2,12 +2,15 @@
 
 use super::Failure;
 use crate::capture::{self, ImportReport, output};
-use crate::cli::ImportArgs;
+use crate::cli::{ImportArgs, ImportFrom};
 use crate::exit;
 use std::path::PathBuf;
 
 pub fn import(args: &ImportArgs) -> Result<i32, Failure> {
-    let dialect = super::dialect(&args.dialect)?;
+    if args.from == ImportFrom::Testssl {
+        return super::import_testssl::import_testssl(args);
+    }
+    let dialect = super::dialect(args.dialect.as_deref().unwrap_or_default())?;
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out)
             .map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", out.display())))?;

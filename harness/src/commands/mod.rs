@@ -4,6 +4,7 @@ mod check;
 mod dialects;
 mod diff;
 mod import;
+mod import_testssl;
 mod inspect;
 mod judge;
 mod load;

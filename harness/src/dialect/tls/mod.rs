@@ -22,6 +22,7 @@ mod registry;
 mod request;
 pub mod server_hello;
 mod sslv2;
+pub mod testssl;
 mod tls13;
 
 pub use describe::describe;
@@ -43,6 +44,10 @@ const STEP_KINDS: &[Doc] = &[
     Doc {
         name: "send = \"hello ...\"",
         about: "a ClientHello built from versions=, ciphers=, groups= and sni= (IANA names or 0x codes)",
+    },
+    Doc {
+        name: "send = \"replay HEX\"",
+        about: "a recorded ClientHello record, replayed as a capture's is: its server name rewritten to {host}",
     },
     Doc {
         name: "send_hex",

@@ -1,6 +1,6 @@
 //! TLS steps: a scripted hello (`hello versions=... ciphers=... groups=... sni=...`), checked
-//! field by field when the case loads; a recorded ClientHello, its server name rewritten to
-//! `{host}`; or raw bytes (`send_hex`).
+//! field by field when the case loads; a recorded ClientHello (from a capture, or written as
+//! `replay HEX`), its server name rewritten to `{host}`; or raw bytes (`send_hex`).
 
 use super::hello::{self, Description};
 use super::names;
@@ -38,11 +38,14 @@ pub fn compile(source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
     };
     let verb_end = text.find(' ').unwrap_or(text.len());
     let verb = &text[..verb_end];
+    if verb == "replay" {
+        return compile_replay(text, verb_end);
+    }
     if verb != "hello" {
         let help = if verb == "hex" {
             "write the bytes as `send_hex = \"...\"`"
         } else {
-            "a scripted client is `hello versions=... ciphers=... groups=... sni=...`"
+            "a scripted client is `hello versions=... ciphers=... groups=... sni=...`, a recorded hello `replay HEX`"
         };
         return Err(
             StepError::at(0, verb.len(), format!("`{verb}` is not a TLS step")).with_help(help),
@@ -91,6 +94,31 @@ pub fn compile(source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
         return Err(StepError::at(0, text.len(), "a hello needs ciphers=..."));
     }
     Ok(Box::new(TlsRequest::Hello(send.clone())))
+}
+
+/// `replay HEX`: a recorded ClientHello record, replayed as a recording's is.
+fn compile_replay(text: &str, verb_end: usize) -> Result<Box<dyn Request>, StepError> {
+    let start = (verb_end + 1).min(text.len());
+    let digits = text[start..].trim_end();
+    if let Some(bad) = digits.find(|c: char| !c.is_ascii_hexdigit()) {
+        return Err(StepError::at(start + bad, 1, "not a hex digit")
+            .with_help("`replay` takes one ClientHello record in hex"));
+    }
+    let Ok(bytes) = hex::decode(digits) else {
+        return Err(StepError::at_item(
+            start,
+            digits.len(),
+            "an odd number of hex digits",
+        ));
+    };
+    if hello::offer(&bytes).is_none() {
+        return Err(StepError::at_item(
+            start,
+            digits.len(),
+            "not a ClientHello record",
+        ));
+    }
+    replay(&bytes).map_err(|e| StepError::at(start, digits.len(), e))
 }
 
 /// The words after `start`, with their byte offsets.
