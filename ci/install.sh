@@ -6,7 +6,8 @@
 # and Apache httpd are the web servers the http-sunset suite starts; OpenSSH's sshd and dropbear
 # the SSH servers ssh-hardening starts (and ssh, dbclient real clients); PostgreSQL the database
 # servers postgres-upgrade starts (and psql a real driver); /usr/bin/time measures judge's peak
-# memory in a test.
+# memory in a test; testssl.sh brings the client simulation file (/etc/testssl/
+# client-simulation.txt) that a test imports and compares with testssl.sh's own verdicts.
 set -euo pipefail
 missing=()
 command -v tshark > /dev/null || missing+=(tshark)
@@ -22,6 +23,7 @@ command -v ssh > /dev/null || missing+=(openssh-client)
 compgen -G '/usr/lib/postgresql/*/bin/postgres' > /dev/null || missing+=(postgresql)
 command -v psql > /dev/null || missing+=(postgresql-client)
 [ -x /usr/bin/time ] || missing+=(time)
+[ -f /etc/testssl/client-simulation.txt ] || missing+=(testssl.sh)
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   sudo=""
