@@ -44,7 +44,7 @@ enum Phase {
     /// TLS 1.3: the encrypted flight, opened with the key the harness's own share gave.
     EncryptedFlight {
         flight: Flight,
-        key: ServerHandshakeKey,
+        key: Box<ServerHandshakeKey>,
         inner: Reassembly,
     },
 }
@@ -319,7 +319,7 @@ impl TlsConversation {
             Ok(key) => {
                 self.phase = Phase::EncryptedFlight {
                     flight,
-                    key,
+                    key: Box::new(key),
                     inner: Reassembly::default(),
                 };
                 None
