@@ -18,6 +18,7 @@ mod postgres;
 mod regressions;
 mod ssh;
 mod tls;
+mod tls_flight;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

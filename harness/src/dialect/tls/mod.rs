@@ -23,7 +23,7 @@ mod request;
 pub mod server_hello;
 mod sslv2;
 pub mod testssl;
-mod tls13;
+pub mod tls13;
 
 pub use describe::describe;
 
