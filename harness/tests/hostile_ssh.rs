@@ -357,7 +357,7 @@ const AT_DEADLINE: bool = true;
     Hostile::TextGarbageAfterBanner,
     VerdictKind::Error,
     AT_DEADLINE,
-    "the server kept sending other messages (1 of them)"
+    "the server kept sending other messages (1 of them, the last `"
 )]
 #[case::binary_garbage_after_banner(
     Hostile::BinaryGarbageAfterBanner,

@@ -67,7 +67,7 @@ fn a_testssl_client_file_becomes_a_suite_whose_constraints_decide_against_a_real
     let text = stdout(&import);
     assert_eq!(import.status.code(), Some(0), "{text}{}", stderr(&import));
     assert!(
-        text.contains(":68:6: warning: unknown key `requireseha2` (did you mean `requiresSha2`?)"),
+        text.contains(":68:6: warning: `requireseha2` read as `requiresSha2`"),
         "{text}"
     );
     assert!(
@@ -150,7 +150,7 @@ fn a_broken_client_file_names_its_line_and_column() {
     let import = harness(&["import", &file.display().to_string(), "--from", "testssl"]);
     assert_eq!(import.status.code(), Some(2));
     assert!(
-        stderr(&import).contains("broken.txt:2:17: expected `)` at the end of the line"),
+        stderr(&import).contains("broken.txt:2:17: expected `)` at the end of the value"),
         "{}",
         stderr(&import)
     );

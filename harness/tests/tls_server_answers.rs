@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::tls_messages::rest_of_flight;
+
 use bytes::{Bytes, BytesMut};
 use harness::case::parse_case;
 use harness::dialect::{self, Conversation, Dialect, Received, text_step};
@@ -55,14 +57,31 @@ fn answer(conversation: &mut dyn Conversation, server: &[u8]) -> (Vec<Received>,
     (received, None)
 }
 
-/// A TLS 1.2 flight's end: after it the client has seen all it judges.
-const SERVER_HELLO_DONE: &[u8] = &[22, 3, 3, 0, 4, 14, 0, 0, 0];
+/// The cipher suite of the ServerHello in `server` (handshake records and others).
+fn negotiated_cipher(server: &[u8]) -> Option<u16> {
+    let mut handshake = Vec::new();
+    let mut rest = server;
+    while let [kind, _, _, a, b, tail @ ..] = rest {
+        let length = usize::from(u16::from_be_bytes([*a, *b])).min(tail.len());
+        if *kind == 22 {
+            handshake.extend(&tail[..length]);
+        }
+        rest = &tail[length..];
+    }
+    let at = handshake.iter().position(|b| *b == 2)?;
+    let sid = usize::from(*handshake.get(at + 4 + 34)?);
+    let cipher = handshake.get(at + 4 + 35 + sid..at + 4 + 37 + sid)?;
+    Some(u16::from_be_bytes([cipher[0], cipher[1]]))
+}
 
+/// The server's bytes, then (if they decided nothing) the rest of a TLS 1.2 flight for the
+/// suite its ServerHello chose.
 fn decided(hello: &str, server: &[u8]) -> Verdict {
     let mut conversation = sent(hello);
     let (mut received, verdict) = answer(conversation.as_mut(), server);
     let verdict = verdict.or_else(|| {
-        let (more, verdict) = answer(conversation.as_mut(), SERVER_HELLO_DONE);
+        let flight = rest_of_flight(negotiated_cipher(server)?);
+        let (more, verdict) = answer(conversation.as_mut(), &flight);
         received.extend(more);
         verdict
     });
@@ -122,7 +141,7 @@ fn a_suite_outside_the_old_name_table_is_named_and_warned() {
     );
     assert_eq!(
         verdict.reason,
-        "negotiated TLSv1.2 with TLS_DHE_RSA_WITH_AES_256_CBC_SHA256: TLS_DHE_RSA_WITH_AES_256_CBC_SHA256 is deprecated (_CBC_)"
+        "negotiated TLSv1.2 with TLS_DHE_RSA_WITH_AES_256_CBC_SHA256, RSA 2048-bit certificate (sha256WithRSAEncryption, chain of 1), DHE 2048-bit group, signed rsa_pss_rsae_sha256: TLS_DHE_RSA_WITH_AES_256_CBC_SHA256 is deprecated (_CBC_)"
     );
     assert_eq!(
         tls().describe(Direction::Client, &sending(hello).1),
@@ -203,7 +222,7 @@ fn a_server_hello_split_across_records_is_reassembled() {
             verdict.is_none(),
             "records of {size}: decided before the flight ended"
         );
-        let verdict = answer(conversation.as_mut(), SERVER_HELLO_DONE)
+        let verdict = answer(conversation.as_mut(), &rest_of_flight(0xC02F))
             .1
             .unwrap_or_else(|| panic!("records of {size}: no verdict"));
         assert_eq!(verdict.kind, VerdictKind::Admitted, "records of {size}");
@@ -218,8 +237,7 @@ fn a_server_hello_split_across_records_is_reassembled() {
     let many = [
         handshake(0, &[]),
         hello.clone(),
-        handshake(11, &[0; 600]),
-        handshake(14, &[]),
+        rest_of_flight(0xC02F)[5..].to_vec(),
     ]
     .concat();
     let verdict = decided(MODERN, &records(22, &many, many.len()));
@@ -307,6 +325,7 @@ async fn through_the_runner_a_split_hello_after_a_warning_admits_and_an_endless_
             [
                 alert(1, 112),
                 records(22, &server_hello(0x0303, 0xC02F, None, None, false), 7),
+                rest_of_flight(0xC02F),
             ]
             .concat()
         },

@@ -47,6 +47,9 @@ pub struct Provenance {
     pub client_name: Option<String>,
     pub client_version: Option<String>,
     pub account: Option<String>,
+    /// The client's handshake fingerprint, where the dialect has one (TLS: JA4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
     /// Bytes past the per-connection bounds, counted but not kept.
     #[serde(default)]
     pub omitted_bytes: u64,
@@ -174,14 +177,10 @@ pub fn from_flow(mut flow: Flow, dialect: &dyn Dialect, source: &Source<'_>) -> 
     }
 
     // A client states its identity in its first messages; long sessions need not be parsed.
-    let client_bytes: Vec<Vec<u8>> = messages
-        .iter()
-        .filter(|m| m.from == Direction::Client)
-        .take(IDENTITY_MESSAGES)
-        .filter_map(RecordedMessage::bytes)
-        .collect();
+    let client_bytes = client_messages(&messages, IDENTITY_MESSAGES);
     let refs: Vec<&[u8]> = client_bytes.iter().map(Vec::as_slice).collect();
     let identity = dialect.recorded_identity(&refs);
+    let fingerprint = dialect.fingerprint(&refs);
     CaptureFile {
         variables: Default::default(),
         capture: Provenance {
@@ -211,10 +210,21 @@ pub fn from_flow(mut flow: Flow, dialect: &dyn Dialect, source: &Source<'_>) -> 
             client_name: identity.client.as_ref().map(|c| c.client.clone()),
             client_version: identity.client.map(|c| c.version),
             account: identity.account,
+            fingerprint,
             omitted_bytes: flow.omitted_bytes,
         },
         messages,
     }
+}
+
+/// The bytes of the client's first `n` messages (gaps left out): where its identity is.
+pub fn client_messages(messages: &[RecordedMessage], n: usize) -> Vec<Vec<u8>> {
+    messages
+        .iter()
+        .filter(|m| m.from == Direction::Client)
+        .take(n)
+        .filter_map(RecordedMessage::bytes)
+        .collect()
 }
 
 /// One direction of a connection being framed: its framer and the bytes not yet framed.

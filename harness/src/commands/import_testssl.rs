@@ -56,6 +56,14 @@ pub fn import_testssl(args: &ImportArgs) -> Result<i32, Failure> {
                 continue;
             }
         };
+        let unknown = client.unknown_curves();
+        if !unknown.is_empty() {
+            crate::outln!(
+                "`{short}` (line {}): curves IANA's registry does not name ({}), so its curve constraint is left out",
+                client.line,
+                unknown.join(", ")
+            );
+        }
         if let Some(dir) = &cases_dir {
             output::write_new(dir, &format!("{short}.toml"), case.as_bytes(), args.force)
                 .map_err(|e| write_failure(dir, e))?;
@@ -71,7 +79,8 @@ pub fn import_testssl(args: &ImportArgs) -> Result<i32, Failure> {
         return Ok(exit::SUCCESS);
     };
     let suite = suite_toml(&file, written);
-    match output::write_new(out, "suite.toml", suite.as_bytes(), args.force) {
+    // Never replaced, not even with --force: it holds the user's targets and expectations.
+    match output::write_new(out, "suite.toml", suite.as_bytes(), false) {
         Ok(path) => crate::outln!("wrote {} and {written} cases", path.display()),
         // The user's own suite.toml, with its targets, is kept.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {

@@ -74,10 +74,19 @@ fn show(out: &mut dyn Write, id: Option<u64>, case: &CaptureFile) -> std::io::Re
         c.versions.as_deref().unwrap_or("none"),
         c.account.as_deref().unwrap_or("none")
     )?;
+    let dialect = crate::dialect::by_name(&c.dialect);
+    // Captures imported before fingerprints were kept get theirs from their messages.
+    let fingerprint = c.fingerprint.clone().or_else(|| {
+        let client = crate::capture::file::client_messages(&case.messages, 1);
+        let refs: Vec<&[u8]> = client.iter().map(Vec::as_slice).collect();
+        dialect.and_then(|d| d.fingerprint(&refs))
+    });
+    if let Some(fingerprint) = fingerprint {
+        writeln!(out, "  fingerprint: {fingerprint}")?;
+    }
     if c.mid_stream {
         writeln!(out, "  the capture starts mid-connection (no SYN)")?;
     }
-    let dialect = crate::dialect::by_name(&c.dialect);
     for message in &case.messages {
         let arrow = match message.from {
             Direction::Client => "C→S",

@@ -65,6 +65,9 @@ pub struct Received {
     pub text: String,
     /// This message answers the request the client sent last (MSNP: same TrID).
     pub answers_request: bool,
+    /// This is the message a replayed recording's reply is compared with (usually the one
+    /// that answers; TLS: the record holding the ServerHello, though its flight goes on).
+    pub compared: bool,
     /// The classifier has decided; the conversation is over.
     pub verdict: Option<Verdict>,
     /// The server agreed to continue over TLS (an in-band upgrade such as STARTTLS): the
@@ -78,6 +81,7 @@ impl Received {
         Received {
             text,
             answers_request: true,
+            compared: true,
             verdict: None,
             upgrade_to_tls: false,
         }
@@ -88,6 +92,7 @@ impl Received {
     pub fn aside(text: String) -> Received {
         Received {
             answers_request: false,
+            compared: false,
             ..Received::reply(text)
         }
     }
@@ -219,6 +224,12 @@ pub trait Dialect: Send + Sync {
 
     /// The client's identity in the client side of a recorded session.
     fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity;
+    /// A fingerprint of the client's handshake that traffic logs carry too (TLS: `ja4 ...`),
+    /// to match a recorded client to the same client in a server's own logs.
+    fn fingerprint(&self, client_messages: &[&[u8]]) -> Option<String> {
+        let _ = client_messages;
+        None
+    }
     /// Whether a recorded session whose first client message is `first` starts with the
     /// handshake; one that does not (it began before the capture did, or is other traffic on
     /// the port) cannot be replayed or judged.

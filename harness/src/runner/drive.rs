@@ -282,6 +282,8 @@ impl Driver<'_> {
         deadline: tokio::time::Instant,
     ) -> Result<Received, Outcome> {
         let mut unanswered = 0usize;
+        // The last message's first line, for a reason that says where the server stopped.
+        let mut last: Option<String> = None;
         // The server closed its side, or reset it (`ending` says which): what the framer still
         // holds is framed, then it ends. A response cut short by a reset is still what the
         // server said, not a close before any response.
@@ -301,8 +303,9 @@ impl Driver<'_> {
                 } else if unanswered == 0 {
                     format!("no reply to `{request}` within {timeout}")
                 } else {
+                    let last = last.as_deref().unwrap_or_default();
                     format!(
-                        "no reply to `{request}` within {timeout}: the server kept sending other messages ({unanswered} of them)"
+                        "no reply to `{request}` within {timeout}: the server kept sending other messages ({unanswered} of them, the last `{last}`)"
                     )
                 };
                 return Err((self.pending_or_error(reason), true));
@@ -316,7 +319,8 @@ impl Driver<'_> {
                     unanswered += 1;
                     self.record(Direction::Server, &raw);
                     let received = self.conversation.receive(raw.clone());
-                    if received.answers_request
+                    last = received.text.lines().next().map(str::to_string);
+                    if received.compared
                         && let Some(recorded) = &step.recorded_reply
                     {
                         let live = self.dialect.describe(Direction::Server, &raw);

@@ -63,10 +63,9 @@ impl HttpConversation {
                 .front_mut()
                 .is_some_and(|r| std::mem::take(&mut r.awaits_continue));
         Received {
-            text,
             answers_request: continues,
-            verdict: None,
-            upgrade_to_tls: false,
+            compared: continues,
+            ..Received::reply(text)
         }
     }
 

@@ -162,21 +162,19 @@ impl Conversation for MsnpConversation {
     fn receive(&mut self, raw: Bytes) -> Received {
         let Some(message) = codec::parse(&raw, Sender::Server) else {
             return Received {
-                text: super::describe_unframed(&raw),
-                answers_request: false,
                 verdict: Some(Verdict::error(
                     self.classifier.stage(),
                     "unparseable reply: not one whole MSNP message",
                 )),
-                upgrade_to_tls: false,
+                ..Received::aside(super::describe_unframed(&raw))
             };
         };
         let observed = self.classifier.on_received(&message);
         Received {
-            text: message.text(),
             answers_request: observed.answers_request,
+            compared: observed.answers_request,
             verdict: observed.verdict,
-            upgrade_to_tls: false,
+            ..Received::reply(message.text())
         }
     }
 

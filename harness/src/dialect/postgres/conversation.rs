@@ -74,10 +74,8 @@ impl PgConversation {
             b'S' => {
                 self.upgraded = true;
                 Received {
-                    text,
-                    answers_request: true,
-                    verdict: None,
                     upgrade_to_tls: true,
+                    ..Received::reply(text)
                 }
             }
             b'N' if tls && self.requires_tls() => Received::decided(

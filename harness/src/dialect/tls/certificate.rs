@@ -5,7 +5,9 @@
 use super::reader::Reader;
 use x509_parser::objects::{oid_registry, oid2sn};
 use x509_parser::prelude::{FromDer, X509Certificate};
-use x509_parser::public_key::PublicKey;
+use x509_parser::public_key::{PublicKey, RSAPublicKey};
+
+const RSA_PSS: &str = "1.2.840.113549.1.1.10";
 
 /// A certificate's public key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,13 +52,21 @@ pub struct Cert {
 }
 
 impl Cert {
-    /// Signed with SHA-1 or MD5, which a client requiring SHA-2 refuses.
-    pub fn weak_signature(&self) -> Option<&str> {
+    /// The signature algorithm, when it is not one a client requiring SHA-2 accepts: any but
+    /// the SHA-2 family, EdDSA, and RSA-PSS (whose hash is in parameters this leaves unread;
+    /// SHA-2 in practice).
+    pub fn not_sha2(&self) -> Option<&str> {
         let lower = self.signature.to_ascii_lowercase();
-        ["md5", "sha1", "sha-1"]
-            .iter()
-            .any(|w| lower.contains(w))
-            .then_some(self.signature.as_str())
+        let sha2 = [
+            "sha224",
+            "sha256",
+            "sha384",
+            "sha512",
+            "ed25519",
+            "ed448",
+            "rsassapss",
+        ];
+        (!sha2.iter().any(|s| lower.contains(s))).then_some(self.signature.as_str())
     }
 }
 
@@ -71,14 +81,11 @@ impl Chain {
         self.certs.first()
     }
 
-    /// The certificates whose signatures a client checks: all but a self-signed root sent
-    /// after the leaf (its signature vouches for nothing).
+    /// The certificates whose signatures a client checks: all but self-signed ones, whose
+    /// signatures vouch for nothing (a client trusts or distrusts such a certificate itself;
+    /// OpenSSL leaves their signature algorithms unchecked too).
     pub fn checked(&self) -> impl Iterator<Item = &Cert> {
-        self.certs
-            .iter()
-            .enumerate()
-            .filter(|(i, c)| *i == 0 || !c.self_signed)
-            .map(|(_, c)| c)
+        self.certs.iter().filter(|c| !c.self_signed)
     }
 }
 
@@ -114,6 +121,13 @@ fn cert(der: &[u8]) -> Result<Cert, String> {
     let key = match (algorithm.as_str(), spki.parsed()) {
         (_, Ok(PublicKey::RSA(rsa))) => Key::Rsa {
             bits: bits(rsa.modulus),
+        },
+        // RSASSA-PSS keys (RFC 4055) hold an RSAPublicKey that x509-parser leaves unparsed.
+        (RSA_PSS, _) => match RSAPublicKey::from_der(&spki.subject_public_key.data) {
+            Ok((_, rsa)) => Key::Rsa {
+                bits: bits(rsa.modulus),
+            },
+            Err(_) => Key::Other(RSA_PSS.to_string()),
         },
         (_, Ok(PublicKey::EC(point))) => {
             let curve = spki
@@ -214,12 +228,8 @@ mod tests {
             assert_eq!(leaf.key, Key::Rsa { bits: 2048 });
             assert_eq!(leaf.signature, "sha256WithRSAEncryption");
             assert!(leaf.self_signed);
-            assert_eq!(leaf.weak_signature(), None);
-            assert_eq!(
-                chain.checked().count(),
-                1,
-                "a self-signed root is not checked"
-            );
+            assert_eq!(leaf.not_sha2(), None);
+            assert_eq!(chain.checked().count(), 0, "self-signed: nothing to check");
         }
     }
 

@@ -1,13 +1,14 @@
-//! TLS classification: a ServerHello admits (warned when the negotiated version or cipher suite
-//! is one the suite's policy lists as deprecated); a fatal alert or a close before the
-//! ServerHello locks out; a HelloRetryRequest admits when the client offers the group asked
-//! for; a version or cipher suite the client never offered locks out, as a real client aborts.
+//! TLS classification: a ServerHello and its flight admit (warned when the negotiated version
+//! or cipher suite is one the suite's policy lists as deprecated, or the DH group, RSA key or
+//! certificate signature is weak); a fatal alert or a close before the ServerHello locks out;
+//! a HelloRetryRequest admits when the client offers the group asked for; a version or cipher
+//! suite the client never offered locks out, as a real client aborts.
 
 use super::certificate::{Chain, Key};
 use super::constraints::ServerParams;
 use super::hello::Offer;
 use super::key_exchange::Exchange;
-use super::names;
+use super::names::{self, TLS13};
 use super::server_hello::ServerAnswer;
 use crate::dialect::{SettingError, string_list, whole_number};
 use crate::verdict::{Verdict, VerdictKind};
@@ -28,8 +29,6 @@ pub struct Deprecations {
     /// Substrings of certificate signature algorithms that warn, any case (`sha1`, `md5`).
     pub weak_signatures: Vec<String>,
 }
-
-const TLS13: u16 = 0x0304;
 
 pub const DEPRECATED_VERSIONS: &str = "deprecated_versions";
 pub const DEPRECATED_CIPHERS: &str = "deprecated_ciphers";

@@ -77,6 +77,18 @@ impl Constraints {
     }
 }
 
+/// `key_share = "recorded"`: the case sends its hello's key shares as recorded (default
+/// `own`: the harness's own replace x25519 and secp256r1 shares).
+pub fn recorded_key_shares(values: &BTreeMap<String, String>) -> Result<bool, String> {
+    match values.get("key_share").map(|v| v.trim()) {
+        None | Some("" | "own") => Ok(false),
+        Some("recorded") => Ok(true),
+        Some(other) => Err(format!(
+            "variable `key_share` is `{other}`: `own` or `recorded`"
+        )),
+    }
+}
+
 /// What the server showed past its hello.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServerParams {
@@ -154,7 +166,7 @@ pub fn refusal(
     };
     let signature = chain
         .filter(|_| c.requires_sha2)
-        .and_then(|chain| chain.checked().find_map(|cert| cert.weak_signature()))
+        .and_then(|chain| chain.checked().find_map(|cert| cert.not_sha2()))
         .map(|weak| {
             format!(
                 "a certificate of the server's is signed with {weak}, and the client requires SHA-2"

@@ -1,24 +1,25 @@
 //! One TLS connection as a client sees it, up to the end of the server's first flight:
 //! records are read until one decides. Warning alerts and HelloRequests are passed over as a
-//! real client passes over them, a ServerHello is reassembled from as many records as carry
-//! it, and a server that never gets to the point ends as an error within bounded memory.
+//! real client passes over them, messages are reassembled from as many records as carry them,
+//! and a server that never gets to the point ends as an error within bounded memory.
 //! After a ServerHello that admits, the rest of the flight is read (see [`flight`]): in the
 //! clear up to TLS 1.2; in TLS 1.3 only when the harness put its own key share in the hello,
-//! else the verdict rests on the ServerHello.
+//! else the verdict rests on the ServerHello. A server that closes before its flight ends
+//! locks the client out, as the client sees it.
 //!
 //! [`flight`]: super::flight
 
 use super::classify::{self, Deprecations};
 use super::constraints::{self, Constraints};
 use super::describe::{describe, describe_server_hello};
-use super::flight::{Flight, Judge, Read};
-use super::handshake::Reassembly;
-use super::hello::{self, Offer};
+use super::flight::{Client, Flight, Read};
+use super::handshake::{CLIENT_HELLO, HELLO_REQUEST, Reassembly, SERVER_HELLO};
+use super::hello;
 use super::key_share::OwnShares;
-use super::names;
+use super::names::{self, TLS13};
 use super::record;
 use super::request::TlsRequest;
-use super::server_hello::{SERVER_HELLO, ServerAnswer, server_answer};
+use super::server_hello::{ServerAnswer, server_answer};
 use super::tls13::ServerHandshakeKey;
 use crate::dialect::{Conversation, Ending, Received, Request, SendError, downcast};
 use crate::direction::Direction;
@@ -26,14 +27,12 @@ use crate::verdict::{Verdict, VerdictKind};
 use bytes::{Bytes, BytesMut};
 use std::collections::BTreeMap;
 
-const HELLO_REQUEST: u8 = 0;
-const CLIENT_HELLO: u8 = 1;
 const WARNING: u8 = 1;
+const FATAL: u8 = 2;
 const CLOSE_NOTIFY: u8 = 0;
-const TLS13: u16 = 0x0304;
-/// Records that bring no verdict closer (warning alerts, HelloRequests, empty fragments,
-/// ChangeCipherSpecs, messages a flight may hold but nothing reads) a server may send before
-/// it is judged to be stalling.
+/// Records (or messages) that bring no verdict closer (warning alerts, HelloRequests, empty
+/// fragments, ChangeCipherSpecs, messages nothing reads) a server may send before it is
+/// judged to be stalling.
 pub const MAX_IDLE_RECORDS: usize = 32;
 
 /// How far the conversation has got.
@@ -49,20 +48,31 @@ enum Phase {
     },
 }
 
+/// Why a TLS 1.3 hello went out with no key share of the harness's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shares {
+    Own,
+    /// `key_share = "recorded"`.
+    Recorded,
+    /// `send_hex`: bytes sent as they are.
+    Raw,
+}
+
 pub struct TlsConversation {
-    deprecations: Deprecations,
-    constraints: Constraints,
-    /// Whether the harness puts its own key shares in the hellos it sends.
-    own_key_shares: bool,
+    client: Client,
+    shares: Shares,
     declared: bool,
     own: OwnShares,
-    offer: Option<Offer>,
+    /// The groups of the key shares the hello sent.
+    sent_share_groups: Vec<u16>,
+    /// The hello offers a pre-shared key: its binder forbids replacing a key share.
+    psk: bool,
     /// The ClientHello handshake message as sent: the start of TLS 1.3's transcript.
     client_hello: Vec<u8>,
     sent: bool,
     /// Records received so far.
     records: usize,
-    /// Of those, records that brought the answer no closer.
+    /// Of those, records (or messages) that brought the answer no closer.
     idle: usize,
     handshake: Reassembly,
     phase: Phase,
@@ -71,12 +81,15 @@ pub struct TlsConversation {
 impl TlsConversation {
     pub fn new(deprecations: Deprecations) -> TlsConversation {
         TlsConversation {
-            deprecations,
-            constraints: Constraints::default(),
-            own_key_shares: true,
+            client: Client {
+                deprecations,
+                ..Client::default()
+            },
+            shares: Shares::Own,
             declared: false,
             own: OwnShares::default(),
-            offer: None,
+            sent_share_groups: Vec::new(),
+            psk: false,
             client_hello: Vec::new(),
             sent: false,
             records: 0,
@@ -86,30 +99,17 @@ impl TlsConversation {
         }
     }
 
-    fn judge(&self) -> Judge<'_> {
-        Judge {
-            constraints: &self.constraints,
-            offer: self.offer.as_ref(),
-            policy: &self.deprecations,
-        }
-    }
-
     /// Reads the client's constraints from the case's variables, once.
     fn declare(&mut self, values: &BTreeMap<String, String>) -> Result<(), SendError> {
         if self.declared {
             return Ok(());
         }
         self.declared = true;
-        self.constraints = Constraints::from_variables(values).map_err(SendError::Invalid)?;
-        self.own_key_shares = match values.get("key_share").map(|v| v.trim()) {
-            None | Some("" | "own") => true,
-            Some("recorded") => false,
-            Some(other) => {
-                return Err(SendError::Invalid(format!(
-                    "variable `key_share` is `{other}`: `own` or `recorded`"
-                )));
-            }
-        };
+        self.client.constraints =
+            Constraints::from_variables(values).map_err(SendError::Invalid)?;
+        if constraints::recorded_key_shares(values).map_err(SendError::Invalid)? {
+            self.shares = Shares::Recorded;
+        }
         Ok(())
     }
 
@@ -126,6 +126,10 @@ impl TlsConversation {
             (record::HANDSHAKE, Phase::AwaitingHello | Phase::ClearFlight(_)) => {
                 self.handshake(&r.fragment)
             }
+            (record::HANDSHAKE, Phase::EncryptedFlight { .. }) => Some(Verdict::error(
+                "ServerHello",
+                format!("a handshake record in the clear after a TLS 1.3 ServerHello: {text}"),
+            )),
             (record::CHANGE_CIPHER_SPEC, Phase::EncryptedFlight { .. }) => {
                 // RFC 8446 D.4: middlebox compatibility, nothing to read.
                 self.idle += 1;
@@ -133,11 +137,21 @@ impl TlsConversation {
             }
             (record::CHANGE_CIPHER_SPEC, Phase::ClearFlight(flight)) => {
                 // An abbreviated handshake: the server resumed a session, so it shows no
-                // certificate or key exchange.
-                Some(flight.admission(
-                    &self.deprecations,
-                    Some("the server resumed a session and showed no certificate"),
-                ))
+                // certificate or key exchange; one the client never offered to resume is
+                // unexpected_message to it.
+                Some(if self.client.offer.as_ref().is_some_and(|o| o.resumes) {
+                    flight.admission(
+                        &self.client,
+                        Some("the server resumed a session and showed no certificate"),
+                    )
+                } else {
+                    Verdict::new(
+                        VerdictKind::LockedOut,
+                        "ServerHello",
+                        "the server went to ChangeCipherSpec as if resuming a session, but the client offered none to resume",
+                        Some(text.to_string()),
+                    )
+                })
             }
             (record::APPLICATION_DATA, Phase::EncryptedFlight { .. }) => self.encrypted(raw),
             _ => Some(Verdict::error(
@@ -149,7 +163,7 @@ impl TlsConversation {
             return Some(Verdict::error(
                 self.stage(),
                 format!(
-                    "the server sent {} records without a decision, {} of them bringing none closer",
+                    "the server sent {} records without a decision: {} records or messages in them brought none closer",
                     self.records, self.idle
                 ),
             ));
@@ -168,36 +182,29 @@ impl TlsConversation {
         }
         for alert in fragment.chunks_exact(2) {
             let (level, description) = (alert[0], alert[1]);
-            if description == CLOSE_NOTIFY {
-                return Some(Verdict::new(
-                    VerdictKind::LockedOut,
-                    self.stage(),
-                    format!(
-                        "the server closed the session (close_notify) {}",
-                        self.before_what()
-                    ),
-                    Some(text.to_string()),
-                ));
-            }
-            if level != WARNING {
-                return Some(classify::alert(
-                    level,
-                    description,
-                    &self.before_what(),
-                    text,
-                ));
+            if description == CLOSE_NOTIFY || level != WARNING {
+                return Some(self.alert(level, description, text));
             }
         }
         self.idle += 1;
         None
     }
 
-    /// `before the ServerHello`, or `after the ServerHello, before the flight ended`.
-    fn before_what(&self) -> String {
-        match self.phase {
-            Phase::AwaitingHello => "before the ServerHello".to_string(),
-            _ => "after the ServerHello, before its flight ended".to_string(),
+    /// The lockout an alert (or the server closing its session) brings.
+    fn alert(&self, level: u8, description: u8, text: &str) -> Verdict {
+        let when = match self.phase {
+            Phase::AwaitingHello => "before the ServerHello",
+            _ => "after the ServerHello, before its flight ended",
+        };
+        if description == CLOSE_NOTIFY {
+            return Verdict::new(
+                VerdictKind::LockedOut,
+                self.stage(),
+                format!("the server closed the session (close_notify) {when}"),
+                Some(text.to_string()),
+            );
         }
+        classify::alert(level, description, when, text)
     }
 
     /// Handshake bytes in the clear, gathered into whole messages: the ServerHello, then in
@@ -227,27 +234,27 @@ impl TlsConversation {
                 Ok(None) => return None,
                 Err(e) => return Some(Verdict::error(self.stage(), e.to_string())),
             };
-            if let Phase::ClearFlight(flight) = &mut self.phase {
-                let judge = Judge {
-                    constraints: &self.constraints,
-                    offer: self.offer.as_ref(),
-                    policy: &self.deprecations,
-                };
-                match flight.message(&message, &judge) {
+            match &mut self.phase {
+                Phase::ClearFlight(flight) => match flight.message(&message, &self.client) {
                     Read::Decided(verdict) => return Some(verdict),
-                    Read::More(read) => {
-                        self.idle += usize::from(!read);
-                        continue;
+                    Read::Progress => {}
+                    Read::Nothing => self.idle += 1,
+                },
+                Phase::EncryptedFlight { .. } => {
+                    return Some(Verdict::error(
+                        "ServerHello",
+                        "a handshake message in the clear after a TLS 1.3 ServerHello",
+                    ));
+                }
+                Phase::AwaitingHello if message[0] == HELLO_REQUEST => {
+                    // RFC 5246 7.4.1.1: ignored while a handshake is under way.
+                    self.idle += 1;
+                }
+                Phase::AwaitingHello => {
+                    if let Some(verdict) = self.server_hello(&message) {
+                        return Some(verdict);
                     }
                 }
-            }
-            if message[0] == HELLO_REQUEST {
-                // RFC 5246 7.4.1.1: ignored while a handshake is under way.
-                self.idle += 1;
-                continue;
-            }
-            if let Some(verdict) = self.server_hello(&message) {
-                return Some(verdict);
             }
         }
     }
@@ -264,58 +271,78 @@ impl TlsConversation {
                 ),
             ));
         };
+        let decided = classify::answer(
+            &answer,
+            self.client.offer.as_ref(),
+            &self.client.deprecations,
+            &text,
+        );
         let ServerAnswer::Hello {
             version,
             cipher,
             share,
-        } = &answer
+        } = answer
         else {
-            return Some(classify::answer(
-                &answer,
-                self.offer.as_ref(),
-                &self.deprecations,
-                &text,
-            ));
+            return Some(decided);
         };
-        let decided = classify::answer(&answer, self.offer.as_ref(), &self.deprecations, &text);
         if decided.kind == VerdictKind::LockedOut {
             return Some(decided);
         }
-        if let Some(reason) = constraints::version_refusal(&self.constraints, *version) {
-            return Some(Verdict::new(
-                VerdictKind::LockedOut,
-                "ServerHello",
-                reason,
-                Some(text),
-            ));
+        let locked_out =
+            |reason: String| Verdict::new(VerdictKind::LockedOut, "ServerHello", reason, None);
+        if let Some(reason) = constraints::version_refusal(&self.client.constraints, version) {
+            return Some(Verdict {
+                decided_by: Some(text),
+                ..locked_out(reason)
+            });
         }
-        let mut flight = Flight::new(*version, *cipher, text);
-        if *version != TLS13 {
+        let mut flight = Flight::new(version, cipher, text.clone());
+        if version != TLS13 {
             self.phase = Phase::ClearFlight(flight);
             return None;
         }
         let Some((group, public)) = share else {
             return Some(flight.admission(
-                &self.deprecations,
+                &self.client,
                 Some("no key share: decided at the ServerHello"),
             ));
         };
-        if let Some(refused) = flight.key_share(*group, &self.judge()) {
+        let group_name = names::group_name(group);
+        // RFC 8446 4.2.8: a share on a group the client sent none for is illegal_parameter.
+        if !self.sent_share_groups.is_empty() && !self.sent_share_groups.contains(&group) {
+            return Some(Verdict {
+                decided_by: Some(text),
+                ..locked_out(format!(
+                    "the server's key share is on {group_name}, for which the client sent no share"
+                ))
+            });
+        }
+        if let Some(refused) = flight.key_share(group, &self.client) {
             return Some(refused);
         }
-        if !self.own.holds(*group) {
-            let note = format!(
-                "the certificate is encrypted and the harness holds no {} key: decided at the ServerHello",
-                names::group_name(*group)
-            );
-            return Some(flight.admission(&self.deprecations, Some(&note)));
+        if !self.own.holds(group) {
+            let why = match self.shares {
+                Shares::Recorded => "the case sends its key shares as recorded".to_string(),
+                Shares::Raw => "send_hex sends its key shares as they are".to_string(),
+                Shares::Own if self.psk => {
+                    "the hello offers a pre-shared key, whose binder keeps its key shares as they are".to_string()
+                }
+                Shares::Own => format!("the harness holds no {group_name} key"),
+            };
+            let note =
+                format!("the certificate is encrypted and {why}: decided at the ServerHello");
+            return Some(flight.admission(&self.client, Some(&note)));
         }
+        let Ok(shared) = self.own.agree(group, &public) else {
+            return Some(Verdict {
+                decided_by: Some(text),
+                ..locked_out(format!(
+                    "the server's {group_name} key share is not a valid public key"
+                ))
+            });
+        };
         let transcript = [self.client_hello.as_slice(), message].concat();
-        let key = self
-            .own
-            .agree(*group, public)
-            .and_then(|shared| ServerHandshakeKey::derive(*cipher, &shared, &transcript));
-        match key {
+        match ServerHandshakeKey::derive(cipher, &shared, &transcript) {
             Ok(key) => {
                 self.phase = Phase::EncryptedFlight {
                     flight,
@@ -325,7 +352,7 @@ impl TlsConversation {
                 None
             }
             Err(e) => Some(flight.admission(
-                &self.deprecations,
+                &self.client,
                 Some(&format!("{e}: decided at the ServerHello")),
             )),
         }
@@ -339,13 +366,17 @@ impl TlsConversation {
         let (kind, plain) = match key.open(raw) {
             Ok(opened) => opened,
             Err(e) => {
-                return Some(flight.admission(
-                    &self.deprecations,
-                    Some(&format!("{e}: decided at the ServerHello")),
+                return Some(Verdict::error(
+                    "ServerHello",
+                    format!("the server's flight cannot be read: {e}"),
                 ));
             }
         };
         match kind {
+            record::HANDSHAKE if plain.is_empty() => {
+                self.idle += 1;
+                return None;
+            }
             record::HANDSHAKE => inner.push(&plain),
             record::ALERT if plain.len() == 2 => {
                 let text = format!(
@@ -353,12 +384,10 @@ impl TlsConversation {
                     classify::alert_level(plain[0]),
                     names::alert_name(plain[1])
                 );
-                return Some(classify::alert(
-                    plain[0].max(2),
-                    plain[1],
-                    "after the ServerHello, before its flight ended",
-                    &text,
-                ));
+                // RFC 8446 6: every alert but close_notify ends the handshake, whatever its
+                // level says.
+                let verdict = self.alert(plain[0].max(FATAL), plain[1], &text);
+                return Some(verdict);
             }
             other => {
                 return Some(Verdict::error(
@@ -367,16 +396,12 @@ impl TlsConversation {
                 ));
             }
         }
-        let judge = Judge {
-            constraints: &self.constraints,
-            offer: self.offer.as_ref(),
-            policy: &self.deprecations,
-        };
         loop {
             match inner.next_message() {
-                Ok(Some(message)) => match flight.message(&message, &judge) {
+                Ok(Some(message)) => match flight.message(&message, &self.client) {
                     Read::Decided(verdict) => return Some(verdict),
-                    Read::More(read) => self.idle += usize::from(!read),
+                    Read::Progress => {}
+                    Read::Nothing => self.idle += 1,
                 },
                 Ok(None) => return None,
                 Err(e) => return Some(Verdict::error("ServerHello", e.to_string())),
@@ -384,18 +409,9 @@ impl TlsConversation {
         }
     }
 
-    /// The admission the ServerHello gave, when the flight after it never ended.
-    fn unfinished(&self, how: &str) -> Option<Verdict> {
-        let flight = match &self.phase {
-            Phase::AwaitingHello => return None,
-            Phase::ClearFlight(flight) | Phase::EncryptedFlight { flight, .. } => flight,
-        };
-        Some(flight.admission(
-            &self.deprecations,
-            Some(&format!(
-                "the server {how} before its flight ended: decided on what it showed"
-            )),
-        ))
+    /// Whether a ServerHello has been read and its flight has not ended.
+    fn in_flight(&self) -> bool {
+        !matches!(self.phase, Phase::AwaitingHello)
     }
 }
 
@@ -408,7 +424,10 @@ impl Conversation for TlsConversation {
         self.declare(values)?;
         let request: &TlsRequest = downcast(request).map_err(SendError::Invalid)?;
         let mut bytes = request.encode(values)?;
-        if self.own_key_shares {
+        if matches!(request, TlsRequest::Raw(_)) {
+            self.shares = Shares::Raw;
+        }
+        if self.shares == Shares::Own {
             self.own = OwnShares::replace(&mut bytes);
         }
         self.observe_sent(&bytes);
@@ -418,18 +437,25 @@ impl Conversation for TlsConversation {
     fn receive(&mut self, raw: Bytes) -> Received {
         self.records += 1;
         let text = describe(Direction::Server, &raw);
-        match self.read(&raw, &text) {
+        let before = self.in_flight();
+        let verdict = self.read(&raw, &text);
+        // The record holding the ServerHello is what a recording's reply is compared with.
+        let compared = !before && (self.in_flight() || verdict.is_some());
+        match verdict {
             Some(verdict) => {
                 self.handshake.clear();
                 Received {
                     text: verdict.decided_by.clone().unwrap_or(text),
-                    // Compared with a recording's reply only when one record said it all.
-                    answers_request: self.records == 1,
+                    answers_request: true,
+                    compared,
                     verdict: Some(verdict),
                     upgrade_to_tls: false,
                 }
             }
-            None => Received::aside(text),
+            None => Received {
+                compared,
+                ..Received::aside(text)
+            },
         }
     }
 
@@ -442,7 +468,7 @@ impl Conversation for TlsConversation {
     }
 
     fn pending(&self) -> Option<Verdict> {
-        self.unfinished("went quiet")
+        None
     }
 
     fn ended(&mut self, how: Ending) -> Verdict {
@@ -451,13 +477,22 @@ impl Conversation for TlsConversation {
         } else {
             "closed"
         };
-        if let Some(verdict) = self.unfinished(&format!("{ended} the connection")) {
-            return verdict;
-        }
         match how {
+            Ending::ScriptEnded if self.in_flight() => Verdict::error(
+                "ServerHello",
+                "the case ended before the server's flight did",
+            ),
             Ending::ScriptEnded => {
                 Verdict::error("ClientHello", "the case sent nothing the server answered")
             }
+            Ending::Closed | Ending::Reset if self.in_flight() => Verdict::new(
+                VerdictKind::LockedOut,
+                "ServerHello",
+                format!(
+                    "the server {ended} the connection after its ServerHello, before its flight ended"
+                ),
+                None,
+            ),
             Ending::Closed | Ending::Reset if self.sent && self.handshake.is_partial() => {
                 Verdict::new(
                     VerdictKind::LockedOut,
@@ -483,9 +518,14 @@ impl Conversation for TlsConversation {
 
     fn observe_sent(&mut self, message: &[u8]) {
         if let Some(offer) = hello::offer(message) {
-            self.offer = Some(offer);
+            self.client.offer = Some(offer);
             if message.get(5) == Some(&CLIENT_HELLO) {
                 self.client_hello = message[5..].to_vec();
+                self.sent_share_groups = hello::key_shares(message)
+                    .into_iter()
+                    .map(|(group, _)| group)
+                    .collect();
+                self.psk = hello::offers_psk(message);
             }
         }
         self.sent = true;

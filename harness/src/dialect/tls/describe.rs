@@ -7,7 +7,11 @@
 use super::certificate;
 use super::classify::alert_level;
 use super::flight::describe_chain;
-use super::handshake::MAX_MESSAGE;
+use super::handshake::{
+    CERTIFICATE, CERTIFICATE_REQUEST, CERTIFICATE_STATUS, CERTIFICATE_VERIFY, CLIENT_HELLO,
+    COMPRESSED_CERTIFICATE, ENCRYPTED_EXTENSIONS, FINISHED, HELLO_REQUEST, MAX_MESSAGE,
+    SERVER_HELLO_DONE, SERVER_KEY_EXCHANGE,
+};
 use super::hello::{self, Offer};
 use super::ja4::ja4;
 use super::names;
@@ -15,10 +19,6 @@ use super::record;
 use super::server_hello::{SERVER_HELLO, ServerAnswer, server_answer};
 use crate::direction::Direction;
 use bytes::BytesMut;
-
-const HELLO_REQUEST: u8 = 0;
-const CERTIFICATE: u8 = 11;
-const SERVER_HELLO_DONE: u8 = 14;
 
 pub fn describe(from: Direction, bytes: &[u8]) -> String {
     let mut buf = BytesMut::from(bytes);
@@ -92,18 +92,19 @@ fn describe_message(message: &[u8]) -> String {
 fn message_name(kind: u8) -> String {
     match kind {
         HELLO_REQUEST => "HelloRequest",
-        1 => "ClientHello",
+        CLIENT_HELLO => "ClientHello",
         SERVER_HELLO => "ServerHello",
         4 => "NewSessionTicket",
-        8 => "EncryptedExtensions",
+        ENCRYPTED_EXTENSIONS => "EncryptedExtensions",
         CERTIFICATE => "Certificate",
-        12 => "ServerKeyExchange",
-        13 => "CertificateRequest",
+        SERVER_KEY_EXCHANGE => "ServerKeyExchange",
+        CERTIFICATE_REQUEST => "CertificateRequest",
         SERVER_HELLO_DONE => "ServerHelloDone",
-        15 => "CertificateVerify",
+        CERTIFICATE_VERIFY => "CertificateVerify",
         16 => "ClientKeyExchange",
-        20 => "Finished",
-        22 => "CertificateStatus",
+        FINISHED => "Finished",
+        CERTIFICATE_STATUS => "CertificateStatus",
+        COMPRESSED_CERTIFICATE => "CompressedCertificate",
         other => return format!("handshake message {other}"),
     }
     .to_string()

@@ -1,13 +1,27 @@
 //! Handshake messages reassembled from the records that carry them (RFC 8446 section 5.1): a
-//! message may span several records and a record may hold several messages. The buffer is
-//! bounded: a message announced longer than any ServerHello can be is refused before its
-//! bytes are kept.
+//! message may span several records and a record may hold several messages; and the message
+//! types a client reads. The buffer is bounded: a message announced longer than a client
+//! would take is refused before its bytes are kept.
 
 use bytes::{Bytes, BytesMut};
 
-/// The longest ServerHello: version, random, a 32-byte session id, suite, compression and a
-/// full extensions block.
-pub const MAX_MESSAGE: usize = 2 + 32 + 1 + 32 + 2 + 1 + 2 + 0xFFFF;
+pub const HELLO_REQUEST: u8 = 0;
+pub const CLIENT_HELLO: u8 = 1;
+pub const SERVER_HELLO: u8 = 2;
+pub const ENCRYPTED_EXTENSIONS: u8 = 8;
+pub const CERTIFICATE: u8 = 11;
+pub const SERVER_KEY_EXCHANGE: u8 = 12;
+pub const CERTIFICATE_REQUEST: u8 = 13;
+pub const SERVER_HELLO_DONE: u8 = 14;
+pub const CERTIFICATE_VERIFY: u8 = 15;
+pub const FINISHED: u8 = 20;
+pub const CERTIFICATE_STATUS: u8 = 22;
+/// RFC 8879.
+pub const COMPRESSED_CERTIFICATE: u8 = 25;
+
+/// The longest handshake message kept: a certificate chain of 128 KiB (OpenSSL takes up to
+/// 100 KiB), which also holds the longest ServerHello.
+pub const MAX_MESSAGE: usize = 128 * 1024;
 
 /// A handshake message announced longer than [`MAX_MESSAGE`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

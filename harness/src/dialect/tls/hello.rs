@@ -15,6 +15,7 @@ const EXT_ALPN: u16 = 16;
 const EXT_SUPPORTED_VERSIONS: u16 = 43;
 const EXT_KEY_SHARE: u16 = 51;
 const EXT_PRE_SHARED_KEY: u16 = 41;
+const EXT_SESSION_TICKET: u16 = 35;
 const EXT_RENEGOTIATION_INFO: u16 = 0xff01;
 
 /// A scripted client's hello: what it offers.
@@ -174,6 +175,7 @@ fn push_u16_vec(out: &mut Vec<u8>, data: &[u8]) {
 
 /// Where a ClientHello record's parts are, for reading and rewriting.
 struct Layout {
+    session_id_len: usize,
     /// Offset of the extensions block's length (the u16 before the extensions); none when
     /// the hello has no extensions block (SSLv3 and early TLS clients).
     extensions_len_at: Option<usize>,
@@ -201,13 +203,14 @@ fn layout(record: &[u8]) -> Option<Layout> {
     }
     let versions_legacy = r.u16()?;
     r.take(32)?;
-    r.vec8()?;
+    let session_id_len = r.vec8()?.len();
     let ciphers = u16s(r.vec16()?);
     r.vec8()?;
     let mut extensions = Vec::new();
     if r.rest() == 0 {
         // RFC 5246 7.4.1.2: a hello may end after its compression methods.
         return Some(Layout {
+            session_id_len,
             extensions_len_at: None,
             extensions,
             versions_legacy,
@@ -226,6 +229,7 @@ fn layout(record: &[u8]) -> Option<Layout> {
         extensions.push((kind, start..start + len));
     }
     Some(Layout {
+        session_id_len,
         extensions_len_at: Some(extensions_len_at),
         extensions,
         versions_legacy,
@@ -250,6 +254,8 @@ pub struct Offer {
     /// The first protocol the ALPN extension names.
     pub alpn: Option<Vec<u8>>,
     pub signature_algorithms: Vec<u16>,
+    /// It offers a session to resume: a session id, a session ticket or a pre-shared key.
+    pub resumes: bool,
 }
 
 impl Offer {
@@ -302,6 +308,9 @@ pub fn offer(record: &[u8]) -> Option<Offer> {
         ciphers: l.ciphers,
         groups,
         sni,
+        resumes: l.session_id_len > 0
+            || ext(EXT_SESSION_TICKET).is_some_and(|t| !t.is_empty())
+            || ext(EXT_PRE_SHARED_KEY).is_some(),
         extensions: l.extensions.iter().map(|(k, _)| *k).collect(),
         alpn: alpn.map(<[u8]>::to_vec),
         signature_algorithms,

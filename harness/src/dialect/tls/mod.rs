@@ -1,5 +1,6 @@
 //! TLS: replaying ClientHellos (recorded, or built from a description) and classifying the
-//! server's answer by the negotiated version and cipher suite.
+//! server's first flight: the negotiated version and cipher suite, then its certificate and
+//! key exchange against the client's constraints (TLS 1.3's with the harness's own key share).
 //!
 //! A scripted step is `hello versions=... ciphers=... groups=... sni=...`; a recorded
 //! ClientHello is replayed as recorded, its server name rewritten to `{host}`.
@@ -144,6 +145,11 @@ impl Dialect for Tls {
             client: None,
             account: None,
         }
+    }
+
+    fn fingerprint(&self, client_messages: &[&[u8]]) -> Option<String> {
+        let offer = client_messages.iter().find_map(|m| hello::offer(m))?;
+        Some(format!("ja4 {}", ja4::ja4(&offer)))
     }
 
     fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Box<dyn Request>, String> {

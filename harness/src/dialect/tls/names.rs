@@ -17,6 +17,8 @@ const VERSIONS: &[(u16, &str)] = &[
     (0x0304, "TLSv1.3"),
 ];
 
+pub const TLS13: u16 = 0x0304;
+
 fn name<T: PartialEq + Copy>(table: &[(T, &'static str)], code: T) -> Option<&'static str> {
     table.iter().find(|(c, _)| *c == code).map(|(_, n)| *n)
 }

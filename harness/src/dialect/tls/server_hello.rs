@@ -2,9 +2,9 @@
 //! negotiated version and cipher suite, or a HelloRetryRequest, which also names a version and
 //! a cipher suite and asks for a key share on one group.
 
+pub use super::handshake::SERVER_HELLO;
 use super::reader::Reader;
 
-pub const SERVER_HELLO: u8 = 2;
 const EXT_SUPPORTED_VERSIONS: u16 = 43;
 const EXT_KEY_SHARE: u16 = 51;
 

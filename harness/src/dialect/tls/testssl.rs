@@ -2,20 +2,25 @@
 //! `key+=(value)` lines, one block per client starting at `names+=`. Each block becomes one
 //! case: the client's recorded ClientHello and the constraints testssl.sh and SSL Labs give it.
 //! Blocks are read as blocks, not as bash's parallel arrays: a key missing or misspelt in one
-//! client's block (the file has one `requireseha2+=`) shifts nothing in the clients after it.
+//! client's block shifts nothing in the clients after it. The file's one misspelling,
+//! `requireseha2+=` (Java 17.0.3's block), is read as the `requiresSha2` it means, with a
+//! warning.
 
 use super::hello;
 use super::names;
 use crate::source::closest;
 use std::collections::BTreeMap;
 
-/// The keys a client block may hold.
+/// The keys a client block may hold (testssl.sh 3.2 renamed `ciphers` and `sni` to
+/// `ch_ciphers` and `ch_sni`).
 const KEYS: &[&str] = &[
     "names",
     "short",
     "ciphers",
+    "ch_ciphers",
     "ciphersuites",
     "sni",
+    "ch_sni",
     "warning",
     "handshakebytes",
     "protos",
@@ -132,19 +137,30 @@ impl Client {
             .map(str::trim)
             .filter(|c| !c.is_empty() && names::group_code(c).is_some())
             .collect();
-        if !curves.is_empty() {
+        if !curves.is_empty() && self.unknown_curves().is_empty() {
             out.push(("curves", curves.join(":")));
         }
-        if let Some(version) = u16::from_str_radix(
-            self.get("lowest_protocol").trim().trim_start_matches("0x"),
-            16,
-        )
-        .ok()
-        .filter(|v| names::version_code(&names::version_name(*v)).is_some())
-        {
-            out.push(("lowest_version", names::version_name(version)));
+        let lowest = self.get("lowest_protocol").trim().trim_start_matches("0x");
+        match u16::from_str_radix(lowest, 16) {
+            // testssl.sh writes SSLv2 as 0x0200.
+            Ok(0x0200) => out.push(("lowest_version", "SSLv2".to_string())),
+            Ok(version @ 0x0300..=0x0304) => {
+                out.push(("lowest_version", names::version_name(version)))
+            }
+            _ => {}
         }
         out
+    }
+
+    /// Curve names IANA's registry does not know. A list with one is left out whole: left
+    /// in without it, a server choosing that curve (which the hello offers) would wrongly
+    /// lock the client out.
+    pub fn unknown_curves(&self) -> Vec<&str> {
+        self.get("curves")
+            .split(':')
+            .map(str::trim)
+            .filter(|c| !c.is_empty() && names::group_code(c).is_none())
+            .collect()
     }
 }
 
@@ -170,8 +186,12 @@ pub struct SyntaxError {
     pub message: String,
 }
 
+/// What a misspelt key in testssl.sh's own file means.
+const ALIASES: &[(&str, &str)] = &[("requireseha2", "requiresSha2")];
+
 /// Reads the whole file: its clients in order, and what was odd about it.
 pub fn parse(text: &str) -> Result<(Vec<Client>, Vec<Warning>), SyntaxError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut clients: Vec<Client> = Vec::new();
     let mut warnings = Vec::new();
     for (index, raw) in text.lines().enumerate() {
@@ -189,18 +209,35 @@ pub fn parse(text: &str) -> Result<(Vec<Client>, Vec<Warning>), SyntaxError> {
         let Some((key, rest)) = trimmed.split_once("+=(") else {
             return Err(error(indent, "expected `key+=(value)`".to_string()));
         };
-        let Some(value) = rest.strip_suffix(')') else {
+        let value_at = indent + key.len() + 3;
+        let Some(close) = closing_paren(rest) else {
             return Err(error(
                 indent + trimmed.len(),
-                "expected `)` at the end of the line".into(),
+                "expected `)` at the end of the value".into(),
             ));
         };
-        let value_at = indent + key.len() + 3;
-        let value = match value.strip_prefix('"') {
-            Some(inner) => inner
-                .strip_suffix('"')
-                .ok_or_else(|| error(value_at, "a quoted value without its closing `\"`".into()))?,
-            None => value,
+        let after = rest[close + 1..].trim();
+        if !after.is_empty() && !after.starts_with('#') {
+            return Err(error(
+                value_at + close + 1,
+                format!("unexpected `{after}` after the value"),
+            ));
+        }
+        let value = unquote(rest[..close].trim())
+            .ok_or_else(|| error(value_at, "a quoted value without its closing quote".into()))?;
+        let warn = |warnings: &mut Vec<Warning>, message: String| {
+            warnings.push(Warning {
+                line,
+                column: indent + 1,
+                message,
+            })
+        };
+        let key = match ALIASES.iter().find(|(misspelt, _)| *misspelt == key) {
+            Some((misspelt, meant)) => {
+                warn(&mut warnings, format!("`{misspelt}` read as `{meant}`"));
+                *meant
+            }
+            None => key,
         };
         if key == "names" {
             clients.push(Client {
@@ -211,19 +248,17 @@ pub fn parse(text: &str) -> Result<(Vec<Client>, Vec<Warning>), SyntaxError> {
         if !KEYS.contains(&key) {
             let meant = closest(key, KEYS.iter().copied())
                 .map_or(String::new(), |m| format!(" (did you mean `{m}`?)"));
-            warnings.push(Warning {
-                line,
-                column: indent + 1,
-                message: format!("unknown key `{key}`{meant}: left out"),
-            });
+            warn(
+                &mut warnings,
+                format!("unknown key `{key}`{meant}: left out"),
+            );
             continue;
         }
         let Some(client) = clients.last_mut() else {
-            warnings.push(Warning {
-                line,
-                column: indent + 1,
-                message: format!("`{key}` before any client's `names+=`: left out"),
-            });
+            warn(
+                &mut warnings,
+                format!("`{key}` before any client's `names+=`: left out"),
+            );
             continue;
         };
         if client
@@ -231,14 +266,39 @@ pub fn parse(text: &str) -> Result<(Vec<Client>, Vec<Warning>), SyntaxError> {
             .insert(key.to_string(), value.to_string())
             .is_some()
         {
-            warnings.push(Warning {
-                line,
-                column: indent + 1,
-                message: format!("`{key}` given twice for one client: the last one kept"),
-            });
+            // Two clients' values would be mixed into one case.
+            return Err(error(
+                indent,
+                format!(
+                    "`{key}` a second time in the client block from line {}: is a `names+=` line missing?",
+                    client.line
+                ),
+            ));
         }
     }
     Ok((clients, warnings))
+}
+
+/// Where the value's closing `)` is: the first one outside quotes.
+fn closing_paren(rest: &str) -> Option<usize> {
+    let mut quote = None;
+    for (i, c) in rest.char_indices() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, ')') => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A bash word without its quotes; `None` for an unclosed quote.
+fn unquote(value: &str) -> Option<&str> {
+    match value.chars().next() {
+        Some(q @ ('"' | '\'')) => value[1..].strip_suffix(q),
+        _ => Some(value),
+    }
 }
 
 #[cfg(test)]
@@ -283,11 +343,8 @@ mod tests {
         assert!(clients[1].current());
         assert_eq!(warnings.len(), 1);
         assert_eq!((warnings[0].line, warnings[0].column), (22, 6));
-        assert!(
-            warnings[0].message.contains("did you mean `requiresSha2`?"),
-            "{}",
-            warnings[0].message
-        );
+        assert_eq!(warnings[0].message, "`requireseha2` read as `requiresSha2`");
+        assert_eq!(clients[1].get("requiresSha2"), "true");
     }
 
     #[test]
@@ -303,7 +360,10 @@ mod tests {
         let e = clients[1].case_file("f").unwrap_err();
         assert!(e.contains("no handshakebytes"), "{e}");
         let constraints = clients[1].constraints();
-        assert!(constraints.contains(&("curves", "prime256v1:secp384r1".to_string())));
+        assert!(
+            !constraints.iter().any(|(k, _)| *k == "curves"),
+            "nosuchcurve: {constraints:?}"
+        );
         assert!(constraints.contains(&("min_dh_bits", "2048".to_string())));
     }
 
@@ -312,8 +372,50 @@ mod tests {
         let e = parse("names+=(\"a\")\n  short+=(\"b\"\n").unwrap_err();
         assert_eq!((e.line, e.column), (2, 14));
         let e = parse("names+=(\"a)\n").unwrap_err();
-        assert_eq!((e.line, e.column), (1, 9));
+        assert_eq!((e.line, e.column), (1, 12), "the quote never closes");
         let e = parse("  echo hello\n").unwrap_err();
         assert_eq!((e.line, e.column), (1, 3));
+        let e = parse("names+=(\"a\") junk\n").unwrap_err();
+        assert_eq!(
+            (e.line, e.column, e.message.as_str()),
+            (1, 13, "unexpected `junk` after the value")
+        );
+    }
+
+    #[test]
+    fn a_second_value_for_a_key_is_a_missing_block_start_not_a_silent_merge() {
+        let e =
+            parse("names+=(\"A\")\nshort+=(\"a\")\nnames +=(\"B\")\nshort+=(\"b\")\n").unwrap_err();
+        assert_eq!((e.line, e.column), (4, 1));
+        assert!(
+            e.message.contains("is a `names+=` line missing?"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn bash_spellings_of_a_value_read_alike() {
+        let text = "\u{feff}names+=( \"A\" )  # a comment\nshort+=('a_1')\ncurrent+=(true)\n";
+        let (clients, warnings) = parse(text).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!((clients[0].name(), clients[0].short()), ("A", "a_1"));
+        assert!(clients[0].current());
+        let (clients, warnings) =
+            parse("names+=(\"A\")\nch_ciphers+=(\"X\")\nch_sni+=(\"\")\n").unwrap();
+        assert!(warnings.is_empty(), "testssl.sh 3.2's keys: {warnings:?}");
+        assert_eq!(clients.len(), 1);
+    }
+
+    #[test]
+    fn a_curve_list_with_a_name_iana_lacks_is_left_out_whole() {
+        let (clients, _) = parse("names+=(\"A\")\ncurves+=(\"prime256v1:brainpoolP999r1\")\nlowest_protocol+=(\"0x0200\")\n").unwrap();
+        assert_eq!(clients[0].unknown_curves(), ["brainpoolP999r1"]);
+        let constraints = clients[0].constraints();
+        assert!(
+            !constraints.iter().any(|(k, _)| *k == "curves"),
+            "{constraints:?}"
+        );
+        assert!(constraints.contains(&("lowest_version", "SSLv2".to_string())));
     }
 }
