@@ -350,3 +350,30 @@ fn a_suite_outside_the_old_name_table_is_warned_by_a_real_server() {
         "negotiated TLSv1.2 with TLS_DHE_RSA_WITH_AES_256_CBC_SHA256, RSA 2048-bit certificate (sha256WithRSAEncryption, chain of 1), DHE 2048-bit group, signed rsa_pss_rsae_sha256: TLS_DHE_RSA_WITH_AES_256_CBC_SHA256 is deprecated (_CBC_)"
     );
 }
+
+/// A client constraint the harness cannot read is a load error at its line, before anything
+/// runs, not a failed run against every target.
+#[test]
+fn a_constraint_with_a_bad_value_is_a_load_error_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("cases")).unwrap();
+    std::fs::write(
+        dir.path().join("cases/strict.toml"),
+        "name = \"strict\"\n[[step]]\nsend = \"hello ciphers=TLS_AES_128_GCM_SHA256\"\n[variables]\nmin_dh_bits = \"lots\"\ncurves = \"secp256r1:nosuchcurve\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("suite.toml"),
+        "name = \"strict\"\ndialect = \"tls\"\ncases = \"cases\"\n",
+    )
+    .unwrap();
+    let out = harness(&["check", &dir.path().display().to_string()]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = stderr(&out);
+    assert!(
+        text.contains("variable `curves` names unknown curve `nosuchcurve`")
+            || text.contains("variable `min_dh_bits` is `lots`, not a number of bits"),
+        "{text}"
+    );
+    assert!(text.contains("strict.toml:"), "{text}");
+}

@@ -35,7 +35,8 @@
 # answers testssl's HTTP probe, so the service is "HTTP" and every client's service field
 # (HTTP..., ANY) matches.
 #
-# Run: bash captures/tls/testssl/compare-testssl.sh [POLICY...]   (default: all policies)
+# Run: bash captures/tls/testssl/compare-testssl.sh [POLICY...]   (default: all policies; the
+# rows of policies not named are kept)
 # Needs testssl, openssl, bash; makes only loopback connections.
 # Last run (2 cores, 2026-11-27): 13 min 1 s in all (user 3m37s, sys 2m24s); testssl time
 # per policy and clients connecting / not (of 162):
@@ -131,6 +132,11 @@ for policy in "${policies[@]}"; do
   echo "$policy done in ${took}s: $yes connect, $no do not" >&2
 done
 
-{ printf 'client\tpolicy\tconnects\tversion\tcipher\tdh_bits\tkey_exchange\n'; sort -t $'\t' -k2,2 -k1,1 "$rows"; } > "$out"
+# Policies not run this time keep their rows.
+if [[ -f $out ]]; then
+  tail -n +2 "$out" | awk -F'\t' -v run=" ${policies[*]} " 'index(run, " " $2 " ") == 0' >> "$rows"
+fi
+{ printf 'client\tpolicy\tconnects\tversion\tcipher\tdh_bits\tkey_exchange\n'; sort -t $'\t' -k2,2 -k1,1 "$rows"; } > "$out.new"
+mv -f "$out.new" "$out"
 printf '%s' "$report" >&2
 echo "wrote $out ($(($(wc -l < "$out") - 1)) rows)" >&2

@@ -36,6 +36,15 @@ pub fn case_from_capture(
             "add `{variable} = \"...\"` to the suite's [variables]"
         )));
     }
+    for (name, value) in &capture.variables {
+        if let Err(e) = dialect.check_variable(name, value) {
+            // The key's line: the capture's [variables] table keeps no spans of its own.
+            let span = text
+                .find(&format!("\n{name}"))
+                .map(|at| at + 1..at + 1 + name.len());
+            return Err(SourceError::at(path, text, span, e));
+        }
+    }
     let messages = &capture.messages;
     if let Some(mid) = capture.missing_handshake(dialect) {
         return Err(at_start(format!(

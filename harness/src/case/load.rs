@@ -94,6 +94,9 @@ pub fn parse_case(
                 format!("`{}` is not a variable name", name.get_ref()),
             ));
         }
+        if let Err(e) = dialect.check_variable(name.get_ref(), &raw.variables[name]) {
+            return Err(at(name.span(), e));
+        }
         defined.insert(name.get_ref().clone());
     }
     if raw.steps.is_empty() {

@@ -196,6 +196,12 @@ pub trait Dialect: Send + Sync {
     fn variables(&self) -> &'static [&'static str] {
         &[]
     }
+    /// Checks a case variable the dialect reads itself (TLS: `min_dh_bits`, ...) when the case
+    /// loads, so a bad value is a load error at its line rather than a failed run.
+    fn check_variable(&self, name: &str, value: &str) -> Result<(), String> {
+        let _ = (name, value);
+        Ok(())
+    }
     /// Reads the suite's `[dialect_settings]` (keys already checked against
     /// [`setting_keys`](Dialect::setting_keys)) into the dialect's typed settings.
     fn settings(&self, table: &BTreeMap<String, toml::Value>) -> Result<Settings, SettingError> {

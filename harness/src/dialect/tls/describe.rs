@@ -14,6 +14,7 @@ use super::handshake::{
 };
 use super::hello::{self, Offer};
 use super::ja4::ja4;
+use super::key_exchange;
 use super::names;
 use super::record;
 use super::server_hello::{SERVER_HELLO, ServerAnswer, server_answer};
@@ -83,6 +84,10 @@ fn describe_message(message: &[u8]) -> String {
         CERTIFICATE => match certificate::read(&message[4..], false) {
             Ok(chain) => describe_chain(&chain),
             Err(e) => format!("Certificate (unreadable: {e})"),
+        },
+        SERVER_KEY_EXCHANGE => match key_exchange::guess(&message[4..]) {
+            Some(exchange) => format!("ServerKeyExchange {exchange}"),
+            None => format!("ServerKeyExchange, {} bytes", message.len()),
         },
         kind @ (HELLO_REQUEST | SERVER_HELLO_DONE) => message_name(kind),
         kind => format!("{}, {} bytes", message_name(kind), message.len()),

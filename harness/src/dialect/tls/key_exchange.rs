@@ -108,6 +108,19 @@ pub fn read(body: &[u8], cipher: u16, version: u16) -> Result<Option<ServerKeyEx
     }))
 }
 
+/// The key a ServerKeyExchange seen without its ServerHello holds, guessed from its shape
+/// (for describing a record alone): a named curve, else a DH group.
+pub fn guess(body: &[u8]) -> Option<Exchange> {
+    const ECDHE_RSA: u16 = 0xC02F;
+    const DHE_RSA: u16 = 0x009E;
+    let cipher = if body.first() == Some(&NAMED_CURVE) {
+        ECDHE_RSA
+    } else {
+        DHE_RSA
+    };
+    read(body, cipher, TLS12).ok().flatten().map(|s| s.exchange)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -147,6 +147,12 @@ impl Dialect for Tls {
         }
     }
 
+    fn check_variable(&self, name: &str, value: &str) -> Result<(), String> {
+        let one = BTreeMap::from([(name.to_string(), value.to_string())]);
+        constraints::Constraints::from_variables(&one)?;
+        constraints::recorded_key_shares(&one).map(|_| ())
+    }
+
     fn fingerprint(&self, client_messages: &[&[u8]]) -> Option<String> {
         let offer = client_messages.iter().find_map(|m| hello::offer(m))?;
         Some(format!("ja4 {}", ja4::ja4(&offer)))
