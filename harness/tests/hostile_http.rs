@@ -8,7 +8,7 @@ mod heap;
 
 use harness::case::{Case, parse_case};
 use harness::dialect;
-use harness::runner::{CaseRun, Data, Settings, Target, drive};
+use harness::runner::{CaseRun, Settings, Target, drive};
 use harness::verdict::VerdictKind;
 use rstest::rstest;
 use std::collections::{BTreeMap, BTreeSet};
@@ -512,10 +512,7 @@ fn hostile_http_server_gets_a_verdict_in_time_with_bounded_memory(
         .transcript
         .entries
         .iter()
-        .map(|e| match &e.data {
-            Data::Text(t) => t.len(),
-            Data::Hex(h) => h.len() / 2,
-        })
+        .map(|e| e.data.byte_len())
         .sum();
     assert!(kept <= TRANSCRIPT_LIMIT, "transcript kept {kept} bytes");
 }

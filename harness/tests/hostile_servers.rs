@@ -233,10 +233,7 @@ async fn hostile_server_gets_a_verdict_in_time(
         .transcript
         .entries
         .iter()
-        .map(|e| match &e.data {
-            harness::runner::Data::Text(t) => t.len(),
-            harness::runner::Data::Hex(h) => h.len() / 2,
-        })
+        .map(|e| e.data.byte_len())
         .sum();
     assert!(kept <= TRANSCRIPT_LIMIT, "transcript kept {kept} bytes");
 }

@@ -12,7 +12,7 @@ use harness::case::{Case, parse_case};
 use harness::dialect;
 use harness::dialect::ssh::framing::packet;
 use harness::dialect::ssh::wire::{self, KexInit};
-use harness::runner::{CaseRun, Data, Settings, Target, drive};
+use harness::runner::{CaseRun, Settings, Target, drive};
 use harness::verdict::VerdictKind;
 use rstest::rstest;
 use std::collections::{BTreeMap, BTreeSet};
@@ -479,10 +479,7 @@ fn hostile_ssh_server_gets_a_verdict_in_time_with_bounded_memory(
         .transcript
         .entries
         .iter()
-        .map(|e| match &e.data {
-            Data::Text(t) => t.len(),
-            Data::Hex(h) => h.len() / 2,
-        })
+        .map(|e| e.data.byte_len())
         .sum();
     assert!(kept <= TRANSCRIPT_LIMIT, "transcript kept {kept} bytes");
     if !at_deadline {

@@ -42,6 +42,14 @@ impl Data {
             None => Data::Hex(hex::encode(bytes)),
         }
     }
+
+    /// How many bytes of the wire this holds.
+    pub fn byte_len(&self) -> usize {
+        match self {
+            Data::Text(text) => text.len(),
+            Data::Hex(hex) => hex.len() / 2,
+        }
+    }
 }
 
 /// Milliseconds read from a file as a duration: negative, infinite or absurd values are
