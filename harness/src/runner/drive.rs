@@ -282,8 +282,8 @@ impl Driver<'_> {
         deadline: tokio::time::Instant,
     ) -> Result<Received, Outcome> {
         let mut unanswered = 0usize;
-        // The last message's first line, for a reason that says where the server stopped.
-        let mut last: Option<String> = None;
+        // The last message, for a reason that says where the server stopped.
+        let mut last: Option<bytes::Bytes> = None;
         // The server closed its side, or reset it (`ending` says which): what the framer still
         // holds is framed, then it ends. A response cut short by a reset is still what the
         // server said, not a close before any response.
@@ -303,7 +303,10 @@ impl Driver<'_> {
                 } else if unanswered == 0 {
                     format!("no reply to `{request}` within {timeout}")
                 } else {
-                    let last = last.as_deref().unwrap_or_default();
+                    let last = last
+                        .as_ref()
+                        .map(|raw| self.first_line(Direction::Server, raw))
+                        .unwrap_or_default();
                     format!(
                         "no reply to `{request}` within {timeout}: the server kept sending other messages ({unanswered} of them, the last `{last}`)"
                     )
@@ -319,7 +322,7 @@ impl Driver<'_> {
                     unanswered += 1;
                     self.record(Direction::Server, &raw);
                     let received = self.conversation.receive(raw.clone());
-                    last = received.text.lines().next().map(str::to_string);
+                    last = Some(raw.clone());
                     if received.compared
                         && let Some(recorded) = &step.recorded_reply
                     {
