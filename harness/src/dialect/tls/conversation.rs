@@ -324,6 +324,10 @@ impl TlsConversation {
             let why = match self.shares {
                 Shares::Recorded => "the case sends its key shares as recorded".to_string(),
                 Shares::Raw => "send_hex sends its key shares as they are".to_string(),
+                // Nothing was sent: `judge` reading a recording, whose keys are the client's.
+                Shares::Own if !self.declared => {
+                    "a recording's keys are its client's, not the harness's".to_string()
+                }
                 Shares::Own if self.psk => {
                     "the hello offers a pre-shared key, whose binder keeps its key shares as they are".to_string()
                 }
