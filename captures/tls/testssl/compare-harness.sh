@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # compare-harness.sh [CLIENT_FILE]: harness's verdicts for testssl.sh's simulated clients against
-# the openssl s_server policies of suites/tls-testssl/servers/openssl.sh, beside testssl.sh's own
+# the openssl s_server policies of captures/tls/testssl/servers/openssl.sh, beside testssl.sh's own
 # (testssl-results.tsv, from compare-testssl.sh). CLIENT_FILE is your copy of testssl.sh's
 # etc/client-simulation.txt (default: Debian's /etc/testssl/client-simulation.txt); nothing of it
 # is kept. Prints one line per disagreement and, per policy, how many of the clients agree on
@@ -19,7 +19,7 @@ trap 'rm -rf "$work"' EXIT
 policies=$(cut -f2 "$here/testssl-results.tsv" | tail -n +2 | sort -u)
 for policy in $policies; do
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  bash "$root/suites/tls-testssl/servers/openssl.sh" "$policy" "$port" 2> /dev/null &
+  bash "$here/servers/openssl.sh" "$policy" "$port" 2> /dev/null &
   server=$!
   for _ in $(seq 100); do (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && break; sleep 0.05; done
   "$harness" run "$work/suite" --target "127.0.0.1:$port" --format json > "$work/$policy.jsonl" || true

@@ -2,7 +2,7 @@
 # compare-testssl.sh: ground truth from testssl.sh's client simulation, for comparing with
 # harness's TLS client verdicts.
 #
-# For each policy of suites/tls-testssl/servers/openssl.sh (openssl s_server on 127.0.0.1) it
+# For each policy of captures/tls/testssl/servers/openssl.sh (openssl s_server on 127.0.0.1) it
 # starts the server on a free port, waits until the port accepts, runs testssl's client
 # simulation of ALL 162 clients of /etc/testssl/client-simulation.txt against it, stops the
 # server, and writes testssl-results.tsv next to this script (tab separated, one header line,
@@ -47,7 +47,7 @@
 set -euo pipefail
 LC_ALL=C; export LC_ALL
 here=$(cd "$(dirname "$0")" && pwd)
-server="$here/../../../suites/tls-testssl/servers/openssl.sh"
+server="$here/servers/openssl.sh"
 out="$here/testssl-results.tsv"
 clients=/etc/testssl/client-simulation.txt
 policies=("$@")

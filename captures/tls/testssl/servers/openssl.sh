@@ -23,7 +23,7 @@
 #             leaf and CA: a client checks the leaf's signature, never a self-signed one's);
 #             DHE with dh2048.pem
 # Material (test-only keys, made once for these tests with OpenSSL 3.0):
-#   ../../tls-cutoff/servers/test-cert.pem, test-key.pem: RSA 2048, sha256WithRSAEncryption, CN=localhost
+#   ../../../../suites/tls-cutoff/servers/test-cert.pem, test-key.pem: RSA 2048, sha256WithRSAEncryption, CN=localhost
 #   dh1024.pem:  openssl dhparam -out dh1024.pem 1024
 #   dh2048.pem:  openssl dhparam -out dh2048.pem 2048
 #   ecdsa-cert.pem, ecdsa-key.pem:
@@ -36,13 +36,13 @@
 #     openssl req -x509 -newkey rsa:2048 -nodes -days 36500 -subj "/CN=harness test CA" \
 #       -keyout sha1-ca-key.pem -out sha1-ca-cert.pem
 #   sha1-cert.pem, signed by it with SHA-1 (the key is tls-cutoff's test-key.pem):
-#     openssl req -new -key ../../tls-cutoff/servers/test-key.pem -subj /CN=localhost -out leaf.csr
+#     openssl req -new -key ../../../../suites/tls-cutoff/servers/test-key.pem -subj /CN=localhost -out leaf.csr
 #     openssl x509 -req -in leaf.csr -CA sha1-ca-cert.pem -CAkey sha1-ca-key.pem -sha1 \
 #       -days 36500 -out sha1-cert.pem
 set -euo pipefail
 cd "$(dirname "$0")"
 policy=${1:?usage: openssl.sh POLICY PORT} port=${2:?usage: openssl.sh POLICY PORT}
-rsa=(-cert ../../tls-cutoff/servers/test-cert.pem -key ../../tls-cutoff/servers/test-key.pem)
+rsa=(-cert ../../../../suites/tls-cutoff/servers/test-cert.pem -key ../../../../suites/tls-cutoff/servers/test-key.pem)
 case $policy in
   modern) args=("${rsa[@]}" -min_protocol TLSv1.2 -cipher 'ECDHE+AESGCM:ECDHE+CHACHA20'
                 -groups X25519:P-256:X448:P-521:P-384) ;;
@@ -56,7 +56,7 @@ case $policy in
   p384) args=("${rsa[@]}" -min_protocol TLSv1.2 -cipher 'ECDHE:!aNULL' -groups P-384) ;;
   rsa1024) args=(-cert rsa1024-cert.pem -key rsa1024-key.pem -min_protocol TLSv1
                  -cipher 'ALL:@SECLEVEL=0' -dhparam dh2048.pem) ;;
-  sha1cert) args=(-cert sha1-cert.pem -key ../../tls-cutoff/servers/test-key.pem -cert_chain sha1-ca-cert.pem -min_protocol TLSv1.2
+  sha1cert) args=(-cert sha1-cert.pem -key ../../../../suites/tls-cutoff/servers/test-key.pem -cert_chain sha1-ca-cert.pem -min_protocol TLSv1.2
                   -cipher 'DEFAULT:@SECLEVEL=0' -dhparam dh2048.pem) ;;
   *) echo "unknown policy $policy" >&2; exit 2 ;;
 esac
