@@ -376,3 +376,84 @@ fn apache_and_nginx_agree_on_every_scripted_client() {
         assert_eq!(by_server[0].len(), 8);
     }
 }
+
+/// A recorded app whose version is in a header of its own name and whose API version is a
+/// date in its path: by convention neither is found; a suite that names them
+/// (`version_header`, `api_version_path`) gets both, in the cases it loads and in `judge`.
+#[test]
+fn a_suite_says_where_a_recorded_clients_identity_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases");
+    std::fs::create_dir(&cases).unwrap();
+    let capture = r#"[capture]
+dialect = "http"
+source = "written for this test"
+client = "127.0.0.1:40000"
+server = "127.0.0.1:8080"
+first_timestamp = "2026-11-27T09:00:00Z"
+mid_stream = false
+ended_by = "fin"
+versions = "HTTP/1.1"
+client_name = "okhttp"
+client_version = "4.12.0"
+omitted_bytes = 0
+
+[[message]]
+from = "client"
+at_ms = 0.0
+text = """
+GET /api/2023-10/orders HTTP/1.1\r
+Host: localhost:8080\r
+User-Agent: okhttp/4.12.0\r
+App-Build: 812\r
+\r
+"""
+
+[[message]]
+from = "server"
+at_ms = 1.0
+text = """
+HTTP/1.1 410 Gone\r
+Content-Length: 0\r
+\r
+"""
+"#;
+    std::fs::write(cases.join("shop-app.captured.toml"), capture).unwrap();
+    let suite = dir.path().join("suite.toml");
+    let write_suite = |settings: &str| {
+        std::fs::write(
+            &suite,
+            format!("name = \"shop\"\ndialect = \"http\"\ncases = \"cases\"\n[dialect_settings]\n{settings}"),
+        )
+        .unwrap();
+    };
+    let judged_name = || {
+        let out = harness(&[
+            "judge",
+            &cases.join("shop-app.captured.toml").display().to_string(),
+            "--suite",
+            &suite.display().to_string(),
+            "--format",
+            "json",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let (results, _) = json_lines(&stdout(&out));
+        results[0]["name"].as_str().unwrap().to_string()
+    };
+    write_suite("");
+    assert_eq!(judged_name(), "okhttp 4.12.0");
+    write_suite("version_header = \"App-Build\"\napi_version_path = '^/api/(\\d{4}-\\d{2})/'\n");
+    assert_eq!(judged_name(), "okhttp 4.12.0 (App-Build 812)");
+    let loaded = harness::suite::load_suite(&suite).unwrap();
+    let case = &loaded.cases[0];
+    assert_eq!(case.name, "okhttp 4.12.0 (App-Build 812) (captured)");
+    // A pattern without its group is refused where it is written.
+    write_suite("api_version_path = '^/api/v[0-9]+/'\n");
+    let out = harness(&["check", &dir.path().display().to_string()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("the pattern needs exactly one group"),
+        "{}",
+        stderr(&out)
+    );
+}

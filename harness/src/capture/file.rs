@@ -4,7 +4,7 @@
 
 use super::flows::{End, Flow};
 use super::stream::Piece;
-use crate::dialect::{self, Dialect, Framer};
+use crate::dialect::{self, Dialect, Framer, Settings};
 use crate::direction::Direction;
 use bytes::BytesMut;
 use serde::{Deserialize, Serialize};
@@ -80,6 +80,25 @@ impl Provenance {
                 version: version.clone(),
             }),
             _ => None,
+        }
+    }
+}
+
+impl CaptureFile {
+    /// Reads the client's identity again where the suite's settings say where it is (HTTP:
+    /// a header or path the suite names), replacing what the import found by convention.
+    pub fn identify_in(&mut self, dialect: &dyn Dialect, settings: &Settings) {
+        let mut client = self
+            .messages
+            .iter()
+            .filter(|m| m.from == Direction::Client)
+            .take(IDENTITY_MESSAGES)
+            .filter_map(RecordedMessage::bytes);
+        if let Some(identity) = dialect.identity_in(settings, &mut client) {
+            let c = &mut self.capture;
+            c.versions = identity.versions;
+            c.client_name = identity.client.as_ref().map(|i| i.client.clone());
+            c.client_version = identity.client.map(|i| i.version);
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use super::{Case, Origin, Step};
 use crate::capture::{CaptureFile, RecordedMessage};
-use crate::dialect::{self, Dialect};
+use crate::dialect::{self, Dialect, Settings};
 use crate::direction::Direction;
 use crate::source::{self, SourceError};
 use std::collections::BTreeSet;
@@ -17,13 +17,15 @@ pub fn case_from_capture(
     path: &Path,
     text: &str,
     known: &BTreeSet<String>,
+    settings: &Settings,
 ) -> Result<Case, SourceError> {
-    let capture: CaptureFile =
+    let mut capture: CaptureFile =
         toml::from_str(text).map_err(|e| source::from_toml(path, text, &e))?;
     let at_start = |message: String| SourceError::at(path, text, None, message);
     let Some(dialect) = dialect::by_name(&capture.capture.dialect) else {
         return Err(at_start(dialect::unknown(&capture.capture.dialect)));
     };
+    capture.identify_in(dialect, settings);
     let account = capture.capture.account.as_deref();
     if account.is_some()
         && let Some(variable) = dialect.account_variable()

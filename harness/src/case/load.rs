@@ -3,7 +3,7 @@
 //! the file, line and column.
 
 use super::{ByteTemplate, Case, Condition, Step, Template};
-use crate::dialect::{self, Dialect, Identity, Payload, StepSource};
+use crate::dialect::{self, Dialect, Identity, Payload, Settings, StepSource};
 use crate::source::{self, SourceError};
 use regex::Regex;
 use serde::Deserialize;
@@ -57,9 +57,20 @@ pub fn load_case(
     known: &BTreeSet<String>,
     dialect: &'static dyn Dialect,
 ) -> Result<Case, SourceError> {
+    load_case_in(path, known, dialect, &Settings::none())
+}
+
+/// [`load_case`] in a suite whose `[dialect_settings]` are `settings`: they may say where a
+/// capture case's client identity is.
+pub fn load_case_in(
+    path: &Path,
+    known: &BTreeSet<String>,
+    dialect: &'static dyn Dialect,
+    settings: &Settings,
+) -> Result<Case, SourceError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| SourceError::at(path, "", None, format!("cannot read case file: {e}")))?;
-    parse_case(path, &text, known, dialect)
+    parse_case_in(path, &text, known, dialect, settings)
 }
 
 /// Parses and checks case text read from `path`.
@@ -69,8 +80,18 @@ pub fn parse_case(
     known: &BTreeSet<String>,
     suite_dialect: &'static dyn Dialect,
 ) -> Result<Case, SourceError> {
+    parse_case_in(path, text, known, suite_dialect, &Settings::none())
+}
+
+fn parse_case_in(
+    path: &Path,
+    text: &str,
+    known: &BTreeSet<String>,
+    suite_dialect: &'static dyn Dialect,
+    settings: &Settings,
+) -> Result<Case, SourceError> {
     if is_capture(text) {
-        return super::case_from_capture(path, text, known);
+        return super::case_from_capture(path, text, known, settings);
     }
     let raw: RawCase = toml::from_str(text).map_err(|e| source::from_toml(path, text, &e))?;
     let at = |span: std::ops::Range<usize>, message: String| {

@@ -9,6 +9,6 @@ mod template;
 
 pub use byte_template::ByteTemplate;
 pub use from_capture::case_from_capture;
-pub use load::{BUILTIN_VARIABLES, load_case, parse_case};
+pub use load::{BUILTIN_VARIABLES, load_case, load_case_in, parse_case};
 pub use model::{Case, Condition, Origin, Step};
 pub use template::{Template, TemplateError, is_identifier};

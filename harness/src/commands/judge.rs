@@ -41,7 +41,7 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
                     dialect::unknown(&capture.capture.dialect)
                 ))
             })?;
-            judged.add(id as u64, dialect, &capture, &settings_for(dialect));
+            judged.add(id as u64, dialect, capture, &settings_for(dialect));
         }
     } else {
         let Some(name) = &args.dialect else {
@@ -55,7 +55,7 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
         let settings = settings_for(dialect);
         judged.pcap = true;
         let report = capture::import(&args.path, args.port, dialect, |id, capture| {
-            judged.add(id, dialect, &capture, &settings);
+            judged.add(id, dialect, capture, &settings);
             Ok(())
         })
         .map_err(|e| match e {
@@ -131,16 +131,17 @@ impl<'a> Sessions<'a> {
         &mut self,
         id: u64,
         dialect: &'static dyn Dialect,
-        capture: &CaptureFile,
+        mut capture: CaptureFile,
         settings: &dialect::Settings,
     ) {
+        capture.identify_in(dialect, settings);
         if let Some(info) = self.header.as_mut().and_then(|h| h.info.as_mut())
             && self.pcap
         {
             info.suite_sha256 = capture.capture.sha256.clone().unwrap_or_default();
         }
         self.start();
-        let session = judge::judge(dialect, id as usize, capture, settings);
+        let session = judge::judge(dialect, id as usize, &capture, settings);
         self.tally.add(
             &session.client,
             session.account.as_deref(),

@@ -230,6 +230,17 @@ pub trait Dialect: Send + Sync {
 
     /// The client's identity in the client side of a recorded session.
     fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity;
+    /// The client's identity as the suite's settings say where it is, when they say so
+    /// (HTTP: `version_header`, `api_version_path`); `None` keeps the recording's own. The
+    /// client's messages are read only when the settings need them.
+    fn identity_in(
+        &self,
+        settings: &Settings,
+        client_messages: &mut dyn Iterator<Item = Vec<u8>>,
+    ) -> Option<RecordedIdentity> {
+        let _ = (settings, client_messages);
+        None
+    }
     /// A fingerprint of the client's handshake that traffic logs carry too (TLS: `ja4 ...`),
     /// to match a recorded client to the same client in a server's own logs.
     fn fingerprint(&self, client_messages: &[&[u8]]) -> Option<String> {

@@ -2,7 +2,7 @@
 //! target's policy. Every file's errors are collected, so one run shows them all.
 
 use super::{Suite, SuiteTarget, TargetKind};
-use crate::case::load_case;
+use crate::case::load_case_in;
 use crate::date::DateText;
 use crate::dialect::{self, Dialect};
 use crate::runner::TlsClient;
@@ -306,7 +306,7 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
             errors.push(SourceError::at(&case_file, "", None, message));
             continue;
         }
-        match load_case(&case_file, &known, dialect) {
+        match load_case_in(&case_file, &known, dialect, &dialect_settings) {
             Ok(case) if cases.iter().any(|c| c.id == case.id) => errors.push(SourceError::at(
                 &case_file,
                 "",

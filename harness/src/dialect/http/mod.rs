@@ -10,6 +10,7 @@ mod dates;
 mod describe;
 pub mod framing;
 pub mod head;
+mod identity;
 mod policy;
 mod request;
 
@@ -60,6 +61,14 @@ const SETTING_KEYS: &[Doc] = &[
     Doc {
         name: policy::WARNING_BODY,
         about: "patterns in a response body that make an admission a warning (default none)",
+    },
+    Doc {
+        name: identity::VERSION_HEADER,
+        about: "the request header that names a recorded app's own version, e.g. `App-Build` (default: any X-...-Version header)",
+    },
+    Doc {
+        name: identity::API_VERSION_PATH,
+        about: "a pattern over a recorded request's target whose one group is the API version, e.g. `^/api/(\\d{4}-\\d{2})/` (default: a /vN/ segment)",
     },
 ];
 
@@ -121,36 +130,21 @@ impl Dialect for Http {
     }
 
     fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity {
-        let Some(head) = client_messages
-            .iter()
-            .find_map(|m| head::parse(m, true).ok().flatten())
-        else {
-            return RecordedIdentity::default();
-        };
-        let head::Start::Request { minor, target, .. } = &head.start else {
-            unreachable!("parsed as a request")
-        };
-        let versions = match api_version(target) {
-            Some(api) => format!("HTTP/1.{minor}, API {api}"),
-            None => format!("HTTP/1.{minor}"),
-        };
-        let mut client = head.header("user-agent").and_then(product);
-        // An app whose HTTP library names itself in the User-Agent says its own version in a
-        // header of its own.
-        if let Some((name, value)) = head.headers.iter().find(|(n, _)| is_app_version(n)) {
-            let client = client.get_or_insert_with(|| Identity {
-                client: "(no User-Agent)".into(),
-                version: String::new(),
-            });
-            client.version = format!("{} ({name} {value})", client.version)
-                .trim_start()
-                .to_string();
+        identity::read(client_messages, &identity::Rules::default())
+    }
+
+    fn identity_in(
+        &self,
+        settings: &Settings,
+        client_messages: &mut dyn Iterator<Item = Vec<u8>>,
+    ) -> Option<RecordedIdentity> {
+        let rules = &settings.get::<Policy>()?.identity;
+        if rules.is_default() {
+            return None;
         }
-        RecordedIdentity {
-            versions: Some(versions),
-            client,
-            account: None,
-        }
+        let messages: Vec<Vec<u8>> = client_messages.take(1).collect();
+        let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
+        Some(identity::read(&refs, rules))
     }
 
     fn opens_handshake(&self, first: &[u8]) -> bool {
@@ -206,122 +200,9 @@ impl Dialect for Http {
     }
 }
 
-/// `X-App-Version`, `X-Client-Version` and the like: where mobile and desktop apps put their
-/// own version.
-fn is_app_version(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    name.starts_with("x-") && name.ends_with("-version") && name != "x-api-version"
-}
-
-/// The API version a request path names: `v2` in `/api/v2/status` or `/v2.1/items`.
-fn api_version(target: &str) -> Option<&str> {
-    let path = target.split(['?', '#']).next()?;
-    path.split('/').find(|segment| {
-        segment.len() > 1
-            && segment.starts_with(['v', 'V'])
-            && segment[1..]
-                .bytes()
-                .all(|b| b.is_ascii_digit() || b == b'.')
-            && segment.as_bytes()[1].is_ascii_digit()
-    })
-}
-
-/// Browsers' products, most specific first: a browser's User-Agent names several (Chrome's
-/// says Mozilla, AppleWebKit, Chrome and Safari), and the first that appears names it.
-const BROWSERS: &[&str] = &[
-    "Edg",
-    "OPR",
-    "SamsungBrowser",
-    "Firefox",
-    "HeadlessChrome",
-    "Chrome",
-    "CriOS",
-    "FxiOS",
-    "Version",
-];
-
-/// The client a User-Agent names, and its version: its first product (`curl/8.5.0` in
-/// `curl/8.5.0 (x86_64)`), or for a browser's `Mozilla/5.0 (...) ...` the browser's own
-/// (Safari's version is in `Version/`).
-fn product(agent: &str) -> Option<Identity> {
-    let products: Vec<(&str, &str)> = agent
-        .split_whitespace()
-        .filter(|word| !word.starts_with('(') && !word.ends_with(')') && !word.ends_with(';'))
-        .map(|word| word.split_once('/').unwrap_or((word, "")))
-        .collect();
-    let (client, version) = *products.first()?;
-    let browser = (client == "Mozilla")
-        .then(|| {
-            BROWSERS
-                .iter()
-                .find_map(|b| products.iter().find(|(name, _)| name == b))
-        })
-        .flatten();
-    let (client, version) = match browser {
-        Some(&("Version", version)) => ("Safari", version),
-        Some(&found) => found,
-        None => (client, version),
-    };
-    Some(Identity {
-        client: client.to_string(),
-        version: version.to_string(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_recorded_client_is_its_user_agents_first_product() {
-        let request = b"GET / HTTP/1.0\r\nUser-Agent: Wget/1.21.3 (linux-gnu)\r\n\r\n";
-        let identity = Http.recorded_identity(&[request]);
-        assert_eq!(identity.versions.as_deref(), Some("HTTP/1.0"));
-        let client = identity.client.unwrap();
-        assert_eq!(
-            (client.client.as_str(), client.version.as_str()),
-            ("Wget", "1.21.3")
-        );
-        assert_eq!(
-            Http.recorded_identity(&[b"GET / HTTP/1.1\r\n\r\n"]).client,
-            None
-        );
-        let named = |agent: &str| {
-            let id = product(agent).unwrap();
-            format!("{} {}", id.client, id.version)
-        };
-        assert_eq!(
-            named(
-                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36"
-            ),
-            "HeadlessChrome 156.0.0.0"
-        );
-        assert_eq!(
-            named(
-                "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15"
-            ),
-            "Safari 17.1"
-        );
-        assert_eq!(
-            named("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"),
-            "Firefox 128.0"
-        );
-        assert_eq!(named("Python/3.11 aiohttp/3.14.5"), "Python 3.11");
-        assert_eq!(named("node"), "node ");
-    }
-
-    #[test]
-    fn an_apps_own_version_header_and_the_api_version_join_the_identity() {
-        let app = b"GET /api/v1/status?x=/v3/ HTTP/1.1\r\nUser-Agent: okhttp/4.12.0\r\nX-App-Version: 2.4.0\r\n\r\n";
-        let identity = Http.recorded_identity(&[app]);
-        assert_eq!(identity.versions.as_deref(), Some("HTTP/1.1, API v1"));
-        assert_eq!(
-            identity.client.unwrap().version,
-            "4.12.0 (X-App-Version 2.4.0)"
-        );
-        assert_eq!(api_version("/v2.1/items"), Some("v2.1"));
-        assert_eq!(api_version("/video/v/x"), None);
-    }
 
     #[test]
     fn a_request_opens_the_handshake_and_other_bytes_do_not() {

@@ -2,6 +2,7 @@
 //! default): which statuses admit, lock out or are server faults, and which response headers
 //! or body patterns turn an admission into a warning.
 
+use super::identity::Rules;
 use crate::dialect::SettingError;
 use crate::verdict::VerdictKind;
 use regex::Regex;
@@ -31,6 +32,8 @@ pub struct Policy {
     classes: BTreeMap<u16, VerdictKind>,
     pub warning_headers: Vec<HeaderRule>,
     pub warning_body: Vec<Regex>,
+    /// Where a recorded client's identity is, when the suite says.
+    pub identity: Rules,
 }
 
 /// A response header that warns: by name, and where a pattern is given, by value too.
@@ -53,6 +56,7 @@ impl Policy {
             classes: BTreeMap::new(),
             warning_headers: Vec::new(),
             warning_body: Vec::new(),
+            identity: Rules::from_settings(table)?,
         };
         // Defaults first, then what the suite gives, which overrides them; a status the suite
         // puts in two lists is an error naming both.
