@@ -5,33 +5,30 @@
 
 #[path = "common/heap.rs"]
 mod heap;
+#[path = "common/hostile.rs"]
+mod hostile;
 
 use harness::case::{Case, parse_case};
 use harness::dialect;
-use harness::runner::{CaseRun, Settings, Target, drive};
 use harness::verdict::VerdictKind;
+use hostile::{Bounds, Outcome, measure};
 use rstest::rstest;
-use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
+use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
-const STEP_TIMEOUT: Duration = Duration::from_millis(600);
-/// How late past the deadline a verdict may come on a busy machine.
-const MARGIN: Duration = Duration::from_millis(500);
-const TRANSCRIPT_LIMIT: usize = 4096;
-/// The most heap a case may grow by, server included. The framer holds at most a 64 KiB head
-/// and 64 KiB of body; a harness that held what these servers stream would hold hundreds of
-/// MiB.
-const HEAP_LIMIT: usize = 1 << 20;
-
-/// One case at a time, so that the peak heap belongs to it alone.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-/// Bytes the fake server has streamed (in [`endless`]) in this case.
-static STREAMED: AtomicUsize = AtomicUsize::new(0);
+/// The framer holds at most a 64 KiB head and 64 KiB of body; a harness that held what these
+/// servers stream would hold hundreds of MiB.
+const BOUNDS: Bounds = Bounds {
+    step_timeout: Duration::from_millis(600),
+    margin: Duration::from_millis(500),
+    transcript_limit: 4096,
+    heap_limit: 1 << 20,
+    hang: Duration::from_millis(6000),
+};
 
 /// curl asking for `/`, as a case file would say it.
 fn curl() -> Case {
@@ -103,18 +100,6 @@ enum Hostile {
     Forbidden,
 }
 
-/// Serves every connection with `hostile` on an ephemeral loopback port.
-async fn fake_server(hostile: Hostile) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(behave(hostile, stream));
-        }
-    });
-    addr
-}
-
 async fn read_request(stream: &mut TcpStream) {
     let mut buf = [0u8; 1024];
     let _ = stream.read(&mut buf).await;
@@ -127,7 +112,7 @@ async fn endless(stream: &mut TcpStream, head: &[u8], forever: &[u8], pause: Opt
         return;
     }
     while stream.write_all(forever).await.is_ok() {
-        STREAMED.fetch_add(forever.len(), Ordering::Relaxed);
+        hostile::STREAMED.fetch_add(forever.len(), Ordering::Relaxed);
         if let Some(pause) = pause {
             tokio::time::sleep(pause).await;
         }
@@ -244,30 +229,6 @@ async fn behave(hostile: Hostile, mut stream: TcpStream) {
             answer_then_wait(s, forbidden.as_bytes()).await;
         }
     }
-}
-
-/// Drives curl's case against `addr`: the run, how long it took, and the peak heap growth.
-async fn run_against(addr: SocketAddr) -> (CaseRun, Duration, usize) {
-    let settings = Settings {
-        step_timeout: STEP_TIMEOUT,
-        transcript_limit: TRANSCRIPT_LIMIT,
-        ..Settings::default()
-    };
-    let case = curl();
-    STREAMED.store(0, Ordering::Relaxed);
-    let base = heap::LIVE.load(Ordering::Relaxed);
-    heap::PEAK.store(base, Ordering::Relaxed);
-    let started = Instant::now();
-    let run = drive(
-        &Target::plain(addr.to_string()),
-        &case,
-        &BTreeMap::new(),
-        &settings,
-    )
-    .await;
-    let elapsed = started.elapsed();
-    let peak = heap::PEAK.load(Ordering::Relaxed).saturating_sub(base);
-    (run, elapsed, peak)
 }
 
 /// No verdict waits for the deadline: the harness sees what is wrong as soon as it arrives.
@@ -446,26 +407,21 @@ fn hostile_http_server_gets_a_verdict_in_time_with_bounded_memory(
     #[case] at_deadline: bool,
     #[case] reasons: &[&str],
 ) {
-    // Taken before the runtime is built, so that no other case allocates meanwhile.
-    let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let (run, elapsed, peak) = runtime.block_on(async {
-        let addr = fake_server(hostile).await;
-        // A harness that ignores its deadline would hang here: bound the test itself too.
-        tokio::time::timeout(STEP_TIMEOUT * 10, run_against(addr))
-            .await
-            .expect("the step timeout is a deadline")
+    let outcome = measure(&BOUNDS, curl, || {
+        hostile::serve(move |stream| behave(hostile, stream))
     });
+    let Outcome {
+        run,
+        elapsed,
+        peak,
+        streamed,
+    } = &outcome;
     let server_entries = run
         .transcript
         .entries
         .iter()
         .filter(|e| e.direction == harness::direction::Direction::Server)
         .count();
-    let streamed = STREAMED.load(Ordering::Relaxed);
     println!(
         "{hostile:?}: {} in {elapsed:.0?}; the server streamed {} KiB, the heap grew by at most {} KiB, {server_entries} server transcript entries; {}",
         run.verdict.kind,
@@ -479,15 +435,6 @@ fn hostile_http_server_gets_a_verdict_in_time_with_bounded_memory(
         "{:?}",
         run.verdict
     );
-    assert!(elapsed < STEP_TIMEOUT + MARGIN, "took {elapsed:?}");
-    if at_deadline {
-        assert!(elapsed >= STEP_TIMEOUT, "decided early, in {elapsed:?}");
-    } else {
-        assert!(
-            elapsed < STEP_TIMEOUT,
-            "waited for the deadline: {elapsed:?}"
-        );
-    }
     if !at_deadline && !matches!(hostile, Hostile::CloseAtOnce | Hostile::ResetAfterRequest) {
         // What decided is there for people to read.
         assert!(
@@ -495,7 +442,7 @@ fn hostile_http_server_gets_a_verdict_in_time_with_bounded_memory(
             "the server's bytes are not in the transcript"
         );
     }
-    assert!(peak <= HEAP_LIMIT, "the heap grew by {peak} bytes");
+    outcome.assert_bounded(&BOUNDS, at_deadline);
     if matches!(
         hostile,
         Hostile::EndlessChunks
@@ -503,16 +450,6 @@ fn hostile_http_server_gets_a_verdict_in_time_with_bounded_memory(
             | Hostile::EndlessCloseDelimitedForbidden
     ) {
         // Else the bound above proves nothing.
-        assert!(
-            streamed > 8 * HEAP_LIMIT,
-            "the server streamed only {streamed} bytes"
-        );
+        outcome.assert_streamed_over(8 * BOUNDS.heap_limit);
     }
-    let kept: usize = run
-        .transcript
-        .entries
-        .iter()
-        .map(|e| e.data.byte_len())
-        .sum();
-    assert!(kept <= TRANSCRIPT_LIMIT, "transcript kept {kept} bytes");
 }

@@ -8,32 +8,30 @@
 
 #[path = "common/heap.rs"]
 mod heap;
+#[path = "common/hostile.rs"]
+mod hostile;
 
 use harness::case::{Case, parse_case};
 use harness::dialect;
-use harness::runner::{CaseRun, Settings, Target, drive};
 use harness::verdict::VerdictKind;
+use hostile::{Bounds, Outcome, measure};
 use rstest::rstest;
-use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
+use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
-const STEP_TIMEOUT: Duration = Duration::from_millis(600);
-/// How late past the deadline a verdict may come on a busy machine.
-const MARGIN: Duration = Duration::from_millis(500);
-const TRANSCRIPT_LIMIT: usize = 4096;
-/// The most heap a case may grow by, server and TLS client included. The framer holds at
-/// most one 1 MiB message, and none of these servers sends one whole.
-const HEAP_LIMIT: usize = 1 << 20;
-
-/// One case at a time, so that the peak heap belongs to it alone.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-/// Bytes the fake server has streamed (in [`endless`]) in this case.
-static STREAMED: AtomicUsize = AtomicUsize::new(0);
+/// The framer holds at most one 1 MiB message, and none of these servers sends one whole; the
+/// heap bound counts the server and the TLS client too.
+const BOUNDS: Bounds = Bounds {
+    step_timeout: Duration::from_millis(600),
+    margin: Duration::from_millis(500),
+    transcript_limit: 4096,
+    heap_limit: 1 << 20,
+    hang: Duration::from_millis(6000),
+};
 
 /// A client that starts up in the clear.
 fn plain_client() -> Case {
@@ -135,18 +133,6 @@ impl Hostile {
     }
 }
 
-/// Serves every connection with `hostile` on an ephemeral loopback port.
-async fn fake_server(hostile: Hostile) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(behave(hostile, stream));
-        }
-    });
-    addr
-}
-
 /// Reads one startup packet or SSLRequest (a length, then that many bytes in all).
 async fn read_packet(stream: &mut TcpStream) {
     let mut length = [0u8; 4];
@@ -163,7 +149,7 @@ async fn read_packet(stream: &mut TcpStream) {
 /// Writes `forever` again and again (pausing `pause` between) until the client goes away.
 async fn endless(stream: &mut TcpStream, forever: &[u8], pause: Option<Duration>) {
     while stream.write_all(forever).await.is_ok() {
-        STREAMED.fetch_add(forever.len(), Ordering::Relaxed);
+        hostile::STREAMED.fetch_add(forever.len(), Ordering::Relaxed);
         if let Some(pause) = pause {
             tokio::time::sleep(pause).await;
         }
@@ -226,31 +212,6 @@ async fn behave(hostile: Hostile, mut stream: TcpStream) {
         }
         Hostile::ResetAfterStartup => s.set_zero_linger().unwrap(),
     }
-}
-
-/// Drives `hostile`'s client against `addr`: the run, how long it took, and the peak heap
-/// growth.
-async fn run_against(hostile: Hostile, addr: SocketAddr) -> (CaseRun, Duration, usize) {
-    let settings = Settings {
-        step_timeout: STEP_TIMEOUT,
-        transcript_limit: TRANSCRIPT_LIMIT,
-        ..Settings::default()
-    };
-    let case = hostile.case();
-    STREAMED.store(0, Ordering::Relaxed);
-    let base = heap::LIVE.load(Ordering::Relaxed);
-    heap::PEAK.store(base, Ordering::Relaxed);
-    let started = Instant::now();
-    let run = drive(
-        &Target::plain(addr.to_string()),
-        &case,
-        &BTreeMap::new(),
-        &settings,
-    )
-    .await;
-    let elapsed = started.elapsed();
-    let peak = heap::PEAK.load(Ordering::Relaxed).saturating_sub(base);
-    (run, elapsed, peak)
 }
 
 /// No verdict waits for the deadline: the harness sees what is wrong as soon as it arrives.
@@ -380,20 +341,17 @@ fn hostile_postgres_backend_gets_a_verdict_in_time_with_bounded_memory(
     #[case] at_deadline: bool,
     #[case] reason: &str,
 ) {
-    // Taken before the runtime is built, so that no other case allocates meanwhile.
-    let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let (run, elapsed, peak) = runtime.block_on(async {
-        let addr = fake_server(hostile).await;
-        // A harness that ignores its deadline would hang here: bound the test itself too.
-        tokio::time::timeout(STEP_TIMEOUT * 10, run_against(hostile, addr))
-            .await
-            .expect("the step timeout is a deadline")
-    });
-    let streamed = STREAMED.load(Ordering::Relaxed);
+    let outcome = measure(
+        &BOUNDS,
+        || hostile.case(),
+        || hostile::serve(move |stream| behave(hostile, stream)),
+    );
+    let Outcome {
+        run,
+        elapsed,
+        peak,
+        streamed,
+    } = &outcome;
     println!(
         "{hostile:?}: {} in {elapsed:.0?}; the server streamed {} KiB, the heap grew by at most {} KiB; {}",
         run.verdict.kind,
@@ -403,29 +361,10 @@ fn hostile_postgres_backend_gets_a_verdict_in_time_with_bounded_memory(
     );
     assert_eq!(run.verdict.kind, kind, "{:?}", run.verdict);
     assert!(run.verdict.reason.contains(reason), "{:?}", run.verdict);
-    assert!(elapsed < STEP_TIMEOUT + MARGIN, "took {elapsed:?}");
-    if at_deadline {
-        assert!(elapsed >= STEP_TIMEOUT, "decided early, in {elapsed:?}");
-    } else {
-        assert!(
-            elapsed < STEP_TIMEOUT,
-            "waited for the deadline: {elapsed:?}"
-        );
-    }
-    assert!(peak <= HEAP_LIMIT, "the heap grew by {peak} bytes");
+    outcome.assert_bounded(&BOUNDS, at_deadline);
     if matches!(hostile, Hostile::EndlessNotices) {
         // The flood outran what the framer and classifier keep, so the bound above means
         // something.
-        assert!(
-            streamed > HEAP_LIMIT,
-            "the server streamed only {streamed} bytes"
-        );
+        outcome.assert_streamed_over(BOUNDS.heap_limit);
     }
-    let kept: usize = run
-        .transcript
-        .entries
-        .iter()
-        .map(|e| e.data.byte_len())
-        .sum();
-    assert!(kept <= TRANSCRIPT_LIMIT, "transcript kept {kept} bytes");
 }

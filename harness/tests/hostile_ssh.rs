@@ -7,34 +7,32 @@
 
 #[path = "common/heap.rs"]
 mod heap;
+#[path = "common/hostile.rs"]
+mod hostile;
 
 use harness::case::{Case, parse_case};
 use harness::dialect;
 use harness::dialect::ssh::framing::packet;
 use harness::dialect::ssh::wire::{self, KexInit};
-use harness::runner::{CaseRun, Settings, Target, drive};
 use harness::verdict::VerdictKind;
+use hostile::{Bounds, Outcome, measure};
 use rstest::rstest;
-use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
+use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
-const STEP_TIMEOUT: Duration = Duration::from_millis(600);
-/// How late past the deadline a verdict may come on a busy machine.
-const MARGIN: Duration = Duration::from_millis(500);
-const TRANSCRIPT_LIMIT: usize = 4096;
-/// The most heap a case may grow by, server included. The framer holds at most a 1 KiB line
-/// or a 256 KiB packet; a harness that held what these servers stream would hold far more.
-const HEAP_LIMIT: usize = 1 << 20;
-
-/// One case at a time, so that the peak heap belongs to it alone.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-/// Bytes the fake server has streamed (in [`endless`]) in this case.
-static STREAMED: AtomicUsize = AtomicUsize::new(0);
+/// The framer holds at most a 1 KiB line or a 256 KiB packet; a harness that held what these
+/// servers stream would hold far more.
+const BOUNDS: Bounds = Bounds {
+    step_timeout: Duration::from_millis(600),
+    margin: Duration::from_millis(500),
+    transcript_limit: 4096,
+    heap_limit: 1 << 20,
+    hang: Duration::from_millis(6000),
+};
 
 /// A modern client: an identification, a KEXINIT any modern server accepts, and `kex`.
 fn modern_client() -> Case {
@@ -137,18 +135,6 @@ enum Hostile {
     PacketsBeforeBanner,
 }
 
-/// Serves every connection with `hostile` on an ephemeral loopback port.
-async fn fake_server(hostile: Hostile) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(behave(hostile, stream));
-        }
-    });
-    addr
-}
-
 /// Reads until the client's identification line and the whole packet after it (its KEXINIT)
 /// are in; false when the client went away first.
 async fn read_client_kexinit(stream: &mut TcpStream) -> bool {
@@ -178,7 +164,7 @@ async fn endless(stream: &mut TcpStream, head: &[u8], forever: &[u8], pause: Opt
         return;
     }
     while stream.write_all(forever).await.is_ok() {
-        STREAMED.fetch_add(forever.len(), Ordering::Relaxed);
+        hostile::STREAMED.fetch_add(forever.len(), Ordering::Relaxed);
         if let Some(pause) = pause {
             tokio::time::sleep(pause).await;
         }
@@ -270,31 +256,6 @@ async fn behave(hostile: Hostile, mut stream: TcpStream) {
             answer_then_wait(s, &[&banner_and_kexinit[..], &channel_data].concat()).await;
         }
     }
-}
-
-/// Drives the modern client's case against `addr`: the run, how long it took, and the peak
-/// heap growth.
-async fn run_against(addr: SocketAddr) -> (CaseRun, Duration, usize) {
-    let settings = Settings {
-        step_timeout: STEP_TIMEOUT,
-        transcript_limit: TRANSCRIPT_LIMIT,
-        ..Settings::default()
-    };
-    let case = modern_client();
-    STREAMED.store(0, Ordering::Relaxed);
-    let base = heap::LIVE.load(Ordering::Relaxed);
-    heap::PEAK.store(base, Ordering::Relaxed);
-    let started = Instant::now();
-    let run = drive(
-        &Target::plain(addr.to_string()),
-        &case,
-        &BTreeMap::new(),
-        &settings,
-    )
-    .await;
-    let elapsed = started.elapsed();
-    let peak = heap::PEAK.load(Ordering::Relaxed).saturating_sub(base);
-    (run, elapsed, peak)
 }
 
 /// No verdict waits for the deadline: the harness sees what is wrong as soon as it arrives.
@@ -426,20 +387,15 @@ fn hostile_ssh_server_gets_a_verdict_in_time_with_bounded_memory(
     #[case] at_deadline: bool,
     #[case] reason: &str,
 ) {
-    // Taken before the runtime is built, so that no other case allocates meanwhile.
-    let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let (run, elapsed, peak) = runtime.block_on(async {
-        let addr = fake_server(hostile).await;
-        // A harness that ignores its deadline would hang here: bound the test itself too.
-        tokio::time::timeout(STEP_TIMEOUT * 10, run_against(addr))
-            .await
-            .expect("the step timeout is a deadline")
+    let outcome = measure(&BOUNDS, modern_client, || {
+        hostile::serve(move |stream| behave(hostile, stream))
     });
-    let streamed = STREAMED.load(Ordering::Relaxed);
+    let Outcome {
+        run,
+        elapsed,
+        peak,
+        streamed,
+    } = &outcome;
     println!(
         "{hostile:?}: {} in {elapsed:.0?}; the server streamed {} KiB, the heap grew by at most {} KiB; {}",
         run.verdict.kind,
@@ -451,37 +407,15 @@ fn hostile_ssh_server_gets_a_verdict_in_time_with_bounded_memory(
     assert!(run.verdict.reason.contains(reason), "{:?}", run.verdict);
     // Each step has its own deadline; a server that answers the first and stalls the second
     // still ends within one deadline of its last answer.
-    assert!(elapsed < STEP_TIMEOUT + MARGIN, "took {elapsed:?}");
-    if at_deadline {
-        assert!(elapsed >= STEP_TIMEOUT, "decided early, in {elapsed:?}");
-    } else {
-        assert!(
-            elapsed < STEP_TIMEOUT,
-            "waited for the deadline: {elapsed:?}"
-        );
-    }
-    assert!(peak <= HEAP_LIMIT, "the heap grew by {peak} bytes");
+    outcome.assert_bounded(&BOUNDS, at_deadline);
     // The floods outran what the framer and classifier keep, so the bound above means
     // something.
     if matches!(hostile, Hostile::EndlessPreBannerLines) {
-        assert!(
-            streamed > 32 * 1024,
-            "the server streamed only {streamed} bytes"
-        );
+        outcome.assert_streamed_over(32 * 1024);
     }
     if matches!(hostile, Hostile::EndlessIgnore) {
-        assert!(
-            streamed > HEAP_LIMIT,
-            "the server streamed only {streamed} bytes"
-        );
+        outcome.assert_streamed_over(BOUNDS.heap_limit);
     }
-    let kept: usize = run
-        .transcript
-        .entries
-        .iter()
-        .map(|e| e.data.byte_len())
-        .sum();
-    assert!(kept <= TRANSCRIPT_LIMIT, "transcript kept {kept} bytes");
     if !at_deadline {
         // What decided is there for people to read.
         assert!(

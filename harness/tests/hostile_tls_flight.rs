@@ -9,12 +9,19 @@
 
 #[path = "common/heap.rs"]
 mod heap;
+#[path = "common/hostile.rs"]
+mod hostile;
 
 use harness::case::{Case, parse_case};
 use harness::dialect;
+use harness::dialect::tls::handshake::{
+    CERTIFICATE, CERTIFICATE_REQUEST, CERTIFICATE_STATUS, CERTIFICATE_VERIFY, ENCRYPTED_EXTENSIONS,
+    FINISHED, SERVER_HELLO_DONE, SERVER_KEY_EXCHANGE,
+};
 use harness::dialect::tls::hello;
-use harness::runner::{CaseRun, Settings, Target, drive};
+use harness::dialect::tls::record::{ALERT, APPLICATION_DATA, CHANGE_CIPHER_SPEC, HANDSHAKE};
 use harness::verdict::VerdictKind;
+use hostile::{Bounds, Outcome, measure};
 use ring::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
 use ring::agreement::{self, EphemeralPrivateKey, UnparsedPublicKey};
 use ring::digest;
@@ -23,29 +30,26 @@ use ring::rand::SystemRandom;
 use rstest::rstest;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
-const STEP_TIMEOUT: Duration = Duration::from_secs(1);
-/// How late past the deadline a verdict may come on a busy machine.
-const MARGIN: Duration = Duration::from_millis(700);
-const TRANSCRIPT_LIMIT: usize = 4096;
-/// The most heap a case may grow by, fake server included. The harness holds at most one
-/// record (18 KiB) and one handshake message (64 KiB) of what the server sends.
-const HEAP_LIMIT: usize = 1 << 20;
+/// The harness holds at most one record (18 KiB) and one handshake message (128 KiB) of what
+/// the server sends.
+const BOUNDS: Bounds = Bounds {
+    step_timeout: Duration::from_secs(1),
+    margin: Duration::from_millis(700),
+    transcript_limit: 4096,
+    heap_limit: 1 << 20,
+    hang: Duration::from_secs(4),
+};
 /// The most a fake server streams, however long the harness goes on reading: 100 MiB.
 const STREAM_CAP: usize = 100 << 20;
-
-/// One case at a time, so that the peak heap belongs to it alone.
-static SERIAL: Mutex<()> = Mutex::new(());
-/// Bytes the fake server has streamed (in [`endless`]) in this case.
-static STREAMED: AtomicUsize = AtomicUsize::new(0);
 
 const DHE_RSA: u16 = 0x009E; // TLS_DHE_RSA_WITH_AES_128_GCM_SHA256
 const ECDHE_RSA: u16 = 0xC02F; // TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
@@ -56,20 +60,6 @@ const SECP384R1: u16 = 0x0018;
 const SECP521R1: u16 = 0x0019;
 const X448: u16 = 0x001E;
 const FFDHE2048: u16 = 0x0100;
-
-const HANDSHAKE: u8 = 22;
-const ALERT: u8 = 21;
-const CHANGE_CIPHER_SPEC: u8 = 20;
-const APPLICATION_DATA: u8 = 23;
-
-const CERTIFICATE: u8 = 11;
-const SERVER_KEY_EXCHANGE: u8 = 12;
-const CERTIFICATE_REQUEST: u8 = 13;
-const SERVER_HELLO_DONE: u8 = 14;
-const CERTIFICATE_VERIFY: u8 = 15;
-const FINISHED: u8 = 20;
-const CERTIFICATE_STATUS: u8 = 22;
-const ENCRYPTED_EXTENSIONS: u8 = 8;
 
 const TLS12_HELLO: &str = "hello versions=TLSv1.2 ciphers=TLS_DHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 groups=x25519,secp256r1 sni={host}";
 /// Its key share is x25519 alone (the first group with one); the other groups are offered.
@@ -645,20 +635,14 @@ enum Hostile {
     Tls13CertificateInTheClear,
 }
 
-/// Serves every connection with `hostile` on an ephemeral loopback port.
+/// Serves every connection with `hostile`, once it has the client's hello.
 async fn fake_server(hostile: Hostile) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                if let Some(client) = read_client_hello(&mut stream).await {
-                    behave(hostile, stream, client).await;
-                }
-            });
+    hostile::serve(move |mut stream| async move {
+        if let Some(client) = read_client_hello(&mut stream).await {
+            behave(hostile, stream, client).await;
         }
-    });
-    addr
+    })
+    .await
 }
 
 /// The client's hello record, whole.
@@ -691,12 +675,12 @@ async fn endless(
     if s.write_all(head).await.is_err() {
         return;
     }
-    while STREAMED.load(Ordering::Relaxed) < STREAM_CAP {
+    while hostile::STREAMED.load(Ordering::Relaxed) < STREAM_CAP {
         let chunk = next();
         if s.write_all(&chunk).await.is_err() {
             return;
         }
-        STREAMED.fetch_add(chunk.len(), Ordering::Relaxed);
+        hostile::STREAMED.fetch_add(chunk.len(), Ordering::Relaxed);
         if let Some(pause) = pause {
             tokio::time::sleep(pause).await;
         }
@@ -1018,56 +1002,18 @@ async fn behave(hostile: Hostile, mut stream: TcpStream, client: Vec<u8>) {
     }
 }
 
-/// What one case did.
-struct Outcome {
-    run: CaseRun,
-    elapsed: Duration,
-    /// Peak heap growth during the case, fake server included.
-    peak: usize,
-    /// What the fake server streamed in [`endless`].
-    streamed: usize,
-}
-
 /// Runs `client`'s case against a fake server behaving as `hostile`, alone.
 fn run(client: Client, hostile: Hostile) -> Outcome {
-    // Taken before the runtime is built, so that no other case allocates meanwhile.
-    let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let case = client.case();
-    for &count in CHAIN_SIZES {
-        tiny_chain(count);
-    }
-    sha1_cert();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let outcome = runtime.block_on(async {
-        let addr = fake_server(hostile).await;
-        let settings = Settings {
-            step_timeout: STEP_TIMEOUT,
-            transcript_limit: TRANSCRIPT_LIMIT,
-            ..Settings::default()
-        };
-        STREAMED.store(0, Ordering::Relaxed);
-        let base = heap::LIVE.load(Ordering::Relaxed);
-        heap::PEAK.store(base, Ordering::Relaxed);
-        let started = Instant::now();
-        let target = Target::plain(addr.to_string());
-        // A harness that ignores its deadline would hang here: bound the test itself too.
-        let run = tokio::time::timeout(
-            STEP_TIMEOUT * 4,
-            drive(&target, &case, &BTreeMap::new(), &settings),
-        )
-        .await
-        .expect("the step timeout is a deadline");
-        let elapsed = started.elapsed();
-        Outcome {
-            run,
-            elapsed,
-            peak: heap::PEAK.load(Ordering::Relaxed).saturating_sub(base),
-            streamed: STREAMED.load(Ordering::Relaxed),
+    let prepare = || {
+        let case = client.case();
+        // Made once, before measuring: what the fake servers send is not the harness's growth.
+        for &count in CHAIN_SIZES {
+            tiny_chain(count);
         }
-    });
+        sha1_cert();
+        case
+    };
+    let outcome = measure(&BOUNDS, prepare, || fake_server(hostile));
     println!(
         "{hostile:?} against {client:?}: {} at {} in {:.0?}; the server streamed {} KiB, the heap grew by at most {} KiB; {}",
         outcome.run.verdict.kind,
@@ -1675,64 +1621,37 @@ fn hostile_flight_gets_a_verdict_in_time_with_bounded_memory(
     #[case] at_deadline: bool,
     #[case] reason: &str,
 ) {
-    let Outcome {
-        run,
-        elapsed,
-        peak,
-        streamed,
-    } = run(client, hostile);
-    assert_eq!(run.verdict.kind, kind, "{:?}", run.verdict);
-    assert!(run.verdict.reason.contains(reason), "{:?}", run.verdict);
-    assert_eq!(run.verdict.stage, stage, "{:?}", run.verdict);
-    assert!(elapsed < STEP_TIMEOUT + MARGIN, "took {elapsed:?}");
-    if at_deadline {
-        assert!(elapsed >= STEP_TIMEOUT, "decided early, in {elapsed:?}");
-    } else {
-        assert!(
-            elapsed < STEP_TIMEOUT,
-            "waited for the deadline: {elapsed:?}"
-        );
-    }
-    assert!(peak <= HEAP_LIMIT, "the heap grew by {peak} bytes");
+    let outcome = run(client, hostile);
+    let verdict = &outcome.run.verdict;
+    assert_eq!(verdict.kind, kind, "{verdict:?}");
+    assert!(verdict.reason.contains(reason), "{verdict:?}");
+    assert_eq!(verdict.stage, stage, "{verdict:?}");
+    outcome.assert_bounded(&BOUNDS, at_deadline);
     // Where the server streams on, it outran what the harness may keep, so the bound above
     // means something.
     if matches!(
         hostile,
         Hostile::EndlessBigCertificateRequests | Hostile::EndlessBigCertificateStatus
     ) {
-        assert!(
-            streamed > HEAP_LIMIT,
-            "the server streamed only {streamed} bytes"
-        );
+        outcome.assert_streamed_over(BOUNDS.heap_limit);
     }
-    let kept: usize = run
-        .transcript
-        .entries
-        .iter()
-        .map(|e| e.data.byte_len())
-        .sum();
-    assert!(kept <= TRANSCRIPT_LIMIT, "transcript kept {kept} bytes");
 }
 
 /// A real TLS 1.3 server (rustls) answering the harness's hello: its whole flight is read,
 /// through the CertificateVerify, with the harness's own x25519 share.
 #[test]
 fn a_rustls_servers_flight_is_read_to_its_certificate_verify() {
-    let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let case = case(
-        "hello versions=TLSv1.2,TLSv1.3 ciphers=TLS_AES_256_GCM_SHA384,TLS_CHACHA20_POLY1305_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 groups=x25519,secp256r1 sni=localhost",
-        &[],
-    );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let run = runtime.block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            let (mut stream, _) = listener.accept().await.unwrap();
-            let hello = read_client_hello(&mut stream).await.unwrap();
+    let prepare = || {
+        case(
+            "hello versions=TLSv1.2,TLSv1.3 ciphers=TLS_AES_256_GCM_SHA384,TLS_CHACHA20_POLY1305_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 groups=x25519,secp256r1 sni=localhost",
+            &[],
+        )
+    };
+    let run = measure(&BOUNDS, prepare, || {
+        hostile::serve(|mut stream| async move {
+            let Some(hello) = read_client_hello(&mut stream).await else {
+                return;
+            };
             let certs = vec![CertificateDer::from(test_cert().to_vec())];
             let key = PrivateKeyDer::from_pem_file(servers_dir().join("test-key.pem")).unwrap();
             let config = rustls::ServerConfig::builder_with_provider(Arc::new(
@@ -1751,14 +1670,9 @@ fn a_rustls_servers_flight_is_read_to_its_certificate_verify() {
                 server.write_tls(&mut out).unwrap();
             }
             then_wait(&mut stream, &out).await;
-        });
-        let settings = Settings {
-            step_timeout: STEP_TIMEOUT,
-            ..Settings::default()
-        };
-        let target = Target::plain(addr.to_string());
-        drive(&target, &case, &BTreeMap::new(), &settings).await
-    });
+        })
+    })
+    .run;
     let verdict = run.verdict;
     assert_eq!(verdict.kind, VerdictKind::Admitted, "{verdict:?}");
     // rustls picks its own preferred PSS scheme among those the hello offers.
@@ -1768,5 +1682,9 @@ fn a_rustls_servers_flight_is_read_to_its_certificate_verify() {
         ),
         "{verdict:?}"
     );
-    assert!(run.duration < STEP_TIMEOUT, "took {:?}", run.duration);
+    assert!(
+        run.duration < BOUNDS.step_timeout,
+        "took {:?}",
+        run.duration
+    );
 }
