@@ -89,8 +89,9 @@ pub struct RunArgs {
     /// The suite: a folder holding suite.toml, or the suite file itself.
     pub suite: PathBuf,
     /// Send every case to this endpoint instead of the suite's targets; `tls://HOST:PORT`
-    /// speaks TLS from the first byte. Repeat for several endpoints.
-    #[arg(long, value_name = "HOST:PORT", value_parser = parse_target)]
+    /// speaks TLS from the first byte, and `NAME=HOST:PORT` names it in the reports. Repeat
+    /// for several endpoints.
+    #[arg(long, value_name = "[NAME=]HOST:PORT", value_parser = parse_target)]
     pub target: Vec<String>,
     /// Compare --target results with the expectations of the suite's target NAME.
     #[arg(long, value_name = "NAME", requires = "target")]
@@ -128,6 +129,11 @@ pub struct RunArgs {
     /// Record new and changed snapshots and remove obsolete ones (refused when CI is set).
     #[arg(long)]
     pub accept: bool,
+    /// Write this run's verdicts into suite.toml's [expect] as the suite's expectations, per
+    /// target (comments and other expectations kept), so CI fails on any later change. Errors
+    /// are not blessed. Refused when CI is set.
+    #[arg(long)]
+    pub bless: bool,
     /// Run only the case named TEXT or, when none is, the cases whose name contains TEXT
     /// (repeatable).
     #[arg(long = "case", value_name = "TEXT")]
@@ -304,6 +310,12 @@ pub struct ImportArgs {
     /// overwrite one stops with exit 2). A symlink there is replaced, never followed.
     #[arg(long)]
     pub force: bool,
+    /// One case per distinct client instead of one per connection: sessions whose handshakes
+    /// are the same once what changes per session is set aside are one client. Writes a
+    /// suite folder (`--out DIR`: DIR/suite.toml with the clients' session counts as its
+    /// population, DIR/cases/ with one case per client, its traffic recorded in it).
+    #[arg(long, requires = "out")]
+    pub group: bool,
 }
 
 /// The kinds of file `harness import` reads.
@@ -415,9 +427,25 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(total)
 }
 
-/// `HOST:PORT` (an IPv6 host in brackets), optionally `tls://` first; a port from 1 to 65535.
+/// A target's name and address: `NAME=HOST:PORT` (the name before the first `=`), or the
+/// address alone.
+pub fn split_target_name(text: &str) -> (Option<&str>, &str) {
+    match text.split_once('=') {
+        Some((name, address)) => (Some(name), address),
+        None => (None, text),
+    }
+}
+
+/// `[NAME=]HOST:PORT` (an IPv6 host in brackets), optionally `tls://` before the host; a port
+/// from 1 to 65535.
 pub fn parse_target(text: &str) -> Result<String, String> {
-    let address = text.strip_prefix("tls://").unwrap_or(text);
+    let (name, address) = split_target_name(text);
+    if name.is_some_and(|n| n.is_empty() || n.chars().any(|c| c.is_control() || c == '/')) {
+        return Err(format!(
+            "`{text}` is not a target: a target's name is not empty and has no `/` (write NAME=HOST:PORT)"
+        ));
+    }
+    let address = address.strip_prefix("tls://").unwrap_or(address);
     let bad = |why: &str| {
         format!(
             "`{text}` is not a target: {why} (write HOST:PORT, e.g. 127.0.0.1:1863, or tls://HOST:PORT)"

@@ -14,6 +14,7 @@ pub mod bundle;
 pub mod capture;
 pub mod case;
 pub mod cli;
+pub mod clients;
 pub mod commands;
 pub mod date;
 pub mod dialect;

@@ -68,7 +68,7 @@ struct Held {
 /// The client the sessions play: the suite's most common one (by population share), else its
 /// first case.
 fn most_common(suite: &Suite) -> Option<&Case> {
-    let share = |c: &Case| suite.population.get(&c.id).copied().unwrap_or(0.0);
+    let share = |c: &Case| suite.population.shares.get(&c.id).copied().unwrap_or(0.0);
     suite
         .cases
         .iter()

@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct CaptureFile {
     pub capture: Provenance,
+    /// The traffic this session stands for, when `import --group` wrote it for a client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<SessionCount>,
     /// What the recording cannot show about its client, declared by whoever reviews it: the
     /// case variables a dialect reads (PostgreSQL's `client_methods`, `sslmode`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
@@ -21,9 +24,41 @@ pub struct CaptureFile {
     pub messages: Vec<RecordedMessage>,
 }
 
+/// The sessions of one distinct client that a grouped case stands for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionCount {
+    /// Sessions of this client in the capture.
+    pub count: u64,
+    /// Distinct accounts among them, where the dialect knows them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<usize>,
+    /// More accounts were seen than could be told apart: `accounts` is a lower bound.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub accounts_at_least: bool,
+    /// When its first and last sessions began (RFC 3339, UTC).
+    pub first_seen: String,
+    pub last_seen: String,
+    /// The first sessions it came from (`#3 127.0.0.1:50312 at 2026-...`), and how many more.
+    pub sources: Vec<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub sources_omitted: u64,
+    /// The dialect's signature of the client's handshake, hashed: sessions with the same key
+    /// are the same client as the server sees it.
+    pub key: String,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Provenance {
+    /// The client's name in reports, as a reviewer (or `import --group`) gave it; without
+    /// it, the name and version the recording states.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub dialect: String,
     /// The capture file's name, or how the session was recorded.
     pub source: String,
@@ -202,7 +237,9 @@ pub fn from_flow(mut flow: Flow, dialect: &dyn Dialect, source: &Source<'_>) -> 
     let fingerprint = dialect.fingerprint(&refs);
     CaptureFile {
         variables: Default::default(),
+        sessions: None,
         capture: Provenance {
+            name: None,
             dialect: dialect.name().to_string(),
             source: source.name.to_string(),
             sha256: source.sha256.map(str::to_string),
@@ -298,7 +335,7 @@ impl<'a> Side<'a> {
 }
 
 /// Letters, digits, `.` and `-` of `text`, others as `-`, runs of `-` as one, at most `max`.
-fn slug(text: &str, max: usize) -> String {
+pub fn slug(text: &str, max: usize) -> String {
     let mut out = String::new();
     for c in text.chars() {
         let c = if c.is_ascii_alphanumeric() || c == '.' {

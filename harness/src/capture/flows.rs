@@ -7,7 +7,7 @@
 pub use super::flow::{End, Event, Flow, MAX_FLOW_BYTES, MAX_FLOW_PIECES};
 use super::link::Segment;
 use crate::direction::Direction;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 
 /// The bounds on what the table holds at once.
@@ -46,6 +46,28 @@ pub struct FlowStats {
     pub evicted_for_memory: u64,
     /// The most memory the open connections held at once, by the table's count.
     pub peak_bytes: usize,
+    /// Connections opened (a SYN seen) to each port not imported, at most
+    /// [`MAX_OTHER_PORTS`] ports: where the traffic was, when it was not on the port asked for.
+    pub other_server_ports: BTreeMap<u16, u64>,
+}
+
+/// Ports counted in [`FlowStats::other_server_ports`].
+const MAX_OTHER_PORTS: usize = 256;
+
+impl FlowStats {
+    /// A segment not on the port imported; a connection's opening SYN counts for its server's
+    /// port (never the client's).
+    fn other_port(&mut self, segment: &Segment<'_>) {
+        self.other_ports += 1;
+        let port = segment.dst.port();
+        if segment.syn
+            && !segment.ack
+            && (self.other_server_ports.len() < MAX_OTHER_PORTS
+                || self.other_server_ports.contains_key(&port))
+        {
+            *self.other_server_ports.entry(port).or_default() += 1;
+        }
+    }
 }
 
 type Key = (SocketAddr, SocketAddr);
@@ -98,7 +120,7 @@ impl FlowTable {
             && segment.src.port() != port
             && segment.dst.port() != port
         {
-            self.stats.other_ports += 1;
+            self.stats.other_port(segment);
             return Vec::new();
         }
         self.stats.segments += 1;
@@ -134,6 +156,11 @@ impl FlowTable {
             } else {
                 (segment.dst, segment.src)
             };
+            // The port was the client's side of a connection to another port.
+            if self.server_port.is_some_and(|port| server.port() != port) {
+                self.stats.other_port(segment);
+                return ended;
+            }
             let flow = Box::new(Flow::new(
                 self.next_id,
                 client,

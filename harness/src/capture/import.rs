@@ -48,6 +48,8 @@ pub struct ImportReport {
     pub omitted_bytes: u64,
     /// The most memory the open connections held at once, as the import counts it.
     pub peak_held_bytes: usize,
+    /// Connections opened to ports other than the one imported, by server port.
+    pub other_server_ports: Vec<(u16, u64)>,
     /// The link types of the capture's interfaces, each once, in order of first use.
     pub link_types: Vec<i32>,
     #[serde(skip)]
@@ -72,6 +74,50 @@ impl ImportReport {
             self.unsupported_link,
             links.join(", ")
         ))
+    }
+}
+
+impl ImportReport {
+    /// Why the import holds nothing of the dialect on `port`: no connection on it (naming the
+    /// ports where connections were opened), or no session on it that opens the dialect's
+    /// handshake (`sessions` of them, none opening one). `None` when one did.
+    pub fn nothing_on_port(
+        &self,
+        dialect: &str,
+        port: u16,
+        handshakes: u64,
+        sessions: u64,
+    ) -> Option<String> {
+        if handshakes > 0 {
+            return None;
+        }
+        if self.packets == 0 {
+            return Some(format!("it holds no packets, so no {dialect} session"));
+        }
+        if sessions > 0 {
+            return Some(format!(
+                "none of the {sessions} sessions on port {port} opens a {dialect} handshake: is it {dialect} traffic? (`harness inspect` shows what they hold)"
+            ));
+        }
+        let mut busiest = self.other_server_ports.clone();
+        busiest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let ports: Vec<String> = busiest
+            .iter()
+            .take(8)
+            .map(|(p, n)| format!("{p} ({n} connection{})", if *n == 1 { "" } else { "s" }))
+            .collect();
+        let more = busiest.len().saturating_sub(ports.len());
+        Some(match ports.is_empty() {
+            true => format!(
+                "no {dialect} session on port {port}, and no connection opened to another port ({} TCP segments elsewhere)",
+                self.other_ports
+            ),
+            false => format!(
+                "no {dialect} session on port {port}; connections were opened to port {}{}: give --port PORT",
+                ports.join(", "),
+                if more > 0 { format!(" and {more} more") } else { String::new() }
+            ),
+        })
     }
 }
 
@@ -288,6 +334,9 @@ fn read_connections(
     report.evicted_at_cap = table.stats.evicted_at_cap;
     report.evicted_for_memory = table.stats.evicted_for_memory;
     report.peak_held_bytes = table.stats.peak_bytes;
+    report.other_server_ports = std::mem::take(&mut table.stats.other_server_ports)
+        .into_iter()
+        .collect();
     report
 }
 

@@ -106,12 +106,20 @@ pub fn case_from_capture(
         .unwrap_or_default();
     let c = &capture.capture;
     let identity = c.identity();
-    let name = match &identity {
-        Some(identity) => format!("{identity} (captured)"),
-        None => format!(
+    // A name a reviewer (or `import --group`) gave stands as written.
+    let name = match (&c.name, &identity) {
+        (Some(name), _) => name.clone(),
+        (None, Some(identity)) => format!("{identity} (captured)"),
+        (None, None) => format!(
             "{} (captured)",
             c.versions.as_deref().unwrap_or("unknown client")
         ),
+    };
+    let client = crate::capture::file::client_messages(messages, 16);
+    let client: Vec<&[u8]> = client.iter().map(Vec::as_slice).collect();
+    let distinctions = match c.name {
+        Some(_) => Vec::new(),
+        None => dialect.distinctions(&client),
     };
     Ok(Case {
         id,
@@ -130,6 +138,7 @@ pub fn case_from_capture(
             .chain(capture.variables.clone())
             .collect(),
         steps,
+        distinctions,
         origin: Origin::Capture {
             source: c.source.clone(),
             sha256: c.sha256.clone(),

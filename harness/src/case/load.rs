@@ -233,6 +233,7 @@ fn parse_case_in(
             .map(|(k, v)| (k.into_inner(), v))
             .collect(),
         steps,
+        distinctions: Vec::new(),
         origin: super::Origin::Script,
     })
 }

@@ -21,6 +21,9 @@ pub struct Case {
     pub identity: Option<Identity>,
     pub variables: BTreeMap<String, String>,
     pub steps: Vec<Step>,
+    /// What can tell a recorded client from namesakes (the dialect's distinctions), for a
+    /// name the suite makes distinct; empty where the name was written.
+    pub distinctions: Vec<String>,
     pub origin: Origin,
 }
 

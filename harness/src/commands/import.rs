@@ -1,8 +1,10 @@
-//! `harness import`: a pcap/pcapng file into capture cases, one per client connection.
+//! `harness import`: a pcap/pcapng file into capture cases, one per client connection (or,
+//! with `--group`, one per distinct client: see [`super::import_grouped`]).
 
 use super::Failure;
-use crate::capture::{self, ImportReport, output};
+use crate::capture::{self, CaptureFile, ImportReport, output};
 use crate::cli::{ImportArgs, ImportFrom};
+use crate::dialect::Dialect;
 use crate::exit;
 use std::path::PathBuf;
 
@@ -11,23 +13,18 @@ pub fn import(args: &ImportArgs) -> Result<i32, Failure> {
         return super::import_testssl::import_testssl(args);
     }
     let dialect = super::dialect(args.dialect.as_deref().unwrap_or_default())?;
+    if args.group {
+        return super::import_grouped::import_grouped(args, dialect);
+    }
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out)
             .map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", out.display())))?;
     }
     let mut written: Vec<PathBuf> = Vec::new();
-    let mut no_handshake: Vec<String> = Vec::new();
-    let limits = capture::Limits {
-        max_open: args.max_connections,
-        idle_ns: u64::try_from(args.idle_timeout.as_nanos()).unwrap_or(u64::MAX),
-        ..capture::Limits::default()
-    };
-    let imported = capture::import_with(&args.file, args.port, limits, dialect, |id, case| {
-        if let Some(why) = case.missing_handshake(dialect) {
-            no_handshake.push(format!(
-                "#{id} {} → {}: {why}",
-                case.capture.client, case.capture.server
-            ));
+    let mut sessions = Sessions::default();
+    let imported = import_sessions(args, dialect, |id, case| {
+        if !sessions.count(id, &case, dialect) {
+            return Ok(());
         }
         let Some(out) = &args.out else {
             return Ok(());
@@ -48,33 +45,117 @@ pub fn import(args: &ImportArgs) -> Result<i32, Failure> {
     for path in &written {
         crate::outln!("wrote {}", path.display());
     }
-    for session in &no_handshake {
-        crate::outln!(
-            "no {} handshake in {session}: no verdict can be claimed from it, and a suite that includes it will not load",
-            dialect.name()
-        );
-    }
-    let report = match imported {
-        Ok(report) => report,
-        // An existing file in the way is the user's to decide about, like a bad argument.
-        Err(capture::ImportError::Sink(e)) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            return Err(Failure::Usage(e.to_string()));
-        }
-        // A capture that cannot be opened is a bad argument, like a missing suite.
-        Err(e @ capture::ImportError::Open { .. }) => return Err(Failure::Usage(e.to_string())),
-        Err(e) => return Err(Failure::Runtime(e.to_string())),
-    };
+    sessions.print(dialect);
+    let report = imported_report(imported)?;
     print_report(&report);
-    if let Some(error) = &report.error {
-        return Err(Failure::Usage(format!(
-            "{}: {error}; everything before it was imported",
-            args.file.display()
-        )));
-    }
-    match report.nothing_decoded() {
-        Some(why) => Err(Failure::Usage(format!("{}: {why}", args.file.display()))),
+    match damage(args, dialect, &report, &sessions) {
+        Some(failure) => Err(failure),
         None => Ok(exit::SUCCESS),
     }
+}
+
+/// The capture's sessions with data, each handed to `sink` as its connection ends.
+pub fn import_sessions(
+    args: &ImportArgs,
+    dialect: &dyn Dialect,
+    sink: impl FnMut(u64, CaptureFile) -> std::io::Result<()>,
+) -> Result<ImportReport, capture::ImportError> {
+    let limits = capture::Limits {
+        max_open: args.max_connections,
+        idle_ns: u64::try_from(args.idle_timeout.as_nanos()).unwrap_or(u64::MAX),
+        ..capture::Limits::default()
+    };
+    capture::import_with(&args.file, args.port, limits, dialect, sink)
+}
+
+/// Sessions seen, and those that hold no handshake of the dialect (named, up to a bound).
+#[derive(Default)]
+pub struct Sessions {
+    pub seen: u64,
+    pub without_handshake: u64,
+    named: Vec<String>,
+}
+
+/// Sessions without a handshake named one by one; the rest are counted.
+const NAMED_WITHOUT_HANDSHAKE: usize = 32;
+
+impl Sessions {
+    /// Counts session `id`; whether it opens the dialect's handshake.
+    pub fn count(&mut self, id: u64, case: &CaptureFile, dialect: &dyn Dialect) -> bool {
+        self.seen += 1;
+        let Some(why) = case.missing_handshake(dialect) else {
+            return true;
+        };
+        self.without_handshake += 1;
+        if self.named.len() < NAMED_WITHOUT_HANDSHAKE {
+            self.named.push(format!(
+                "#{id} {} → {}: {why}",
+                case.capture.client, case.capture.server
+            ));
+        }
+        false
+    }
+
+    pub fn handshakes(&self) -> u64 {
+        self.seen - self.without_handshake
+    }
+
+    /// Names the sessions that hold no handshake, when some do but not all (when none does,
+    /// [`damage`] says so once).
+    pub fn print(&self, dialect: &dyn Dialect) {
+        if self.handshakes() == 0 {
+            return;
+        }
+        for session in &self.named {
+            crate::outln!(
+                "no {} handshake in {session}: no verdict can be claimed from it, and a suite that includes it will not load",
+                dialect.name()
+            );
+        }
+        let more = self.without_handshake - self.named.len() as u64;
+        if more > 0 {
+            crate::outln!("{more} more sessions without a handshake");
+        }
+    }
+}
+
+/// The import's counts, or the failure that stopped it.
+pub fn imported_report(
+    imported: Result<ImportReport, capture::ImportError>,
+) -> Result<ImportReport, Failure> {
+    match imported {
+        Ok(report) => Ok(report),
+        // An existing file in the way is the user's to decide about, like a bad argument.
+        Err(capture::ImportError::Sink(e)) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(Failure::Usage(e.to_string()))
+        }
+        // A capture that cannot be opened is a bad argument, like a missing suite.
+        Err(e @ capture::ImportError::Open { .. }) => Err(Failure::Usage(e.to_string())),
+        Err(e) => Err(Failure::Runtime(e.to_string())),
+    }
+}
+
+/// What makes an import that read to its end exit 2: damage to the file (everything before
+/// it was imported), nothing decodable, or nothing of the dialect on the port.
+pub fn damage(
+    args: &ImportArgs,
+    dialect: &dyn Dialect,
+    report: &ImportReport,
+    sessions: &Sessions,
+) -> Option<Failure> {
+    let file = args.file.display();
+    if let Some(error) = &report.error {
+        return Some(Failure::Usage(format!(
+            "{file}: {error}; everything before it was imported"
+        )));
+    }
+    if let Some(why) = report.nothing_decoded() {
+        return Some(Failure::Usage(format!("{file}: {why}")));
+    }
+    let port = args.port.unwrap_or_else(|| dialect.default_port());
+    report
+        .nothing_on_port(dialect.name(), port, sessions.handshakes(), sessions.seen)
+        .map(|why| Failure::Usage(format!("{file}: {why}")))
 }
 
 pub fn print_report(report: &ImportReport) {

@@ -54,7 +54,9 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
         let dialect = super::dialect(name)?;
         let settings = settings_for(dialect);
         judged.pcap = true;
+        let mut sessions = super::import::Sessions::default();
         let report = capture::import(&args.path, args.port, dialect, |id, capture| {
+            sessions.count(id, &capture, dialect);
             judged.add(id, dialect, capture, &settings);
             Ok(())
         })
@@ -70,7 +72,14 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
                 args.path.display()
             )),
             (None, Some(why)) => Some(format!("{}: {why}", args.path.display())),
-            (None, None) => None,
+            (None, None) => report
+                .nothing_on_port(
+                    dialect.name(),
+                    args.port.unwrap_or_else(|| dialect.default_port()),
+                    sessions.handshakes(),
+                    sessions.seen,
+                )
+                .map(|why| format!("{}: {why}", args.path.display())),
         };
     }
     let outcome = judged.finish();
@@ -107,6 +116,8 @@ impl<'a> Sessions<'a> {
             cases: 0,
             partition: None,
             population: Default::default(),
+            population_unit: Default::default(),
+            population_accounts: Default::default(),
             target_notes: Default::default(),
             narrowed: true,
         };
@@ -143,8 +154,9 @@ impl<'a> Sessions<'a> {
         self.start();
         let session = judge::judge(dialect, id as usize, &capture, settings);
         self.tally.add(
-            &session.client,
+            session.key.clone(),
             session.account.as_deref(),
+            &session.started,
             session.result.verdict.kind,
         );
         let (reporter, sent) = (&mut self.reporter, &mut self.sent);

@@ -58,7 +58,7 @@ pub async fn run_load(
                 if suite.population.is_empty() {
                     1.0
                 } else {
-                    suite.population.get(&c.id).copied().unwrap_or(0.0)
+                    suite.population.shares.get(&c.id).copied().unwrap_or(0.0)
                 },
             )
         })
@@ -91,7 +91,9 @@ pub async fn run_load(
                 .map_err(|e| Failure::Runtime(format!("cannot hash the suite's files: {e}")))?,
             cases: suite.cases.len(),
             partition: None,
-            population: suite.population.clone(),
+            population: suite.population.shares.clone(),
+        population_unit: suite.population.unit,
+        population_accounts: suite.population.accounts.clone(),
             target_notes: Default::default(),
             // Not a shard of a whole run.
             narrowed: true,

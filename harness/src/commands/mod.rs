@@ -3,7 +3,9 @@
 mod check;
 mod dialects;
 mod diff;
+mod bless;
 mod import;
+mod import_grouped;
 mod import_testssl;
 mod inspect;
 mod judge;

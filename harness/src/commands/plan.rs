@@ -49,10 +49,13 @@ pub async fn endpoints(
         }
         let list = targets
             .iter()
-            .map(|given| Endpoint {
-                name: given.clone(),
-                target: Arc::new(target_of(given)),
-                suite_target: expect.map(str::to_string),
+            .map(|given| {
+                let (name, address) = crate::cli::split_target_name(given);
+                Endpoint {
+                    name: name.unwrap_or(address).to_string(),
+                    target: Arc::new(target_of(address)),
+                    suite_target: expect.map(str::to_string),
+                }
             })
             .collect();
         return Ok(Endpoints {

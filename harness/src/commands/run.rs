@@ -16,6 +16,21 @@ pub async fn run(args: &RunArgs) -> Result<i32, Failure> {
             "--accept: snapshots are never written on CI (the CI variable is set)".to_string(),
         ));
     }
+    if args.bless && std::env::var_os("CI").is_some() {
+        return Err(Failure::Usage(
+            "--bless: expectations are never written on CI (the CI variable is set)".to_string(),
+        ));
+    }
+    if args.bless && args.repeat.is_some() {
+        return Err(Failure::Usage(
+            "--bless writes a run's verdicts, not load mode's".to_string(),
+        ));
+    }
+    if args.bless && !args.target.is_empty() && args.expect.is_none() {
+        return Err(Failure::Usage(
+            "--bless writes the expectations of the suite's targets: with --target, say whose with --expect NAME".to_string(),
+        ));
+    }
     let suite = load_suite(&args.suite).map_err(|e| Failure::Usage(e.to_string()))?;
     let settings = Settings {
         step_timeout: args
@@ -68,17 +83,26 @@ pub async fn run(args: &RunArgs) -> Result<i32, Failure> {
     reports::add_sinks(&mut reporter, &args.reports);
     reporter.check_snapshots(Checker::new(&suite, full_run, args.accept));
     reporter.start(&header);
+    let mut blessed = super::bless::Blessing::default();
     plan::stream(
         &suite,
         &cases,
         &endpoints.list,
         args.jobs as usize,
         &settings,
-        &mut |result| reporter.case(result),
+        &mut |result| {
+            if args.bless {
+                blessed.add(&result);
+            }
+            reporter.case(result)
+        },
     )
     .await;
     let outcome = reporter.finish();
     reports::failures(&outcome)?;
+    if args.bless {
+        return blessed.write(&args.suite, &outcome);
+    }
     Ok(outcome.exit_code)
 }
 
@@ -95,7 +119,9 @@ fn run_info(
             .map_err(|e| Failure::Runtime(format!("cannot hash the suite's files: {e}")))?,
         cases: suite.cases.len(),
         partition: args.partition,
-        population: suite.population.clone(),
+        population: suite.population.shares.clone(),
+        population_unit: suite.population.unit,
+        population_accounts: suite.population.accounts.clone(),
         target_notes: target_notes(suite, endpoints),
         narrowed: !args.cases.is_empty() || !args.target.is_empty(),
     })

@@ -247,6 +247,24 @@ pub trait Dialect: Send + Sync {
         let _ = client_messages;
         None
     }
+    /// What the server sees of a recorded client's handshake (its first client messages),
+    /// with what changes from session to session set aside: what replay rewrites or redacts
+    /// (nonces, key shares, TrIDs, Host, SNI, passwords). Sessions with the same signature
+    /// are one client as the server sees it; the account is set aside by the caller.
+    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
+        client_messages
+            .first()
+            .map(|m| self.normalize(&self.describe(Direction::Client, m)))
+            .unwrap_or_default()
+    }
+    /// Short traits that tell a recorded client apart from others with its name and version,
+    /// most telling first (HTTP: its HTTP and API versions; TLS: its highest version and
+    /// JA4; SSH: its first choices of key exchange, host key, cipher and MAC; PostgreSQL: its
+    /// protocol, encryption request and startup parameters).
+    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
+        let _ = client_messages;
+        Vec::new()
+    }
     /// Whether a recorded session whose first client message is `first` starts with the
     /// handshake; one that does not (it began before the capture did, or is other traffic on
     /// the port) cannot be replayed or judged.

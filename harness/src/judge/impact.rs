@@ -1,39 +1,28 @@
 //! Impact from the traffic itself: sessions, and distinct accounts where the dialect knows
-//! them, per client and verdict: "412 sessions of MSNMSGR 5.0.0544 (97 accounts): 100.0%
-//! locked out".
+//! them, per distinct client (as `import --group` tells clients apart) and verdict: "412
+//! sessions of MSNMSGR 5.0.0544 (97 accounts): 100.0% locked out".
 
+use crate::clients::{ClientKey, Groups, Session};
 use crate::verdict::VerdictKind;
-use std::collections::{BTreeMap, HashSet};
-use std::hash::BuildHasher;
+use std::collections::BTreeMap;
 
-/// Distinct clients tallied apart; the sessions of any further client are tallied together
-/// as [`OTHER_CLIENTS`]: a hostile capture can name a new client in every session.
-const MAX_CLIENTS: usize = 4096;
 pub const OTHER_CLIENTS: &str = "(other clients)";
 
-/// Distinct accounts remembered, all clients together, as 64-bit hashes (8 bytes each, about
-/// 4 MiB in all); past it, new accounts are no longer told apart and the counts say "at least".
-/// A hash collision merges two accounts with a chance of about 2^-64 per pair.
-const MAX_ACCOUNTS: usize = 1 << 19;
-
-/// Sessions by client, as they are judged: the only thing `harness judge` keeps of every
-/// session. Bounded whatever the capture's size (see [`MAX_CLIENTS`], [`MAX_ACCOUNTS`]).
+/// Sessions by distinct client, as they are judged: the only thing `harness judge` keeps of
+/// every session. Bounded whatever the capture's size: at most
+/// [`MAX_CLIENTS`](crate::clients::MAX_CLIENTS) clients kept
+/// apart (the sessions of further ones are tallied together as [`OTHER_CLIENTS`]) and a
+/// bounded number of accounts (see [`Groups`]).
 #[derive(Default)]
 pub struct TrafficTally {
-    clients: BTreeMap<String, Tally>,
-    accounts: usize,
-}
-
-#[derive(Default)]
-struct Tally {
-    by_verdict: BTreeMap<&'static str, usize>,
-    accounts: HashSet<u64>,
-    accounts_capped: bool,
+    clients: Groups<BTreeMap<&'static str, usize>>,
+    other: BTreeMap<&'static str, usize>,
 }
 
 /// One client's line.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct TrafficImpact {
+    /// Its name, told apart from namesakes.
     pub client: String,
     pub sessions: usize,
     pub accounts: usize,
@@ -45,25 +34,22 @@ pub struct TrafficImpact {
 }
 
 impl TrafficTally {
-    pub fn add(&mut self, client: &str, account: Option<&str>, verdict: VerdictKind) {
-        let key = match self.clients.contains_key(client) || self.clients.len() < MAX_CLIENTS {
-            true => client,
-            false => OTHER_CLIENTS,
+    /// Counts one judged session of `key`'s client that began at `started`.
+    pub fn add(
+        &mut self,
+        key: ClientKey,
+        account: Option<&str>,
+        started: &str,
+        verdict: VerdictKind,
+    ) {
+        let session = Session {
+            account,
+            started,
+            source: &String::new,
         };
-        if !self.clients.contains_key(key) {
-            self.clients.insert(key.to_string(), Tally::default());
-        }
-        let Some(tally) = self.clients.get_mut(key) else {
-            return;
-        };
-        *tally.by_verdict.entry(verdict.as_str()).or_default() += 1;
-        if let Some(account) = account {
-            let hash = foldhash::quality::FixedState::with_seed(0).hash_one(account);
-            if self.accounts < MAX_ACCOUNTS {
-                self.accounts += usize::from(tally.accounts.insert(hash));
-            } else {
-                tally.accounts_capped |= !tally.accounts.contains(&hash);
-            }
+        match self.clients.add(key, &session) {
+            Some((group, _)) => *group.extra.entry(verdict.as_str()).or_default() += 1,
+            None => *self.other.entry(verdict.as_str()).or_default() += 1,
         }
     }
 
@@ -71,15 +57,25 @@ impl TrafficTally {
     pub fn lines(&self) -> Vec<TrafficImpact> {
         let mut lines: Vec<TrafficImpact> = self
             .clients
-            .iter()
-            .map(|(client, tally)| TrafficImpact {
-                client: client.clone(),
-                sessions: tally.by_verdict.values().sum(),
-                accounts: tally.accounts.len(),
-                verdicts: tally.by_verdict.clone(),
-                accounts_at_least: tally.accounts_capped,
+            .named()
+            .into_iter()
+            .map(|(client, group)| TrafficImpact {
+                client,
+                sessions: group.extra.values().sum(),
+                accounts: group.accounts(),
+                verdicts: group.extra.clone(),
+                accounts_at_least: group.accounts_at_least,
             })
             .collect();
+        if !self.other.is_empty() {
+            lines.push(TrafficImpact {
+                client: OTHER_CLIENTS.to_string(),
+                sessions: self.other.values().sum(),
+                accounts: 0,
+                verdicts: self.other.clone(),
+                accounts_at_least: false,
+            });
+        }
         lines.sort_by(|a, b| b.sessions.cmp(&a.sessions).then(a.client.cmp(&b.client)));
         lines
     }

@@ -20,6 +20,10 @@ pub struct Judged {
     pub client: String,
     /// The account it logged in as, where the dialect knows it.
     pub account: Option<String>,
+    /// Which distinct client it is, as `import --group` tells them apart.
+    pub key: crate::clients::ClientKey,
+    /// When the session began (RFC 3339, UTC).
+    pub started: String,
 }
 
 fn undecided(stage: &str, reason: impl Into<String>) -> Verdict {
@@ -72,6 +76,8 @@ pub fn judge(
         },
         client,
         account: c.account.clone(),
+        key: crate::clients::ClientKey::of(dialect, capture),
+        started: c.first_timestamp.clone(),
     }
 }
 

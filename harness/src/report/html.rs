@@ -1,10 +1,13 @@
-//! A self-contained HTML report (no scripts, no network) for the people who decide: clients
-//! by their human name and share of users, a client's scripted and recorded cases in one row
-//! (a cell says where they disagree), targets across with their policy phase, a legend, and
-//! when, where and with what it was made. Each verdict opens its transcript.
+//! A self-contained HTML report (no scripts, no network) for the people who decide: a
+//! headline per target (what it would lock out or warn, in the population's unit) with an
+//! inline SVG bar of its shares and the clients it turns away, largest first, with the
+//! reason; then clients by their human name and share, a client's scripted and recorded cases
+//! in one row (a cell says where they disagree), targets across with their policy phase, the
+//! reason inside every warned or locked-out cell, a legend, and when, where and with what it
+//! was made. Each verdict opens its transcript.
 
 use super::clients::{ClientRow, client_rows};
-use super::impact::Impact;
+use super::impact::{Impact, PopulationUnit};
 use super::junit::transcript_text;
 use super::{CaseResult, Check, Event, Finished, Sink};
 use crate::judge::TrafficImpact;
@@ -21,7 +24,9 @@ td.mismatch{outline:3px solid #b00;outline-offset:-3px}.expected{color:#b00;font
 .disagree{background:repeating-linear-gradient(45deg,#fff,#fff 6px,#eee 6px,#eee 12px)}
 td.disagree a{padding:.1em .3em;margin:.1em 0}
 .legend span{display:inline-block;padding:.1em .5em;margin-right:.6em;border:1px solid #ccc}
-.meta{color:#555}
+.meta{color:#555}.reason{font-size:12px;color:#333;max-width:28em}
+.headline{margin:1.2em 0 .3em}.headline h2{font-size:17px;margin:0 0 .3em}.headline ol{margin:.3em 0}
+svg.shares rect.admitted{fill:#6cc66c}svg.shares rect.warned{fill:#f0c93a}svg.shares rect.locked-out{fill:#e06666}svg.shares rect.error{fill:#999}svg.shares rect.undecided{fill:#ddd}
 .transcript{display:none;border:1px solid #999;padding:.5em 1em;margin:1em 0}.transcript:target{display:block}
 pre{background:#f6f6f6;padding:.5em;overflow-x:auto}";
 
@@ -31,8 +36,9 @@ pub struct Html<'a> {
     suite: String,
     impact: Vec<Impact>,
     traffic: Vec<TrafficImpact>,
-    /// Case id → share of users.
+    /// Case id → share of the population, and what the shares count.
     shares: BTreeMap<String, f64>,
+    unit: PopulationUnit,
     /// Target → what it enforces (the policy phase), where known.
     target_notes: BTreeMap<String, String>,
     /// `2026-11-27 07:30 UTC on HOST`.
@@ -48,6 +54,7 @@ impl<'a> Html<'a> {
             impact: Vec::new(),
             traffic: Vec::new(),
             shares: BTreeMap::new(),
+            unit: PopulationUnit::Users,
             target_notes: BTreeMap::new(),
             made: String::new(),
             suite_sha256: None,
@@ -63,6 +70,7 @@ impl Sink for Html<'_> {
                 self.made = header.context.describe();
                 if let Some(info) = &header.info {
                     self.shares = info.population.clone();
+                    self.unit = info.population_unit;
                     self.target_notes = info.target_notes.clone();
                     self.suite_sha256 = Some(info.suite_sha256.clone());
                 }
@@ -136,12 +144,8 @@ fn write_html(out: &mut dyn Write, page: &Html, finished: &Finished) -> io::Resu
         "<p class=\"summary\">{}</p>",
         finished.summary.sentence()
     )?;
-    if !page.impact.is_empty() {
-        writeln!(out, "<ul class=\"impact\">")?;
-        for line in &page.impact {
-            writeln!(out, "<li>{}</li>", escape(&line.sentence()))?;
-        }
-        writeln!(out, "</ul>")?;
+    for line in &page.impact {
+        write_headline(out, line)?;
     }
     write_traffic(out, &page.traffic)?;
     write!(out, "<p class=\"legend\">")?;
@@ -154,7 +158,8 @@ fn write_html(out: &mut dyn Write, page: &Html, finished: &Finished) -> io::Resu
     )?;
     write!(
         out,
-        "<table class=\"matrix\"><thead><tr><th>client<small>share of users</small></th>"
+        "<table class=\"matrix\"><thead><tr><th>client<small>share of {}</small></th>",
+        page.unit.as_str()
     )?;
     for target in targets {
         let note = page
@@ -165,7 +170,7 @@ fn write_html(out: &mut dyn Write, page: &Html, finished: &Finished) -> io::Resu
     }
     writeln!(out, "</tr></thead><tbody>")?;
     for row in &rows {
-        write_row(out, results, row)?;
+        write_row(out, results, row, page.unit)?;
     }
     writeln!(out, "</tbody></table>")?;
     for (i, r) in results.iter().enumerate() {
@@ -199,9 +204,17 @@ fn write_link(
         }
         _ => String::new(),
     };
+    // Why, in the cell itself, for every verdict that is not an admission.
+    let reason = match r.verdict.kind {
+        VerdictKind::Admitted => String::new(),
+        _ => format!(
+            "<small class=\"reason\">{}</small>",
+            escape(&clip(&r.verdict.reason, 240))
+        ),
+    };
     write!(
         out,
-        "<a class=\"{}\" href=\"#r{i}\" title=\"{}: {}\">{label}{}{expected}</a>",
+        "<a class=\"{}\" href=\"#r{i}\" title=\"{}: {}\">{label}{}{expected}{reason}</a>",
         r.verdict.kind,
         escape(&r.case),
         escape(&r.verdict.reason),
@@ -209,9 +222,71 @@ fn write_link(
     )
 }
 
-fn write_row(out: &mut dyn Write, results: &[CaseResult], row: &ClientRow) -> io::Result<()> {
+fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+/// One target's headline ("retire-v1 would lock out 36.1% of sessions: 13 of 36, from 6
+/// clients"), its shares as an SVG bar, and the clients it locks out or warns.
+fn write_headline(out: &mut dyn Write, impact: &Impact) -> io::Result<()> {
+    writeln!(
+        out,
+        "<section class=\"headline\"><h2>{}</h2>",
+        escape(&impact.headline())
+    )?;
+    const WIDTH: f64 = 480.0;
+    let s = &impact.shares;
+    let parts = [
+        (VerdictKind::Admitted, s.admitted),
+        (VerdictKind::Warned, s.warned),
+        (VerdictKind::LockedOut, s.locked_out),
+        (VerdictKind::Error, s.error),
+        (VerdictKind::Undecided, s.undecided),
+    ];
+    write!(
+        out,
+        "<svg class=\"shares\" width=\"{WIDTH}\" height=\"20\" role=\"img\" aria-label=\"{}\"><title>{}</title>",
+        escape(&impact.sentence()),
+        escape(&impact.sentence())
+    )?;
+    let mut x = 0.0;
+    for (kind, percent) in parts.into_iter().filter(|(_, p)| *p > 0.0) {
+        let width = WIDTH * percent / 100.0;
+        write!(
+            out,
+            "<rect class=\"{kind}\" x=\"{x:.1}\" y=\"0\" width=\"{width:.1}\" height=\"20\"><title>{percent:.1}% {kind}</title></rect>"
+        )?;
+        x += width;
+    }
+    writeln!(out, "</svg>")?;
+    writeln!(out, "<p class=\"impact\">{}</p>", escape(&impact.sentence()))?;
+    let lines = impact.client_lines();
+    if !lines.is_empty() {
+        writeln!(out, "<ol class=\"turned-away\">")?;
+        for (client, line) in impact.clients.iter().zip(lines) {
+            writeln!(
+                out,
+                "<li class=\"{}\">{}</li>",
+                client.verdict,
+                escape(&line)
+            )?;
+        }
+        writeln!(out, "</ol>")?;
+    }
+    writeln!(out, "</section>")
+}
+
+fn write_row(
+    out: &mut dyn Write,
+    results: &[CaseResult],
+    row: &ClientRow,
+    unit: PopulationUnit,
+) -> io::Result<()> {
     let share = row.share.map_or(String::new(), |s| {
-        format!("<small>{s:.1}% of users</small>")
+        format!("<small>{s:.1}% of {}</small>", unit.as_str())
     });
     write!(out, "<tr><th>{}{share}</th>", escape(&row.name))?;
     for cell in &row.cells {

@@ -24,12 +24,28 @@ pub struct RunInfo {
     /// `[K, N]` for `--partition K/N`.
     pub partition: Option<(usize, usize)>,
     pub population: BTreeMap<String, f64>,
+    /// What `population` counts: users (by hand) or sessions (counted in traffic).
+    #[serde(default)]
+    pub population_unit: crate::report::PopulationUnit,
+    /// Distinct accounts per case, where traffic showed them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub population_accounts: BTreeMap<String, f64>,
     /// Target → what it enforces (its policy phase), for the reports' column headings.
     #[serde(default)]
     pub target_notes: BTreeMap<String, String>,
     /// The run was narrowed (`--case`, `--target`): not a shard of a whole run.
     #[serde(default)]
     pub narrowed: bool,
+}
+
+impl RunInfo {
+    pub fn population(&self) -> crate::report::Population {
+        crate::report::Population {
+            unit: self.population_unit,
+            shares: self.population.clone(),
+            accounts: self.population_accounts.clone(),
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]

@@ -46,7 +46,13 @@ impl<'a> Markdown<'a> {
         writeln!(out)?;
         writeln!(out, "|---|{}", "---|".repeat(targets.len()))?;
         for (case, cells) in rows {
-            write!(out, "| {} |", case.replace('|', "\\|"))?;
+            // Clients by their name, as every report names them.
+            let name = cells
+                .iter()
+                .flatten()
+                .next()
+                .map_or(case.as_str(), |&i| results[i].name.as_str());
+            write!(out, "| {} |", escape(name))?;
             for cell in cells {
                 match cell {
                     Some(i) => {
@@ -64,13 +70,21 @@ impl<'a> Markdown<'a> {
         }
         writeln!(out, "\n{}", finished.summary.sentence())?;
         for line in &self.impact {
-            writeln!(out, "- {}", line.sentence())?;
+            writeln!(out, "- **{}**: {}", escape(&line.headline()), escape(&line.sentence()))?;
+            for client in line.client_lines() {
+                writeln!(out, "  - {}", escape(&client))?;
+            }
         }
         for line in &self.traffic {
             writeln!(out, "- {}", line.sentence())?;
         }
         out.flush()
     }
+}
+
+/// Text in a table cell or list item: pipes escaped, line breaks as spaces.
+fn escape(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\r', '\n'], " ")
 }
 
 impl Sink for Markdown<'_> {

@@ -4,7 +4,7 @@
 
 use super::event::{Event, Finished, Header, Sink};
 use super::impact::ImpactTally;
-use super::{CaseResult, Summary, matrix};
+use super::{CaseResult, RunInfo, Summary, matrix};
 use crate::judge::TrafficImpact;
 use crate::snapshot::{Check, Checker};
 use std::io;
@@ -21,6 +21,8 @@ struct Entry<'a> {
 /// How the run ended: its exit code, and what could not be written.
 pub struct Outcome {
     pub exit_code: i32,
+    /// The snapshot check failed (new, changed or obsolete snapshots).
+    pub snapshots_failed: bool,
     pub failures: Vec<String>,
 }
 
@@ -83,12 +85,12 @@ impl<'a> Reporter<'a> {
     }
 
     pub fn start(&mut self, header: &Header) {
-        let shares = header
+        let population = header
             .info
             .as_ref()
-            .map(|i| i.population.clone())
+            .map(RunInfo::population)
             .unwrap_or_default();
-        self.impact = ImpactTally::new(shares);
+        self.impact = ImpactTally::new(population);
         self.emit(&Event::Started(header));
     }
 
@@ -153,6 +155,7 @@ impl<'a> Reporter<'a> {
         self.emit(&Event::Finished(&finished));
         Outcome {
             exit_code: finished.exit_code,
+            snapshots_failed: failed,
             failures: self.failures,
         }
     }

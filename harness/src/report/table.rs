@@ -1,5 +1,6 @@
 //! The table for people: one row per (case, target), the verdict, ✓/✗ against the expectation,
-//! the stage and the server message that decided; the reason under every row that failed.
+//! the stage and the server message that decided; the reason under every row not admitted
+//! or that failed; the impact per target with the clients it locks out or warns.
 
 use super::{CaseResult, Check, Event, Sink, Summary};
 use crate::verdict::VerdictKind;
@@ -55,7 +56,11 @@ impl<'a> Table<'a> {
             _ => "-".to_string(),
         };
         let mut notes = Vec::new();
-        if r.check() == Check::Mismatch || r.is_unexpected_error() {
+        // Why: for every row not admitted, and for every row that failed.
+        if r.check() == Check::Mismatch
+            || r.is_unexpected_error()
+            || r.verdict.kind != VerdictKind::Admitted
+        {
             notes.push(format!("    ↳ {}", r.verdict.reason));
         }
         for d in &r.divergences {
@@ -125,6 +130,9 @@ impl<'a> Table<'a> {
         )?;
         for line in &self.impact {
             writeln!(out, "impact {}", line.sentence())?;
+            for client in line.client_lines() {
+                writeln!(out, "    {client}")?;
+            }
         }
         for line in &self.traffic {
             writeln!(out, "impact: {}", line.sentence())?;

@@ -7,6 +7,7 @@ use crate::date::DateText;
 use crate::dialect::{self, Dialect};
 use crate::runner::TlsClient;
 use crate::source::{self, SourceError, closest};
+use crate::report::{Population, PopulationUnit};
 use crate::verdict::VerdictKind;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -64,6 +65,12 @@ struct RawSuite {
     expect: BTreeMap<Spanned<String>, BTreeMap<Spanned<String>, Spanned<String>>>,
     #[serde(default)]
     population: BTreeMap<Spanned<String>, Spanned<f64>>,
+    /// What `population` counts: `users` (the default: shares given by hand) or `sessions`
+    /// (counted in traffic by `import --group`).
+    population_unit: Option<Spanned<String>>,
+    /// Distinct accounts per case, where the traffic showed them.
+    #[serde(default)]
+    population_accounts: BTreeMap<Spanned<String>, Spanned<f64>>,
     #[serde(default)]
     dialect_settings: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
 }
@@ -317,6 +324,7 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
             Err(e) => errors.push(e),
         }
     }
+    name_recordings_apart(&mut cases);
 
     let mut expectations = BTreeMap::new();
     for (case, by_target) in &raw.expect {
@@ -358,22 +366,43 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
         }
     }
 
-    let mut population = BTreeMap::new();
-    for (case, share) in &raw.population {
-        if !case_names.contains(case.get_ref()) {
-            errors.push(at(
-                case.span(),
-                format!("population share for unknown case `{}`", case.get_ref()),
-            ));
-        } else if !share.get_ref().is_finite() || *share.get_ref() < 0.0 {
-            errors.push(at(
-                share.span(),
-                "a population share is a number of 0 or more".to_string(),
-            ));
-        } else {
-            population.insert(case.get_ref().clone(), *share.get_ref());
+    let unit = match &raw.population_unit {
+        None => PopulationUnit::Users,
+        Some(unit) => PopulationUnit::parse(unit.get_ref()).unwrap_or_else(|| {
+            errors.push(
+                at(
+                    unit.span(),
+                    format!("`{}` is not a population unit", unit.get_ref()),
+                )
+                .with_help("`users` (shares given by hand) or `sessions` (counted in traffic)"),
+            );
+            PopulationUnit::Users
+        }),
+    };
+    let mut shares = |table: &BTreeMap<Spanned<String>, Spanned<f64>>| {
+        let mut shares = BTreeMap::new();
+        for (case, share) in table {
+            if !case_names.contains(case.get_ref()) {
+                errors.push(at(
+                    case.span(),
+                    format!("population share for unknown case `{}`", case.get_ref()),
+                ));
+            } else if !share.get_ref().is_finite() || *share.get_ref() < 0.0 {
+                errors.push(at(
+                    share.span(),
+                    "a population share is a number of 0 or more".to_string(),
+                ));
+            } else {
+                shares.insert(case.get_ref().clone(), *share.get_ref());
+            }
         }
-    }
+        shares
+    };
+    let population = Population {
+        unit,
+        shares: shares(&raw.population),
+        accounts: shares(&raw.population_accounts),
+    };
 
     if !errors.is_empty() {
         return Err(LoadError { errors });
@@ -391,6 +420,38 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
         population,
         dialect_settings,
     })
+}
+
+/// Recorded clients that go by the same name (two curls, seven OpenSSH 9.2p1 with different
+/// settings) are named by what tells them apart: `curl 7.88.1 (HTTP/1.0) (captured)`. Names
+/// a case file writes stand as written.
+fn name_recordings_apart(cases: &mut [Arc<crate::case::Case>]) {
+    const CAPTURED: &str = " (captured)";
+    let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, case) in cases.iter().enumerate() {
+        if !case.distinctions.is_empty() {
+            by_name.entry(case.name.clone()).or_default().push(i);
+        }
+    }
+    for members in by_name.into_values().filter(|m| m.len() > 1) {
+        let clients: Vec<(String, Vec<String>)> = members
+            .iter()
+            .map(|&i| {
+                let name = &cases[i].name;
+                let base = name.strip_suffix(CAPTURED).unwrap_or(name);
+                (base.to_string(), cases[i].distinctions.clone())
+            })
+            .collect();
+        let names = crate::clients::distinct_names(&clients);
+        for (&i, name) in members.iter().zip(names) {
+            let suffix = if cases[i].name.ends_with(CAPTURED) {
+                CAPTURED
+            } else {
+                ""
+            };
+            Arc::make_mut(&mut cases[i]).name = format!("{name}{suffix}");
+        }
+    }
 }
 
 /// `[dialect_settings]`: every key one the dialect declares (else a did-you-mean), then typed

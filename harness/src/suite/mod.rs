@@ -1,6 +1,7 @@
 //! Suites: a folder with `suite.toml` (dialect, variables, targets, expected verdicts) and a
 //! `cases/` folder of case files.
 
+pub mod edit;
 mod load;
 
 pub use load::{LoadError, load_suite};
@@ -28,8 +29,9 @@ pub struct Suite {
     pub targets: Vec<SuiteTarget>,
     /// (case id, target name) → the verdict the suite expects.
     pub expectations: BTreeMap<(String, String), VerdictKind>,
-    /// Case id → its share of the user population (any unit; reports normalise).
-    pub population: BTreeMap<String, f64>,
+    /// Case id → its share of the population (users by hand, or sessions counted in traffic;
+    /// reports normalise), and its distinct accounts where traffic showed them.
+    pub population: crate::report::Population,
     /// `[dialect_settings]`, as the suite's dialect typed them when the suite loaded.
     pub dialect_settings: dialect::Settings,
 }

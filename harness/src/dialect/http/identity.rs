@@ -128,7 +128,7 @@ pub fn read(client_messages: &[&[u8]], rules: &Rules) -> RecordedIdentity {
 
 /// `X-App-Version`, `X-Client-Version` and the like: where mobile and desktop apps put their
 /// own version.
-fn is_app_version(name: &str) -> bool {
+pub(super) fn is_app_version(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     name.starts_with("x-") && name.ends_with("-version") && name != "x-api-version"
 }

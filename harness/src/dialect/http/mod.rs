@@ -13,6 +13,7 @@ pub mod head;
 mod identity;
 mod policy;
 mod request;
+mod signature;
 
 use super::{
     Conversation, Dialect, Doc, FrameError, Framer, Identity, RecordedIdentity, Request,
@@ -145,6 +146,14 @@ impl Dialect for Http {
         let messages: Vec<Vec<u8>> = client_messages.take(1).collect();
         let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
         Some(identity::read(&refs, rules))
+    }
+
+    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
+        signature::signature(client_messages)
+    }
+
+    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
+        signature::distinctions(client_messages)
     }
 
     fn opens_handshake(&self, first: &[u8]) -> bool {

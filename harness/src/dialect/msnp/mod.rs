@@ -90,6 +90,14 @@ impl Dialect for Msnp {
         recording::identity(client_messages)
     }
 
+    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
+        recording::signature(client_messages)
+    }
+
+    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
+        recording::distinctions(client_messages)
+    }
+
     fn opens_handshake(&self, first: &[u8]) -> bool {
         first.starts_with(b"VER ")
     }

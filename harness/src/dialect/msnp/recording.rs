@@ -66,6 +66,44 @@ pub fn identity(client_messages: &[&[u8]]) -> RecordedIdentity {
     identity
 }
 
+/// Commands a client sends while logging in; what it sends after (presence, chat) is not
+/// what tells clients apart.
+const HANDSHAKE: &[&str] = &["VER", "CVR", "CVQ", "INF", "USR"];
+
+/// The client's login messages with TrIDs and challenge answers set aside.
+pub fn signature(client_messages: &[&[u8]]) -> String {
+    client_messages
+        .iter()
+        .filter(|m| {
+            parse(Direction::Client, m).is_some_and(|p| HANDSHAKE.contains(&p.command.as_str()))
+        })
+        .map(|m| normalize(&describe(Direction::Client, m)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `VER MSNP9 MSNP8 CVR0`, then the CVR's `os winnt 5.1 i386` and `locale 0x0409`.
+pub fn distinctions(client_messages: &[&[u8]]) -> Vec<String> {
+    let mut traits = Vec::new();
+    for message in client_messages
+        .iter()
+        .filter_map(|m| parse(Direction::Client, m))
+    {
+        match message.command.as_str() {
+            "VER" => traits.push(format!("VER {}", message.args[1..].join(" "))),
+            "CVR" => {
+                let os: Vec<&str> = (1..4).filter_map(|i| message.arg_after_trid(i)).collect();
+                traits.push(format!("os {}", os.join(" ")));
+                if let Some(locale) = message.arg_after_trid(0) {
+                    traits.push(format!("locale {locale}"));
+                }
+            }
+            _ => {}
+        }
+    }
+    traits
+}
+
 pub fn answers(request: &[u8], reply: &[u8]) -> bool {
     match (
         parse(Direction::Client, request),

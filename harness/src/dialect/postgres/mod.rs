@@ -11,6 +11,7 @@ pub mod framing;
 pub mod messages;
 mod policy;
 mod request;
+mod signature;
 
 use super::{
     Conversation, Dialect, Doc, FrameError, Framer, Identity, RecordedIdentity, ReplayEnding,
@@ -152,6 +153,14 @@ impl Dialect for Postgres {
 
     fn account_variable(&self) -> Option<&'static str> {
         None
+    }
+
+    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
+        signature::signature(client_messages)
+    }
+
+    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
+        signature::distinctions(client_messages)
     }
 
     fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Box<dyn Request>, String> {

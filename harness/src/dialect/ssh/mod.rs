@@ -11,6 +11,7 @@ pub mod framing;
 mod kex;
 mod negotiate;
 mod policy;
+mod signature;
 mod request;
 pub mod wire;
 
@@ -126,6 +127,14 @@ impl Dialect for Ssh {
             client: ident.as_deref().and_then(software),
             account: None,
         }
+    }
+
+    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
+        signature::signature(client_messages)
+    }
+
+    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
+        signature::distinctions(client_messages)
     }
 
     fn opens_handshake(&self, first: &[u8]) -> bool {

@@ -21,6 +21,7 @@ mod reader;
 pub mod record;
 mod registry;
 mod request;
+pub mod signature;
 pub mod server_hello;
 mod sslv2;
 pub mod testssl;
@@ -151,6 +152,14 @@ impl Dialect for Tls {
         let one = BTreeMap::from([(name.to_string(), value.to_string())]);
         constraints::Constraints::from_variables(&one)?;
         constraints::recorded_key_shares(&one).map(|_| ())
+    }
+
+    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
+        signature::signature(client_messages)
+    }
+
+    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
+        signature::distinctions(client_messages)
     }
 
     fn fingerprint(&self, client_messages: &[&[u8]]) -> Option<String> {

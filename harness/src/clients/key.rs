@@ -1,0 +1,67 @@
+//! A recorded session's client as the server sees it: the dialect's signature of its
+//! handshake (with the account set aside) hashed, with the name it goes by and the traits that
+//! can tell it from namesakes.
+
+use crate::capture::{CaptureFile, Provenance, file};
+use crate::dialect::Dialect;
+use sha2::{Digest, Sha256};
+
+/// How many of a session's first client messages the signature reads: the handshake.
+const HANDSHAKE_MESSAGES: usize = 16;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientKey {
+    /// The first 128 bits of the sha256 of the dialect, name and signature: two clients
+    /// collide with a chance of about 2^-128 per pair.
+    pub hash: u128,
+    /// The name the client goes by: its stated name and version, else what it offered.
+    pub base: String,
+    /// What can tell it from namesakes, most telling first (the dialect's distinctions).
+    pub traits: Vec<String>,
+}
+
+impl ClientKey {
+    pub fn of(dialect: &dyn Dialect, capture: &CaptureFile) -> ClientKey {
+        let messages = file::client_messages(&capture.messages, HANDSHAKE_MESSAGES);
+        let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
+        let mut signature = dialect.client_signature(&refs);
+        if let Some(account) = capture.capture.account.as_deref().filter(|a| !a.is_empty()) {
+            signature = signature.replace(account, "{account}");
+        }
+        let base = base_name(&capture.capture);
+        let mut hasher = Sha256::new();
+        for part in [dialect.name(), &base, &signature] {
+            hasher.update(part.as_bytes());
+            hasher.update([0]);
+        }
+        let digest = hasher.finalize();
+        let mut first = [0u8; 16];
+        first.copy_from_slice(&digest[..16]);
+        ClientKey {
+            hash: u128::from_be_bytes(first),
+            base,
+            traits: dialect.distinctions(&refs),
+        }
+    }
+
+    /// A short hex form of the hash, for file names and JSON (`3f9a0c1e`).
+    pub fn short(&self) -> String {
+        format!("{:08x}", (self.hash >> 96) as u32)
+    }
+}
+
+/// The name a recorded client goes by before it is told apart from namesakes: the name a
+/// reviewer gave, else its stated name and version, else the versions it offered.
+pub fn base_name(c: &Provenance) -> String {
+    if let Some(name) = c.name.as_deref().filter(|n| !n.trim().is_empty()) {
+        return name.to_string();
+    }
+    match c.identity() {
+        Some(identity) => identity.to_string(),
+        None => c
+            .versions
+            .clone()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "unknown client".into()),
+    }
+}

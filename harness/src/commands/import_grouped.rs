@@ -1,0 +1,166 @@
+//! `harness import FILE --group --out DIR`: a capture of production traffic into a suite
+//! folder with one case per distinct client as the server sees it. Each case is one of the
+//! client's sessions (a whole one where there is one), named apart from its namesakes, with the
+//! traffic it stands for (sessions, distinct accounts, first and last seen, its first
+//! sessions); `suite.toml`'s population is the clients' session counts. Memory grows with the
+//! distinct clients, not the sessions.
+
+use super::Failure;
+use super::import::{Sessions, damage, import_sessions, imported_report, print_report};
+use crate::capture::file::{SessionCount, slug};
+use crate::capture::{CaptureFile, output};
+use crate::cli::ImportArgs;
+use crate::clients::{ClientKey, Group, Groups, Session};
+use crate::suite::edit::{self, NewSuite};
+use crate::dialect::Dialect;
+use crate::exit;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+pub fn import_grouped(args: &ImportArgs, dialect: &'static dyn Dialect) -> Result<i32, Failure> {
+    let Some(out) = &args.out else {
+        return Err(Failure::Usage(
+            "--group writes a suite folder: give --out DIR".into(),
+        ));
+    };
+    let cases_dir = out.join("cases");
+    std::fs::create_dir_all(&cases_dir)
+        .map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", cases_dir.display())))?;
+    let mut groups: Groups<Option<CaptureFile>> = Groups::new();
+    let mut sessions = Sessions::default();
+    let imported = import_sessions(args, dialect, |id, case| {
+        if !sessions.count(id, &case, dialect) {
+            return Ok(());
+        }
+        let key = ClientKey::of(dialect, &case);
+        let c = &case.capture;
+        let source = || format!("#{id} {} at {}", c.client, c.first_timestamp);
+        let session = Session {
+            account: c.account.as_deref(),
+            started: &c.first_timestamp,
+            source: &source,
+        };
+        if let Some((group, _)) = groups.add(key, &session)
+            && group
+                .extra
+                .as_ref()
+                .is_none_or(|kept| !is_whole(kept) && is_whole(&case))
+        {
+            group.extra = Some(case);
+        }
+        Ok(())
+    });
+    sessions.print(dialect);
+    let report = imported_report(imported)?;
+    print_report(&report);
+    // What was read before any damage is written; the damage is then named (exit 2).
+    let written = write_suite(args, out, dialect, groups, &sessions)?;
+    if let Some(failure) = damage(args, dialect, &report, &sessions) {
+        return Err(failure);
+    }
+    crate::outln!(
+        "{written} distinct clients in {} sessions; add [[target]]s to {}/suite.toml, or run it against any server: harness run {} --target HOST:PORT",
+        sessions.handshakes(),
+        out.display(),
+        out.display()
+    );
+    Ok(exit::SUCCESS)
+}
+
+/// A session the capture holds whole: begun and ended in it, no bytes lost.
+fn is_whole(case: &CaptureFile) -> bool {
+    let c = &case.capture;
+    !c.mid_stream
+        && matches!(c.ended_by.as_str(), "fin" | "reset" | "reused")
+        && case.messages.iter().all(|m| m.gap.is_none())
+}
+
+/// Writes a case per client and the suite file; the number of cases written.
+fn write_suite(
+    args: &ImportArgs,
+    out: &Path,
+    dialect: &dyn Dialect,
+    groups: Groups<Option<CaptureFile>>,
+    sessions: &Sessions,
+) -> Result<usize, Failure> {
+    let overflow = groups.overflow_sessions;
+    let mut population: Vec<(String, u64, Option<usize>)> = Vec::new();
+    let mut stems = BTreeSet::new();
+    let cases_dir = out.join("cases");
+    let mut clients = groups.into_named();
+    // The most sessions first, as the suite's population lists them.
+    clients.sort_by(|a, b| b.1.sessions.cmp(&a.1.sessions));
+    for (name, mut group) in clients {
+        let Some(mut case) = group.extra.take() else {
+            continue;
+        };
+        let stem = unique_stem(&mut stems, &name);
+        case.capture.name = Some(name);
+        case.sessions = Some(count(&group));
+        let accounts = (group.accounts() > 0).then(|| group.accounts());
+        let path = output::write_new(
+            &cases_dir,
+            &format!("{stem}.toml"),
+            case.to_toml().as_bytes(),
+            args.force,
+        )
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => Failure::Usage(e.to_string()),
+            _ => Failure::Runtime(e.to_string()),
+        })?;
+        crate::outln!(
+            "wrote {} ({} session{})",
+            path.display(),
+            group.sessions,
+            if group.sessions == 1 { "" } else { "s" }
+        );
+        population.push((stem, group.sessions, accounts));
+    }
+    if overflow > 0 {
+        crate::outln!(
+            "{overflow} sessions of clients past the first {} were counted but not written",
+            crate::clients::MAX_CLIENTS
+        );
+    }
+    let source = args.file.display().to_string();
+    let path = edit::write_population(
+        out,
+        &NewSuite {
+            dialect,
+            description: format!(
+                "{} distinct clients in {} sessions of {source}, imported by `harness import --group`",
+                population.len(),
+                sessions.handshakes()
+            ),
+        },
+        &population,
+    )
+    .map_err(|e| Failure::Runtime(e.to_string()))?;
+    crate::outln!("wrote {}", path.display());
+    Ok(population.len())
+}
+
+fn count<T>(group: &Group<T>) -> SessionCount {
+    SessionCount {
+        count: group.sessions,
+        accounts: (group.accounts() > 0).then(|| group.accounts()),
+        accounts_at_least: group.accounts_at_least,
+        first_seen: group.first_seen.clone(),
+        last_seen: group.last_seen.clone(),
+        sources: group.sources.clone(),
+        sources_omitted: group.sources_omitted(),
+        key: group.key.short(),
+    }
+}
+
+/// A file stem from the client's name, unique among those already taken.
+fn unique_stem(taken: &mut BTreeSet<String>, name: &str) -> String {
+    let base = slug(name, 60).to_ascii_lowercase();
+    let mut stem = base.clone();
+    let mut n = 1;
+    while !taken.insert(stem.clone()) {
+        n += 1;
+        stem = format!("{base}-{n}");
+    }
+    stem
+}

@@ -1,0 +1,84 @@
+//! Which PostgreSQL driver a recorded session is, as the server sees it: its openings in the
+//! clear (SSLRequest, GSSENCRequest, a direct TLS hello by its JA4, the StartupMessage's
+//! protocol and parameters), up to the startup. The user and database are the account, and
+//! passwords and SCRAM nonces change from session to session: all are set aside.
+
+use super::framing::is_tls;
+use super::messages::{self, Opening};
+
+/// Parameters that name the account, not the driver.
+const ACCOUNT_PARAMS: &[&str] = &["user", "database"];
+
+pub fn signature(client_messages: &[&[u8]]) -> String {
+    let mut lines = Vec::new();
+    for message in client_messages {
+        match messages::opening(message) {
+            Some(Opening::SslRequest) => lines.push("SSLRequest".to_string()),
+            Some(Opening::GssEncRequest) => lines.push("GSSENCRequest".to_string()),
+            Some(Opening::Cancel) => lines.push("CancelRequest".to_string()),
+            Some(Opening::Startup {
+                major,
+                minor,
+                params,
+            }) => {
+                let params: Vec<String> = params
+                    .iter()
+                    .map(|(k, v)| match ACCOUNT_PARAMS.contains(&k.as_str()) {
+                        true => k.clone(),
+                        false => format!("{k}={v}"),
+                    })
+                    .collect();
+                lines.push(format!("StartupMessage {major}.{minor} {}", params.join(" ")));
+                break;
+            }
+            None if lines.is_empty() && message.len() > 5 && is_tls(message) => {
+                let hello = crate::dialect::tls::signature::signature(&[message]);
+                lines.push(format!("direct TLS {hello}"));
+                break;
+            }
+            None => break,
+        }
+    }
+    lines.join("\n")
+}
+
+/// `protocol 3.0`, `TLS requested`, `direct TLS`, then each startup parameter that is not
+/// the account (`client_encoding=UTF8`).
+pub fn distinctions(client_messages: &[&[u8]]) -> Vec<String> {
+    let mut traits = Vec::new();
+    if client_messages
+        .first()
+        .is_some_and(|m| m.len() > 5 && is_tls(m))
+    {
+        traits.push("direct TLS".to_string());
+    }
+    for message in client_messages {
+        match messages::opening(message) {
+            Some(Opening::SslRequest) => traits.push("TLS requested".into()),
+            Some(Opening::GssEncRequest) => traits.push("GSS encryption requested".into()),
+            Some(Opening::Startup {
+                major,
+                minor,
+                params,
+            }) => {
+                traits.insert(0, format!("protocol {major}.{minor}"));
+                traits.extend(
+                    params
+                        .iter()
+                        .filter(|(k, _)| !ACCOUNT_PARAMS.contains(&k.as_str()))
+                        .map(|(k, v)| format!("{k}={}", shorten(v))),
+                );
+                break;
+            }
+            _ => {}
+        }
+    }
+    traits
+}
+
+fn shorten(value: &str) -> String {
+    match value.char_indices().nth(32) {
+        Some((at, _)) => format!("{}…", &value[..at]),
+        None => value.to_string(),
+    }
+}

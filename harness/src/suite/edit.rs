@@ -1,0 +1,198 @@
+//! Writing to suite.toml without losing what people wrote in it (toml_edit keeps comments,
+//! order and layout): the population `import --group` counted, and the expectations a
+//! reviewed run blesses.
+
+use crate::dialect::Dialect;
+use std::path::{Path, PathBuf};
+use toml_edit::{DocumentMut, InlineTable, Item, Table, value};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not TOML: {message}")]
+    Parse { path: String, message: String },
+}
+
+/// What a suite file written afresh says about itself.
+pub struct NewSuite<'a> {
+    pub dialect: &'a dyn Dialect,
+    pub description: String,
+}
+
+/// One client's traffic: its case id, sessions, and distinct accounts where known.
+pub type ClientTraffic = (String, u64, Option<usize>);
+
+/// Sets `dir/suite.toml`'s population to the clients' session counts (`population_unit =
+/// "sessions"`, and `[population_accounts]` where every client's accounts are known), writing
+/// the file afresh when there is none; the rest of an existing file is kept as it is.
+pub fn write_population(
+    dir: &Path,
+    new: &NewSuite<'_>,
+    clients: &[ClientTraffic],
+) -> Result<PathBuf, EditError> {
+    let path = dir.join("suite.toml");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => new_suite(dir, new),
+        Err(source) => {
+            return Err(EditError::Read {
+                path: path.display().to_string(),
+                source,
+            });
+        }
+    };
+    let mut doc = parse(&path, &text)?;
+    doc["population_unit"] = value("sessions");
+    let mut sessions = Table::new();
+    for (case, count, _) in clients {
+        sessions[case.as_str()] = value(i64::try_from(*count).unwrap_or(i64::MAX));
+    }
+    sessions
+        .decor_mut()
+        .set_prefix("\n# Sessions per client in the capture: impact reads \"% of sessions\".\n");
+    doc["population"] = Item::Table(sessions);
+    if clients.iter().all(|(_, _, accounts)| accounts.is_some()) && !clients.is_empty() {
+        let mut accounts = Table::new();
+        for (case, _, n) in clients {
+            accounts[case.as_str()] = value(n.unwrap_or(0) as i64);
+        }
+        accounts
+            .decor_mut()
+            .set_prefix("\n# Distinct accounts per client: impact reads \"% of accounts\" too.\n");
+        doc["population_accounts"] = Item::Table(accounts);
+    } else {
+        doc.remove("population_accounts");
+    }
+    write(&path, &doc)?;
+    Ok(path)
+}
+
+/// Sets the expectations of `suite_file` for the given (case, target) pairs to their
+/// verdicts, keeping every other expectation.
+pub fn write_expectations(
+    suite_file: &Path,
+    verdicts: &[(String, String, &'static str)],
+) -> Result<(), EditError> {
+    let text = std::fs::read_to_string(suite_file).map_err(|source| EditError::Read {
+        path: suite_file.display().to_string(),
+        source,
+    })?;
+    let mut doc = parse(suite_file, &text)?;
+    if !doc.contains_table("expect") {
+        let mut table = Table::new();
+        table.decor_mut().set_prefix(
+            "\n# Blessed from a reviewed run (`harness run --bless`): a change fails CI.\n",
+        );
+        doc["expect"] = Item::Table(table);
+    }
+    let expect = doc["expect"]
+        .as_table_mut()
+        .expect("made a table above when it was not one");
+    for (case, target, verdict) in verdicts {
+        let row = expect
+            .entry(case)
+            .or_insert_with(|| value(InlineTable::new()));
+        if let Some(inline) = row.as_inline_table_mut() {
+            inline.insert(target, (*verdict).into());
+            inline.fmt();
+        } else if let Some(table) = row.as_table_mut() {
+            table[target.as_str()] = value(*verdict);
+        }
+    }
+    write(suite_file, &doc)
+}
+
+fn parse(path: &Path, text: &str) -> Result<DocumentMut, EditError> {
+    text.parse::<DocumentMut>().map_err(|e| EditError::Parse {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
+fn write(path: &Path, doc: &DocumentMut) -> Result<(), EditError> {
+    std::fs::write(path, doc.to_string()).map_err(|source| EditError::Write {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// The variables a replay of `dialect`'s recordings needs from the suite, with placeholder
+/// values and why.
+fn replay_variables(dialect: &str) -> &'static str {
+    match dialect {
+        "msnp" => {
+            "\n# The account every replayed session logs in as (the recorded ones are set aside).\n[variables]\nemail = \"harness@hotmail.com\"\n"
+        }
+        "postgres" => {
+            "\n# The user and database a startup sent inside TLS is replayed with.\n[variables]\nuser = \"postgres\"\ndatabase = \"postgres\"\n"
+        }
+        "tls" => {
+            "\n# The server name each hello carries (an IP address is not a valid one).\n[variables]\nhost = \"localhost\"\n"
+        }
+        _ => "",
+    }
+}
+
+fn new_suite(dir: &Path, new: &NewSuite<'_>) -> String {
+    let name = dir
+        .file_name()
+        .map_or_else(|| "imported".into(), |n| n.to_string_lossy());
+    let escape = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+    format!(
+        r#"# {description}.
+# One case per distinct client as the server sees it, each weighed by its sessions in the
+# capture. Add [[target]]s (a real server the run starts: command = ["bash", "server.sh",
+# "{{port}}"]) or run it against any server: harness run DIR --target NAME=HOST:PORT. Once a
+# run's verdicts are reviewed, `harness run DIR --bless` makes them the expectations.
+name = "{name}"
+description = "{description}"
+dialect = "{dialect}"
+cases = "cases"
+{variables}"#,
+        description = escape(&new.description),
+        name = escape(&name),
+        dialect = new.dialect.name(),
+        variables = replay_variables(new.dialect.name()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blessing_keeps_comments_and_other_expectations() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("suite.toml");
+        std::fs::write(
+            &path,
+            "# mine\nname = \"s\"\ndialect = \"http\"\n\n[expect]\n# a note\n\"a\" = { \"old\" = \"admitted\" }\n",
+        )
+        .unwrap();
+        write_expectations(
+            &path,
+            &[
+                ("a".into(), "new".into(), "locked-out"),
+                ("b".into(), "new".into(), "warned"),
+            ],
+        )
+        .unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("# mine\n"), "{text}");
+        assert!(text.contains("# a note"), "{text}");
+        assert!(
+            text.contains(r#""a" = { "old" = "admitted", new = "locked-out" }"#),
+            "{text}"
+        );
+        assert!(text.contains(r#"b = { new = "warned" }"#), "{text}");
+    }
+}
