@@ -432,10 +432,11 @@ fn load_mode_replays_clients_by_population_share_and_reports_stage_latencies() {
 
     // The suite's population shares, by the verdict each client is expected to get.
     let suite = seed_loaded();
-    let total: f64 = suite.population.values().sum();
+    let total: f64 = suite.population.shares.values().sum();
     let share = |kind| {
         suite
             .population
+            .shares
             .iter()
             .filter(|(case, _)| suite.expected(case, "2003-10-16") == Some(kind))
             .map(|(_, w)| w)

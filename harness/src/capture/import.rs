@@ -115,7 +115,11 @@ impl ImportReport {
             false => format!(
                 "no {dialect} session on port {port}; connections were opened to port {}{}: give --port PORT",
                 ports.join(", "),
-                if more > 0 { format!(" and {more} more") } else { String::new() }
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
             ),
         })
     }

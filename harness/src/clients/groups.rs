@@ -136,7 +136,7 @@ impl<T> Groups<T> {
             .iter()
             .map(|g| (g.key.base.clone(), g.key.traits.clone()))
             .collect();
-        super::distinct_names(&clients)
+        super::distinct_names(&clients, true)
     }
 
     /// Every client, in order of first appearance, with its distinct name.

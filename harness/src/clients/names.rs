@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 /// At most this many traits in a name.
 const MAX_TRAITS: usize = 3;
 
-/// One name per client, given each one's base name and traits (most telling first); names
-/// are distinct whenever the clients are more than one per (base, traits).
-pub fn distinct_names(clients: &[(String, Vec<String>)]) -> Vec<String> {
+/// One name per client, given each one's base name and traits (most telling first). Clients
+/// no trait tells apart are numbered (`#2`) when `number` is set (distinct clients that must
+/// not share a name), else keep one name (the same client recorded twice).
+pub fn distinct_names(clients: &[(String, Vec<String>)], number: bool) -> Vec<String> {
     let mut by_base: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, (base, _)) in clients.iter().enumerate() {
         by_base.entry(base.as_str()).or_default().push(i);
@@ -29,7 +30,9 @@ pub fn distinct_names(clients: &[(String, Vec<String>)]) -> Vec<String> {
             }
         }
     }
-    number_the_same(&mut names);
+    if number {
+        number_the_same(&mut names);
+    }
     names
 }
 
@@ -119,17 +122,23 @@ mod tests {
 
     #[test]
     fn a_client_without_namesakes_keeps_its_name() {
-        let names = distinct_names(&[client("wget 1.21", &["HTTP/1.1"]), client("curl 8", &[])]);
+        let names = distinct_names(
+            &[client("wget 1.21", &["HTTP/1.1"]), client("curl 8", &[])],
+            true,
+        );
         assert_eq!(names, ["wget 1.21", "curl 8"]);
     }
 
     #[test]
     fn namesakes_get_the_traits_that_tell_them_apart() {
-        let names = distinct_names(&[
-            client("curl 7.88.1", &["HTTP/1.1", "API v2"]),
-            client("curl 7.88.1", &["HTTP/1.0", "API v2"]),
-            client("curl 7.88.1", &["HTTP/1.1", "API v1"]),
-        ]);
+        let names = distinct_names(
+            &[
+                client("curl 7.88.1", &["HTTP/1.1", "API v2"]),
+                client("curl 7.88.1", &["HTTP/1.0", "API v2"]),
+                client("curl 7.88.1", &["HTTP/1.1", "API v1"]),
+            ],
+            true,
+        );
         assert_eq!(
             names,
             [
@@ -142,17 +151,23 @@ mod tests {
 
     #[test]
     fn a_client_whose_traits_are_all_shared_is_told_by_what_it_lacks() {
-        let names = distinct_names(&[
-            client("OpenSSH 9.2p1", &["kex curve25519-sha256", "offers ssh-ed25519"]),
-            client(
-                "OpenSSH 9.2p1",
-                &[
-                    "kex curve25519-sha256",
-                    "offers ssh-ed25519",
-                    "offers ssh-rsa",
-                ],
-            ),
-        ]);
+        let names = distinct_names(
+            &[
+                client(
+                    "OpenSSH 9.2p1",
+                    &["kex curve25519-sha256", "offers ssh-ed25519"],
+                ),
+                client(
+                    "OpenSSH 9.2p1",
+                    &[
+                        "kex curve25519-sha256",
+                        "offers ssh-ed25519",
+                        "offers ssh-rsa",
+                    ],
+                ),
+            ],
+            true,
+        );
         assert_eq!(
             names,
             [
@@ -164,10 +179,11 @@ mod tests {
 
     #[test]
     fn clients_no_trait_tells_apart_are_numbered() {
-        let names = distinct_names(&[
+        let same = [
             client("psql", &["protocol 3.0"]),
             client("psql", &["protocol 3.0"]),
-        ]);
-        assert_eq!(names, ["psql", "psql #2"]);
+        ];
+        assert_eq!(distinct_names(&same, true), ["psql", "psql #2"]);
+        assert_eq!(distinct_names(&same, false), ["psql", "psql"]);
     }
 }

@@ -4,8 +4,8 @@
 use super::Failure;
 use crate::exit;
 use crate::report::{CaseResult, Outcome};
-use std::path::Path;
 use crate::verdict::VerdictKind;
+use std::path::Path;
 
 /// The verdicts to bless, and those that cannot be (errors, results of no suite target).
 #[derive(Default)]
@@ -22,10 +22,9 @@ impl Blessing {
         match result.verdict.kind {
             // What the harness could not judge is no expectation to hold a server to.
             VerdictKind::Error | VerdictKind::Undecided => self.errors += 1,
-            kind => {
-                self.verdicts
-                    .push((result.case.clone(), target.clone(), kind.as_str()))
-            }
+            kind => self
+                .verdicts
+                .push((result.case.clone(), target.clone(), kind.as_str())),
         }
     }
 

@@ -11,9 +11,9 @@ use crate::capture::file::{SessionCount, slug};
 use crate::capture::{CaptureFile, output};
 use crate::cli::ImportArgs;
 use crate::clients::{ClientKey, Group, Groups, Session};
-use crate::suite::edit::{self, NewSuite};
 use crate::dialect::Dialect;
 use crate::exit;
+use crate::suite::edit::{self, NewSuite};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -53,8 +53,12 @@ pub fn import_grouped(args: &ImportArgs, dialect: &'static dyn Dialect) -> Resul
     sessions.print(dialect);
     let report = imported_report(imported)?;
     print_report(&report);
-    // What was read before any damage is written; the damage is then named (exit 2).
-    let written = write_suite(args, out, dialect, groups, &sessions)?;
+    // What was read before any damage is written; the damage is then named (exit 2). A
+    // capture with no client of the dialect writes no suite.
+    let written = match groups.is_empty() {
+        true => 0,
+        false => write_suite(args, out, dialect, groups, &sessions)?,
+    };
     if let Some(failure) = damage(args, dialect, &report, &sessions) {
         return Err(failure);
     }
@@ -89,7 +93,7 @@ fn write_suite(
     let cases_dir = out.join("cases");
     let mut clients = groups.into_named();
     // The most sessions first, as the suite's population lists them.
-    clients.sort_by(|a, b| b.1.sessions.cmp(&a.1.sessions));
+    clients.sort_by_key(|c| std::cmp::Reverse(c.1.sessions));
     for (name, mut group) in clients {
         let Some(mut case) = group.extra.take() else {
             continue;

@@ -92,8 +92,8 @@ pub async fn run_load(
             cases: suite.cases.len(),
             partition: None,
             population: suite.population.shares.clone(),
-        population_unit: suite.population.unit,
-        population_accounts: suite.population.accounts.clone(),
+            population_unit: suite.population.unit,
+            population_accounts: suite.population.accounts.clone(),
             target_notes: Default::default(),
             // Not a shard of a whole run.
             narrowed: true,

@@ -1,9 +1,9 @@
 //! The subcommands: each turns parsed arguments into work and an exit code.
 
+mod bless;
 mod check;
 mod dialects;
 mod diff;
-mod bless;
 mod import;
 mod import_grouped;
 mod import_testssl;

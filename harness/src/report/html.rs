@@ -262,7 +262,11 @@ fn write_headline(out: &mut dyn Write, impact: &Impact) -> io::Result<()> {
         x += width;
     }
     writeln!(out, "</svg>")?;
-    writeln!(out, "<p class=\"impact\">{}</p>", escape(&impact.sentence()))?;
+    writeln!(
+        out,
+        "<p class=\"impact\">{}</p>",
+        escape(&impact.sentence())
+    )?;
     let lines = impact.client_lines();
     if !lines.is_empty() {
         writeln!(out, "<ol class=\"turned-away\">")?;

@@ -146,7 +146,10 @@ impl Impact {
         } else if self.shares.warned > 0.0 {
             ("warn", VerdictKind::Warned, self.shares.warned)
         } else {
-            return format!("{} would admit {:.1}% of {unit}", self.target, self.shares.admitted);
+            return format!(
+                "{} would admit {:.1}% of {unit}",
+                self.target, self.shares.admitted
+            );
         };
         let clients: Vec<&ClientImpact> =
             self.clients.iter().filter(|c| c.verdict == kind).collect();
@@ -229,9 +232,7 @@ impl ImpactTally {
         let kind = result.verdict.kind;
         self.sums.entry(result.target.clone()).or_default()[slot(kind)] += share;
         if let Some(accounts) = self.population.accounts.get(&result.case) {
-            self.account_sums
-                .entry(result.target.clone())
-                .or_default()[slot(kind)] += accounts;
+            self.account_sums.entry(result.target.clone()).or_default()[slot(kind)] += accounts;
         }
         if matches!(kind, VerdictKind::LockedOut | VerdictKind::Warned) {
             self.clients

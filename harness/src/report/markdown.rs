@@ -70,7 +70,12 @@ impl<'a> Markdown<'a> {
         }
         writeln!(out, "\n{}", finished.summary.sentence())?;
         for line in &self.impact {
-            writeln!(out, "- **{}**: {}", escape(&line.headline()), escape(&line.sentence()))?;
+            writeln!(
+                out,
+                "- **{}**: {}",
+                escape(&line.headline()),
+                escape(&line.sentence())
+            )?;
             for client in line.client_lines() {
                 writeln!(out, "  - {}", escape(&client))?;
             }

@@ -5,9 +5,9 @@ use super::{Suite, SuiteTarget, TargetKind};
 use crate::case::load_case_in;
 use crate::date::DateText;
 use crate::dialect::{self, Dialect};
+use crate::report::{Population, PopulationUnit};
 use crate::runner::TlsClient;
 use crate::source::{self, SourceError, closest};
-use crate::report::{Population, PopulationUnit};
 use crate::verdict::VerdictKind;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -442,7 +442,8 @@ fn name_recordings_apart(cases: &mut [Arc<crate::case::Case>]) {
                 (base.to_string(), cases[i].distinctions.clone())
             })
             .collect();
-        let names = crate::clients::distinct_names(&clients);
+        // The same client recorded twice keeps one name.
+        let names = crate::clients::distinct_names(&clients, false);
         for (&i, name) in members.iter().zip(names) {
             let suffix = if cases[i].name.ends_with(CAPTURED) {
                 CAPTURED

@@ -28,7 +28,10 @@ pub fn signature(client_messages: &[&[u8]]) -> String {
                         false => format!("{k}={v}"),
                     })
                     .collect();
-                lines.push(format!("StartupMessage {major}.{minor} {}", params.join(" ")));
+                lines.push(format!(
+                    "StartupMessage {major}.{minor} {}",
+                    params.join(" ")
+                ));
                 break;
             }
             None if lines.is_empty() && message.len() > 5 && is_tls(message) => {

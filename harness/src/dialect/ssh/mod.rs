@@ -11,8 +11,8 @@ pub mod framing;
 mod kex;
 mod negotiate;
 mod policy;
-mod signature;
 mod request;
+mod signature;
 pub mod wire;
 
 use super::{

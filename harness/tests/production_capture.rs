@@ -1,0 +1,366 @@
+//! From a capture of production traffic to a decision. The traffic: every real HTTP client of
+//! captures/http (each recorded by tcpdump against nginx), several sessions each, merged into
+//! one capture as a busy server would see it. `import --group` makes one case per distinct
+//! client, named apart, weighed by its sessions; run against the stricter nginx of
+//! suites/http-sunset (505 for HTTP/1.0, 410 for /api/v1/, 426 for old app versions, 403
+//! without a User-Agent), its session-weighted shares are what the same sessions get when each
+//! is replayed live on its own.
+
+mod common;
+
+use common::{harness, json_lines, repo_root, stderr, stdout};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Sessions of each client in the made-up production traffic (the rest have 2 each).
+const REPEATS: &[(&str, u32)] = &[
+    ("curl-http1.0", 5),
+    ("python-requests", 4),
+    ("node-http", 3),
+    ("curl", 6),
+];
+
+/// The port nginx listened on when captures/http was made.
+const PORT: &str = "37703";
+
+struct Record {
+    ts_us: u64,
+    header_rest: [u8; 8],
+    data: Vec<u8>,
+}
+
+/// The records of a little-endian, microsecond legacy pcap, and its global header.
+fn read_pcap(path: &Path) -> ([u8; 24], Vec<Record>) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(bytes[..4], [0xd4, 0xc3, 0xb2, 0xa1], "{}", path.display());
+    let header: [u8; 24] = bytes[..24].try_into().unwrap();
+    let mut records = Vec::new();
+    let mut at = 24;
+    while at + 16 <= bytes.len() {
+        let word = |i: usize| u32::from_le_bytes(bytes[at + i..at + i + 4].try_into().unwrap());
+        let (sec, usec, len) = (word(0), word(4), word(8) as usize);
+        records.push(Record {
+            ts_us: u64::from(sec) * 1_000_000 + u64::from(usec),
+            header_rest: bytes[at + 8..at + 16].try_into().unwrap(),
+            data: bytes[at + 16..at + 16 + len].to_vec(),
+        });
+        at += 16 + len;
+    }
+    (header, records)
+}
+
+/// Every client's capture, repeated, each copy a minute after the last, interleaved by time
+/// into one pcap; the number of sessions written.
+fn production_capture(out: &Path) -> usize {
+    let dir = repo_root().join("captures/http");
+    let mut pcaps: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
+        .collect();
+    pcaps.sort();
+    assert!(pcaps.len() >= 10, "real clients in {}", dir.display());
+    let mut header = None;
+    let mut all = Vec::new();
+    let mut sessions = 0;
+    for pcap in &pcaps {
+        let stem = pcap.file_stem().unwrap().to_string_lossy().into_owned();
+        let copies = REPEATS
+            .iter()
+            .find(|(name, _)| *name == stem)
+            .map_or(2, |(_, n)| *n);
+        let (global, records) = read_pcap(pcap);
+        header.get_or_insert(global);
+        for copy in 0..copies {
+            let shift = u64::from(copy) * 60_000_000;
+            all.extend(records.iter().map(|r| Record {
+                ts_us: r.ts_us + shift,
+                header_rest: r.header_rest,
+                data: r.data.clone(),
+            }));
+        }
+        sessions += copies as usize;
+    }
+    all.sort_by_key(|r| r.ts_us);
+    let mut bytes = header.unwrap().to_vec();
+    for r in &all {
+        bytes.extend(((r.ts_us / 1_000_000) as u32).to_le_bytes());
+        bytes.extend(((r.ts_us % 1_000_000) as u32).to_le_bytes());
+        bytes.extend(r.header_rest);
+        bytes.extend(&r.data);
+    }
+    std::fs::write(out, bytes).unwrap();
+    sessions
+}
+
+fn cutoff_target() -> String {
+    let script = repo_root().join("suites/http-sunset/servers/nginx.sh");
+    format!(
+        "\n[[target]]\nname = \"cutoff\"\ncommand = [\"bash\", \"{}\", \"cutoff\", \"{{port}}\"]\n",
+        script.canonicalize().unwrap().display()
+    )
+}
+
+fn append(path: &Path, text: &str) {
+    let mut old = std::fs::read_to_string(path).unwrap();
+    old.push_str(text);
+    std::fs::write(path, old).unwrap();
+}
+
+#[test]
+fn a_grouped_import_weighs_each_distinct_client_by_its_sessions_as_live_replays_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("production.pcap");
+    let sessions = production_capture(&capture);
+    let grouped = dir.path().join("grouped");
+    let out = harness(&[
+        "import",
+        capture.to_str().unwrap(),
+        "--dialect",
+        "http",
+        "--port",
+        PORT,
+        "--group",
+        "--out",
+        grouped.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+
+    // One case per distinct client: the 19 real clients, none with another's name.
+    let cases: Vec<_> = std::fs::read_dir(grouped.join("cases"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let clients = std::fs::read_dir(repo_root().join("captures/http"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "pcap")
+        })
+        .count();
+    assert_eq!(cases.len(), clients, "{}", stdout(&out));
+    let mut names = BTreeSet::new();
+    let mut counted = 0;
+    for case in &cases {
+        let value: toml::Value = toml::from_str(&std::fs::read_to_string(case).unwrap()).unwrap();
+        let name = value["capture"]["name"].as_str().unwrap().to_string();
+        assert!(names.insert(name.clone()), "two clients named {name}");
+        counted += value["sessions"]["count"].as_integer().unwrap();
+    }
+    assert_eq!(counted as usize, sessions);
+    assert!(names.contains("curl 7.88.1 (HTTP/1.0)"), "{names:?}");
+
+    // The suite's population is the session counts, and it says so.
+    let suite_file = grouped.join("suite.toml");
+    let suite: toml::Value =
+        toml::from_str(&std::fs::read_to_string(&suite_file).unwrap()).unwrap();
+    assert_eq!(suite["population_unit"].as_str(), Some("sessions"));
+    let population: i64 = suite["population"]
+        .as_table()
+        .unwrap()
+        .values()
+        .map(|v| v.as_integer().unwrap())
+        .sum();
+    assert_eq!(population as usize, sessions);
+
+    append(&suite_file, &cutoff_target());
+    let run = harness(&["run", grouped.to_str().unwrap(), "--format", "json"]);
+    let text = stdout(&run);
+    let impact: serde_json::Value = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["type"] == "impact")
+        .unwrap_or_else(|| panic!("no impact line: {text}{}", stderr(&run)));
+    assert_eq!(impact["unit"], "sessions", "{impact}");
+    let (results, _) = json_lines(&text);
+    assert!(
+        results.iter().all(|r| r["verdict"] != "error"),
+        "{}",
+        stderr(&run)
+    );
+
+    // The same sessions, one case each, replayed live against the same server.
+    let each = dir.path().join("each");
+    std::fs::create_dir_all(each.join("cases")).unwrap();
+    let out = harness(&[
+        "import",
+        capture.to_str().unwrap(),
+        "--dialect",
+        "http",
+        "--port",
+        PORT,
+        "--out",
+        each.join("cases").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    std::fs::write(
+        each.join("suite.toml"),
+        format!(
+            "name = \"each\"\ndialect = \"http\"\ncases = \"cases\"\n{}",
+            cutoff_target()
+        ),
+    )
+    .unwrap();
+    let live = harness(&["run", each.to_str().unwrap(), "--format", "json"]);
+    let (live_results, _) = json_lines(&stdout(&live));
+    assert_eq!(live_results.len(), sessions);
+    let mut by_verdict: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &live_results {
+        *by_verdict
+            .entry(r["verdict"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    let share = |verdict: &str| {
+        100.0 * by_verdict.get(verdict).copied().unwrap_or(0) as f64 / sessions as f64
+    };
+    for (field, verdict) in [
+        ("admitted", "admitted"),
+        ("warned", "warned"),
+        ("locked_out", "locked-out"),
+    ] {
+        let grouped_share = impact[field].as_f64().unwrap();
+        assert!(
+            (grouped_share - share(verdict)).abs() < 1e-9,
+            "{verdict}: grouped {grouped_share}, live {} ({by_verdict:?})",
+            share(verdict)
+        );
+    }
+    assert!(share("locked-out") > 0.0, "{by_verdict:?}");
+
+    // The impact names the clients it locks out, the largest first, with the reason.
+    let locked: Vec<&serde_json::Value> = impact["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["verdict"] == "locked-out")
+        .collect();
+    assert_eq!(locked[0]["name"], "curl 7.88.1 (HTTP/1.0)", "{impact}");
+    assert_eq!(locked[0]["weight"], 5.0);
+    assert!(
+        locked[0]["reason"].as_str().unwrap().contains("505"),
+        "{}",
+        locked[0]
+    );
+}
+
+#[test]
+fn blessing_a_reviewed_run_makes_its_verdicts_the_expectations() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("production.pcap");
+    production_capture(&capture);
+    let grouped = dir.path().join("grouped");
+    let import = harness(&[
+        "import",
+        capture.to_str().unwrap(),
+        "--dialect",
+        "http",
+        "--port",
+        PORT,
+        "--group",
+        "--out",
+        grouped.to_str().unwrap(),
+    ]);
+    assert_eq!(import.status.code(), Some(0), "{}", stderr(&import));
+    let suite_file = grouped.join("suite.toml");
+    append(&suite_file, &cutoff_target());
+    let suite = grouped.to_str().unwrap();
+
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["run", suite, "--bless"])
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+
+    let blessed = harness(&["run", suite, "--bless", "--accept"]);
+    assert_eq!(
+        blessed.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&blessed),
+        stderr(&blessed)
+    );
+    let text = std::fs::read_to_string(&suite_file).unwrap();
+    assert!(text.contains("[expect]"), "{text}");
+    assert!(
+        text.contains(r#""curl-7.88.1-http-1.0" = { cutoff = "locked-out" }"#),
+        "{text}"
+    );
+    // The header comment the import wrote is kept.
+    assert!(text.starts_with("# "), "{text}");
+
+    // A later change of any client's verdict fails the run.
+    let again = harness(&["run", suite]);
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+    let changed = text.replace(
+        r#""curl-7.88.1-http-1.0" = { cutoff = "locked-out" }"#,
+        r#""curl-7.88.1-http-1.0" = { cutoff = "admitted" }"#,
+    );
+    std::fs::write(&suite_file, changed).unwrap();
+    let mismatch = harness(&["run", suite]);
+    assert_eq!(mismatch.status.code(), Some(1), "{}", stdout(&mismatch));
+    assert!(
+        stdout(&mismatch).contains("the server answered"),
+        "the reason is on the row: {}",
+        stdout(&mismatch)
+    );
+}
+
+#[test]
+fn an_import_that_finds_nothing_on_its_port_names_the_ports_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("production.pcap");
+    production_capture(&capture);
+    let out = harness(&[
+        "import",
+        capture.to_str().unwrap(),
+        "--dialect",
+        "http",
+        "--group",
+        "--out",
+        dir.path().join("g").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no http session on port 80; connections were opened to port 37703"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.path().join("g/suite.toml").exists());
+
+    // A client's ephemeral port is not a server's.
+    let client_port = "38434";
+    let judged = harness(&[
+        "judge",
+        capture.to_str().unwrap(),
+        "--dialect",
+        "http",
+        "--port",
+        client_port,
+    ]);
+    assert_eq!(judged.status.code(), Some(2), "{}", stdout(&judged));
+
+    let wrong = harness(&[
+        "judge",
+        capture.to_str().unwrap(),
+        "--dialect",
+        "ssh",
+        "--port",
+        PORT,
+    ]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(
+        stderr(&wrong).contains("opens a ssh handshake"),
+        "{}",
+        stderr(&wrong)
+    );
+}
