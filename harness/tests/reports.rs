@@ -230,11 +230,11 @@ fn markdown_matrix_and_impact_for_a_pull_request() {
     let md = std::fs::read_to_string(dir.path().join("out/pr.md")).unwrap();
     assert!(md.contains("| client | 2003-08-01 | 2003-09-18 | 2003-10-16 |"));
     assert!(
-        md.contains("| msn-messenger-4.6 | 🟢 admitted | 🟡 warned | 🔴 locked out |"),
+        md.contains("| MSN Messenger 4.6 | 🟢 admitted | 🟡 warned | 🔴 locked out |"),
         "{md}"
     );
     assert!(
-        md.contains("- 2003-10-16: 44.0% of users admitted, 17.0% warned, 39.0% locked out"),
+        md.contains("- **2003-10-16 would lock out 39.0% of users: from 7 clients**: 2003-10-16: 44.0% of users admitted, 17.0% warned, 39.0% locked out"),
         "{md}"
     );
     assert!(

@@ -66,11 +66,11 @@ pub fn identity(client_messages: &[&[u8]]) -> RecordedIdentity {
     identity
 }
 
-/// Commands a client sends while logging in; what it sends after (presence, chat) is not
-/// what tells clients apart.
-const HANDSHAKE: &[&str] = &["VER", "CVR", "CVQ", "INF", "USR"];
+/// Commands that say what a client is, sent before the server decides: how far a session got
+/// (USR, then presence and chat) must not make the same client two.
+const HANDSHAKE: &[&str] = &["VER", "CVR", "CVQ"];
 
-/// The client's login messages with TrIDs and challenge answers set aside.
+/// The client's version and identity lines with TrIDs set aside.
 pub fn signature(client_messages: &[&[u8]]) -> String {
     client_messages
         .iter()

@@ -1,15 +1,13 @@
 //! Which SSH client a recorded session is, as the server sees it: its identification line
-//! and its key-exchange messages in the clear, up to NEWKEYS (the KEXINIT's algorithm lists,
-//! the kind and size of its key-exchange init). The KEXINIT cookie and the ephemeral keys
-//! change from session to session and are set aside; everything after NEWKEYS is encrypted.
+//! and its KEXINIT's algorithm lists. The KEXINIT cookie changes from session to session and
+//! is set aside; what follows depends on the server's answer (and is encrypted after NEWKEYS).
 
 use super::describe::describe;
 use super::framing::payload;
 use super::wire::{self, KexInit};
 use crate::direction::Direction;
 
-/// Lines of the handshake in the clear, in order: the identification, then each key-exchange
-/// message as described (the KEXINIT's algorithms, a key-exchange init by its key's size).
+/// The identification, then the KEXINIT's algorithms, as described.
 pub fn signature(client_messages: &[&[u8]]) -> String {
     let mut lines = Vec::new();
     for message in client_messages {
@@ -17,7 +15,9 @@ pub fn signature(client_messages: &[&[u8]]) -> String {
         if kind == Some(wire::NEWKEYS) {
             break;
         }
-        if message.starts_with(b"SSH-") || kind.is_some() {
+        // The key-exchange init is sent only when the server's KEXINIT allowed one: how far
+        // a session got must not make the same client two.
+        if message.starts_with(b"SSH-") || kind == Some(wire::KEXINIT) {
             lines.push(describe(Direction::Client, message));
         }
     }
