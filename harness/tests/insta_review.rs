@@ -60,7 +60,13 @@ fn cargo_insta_finds_and_accepts_suite_snapshots_from_the_repository_root() {
     assert!(stdout(&before).contains("1 changed: msn-messenger-6.0@2003-09-18"));
 
     let pending = cargo_insta(repo.path(), &["pending-snapshots"]);
-    assert!(pending.status.success(), "{}", stderr(&pending));
+    assert!(
+        pending.status.success(),
+        "{:?} {} {}",
+        pending.status,
+        stdout(&pending),
+        stderr(&pending)
+    );
     let listed = format!("{}{}", stdout(&pending), stderr(&pending));
     assert!(
         listed.contains("msn-messenger-6.0@2003-09-18.snap"),

@@ -144,6 +144,10 @@ impl<T> Groups<T> {
         self.names().into_iter().zip(&self.groups).collect()
     }
 
+    pub fn groups_mut(&mut self) -> impl Iterator<Item = &mut Group<T>> {
+        self.groups.iter_mut()
+    }
+
     pub fn into_named(self) -> Vec<(String, Group<T>)> {
         self.names().into_iter().zip(self.groups).collect()
     }

@@ -90,14 +90,22 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
     Ok(outcome.exit_code)
 }
 
-/// Sessions judged as the importer hands them over, put back in the order their connections
-/// began (within a bounded window) and sent on as results; only the traffic tally is kept.
+/// Sessions judged as the importer hands them over. JSON Lines reports get every session's
+/// result as it comes, put back in the order connections began (within a bounded window);
+/// the table, JUnit, Markdown and HTML get a row per client and verdict at the end (one
+/// session's result standing for the others), so that nothing grows with the sessions but
+/// the JSON written out.
 struct Sessions<'a> {
-    reporter: Reporter<'a>,
-    reports: &'a ReportArgs,
+    /// Every session: the JSON Lines reports (when asked for).
+    streaming: Reporter<'a>,
+    streams: bool,
+    /// A row per client and verdict: the table, JUnit, Markdown and HTML (when asked for).
+    by_client: Reporter<'a>,
+    rows: bool,
     /// The run's header, sent before the first result: it names the capture's sha256, known
     /// once the first session arrives.
     header: Option<Header>,
+    started: Option<Header>,
     order: InOrder<judge::Judged>,
     tally: TrafficTally,
     /// Results sent so far; each is numbered by its place.
@@ -109,7 +117,8 @@ struct Sessions<'a> {
 impl<'a> Sessions<'a> {
     fn new(reports: &'a ReportArgs, title: String, context: RunContext) -> Sessions<'a> {
         // Judged results are not a suite's run: the header says what was judged, and merge
-        // refuses it (narrowed). The number of sessions is not known until the end.
+        // takes judged files only with each other. The number of sessions is not known until
+        // the end.
         let info = RunInfo {
             suite: title.clone(),
             suite_sha256: String::new(),
@@ -121,17 +130,25 @@ impl<'a> Sessions<'a> {
             target_notes: Default::default(),
             narrowed: true,
         };
+        let (mut streaming, mut by_client) = (Reporter::new(), Reporter::new());
+        let (streams, rows) = reports::add_judged_sinks(&mut streaming, &mut by_client, reports);
         Sessions {
-            reporter: Reporter::new(),
-            reports,
+            streaming,
+            streams,
+            by_client,
+            rows,
             header: Some(Header {
                 suite: title,
                 info: Some(info),
                 context,
                 expected_results: None,
             }),
+            started: None,
             order: InOrder::new(judge::order::WINDOW),
-            tally: TrafficTally::default(),
+            tally: match rows {
+                true => TrafficTally::with_examples(),
+                false => TrafficTally::default(),
+            },
             sent: 0,
             pcap: false,
         }
@@ -157,29 +174,56 @@ impl<'a> Sessions<'a> {
             session.key.clone(),
             session.account.as_deref(),
             &session.started,
-            session.result.verdict.kind,
+            &session.result,
         );
-        let (reporter, sent) = (&mut self.reporter, &mut self.sent);
+        if !self.streams {
+            return;
+        }
+        let (reporter, sent) = (&mut self.streaming, &mut self.sent);
         self.order
             .push(id, session, &mut |session| send(reporter, sent, session));
     }
 
-    /// The reports, opened with the first session (a capture that cannot be read at all
-    /// leaves no empty report files), and the header sent.
+    /// The streaming reports' header, sent with the first session (a capture that cannot be
+    /// read at all leaves no empty report files).
     fn start(&mut self) {
         if let Some(header) = self.header.take() {
-            reports::add_sinks(&mut self.reporter, self.reports);
-            self.reporter.start(&header);
+            self.streaming.start(&header);
+            self.started = Some(header);
         }
     }
 
     fn finish(mut self) -> Outcome {
         self.start();
-        let (reporter, sent) = (&mut self.reporter, &mut self.sent);
+        let (reporter, sent) = (&mut self.streaming, &mut self.sent);
         self.order
             .finish(&mut |session| send(reporter, sent, session));
-        self.reporter.traffic(self.tally.lines());
-        self.reporter.finish()
+        let lines = self.tally.lines();
+        self.streaming.traffic(lines.clone());
+        let streamed = self.streaming.finish();
+        if let Some(header) = &self.started {
+            self.by_client.start(header);
+        }
+        for example in self.tally.examples() {
+            self.by_client.case(example);
+        }
+        if self.tally.examples_dropped > 0 {
+            eprintln!(
+                "{} clients' verdicts have no row of their own (too many clients): the traffic impact counts them",
+                self.tally.examples_dropped
+            );
+        }
+        self.by_client.traffic(lines);
+        let rows = self.by_client.finish();
+        match (self.streams, self.rows) {
+            (true, false) => streamed,
+            (false, _) => rows,
+            (true, true) => Outcome {
+                exit_code: streamed.exit_code.max(rows.exit_code),
+                snapshots_failed: false,
+                failures: [streamed.failures, rows.failures].concat(),
+            },
+        }
     }
 }
 

@@ -68,6 +68,47 @@ pub fn add_sinks(reporter: &mut Reporter<'_>, args: &ReportArgs) {
     reporter.add_stdout(Box::new(SnapshotSection::new(snapshots)));
 }
 
+/// `harness judge`'s sinks: JSON Lines (stdout's format and `--report-json`) to `streaming`,
+/// which gets every session; the others to `by_client`, which gets a row per client. Whether
+/// each has any.
+pub fn add_judged_sinks<'a>(
+    streaming: &mut Reporter<'a>,
+    by_client: &mut Reporter<'a>,
+    args: &ReportArgs,
+) -> (bool, bool) {
+    let json_file = ReportArgs {
+        format: Format::Json,
+        color: args.color,
+        report_junit: None,
+        report_json: args.report_json.clone(),
+        report_markdown: None,
+        report_html: None,
+    };
+    let others = ReportArgs {
+        format: args.format,
+        color: args.color,
+        report_junit: args.report_junit.clone(),
+        report_json: None,
+        report_markdown: args.report_markdown.clone(),
+        report_html: args.report_html.clone(),
+    };
+    add_files(streaming, &json_file);
+    add_files(by_client, &others);
+    let stdout = document(args.format, Box::new(io::stdout()), args.color.enabled());
+    let streams = args.format == Format::Json;
+    match streams {
+        true => streaming.add_stdout(stdout),
+        false => by_client.add_stdout(stdout),
+    }
+    (
+        streams || args.report_json.is_some(),
+        !streams
+            || others.report_junit.is_some()
+            || others.report_markdown.is_some()
+            || others.report_html.is_some(),
+    )
+}
+
 /// What could not be written fails the command (exit 3), after everything else was.
 pub fn failures(outcome: &Outcome) -> Result<(), Failure> {
     match outcome.failures.is_empty() {

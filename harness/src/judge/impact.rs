@@ -1,55 +1,105 @@
 //! Impact from the traffic itself: sessions, and distinct accounts where the dialect knows
 //! them, per distinct client (as `import --group` tells clients apart) and verdict: "412
-//! sessions of MSNMSGR 5.0.0544 (97 accounts): 100.0% locked out".
+//! sessions of MSNMSGR 5.0.0544 (97 accounts): 100.0% locked out". Per client and verdict it
+//! may keep one session's result as an example, for the reports that show rows; nothing else
+//! of a session is kept. Traffic lines carry the client's key, so that judged captures merge.
 
 use crate::clients::{ClientKey, Groups, Session};
+use crate::report::CaseResult;
 use crate::verdict::VerdictKind;
 use std::collections::BTreeMap;
 
 pub const OTHER_CLIENTS: &str = "(other clients)";
 
+/// Example results kept in all: a row per client and verdict for the table, JUnit, Markdown
+/// and HTML, within a bound whatever the traffic (each holds at most a few KiB of transcript).
+const MAX_EXAMPLES: usize = 4096;
+
 /// Sessions by distinct client, as they are judged: the only thing `harness judge` keeps of
 /// every session. Bounded whatever the capture's size: at most
-/// [`MAX_CLIENTS`](crate::clients::MAX_CLIENTS) clients kept
-/// apart (the sessions of further ones are tallied together as [`OTHER_CLIENTS`]) and a
-/// bounded number of accounts (see [`Groups`]).
+/// [`MAX_CLIENTS`](crate::clients::MAX_CLIENTS) clients kept apart (the sessions of further
+/// ones are tallied together as [`OTHER_CLIENTS`]), a bounded number of accounts (see
+/// [`Groups`]) and of examples ([`MAX_EXAMPLES`]).
 #[derive(Default)]
 pub struct TrafficTally {
-    clients: Groups<BTreeMap<&'static str, usize>>,
-    other: BTreeMap<&'static str, usize>,
+    clients: Groups<ClientVerdicts>,
+    other: BTreeMap<String, usize>,
+    /// Keep an example result per client and verdict.
+    keep_examples: bool,
+    examples: usize,
+    /// Examples not kept for want of room.
+    pub examples_dropped: usize,
+}
+
+#[derive(Default)]
+struct ClientVerdicts {
+    counts: BTreeMap<String, usize>,
+    examples: BTreeMap<String, CaseResult>,
 }
 
 /// One client's line.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrafficImpact {
     /// Its name, told apart from namesakes.
     pub client: String,
     pub sessions: usize,
     pub accounts: usize,
     /// Sessions per verdict (`admitted`, `warned`, `locked-out`, `error`, `undecided`).
-    pub verdicts: BTreeMap<&'static str, usize>,
+    pub verdicts: BTreeMap<String, usize>,
     /// More accounts were seen than could be told apart: `accounts` is a lower bound.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub accounts_at_least: bool,
+    /// Which client it is across captures (its signature's hash), the name it goes by before
+    /// it is told apart and what can tell it apart: what `harness merge` joins by.
+    #[serde(default)]
+    pub key: String,
+    #[serde(default)]
+    pub base: String,
+    #[serde(default)]
+    pub traits: Vec<String>,
+    /// When its first and last sessions began (RFC 3339, UTC).
+    #[serde(default)]
+    pub first_seen: String,
+    #[serde(default)]
+    pub last_seen: String,
 }
 
 impl TrafficTally {
+    /// A tally that keeps one example result per client and verdict, for reports with rows.
+    pub fn with_examples() -> TrafficTally {
+        TrafficTally {
+            keep_examples: true,
+            ..TrafficTally::default()
+        }
+    }
+
     /// Counts one judged session of `key`'s client that began at `started`.
     pub fn add(
         &mut self,
         key: ClientKey,
         account: Option<&str>,
         started: &str,
-        verdict: VerdictKind,
+        result: &CaseResult,
     ) {
+        let verdict = result.verdict.kind.as_str();
         let session = Session {
             account,
             started,
             source: &String::new,
         };
-        match self.clients.add(key, &session) {
-            Some((group, _)) => *group.extra.entry(verdict.as_str()).or_default() += 1,
-            None => *self.other.entry(verdict.as_str()).or_default() += 1,
+        let Some((group, _)) = self.clients.add(key, &session) else {
+            *self.other.entry(verdict.to_string()).or_default() += 1;
+            return;
+        };
+        let tally = &mut group.extra;
+        *tally.counts.entry(verdict.to_string()).or_default() += 1;
+        if self.keep_examples && !tally.examples.contains_key(verdict) {
+            if self.examples < MAX_EXAMPLES {
+                self.examples += 1;
+                tally.examples.insert(verdict.to_string(), result.clone());
+            } else {
+                self.examples_dropped += 1;
+            }
         }
     }
 
@@ -61,10 +111,15 @@ impl TrafficTally {
             .into_iter()
             .map(|(client, group)| TrafficImpact {
                 client,
-                sessions: group.extra.values().sum(),
+                sessions: group.extra.counts.values().sum(),
                 accounts: group.accounts(),
-                verdicts: group.extra.clone(),
+                verdicts: group.extra.counts.clone(),
                 accounts_at_least: group.accounts_at_least,
+                key: format!("{:032x}", group.key.hash),
+                base: group.key.base.clone(),
+                traits: group.key.traits.clone(),
+                first_seen: group.first_seen.clone(),
+                last_seen: group.last_seen.clone(),
             })
             .collect();
         if !self.other.is_empty() {
@@ -74,11 +129,56 @@ impl TrafficTally {
                 accounts: 0,
                 verdicts: self.other.clone(),
                 accounts_at_least: false,
+                key: String::new(),
+                base: OTHER_CLIENTS.to_string(),
+                traits: Vec::new(),
+                first_seen: String::new(),
+                last_seen: String::new(),
             });
         }
-        lines.sort_by(|a, b| b.sessions.cmp(&a.sessions).then(a.client.cmp(&b.client)));
+        sort(&mut lines);
         lines
     }
+
+    /// One example result per client and verdict, the clients with the most sessions first:
+    /// each named after its client and how many sessions it stands for
+    /// (`MSMSGS 4.7.0041: 2 of 3 sessions`).
+    pub fn examples(&mut self) -> Vec<CaseResult> {
+        let mut clients: Vec<(
+            String,
+            usize,
+            BTreeMap<String, CaseResult>,
+            BTreeMap<String, usize>,
+        )> = Vec::new();
+        let names: Vec<String> = self.clients.named().into_iter().map(|(n, _)| n).collect();
+        for (name, group) in names.into_iter().zip(self.clients.groups_mut()) {
+            let counts = group.extra.counts.clone();
+            let total = counts.values().sum();
+            clients.push((
+                name,
+                total,
+                std::mem::take(&mut group.extra.examples),
+                counts,
+            ));
+        }
+        clients.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut out = Vec::new();
+        for (name, total, examples, counts) in clients {
+            for (verdict, mut result) in examples {
+                let n = counts.get(&verdict).copied().unwrap_or(0);
+                result.case = format!("{name}: {n} of {total} sessions");
+                result.name = name.clone();
+                result.case_index = out.len() + 1;
+                out.push(result);
+            }
+        }
+        out
+    }
+}
+
+/// The most sessions first, then by name.
+pub fn sort(lines: &mut [TrafficImpact]) {
+    lines.sort_by(|a, b| b.sessions.cmp(&a.sessions).then(a.client.cmp(&b.client)));
 }
 
 impl TrafficImpact {
@@ -88,7 +188,7 @@ impl TrafficImpact {
         let decided: usize = self
             .verdicts
             .iter()
-            .filter(|(k, _)| **k != VerdictKind::Undecided.as_str())
+            .filter(|(k, _)| k.as_str() != VerdictKind::Undecided.as_str())
             .map(|(_, n)| n)
             .sum();
         [
@@ -158,8 +258,13 @@ mod tests {
             client: "MSNMSGR 5.0.0544".into(),
             sessions: 5,
             accounts: 3,
-            verdicts: BTreeMap::from([("locked-out", 4), ("undecided", 1)]),
+            verdicts: BTreeMap::from([("locked-out".into(), 4), ("undecided".into(), 1)]),
             accounts_at_least: false,
+            key: String::new(),
+            base: String::new(),
+            traits: Vec::new(),
+            first_seen: String::new(),
+            last_seen: String::new(),
         };
         assert_eq!(
             line.sentence(),
