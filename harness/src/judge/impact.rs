@@ -31,6 +31,14 @@ pub struct TrafficTally {
     pub examples_dropped: usize,
 }
 
+/// A client's name, sessions, example per verdict and sessions per verdict.
+type ClientExamples = (
+    String,
+    usize,
+    BTreeMap<String, CaseResult>,
+    BTreeMap<String, usize>,
+);
+
 #[derive(Default)]
 struct ClientVerdicts {
     counts: BTreeMap<String, usize>,
@@ -144,12 +152,7 @@ impl TrafficTally {
     /// each named after its client and how many sessions it stands for
     /// (`MSMSGS 4.7.0041: 2 of 3 sessions`).
     pub fn examples(&mut self) -> Vec<CaseResult> {
-        let mut clients: Vec<(
-            String,
-            usize,
-            BTreeMap<String, CaseResult>,
-            BTreeMap<String, usize>,
-        )> = Vec::new();
+        let mut clients: Vec<ClientExamples> = Vec::new();
         let names: Vec<String> = self.clients.named().into_iter().map(|(n, _)| n).collect();
         for (name, group) in names.into_iter().zip(self.clients.groups_mut()) {
             let counts = group.extra.counts.clone();
