@@ -364,3 +364,77 @@ fn an_import_that_finds_nothing_on_its_port_names_the_ports_and_exits_2() {
         stderr(&wrong)
     );
 }
+
+#[test]
+fn judge_keeps_a_row_per_client_and_judged_captures_merge_into_one_traffic_impact() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("production.pcap");
+    let sessions = production_capture(&capture);
+    let capture = capture.to_str().unwrap();
+
+    // The table: a row per client and verdict, not per session.
+    let table = harness(&["judge", capture, "--dialect", "http", "--port", PORT]);
+    assert_eq!(table.status.code(), Some(0), "{}", stderr(&table));
+    let text = stdout(&table);
+    assert!(
+        text.contains("curl 7.88.1 (HTTP/1.0): 5 of 5 sessions"),
+        "{text}"
+    );
+    let rows = text.lines().filter(|l| l.contains(" of ")).count();
+    assert!(
+        rows < sessions,
+        "{rows} rows for {sessions} sessions:\n{text}"
+    );
+
+    // JSON Lines: every session, then the traffic lines; two machines' files merge.
+    let mut files = Vec::new();
+    for name in ["a.jsonl", "b.jsonl"] {
+        let path = dir.path().join(name);
+        let out = harness(&[
+            "judge",
+            capture,
+            "--dialect",
+            "http",
+            "--port",
+            PORT,
+            "--report-json",
+            path.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        files.push(path.to_str().unwrap().to_string());
+    }
+    let merged = harness(&["merge", &files[0], &files[1], "--format", "json"]);
+    assert_eq!(merged.status.code(), Some(0), "{}", stderr(&merged));
+    let traffic: Vec<serde_json::Value> = stdout(&merged)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["type"] == "traffic")
+        .collect();
+    let total: u64 = traffic
+        .iter()
+        .map(|t| t["sessions"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total as usize, 2 * sessions);
+    let curl10 = traffic
+        .iter()
+        .find(|t| t["client"] == "curl 7.88.1 (HTTP/1.0)")
+        .unwrap_or_else(|| panic!("{traffic:?}"));
+    assert_eq!(curl10["sessions"], 10);
+
+    // A judged capture merges only with judged captures.
+    let run = dir.path().join("run.jsonl");
+    let out = harness(&[
+        "run",
+        common::seed_suite().to_str().unwrap(),
+        "--report-json",
+        run.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let mixed = harness(&["merge", &files[0], run.to_str().unwrap()]);
+    assert_eq!(mixed.status.code(), Some(2));
+    assert!(
+        stderr(&mixed).contains("judged captures merge only with each other"),
+        "{}",
+        stderr(&mixed)
+    );
+}

@@ -129,6 +129,7 @@ impl<'a> Sessions<'a> {
             population_accounts: Default::default(),
             target_notes: Default::default(),
             narrowed: true,
+            judged: true,
         };
         let (mut streaming, mut by_client) = (Reporter::new(), Reporter::new());
         let (streams, rows) = reports::add_judged_sinks(&mut streaming, &mut by_client, reports);

@@ -97,6 +97,7 @@ pub async fn run_load(
             target_notes: Default::default(),
             // Not a shard of a whole run.
             narrowed: true,
+            judged: false,
         }),
         context,
         expected_results: None,

@@ -17,6 +17,9 @@ pub fn read(path: &Path) -> Result<report::ReadBack, Failure> {
 
 pub fn merge(args: &MergeArgs) -> Result<i32, Failure> {
     let context = report::RunContext::now();
+    if super::merge_judged::any_judged(&args.files)? {
+        return super::merge_judged::merge_judged(args, context);
+    }
     let mut results = Vec::new();
     let mut runs = Vec::new();
     let mut checks = Vec::new();
@@ -26,6 +29,7 @@ pub fn merge(args: &MergeArgs) -> Result<i32, Failure> {
             summarized,
             results: more,
             snapshots,
+            ..
         } = read(file)?;
         checks.extend(snapshots);
         let info = info.ok_or_else(|| {

@@ -11,6 +11,7 @@ mod inspect;
 mod judge;
 mod load;
 mod merge;
+mod merge_judged;
 pub mod plan;
 mod progress;
 mod record;

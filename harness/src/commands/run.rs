@@ -124,6 +124,7 @@ fn run_info(
         population_accounts: suite.population.accounts.clone(),
         target_notes: target_notes(suite, endpoints),
         narrowed: !args.cases.is_empty() || !args.target.is_empty(),
+        judged: false,
     })
 }
 

@@ -36,6 +36,10 @@ pub struct RunInfo {
     /// The run was narrowed (`--case`, `--target`): not a shard of a whole run.
     #[serde(default)]
     pub narrowed: bool,
+    /// Recorded traffic judged (`harness judge`), not a suite's run: such files merge only
+    /// with each other, into one traffic impact.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub judged: bool,
 }
 
 impl RunInfo {
@@ -202,6 +206,10 @@ impl Sink for JsonLines<'_> {
 #[derive(Debug, Default)]
 pub struct ReadBack {
     pub info: Option<RunInfo>,
+    /// The traffic impact lines (`harness judge`), per client.
+    pub traffic: Vec<crate::judge::TrafficImpact>,
+    /// Result lines read (kept in `results` unless reading only counted them).
+    pub read: usize,
     /// How many results the summary line says the file holds, when it has one.
     pub summarized: Option<usize>,
     pub results: Vec<CaseResult>,
@@ -211,7 +219,15 @@ pub struct ReadBack {
 /// The run, results and snapshot check in a JSON Lines report; an unreadable line is an
 /// error naming its number.
 pub fn read_jsonl(input: impl BufRead) -> Result<ReadBack, String> {
+    read_jsonl_keeping(input, true)
+}
+
+/// [`read_jsonl`], keeping the results only when `keep_results` (a judged capture's sessions
+/// are counted, not kept: only its traffic lines merge).
+pub fn read_jsonl_keeping(input: impl BufRead, keep_results: bool) -> Result<ReadBack, String> {
     let mut results = Vec::new();
+    let mut traffic = Vec::new();
+    let mut read = 0;
     let mut info = None;
     let mut snapshots = None;
     let mut summarized = None;
@@ -232,14 +248,24 @@ pub fn read_jsonl(input: impl BufRead) -> Result<ReadBack, String> {
             info = Some(run.info);
             continue;
         }
+        if line.starts_with("{\"type\":\"traffic\"") {
+            let line: crate::judge::TrafficImpact =
+                serde_json::from_str(&line).map_err(|e| format!("line {}: {e}", number + 1))?;
+            traffic.push(line);
+            continue;
+        }
         // Impact is recomputed from the results and the run's population shares.
-        if line.starts_with("{\"type\":\"traffic\"") || line.starts_with("{\"type\":\"impact\"") {
+        if line.starts_with("{\"type\":\"impact\"") {
             continue;
         }
         if line.starts_with("{\"type\":\"snapshots\"") {
             let line: SnapshotsLine =
                 serde_json::from_str(&line).map_err(|e| format!("line {}: {e}", number + 1))?;
             snapshots = Some(line.check);
+            continue;
+        }
+        read += 1;
+        if !keep_results {
             continue;
         }
         let r: ResultLine =
@@ -263,6 +289,8 @@ pub fn read_jsonl(input: impl BufRead) -> Result<ReadBack, String> {
     }
     Ok(ReadBack {
         info,
+        traffic,
+        read,
         summarized,
         results,
         snapshots,

@@ -17,7 +17,7 @@ mod table;
 pub use event::{Event, Finished, Header, Sink};
 pub use html::Html;
 pub use impact::{ClientImpact, Impact, ImpactTally, Population, PopulationUnit, Shares};
-pub use jsonl::{JsonLines, ReadBack, RunInfo, read_jsonl, result_json};
+pub use jsonl::{JsonLines, ReadBack, RunInfo, read_jsonl, read_jsonl_keeping, result_json};
 pub use junit::{Junit, RunContext, transcript_text};
 pub use load::{LoadFigures, LoadParameters};
 pub use markdown::Markdown;
