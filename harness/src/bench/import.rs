@@ -60,12 +60,29 @@ fn measure(name: &str, argv: &[&str]) -> Option<Reader> {
 pub fn compare(exe: &Path, capture: &Path, dialect: &str, runs: usize) -> Vec<Reader> {
     let file = capture.display().to_string();
     let exe = exe.display().to_string();
+    // The grouped import's suite folder, written afresh (--force) on every run.
+    let suite = std::env::temp_dir().join(format!("harness-bench-grouped-{}", std::process::id()));
+    let suite_dir = suite.display().to_string();
     let _ = measure("warm the page cache", &["cat", &file]);
-    let readers: [(&str, Vec<&str>); 4] = [
+    let readers: [(&str, Vec<&str>); 5] = [
         ("cat FILE > /dev/null", vec!["cat", &file]),
         (
             "harness import FILE",
             vec![&exe, "import", &file, "--dialect", dialect],
+        ),
+        (
+            "harness import FILE --group (writes its suite)",
+            vec![
+                &exe,
+                "import",
+                &file,
+                "--dialect",
+                dialect,
+                "--group",
+                "--force",
+                "--out",
+                &suite_dir,
+            ],
         ),
         (
             "harness judge FILE (every session judged)",
@@ -91,6 +108,7 @@ pub fn compare(exe: &Path, capture: &Path, dialect: &str, runs: usize) -> Vec<Re
             times.extend(measure(name, argv));
         }
     }
+    let _ = std::fs::remove_dir_all(&suite);
     timed.into_iter().filter_map(median).collect()
 }
 

@@ -196,6 +196,17 @@ fn import_speed(
             judge / import
         );
     }
+    for (name, what) in [
+        ("harness import FILE --group", "grouped import"),
+        ("harness judge", "judge"),
+    ] {
+        if let Some(mb_s) = speed(name) {
+            crate::outln!(
+                "   {what}: {mb_s:.0} MB/s (target: at least 1000) {}",
+                verdict(mb_s >= 1000.0)
+            );
+        }
+    }
     match (speed("harness import"), speed("tshark")) {
         (Some(h), Some(t)) => crate::outln!(
             "   harness / tshark = {:.1} (target: at least 10) {}",
