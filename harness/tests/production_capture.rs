@@ -150,8 +150,10 @@ fn a_grouped_import_weighs_each_distinct_client_by_its_sessions_as_live_replays_
     assert_eq!(cases.len(), clients, "{}", stdout(&out));
     let mut names = BTreeSet::new();
     let mut counted = 0;
+    let (sha256, _) = harness::capture::import::sha256_of(&capture).unwrap();
     for case in &cases {
         let value: toml::Value = toml::from_str(&std::fs::read_to_string(case).unwrap()).unwrap();
+        assert_eq!(value["capture"]["sha256"].as_str(), Some(sha256.as_str()));
         let name = value["capture"]["name"].as_str().unwrap().to_string();
         assert!(names.insert(name.clone()), "two clients named {name}");
         counted += value["sessions"]["count"].as_integer().unwrap();

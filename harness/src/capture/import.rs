@@ -163,6 +163,46 @@ pub fn import(
     import_with(path, port, Limits::default(), dialect, sink)
 }
 
+/// [`import`] with the file's sha256 computed beside the import (on a thread of its own)
+/// rather than before it: the cases the sink gets carry no sha256 (`Provenance::sha256` is
+/// `None`), and the hash comes back with the report, for a caller that writes its cases at
+/// the end (`import --group`).
+pub fn import_hashing_alongside(
+    path: &Path,
+    port: Option<u16>,
+    limits: Limits,
+    dialect: &dyn Dialect,
+    mut sink: impl FnMut(u64, CaptureFile) -> io::Result<()>,
+) -> Result<(ImportReport, String), ImportError> {
+    let started = Instant::now();
+    let open_error = |source| ImportError::Open {
+        path: path.display().to_string(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(open_error)?;
+    let file_bytes = file.metadata().map_err(open_error)?.len();
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let source = Source {
+        name: &name,
+        sha256: None,
+    };
+    let scope = Scope { port, limits };
+    std::thread::scope(|threads| {
+        let hashing = threads.spawn(|| sha256_of(path));
+        let report = import_from(
+            file, file_bytes, &source, scope, dialect, started, &mut sink,
+        );
+        let hash = hashing
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let (sha256, _) = hash.map_err(open_error)?;
+        Ok((report?, sha256))
+    })
+}
+
 /// [`import`] within the given bounds on open connections and their memory.
 pub fn import_with(
     path: &Path,

@@ -18,4 +18,7 @@ mod time;
 
 pub use file::{CaptureFile, Provenance, RecordedMessage};
 pub use flows::Limits;
-pub use import::{ImportError, ImportReport, Scope, Source, import, import_from, import_with};
+pub use import::{
+    ImportError, ImportReport, Scope, Source, import, import_from, import_hashing_alongside,
+    import_with,
+};

@@ -60,12 +60,16 @@ pub fn import_sessions(
     dialect: &dyn Dialect,
     sink: impl FnMut(u64, CaptureFile) -> std::io::Result<()>,
 ) -> Result<ImportReport, capture::ImportError> {
-    let limits = capture::Limits {
+    capture::import_with(&args.file, args.port, limits(args), dialect, sink)
+}
+
+/// The import's bounds on open connections, as the options set them.
+pub fn limits(args: &ImportArgs) -> capture::Limits {
+    capture::Limits {
         max_open: args.max_connections,
         idle_ns: u64::try_from(args.idle_timeout.as_nanos()).unwrap_or(u64::MAX),
         ..capture::Limits::default()
-    };
-    capture::import_with(&args.file, args.port, limits, dialect, sink)
+    }
 }
 
 /// Sessions seen, and those that hold no handshake of the dialect (named, up to a bound).

@@ -6,9 +6,9 @@
 //! distinct clients, not the sessions.
 
 use super::Failure;
-use super::import::{Sessions, damage, import_sessions, imported_report, print_report};
+use super::import::{Sessions, damage, imported_report, print_report};
 use crate::capture::file::{SessionCount, slug};
-use crate::capture::{CaptureFile, output};
+use crate::capture::{self, CaptureFile, output};
 use crate::cli::ImportArgs;
 use crate::clients::{ClientKey, Group, Groups, Session};
 use crate::dialect::Dialect;
@@ -28,36 +28,44 @@ pub fn import_grouped(args: &ImportArgs, dialect: &'static dyn Dialect) -> Resul
         .map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", cases_dir.display())))?;
     let mut groups: Groups<Option<CaptureFile>> = Groups::new();
     let mut sessions = Sessions::default();
-    let imported = import_sessions(args, dialect, |id, case| {
-        if !sessions.count(id, &case, dialect) {
-            return Ok(());
-        }
-        let key = ClientKey::of(dialect, &case);
-        let c = &case.capture;
-        let source = || format!("#{id} {} at {}", c.client, c.first_timestamp);
-        let session = Session {
-            account: c.account.as_deref(),
-            started: &c.first_timestamp,
-            source: &source,
-        };
-        if let Some((group, _)) = groups.add(key, &session)
-            && group
-                .extra
-                .as_ref()
-                .is_none_or(|kept| !is_whole(kept) && is_whole(&case))
-        {
-            group.extra = Some(case);
-        }
-        Ok(())
-    });
+    // The capture's sha256 is computed beside the import, not before it: the cases are
+    // written at the end, when it is known.
+    let limits = super::import::limits(args);
+    let imported =
+        capture::import_hashing_alongside(&args.file, args.port, limits, dialect, |id, case| {
+            if !sessions.count(id, &case, dialect) {
+                return Ok(());
+            }
+            let key = ClientKey::of(dialect, &case);
+            let c = &case.capture;
+            let source = || format!("#{id} {} at {}", c.client, c.first_timestamp);
+            let session = Session {
+                account: c.account.as_deref(),
+                started: &c.first_timestamp,
+                source: &source,
+            };
+            if let Some((group, _)) = groups.add(key, &session)
+                && group
+                    .extra
+                    .as_ref()
+                    .is_none_or(|kept| !is_whole(kept) && is_whole(&case))
+            {
+                group.extra = Some(case);
+            }
+            Ok(())
+        });
     sessions.print(dialect);
-    let report = imported_report(imported)?;
+    let (report, sha256) = match imported {
+        Ok((report, sha256)) => (Ok(report), Some(sha256)),
+        Err(e) => (Err(e), None),
+    };
+    let report = imported_report(report)?;
     print_report(&report);
     // What was read before any damage is written; the damage is then named (exit 2). A
     // capture with no client of the dialect writes no suite.
     let written = match groups.is_empty() {
         true => 0,
-        false => write_suite(args, out, dialect, groups, &sessions)?,
+        false => write_suite(args, out, dialect, groups, &sessions, sha256.as_deref())?,
     };
     if let Some(failure) = damage(args, dialect, &report, &sessions) {
         return Err(failure);
@@ -86,6 +94,7 @@ fn write_suite(
     dialect: &dyn Dialect,
     groups: Groups<Option<CaptureFile>>,
     sessions: &Sessions,
+    sha256: Option<&str>,
 ) -> Result<usize, Failure> {
     let overflow = groups.overflow_sessions;
     let mut population: Vec<(String, u64, Option<usize>)> = Vec::new();
@@ -100,6 +109,7 @@ fn write_suite(
         };
         let stem = unique_stem(&mut stems, &name);
         case.capture.name = Some(name);
+        case.capture.sha256 = sha256.map(str::to_string);
         case.sessions = Some(count(&group));
         let accounts = (group.accounts() > 0).then(|| group.accounts());
         let path = output::write_new(
