@@ -365,6 +365,10 @@ pub struct RecordArgs {
     /// End and write a session after this long with no bytes either way (e.g. 60s, 500ms).
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub idle_timeout: Duration,
+    /// The client's name in the reports: written as `name =` in each case recorded (without
+    /// it, the name and version the client states, and what tells it from namesakes).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Args)]

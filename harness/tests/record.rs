@@ -415,3 +415,56 @@ fn past_the_byte_cap_the_record_says_truncated_and_counts_the_rest() {
     assert_eq!(field("ended_by ="), "ended_by = \"truncated\"");
     assert_eq!(field("omitted_bytes ="), "omitted_bytes = 1048576");
 }
+
+/// `--name` names what is recorded: the case says `name = ...` and a suite that replays it
+/// reports it by that name.
+#[test]
+fn a_recording_named_on_the_command_line_is_reported_by_that_name() {
+    let policy = seed_suite().join("policy.toml").display().to_string();
+    let served = Served::start(&policy, "2003-10-16");
+    let out = tempfile::tempdir().unwrap();
+    let cases = out.path().join("cases");
+    std::fs::create_dir_all(&cases).unwrap();
+    let (child, proxy) = recorder(
+        &served.addr,
+        &cases,
+        &["--sessions", "1", "--name", "Field laptop 6.0"],
+    );
+    let run = harness(&[
+        "run",
+        &seed_suite().display().to_string(),
+        "--target",
+        &proxy,
+        "--case",
+        "msn-messenger-6.0",
+    ]);
+    assert!(
+        run.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        stdout(&run)
+    );
+    let output = exited(child);
+    assert!(output.status.success());
+    let case = std::fs::read_dir(&cases)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "toml"))
+        .unwrap();
+    let text = std::fs::read_to_string(&case).unwrap();
+    assert!(text.contains("name = \"Field laptop 6.0\""), "{text}");
+    std::fs::write(
+        out.path().join("suite.toml"),
+        format!(
+            "name = \"named\"\ndialect = \"msnp\"\ncases = \"cases\"\n[variables]\nemail = \"harness@hotmail.com\"\n[[target]]\nname = \"t\"\npolicy = \"{policy}\"\nas_of = 2003-10-16\n"
+        ),
+    )
+    .unwrap();
+    let replay = harness(&["run", &out.path().display().to_string(), "--format", "json"]);
+    let (results, _) = json_lines(&stdout(&replay));
+    assert_eq!(
+        results[0]["name"],
+        "Field laptop 6.0",
+        "{}",
+        stderr(&replay)
+    );
+}

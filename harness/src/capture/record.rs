@@ -17,12 +17,14 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 
 /// How the proxy treats each session.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// How long to wait for the upstream to accept a connection.
     pub connect_timeout: Duration,
     /// A session with no bytes either way for this long is ended and written.
     pub idle_timeout: Duration,
+    /// The client's name in the cases written (`name =`), when the recorder was told it.
+    pub name: Option<std::sync::Arc<str>>,
 }
 
 fn now_ns() -> u64 {
@@ -63,14 +65,22 @@ pub async fn proxy(
         };
         let id = next_id;
         next_id += 1;
-        let (upstream, out, done, stop) =
-            (upstream.clone(), out.clone(), done.clone(), stop.clone());
+        let (upstream, out, done, stop, settings) = (
+            upstream.clone(),
+            out.clone(),
+            done.clone(),
+            stop.clone(),
+            settings.clone(),
+        );
         sessions.spawn(async move {
+            let name = settings.name.clone();
             let Some(session) = connect(id, client, peer, &upstream, settings, stop).await else {
                 return;
             };
             let result = match session {
-                Ok((session, recording)) => recording::write(&session, recording, &out, dialect),
+                Ok((session, recording)) => {
+                    recording::write(&session, recording, &out, dialect, name.as_deref())
+                }
                 Err(e) => Err(e),
             };
             let _ = done.send(result);

@@ -75,6 +75,7 @@ pub fn write(
     recording: Recording,
     out: &Path,
     dialect: &dyn Dialect,
+    name: Option<&str>,
 ) -> Result<Recorded, String> {
     let Session {
         id,
@@ -98,7 +99,7 @@ pub fn write(
         end,
     );
     let source_name = format!("harness record, {client} → {server}");
-    let case = file::from_flow(
+    let mut case = file::from_flow(
         flow,
         dialect,
         &Source {
@@ -106,6 +107,7 @@ pub fn write(
             sha256: Some(&sha256),
         },
     );
+    case.capture.name = name.map(str::to_string);
     let (case_path, pcapng_path) = write_pair(out, &case, id, &case.to_toml(), &pcapng)?;
     Ok(Recorded {
         case: case_path,

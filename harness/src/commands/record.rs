@@ -72,6 +72,7 @@ pub async fn record(args: &RecordArgs) -> Result<i32, Failure> {
     let settings = record::Settings {
         connect_timeout: Duration::from_secs(10),
         idle_timeout: args.idle_timeout,
+        name: args.name.as_deref().map(std::sync::Arc::from),
     };
     let proxy = tokio::spawn(record::proxy(
         listener,
