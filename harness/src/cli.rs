@@ -198,9 +198,16 @@ pub struct BenchArgs {
     /// Times each reader is run on the capture; the median is reported.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub import_runs: usize,
-    /// Run only these measurements (repeatable); all three by default.
+    /// Run only these measurements (repeatable); replay, scale and import by default.
     #[arg(long, value_enum, value_name = "MEASURE")]
     pub only: Vec<Measure>,
+    /// Sessions in the capture `--only judge-scale` judges.
+    #[arg(long, value_name = "N", default_value_t = 10_000_000)]
+    pub judge_sessions: u64,
+    /// Where that capture is kept (reused when it holds as many sessions; default a file in
+    /// the temporary folder).
+    #[arg(long, value_name = "FILE")]
+    pub judge_capture: Option<std::path::PathBuf>,
 }
 
 /// The measurements `harness bench` makes.
@@ -212,6 +219,9 @@ pub enum Measure {
     Scale,
     /// Import speed against cat and tshark.
     Import,
+    /// Peak memory of judging a capture of many short sessions (`--judge-sessions`; run by
+    /// hand: ten million sessions make a capture of about 12 GB).
+    JudgeScale,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 //! against `cat` and tshark.
 
 mod import;
+mod judge_scale;
 mod replay;
 mod scale;
 
@@ -18,7 +19,9 @@ use std::time::Duration;
 
 pub async fn bench(args: &BenchArgs) -> Result<i32, Failure> {
     let exe = std::env::current_exe().map_err(|e| Failure::Runtime(e.to_string()))?;
-    let runs = |m: Measure| args.only.is_empty() || args.only.contains(&m);
+    // The judge-scale measurement writes a capture of many gigabytes: only when asked for.
+    let runs =
+        |m: Measure| args.only.contains(&m) || (args.only.is_empty() && m != Measure::JudgeScale);
     if runs(Measure::Replay) || runs(Measure::Scale) {
         let suite = load_suite(&args.suite).map_err(|e| Failure::Usage(e.to_string()))?;
         let Some((policy, policy_path, as_of)) =
@@ -46,6 +49,10 @@ pub async fn bench(args: &BenchArgs) -> Result<i32, Failure> {
     if runs(Measure::Import) {
         let suite = load_suite(&args.suite).map_err(|e| Failure::Usage(e.to_string()))?;
         import_speed(args, &exe, suite.dialect)?;
+    }
+    if runs(Measure::JudgeScale) {
+        let suite = load_suite(&args.suite).map_err(|e| Failure::Usage(e.to_string()))?;
+        judge_scale::measure(args, &exe, suite.dialect)?;
     }
     Ok(exit::SUCCESS)
 }

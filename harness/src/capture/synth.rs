@@ -9,14 +9,25 @@ use std::path::Path;
 
 const IN_FLIGHT: usize = 64;
 
-fn session_packets(dialect: &dyn Dialect, n: u64) -> Vec<Vec<u8>> {
+/// How much a synthetic capture holds.
+#[derive(Debug, Clone, Copy)]
+pub enum Amount {
+    /// At least this many bytes of whole synthetic sessions.
+    Bytes(u64),
+    /// This many sessions, each cut to its first `messages` messages (its handshake), for a
+    /// capture of many sessions in little room.
+    Sessions { count: u64, messages: usize },
+}
+
+fn session_packets(dialect: &dyn Dialect, n: u64, messages: usize) -> Vec<Vec<u8>> {
     let client = SocketAddr::new(
         Ipv4Addr::new(10, (n >> 16) as u8, (n >> 8) as u8, n as u8).into(),
         20_000 + (n % 40_000) as u16,
     );
     let server = SocketAddr::new(Ipv4Addr::new(192, 0, 2, 1).into(), dialect.default_port());
     let mut tcp = TcpSession::new(client, server, n as u32 * 7919, n as u32 * 104_729);
-    let exchanges = dialect.synthetic_session(n);
+    let mut exchanges = dialect.synthetic_session(n);
+    exchanges.truncate(messages);
     let borrowed: Vec<_> = exchanges.iter().map(|(d, b)| (*d, b.as_slice())).collect();
     tcp.whole(&borrowed)
         .into_iter()
@@ -27,6 +38,16 @@ fn session_packets(dialect: &dyn Dialect, n: u64) -> Vec<Vec<u8>> {
 /// Writes at least `size` bytes of the dialect's synthetic sessions to `path`; returns the
 /// number of sessions (none when the dialect makes no synthetic traffic).
 pub fn write_capture(dialect: &dyn Dialect, path: &Path, size: u64) -> std::io::Result<u64> {
+    write(dialect, path, Amount::Bytes(size))
+}
+
+/// Writes the dialect's synthetic sessions to `path`, as much as `amount` says; returns the
+/// number of sessions.
+pub fn write(dialect: &dyn Dialect, path: &Path, amount: Amount) -> std::io::Result<u64> {
+    let (size, sessions, messages) = match amount {
+        Amount::Bytes(size) => (size, u64::MAX, usize::MAX),
+        Amount::Sessions { count, messages } => (u64::MAX, count, messages),
+    };
     if dialect.synthetic_session(0).is_empty() {
         return Err(std::io::Error::other(format!(
             "the {} dialect makes no synthetic traffic",
@@ -40,9 +61,10 @@ pub fn write_capture(dialect: &dyn Dialect, path: &Path, size: u64) -> std::io::
     let mut next_session = 0u64;
     let mut flights: Vec<std::vec::IntoIter<Vec<u8>>> = Vec::new();
     let mut result = Ok(());
-    while written < size || !flights.is_empty() {
-        while flights.len() < IN_FLIGHT && written < size {
-            flights.push(session_packets(dialect, next_session).into_iter());
+    let more = |written: u64, next: u64| written < size && next < sessions;
+    while more(written, next_session) || !flights.is_empty() {
+        while flights.len() < IN_FLIGHT && more(written, next_session) {
+            flights.push(session_packets(dialect, next_session, messages).into_iter());
             next_session += 1;
         }
         flights.retain_mut(|packets| match packets.next() {
