@@ -273,6 +273,104 @@ pub fn from_flow(mut flow: Flow, dialect: &dyn Dialect, source: &Source<'_>) -> 
     }
 }
 
+/// Why a session whose client's first message is `first` holds no handshake of `dialect`.
+fn why_no_handshake(first: &[u8], mid_stream: bool, dialect: &dyn Dialect) -> Option<&'static str> {
+    if dialect.opens_handshake(first) {
+        None
+    } else if mid_stream {
+        Some("the capture starts mid-connection")
+    } else {
+        Some("the client's first message does not open a handshake")
+    }
+}
+
+/// What is read of a session before deciding whether to keep it whole (`import --group`):
+/// the client's first messages, framed, and what the dialect makes of them. Framing only the
+/// client's first messages costs a fraction of framing the session.
+pub struct Glance {
+    pub client_messages: Vec<bytes::Bytes>,
+    pub identity: crate::dialect::RecordedIdentity,
+    pub mid_stream: bool,
+    /// Begun and ended in the capture, no bytes lost.
+    pub whole: bool,
+}
+
+impl Glance {
+    pub fn of(flow: &Flow, dialect: &dyn Dialect) -> Glance {
+        let client_messages = first_client_messages(flow, dialect, IDENTITY_MESSAGES);
+        let refs: Vec<&[u8]> = client_messages.iter().map(|m| m.as_ref()).collect();
+        Glance {
+            identity: dialect.recorded_identity(&refs),
+            mid_stream: !flow.saw_syn,
+            whole: flow.saw_syn
+                && !flow.truncated()
+                && matches!(flow.end, End::Fin | End::Reset | End::Reused)
+                && flow.gaps().next().is_none(),
+            client_messages,
+        }
+    }
+
+    /// As [`CaptureFile::missing_handshake`]; `None` when the client sent nothing.
+    pub fn missing_handshake(&self, dialect: &dyn Dialect) -> Option<&'static str> {
+        let first = self.client_messages.first()?;
+        why_no_handshake(first, self.mid_stream, dialect)
+    }
+
+    /// The name the client goes by, as [`crate::clients::base_name`] reads a case's.
+    pub fn base_name(&self) -> String {
+        match (&self.identity.client, &self.identity.versions) {
+            (Some(identity), _) => identity.to_string(),
+            (None, Some(versions)) if !versions.is_empty() => versions.clone(),
+            _ => "unknown client".into(),
+        }
+    }
+}
+
+/// The client's first `n` messages in `flow` (gaps left out), framed as [`from_flow`] frames
+/// them: what [`client_messages`] gives of the case it makes.
+fn first_client_messages(flow: &Flow, dialect: &dyn Dialect, n: usize) -> Vec<bytes::Bytes> {
+    let mut framer = dialect::framer(dialect, Direction::Client);
+    let mut buf = BytesMut::new();
+    let mut out = Vec::new();
+    // What the framer holds, then the bytes left over, as they are.
+    let flush = |framer: &mut Box<dyn Framer + '_>, buf: &mut BytesMut, out: &mut Vec<_>| {
+        out.extend(framer.finish(buf));
+        if !buf.is_empty() {
+            out.push(buf.split().freeze());
+        }
+    };
+    for event in flow
+        .events
+        .iter()
+        .filter(|e| e.direction == Direction::Client)
+    {
+        match &event.piece {
+            Piece::Data(bytes) => {
+                buf.extend_from_slice(bytes);
+                loop {
+                    match framer.next(&mut buf) {
+                        Ok(Some(message)) => out.push(message),
+                        Ok(None) => break,
+                        // Not this protocol: the bytes as they are, in one piece.
+                        Err(_) => {
+                            flush(&mut framer, &mut buf, &mut out);
+                            break;
+                        }
+                    }
+                }
+            }
+            Piece::Gap(_) => flush(&mut framer, &mut buf, &mut out),
+        }
+        if out.len() >= n {
+            out.truncate(n);
+            return out;
+        }
+    }
+    flush(&mut framer, &mut buf, &mut out);
+    out.truncate(n);
+    out
+}
+
 /// The bytes of the client's first `n` messages (gaps left out): where its identity is.
 pub fn client_messages(messages: &[RecordedMessage], n: usize) -> Vec<Vec<u8>> {
     messages
@@ -383,13 +481,7 @@ impl CaptureFile {
     /// judged from it; `None` when its first client message opens one (or there is none).
     pub fn missing_handshake(&self, dialect: &dyn Dialect) -> Option<&'static str> {
         let first = self.first_client_message()?;
-        if dialect.opens_handshake(&first) {
-            None
-        } else if self.capture.mid_stream {
-            Some("the capture starts mid-connection")
-        } else {
-            Some("the client's first message does not open a handshake")
-        }
+        why_no_handshake(&first, self.capture.mid_stream, dialect)
     }
 
     /// The file name for this connection: its number and what the client was, e.g.

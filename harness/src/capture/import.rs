@@ -163,16 +163,14 @@ pub fn import(
     import_with(path, port, Limits::default(), dialect, sink)
 }
 
-/// [`import`] with the file's sha256 computed beside the import (on a thread of its own)
-/// rather than before it: the cases the sink gets carry no sha256 (`Provenance::sha256` is
-/// `None`), and the hash comes back with the report, for a caller that writes its cases at
-/// the end (`import --group`).
-pub fn import_hashing_alongside(
+/// [`import_flows`] of the file at `path`, with its sha256 computed beside the import (on a
+/// thread of its own) rather than before it: the hash comes back with the report, for a
+/// caller that writes its cases at the end (`import --group`).
+pub fn import_flows_hashing_alongside(
     path: &Path,
-    port: Option<u16>,
+    port: u16,
     limits: Limits,
-    dialect: &dyn Dialect,
-    mut sink: impl FnMut(u64, CaptureFile) -> io::Result<()>,
+    mut sink: impl FnMut(Flow) -> io::Result<()>,
 ) -> Result<(ImportReport, String), ImportError> {
     let started = Instant::now();
     let open_error = |source| ImportError::Open {
@@ -181,20 +179,9 @@ pub fn import_hashing_alongside(
     };
     let file = std::fs::File::open(path).map_err(open_error)?;
     let file_bytes = file.metadata().map_err(open_error)?.len();
-    let name = path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    let source = Source {
-        name: &name,
-        sha256: None,
-    };
-    let scope = Scope { port, limits };
     std::thread::scope(|threads| {
         let hashing = threads.spawn(|| sha256_of(path));
-        let report = import_from(
-            file, file_bytes, &source, scope, dialect, started, &mut sink,
-        );
+        let report = import_flows(file, file_bytes, port, limits, started, &mut sink);
         let hash = hashing
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -260,7 +247,20 @@ pub fn import_from(
     sink: &mut dyn FnMut(u64, CaptureFile) -> io::Result<()>,
 ) -> Result<ImportReport, ImportError> {
     let port = scope.port.unwrap_or_else(|| dialect.default_port());
-    let limits = scope.limits;
+    let mut cases = |flow: Flow| sink(flow.id, file::from_flow(flow, dialect, source));
+    import_flows(input, input_len, port, scope.limits, started, &mut cases)
+}
+
+/// Imports a capture's connections on `port` and hands each, with data, to `sink` as it
+/// ends, reassembled but not framed: for a caller that frames only what it needs.
+pub fn import_flows(
+    input: impl Read + Send,
+    input_len: u64,
+    port: u16,
+    limits: Limits,
+    started: Instant,
+    sink: &mut dyn FnMut(Flow) -> io::Result<()>,
+) -> Result<ImportReport, ImportError> {
     let (to_framer, batches) = mpsc::sync_channel::<Vec<Flow>>(BATCHES_IN_FLIGHT);
     let mut framed = Framed::default();
     let mut report = std::thread::scope(|scope| {
@@ -270,7 +270,7 @@ pub fn import_from(
         // send fails instead of waiting forever for room.
         let batches = batches;
         for flow in batches.iter().flatten() {
-            framed.take(flow, dialect, source, sink);
+            framed.take(flow, sink);
         }
         reader
             .join()
@@ -301,13 +301,7 @@ struct Framed {
 }
 
 impl Framed {
-    fn take(
-        &mut self,
-        flow: Flow,
-        dialect: &dyn Dialect,
-        source: &Source<'_>,
-        sink: &mut dyn FnMut(u64, CaptureFile) -> io::Result<()>,
-    ) {
+    fn take(&mut self, flow: Flow, sink: &mut dyn FnMut(Flow) -> io::Result<()>) {
         self.connections += 1;
         self.gaps += flow.gaps().count() as u64;
         self.truncated += u64::from(flow.truncated());
@@ -317,7 +311,7 @@ impl Framed {
             return;
         }
         if self.sink_error.is_none()
-            && let Err(e) = sink(flow.id, file::from_flow(flow, dialect, source))
+            && let Err(e) = sink(flow)
         {
             self.sink_error = Some(e);
         }

@@ -14,11 +14,12 @@ pub mod record;
 mod recording;
 pub mod stream;
 pub mod synth;
-mod time;
+pub mod time;
 
 pub use file::{CaptureFile, Provenance, RecordedMessage};
+pub use flow::Flow;
 pub use flows::Limits;
 pub use import::{
-    ImportError, ImportReport, Scope, Source, import, import_from, import_hashing_alongside,
-    import_with,
+    ImportError, ImportReport, Scope, Source, import, import_flows, import_flows_hashing_alongside,
+    import_from, import_with,
 };

@@ -24,11 +24,23 @@ impl ClientKey {
     pub fn of(dialect: &dyn Dialect, capture: &CaptureFile) -> ClientKey {
         let messages = file::client_messages(&capture.messages, HANDSHAKE_MESSAGES);
         let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
-        let mut signature = dialect.client_signature(&refs);
-        if let Some(account) = capture.capture.account.as_deref().filter(|a| !a.is_empty()) {
+        let c = &capture.capture;
+        ClientKey::from_parts(dialect, base_name(c), c.account.as_deref(), &refs)
+    }
+
+    /// The key of a client that goes by `base`, logged in as `account`, whose first messages
+    /// are `client_messages`.
+    pub fn from_parts(
+        dialect: &dyn Dialect,
+        base: String,
+        account: Option<&str>,
+        client_messages: &[&[u8]],
+    ) -> ClientKey {
+        let refs = client_messages;
+        let mut signature = dialect.client_signature(refs);
+        if let Some(account) = account.filter(|a| !a.is_empty()) {
             signature = signature.replace(account, "{account}");
         }
-        let base = base_name(&capture.capture);
         let mut hasher = Sha256::new();
         for part in [dialect.name(), &base, &signature] {
             hasher.update(part.as_bytes());
@@ -40,7 +52,7 @@ impl ClientKey {
         ClientKey {
             hash: u128::from_be_bytes(first),
             base,
-            traits: dialect.distinctions(&refs),
+            traits: dialect.distinctions(refs),
         }
     }
 

@@ -86,16 +86,26 @@ const NAMED_WITHOUT_HANDSHAKE: usize = 32;
 impl Sessions {
     /// Counts session `id`; whether it opens the dialect's handshake.
     pub fn count(&mut self, id: u64, case: &CaptureFile, dialect: &dyn Dialect) -> bool {
+        let c = &case.capture;
+        self.count_why(id, &c.client, &c.server, case.missing_handshake(dialect))
+    }
+
+    /// Counts session `id` between `client` and `server`, which holds no handshake for the
+    /// reason `missing` gives, if any; whether it opens one.
+    pub fn count_why(
+        &mut self,
+        id: u64,
+        client: &dyn std::fmt::Display,
+        server: &dyn std::fmt::Display,
+        missing: Option<&str>,
+    ) -> bool {
         self.seen += 1;
-        let Some(why) = case.missing_handshake(dialect) else {
+        let Some(why) = missing else {
             return true;
         };
         self.without_handshake += 1;
         if self.named.len() < NAMED_WITHOUT_HANDSHAKE {
-            self.named.push(format!(
-                "#{id} {} → {}: {why}",
-                case.capture.client, case.capture.server
-            ));
+            self.named.push(format!("#{id} {client} → {server}: {why}"));
         }
         false
     }

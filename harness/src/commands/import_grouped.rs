@@ -7,7 +7,7 @@
 
 use super::Failure;
 use super::import::{Sessions, damage, imported_report, print_report};
-use crate::capture::file::{SessionCount, slug};
+use crate::capture::file::{Glance, SessionCount, slug};
 use crate::capture::{self, CaptureFile, output};
 use crate::cli::ImportArgs;
 use crate::clients::{ClientKey, Group, Groups, Session};
@@ -28,32 +28,46 @@ pub fn import_grouped(args: &ImportArgs, dialect: &'static dyn Dialect) -> Resul
         .map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", cases_dir.display())))?;
     let mut groups: Groups<Option<CaptureFile>> = Groups::new();
     let mut sessions = Sessions::default();
-    // The capture's sha256 is computed beside the import, not before it: the cases are
-    // written at the end, when it is known.
+    let name = args.file.file_name().map_or_else(
+        || args.file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    // Each session is glanced at (the client's first messages framed), and framed whole only
+    // when it is kept: the first of its client, or the first whole one. The capture's sha256
+    // is computed beside the import, not before it: the cases are written at the end.
+    let port = args.port.unwrap_or_else(|| dialect.default_port());
     let limits = super::import::limits(args);
-    let imported =
-        capture::import_hashing_alongside(&args.file, args.port, limits, dialect, |id, case| {
-            if !sessions.count(id, &case, dialect) {
-                return Ok(());
-            }
-            let key = ClientKey::of(dialect, &case);
-            let c = &case.capture;
-            let source = || format!("#{id} {} at {}", c.client, c.first_timestamp);
-            let session = Session {
-                account: c.account.as_deref(),
-                started: &c.first_timestamp,
-                source: &source,
+    let imported = capture::import_flows_hashing_alongside(&args.file, port, limits, |flow| {
+        let glance = Glance::of(&flow, dialect);
+        let missing = glance.missing_handshake(dialect);
+        if !sessions.count_why(flow.id, &flow.client, &flow.server, missing) {
+            return Ok(());
+        }
+        let refs: Vec<&[u8]> = glance.client_messages.iter().map(|m| m.as_ref()).collect();
+        let account = glance.identity.account.as_deref();
+        let key = ClientKey::from_parts(dialect, glance.base_name(), account, &refs);
+        let started = capture::time::rfc3339(flow.first_timestamp_ns);
+        let id = flow.id;
+        let source = || format!("#{id} {} at {started}", flow.client);
+        let session = Session {
+            account,
+            started: &started,
+            source: &source,
+        };
+        if let Some((group, _)) = groups.add(key, &session)
+            && group
+                .extra
+                .as_ref()
+                .is_none_or(|kept| !is_whole(kept) && glance.whole)
+        {
+            let source = capture::Source {
+                name: &name,
+                sha256: None,
             };
-            if let Some((group, _)) = groups.add(key, &session)
-                && group
-                    .extra
-                    .as_ref()
-                    .is_none_or(|kept| !is_whole(kept) && is_whole(&case))
-            {
-                group.extra = Some(case);
-            }
-            Ok(())
-        });
+            group.extra = Some(capture::file::from_flow(flow, dialect, &source));
+        }
+        Ok(())
+    });
     sessions.print(dialect);
     let (report, sha256) = match imported {
         Ok((report, sha256)) => (Ok(report), Some(sha256)),
