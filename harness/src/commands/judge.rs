@@ -119,18 +119,7 @@ impl<'a> Sessions<'a> {
         // Judged results are not a suite's run: the header says what was judged, and merge
         // takes judged files only with each other. The number of sessions is not known until
         // the end.
-        let info = RunInfo {
-            suite: title.clone(),
-            suite_sha256: String::new(),
-            cases: 0,
-            partition: None,
-            population: Default::default(),
-            population_unit: Default::default(),
-            population_accounts: Default::default(),
-            target_notes: Default::default(),
-            narrowed: true,
-            judged: true,
-        };
+        let info = RunInfo::judged(&title, String::new());
         let (mut streaming, mut by_client) = (Reporter::new(), Reporter::new());
         let (streams, rows) = reports::add_judged_sinks(&mut streaming, &mut by_client, reports);
         Sessions {

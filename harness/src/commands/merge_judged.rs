@@ -70,18 +70,7 @@ pub fn merge_judged(args: &MergeArgs, context: report::RunContext) -> Result<i32
     );
     let header = report::Header {
         suite: title.clone(),
-        info: Some(RunInfo {
-            suite: title,
-            suite_sha256: String::new(),
-            cases: 0,
-            partition: None,
-            population: Default::default(),
-            population_unit: Default::default(),
-            population_accounts: Default::default(),
-            target_notes: Default::default(),
-            narrowed: true,
-            judged: true,
-        }),
+        info: Some(RunInfo::judged(&title, String::new())),
         context,
         expected_results: None,
     };

@@ -43,6 +43,23 @@ pub struct RunInfo {
 }
 
 impl RunInfo {
+    /// The header of recorded traffic judged (`harness judge`, or a merge of judged files):
+    /// not a suite's run, and the number of sessions not known when it is written.
+    pub fn judged(title: &str, sha256: String) -> RunInfo {
+        RunInfo {
+            suite: title.to_string(),
+            suite_sha256: sha256,
+            cases: 0,
+            partition: None,
+            population: BTreeMap::new(),
+            population_unit: Default::default(),
+            population_accounts: BTreeMap::new(),
+            target_notes: BTreeMap::new(),
+            narrowed: true,
+            judged: true,
+        }
+    }
+
     pub fn population(&self) -> crate::report::Population {
         crate::report::Population {
             unit: self.population_unit,
