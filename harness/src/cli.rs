@@ -48,6 +48,42 @@ pub enum Command {
     /// Proxy a real client to a real server and write each session as a capture case and a
     /// pcapng file.
     Record(RecordArgs),
+    /// What a policy does to a capture's clients, in one command: the capture's distinct
+    /// clients (as `import --group` finds them) run against the policy's servers, with the
+    /// impact in sessions and the clients turned away.
+    Whatif(WhatifArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WhatifArgs {
+    /// A pcap/pcapng capture of the traffic.
+    pub capture: PathBuf,
+    /// The protocol of the captured connections.
+    #[arg(long)]
+    pub dialect: String,
+    /// Keep connections with this server port (default: the dialect's).
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// A suite whose [[target]]s (the servers enforcing the policy), [dialect_settings] and
+    /// [variables] the clients are run against.
+    #[arg(long, value_name = "SUITE")]
+    pub policy: Option<PathBuf>,
+    /// Run against this endpoint (repeatable; `NAME=HOST:PORT` names it), instead of a policy
+    /// suite's targets.
+    #[arg(long, value_name = "[NAME=]HOST:PORT", value_parser = parse_target)]
+    pub target: Vec<String>,
+    /// Keep the grouped suite in DIR (as `import --group --out DIR` writes it, replacing its
+    /// cases) rather than in a temporary folder removed afterwards.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// How many cases run at once.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub jobs: u32,
+    /// How long each step waits for its reply (default: the policy suite's, else 5s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    #[command(flatten)]
+    pub reports: ReportArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -141,7 +177,7 @@ pub struct RunArgs {
 }
 
 /// Where a run's results go: a format on stdout and any number of report files.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ReportArgs {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Table)]

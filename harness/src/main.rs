@@ -33,6 +33,7 @@ fn run(cli: Cli) -> Result<i32, Failure> {
         Command::Dialects(args) => commands::dialects(args),
         Command::Import(args) => commands::import(args),
         Command::Judge(args) => commands::judge(args),
+        Command::Whatif(args) => runtime.block_on(commands::whatif(args)),
         Command::Inspect(args) => commands::inspect(args),
         Command::Record(args) => runtime.block_on(commands::record(args)),
         Command::Merge(args) => commands::merge(args),

@@ -18,8 +18,23 @@ macro_rules! outln {
     };
 }
 
-/// Writes one line to stdout and flushes it; a closed stdout is ignored.
+/// Command output goes to stderr instead of stdout (a command that runs another's steps
+/// before writing its own report on stdout).
+static TO_STDERR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Sends command output to stderr (`true`) or back to stdout.
+pub fn divert_to_stderr(on: bool) {
+    TO_STDERR.store(on, Ordering::Relaxed);
+}
+
+/// Writes one line to stdout (or stderr, see [`divert_to_stderr`]) and flushes it; a closed
+/// stream is ignored.
 pub fn say(line: &str) {
+    if TO_STDERR.load(Ordering::Relaxed) {
+        let mut out = std::io::stderr().lock();
+        let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+        return;
+    }
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }

@@ -516,3 +516,63 @@ fn judge_keeps_a_row_per_client_and_judged_captures_merge_into_one_traffic_impac
         stderr(&mixed)
     );
 }
+
+#[test]
+fn whatif_runs_a_captures_clients_against_a_policy_suite_in_one_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("production.pcap");
+    let sessions = production_capture(&capture);
+    let policy = repo_root().join("suites/http-sunset");
+    let kept = dir.path().join("kept");
+    let out = harness(&[
+        "whatif",
+        capture.to_str().unwrap(),
+        "--dialect",
+        "http",
+        "--port",
+        PORT,
+        "--policy",
+        policy.to_str().unwrap(),
+        "--out",
+        kept.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // stdout is the report alone; the import's lines went to stderr.
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let impact = |target: &str| {
+        lines
+            .iter()
+            .find(|v| v["type"] == "impact" && v["target"] == target)
+            .unwrap_or_else(|| panic!("no impact for {target}"))
+            .clone()
+    };
+    let before = impact("nginx-before");
+    assert_eq!(before["unit"], "sessions");
+    assert_eq!(before["admitted"], 100.0, "{before}");
+    let cutoff = impact("nginx-cutoff");
+    assert_eq!(cutoff["total"].as_f64().unwrap() as usize, sessions);
+    assert!(cutoff["locked_out"].as_f64().unwrap() > 0.0, "{cutoff}");
+    assert!(
+        stderr(&out).contains("distinct clients in"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(kept.join("suite.toml").exists());
+
+    // Against an endpoint, and with nothing of the dialect on the port: exit 2, no report.
+    let nothing = harness(&[
+        "whatif",
+        capture.to_str().unwrap(),
+        "--dialect",
+        "http",
+        "--target",
+        "new=127.0.0.1:9",
+    ]);
+    assert_eq!(nothing.status.code(), Some(2), "{}", stderr(&nothing));
+    assert!(stderr(&nothing).contains("no http session on port 80"));
+}

@@ -71,7 +71,7 @@ pub fn compare(exe: &Path, capture: &Path, dialect: &str, runs: usize) -> Vec<Re
             vec![&exe, "import", &file, "--dialect", dialect],
         ),
         (
-            "harness import FILE --group (writes its suite)",
+            "harness import --group FILE (writes a suite)",
             vec![
                 &exe,
                 "import",

@@ -204,7 +204,7 @@ fn import_speed(
         );
     }
     for (name, what) in [
-        ("harness import FILE --group", "grouped import"),
+        ("harness import --group", "grouped import"),
         ("harness judge", "judge"),
     ] {
         if let Some(mb_s) = speed(name) {

@@ -19,6 +19,7 @@ mod reports;
 mod run;
 mod serve;
 mod verify_bundle;
+mod whatif;
 
 pub use check::check;
 pub use dialects::dialects;
@@ -31,6 +32,7 @@ pub use record::record;
 pub use run::run;
 pub use serve::serve;
 pub use verify_bundle::verify_bundle;
+pub use whatif::whatif;
 
 use crate::exit;
 
