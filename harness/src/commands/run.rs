@@ -42,7 +42,6 @@ pub async fn run_suite(
     snapshots: bool,
 ) -> Result<i32, Failure> {
     let context = crate::report::RunContext::now();
-    let suite = suite;
     let settings = Settings {
         step_timeout: args
             .timeout
@@ -50,8 +49,8 @@ pub async fn run_suite(
             .unwrap_or(Duration::from_secs(5)),
         ..Settings::default()
     };
-    let endpoints = plan::endpoints(&suite, &args.target, args.expect.as_deref()).await?;
-    let cases = plan::select(&suite, &args.cases, args.partition)?;
+    let endpoints = plan::endpoints(suite, &args.target, args.expect.as_deref()).await?;
+    let cases = plan::select(suite, &args.cases, args.partition)?;
     if let Some(repeat) = args.repeat {
         let load = super::load::Load {
             repeat,
@@ -64,7 +63,7 @@ pub async fn run_suite(
             ..settings
         };
         return super::load::run_load(
-            &suite,
+            suite,
             &cases,
             &endpoints.list,
             &load,
@@ -77,7 +76,7 @@ pub async fn run_suite(
     let full_run = args.cases.is_empty() && args.target.is_empty() && args.partition.is_none();
     let header = Header {
         suite: suite.name.clone(),
-        info: Some(run_info(&suite, &endpoints.list, args)?),
+        info: Some(run_info(suite, &endpoints.list, args)?),
         context,
         expected_results: Some(cases.len() * endpoints.list.len()),
     };
@@ -87,7 +86,7 @@ pub async fn run_suite(
     }
     if let Some(path) = &args.bundle {
         reporter.add(
-            Box::new(crate::bundle::Writer::new(&suite, path)),
+            Box::new(crate::bundle::Writer::new(suite, path)),
             format!("cannot write the bundle {}", path.display()),
         );
     }
@@ -98,7 +97,7 @@ pub async fn run_suite(
     reporter.start(&header);
     let mut blessed = super::bless::Blessing::default();
     plan::stream(
-        &suite,
+        suite,
         &cases,
         &endpoints.list,
         args.jobs as usize,
