@@ -576,3 +576,36 @@ fn whatif_runs_a_captures_clients_against_a_policy_suite_in_one_command() {
     assert_eq!(nothing.status.code(), Some(2), "{}", stderr(&nothing));
     assert!(stderr(&nothing).contains("no http session on port 80"));
 }
+
+/// A real client's ClientHello, from captures/tls.
+fn client_hello(client: &str) -> Vec<u8> {
+    let path = repo_root()
+        .join("captures/tls")
+        .join(format!("{client}.toml"));
+    let case: harness::capture::CaptureFile =
+        toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    case.first_client_message().unwrap()
+}
+
+/// Drivers that use TLS are told apart by their hello, whether they sent it straight away or
+/// after the server agreed to their SSLRequest: on a server that speaks TLS, that hello is
+/// all that shows of them before the startup, which goes inside TLS.
+#[test]
+fn postgres_drivers_over_tls_are_told_apart_by_their_hello() {
+    let postgres = harness::dialect::by_name("postgres").unwrap();
+    let ssl_request = [0, 0, 0, 8, 4, 210, 22, 47];
+    let (curl, java) = (client_hello("curl"), client_hello("java"));
+    let after_request = |hello: &[u8]| postgres.client_signature(&[ssl_request.as_slice(), hello]);
+    assert!(
+        after_request(&curl).contains("TLS ja4"),
+        "{}",
+        after_request(&curl)
+    );
+    assert_ne!(after_request(&curl), after_request(&java));
+    assert_ne!(
+        postgres.client_signature(&[curl.as_slice()]),
+        postgres.client_signature(&[java.as_slice()])
+    );
+    let traits = postgres.distinctions(&[ssl_request.as_slice(), &java]);
+    assert!(traits.iter().any(|t| t.starts_with("ja4 ")), "{traits:?}");
+}

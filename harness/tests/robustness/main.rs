@@ -15,6 +15,7 @@ mod import;
 mod msnp;
 mod parsers;
 mod postgres;
+mod recordings;
 mod regressions;
 mod ssh;
 mod tls;

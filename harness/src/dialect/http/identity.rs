@@ -134,7 +134,7 @@ pub(super) fn is_app_version(name: &str) -> bool {
 }
 
 /// The API version a request path names: `v2` in `/api/v2/status` or `/v2.1/items`.
-fn api_version(target: &str) -> Option<&str> {
+pub(super) fn api_version(target: &str) -> Option<&str> {
     let path = target.split(['?', '#']).next()?;
     path.split('/').find(|segment| {
         segment.len() > 1

@@ -39,7 +39,7 @@ pub fn identity(client_messages: &[&[u8]]) -> RecordedIdentity {
     {
         match message.command.as_str() {
             "VER" if identity.versions.is_none() => {
-                identity.versions = Some(message.args[1..].join(" "));
+                identity.versions = Some(after_trid(&message.args).join(" "));
             }
             "CVR" | "CVQ" => {
                 if let (Some(client), Some(version)) =
@@ -66,18 +66,28 @@ pub fn identity(client_messages: &[&[u8]]) -> RecordedIdentity {
     identity
 }
 
+/// A message's arguments after its TrID (none when it has none: `VER \r\n`).
+fn after_trid(args: &[String]) -> &[String] {
+    args.get(1..).unwrap_or_default()
+}
+
 /// Commands that say what a client is, sent before the server decides: how far a session got
 /// (USR, then presence and chat) must not make the same client two.
 const HANDSHAKE: &[&str] = &["VER", "CVR", "CVQ"];
 
-/// The client's version and identity lines with TrIDs set aside.
+/// The client's version and identity lines with TrIDs and the account (CVR's last argument
+/// from MSNP8 on) set aside.
 pub fn signature(client_messages: &[&[u8]]) -> String {
     client_messages
         .iter()
-        .filter(|m| {
-            parse(Direction::Client, m).is_some_and(|p| HANDSHAKE.contains(&p.command.as_str()))
+        .filter_map(|m| parse(Direction::Client, m))
+        .filter(|p| HANDSHAKE.contains(&p.command.as_str()))
+        .map(|mut p| {
+            if p.args.last().is_some_and(|a| a.contains('@')) && p.args.len() > 1 {
+                p.args.pop();
+            }
+            normalize(&p.head())
         })
-        .map(|m| normalize(&describe(Direction::Client, m)))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -90,7 +100,7 @@ pub fn distinctions(client_messages: &[&[u8]]) -> Vec<String> {
         .filter_map(|m| parse(Direction::Client, m))
     {
         match message.command.as_str() {
-            "VER" => traits.push(format!("VER {}", message.args[1..].join(" "))),
+            "VER" => traits.push(format!("VER {}", after_trid(&message.args).join(" "))),
             "CVR" => {
                 let os: Vec<&str> = (1..4).filter_map(|i| message.arg_after_trid(i)).collect();
                 traits.push(format!("os {}", os.join(" ")));

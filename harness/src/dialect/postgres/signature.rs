@@ -1,6 +1,7 @@
 //! Which PostgreSQL driver a recorded session is, as the server sees it: its openings in the
-//! clear (SSLRequest, GSSENCRequest, a direct TLS hello by its JA4, the StartupMessage's
-//! protocol and parameters), up to the startup. The user and database are the account, and
+//! clear (SSLRequest, GSSENCRequest, the StartupMessage's protocol and parameters), up to the
+//! startup, or the TLS hello it sent instead (straight away, or once the server agreed to
+//! TLS) as the TLS dialect reads it. The user and database are the account, and
 //! passwords and SCRAM nonces change from session to session: all are set aside.
 
 use super::framing::is_tls;
@@ -34,9 +35,11 @@ pub fn signature(client_messages: &[&[u8]]) -> String {
                 ));
                 break;
             }
-            None if lines.is_empty() && message.len() > 5 && is_tls(message) => {
+            // A TLS hello, straight away or after the server agreed to an SSLRequest: the
+            // startup is inside TLS, and the hello is what tells drivers apart.
+            None if message.len() > 5 && is_tls(message) => {
                 let hello = crate::dialect::tls::signature::signature(&[message]);
-                lines.push(format!("direct TLS {hello}"));
+                lines.push(format!("TLS {hello}"));
                 break;
             }
             None => break,
@@ -46,7 +49,7 @@ pub fn signature(client_messages: &[&[u8]]) -> String {
 }
 
 /// `protocol 3.0`, `TLS requested`, `direct TLS`, then each startup parameter that is not
-/// the account (`client_encoding=UTF8`).
+/// the account (`client_encoding=UTF8`), or the TLS hello's (`up to TLSv1.3`, `ja4 ...`).
 pub fn distinctions(client_messages: &[&[u8]]) -> Vec<String> {
     let mut traits = Vec::new();
     if client_messages
@@ -56,6 +59,10 @@ pub fn distinctions(client_messages: &[&[u8]]) -> Vec<String> {
         traits.push("direct TLS".to_string());
     }
     for message in client_messages {
+        if message.len() > 5 && is_tls(message) {
+            traits.extend(crate::dialect::tls::signature::distinctions(&[message]));
+            break;
+        }
         match messages::opening(message) {
             Some(Opening::SslRequest) => traits.push("TLS requested".into()),
             Some(Opening::GssEncRequest) => traits.push("GSS encryption requested".into()),
