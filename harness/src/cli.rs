@@ -362,6 +362,10 @@ pub struct ImportArgs {
     /// population, DIR/cases/ with one case per client, its traffic recorded in it).
     #[arg(long, requires = "out")]
     pub group: bool,
+    /// With --group: read clients' identities where this suite's [dialect_settings] say they
+    /// are (HTTP: `version_header`, `api_version_path`), so that they are told apart by them.
+    #[arg(long, value_name = "SUITE", requires = "group")]
+    pub suite: Option<PathBuf>,
 }
 
 /// The kinds of file `harness import` reads.

@@ -597,7 +597,7 @@ fn postgres_drivers_over_tls_are_told_apart_by_their_hello() {
     let (curl, java) = (client_hello("curl"), client_hello("java"));
     let after_request = |hello: &[u8]| postgres.client_signature(&[ssl_request.as_slice(), hello]);
     assert!(
-        after_request(&curl).contains("TLS ja4"),
+        after_request(&curl).contains("TLS ClientHello versions="),
         "{}",
         after_request(&curl)
     );

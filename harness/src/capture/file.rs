@@ -310,6 +310,16 @@ impl Glance {
         }
     }
 
+    /// Reads the identity again where the suite's settings say where it is, as
+    /// [`CaptureFile::identify_in`] does.
+    pub fn identify_in(&mut self, dialect: &dyn Dialect, settings: &Settings) {
+        let mut client = self.client_messages.iter().map(|m| m.to_vec());
+        if let Some(identity) = dialect.identity_in(settings, &mut client) {
+            self.identity.versions = identity.versions;
+            self.identity.client = identity.client;
+        }
+    }
+
     /// As [`CaptureFile::missing_handshake`]; `None` when the client sent nothing.
     pub fn missing_handshake(&self, dialect: &dyn Dialect) -> Option<&'static str> {
         let first = self.client_messages.first()?;

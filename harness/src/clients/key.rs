@@ -25,23 +25,28 @@ impl ClientKey {
         let messages = file::client_messages(&capture.messages, HANDSHAKE_MESSAGES);
         let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
         let c = &capture.capture;
-        ClientKey::from_parts(dialect, base_name(c), c.account.as_deref(), &refs)
+        ClientKey::from_parts(dialect, base_name(c), c.versions.as_deref(), &refs)
     }
 
-    /// The key of a client that goes by `base`, logged in as `account`, whose first messages
-    /// are `client_messages`.
+    /// The key of a client that goes by `base`, offered `versions` (as the dialect, or the
+    /// suite's settings, read them: HTTP's API version where a suite names where it is), and
+    /// whose first messages are `client_messages`. Each dialect's signature leaves the
+    /// account out itself.
     pub fn from_parts(
         dialect: &dyn Dialect,
         base: String,
-        account: Option<&str>,
+        versions: Option<&str>,
         client_messages: &[&[u8]],
     ) -> ClientKey {
-        // Each dialect's signature leaves the account out itself.
-        let _ = account;
         let refs = client_messages;
         let signature = dialect.client_signature(refs);
         let mut hasher = Sha256::new();
-        for part in [dialect.name(), &base, &signature] {
+        for part in [
+            dialect.name(),
+            &base,
+            versions.unwrap_or_default(),
+            &signature,
+        ] {
             hasher.update(part.as_bytes());
             hasher.update([0]);
         }

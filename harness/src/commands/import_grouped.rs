@@ -26,6 +26,24 @@ pub fn import_grouped(args: &ImportArgs, dialect: &'static dyn Dialect) -> Resul
     let cases_dir = out.join("cases");
     std::fs::create_dir_all(&cases_dir)
         .map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", cases_dir.display())))?;
+    // Where a suite says where the identity is (HTTP: an app's version header, the API
+    // version's place in the path), clients are told apart by it.
+    let settings = match &args.suite {
+        Some(path) => {
+            let suite =
+                crate::suite::load_suite(path).map_err(|e| Failure::Usage(e.to_string()))?;
+            if suite.dialect.name() != dialect.name() {
+                return Err(Failure::Usage(format!(
+                    "--suite {}: a {} suite, not {}",
+                    path.display(),
+                    suite.dialect.name(),
+                    dialect.name()
+                )));
+            }
+            suite.dialect_settings
+        }
+        None => crate::dialect::Settings::none(),
+    };
     let mut groups: Groups<Option<CaptureFile>> = Groups::new();
     let mut sessions = Sessions::default();
     let name = args.file.file_name().map_or_else(
@@ -38,14 +56,16 @@ pub fn import_grouped(args: &ImportArgs, dialect: &'static dyn Dialect) -> Resul
     let port = args.port.unwrap_or_else(|| dialect.default_port());
     let limits = super::import::limits(args);
     let imported = capture::import_flows_hashing_alongside(&args.file, port, limits, |flow| {
-        let glance = Glance::of(&flow, dialect);
+        let mut glance = Glance::of(&flow, dialect);
+        glance.identify_in(dialect, &settings);
         let missing = glance.missing_handshake(dialect);
         if !sessions.count_why(flow.id, &flow.client, &flow.server, missing) {
             return Ok(());
         }
         let refs: Vec<&[u8]> = glance.client_messages.iter().map(|m| m.as_ref()).collect();
         let account = glance.identity.account.as_deref();
-        let key = ClientKey::from_parts(dialect, glance.base_name(), account, &refs);
+        let versions = glance.identity.versions.as_deref();
+        let key = ClientKey::from_parts(dialect, glance.base_name(), versions, &refs);
         let started = capture::time::rfc3339(flow.first_timestamp_ns);
         let id = flow.id;
         let source = || format!("#{id} {} at {started}", flow.client);

@@ -46,6 +46,7 @@ pub async fn whatif(args: &WhatifArgs) -> Result<i32, Failure> {
         max_connections: 65_536,
         force: true,
         group: true,
+        suite: args.policy.clone(),
     };
     // The import's lines go to stderr: stdout is the report's.
     status::divert_to_stderr(true);

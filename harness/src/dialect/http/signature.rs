@@ -164,6 +164,19 @@ pub fn distinctions(client_messages: &[&[u8]]) -> Vec<String> {
     if let Some(method) = first.method().filter(|m| *m != "GET") {
         add(method.to_string());
     }
+    // The platform a User-Agent names (`Windows NT 10.0; Win64; x64`), and last the whole
+    // User-Agent: what tells two builds of one browser apart.
+    if let Some(agent) = first.header("user-agent") {
+        if let Some(platform) = agent
+            .split_once('(')
+            .and_then(|(_, rest)| rest.split_once(')'))
+            .map(|(platform, _)| platform.trim())
+            .filter(|p| !p.is_empty())
+        {
+            add(platform.to_string());
+        }
+        add(format!("User-Agent: {agent}"));
+    }
     traits
 }
 
@@ -182,7 +195,10 @@ mod tests {
         assert_ne!(signature(&[a]), signature(&[v1]));
         let newer = b"GET /api/v2/users/17 HTTP/1.1\r\nHost: a.example\r\nUser-Agent: curl/8.6.0\r\nAuthorization: Bearer x\r\n\r\n";
         assert_ne!(signature(&[a]), signature(&[newer]));
-        assert_eq!(distinctions(&[old]), ["HTTP/1.0", "API v2"]);
+        assert_eq!(
+            distinctions(&[old]),
+            ["HTTP/1.0", "API v2", "User-Agent: curl/8.5.0"]
+        );
         let upload = b"POST /up HTTP/1.1\r\nExpect: 100-continue\r\n\r\n";
         assert_eq!(
             distinctions(&[upload]),
@@ -196,7 +212,10 @@ mod tests {
         let v1 = b"GET /v1/b HTTP/1.1\r\nUser-Agent: MyApp/3.2\r\n\r\n".as_slice();
         assert_ne!(signature(&[v2]), signature(&[v2, v1]));
         assert_eq!(signature(&[v2, v1]), signature(&[v2, v1, v1, v2]));
-        assert_eq!(distinctions(&[v2, v1]), ["HTTP/1.1", "API v2", "API v1"]);
+        assert_eq!(
+            distinctions(&[v2, v1]),
+            ["HTTP/1.1", "API v2", "API v1", "User-Agent: MyApp/3.2"]
+        );
         let header = |v: &str| {
             format!("GET /orders HTTP/1.1\r\nUser-Agent: MyApp/3.2\r\nX-API-Version: {v}\r\n\r\n")
         };

@@ -17,7 +17,12 @@ pub fn signature(client_messages: &[&[u8]]) -> String {
         }
         // The key-exchange init is sent only when the server's KEXINIT allowed one: how far
         // a session got must not make the same client two.
-        if message.starts_with(b"SSH-") || kind == Some(wire::KEXINIT) {
+        if message.starts_with(b"SSH-") {
+            // The software and version, not the comment after them (a distribution's patch
+            // level: `Debian-2+deb12u3`), which no server negotiates by.
+            let line = describe(Direction::Client, message);
+            lines.push(line.split(' ').next().unwrap_or_default().to_string());
+        } else if kind == Some(wire::KEXINIT) {
             lines.push(describe(Direction::Client, message));
         }
     }
@@ -30,7 +35,8 @@ fn is_marker(name: &str) -> bool {
 }
 
 /// Its first choices (`kex curve25519-sha256`, `hostkey ssh-ed25519`, `cipher aes128-ctr`,
-/// `mac hmac-sha2-256`), then every algorithm it offers (`offers ssh-rsa`).
+/// `mac hmac-sha2-256`, `compression zlib@openssh.com`), then every algorithm it offers
+/// (`offers ssh-rsa`).
 pub fn distinctions(client_messages: &[&[u8]]) -> Vec<String> {
     let Some(offer) = client_messages
         .iter()
@@ -39,11 +45,12 @@ pub fn distinctions(client_messages: &[&[u8]]) -> Vec<String> {
     else {
         return Vec::new();
     };
-    let lists: [(&str, Vec<&String>); 4] = [
+    let lists: [(&str, Vec<&String>); 5] = [
         ("kex", offer.kex.iter().filter(|k| !is_marker(k)).collect()),
         ("hostkey", offer.host_key.iter().collect()),
         ("cipher", offer.cipher_c2s.iter().collect()),
         ("mac", offer.mac_c2s.iter().collect()),
+        ("compression", offer.compression_c2s.iter().collect()),
     ];
     let mut traits: Vec<String> = lists
         .iter()

@@ -1,8 +1,11 @@
-//! Which TLS client a recorded session is, as the server sees it: its ClientHello's JA4
-//! (sorted ciphers, extensions and signature algorithms: browsers shuffle their extensions)
-//! with the ciphers, groups and versions in the order offered, which is what a server that
-//! follows the client's preference chooses by. The random, session id, key shares and SNI
-//! change from session to session and are set aside. GREASE values are left out.
+//! Which TLS client a recorded session is, as the server sees it: its ClientHello's versions,
+//! ciphers and groups in the order offered (what a server that follows the client's
+//! preference chooses by), its extensions as a set (browsers shuffle them), signature
+//! algorithms and ALPN. The random, session id, key shares and SNI change from session to
+//! session and are set aside, and so are the extensions that come and go with a session to
+//! resume (session_ticket, pre_shared_key, early_data, and padding, which follows the hello's
+//! length): a client resuming a session is the client that began it.
+//! GREASE values are left out.
 
 use super::hello::{self, Offer};
 use super::{is_grease, ja4, names};
@@ -20,16 +23,42 @@ fn listed(values: &[u16], name: fn(u16) -> String) -> String {
         .join(",")
 }
 
+/// Extensions a client sends or leaves out by whether it holds a session to resume:
+/// session_ticket, pre_shared_key, early_data; and padding, which comes with a hello's length
+/// (a ticket makes it longer).
+const RESUMPTION_EXTENSIONS: &[u16] = &[21, 35, 41, 42];
+
 pub fn signature(client_messages: &[&[u8]]) -> String {
     let Some(o) = offer(client_messages) else {
         return String::new();
     };
+    let mut extensions: Vec<u16> = o
+        .extensions
+        .iter()
+        .copied()
+        .filter(|e| !is_grease(*e) && !RESUMPTION_EXTENSIONS.contains(e))
+        .collect();
+    extensions.sort_unstable();
+    extensions.dedup();
+    let hex = |values: &[u16]| {
+        values
+            .iter()
+            .filter(|v| !is_grease(**v))
+            .map(|v| format!("{v:04x}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     format!(
-        "ja4 {} versions={} ciphers={} groups={}",
-        ja4::ja4(&o),
+        "ClientHello versions={} ciphers={} groups={} extensions={} signatures={} alpn={}",
         listed(&o.versions, names::version_name),
         listed(&o.ciphers, names::cipher_name),
         listed(&o.groups, names::group_name),
+        hex(&extensions),
+        hex(&o.signature_algorithms),
+        o.alpn
+            .as_deref()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default(),
     )
 }
 

@@ -1,0 +1,124 @@
+//! Which sessions are one client (`import --group`, and `judge`'s traffic table): what changes
+//! from session to session is set aside, what a server treats differently is not. Each
+//! fixture in `tests/fixtures/grouping/` holds sessions of a kind that once came out wrong:
+//! a TLS client resuming its session (its hello grows a ticket and padding), one OpenSSH at two
+//! Debian patch levels and with compression preferred, curl with and without cookies and
+//! credentials, one app calling two API versions (a header, a dated path), keep-alive sessions
+//! whose later requests differ, one PostgreSQL driver used by five users (one named `a`, one
+//! `UTF8`).
+
+mod common;
+
+use common::{harness, repo_root, stderr, stdout};
+use std::collections::BTreeMap;
+
+/// Each client's name and session count after `import --group` of the fixture.
+fn grouped(fixture: &str, dialect: &str, port: &str, extra: &[&str]) -> BTreeMap<String, i64> {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = repo_root()
+        .join("harness/tests/fixtures/grouping")
+        .join(format!("{fixture}.pcap"));
+    let out = dir.path().join("suite");
+    let mut args = vec![
+        "import",
+        capture.to_str().unwrap(),
+        "--dialect",
+        dialect,
+        "--port",
+        port,
+        "--group",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let import = harness(&args);
+    assert_eq!(
+        import.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&import),
+        stderr(&import)
+    );
+    std::fs::read_dir(out.join("cases"))
+        .unwrap()
+        .map(|e| {
+            let value: toml::Value =
+                toml::from_str(&std::fs::read_to_string(e.unwrap().path()).unwrap()).unwrap();
+            (
+                value["capture"]["name"].as_str().unwrap().to_string(),
+                value["sessions"]["count"].as_integer().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn clients(pairs: &[(&str, i64)]) -> BTreeMap<String, i64> {
+    pairs.iter().map(|(n, c)| (n.to_string(), *c)).collect()
+}
+
+#[test]
+fn a_tls_client_resuming_its_session_is_the_client_that_began_it() {
+    assert_eq!(
+        grouped("tls-resumption", "tls", "14443", &[]),
+        clients(&[("TLSv1.2", 3)])
+    );
+}
+
+#[test]
+fn openssh_at_two_patch_levels_is_one_client_and_with_compression_first_another() {
+    assert_eq!(
+        grouped("ssh-patch-levels", "ssh", "22", &[]),
+        clients(&[
+            ("OpenSSH 9.2p1 (compression none)", 2),
+            ("OpenSSH 9.2p1 (compression zlib@openssh.com)", 1),
+        ])
+    );
+}
+
+#[test]
+fn http_clients_are_told_apart_by_what_they_are_not_by_cookies_or_paths() {
+    let by_convention = grouped("http-request-variants", "http", "8080", &[]);
+    assert_eq!(
+        by_convention,
+        clients(&[
+            ("Chrome 120.0.0.0 (Macintosh; Intel Mac OS X 10_15_7)", 1),
+            ("Chrome 120.0.0.0 (Windows NT 10.0; Win64; x64)", 1),
+            ("curl 8.5.0", 3),
+            ("MyApp 3.2.0 (X-API-Version 1)", 1),
+            ("MyApp 3.2.0 (X-API-Version 2)", 1),
+            ("Shop 1.0", 2),
+        ])
+    );
+    // Where a suite says the API version is in the path, Shop's two versions are two clients.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("suite.toml"),
+        "name = \"rules\"\ndialect = \"http\"\n[dialect_settings]\napi_version_path = '^/api/(\\d{4}-\\d{2})/'\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("cases")).unwrap();
+    let by_suite = grouped(
+        "http-request-variants",
+        "http",
+        "8080",
+        &["--suite", dir.path().to_str().unwrap()],
+    );
+    let shops: Vec<_> = by_suite.keys().filter(|n| n.starts_with("Shop")).collect();
+    assert_eq!(shops.len(), 2, "{by_suite:?}");
+}
+
+#[test]
+fn keep_alive_sessions_whose_later_requests_differ_are_different_clients() {
+    assert_eq!(
+        grouped("http-keep-alive", "http", "8080", &[]),
+        clients(&[("MyApp 3.2 (API v1)", 3), ("MyApp 3.2 (without API v1)", 1)])
+    );
+}
+
+#[test]
+fn one_postgres_driver_used_by_many_users_is_one_client_whatever_the_user_names() {
+    assert_eq!(
+        grouped("postgres-users", "postgres", "5432", &[]),
+        clients(&[("billing", 5)])
+    );
+}
