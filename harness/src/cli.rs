@@ -417,7 +417,7 @@ pub struct RecordArgs {
     pub idle_timeout: Duration,
     /// The client's name in the reports: written as `name =` in each case recorded (without
     /// it, the name and version the client states, and what tells it from namesakes).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = non_empty_name)]
     pub name: Option<String>,
 }
 
@@ -431,6 +431,18 @@ pub struct InspectArgs {
     /// With a pcap: the protocol of the captured connections (a capture case names its own).
     #[arg(long)]
     pub dialect: Option<String>,
+}
+
+/// A client's name: not empty, and one line of printable text.
+fn non_empty_name(text: &str) -> Result<String, String> {
+    let name = text.trim();
+    if name.is_empty() {
+        return Err("a client's name is not empty".into());
+    }
+    if name.chars().any(char::is_control) {
+        return Err("a client's name is one line of printable text".into());
+    }
+    Ok(name.to_string())
 }
 
 /// The longest duration any option takes: a day.

@@ -107,7 +107,7 @@ pub fn case_from_capture(
     let c = &capture.capture;
     let identity = c.identity();
     // A name a reviewer (or `import --group`) gave stands as written.
-    let name = match (&c.name, &identity) {
+    let name = match (c.name.as_ref().filter(|n| !n.trim().is_empty()), &identity) {
         (Some(name), _) => name.clone(),
         (None, Some(identity)) => format!("{identity} (captured)"),
         (None, None) => format!(
@@ -117,7 +117,7 @@ pub fn case_from_capture(
     };
     let client = crate::capture::file::client_messages(messages, 16);
     let client: Vec<&[u8]> = client.iter().map(Vec::as_slice).collect();
-    let distinctions = match c.name {
+    let distinctions = match c.name.as_ref().filter(|n| !n.trim().is_empty()) {
         Some(_) => Vec::new(),
         None => dialect.distinctions(&client),
     };

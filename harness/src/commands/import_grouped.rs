@@ -203,7 +203,15 @@ fn count<T>(group: &Group<T>) -> SessionCount {
 
 /// A file stem from the client's name, unique among those already taken.
 fn unique_stem(taken: &mut BTreeSet<String>, name: &str) -> String {
-    let base = slug(name, 60).to_ascii_lowercase();
+    // A stem names a file the suite loader takes: no leading dot, no `..`.
+    let mut base = slug(name, 60).to_ascii_lowercase();
+    while base.contains("..") {
+        base = base.replace("..", ".");
+    }
+    let base = match base.trim_start_matches(['.', '-']) {
+        "" => "unnamed".to_string(),
+        rest => rest.to_string(),
+    };
     let mut stem = base.clone();
     let mut n = 1;
     while !taken.insert(stem.clone()) {
@@ -211,4 +219,19 @@ fn unique_stem(taken: &mut BTreeSet<String>, name: &str) -> String {
         stem = format!("{base}-{n}");
     }
     stem
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clients_file_stem_is_one_the_suite_loader_takes_and_unique() {
+        let mut taken = BTreeSet::new();
+        assert_eq!(unique_stem(&mut taken, ".hidden/1.0"), "hidden-1.0");
+        assert_eq!(unique_stem(&mut taken, "../../etc/1.0"), "etc-1.0");
+        assert_eq!(unique_stem(&mut taken, "App/1..2"), "app-1.2");
+        assert_eq!(unique_stem(&mut taken, "app 1.2"), "app-1.2-2");
+        assert_eq!(unique_stem(&mut taken, "..."), "unnamed");
+    }
 }

@@ -81,7 +81,7 @@ impl<'a> Markdown<'a> {
             }
         }
         for line in &self.traffic {
-            writeln!(out, "- {}", line.sentence())?;
+            writeln!(out, "- {}", escape(&line.sentence()))?;
         }
         out.flush()
     }

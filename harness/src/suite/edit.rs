@@ -87,6 +87,11 @@ pub fn write_expectations(
         source,
     })?;
     let mut doc = parse(suite_file, &text)?;
+    // `expect = { ... }` written inline at the top: the same table, made a section.
+    if let Some(inline) = doc.get("expect").and_then(Item::as_inline_table) {
+        let table = inline.clone().into_table();
+        doc["expect"] = Item::Table(table);
+    }
     if !doc.contains_table("expect") {
         let mut table = Table::new();
         table.decor_mut().set_prefix(
@@ -146,20 +151,26 @@ fn new_suite(dir: &Path, new: &NewSuite<'_>) -> String {
     let name = dir
         .file_name()
         .map_or_else(|| "imported".into(), |n| n.to_string_lossy());
-    let escape = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+    // Strings as TOML writes them (quoted, escaped); the comment without control characters.
+    let quoted = |s: &str| value(s).to_string().trim().to_string();
+    let comment: String = new
+        .description
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     format!(
-        r#"# {description}.
+        r#"# {comment}.
 # One case per distinct client as the server sees it, each weighed by its sessions in the
 # capture. Add [[target]]s (a real server the run starts: command = ["bash", "server.sh",
 # "{{port}}"]) or run it against any server: harness run DIR --target NAME=HOST:PORT. Once a
 # run's verdicts are reviewed, `harness run DIR --bless` makes them the expectations.
-name = "{name}"
-description = "{description}"
+name = {name}
+description = {description}
 dialect = "{dialect}"
 cases = "cases"
 {variables}"#,
-        description = escape(&new.description),
-        name = escape(&name),
+        description = quoted(&new.description),
+        name = quoted(&name),
         dialect = new.dialect.name(),
         variables = replay_variables(new.dialect.name()),
     )
@@ -194,5 +205,36 @@ mod tests {
             "{text}"
         );
         assert!(text.contains(r#"b = { new = "warned" }"#), "{text}");
+    }
+
+    #[test]
+    fn expectations_written_inline_at_the_top_are_kept_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("suite.toml");
+        std::fs::write(
+            &path,
+            "name = \"s\"\nexpect = { a = { t = \"admitted\" }, b = { t = \"locked-out\" } }\n",
+        )
+        .unwrap();
+        write_expectations(&path, &[("a".into(), "t".into(), "warned")]).unwrap();
+        let written: toml::Value =
+            toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(written["expect"]["a"]["t"].as_str(), Some("warned"));
+        assert_eq!(written["expect"]["b"]["t"].as_str(), Some("locked-out"));
+    }
+
+    #[test]
+    fn a_new_suite_file_is_toml_whatever_the_capture_is_called() {
+        let dir = tempfile::tempdir().unwrap();
+        let new = NewSuite {
+            dialect: crate::dialect::by_name("http").unwrap(),
+            description: "2 clients of evil\n[[target]]\nname = \"x\" \"quoted\" \\".into(),
+        };
+        let path = write_population(dir.path(), &new, &[("a".into(), 2, None)]).unwrap();
+        let written: toml::Value =
+            toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert!(written.get("target").is_none(), "{written}");
+        assert!(written["description"].as_str().unwrap().contains('\n'));
+        assert_eq!(written["population"]["a"].as_integer(), Some(2));
     }
 }
