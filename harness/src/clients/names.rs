@@ -8,6 +8,10 @@ use std::collections::BTreeMap;
 /// At most this many traits in a name.
 const MAX_TRAITS: usize = 3;
 
+/// Namesakes told apart by their traits, at most; more (a flood of one name) are numbered:
+/// telling each from every other costs the square of their number.
+const MAX_TOLD_APART: usize = 64;
+
 /// One name per client, given each one's base name and traits (most telling first). Clients
 /// no trait tells apart are numbered (`#2`) when `number` is set (distinct clients that must
 /// not share a name), else keep one name (the same client recorded twice).
@@ -17,7 +21,10 @@ pub fn distinct_names(clients: &[(String, Vec<String>)], number: bool) -> Vec<St
         by_base.entry(base.as_str()).or_default().push(i);
     }
     let mut names: Vec<String> = clients.iter().map(|(base, _)| base.clone()).collect();
-    for members in by_base.values().filter(|m| m.len() > 1) {
+    for members in by_base
+        .values()
+        .filter(|m| m.len() > 1 && m.len() <= MAX_TOLD_APART)
+    {
         for &i in members {
             let others: Vec<&[String]> = members
                 .iter()
@@ -30,7 +37,7 @@ pub fn distinct_names(clients: &[(String, Vec<String>)], number: bool) -> Vec<St
             }
         }
     }
-    if number {
+    if number || by_base.values().any(|m| m.len() > MAX_TOLD_APART) {
         number_the_same(&mut names);
     }
     names

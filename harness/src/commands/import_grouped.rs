@@ -3,7 +3,9 @@
 //! client's sessions (a whole one where there is one), named apart from its namesakes, with the
 //! traffic it stands for (sessions, distinct accounts, first and last seen, its first
 //! sessions); `suite.toml`'s population is the clients' session counts. Memory grows with the
-//! distinct clients, not the sessions.
+//! distinct clients, not the sessions: each session is glanced at (its client's first
+//! messages), and the one kept for a client is written to a file of its own as soon as it is
+//! chosen, not held.
 
 use super::Failure;
 use super::import::{Sessions, damage, imported_report, print_report};
@@ -15,7 +17,49 @@ use crate::dialect::Dialect;
 use crate::exit;
 use crate::suite::edit::{self, NewSuite};
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// The session kept for a client: in a file of its own, and whether it is whole.
+#[derive(Default)]
+struct Kept {
+    file: Option<PathBuf>,
+    whole: bool,
+}
+
+/// A hidden folder in DIR holding each client's kept session until the suite is written;
+/// removed when the import ends, however it ends.
+struct Pending {
+    dir: PathBuf,
+}
+
+impl Pending {
+    fn new(out: &Path) -> Result<Pending, Failure> {
+        let dir = out.join(format!(".harness-import-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", dir.display())))?;
+        Ok(Pending { dir })
+    }
+
+    /// Writes `case` as client `hash`'s kept session (over the one kept before).
+    fn keep(&self, hash: u128, case: &CaptureFile) -> std::io::Result<PathBuf> {
+        let path = self.dir.join(format!("{hash:032x}.toml"));
+        std::fs::write(&path, case.to_toml())?;
+        Ok(path)
+    }
+
+    fn read(path: &Path) -> Result<CaptureFile, Failure> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Failure::Runtime(format!("cannot read {}: {e}", path.display())))?;
+        toml::from_str(&text)
+            .map_err(|e| Failure::Runtime(format!("cannot read {}: {e}", path.display())))
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
 
 pub fn import_grouped(args: &ImportArgs, dialect: &'static dyn Dialect) -> Result<i32, Failure> {
     let Some(out) = &args.out else {
@@ -23,7 +67,7 @@ pub fn import_grouped(args: &ImportArgs, dialect: &'static dyn Dialect) -> Resul
             "--group writes a suite folder: give --out DIR".into(),
         ));
     };
-    let cases_dir = out.join("cases");
+    let cases_dir = cases_folder(out)?;
     std::fs::create_dir_all(&cases_dir)
         .map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", cases_dir.display())))?;
     // Where a suite says where the identity is (HTTP: an app's version header, the API
@@ -44,7 +88,8 @@ pub fn import_grouped(args: &ImportArgs, dialect: &'static dyn Dialect) -> Resul
         }
         None => crate::dialect::Settings::none(),
     };
-    let mut groups: Groups<Option<CaptureFile>> = Groups::new();
+    let pending = Pending::new(out)?;
+    let mut groups: Groups<Kept> = Groups::new();
     let mut sessions = Sessions::default();
     let name = args.file.file_name().map_or_else(
         || args.file.display().to_string(),
@@ -74,17 +119,28 @@ pub fn import_grouped(args: &ImportArgs, dialect: &'static dyn Dialect) -> Resul
             started: &started,
             source: &source,
         };
-        if let Some((group, _)) = groups.add(key, &session)
-            && group
-                .extra
-                .as_ref()
-                .is_none_or(|kept| !is_whole(kept) && glance.whole)
+        let added = groups.add(key, &session);
+        if let Some(gone) = groups.take_evicted()
+            && let Some(file) = gone.extra.file
         {
+            let _ = std::fs::remove_file(file);
+        }
+        let Some((at, _)) = added else {
+            return Ok(());
+        };
+        let group = groups.get_mut(at);
+        let kept = &group.extra;
+        if kept.file.is_none() || (!kept.whole && glance.whole) {
             let source = capture::Source {
                 name: &name,
                 sha256: None,
             };
-            group.extra = Some(capture::file::from_flow(flow, dialect, &source));
+            let case = capture::file::from_flow(flow, dialect, &source);
+            let file = pending.keep(group.key.hash, &case)?;
+            group.extra = Kept {
+                file: Some(file),
+                whole: glance.whole,
+            };
         }
         Ok(())
     });
@@ -101,6 +157,7 @@ pub fn import_grouped(args: &ImportArgs, dialect: &'static dyn Dialect) -> Resul
         true => 0,
         false => write_suite(args, out, dialect, groups, &sessions, sha256.as_deref())?,
     };
+    drop(pending);
     if let Some(failure) = damage(args, dialect, &report, &sessions) {
         return Err(failure);
     }
@@ -113,35 +170,58 @@ pub fn import_grouped(args: &ImportArgs, dialect: &'static dyn Dialect) -> Resul
     Ok(exit::SUCCESS)
 }
 
-/// A session the capture holds whole: begun and ended in it, no bytes lost.
-fn is_whole(case: &CaptureFile) -> bool {
-    let c = &case.capture;
-    !c.mid_stream
-        && matches!(c.ended_by.as_str(), "fin" | "reset" | "reused")
-        && case.messages.iter().all(|m| m.gap.is_none())
+/// The cases folder of the suite in `out`: the one its suite.toml names, else `cases`.
+fn cases_folder(out: &Path) -> Result<PathBuf, Failure> {
+    let file = out.join("suite.toml");
+    let Ok(text) = std::fs::read_to_string(&file) else {
+        return Ok(out.join("cases"));
+    };
+    let table: toml::Table = toml::from_str(&text)
+        .map_err(|e| Failure::Usage(crate::source::from_toml(&file, &text, &e).to_string()))?;
+    Ok(out.join(
+        table
+            .get("cases")
+            .and_then(|c| c.as_str())
+            .unwrap_or("cases"),
+    ))
 }
 
-/// Writes a case per client and the suite file; the number of cases written.
+/// Writes a case per client and the suite file; the number of cases written. Refuses, before
+/// writing anything, a case file already there (unless `--force`).
 fn write_suite(
     args: &ImportArgs,
     out: &Path,
     dialect: &dyn Dialect,
-    groups: Groups<Option<CaptureFile>>,
+    groups: Groups<Kept>,
     sessions: &Sessions,
     sha256: Option<&str>,
 ) -> Result<usize, Failure> {
     let overflow = groups.overflow_sessions;
-    let mut population: Vec<(String, u64, Option<usize>)> = Vec::new();
+    let cases_dir = cases_folder(out)?;
     let mut stems = BTreeSet::new();
-    let cases_dir = out.join("cases");
-    let mut clients = groups.into_named();
+    let mut clients: Vec<(String, String, Group<Kept>)> = groups
+        .into_named()
+        .into_iter()
+        .map(|(name, group)| (unique_stem(&mut stems, &name), name, group))
+        .collect();
     // The most sessions first, as the suite's population lists them.
-    clients.sort_by_key(|c| std::cmp::Reverse(c.1.sessions));
-    for (name, mut group) in clients {
-        let Some(mut case) = group.extra.take() else {
+    clients.sort_by_key(|c| std::cmp::Reverse(c.2.sessions));
+    if !args.force
+        && let Some((stem, _, _)) = clients
+            .iter()
+            .find(|(stem, _, _)| cases_dir.join(format!("{stem}.toml")).exists())
+    {
+        return Err(Failure::Usage(format!(
+            "{} already exists; nothing was written (give --force to replace the cases)",
+            cases_dir.join(format!("{stem}.toml")).display()
+        )));
+    }
+    let mut population: Vec<(String, u64, Option<usize>)> = Vec::new();
+    for (stem, name, group) in clients {
+        let Some(file) = &group.extra.file else {
             continue;
         };
-        let stem = unique_stem(&mut stems, &name);
+        let mut case = Pending::read(file)?;
         case.capture.name = Some(name);
         case.capture.sha256 = sha256.map(str::to_string);
         case.sessions = Some(count(&group));
@@ -166,7 +246,7 @@ fn write_suite(
     }
     if overflow > 0 {
         crate::outln!(
-            "{overflow} sessions of clients past the first {} were counted but not written",
+            "{overflow} sessions of one-off clients past the {} kept apart were counted but not written: the population leaves them out",
             crate::clients::MAX_CLIENTS
         );
     }
@@ -185,7 +265,31 @@ fn write_suite(
     )
     .map_err(|e| Failure::Runtime(e.to_string()))?;
     crate::outln!("wrote {}", path.display());
+    let stale = cases_without_share(&cases_dir, &population);
+    if !stale.is_empty() {
+        crate::outln!(
+            "{} cases in {} are not from this capture and now have no share of the population: {}",
+            stale.len(),
+            cases_dir.display(),
+            stale.join(", ")
+        );
+    }
     Ok(population.len())
+}
+
+/// Case files in `dir` that this import did not write (an earlier import's), by stem.
+fn cases_without_share(dir: &Path, population: &[(String, u64, Option<usize>)]) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut stale: Vec<String> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .filter(|stem| !population.iter().any(|(s, _, _)| s == stem))
+        .collect();
+    stale.sort();
+    stale
 }
 
 fn count<T>(group: &Group<T>) -> SessionCount {

@@ -95,10 +95,19 @@ impl TrafficTally {
             started,
             source: &String::new,
         };
-        let Some((group, _)) = self.clients.add(key, &session) else {
+        let added = self.clients.add(key, &session);
+        // A client that gave way to this one: its sessions are tallied with the others'.
+        if let Some(gone) = self.clients.take_evicted() {
+            for (verdict, n) in gone.extra.counts {
+                *self.other.entry(verdict).or_default() += n;
+            }
+            self.examples -= gone.extra.examples.len();
+        }
+        let Some((at, _)) = added else {
             *self.other.entry(verdict.to_string()).or_default() += 1;
             return;
         };
+        let group = self.clients.get_mut(at);
         let tally = &mut group.extra;
         *tally.counts.entry(verdict.to_string()).or_default() += 1;
         if self.keep_examples && !tally.examples.contains_key(verdict) {
