@@ -122,3 +122,24 @@ fn one_postgres_driver_used_by_many_users_is_one_client_whatever_the_user_names(
         clients(&[("billing", 5)])
     );
 }
+
+/// Clients whose own port is 8080 connect to servers on 5000-5002: port 8080 holds no server,
+/// and the import says where the connections went rather than taking them mid-stream.
+#[test]
+fn a_port_seen_only_on_the_client_side_is_not_taken_for_the_servers() {
+    let capture = repo_root().join("harness/tests/fixtures/grouping/client-port-8080.pcap");
+    let out = harness(&[
+        "import",
+        capture.to_str().unwrap(),
+        "--dialect",
+        "http",
+        "--port",
+        "8080",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("no http session on port 8080; connections were opened to port 5000"),
+        "{}",
+        stderr(&out)
+    );
+}

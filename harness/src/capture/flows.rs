@@ -54,6 +54,10 @@ pub struct FlowStats {
 /// Ports counted in [`FlowStats::other_server_ports`].
 const MAX_OTHER_PORTS: usize = 256;
 
+/// Connections remembered as opened from the port imported to another one, at most;
+/// past it the memory is cleared and starts again.
+const MAX_ELSEWHERE: usize = 65_536;
+
 impl FlowStats {
     /// A segment not on the port imported; a connection's opening SYN counts for its server's
     /// port (never the client's).
@@ -85,6 +89,8 @@ pub struct FlowTable {
     next_id: u64,
     /// When (capture time) to look for idle connections next.
     next_sweep_ns: Option<u64>,
+    /// Connections opened from the port imported to another one: the port is their client's.
+    elsewhere: std::collections::HashSet<Key, foldhash::fast::RandomState>,
     pub stats: FlowStats,
 }
 
@@ -105,6 +111,7 @@ impl FlowTable {
             bytes: 0,
             next_id: 0,
             next_sweep_ns: None,
+            elsewhere: Default::default(),
             stats: FlowStats::default(),
         }
     }
@@ -123,10 +130,15 @@ impl FlowTable {
             self.stats.other_port(segment);
             return Vec::new();
         }
+        let key = key(segment.src, segment.dst);
+        // A connection whose opening went to another port, from this one as the client's.
+        if self.elsewhere.contains(&key) && !(segment.syn && !segment.ack) {
+            self.stats.other_port(segment);
+            return Vec::new();
+        }
         self.stats.segments += 1;
         let mut ended = Vec::new();
         self.sweep_idle(timestamp_ns, &mut ended);
-        let key = key(segment.src, segment.dst);
         let opening = segment.syn && !segment.ack;
         if opening && let Some(flow) = self.flows.get(&key) {
             let same_opening = flow.client == segment.src
@@ -156,9 +168,15 @@ impl FlowTable {
             } else {
                 (segment.dst, segment.src)
             };
-            // The port was the client's side of a connection to another port.
+            // The port was the client's side of a connection to another port: so are the
+            // connection's later segments.
             if self.server_port.is_some_and(|port| server.port() != port) {
+                self.stats.segments -= 1;
                 self.stats.other_port(segment);
+                if self.elsewhere.len() >= MAX_ELSEWHERE {
+                    self.elsewhere.clear();
+                }
+                self.elsewhere.insert(key);
                 return ended;
             }
             let flow = Box::new(Flow::new(
