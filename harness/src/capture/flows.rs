@@ -132,7 +132,8 @@ impl FlowTable {
         }
         let key = key(segment.src, segment.dst);
         // A connection whose opening went to another port, from this one as the client's.
-        if self.elsewhere.contains(&key) && !(segment.syn && !segment.ack) {
+        let reopening = segment.syn && !segment.ack;
+        if !reopening && !self.elsewhere.is_empty() && self.elsewhere.contains(&key) {
             self.stats.other_port(segment);
             return Vec::new();
         }
