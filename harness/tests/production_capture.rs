@@ -464,13 +464,29 @@ fn judge_keeps_a_row_per_client_and_judged_captures_merge_into_one_traffic_impac
         "{rows} rows for {sessions} sessions:\n{text}"
     );
 
-    // JSON Lines: every session, then the traffic lines; two machines' files merge.
+    assert!(
+        text.contains(&format!("{sessions} sessions judged: ")),
+        "{text}"
+    );
+
+    // JSON Lines: every session, then the traffic lines; two machines' files merge. The
+    // second machine's capture holds the same sessions and one packet more (a retransmission),
+    // so it is another capture.
+    let second = dir.path().join("second.pcap");
+    let mut bytes = std::fs::read(capture).unwrap();
+    let (_, records) = read_pcap(Path::new(capture));
+    let last = records.last().unwrap();
+    bytes.extend(((last.ts_us / 1_000_000) as u32).to_le_bytes());
+    bytes.extend(((last.ts_us % 1_000_000) as u32).to_le_bytes());
+    bytes.extend(last.header_rest);
+    bytes.extend(&last.data);
+    std::fs::write(&second, bytes).unwrap();
     let mut files = Vec::new();
-    for name in ["a.jsonl", "b.jsonl"] {
+    for (name, judged) in [("a.jsonl", capture), ("b.jsonl", second.to_str().unwrap())] {
         let path = dir.path().join(name);
         let out = harness(&[
             "judge",
-            capture,
+            judged,
             "--dialect",
             "http",
             "--port",
@@ -498,6 +514,14 @@ fn judge_keeps_a_row_per_client_and_judged_captures_merge_into_one_traffic_impac
         .find(|t| t["client"] == "curl 7.88.1 (HTTP/1.0)")
         .unwrap_or_else(|| panic!("{traffic:?}"));
     assert_eq!(curl10["sessions"], 10);
+    // The same capture judged twice would count its sessions twice.
+    let twice = harness(&["merge", &files[0], &files[0]]);
+    assert_eq!(twice.status.code(), Some(2));
+    assert!(
+        stderr(&twice).contains("judged the same capture"),
+        "{}",
+        stderr(&twice)
+    );
 
     // A judged capture merges only with judged captures.
     let run = dir.path().join("run.jsonl");

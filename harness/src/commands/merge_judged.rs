@@ -39,8 +39,22 @@ fn read(path: &Path) -> Result<report::ReadBack, Failure> {
 pub fn merge_judged(args: &MergeArgs, context: report::RunContext) -> Result<i32, Failure> {
     let mut joined = Joined::default();
     let mut sessions = 0;
+    let mut captures: Vec<(String, &PathBuf)> = Vec::new();
     for file in &args.files {
         let back = read(file)?;
+        // The same capture judged twice would count its sessions twice.
+        let sha256 = back.info.as_ref().map(|i| i.suite_sha256.clone());
+        if let Some(sha256) = sha256.filter(|s| !s.is_empty()) {
+            if let Some((_, earlier)) = captures.iter().find(|(s, _)| *s == sha256) {
+                return Err(Failure::Usage(format!(
+                    "{} and {} judged the same capture (sha256 {}): its sessions would count twice",
+                    earlier.display(),
+                    file.display(),
+                    &sha256[..sha256.len().min(12)]
+                )));
+            }
+            captures.push((sha256, file));
+        }
         let judged = back.info.as_ref().is_some_and(|i| i.judged);
         if !judged {
             return Err(Failure::Usage(format!(

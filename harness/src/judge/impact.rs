@@ -188,6 +188,26 @@ impl TrafficTally {
     }
 }
 
+/// `9 sessions judged: 7 admitted, 0 warned, 1 locked out, 0 errors, 1 undecided`: the
+/// traffic's totals, where a judged report's rows are its clients.
+pub fn totals(lines: &[TrafficImpact]) -> String {
+    let count = |kind: VerdictKind| -> usize {
+        lines
+            .iter()
+            .filter_map(|l| l.verdicts.get(kind.as_str()))
+            .sum()
+    };
+    let sessions: usize = lines.iter().map(|l| l.sessions).sum();
+    format!(
+        "{sessions} sessions judged: {} admitted, {} warned, {} locked out, {} errors, {} undecided",
+        count(VerdictKind::Admitted),
+        count(VerdictKind::Warned),
+        count(VerdictKind::LockedOut),
+        count(VerdictKind::Error),
+        count(VerdictKind::Undecided),
+    )
+}
+
 /// The most sessions first, then by name.
 pub fn sort(lines: &mut [TrafficImpact]) {
     lines.sort_by(|a, b| b.sessions.cmp(&a.sessions).then(a.client.cmp(&b.client)));

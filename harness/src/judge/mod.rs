@@ -8,6 +8,6 @@ mod impact;
 pub mod order;
 mod session;
 
-pub use impact::{OTHER_CLIENTS, TrafficImpact, TrafficTally, sort as sort_traffic};
+pub use impact::{OTHER_CLIENTS, TrafficImpact, TrafficTally, sort as sort_traffic, totals};
 pub use order::InOrder;
 pub use session::{Judged, judge};

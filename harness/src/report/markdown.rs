@@ -80,6 +80,9 @@ impl<'a> Markdown<'a> {
                 writeln!(out, "  - {}", escape(&client))?;
             }
         }
+        if !self.traffic.is_empty() {
+            writeln!(out, "\n{}\n", crate::judge::totals(&self.traffic))?;
+        }
         for line in &self.traffic {
             writeln!(out, "- {}", escape(&line.sentence()))?;
         }

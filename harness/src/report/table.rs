@@ -134,6 +134,10 @@ impl<'a> Table<'a> {
                 writeln!(out, "    {client}")?;
             }
         }
+        if !self.traffic.is_empty() {
+            // The rows above are clients; the sessions they stand for:
+            writeln!(out, "{}", crate::judge::totals(&self.traffic))?;
+        }
         for line in &self.traffic {
             writeln!(out, "impact: {}", line.sentence())?;
         }
