@@ -131,8 +131,10 @@ impl Impact {
             self.target,
             self.shares.sentence(self.unit.as_str())
         );
+        // Each client's distinct accounts, added up: an account seen with two clients counts
+        // twice, hence "client accounts".
         if let Some(accounts) = &self.accounts {
-            text.push_str(&format!("; {}", accounts.sentence("accounts")));
+            text.push_str(&format!("; {}", accounts.sentence("client accounts")));
         }
         text
     }
