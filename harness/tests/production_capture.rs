@@ -561,6 +561,8 @@ fn whatif_runs_a_captures_clients_against_a_policy_suite_in_one_command() {
         kept.to_str().unwrap(),
         "--format",
         "json",
+        "--report-html",
+        dir.path().join("html").to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // stdout is the report alone; the import's lines went to stderr.
@@ -587,6 +589,38 @@ fn whatif_runs_a_captures_clients_against_a_policy_suite_in_one_command() {
         stderr(&out)
     );
     assert!(kept.join("suite.toml").exists());
+
+    // The page a product manager decides from, as Chromium renders it.
+    let page = dir.path().join("html/index.html");
+    let dom = common::chromium_dom(&page).unwrap_or_else(|| {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium is required on CI"
+        );
+        std::fs::read_to_string(&page).unwrap()
+    });
+    let locked = cutoff["locked_out"].as_f64().unwrap();
+    let headline = format!("<h2>nginx-cutoff would lock out {locked:.1}% of sessions: ");
+    assert!(dom.contains(&headline), "no headline {headline}");
+    assert_eq!(
+        dom.matches("<svg class=\"shares\"").count(),
+        7,
+        "a bar per target"
+    );
+    assert!(dom.contains("client<small>share of sessions</small>"));
+    assert!(
+        dom.contains("<small class=\"reason\">the server answered HTTP/1.1 505"),
+        "no reason in a locked-out cell"
+    );
+    // Every client's row by a name no other row has.
+    let rows: Vec<&str> = dom
+        .split("<tr><th>")
+        .skip(2)
+        .map(|row| row.split('<').next().unwrap())
+        .collect();
+    let distinct: std::collections::BTreeSet<&&str> = rows.iter().collect();
+    assert_eq!(distinct.len(), rows.len(), "{rows:?}");
+    assert!(rows.contains(&"curl 7.88.1 (HTTP/1.0)"), "{rows:?}");
 
     // Against an endpoint, and with nothing of the dialect on the port: exit 2, no report.
     let nothing = harness(&[

@@ -167,3 +167,31 @@ pub fn suite_results(
         })
         .collect()
 }
+
+/// The DOM as headless Chromium rendered it (`--dump-dom`), if Chromium is installed.
+pub fn chromium_dom(page: &Path) -> Option<String> {
+    let output = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            &format!(
+                "--user-data-dir={}",
+                page.parent().unwrap().join("profile").display()
+            ),
+            "--dump-dom",
+            &format!("file://{}", page.display()),
+        ])
+        .output()
+        .ok()?;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}
