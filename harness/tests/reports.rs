@@ -6,7 +6,6 @@ mod common;
 
 use common::*;
 use std::path::Path;
-use std::process::Command;
 
 /// A run of the seed suite writing every report, with `mismatches` expectations changed.
 fn reports(mismatches: &[&str]) -> (tempfile::TempDir, std::process::Output) {
