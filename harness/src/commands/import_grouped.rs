@@ -62,6 +62,19 @@ impl Drop for Pending {
 }
 
 pub fn import_grouped(args: &ImportArgs, dialect: &'static dyn Dialect) -> Result<i32, Failure> {
+    let (clients, sessions) = group(args, dialect)?;
+    let out = args.out.as_deref().unwrap_or(Path::new("."));
+    crate::outln!(
+        "{clients} distinct clients in {sessions} sessions; add [[target]]s to {}/suite.toml, or run it against any server: harness run {} --target HOST:PORT",
+        out.display(),
+        out.display()
+    );
+    Ok(exit::SUCCESS)
+}
+
+/// Writes the suite of the capture's distinct clients into `--out`: how many clients and
+/// sessions. Damage to the capture is the failure, after what was read before it is written.
+pub fn group(args: &ImportArgs, dialect: &'static dyn Dialect) -> Result<(usize, u64), Failure> {
     let Some(out) = &args.out else {
         return Err(Failure::Usage(
             "--group writes a suite folder: give --out DIR".into(),
@@ -161,13 +174,7 @@ pub fn import_grouped(args: &ImportArgs, dialect: &'static dyn Dialect) -> Resul
     if let Some(failure) = damage(args, dialect, &report, &sessions) {
         return Err(failure);
     }
-    crate::outln!(
-        "{written} distinct clients in {} sessions; add [[target]]s to {}/suite.toml, or run it against any server: harness run {} --target HOST:PORT",
-        sessions.handshakes(),
-        out.display(),
-        out.display()
-    );
-    Ok(exit::SUCCESS)
+    Ok((written, sessions.handshakes()))
 }
 
 /// The cases folder of the suite in `out`: the one its suite.toml names, else `cases`.

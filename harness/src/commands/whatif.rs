@@ -50,7 +50,10 @@ pub async fn whatif(args: &WhatifArgs) -> Result<i32, Failure> {
     };
     // The import's lines go to stderr: stdout is the report's.
     status::divert_to_stderr(true);
-    let imported = super::import_grouped::import_grouped(&import, dialect);
+    let imported = super::import_grouped::group(&import, dialect);
+    if let Ok((clients, sessions)) = &imported {
+        crate::outln!("{clients} distinct clients in {sessions} sessions of the capture");
+    }
     status::divert_to_stderr(false);
     // A damaged capture is run as far as it was read, and the damage named at the end.
     let damage = match imported {
