@@ -398,48 +398,29 @@ fn an_import_that_finds_nothing_on_its_port_names_the_ports_and_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     let capture = dir.path().join("production.pcap");
     production_capture(&capture);
-    let out = harness(&[
-        "import",
-        capture.to_str().unwrap(),
-        "--dialect",
-        "http",
-        "--group",
-        "--out",
-        dir.path().join("g").to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("no http session on port 80; connections were opened to port 37703"),
-        "{}",
-        stderr(&out)
+    let capture = capture.to_str().unwrap();
+    let out = dir.path().join("g");
+    refused(
+        &[
+            "import",
+            capture,
+            "--dialect",
+            "http",
+            "--group",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "no http session on port 80; connections were opened to port 37703",
     );
-    assert!(!dir.path().join("g/suite.toml").exists());
-
+    assert!(!out.join("suite.toml").exists());
     // A client's ephemeral port is not a server's.
-    let client_port = "38434";
-    let judged = harness(&[
-        "judge",
-        capture.to_str().unwrap(),
-        "--dialect",
-        "http",
-        "--port",
-        client_port,
-    ]);
-    assert_eq!(judged.status.code(), Some(2), "{}", stdout(&judged));
-
-    let wrong = harness(&[
-        "judge",
-        capture.to_str().unwrap(),
-        "--dialect",
-        "ssh",
-        "--port",
-        PORT,
-    ]);
-    assert_eq!(wrong.status.code(), Some(2));
-    assert!(
-        stderr(&wrong).contains("opens a ssh handshake"),
-        "{}",
-        stderr(&wrong)
+    refused(
+        &["judge", capture, "--dialect", "http", "--port", "38434"],
+        "no http session on port 38434; connections were opened to port 37703",
+    );
+    refused(
+        &["judge", capture, "--dialect", "ssh", "--port", PORT],
+        "opens a ssh handshake",
     );
 }
 
@@ -515,13 +496,7 @@ fn judge_keeps_a_row_per_client_and_judged_captures_merge_into_one_traffic_impac
         .unwrap_or_else(|| panic!("{traffic:?}"));
     assert_eq!(curl10["sessions"], 10);
     // The same capture judged twice would count its sessions twice.
-    let twice = harness(&["merge", &files[0], &files[0]]);
-    assert_eq!(twice.status.code(), Some(2));
-    assert!(
-        stderr(&twice).contains("judged the same capture"),
-        "{}",
-        stderr(&twice)
-    );
+    refused(&["merge", &files[0], &files[0]], "judged the same capture");
 
     // A judged capture merges only with judged captures.
     let run = dir.path().join("run.jsonl");
@@ -532,12 +507,9 @@ fn judge_keeps_a_row_per_client_and_judged_captures_merge_into_one_traffic_impac
         run.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(0));
-    let mixed = harness(&["merge", &files[0], run.to_str().unwrap()]);
-    assert_eq!(mixed.status.code(), Some(2));
-    assert!(
-        stderr(&mixed).contains("judged captures merge only with each other"),
-        "{}",
-        stderr(&mixed)
+    refused(
+        &["merge", &files[0], run.to_str().unwrap()],
+        "judged captures merge only with each other",
     );
 }
 
@@ -623,16 +595,24 @@ fn whatif_runs_a_captures_clients_against_a_policy_suite_in_one_command() {
     assert!(rows.contains(&"curl 7.88.1 (HTTP/1.0)"), "{rows:?}");
 
     // Against an endpoint, and with nothing of the dialect on the port: exit 2, no report.
-    let nothing = harness(&[
-        "whatif",
-        capture.to_str().unwrap(),
-        "--dialect",
-        "http",
-        "--target",
-        "new=127.0.0.1:9",
-    ]);
-    assert_eq!(nothing.status.code(), Some(2), "{}", stderr(&nothing));
-    assert!(stderr(&nothing).contains("no http session on port 80"));
+    refused(
+        &[
+            "whatif",
+            capture.to_str().unwrap(),
+            "--dialect",
+            "http",
+            "--target",
+            "new=127.0.0.1:9",
+        ],
+        "no http session on port 80",
+    );
+}
+
+/// `harness ARGS` exits 2, saying `says` on stderr.
+fn refused(args: &[&str], says: &str) {
+    let out = harness(args);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stdout(&out));
+    assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
 }
 
 /// A real client's ClientHello, from captures/tls.
