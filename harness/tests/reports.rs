@@ -98,7 +98,7 @@ fn junit_has_one_testcase_per_result_and_the_failures() {
         "{xml}"
     );
     assert!(
-        xml.contains("<system-out>impact 2003-10-16: 44.0% of users admitted, 17.0% warned, 39.0% locked out\n</system-out>"),
+        xml.contains("<system-out>2003-10-16 would lock out 39.0% of users: from 7 clients\nimpact 2003-10-16: 44.0% of users admitted, 17.0% warned, 39.0% locked out\n    locks out "),
         "{xml}"
     );
     // Well-formed: every test case closes and the document ends.

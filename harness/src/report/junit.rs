@@ -103,7 +103,15 @@ impl<'a> Junit<'a> {
         let mut text = String::new();
         for line in self.impact.iter().filter(|i| i.target == target) {
             suite.add_property(Property::new("impact", line.sentence()));
-            text.push_str(&format!("impact {}\n", line.sentence()));
+            suite.add_property(Property::new("headline", line.headline()));
+            text.push_str(&format!(
+                "{}\nimpact {}\n",
+                line.headline(),
+                line.sentence()
+            ));
+            for client in line.client_lines() {
+                text.push_str(&format!("    {client}\n"));
+            }
         }
         for line in &self.traffic {
             suite.add_property(Property::new("traffic impact", line.sentence()));
@@ -136,8 +144,8 @@ impl<'a> Junit<'a> {
         case.set_classname(format!("{}.{}", self.suite, result.target));
         case.set_time(result.duration);
         case.set_system_out(format!(
-            "verdict: {}\nstage: {}\nreason: {}\n{transcript}",
-            result.verdict.kind, result.verdict.stage, result.verdict.reason
+            "client: {}\nverdict: {}\nstage: {}\nreason: {}\n{transcript}",
+            result.name, result.verdict.kind, result.verdict.stage, result.verdict.reason
         ));
         case
     }
