@@ -16,7 +16,9 @@ pub struct ClientKey {
     pub hash: u128,
     /// The name the client goes by: its stated name and version, else what it offered.
     pub base: String,
-    /// What can tell it from namesakes, most telling first (the dialect's distinctions).
+    /// What can tell it from namesakes, most telling first (the dialect's distinctions):
+    /// read only for a client's first session, by whoever keeps it (see
+    /// [`ClientKey::traits_of`]); empty until then.
     pub traits: Vec<String>,
 }
 
@@ -56,8 +58,15 @@ impl ClientKey {
         ClientKey {
             hash: u128::from_be_bytes(first),
             base,
-            traits: dialect.distinctions(refs),
+            traits: Vec::new(),
         }
+    }
+
+    /// The traits that can tell a recorded session's client from namesakes.
+    pub fn traits_of(dialect: &dyn Dialect, capture: &CaptureFile) -> Vec<String> {
+        let messages = file::client_messages(&capture.messages, HANDSHAKE_MESSAGES);
+        let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
+        dialect.distinctions(&refs)
     }
 
     /// A short hex form of the hash, for file names and JSON (`3f9a0c1e`).

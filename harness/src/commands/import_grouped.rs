@@ -138,10 +138,13 @@ pub fn group(args: &ImportArgs, dialect: &'static dyn Dialect) -> Result<(usize,
         {
             let _ = std::fs::remove_file(file);
         }
-        let Some((at, _)) = added else {
+        let Some((at, new)) = added else {
             return Ok(());
         };
         let group = groups.get_mut(at);
+        if new {
+            group.key.traits = dialect.distinctions(&refs);
+        }
         let kept = &group.extra;
         if kept.file.is_none() || (!kept.whole && glance.whole) {
             let source = capture::Source {

@@ -162,6 +162,7 @@ impl<'a> Sessions<'a> {
         let session = judge::judge(dialect, id as usize, &capture, settings);
         self.tally.add(
             session.key.clone(),
+            || crate::clients::ClientKey::traits_of(dialect, &capture),
             session.account.as_deref(),
             &session.started,
             &session.result,

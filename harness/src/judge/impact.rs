@@ -81,10 +81,12 @@ impl TrafficTally {
         }
     }
 
-    /// Counts one judged session of `key`'s client that began at `started`.
+    /// Counts one judged session of `key`'s client that began at `started`; `traits` reads
+    /// what tells the client apart, when the session is its first.
     pub fn add(
         &mut self,
         key: ClientKey,
+        traits: impl FnOnce() -> Vec<String>,
         account: Option<&str>,
         started: &str,
         result: &CaseResult,
@@ -103,11 +105,14 @@ impl TrafficTally {
             }
             self.examples -= gone.extra.examples.len();
         }
-        let Some((at, _)) = added else {
+        let Some((at, new)) = added else {
             *self.other.entry(verdict.to_string()).or_default() += 1;
             return;
         };
         let group = self.clients.get_mut(at);
+        if new {
+            group.key.traits = traits();
+        }
         let tally = &mut group.extra;
         *tally.counts.entry(verdict.to_string()).or_default() += 1;
         if self.keep_examples && !tally.examples.contains_key(verdict) {
