@@ -133,11 +133,39 @@ fn target_of(given: &str) -> Target {
     }
 }
 
+/// Times a command target is started on a fresh port when another process took its port
+/// between the harness finding it free and the server binding it.
+const PORT_TAKEN_TRIES: usize = 3;
+
+/// Starts a command target as [`start_command_once`] does; a server that could not bind its
+/// port because something else took it meanwhile (`Address already in use`, which any busy
+/// machine can cause) is started again on another.
+async fn start_command(
+    name: &str,
+    argv: &[String],
+    dir: &std::path::Path,
+    ready_when: Option<&regex::Regex>,
+) -> Result<(tokio::process::Child, String), Failure> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match start_command_once(name, argv, dir, ready_when).await {
+            Err(Failure::Runtime(why))
+                if tries < PORT_TAKEN_TRIES
+                    && why.to_ascii_lowercase().contains("address already in use") =>
+            {
+                continue;
+            }
+            started => return started,
+        }
+    }
+}
+
 /// Starts a command target on a free loopback port and waits until it accepts connections
 /// (and, with `ready_when`, until its stderr says it is ready). Its stderr is read for as long
 /// as it runs, so a server that logs every connection never blocks on a full pipe; what it
 /// said last is kept for the error when it fails to start.
-async fn start_command(
+async fn start_command_once(
     name: &str,
     argv: &[String],
     dir: &std::path::Path,
