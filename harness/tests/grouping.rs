@@ -104,7 +104,77 @@ fn http_clients_are_told_apart_by_what_they_are_not_by_cookies_or_paths() {
         &["--suite", dir.path().to_str().unwrap()],
     );
     let shops: Vec<_> = by_suite.keys().filter(|n| n.starts_with("Shop")).collect();
-    assert_eq!(shops.len(), 2, "{by_suite:?}");
+    assert_eq!(
+        shops,
+        ["Shop 1.0 (API 2023-10)", "Shop 1.0 (API 2024-01)"],
+        "{by_suite:?}"
+    );
+}
+
+#[test]
+fn one_client_is_one_whatever_methods_its_sessions_used_and_language_it_asked_for() {
+    assert_eq!(
+        grouped("http-methods-and-languages", "http", "8080", &[]),
+        clients(&[("Chrome 120.0.0.0", 3), ("MyApp 1.0", 4)])
+    );
+}
+
+/// A client whose own port was 8080 connects elsewhere; later a real client connects to a
+/// server on 8080 over the same two ports, the other way round: it is imported.
+#[test]
+fn a_connection_to_the_port_after_one_from_it_on_the_same_ports_is_imported() {
+    assert_eq!(
+        grouped("client-port-then-server-port", "http", "8080", &[]),
+        clients(&[("Other 2.0", 1), ("Real 1.0", 1)])
+    );
+}
+
+/// A second capture imported grouped into a folder that holds another's cases would take
+/// their share of the population away: refused, and nothing written, unless `--force`.
+#[test]
+fn a_second_capture_does_not_silently_replace_the_first_ones_population() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("suite");
+    let fixture = |name: &str| {
+        repo_root()
+            .join("harness/tests/fixtures/grouping")
+            .join(format!("{name}.pcap"))
+    };
+    let import = |name: &str, force: bool| {
+        let capture = fixture(name);
+        let mut args = vec![
+            "import",
+            capture.to_str().unwrap(),
+            "--dialect",
+            "http",
+            "--port",
+            "8080",
+            "--group",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        if force {
+            args.push("--force");
+        }
+        harness(&args)
+    };
+    assert_eq!(
+        import("http-request-variants", false).status.code(),
+        Some(0)
+    );
+    let before = std::fs::read_to_string(out.join("suite.toml")).unwrap();
+    let second = import("http-keep-alive", false);
+    assert_eq!(second.status.code(), Some(2), "{}", stdout(&second));
+    assert!(
+        stderr(&second).contains("already holds 6 cases of another capture"),
+        "{}",
+        stderr(&second)
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("suite.toml")).unwrap(),
+        before
+    );
+    assert_eq!(import("http-keep-alive", true).status.code(), Some(0));
 }
 
 #[test]

@@ -132,10 +132,15 @@ impl FlowTable {
         }
         let key = key(segment.src, segment.dst);
         // A connection whose opening went to another port, from this one as the client's.
-        let reopening = segment.syn && !segment.ack;
-        if !reopening && !self.elsewhere.is_empty() && self.elsewhere.contains(&key) {
-            self.stats.other_port(segment);
-            return Vec::new();
+        if !self.elsewhere.is_empty() && self.elsewhere.contains(&key) {
+            // Its end, or a new opening (to whichever port: decided below), forgets it.
+            if segment.fin || segment.rst || (segment.syn && !segment.ack) {
+                self.elsewhere.remove(&key);
+            }
+            if !(segment.syn && !segment.ack) {
+                self.stats.other_port(segment);
+                return Vec::new();
+            }
         }
         self.stats.segments += 1;
         let mut ended = Vec::new();

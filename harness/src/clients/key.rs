@@ -66,7 +66,24 @@ impl ClientKey {
     pub fn traits_of(dialect: &dyn Dialect, capture: &CaptureFile) -> Vec<String> {
         let messages = file::client_messages(&capture.messages, HANDSHAKE_MESSAGES);
         let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
-        dialect.distinctions(&refs)
+        ClientKey::traits(dialect, capture.capture.versions.as_deref(), &refs)
+    }
+
+    /// The dialect's distinctions, then each of the versions the client offered as its
+    /// identity was read (with a suite's rules: an API version in a dated path), since those
+    /// are part of the key too.
+    pub fn traits(
+        dialect: &dyn Dialect,
+        versions: Option<&str>,
+        client_messages: &[&[u8]],
+    ) -> Vec<String> {
+        let mut traits = dialect.distinctions(client_messages);
+        for version in versions.into_iter().flat_map(|v| v.split(", ")) {
+            if !version.is_empty() && !traits.iter().any(|t| t == version) {
+                traits.push(version.to_string());
+            }
+        }
+        traits
     }
 
     /// A short hex form of the hash, for file names and JSON (`3f9a0c1e`).

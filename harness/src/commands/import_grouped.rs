@@ -26,17 +26,15 @@ struct Kept {
     whole: bool,
 }
 
-/// A hidden folder in DIR holding each client's kept session until the suite is written;
-/// removed when the import ends, however it ends.
+/// A private folder (mode 0700, in the temporary folder, not the suite's) holding each
+/// client's kept session until the suite is written; removed when the import ends.
 struct Pending {
     dir: PathBuf,
 }
 
 impl Pending {
-    fn new(out: &Path) -> Result<Pending, Failure> {
-        let dir = out.join(format!(".harness-import-{}", std::process::id()));
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", dir.display())))?;
+    fn new() -> Result<Pending, Failure> {
+        let dir = private_folder("harness-import")?;
         Ok(Pending { dir })
     }
 
@@ -101,7 +99,7 @@ pub fn group(args: &ImportArgs, dialect: &'static dyn Dialect) -> Result<(usize,
         }
         None => crate::dialect::Settings::none(),
     };
-    let pending = Pending::new(out)?;
+    let pending = Pending::new()?;
     let mut groups: Groups<Kept> = Groups::new();
     let mut sessions = Sessions::default();
     let name = args.file.file_name().map_or_else(
@@ -143,7 +141,7 @@ pub fn group(args: &ImportArgs, dialect: &'static dyn Dialect) -> Result<(usize,
         };
         let group = groups.get_mut(at);
         if new {
-            group.key.traits = dialect.distinctions(&refs);
+            group.key.traits = ClientKey::traits(dialect, versions, &refs);
         }
         let kept = &group.extra;
         if kept.file.is_none() || (!kept.whole && glance.whole) {
@@ -178,6 +176,21 @@ pub fn group(args: &ImportArgs, dialect: &'static dyn Dialect) -> Result<(usize,
         return Err(failure);
     }
     Ok((written, sessions.handshakes()))
+}
+
+/// A new folder only this user can read, in the temporary folder: recorded sessions are
+/// production traffic.
+pub fn private_folder(what: &str) -> Result<PathBuf, Failure> {
+    use std::os::unix::fs::DirBuilderExt;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let dir = std::env::temp_dir().join(format!("{what}-{}-{nanos}", std::process::id()));
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&dir)
+        .map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", dir.display())))?;
+    Ok(dir)
 }
 
 /// The cases folder of the suite in `out`: the one its suite.toml names, else `cases`.
@@ -226,6 +239,22 @@ fn write_suite(
             cases_dir.join(format!("{stem}.toml")).display()
         )));
     }
+    // Cases an earlier import left would lose their share of the population.
+    let earlier = cases_without_share(
+        &cases_dir,
+        &clients
+            .iter()
+            .map(|(stem, _, _)| (stem.clone(), 0, None))
+            .collect::<Vec<_>>(),
+    );
+    if !args.force && !earlier.is_empty() {
+        return Err(Failure::Usage(format!(
+            "{} already holds {} cases of another capture ({}), whose share of the population this import would replace; nothing was written (import into a new folder, or give --force)",
+            cases_dir.display(),
+            earlier.len(),
+            earlier.join(", ")
+        )));
+    }
     let mut population: Vec<(String, u64, Option<usize>)> = Vec::new();
     for (stem, name, group) in clients {
         let Some(file) = &group.extra.file else {
@@ -265,6 +294,7 @@ fn write_suite(
         out,
         &NewSuite {
             dialect,
+            settings_from: args.suite.as_deref(),
             description: format!(
                 "{} distinct clients in {} sessions of {source}, imported by `harness import --group`",
                 population.len(),

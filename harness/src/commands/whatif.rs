@@ -116,13 +116,7 @@ impl Folder {
                 temporary: false,
             });
         }
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let path =
-            std::env::temp_dir().join(format!("harness-whatif-{}-{nanos}", std::process::id()));
-        std::fs::create_dir(&path)
-            .map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", path.display())))?;
+        let path = super::import_grouped::private_folder("harness-whatif")?;
         Ok(Folder {
             path,
             temporary: true,

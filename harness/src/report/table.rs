@@ -119,15 +119,18 @@ impl<'a> Table<'a> {
             }
         }
         writeln!(out)?;
-        writeln!(
-            out,
-            "{} results: {}; {} as expected, {} mismatched, {} unchecked",
-            s.results,
-            s.verdict_counts(),
-            s.as_expected,
-            s.mismatched,
-            s.unchecked
-        )?;
+        // A judged report's rows are its clients: its totals are the sessions'.
+        if self.traffic.is_empty() {
+            writeln!(
+                out,
+                "{} results: {}; {} as expected, {} mismatched, {} unchecked",
+                s.results,
+                s.verdict_counts(),
+                s.as_expected,
+                s.mismatched,
+                s.unchecked
+            )?;
+        }
         for line in &self.impact {
             writeln!(out, "impact {}", line.sentence())?;
             for client in line.client_lines() {
@@ -135,7 +138,6 @@ impl<'a> Table<'a> {
             }
         }
         if !self.traffic.is_empty() {
-            // The rows above are clients; the sessions they stand for:
             writeln!(out, "{}", crate::judge::totals(&self.traffic))?;
         }
         for line in &self.traffic {

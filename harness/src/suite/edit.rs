@@ -26,6 +26,9 @@ pub enum EditError {
 pub struct NewSuite<'a> {
     pub dialect: &'a dyn Dialect,
     pub description: String,
+    /// A suite whose `[dialect_settings]` the new file takes (the rules its clients were
+    /// told apart by).
+    pub settings_from: Option<&'a Path>,
 }
 
 /// One client's traffic: its case id, sessions, and distinct accounts where known.
@@ -51,6 +54,12 @@ pub fn write_population(
         }
     };
     let mut doc = parse(&path, &text)?;
+    if let Some(from) = new.settings_from
+        && !doc.contains_table("dialect_settings")
+        && let Some(settings) = dialect_settings_of(from)
+    {
+        doc["dialect_settings"] = Item::Table(settings);
+    }
     doc["population_unit"] = value("sessions");
     let mut sessions = Table::new();
     for (case, count, _) in clients {
@@ -114,6 +123,19 @@ pub fn write_expectations(
         }
     }
     write(suite_file, &doc)
+}
+
+/// The `[dialect_settings]` table of the suite at `path` (a folder or its suite.toml).
+fn dialect_settings_of(path: &Path) -> Option<Table> {
+    let file = match path.is_dir() {
+        true => path.join("suite.toml"),
+        false => path.to_path_buf(),
+    };
+    let doc = std::fs::read_to_string(file)
+        .ok()?
+        .parse::<DocumentMut>()
+        .ok()?;
+    doc.get("dialect_settings")?.as_table().cloned()
 }
 
 fn parse(path: &Path, text: &str) -> Result<DocumentMut, EditError> {
@@ -227,6 +249,7 @@ mod tests {
     fn a_new_suite_file_is_toml_whatever_the_capture_is_called() {
         let dir = tempfile::tempdir().unwrap();
         let new = NewSuite {
+            settings_from: None,
             dialect: crate::dialect::by_name("http").unwrap(),
             description: "2 clients of evil\n[[target]]\nname = \"x\" \"quoted\" \\".into(),
         };

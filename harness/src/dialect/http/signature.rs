@@ -1,21 +1,21 @@
 //! Which HTTP client a recorded session is, as the server sees it: the header names of its
 //! first request, in order, with the values that say what the client is and can do
-//! (User-Agent, an app's version header, an API version header, Accept-*, Connection, Expect,
-//! Upgrade, TE), and the shapes of all its requests (method, HTTP version, API version). The
-//! path past its API version, Host, and headers that change from request to request (cookies,
-//! credentials, lengths, conditions, tracing) are set aside; so is how many requests a
-//! keep-alive session made of the same shapes.
+//! (User-Agent, an app's version header, an API version header, Accept, Accept-Encoding,
+//! Connection, Expect, Upgrade, TE), and the versions all its requests name (HTTP version, API
+//! version). The method and path, Host, the language asked for, and headers that change from
+//! request to request (cookies, credentials, lengths, conditions, tracing) are set aside; so is
+//! how many requests a keep-alive session made.
 
 use super::head::{self, Head, Start};
 use super::identity;
 use std::collections::BTreeSet;
 
-/// Headers whose values describe the client rather than the request.
+/// Headers whose values describe the client rather than the request (not Accept-Language:
+/// one browser is used in many languages).
 const CLIENT_HEADERS: &[&str] = &[
     "user-agent",
     "accept",
     "accept-encoding",
-    "accept-language",
     "connection",
     "expect",
     "upgrade",
@@ -66,17 +66,13 @@ fn is_api_version_header(name: &str) -> bool {
     name.ends_with("api-version")
 }
 
-/// `GET HTTP/1.1 API v2` (the API version from the path or an `api-version` query or header).
+/// `HTTP/1.1 API v2` (the API version from the path or an `api-version` query or header): what
+/// a server decides a request by, not which of its methods a session happened to use.
 fn shape(head: &Head) -> String {
-    let Start::Request {
-        method,
-        target,
-        minor,
-    } = &head.start
-    else {
+    let Start::Request { target, minor, .. } = &head.start else {
         return String::new();
     };
-    let mut text = format!("{method} HTTP/1.{minor}");
+    let mut text = format!("HTTP/1.{minor}");
     if let Some(api) = api_version(target) {
         text.push_str(&format!(" API {api}"));
     }
@@ -223,5 +219,21 @@ mod tests {
         assert_ne!(signature(&[one.as_bytes()]), signature(&[two.as_bytes()]));
         let query = b"GET /orders?api-version=2023-10 HTTP/1.1\r\n\r\n".as_slice();
         assert!(signature(&[query]).contains("API 2023-10"));
+    }
+
+    #[test]
+    fn the_methods_a_session_used_and_the_language_it_asked_for_are_set_aside() {
+        let get = b"GET /v2/a HTTP/1.1\r\nUser-Agent: MyApp/1.0\r\n\r\n".as_slice();
+        let post = b"POST /v2/a HTTP/1.1\r\nUser-Agent: MyApp/1.0\r\n\r\n".as_slice();
+        let delete = b"DELETE /v2/b HTTP/1.1\r\nUser-Agent: MyApp/1.0\r\n\r\n".as_slice();
+        assert_eq!(signature(&[get]), signature(&[get, post]));
+        assert_eq!(signature(&[get, post]), signature(&[get, delete]));
+        let language = |l: &str| {
+            format!("GET / HTTP/1.1\r\nUser-Agent: Chrome/120\r\nAccept-Language: {l}\r\n\r\n")
+        };
+        assert_eq!(
+            signature(&[language("en-US").as_bytes()]),
+            signature(&[language("de-DE").as_bytes()])
+        );
     }
 }
