@@ -133,11 +133,12 @@ impl FlowTable {
         let key = key(segment.src, segment.dst);
         // A connection whose opening went to another port, from this one as the client's.
         if !self.elsewhere.is_empty() && self.elsewhere.contains(&key) {
+            let opening = segment.syn && !segment.ack;
             // Its end, or a new opening (to whichever port: decided below), forgets it.
-            if segment.fin || segment.rst || (segment.syn && !segment.ack) {
+            if segment.fin || segment.rst || opening {
                 self.elsewhere.remove(&key);
             }
-            if !(segment.syn && !segment.ack) {
+            if !opening {
                 self.stats.other_port(segment);
                 return Vec::new();
             }
