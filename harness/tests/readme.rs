@@ -91,7 +91,8 @@ fn every_harness_command_in_the_readme_runs() {
     std::fs::copy(&pcap, dir.join("traffic.pcap")).unwrap();
     // The ports the README uses may be taken here.
     let (server_port, proxy_port) = (free_port(), free_port());
-    let mut children: Vec<Child> = Vec::new();
+    // Killed when the test ends, passing or not: a failed command must not leave a server.
+    let mut children = Children(Vec::new());
     for command in &commands {
         let command = command
             .replace("1863", &server_port)
@@ -132,7 +133,7 @@ fn every_harness_command_in_the_readme_runs() {
             }
         }
         if let Some(background_command) = command.strip_suffix(" &") {
-            children.push(background(dir, background_command));
+            children.0.push(background(dir, background_command));
             continue;
         }
         if sub == "record" {
@@ -168,8 +169,16 @@ fn every_harness_command_in_the_readme_runs() {
             stderr(&out)
         );
     }
-    for mut child in children {
-        let _ = child.kill();
-        let _ = child.wait();
+}
+
+/// Background commands of the README, killed when dropped.
+struct Children(Vec<Child>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
