@@ -84,19 +84,7 @@ pub fn group(args: &ImportArgs, dialect: &'static dyn Dialect) -> Result<(usize,
     // Where a suite says where the identity is (HTTP: an app's version header, the API
     // version's place in the path), clients are told apart by it.
     let settings = match &args.suite {
-        Some(path) => {
-            let suite =
-                crate::suite::load_suite(path).map_err(|e| Failure::Usage(e.to_string()))?;
-            if suite.dialect.name() != dialect.name() {
-                return Err(Failure::Usage(format!(
-                    "--suite {}: a {} suite, not {}",
-                    path.display(),
-                    suite.dialect.name(),
-                    dialect.name()
-                )));
-            }
-            suite.dialect_settings
-        }
+        Some(path) => super::suite_speaking(path, dialect, "--suite")?.dialect_settings,
         None => crate::dialect::Settings::none(),
     };
     let pending = Pending::new()?;

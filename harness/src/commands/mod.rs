@@ -36,6 +36,24 @@ pub use whatif::whatif;
 
 use crate::exit;
 
+/// The suite at `path`, which must speak `dialect` (`what` says why it was given).
+fn suite_speaking(
+    path: &std::path::Path,
+    dialect: &dyn crate::dialect::Dialect,
+    what: &str,
+) -> Result<crate::suite::Suite, Failure> {
+    let suite = crate::suite::load_suite(path).map_err(|e| Failure::Usage(e.to_string()))?;
+    if suite.dialect.name() != dialect.name() {
+        return Err(Failure::Usage(format!(
+            "{what} {}: a {} suite, and the capture is read as {}",
+            path.display(),
+            suite.dialect.name(),
+            dialect.name()
+        )));
+    }
+    Ok(suite)
+}
+
 /// The dialect named on the command line.
 fn dialect(name: &str) -> Result<&'static dyn crate::dialect::Dialect, Failure> {
     crate::dialect::by_name(name).ok_or_else(|| Failure::Usage(crate::dialect::unknown(name)))

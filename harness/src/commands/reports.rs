@@ -77,20 +77,14 @@ pub fn add_judged_sinks<'a>(
     args: &ReportArgs,
 ) -> (bool, bool) {
     let json_file = ReportArgs {
-        format: Format::Json,
-        color: args.color,
         report_junit: None,
-        report_json: args.report_json.clone(),
         report_markdown: None,
         report_html: None,
+        ..args.clone()
     };
     let others = ReportArgs {
-        format: args.format,
-        color: args.color,
-        report_junit: args.report_junit.clone(),
         report_json: None,
-        report_markdown: args.report_markdown.clone(),
-        report_html: args.report_html.clone(),
+        ..args.clone()
     };
     add_files(streaming, &json_file);
     add_files(by_client, &others);

@@ -21,18 +21,7 @@ pub async fn whatif(args: &WhatifArgs) -> Result<i32, Failure> {
         ));
     }
     let policy = match &args.policy {
-        Some(path) => {
-            let policy = load_suite(path).map_err(|e| Failure::Usage(e.to_string()))?;
-            if policy.dialect.name() != dialect.name() {
-                return Err(Failure::Usage(format!(
-                    "{} is a {} suite, and the capture is read as {}",
-                    path.display(),
-                    policy.dialect.name(),
-                    dialect.name()
-                )));
-            }
-            Some(policy)
-        }
+        Some(path) => Some(super::suite_speaking(path, dialect, "--policy")?),
         None => None,
     };
     let folder = Folder::new(args.out.as_deref())?;
