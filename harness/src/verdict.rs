@@ -52,6 +52,11 @@ impl fmt::Display for VerdictKind {
     }
 }
 
+/// The longest stage, reason and deciding message a verdict keeps, in bytes.
+pub const MAX_STAGE: usize = 200;
+pub const MAX_REASON: usize = 2048;
+pub const MAX_DECIDED_BY: usize = 1024;
+
 /// A client's fate with its evidence: the handshake stage, a sentence saying why, and the
 /// server message (as text) that decided it, when one did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +65,18 @@ pub struct Verdict {
     pub stage: String,
     pub reason: String,
     pub decided_by: Option<String>,
+    /// Set when the server turned the client away for now (too many connections, rate
+    /// limited, shutting down): an `error`, counted apart, never a lockout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub busy: Option<Busy>,
+}
+
+/// A temporary refusal, and when the server said to come back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Busy {
+    /// Seconds from the server's Retry-After (or the dialect's equivalent), when it gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_secs: Option<u64>,
 }
 
 impl Verdict {
@@ -74,7 +91,38 @@ impl Verdict {
             stage: stage.into(),
             reason: reason.into(),
             decided_by,
+            busy: None,
         }
+    }
+
+    /// The server was busy: an `error` (nothing about the client's admission is known), whose
+    /// reason says so and which reports count apart from other errors.
+    pub fn busy(
+        stage: impl Into<String>,
+        reason: impl Into<String>,
+        decided_by: Option<String>,
+        retry_after_secs: Option<u64>,
+    ) -> Verdict {
+        Verdict {
+            busy: Some(Busy { retry_after_secs }),
+            ..Verdict::new(VerdictKind::Error, stage, reason, decided_by)
+        }
+    }
+
+    /// The verdict with its texts safe for any report: control characters escaped, the stage,
+    /// reason and deciding message capped (a server's 200 KB DISCONNECT text stays a line).
+    pub fn bounded(self) -> Verdict {
+        use crate::printable::field;
+        Verdict {
+            stage: field(&self.stage, MAX_STAGE),
+            reason: field(&self.reason, MAX_REASON),
+            decided_by: self.decided_by.as_deref().map(|d| field(d, MAX_DECIDED_BY)),
+            ..self
+        }
+    }
+
+    pub fn is_busy(&self) -> bool {
+        self.busy.is_some()
     }
 
     /// A harness failure: nothing the server said can be judged.

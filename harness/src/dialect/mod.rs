@@ -13,6 +13,7 @@ pub mod http;
 pub mod msnp;
 pub mod postgres;
 mod registry;
+mod reply_classes;
 mod settings;
 pub mod ssh;
 mod step;
@@ -20,6 +21,7 @@ pub mod tls;
 
 pub use framer::{Framer, Stateless, framer};
 pub use registry::{all, by_name, names, register, unknown};
+pub use reply_classes::{ClassList, RefusalClass, RefusalClasses};
 pub use settings::{SettingError, Settings, string_list, whole_number};
 pub use step::{Payload, Request, StepError, StepSource, downcast, text_step};
 

@@ -92,6 +92,9 @@ struct ResultLine {
     stage: String,
     reason: String,
     decided_by: Option<String>,
+    /// Present when the server was busy: an error counted apart, with its Retry-After.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    busy: Option<crate::verdict::Busy>,
     duration_ms: f64,
     divergences: Vec<Divergence>,
     transcript: Transcript,
@@ -133,6 +136,7 @@ pub fn result_json(r: &CaseResult) -> String {
         stage: r.verdict.stage.clone(),
         reason: r.verdict.reason.clone(),
         decided_by: r.verdict.decided_by.clone(),
+        busy: r.verdict.busy,
         duration_ms: (r.duration.as_secs_f64() * 1e6).round() / 1e3,
         divergences: r.divergences.clone(),
         transcript: r.transcript.clone(),
@@ -296,7 +300,11 @@ pub fn read_jsonl_keeping(input: impl BufRead, keep_results: bool) -> Result<Rea
             target: r.target,
             suite_target: r.suite_target,
             dialect,
-            verdict: Verdict::new(r.verdict, r.stage, r.reason, r.decided_by),
+            verdict: Verdict {
+                busy: r.busy,
+                ..Verdict::new(r.verdict, r.stage, r.reason, r.decided_by)
+            }
+            .bounded(),
             expected: r.expected,
             duration: crate::runner::transcript::millis_to_duration(r.duration_ms),
             transcript: r.transcript,

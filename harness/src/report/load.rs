@@ -18,6 +18,7 @@ pub struct LoadParameters {
 
 struct Sample {
     kind: VerdictKind,
+    busy: bool,
     total_ms: f64,
     /// Stage (as the dialect names it) → time from request to its reply.
     stages: Vec<(String, f64)>,
@@ -41,6 +42,7 @@ impl<'a> LoadFigures<'a> {
     fn sample(result: &CaseResult) -> Sample {
         Sample {
             kind: result.verdict.kind,
+            busy: result.verdict.is_busy(),
             total_ms: result.duration.as_secs_f64() * 1e3,
             stages: result
                 .exchanges
@@ -73,14 +75,21 @@ impl<'a> LoadFigures<'a> {
             )?;
         }
         let count = |k: VerdictKind| samples.iter().filter(|s| s.kind == k).count();
+        let busy = samples.iter().filter(|s| s.busy).count();
         writeln!(
             out,
-            "  verdicts: {} admitted, {} warned, {} locked out, {} errors",
+            "  verdicts: {} admitted, {} warned, {} locked out, {} errors ({busy} busy)",
             count(VerdictKind::Admitted),
             count(VerdictKind::Warned),
             count(VerdictKind::LockedOut),
             count(VerdictKind::Error)
         )?;
+        if busy > 0 {
+            writeln!(
+                out,
+                "  busy: the server turned {busy} handshakes away for load (too many connections, rate limits), not by policy; lower --concurrency or --rate, or raise the server's limit"
+            )?;
+        }
         let mut by_stage: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         for s in samples {
             for (stage, ms) in &s.stages {

@@ -13,6 +13,10 @@ pub struct Summary {
     pub warned: usize,
     pub locked_out: usize,
     pub errors: usize,
+    /// Of the errors, those where the server was busy (too many connections, rate limited):
+    /// the load the run put on it, not a verdict on any client.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub busy: usize,
     /// Recorded sessions that ended before any decision (`harness judge` only).
     #[serde(skip_serializing_if = "is_zero")]
     pub undecided: usize,
@@ -32,7 +36,10 @@ impl Summary {
             VerdictKind::Admitted => self.admitted += 1,
             VerdictKind::Warned => self.warned += 1,
             VerdictKind::LockedOut => self.locked_out += 1,
-            VerdictKind::Error => self.errors += 1,
+            VerdictKind::Error => {
+                self.errors += 1;
+                self.busy += usize::from(result.verdict.is_busy());
+            }
             VerdictKind::Undecided => self.undecided += 1,
         }
         match result.check() {
@@ -64,12 +71,16 @@ impl Summary {
         )
     }
 
-    /// `72 admitted, 27 warned, 30 locked out, 0 errors` (and undecided ones, when any).
+    /// `72 admitted, 27 warned, 30 locked out, 0 errors` (with how many errors were a busy
+    /// server, and undecided ones, when any).
     pub fn verdict_counts(&self) -> String {
         let mut text = format!(
             "{} admitted, {} warned, {} locked out, {} errors",
             self.admitted, self.warned, self.locked_out, self.errors
         );
+        if self.busy > 0 {
+            text.push_str(&format!(" ({} busy)", self.busy));
+        }
         if self.undecided > 0 {
             text.push_str(&format!(", {} undecided", self.undecided));
         }

@@ -77,6 +77,18 @@ impl HttpConversation {
         let status = head.status().unwrap_or_default();
         let status_line = head.start_line();
         let body = &raw[head.len..];
+        if self.policy.is_busy(status) {
+            let verdict = Verdict::busy(
+                &stage,
+                format!(
+                    "the server answered {status_line}{}: busy, not refusing the client (busy_statuses)",
+                    said(body, head)
+                ),
+                Some(status_line),
+                super::retry_after::seconds(head),
+            );
+            return Received::decided(text, verdict);
+        }
         let kind = self.policy.status(status);
         let verdict = match kind {
             Some(VerdictKind::Admitted) => {

@@ -13,6 +13,7 @@ pub mod head;
 mod identity;
 mod policy;
 mod request;
+mod retry_after;
 mod signature;
 
 use super::{
@@ -54,6 +55,10 @@ const SETTING_KEYS: &[Doc] = &[
     Doc {
         name: policy::ERROR,
         about: "statuses that are server faults, not policy (default 5xx)",
+    },
+    Doc {
+        name: policy::BUSY,
+        about: "statuses of a busy server, an error counted as busy and never a lockout; Retry-After is kept for --retry-busy (default 408, 429, 503)",
     },
     Doc {
         name: policy::WARNING_HEADERS,

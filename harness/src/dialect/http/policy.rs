@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 pub const ADMITTED: &str = "admitted_statuses";
 pub const LOCKED_OUT: &str = "locked_out_statuses";
 pub const ERROR: &str = "error_statuses";
+pub const BUSY: &str = "busy_statuses";
 pub const WARNING_HEADERS: &str = "warning_headers";
 pub const WARNING_BODY: &str = "warning_body";
 
@@ -20,6 +21,9 @@ const DEFAULT_ADMITTED: &[&str] = &["2xx", "3xx", "101", "401", "407"];
 const DEFAULT_LOCKED_OUT: &[&str] = &["4xx", "505"];
 /// A server fault is not a policy: the harness cannot judge what the server meant.
 const DEFAULT_ERROR: &[&str] = &["5xx"];
+/// Request Timeout, Too Many Requests and Service Unavailable: the server turns the client
+/// away for now, whoever it is (rate limits, overload, maintenance).
+const DEFAULT_BUSY: &[&str] = &["408", "429", "503"];
 /// RFC 9745's Deprecation, RFC 8594's Sunset, and RFC 7234's `Warning: 299` (miscellaneous
 /// persistent warning), which APIs use to say "upgrade".
 const DEFAULT_WARNING_HEADERS: &[&str] = &["Deprecation", "Sunset", "Warning: ^299\\b"];
@@ -27,13 +31,20 @@ const DEFAULT_WARNING_HEADERS: &[&str] = &["Deprecation", "Sunset", "Warning: ^2
 /// The typed settings of the HTTP dialect.
 #[derive(Debug, Clone)]
 pub struct Policy {
-    /// Exact statuses, then classes (`4xx` as 4), with the verdict each gives.
-    exact: BTreeMap<u16, VerdictKind>,
-    classes: BTreeMap<u16, VerdictKind>,
+    /// Exact statuses, then classes (`4xx` as 4), with what each means.
+    exact: BTreeMap<u16, StatusClass>,
+    classes: BTreeMap<u16, StatusClass>,
     pub warning_headers: Vec<HeaderRule>,
     pub warning_body: Vec<Regex>,
     /// Where a recorded client's identity is, when the suite says.
     pub identity: Rules,
+}
+
+/// What a final status means: a verdict, or a busy server (an error counted apart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusClass {
+    Verdict(VerdictKind),
+    Busy,
 }
 
 /// A response header that warns: by name, and where a pattern is given, by value too.
@@ -61,9 +72,22 @@ impl Policy {
         // Defaults first, then what the suite gives, which overrides them; a status the suite
         // puts in two lists is an error naming both.
         let lists = [
-            (ADMITTED, VerdictKind::Admitted, DEFAULT_ADMITTED),
-            (LOCKED_OUT, VerdictKind::LockedOut, DEFAULT_LOCKED_OUT),
-            (ERROR, VerdictKind::Error, DEFAULT_ERROR),
+            (
+                ADMITTED,
+                StatusClass::Verdict(VerdictKind::Admitted),
+                DEFAULT_ADMITTED,
+            ),
+            (
+                LOCKED_OUT,
+                StatusClass::Verdict(VerdictKind::LockedOut),
+                DEFAULT_LOCKED_OUT,
+            ),
+            (
+                ERROR,
+                StatusClass::Verdict(VerdictKind::Error),
+                DEFAULT_ERROR,
+            ),
+            (BUSY, StatusClass::Busy, DEFAULT_BUSY),
         ];
         let (given, defaulted): (Vec<_>, Vec<_>) =
             lists.iter().partition(|(key, ..)| table.contains_key(*key));
@@ -101,8 +125,21 @@ impl Policy {
         Ok(policy)
     }
 
-    /// The verdict a final response's status gives, before any warning.
+    /// The verdict a final response's status gives, before any warning (a busy status is an
+    /// error).
     pub fn status(&self, status: u16) -> Option<VerdictKind> {
+        self.class(status).map(|class| match class {
+            StatusClass::Verdict(kind) => kind,
+            StatusClass::Busy => VerdictKind::Error,
+        })
+    }
+
+    /// Whether `status` says the server is busy (`busy_statuses`).
+    pub fn is_busy(&self, status: u16) -> bool {
+        self.class(status) == Some(StatusClass::Busy)
+    }
+
+    fn class(&self, status: u16) -> Option<StatusClass> {
         self.exact
             .get(&status)
             .or_else(|| self.classes.get(&(status / 100)))
@@ -176,10 +213,17 @@ mod tests {
         assert_eq!(policy.status(426), Some(VerdictKind::LockedOut));
         assert_eq!(policy.status(505), Some(VerdictKind::LockedOut));
         assert_eq!(policy.status(503), Some(VerdictKind::Error));
+        assert!(policy.is_busy(503) && policy.is_busy(429) && policy.is_busy(408));
+        assert!(!policy.is_busy(500) && !policy.is_busy(403));
         assert_eq!(policy.status(302), Some(VerdictKind::Admitted));
-        let policy =
-            settings("locked_out_statuses = [\"4xx\", \"5xx\"]\nerror_statuses = []").unwrap();
+        let policy = settings(
+            "locked_out_statuses = [\"4xx\", \"5xx\"]\nerror_statuses = []\nbusy_statuses = []",
+        )
+        .unwrap();
         assert_eq!(policy.status(503), Some(VerdictKind::LockedOut));
+        let policy = settings("locked_out_statuses = [\"429\"]").unwrap();
+        assert!(!policy.is_busy(429), "the suite moves a busy status");
+        assert_eq!(policy.status(429), Some(VerdictKind::LockedOut));
         let policy = settings("admitted_statuses = [\"4xx\"]").unwrap();
         assert_eq!(
             policy.status(403),

@@ -3,7 +3,7 @@
 //! that decided. Pure and synchronous: fed messages, returns verdicts.
 
 use super::{Message, errors};
-use crate::dialect::{Ending, Identity};
+use crate::dialect::{Ending, Identity, RefusalClass, RefusalClasses};
 use crate::verdict::{Verdict, VerdictKind};
 use crate::version::ClientVersion;
 
@@ -26,6 +26,8 @@ struct UpgradeRequest {
 #[derive(Debug, Clone)]
 pub struct Classifier {
     declared: Option<Identity>,
+    /// What an error code means: policy, a busy server, a server fault.
+    refusals: RefusalClasses,
     /// Client name and version as the client stated them in CVR or CVQ.
     stated: Option<(String, String)>,
     offered: Vec<String>,
@@ -46,9 +48,16 @@ pub struct Classifier {
 pub const UPGRADE_NOTICE_TYPE: &str = "text/x-msmsgsupgradenotice";
 
 impl Classifier {
+    /// The suite's classes of error codes instead of the defaults.
+    pub fn with_refusals(mut self, refusals: RefusalClasses) -> Classifier {
+        self.refusals = refusals;
+        self
+    }
+
     pub fn new(declared: Option<Identity>) -> Classifier {
         Classifier {
             declared,
+            refusals: super::refusals::defaults(),
             stated: None,
             offered: Vec::new(),
             requests: Vec::new(),
@@ -113,15 +122,27 @@ impl Classifier {
             .map_or_else(|| self.stage.clone(), |(_, command)| command.clone());
         self.last_server = Some((stage.clone(), head.clone()));
         let verdict = if let Some(code) = message.error_code() {
-            Some(Verdict::new(
-                VerdictKind::LockedOut,
-                &stage,
-                format!(
-                    "error {code} ({}) in reply to {stage}",
-                    errors::meaning(code)
+            let said = format!(
+                "error {code} ({}) in reply to {stage}",
+                errors::meaning(code)
+            );
+            Some(match self.refusals.class(&code.to_string()) {
+                RefusalClass::LockedOut => {
+                    Verdict::new(VerdictKind::LockedOut, &stage, said, Some(head))
+                }
+                RefusalClass::Busy => Verdict::busy(
+                    &stage,
+                    format!("the server was busy, not refusing the client: {said}"),
+                    Some(head),
+                    None,
                 ),
-                Some(head),
-            ))
+                RefusalClass::Error => Verdict::new(
+                    VerdictKind::Error,
+                    &stage,
+                    format!("the server failed: {said}"),
+                    Some(head),
+                ),
+            })
         } else {
             match message.command.as_str() {
                 "VER" => self.on_version_reply(message, head),

@@ -8,6 +8,7 @@ mod message;
 pub mod policy;
 mod recording;
 mod reference;
+mod refusals;
 mod request;
 pub mod session;
 mod synthetic;
@@ -20,7 +21,7 @@ pub use request::MsnpRequest;
 
 use super::{
     Conversation, Dialect, Doc, Ending, FrameError, Identity, Received, RecordedIdentity, Request,
-    SendError, Settings, StepError, StepSource, downcast,
+    SendError, SettingError, Settings, StepError, StepSource, downcast,
 };
 use crate::direction::Direction;
 use crate::server::ReferenceServer;
@@ -46,6 +47,21 @@ const STEP_KINDS: &[Doc] = &[
     },
 ];
 
+const SETTING_KEYS: &[Doc] = &[
+    Doc {
+        name: refusals::BUSY,
+        about: "error codes of a busy or unavailable server, an error counted as busy and never a lockout (default 600, 601, 604, 910, 912, 914-916, 918, 919, 921, 922)",
+    },
+    Doc {
+        name: refusals::ERROR,
+        about: "error codes that are server faults, not policy (default 500)",
+    },
+    Doc {
+        name: refusals::LOCKED_OUT,
+        about: "error codes that lock out (default: every code no other list names)",
+    },
+];
+
 impl Dialect for Msnp {
     fn name(&self) -> &'static str {
         "msnp"
@@ -57,6 +73,14 @@ impl Dialect for Msnp {
 
     fn default_port(&self) -> u16 {
         1863
+    }
+
+    fn setting_keys(&self) -> &'static [Doc] {
+        SETTING_KEYS
+    }
+
+    fn settings(&self, table: &BTreeMap<String, toml::Value>) -> Result<Settings, SettingError> {
+        Ok(Settings::new(refusals::from_settings(table)?))
     }
 
     fn step_kinds(&self) -> &'static [Doc] {
@@ -78,10 +102,14 @@ impl Dialect for Msnp {
     fn conversation(
         &self,
         declared: Option<&Identity>,
-        _settings: &Settings,
+        settings: &Settings,
     ) -> Box<dyn Conversation> {
+        let refusals = settings
+            .get::<crate::dialect::RefusalClasses>()
+            .cloned()
+            .unwrap_or_else(refusals::defaults);
         Box::new(MsnpConversation {
-            classifier: Classifier::new(declared.cloned()),
+            classifier: Classifier::new(declared.cloned()).with_refusals(refusals),
             trid: 0,
         })
     }

@@ -1,7 +1,8 @@
 //! One PostgreSQL connection as a client sees it, up to authentication. Reaching an
 //! authentication request the client can perform (or ReadyForQuery) admits; after a
 //! NegotiateProtocolVersion, a NoticeResponse, or with a deprecated method it warns. An
-//! ErrorResponse before that locks out (its SQLSTATE and message the reason), as do a method
+//! ErrorResponse before that locks out (its SQLSTATE and message the reason; a busy server's
+//! SQLSTATE, such as 53300 too many connections, is an error counted as busy), as do a method
 //! the client cannot perform, a declined TLS request from a client that requires TLS, and a
 //! close. What the client can do is declared in the case's variables: `client_methods`
 //! (e.g. `scram-sha-256,md5`) and `sslmode` (`require` and `verify-*` need TLS).
@@ -11,7 +12,7 @@ use super::framing::is_tls;
 use super::messages::{self, Auth, Opening};
 use super::policy::PgPolicy;
 use super::request::PgRequest;
-use crate::dialect::{Conversation, Ending, Received, Request, SendError, downcast};
+use crate::dialect::{Conversation, Ending, Received, RefusalClass, Request, SendError, downcast};
 use crate::direction::Direction;
 use crate::verdict::{Verdict, VerdictKind};
 use bytes::Bytes;
@@ -171,13 +172,28 @@ impl PgConversation {
                 Received::decided(text, verdict)
             }
             b'E' => {
-                let reason = format!("the server refused: {}", messages::error_text(body));
-                let verdict = Verdict::new(
-                    VerdictKind::LockedOut,
-                    self.stage,
-                    reason,
-                    Some(text.clone()),
-                );
+                let said = messages::error_text(body);
+                let code = messages::error_code(body).unwrap_or_default();
+                let verdict = match self.policy.refusals.class(&code) {
+                    RefusalClass::LockedOut => Verdict::new(
+                        VerdictKind::LockedOut,
+                        self.stage,
+                        format!("the server refused: {said}"),
+                        Some(text.clone()),
+                    ),
+                    RefusalClass::Busy => Verdict::busy(
+                        self.stage,
+                        format!("the server was busy, not refusing the client: {said}"),
+                        Some(text.clone()),
+                        None,
+                    ),
+                    RefusalClass::Error => Verdict::new(
+                        VerdictKind::Error,
+                        self.stage,
+                        format!("the server failed: {said}"),
+                        Some(text.clone()),
+                    ),
+                };
                 Received::decided(text, verdict)
             }
             b'v' => {

@@ -166,6 +166,11 @@ pub fn error_text(body: &[u8]) -> String {
     format!("{severity} {code}: {message}")
 }
 
+/// The SQLSTATE of an ErrorResponse (`53300`), when it has one.
+pub fn error_code(body: &[u8]) -> Option<String> {
+    field(&fields(body), 'C').map(str::to_string)
+}
+
 /// NegotiateProtocolVersion: the newest minor version the server speaks, and the protocol
 /// options it did not recognise.
 pub fn negotiate_protocol(body: &[u8]) -> Option<(u32, Vec<String>)> {

@@ -53,10 +53,24 @@ const STEP_KINDS: &[Doc] = &[
     },
 ];
 
-const SETTING_KEYS: &[Doc] = &[Doc {
-    name: policy::DEPRECATED_METHODS,
-    about: "authentication methods that make an admission a warning (default md5, password)",
-}];
+const SETTING_KEYS: &[Doc] = &[
+    Doc {
+        name: policy::DEPRECATED_METHODS,
+        about: "authentication methods that make an admission a warning (default md5, password)",
+    },
+    Doc {
+        name: policy::BUSY,
+        about: "SQLSTATEs of a busy server, an error counted as busy and never a lockout: `53300` or a prefix `57P0*` (default 53300, 53400, 57P01, 57P02, 57P03)",
+    },
+    Doc {
+        name: policy::ERROR,
+        about: "SQLSTATEs that are server faults, not policy (default 53*, 58*, XX*); an exact code outranks a prefix",
+    },
+    Doc {
+        name: policy::LOCKED_OUT,
+        about: "SQLSTATEs that lock out (default: every SQLSTATE no other list names)",
+    },
+];
 
 impl Dialect for Postgres {
     fn name(&self) -> &'static str {

@@ -8,10 +8,11 @@ use super::describe::{describe, is_line};
 use super::framing::payload;
 use super::kex::{self, Method};
 use super::negotiate::{Negotiated, NoMatch, negotiate};
-use super::policy::Deprecations;
+use super::policy::{Deprecations, SshPolicy};
 use super::request::{self, SshRequest};
 use super::wire::{self, KexInit};
 use crate::dialect::{Conversation, Ending, Received, Request, SendError, downcast};
+use crate::dialect::{RefusalClass, RefusalClasses};
 use crate::direction::Direction;
 use crate::verdict::{Verdict, VerdictKind};
 use bytes::Bytes;
@@ -25,6 +26,8 @@ pub const MAX_IDLE_MESSAGES: usize = 64;
 
 pub struct SshConversation {
     deprecations: Deprecations,
+    /// What a DISCONNECT's reason code means.
+    refusals: RefusalClasses,
     client_ident: Option<String>,
     server_ident: Option<String>,
     client_kexinit: Option<KexInit>,
@@ -56,6 +59,7 @@ impl SshConversation {
     pub fn new(deprecations: Deprecations) -> SshConversation {
         SshConversation {
             deprecations,
+            refusals: SshPolicy::default().refusals,
             client_ident: None,
             server_ident: None,
             client_kexinit: None,
@@ -67,6 +71,12 @@ impl SshConversation {
             kex: KexState::NotStarted,
             guess_dropped: false,
         }
+    }
+
+    /// The suite's classes of DISCONNECT reasons instead of the defaults.
+    pub fn with_refusals(mut self, refusals: RefusalClasses) -> SshConversation {
+        self.refusals = refusals;
+        self
     }
 
     fn negotiated(&self) -> Option<Result<Negotiated, NoMatch>> {
@@ -213,12 +223,25 @@ impl SshConversation {
                         wire::disconnect_reason(code)
                     ),
                 };
-                let verdict = Verdict::new(
-                    VerdictKind::LockedOut,
-                    self.stage(),
-                    reason,
-                    Some(text.clone()),
-                );
+                let stage = self.stage();
+                let decided_by = Some(text.clone());
+                let verdict = match self.refusals.class(&code.to_string()) {
+                    RefusalClass::LockedOut => {
+                        Verdict::new(VerdictKind::LockedOut, stage, reason, decided_by)
+                    }
+                    RefusalClass::Busy => Verdict::busy(
+                        stage,
+                        format!("the server was busy, not refusing the client: {reason}"),
+                        decided_by,
+                        None,
+                    ),
+                    RefusalClass::Error => Verdict::new(
+                        VerdictKind::Error,
+                        stage,
+                        format!("the server failed: {reason}"),
+                        decided_by,
+                    ),
+                };
                 Received::decided(text, verdict)
             }
             // Nothing was agreed yet: whatever this answers, it is not the client's offer.
@@ -459,10 +482,16 @@ impl Conversation for SshConversation {
             &self.server_kexinit,
             &self.client_kexinit,
         ) {
+            // Nothing the client said was read yet: the server turned away a connection, not
+            // a client, as sshd does past MaxStartups.
             (None, ..) => {
-                return Verdict::error(
+                return Verdict::busy(
                     stage,
-                    format!("the server {closed} the connection before identifying itself"),
+                    format!(
+                        "the server {closed} the connection before identifying itself, as a server past its connection limit does (sshd's MaxStartups)"
+                    ),
+                    None,
+                    None,
                 );
             }
             // sshd sends its KEXINIT once it has read the client's identification.

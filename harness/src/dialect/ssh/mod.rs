@@ -23,7 +23,7 @@ use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
 use conversation::SshConversation;
 use framing::SshFramer;
-use policy::Deprecations;
+use policy::SshPolicy;
 use std::collections::BTreeMap;
 
 pub use describe::describe;
@@ -50,10 +50,24 @@ const STEP_KINDS: &[Doc] = &[
     },
 ];
 
-const SETTING_KEYS: &[Doc] = &[Doc {
-    name: policy::DEPRECATED,
-    about: "algorithms (names or globs) that make an admission a warning (default ssh-rsa, ssh-dss, SHA-1 key exchanges, *-cbc, 3des-*, arcfour*, hmac-sha1*, hmac-md5*, umac-64*)",
-}];
+const SETTING_KEYS: &[Doc] = &[
+    Doc {
+        name: policy::DEPRECATED,
+        about: "algorithms (names or globs) that make an admission a warning (default ssh-rsa, ssh-dss, SHA-1 key exchanges, *-cbc, 3des-*, arcfour*, hmac-sha1*, hmac-md5*, umac-64*)",
+    },
+    Doc {
+        name: policy::BUSY,
+        about: "DISCONNECT reason codes of a busy server, an error counted as busy and never a lockout (default 12, too many connections)",
+    },
+    Doc {
+        name: policy::ERROR,
+        about: "DISCONNECT reason codes that are server faults, not policy (default none)",
+    },
+    Doc {
+        name: policy::LOCKED_OUT,
+        about: "DISCONNECT reason codes that lock out (default: every code no other list names)",
+    },
+];
 
 impl Dialect for Ssh {
     fn name(&self) -> &'static str {
@@ -77,7 +91,7 @@ impl Dialect for Ssh {
     }
 
     fn settings(&self, table: &BTreeMap<String, toml::Value>) -> Result<Settings, SettingError> {
-        Ok(Settings::new(Deprecations::from_settings(table)?))
+        Ok(Settings::new(SshPolicy::from_settings(table)?))
     }
 
     fn step(&self, source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
@@ -99,9 +113,8 @@ impl Dialect for Ssh {
         _declared: Option<&Identity>,
         settings: &Settings,
     ) -> Box<dyn Conversation> {
-        Box::new(SshConversation::new(
-            settings.get::<Deprecations>().cloned().unwrap_or_default(),
-        ))
+        let policy = settings.get::<SshPolicy>().cloned().unwrap_or_default();
+        Box::new(SshConversation::new(policy.deprecations).with_refusals(policy.refusals))
     }
 
     fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity {

@@ -1,10 +1,62 @@
 //! What the suite deprecates (`[dialect_settings] deprecated_algorithms`): an admission that
-//! negotiated one of these is a warning. Names match exactly, or as globs with `*`.
+//! negotiated one of these is a warning. Names match exactly, or as globs with `*`. And what
+//! a DISCONNECT's reason code means (`busy_disconnect_reasons`, `error_disconnect_reasons`,
+//! `locked_out_disconnect_reasons`): by default 12, too many connections, is the server being
+//! busy and every other reason a lockout.
 
-use crate::dialect::SettingError;
+use crate::dialect::{ClassList, RefusalClass, RefusalClasses, SettingError};
 use std::collections::BTreeMap;
 
 pub const DEPRECATED: &str = "deprecated_algorithms";
+pub const BUSY: &str = "busy_disconnect_reasons";
+pub const ERROR: &str = "error_disconnect_reasons";
+pub const LOCKED_OUT: &str = "locked_out_disconnect_reasons";
+
+const REFUSALS: &[ClassList] = &[
+    ClassList {
+        key: BUSY,
+        class: RefusalClass::Busy,
+        default: &["12"],
+    },
+    ClassList {
+        key: ERROR,
+        class: RefusalClass::Error,
+        default: &[],
+    },
+    ClassList {
+        key: LOCKED_OUT,
+        class: RefusalClass::LockedOut,
+        default: &[],
+    },
+];
+
+/// The SSH dialect's typed settings.
+#[derive(Debug, Clone)]
+pub struct SshPolicy {
+    pub deprecations: Deprecations,
+    pub refusals: RefusalClasses,
+}
+
+impl Default for SshPolicy {
+    fn default() -> SshPolicy {
+        SshPolicy::from_settings(&BTreeMap::new()).expect("the defaults are valid")
+    }
+}
+
+impl SshPolicy {
+    pub fn from_settings(table: &BTreeMap<String, toml::Value>) -> Result<SshPolicy, SettingError> {
+        Ok(SshPolicy {
+            deprecations: Deprecations::from_settings(table)?,
+            refusals: RefusalClasses::from_settings(
+                table,
+                REFUSALS,
+                RefusalClass::LockedOut,
+                |code| code.parse::<u32>().is_ok(),
+                "a disconnect reason code",
+            )?,
+        })
+    }
+}
 
 /// SHA-1 signatures and key exchanges, DSA, CBC modes, 3DES, RC4, MD5 and SHA-1 MACs and the
 /// 64-bit UMAC: what OpenSSH has removed or disabled and hardening guides drop.

@@ -28,6 +28,8 @@ pub struct Deprecations {
     pub weak_rsa_bits: u32,
     /// Substrings of certificate signature algorithms that warn, any case (`sha1`, `md5`).
     pub weak_signatures: Vec<String>,
+    /// What each alert means: policy, a busy server, a server fault.
+    pub alerts: crate::dialect::RefusalClasses,
 }
 
 pub const DEPRECATED_VERSIONS: &str = "deprecated_versions";
@@ -47,6 +49,7 @@ impl Default for Deprecations {
             weak_dh_bits: 2048,
             weak_rsa_bits: 2048,
             weak_signatures: owned(&["sha1", "md5"]),
+            alerts: super::alerts::defaults(),
         }
     }
 }
@@ -56,7 +59,10 @@ impl Deprecations {
     pub fn from_settings(
         settings: &BTreeMap<String, toml::Value>,
     ) -> Result<Deprecations, SettingError> {
-        let mut deprecations = Deprecations::default();
+        let mut deprecations = Deprecations {
+            alerts: super::alerts::from_settings(settings)?,
+            ..Deprecations::default()
+        };
         if let Some(versions) = string_list(settings, DEPRECATED_VERSIONS)? {
             if let Some(unknown) = versions.iter().find(|v| names::version_code(v).is_none()) {
                 return Err(SettingError::new(

@@ -204,7 +204,11 @@ impl TlsConversation {
                 Some(text.to_string()),
             );
         }
-        classify::alert(level, description, when, text)
+        super::alerts::classed(
+            &self.client.deprecations.alerts,
+            description,
+            classify::alert(level, description, when, text),
+        )
     }
 
     /// Handshake bytes in the clear, gathered into whole messages: the ServerHello, then in

@@ -5,6 +5,7 @@
 //! A scripted step is `hello versions=... ciphers=... groups=... sni=...`; a recorded
 //! ClientHello is replayed as recorded, its server name rewritten to `{host}`.
 
+mod alerts;
 pub mod certificate;
 mod classify;
 mod constraints;
@@ -66,6 +67,18 @@ const STEP_KINDS: &[Doc] = &[
 ];
 
 const SETTING_KEYS: &[Doc] = &[
+    Doc {
+        name: alerts::BUSY,
+        about: "alert description codes of a busy server, an error counted as busy and never a lockout (default none)",
+    },
+    Doc {
+        name: alerts::ERROR,
+        about: "alert description codes that are server faults, not policy (default 80, internal_error)",
+    },
+    Doc {
+        name: alerts::LOCKED_OUT,
+        about: "alert description codes that lock out (default: every alert no other list names)",
+    },
     Doc {
         name: classify::DEPRECATED_VERSIONS,
         about: "versions that make an admitted client warned (default SSLv3, TLSv1, TLSv1.1)",

@@ -1,0 +1,49 @@
+//! What an MSNP error code means (`[dialect_settings]` `busy_error_codes`,
+//! `error_error_codes`, `locked_out_error_codes`): by default the codes the 2003 servers used
+//! for being busy or down (600, 601, 604, 910-922's "too busy" and "unavailable") are an
+//! error counted as busy, 500 is the server's fault, and every other code a lockout.
+
+use crate::dialect::{ClassList, RefusalClass, RefusalClasses, SettingError};
+use std::collections::BTreeMap;
+
+pub const BUSY: &str = "busy_error_codes";
+pub const ERROR: &str = "error_error_codes";
+pub const LOCKED_OUT: &str = "locked_out_error_codes";
+
+const LISTS: &[ClassList] = &[
+    ClassList {
+        key: BUSY,
+        class: RefusalClass::Busy,
+        default: &[
+            "600", "601", "604", "910", "912", "914", "915", "916", "918", "919", "921", "922",
+        ],
+    },
+    ClassList {
+        key: ERROR,
+        class: RefusalClass::Error,
+        default: &["500"],
+    },
+    ClassList {
+        key: LOCKED_OUT,
+        class: RefusalClass::LockedOut,
+        default: &[],
+    },
+];
+
+/// The MSNP dialect's typed settings.
+pub fn from_settings(
+    table: &BTreeMap<String, toml::Value>,
+) -> Result<RefusalClasses, SettingError> {
+    RefusalClasses::from_settings(
+        table,
+        LISTS,
+        RefusalClass::LockedOut,
+        |code| code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()),
+        "a three-digit error code",
+    )
+}
+
+/// The defaults, for a conversation made without a suite.
+pub fn defaults() -> RefusalClasses {
+    from_settings(&BTreeMap::new()).expect("the defaults are valid")
+}

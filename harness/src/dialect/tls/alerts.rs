@@ -1,0 +1,67 @@
+//! What a server's fatal alert means (`[dialect_settings]` `busy_alerts`, `error_alerts`,
+//! `locked_out_alerts`, by description code): by default internal_error (80) is the server's
+//! own fault and every other alert a lockout. A suite whose front end sends, say,
+//! user_canceled (90) when it sheds load can call that busy.
+
+use crate::dialect::{ClassList, RefusalClass, RefusalClasses, SettingError};
+use crate::verdict::{Verdict, VerdictKind};
+use std::collections::BTreeMap;
+
+pub const BUSY: &str = "busy_alerts";
+pub const ERROR: &str = "error_alerts";
+pub const LOCKED_OUT: &str = "locked_out_alerts";
+
+const LISTS: &[ClassList] = &[
+    ClassList {
+        key: BUSY,
+        class: RefusalClass::Busy,
+        default: &[],
+    },
+    ClassList {
+        key: ERROR,
+        class: RefusalClass::Error,
+        default: &["80"],
+    },
+    ClassList {
+        key: LOCKED_OUT,
+        class: RefusalClass::LockedOut,
+        default: &[],
+    },
+];
+
+pub fn from_settings(
+    table: &BTreeMap<String, toml::Value>,
+) -> Result<RefusalClasses, SettingError> {
+    RefusalClasses::from_settings(
+        table,
+        LISTS,
+        RefusalClass::LockedOut,
+        |code| code.parse::<u8>().is_ok(),
+        "an alert description code (0-255)",
+    )
+}
+
+pub fn defaults() -> RefusalClasses {
+    from_settings(&BTreeMap::new()).expect("the defaults are valid")
+}
+
+/// The lockout an alert gives, moved to its class.
+pub fn classed(classes: &RefusalClasses, description: u8, lockout: Verdict) -> Verdict {
+    match classes.class(&description.to_string()) {
+        RefusalClass::LockedOut => lockout,
+        RefusalClass::Busy => Verdict::busy(
+            lockout.stage,
+            format!(
+                "the server was busy, not refusing the client: {}",
+                lockout.reason
+            ),
+            lockout.decided_by,
+            None,
+        ),
+        RefusalClass::Error => Verdict {
+            kind: VerdictKind::Error,
+            reason: format!("the server failed: {}", lockout.reason),
+            ..lockout
+        },
+    }
+}
