@@ -82,6 +82,10 @@ pub struct WhatifArgs {
     /// How long each step waits for its reply (default: the policy suite's, else 5s).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
+    /// Run a case again, up to N times, when the server was busy (HTTP 429/503/408,
+    /// PostgreSQL 53300, SSH too many connections), after its Retry-After (at most 30s).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub retry_busy: u32,
     #[command(flatten)]
     pub reports: ReportArgs,
 }
@@ -139,6 +143,10 @@ pub struct RunArgs {
     /// timeout_ms, else 5s.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
+    /// Run a case again, up to N times, when the server was busy (HTTP 429/503/408,
+    /// PostgreSQL 53300, SSH too many connections), after its Retry-After (at most 30s).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub retry_busy: u32,
     #[command(flatten)]
     pub reports: ReportArgs,
     /// Load mode: replay the suite's clients N times in all (picked by population share) and

@@ -21,6 +21,7 @@ pub mod dialect;
 pub mod direction;
 pub mod exit;
 pub mod judge;
+pub mod printable;
 pub mod render;
 pub mod report;
 pub mod runner;

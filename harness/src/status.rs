@@ -46,6 +46,9 @@ pub struct Log {
     dropped: Arc<AtomicU64>,
 }
 
+/// The longest log line, in bytes.
+const MAX_LINE: usize = 4096;
+
 impl Log {
     /// Starts the writer thread; at most `capacity` lines wait for it.
     pub fn stdout(capacity: usize) -> Log {
@@ -67,7 +70,9 @@ impl Log {
     }
 
     /// Queues a line; when the queue is full the line is dropped and counted.
+    /// Queues one line: what a client sent is in it, so it is escaped and capped first.
     pub fn line(&self, line: String) {
+        let line = crate::printable::field(&line, MAX_LINE);
         if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) =
             self.queue.try_send(line)
         {

@@ -105,12 +105,12 @@ pub async fn endpoints(
         list.push(Endpoint {
             name: target.name.clone(),
             target: Arc::new(Target {
-                addr,
                 tls_from_start: target.tls_from_start,
                 tls: target.tls.clone(),
                 connections: target
                     .max_connections
                     .map(|n| Arc::new(tokio::sync::Semaphore::new(n))),
+                ..Target::plain(addr)
             }),
             suite_target: Some(target.name.clone()),
         });

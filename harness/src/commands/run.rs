@@ -47,6 +47,7 @@ pub async fn run_suite(
             .timeout
             .or(suite.timeout)
             .unwrap_or(Duration::from_secs(5)),
+        retry_busy: args.retry_busy,
         ..Settings::default()
     };
     let endpoints = plan::endpoints(suite, &args.target, args.expect.as_deref()).await?;

@@ -71,6 +71,7 @@ pub async fn whatif(args: &WhatifArgs) -> Result<i32, Failure> {
         expect: None,
         jobs: args.jobs,
         timeout: args.timeout,
+        retry_busy: args.retry_busy,
         reports: args.reports.clone(),
         repeat: None,
         rate: None,

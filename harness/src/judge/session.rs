@@ -53,7 +53,8 @@ pub fn judge(
         declared.as_ref(),
         settings,
         &mut transcript,
-    );
+    )
+    .bounded();
     let duration = capture.messages.last().map_or(Duration::ZERO, |m| {
         crate::runner::transcript::millis_to_duration(m.at_ms)
     });

@@ -5,6 +5,7 @@
 
 use super::{CaseResult, Check, Event, Impact, Sink};
 use crate::judge::TrafficImpact;
+use crate::printable::escape_controls;
 use crate::render::{self, Redaction};
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 use std::collections::BTreeMap;
@@ -140,12 +141,15 @@ impl<'a> Junit<'a> {
             }
             (Check::AsExpected | Check::Unchecked, false, None) => TestCaseStatus::success(),
         };
-        let mut case = TestCase::new(result.case.clone(), status);
+        let mut case = TestCase::new(escape_controls(&result.case).into_owned(), status);
         case.set_classname(format!("{}.{}", self.suite, result.target));
         case.set_time(result.duration);
         case.set_system_out(format!(
             "client: {}\nverdict: {}\nstage: {}\nreason: {}\n{transcript}",
-            result.name, result.verdict.kind, result.verdict.stage, result.verdict.reason
+            escape_controls(&result.name),
+            result.verdict.kind,
+            result.verdict.stage,
+            result.verdict.reason
         ));
         case
     }
@@ -194,7 +198,7 @@ pub fn transcript_text(result: &CaseResult) -> String {
         &result.transcript,
         Redaction::AsSent,
     ) {
-        text.push_str(&line);
+        text.push_str(&escape_controls(&line));
         text.push('\n');
     }
     text

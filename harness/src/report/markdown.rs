@@ -92,7 +92,8 @@ impl<'a> Markdown<'a> {
 
 /// Text in a table cell or list item: pipes escaped, line breaks as spaces.
 fn escape(text: &str) -> String {
-    text.replace('|', "\\|").replace(['\r', '\n'], " ")
+    let text = text.replace(['\r', '\n'], " ");
+    crate::printable::escape_controls(&text).replace('|', "\\|")
 }
 
 impl Sink for Markdown<'_> {

@@ -3,6 +3,7 @@
 //! or that failed; the impact per target with the clients it locks out or warns.
 
 use super::{CaseResult, Check, Event, Sink, Summary};
+use crate::printable::escape_controls;
 use crate::verdict::VerdictKind;
 use std::io::{self, Write};
 
@@ -72,18 +73,28 @@ impl<'a> Table<'a> {
                 clip(&live, 60)
             ));
         }
+        let verdict = if r.verdict.is_busy() {
+            format!("{} (busy)", r.verdict.kind)
+        } else {
+            r.verdict.kind.to_string()
+        };
+        let notes = notes
+            .into_iter()
+            .map(|n| escape_controls(&n).into_owned())
+            .collect();
         Row {
             cells: [
                 r.case.clone(),
                 r.target.clone(),
-                r.verdict.kind.to_string(),
+                verdict,
                 expected,
                 r.verdict.stage.clone(),
                 clip(
                     r.verdict.decided_by.as_deref().unwrap_or("-"),
                     DECIDED_BY_WIDTH,
                 ),
-            ],
+            ]
+            .map(|cell| escape_controls(&cell).into_owned()),
             kind: r.verdict.kind,
             mismatch: r.check() == Check::Mismatch,
             notes,

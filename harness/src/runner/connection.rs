@@ -11,6 +11,7 @@ use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme
 use std::io;
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, LazyLock};
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -32,6 +33,8 @@ pub struct Target {
     /// connections past a limit (dropbear's five unauthenticated ones per address, sshd's
     /// MaxStartups) must not lock clients out for the harness's own concurrency.
     pub connections: Option<Arc<Semaphore>>,
+    /// Cases running against it now: a reset among many is the server throttling.
+    pub in_flight: Arc<AtomicUsize>,
 }
 
 impl Target {
@@ -42,6 +45,7 @@ impl Target {
             tls_from_start: false,
             tls: TlsClient::default(),
             connections: None,
+            in_flight: Arc::default(),
         }
     }
 

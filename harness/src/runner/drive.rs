@@ -10,6 +10,7 @@ use crate::verdict::Verdict;
 use bytes::BytesMut;
 use std::collections::BTreeMap;
 use std::io;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -21,6 +22,8 @@ pub struct Settings {
     pub transcript_limit: usize,
     /// The suite's `[dialect_settings]`, as its dialect typed them.
     pub dialect: dialect::Settings,
+    /// How many times a case the server was too busy for is run again (`--retry-busy`).
+    pub retry_busy: u32,
 }
 
 impl Default for Settings {
@@ -29,6 +32,7 @@ impl Default for Settings {
             step_timeout: Duration::from_secs(5),
             transcript_limit: 64 * 1024,
             dialect: dialect::Settings::none(),
+            retry_busy: 0,
         }
     }
 }
@@ -89,6 +93,7 @@ pub async fn drive(
         Some(limit) => limit.clone().acquire_owned().await.ok(),
         None => None,
     };
+    let others_at_start = target.in_flight.fetch_add(1, Ordering::Relaxed);
     let dialect = case.dialect;
     let mut driver = Driver {
         dialect,
@@ -127,8 +132,9 @@ pub async fn drive(
             ),
         ),
     };
+    let others = others_at_start.max(target.in_flight.fetch_sub(1, Ordering::Relaxed) - 1);
     let run = CaseRun {
-        verdict,
+        verdict: throttling_hint(verdict, others, target.connections.is_some()).bounded(),
         duration: driver.started.elapsed(),
         transcript: driver.transcript,
         divergences: driver.divergences,
@@ -138,6 +144,29 @@ pub async fn drive(
         await_server_close(connection, settings.step_timeout).await;
     }
     run
+}
+
+/// A busy verdict, or a connection refused or reset before the server said anything, while
+/// other cases were connected to the same server, says how to stop causing it.
+fn throttling_hint(mut verdict: Verdict, others: usize, limited: bool) -> Verdict {
+    let dropped = verdict.reason.contains("reset") || verdict.reason.starts_with("cannot connect");
+    if verdict.kind != crate::verdict::VerdictKind::Error
+        || others == 0
+        || !(verdict.is_busy() || dropped)
+    {
+        return verdict;
+    }
+    let plural = if others == 1 { "" } else { "s" };
+    let limit = if limited {
+        "lower the target's max_connections"
+    } else {
+        "set the target's max_connections"
+    };
+    verdict.reason = format!(
+        "{}; {others} other connection{plural} to this server were open: it may be throttling the harness (lower --jobs, or {limit})",
+        verdict.reason
+    );
+    verdict
 }
 
 /// A server that limits connections counts one until it has closed it, not until the client

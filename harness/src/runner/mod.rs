@@ -3,6 +3,7 @@
 
 mod connection;
 mod drive;
+mod retry;
 pub mod transcript;
 
 pub use connection::{Connection, Target, TlsClient};
@@ -47,7 +48,7 @@ pub async fn run_all(
         };
         let settings = settings.clone();
         let task = set.spawn(async move {
-            let run = drive(&job.target, &job.case, &job.variables, &settings).await;
+            let run = retry::drive_retrying_busy(&job, &settings).await;
             drop(slot);
             (index, run)
         });
