@@ -34,7 +34,7 @@ struct Pending {
 
 impl Pending {
     fn new() -> Result<Pending, Failure> {
-        let dir = private_folder("harness-import")?;
+        let dir = super::private_folder::create("harness-import", 0o700)?;
         Ok(Pending { dir })
     }
 
@@ -164,21 +164,6 @@ pub fn group(args: &ImportArgs, dialect: &'static dyn Dialect) -> Result<(usize,
         return Err(failure);
     }
     Ok((written, sessions.handshakes()))
-}
-
-/// A new folder only this user can read, in the temporary folder: recorded sessions are
-/// production traffic.
-pub fn private_folder(what: &str) -> Result<PathBuf, Failure> {
-    use std::os::unix::fs::DirBuilderExt;
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let dir = std::env::temp_dir().join(format!("{what}-{}-{nanos}", std::process::id()));
-    std::fs::DirBuilder::new()
-        .mode(0o700)
-        .create(&dir)
-        .map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", dir.display())))?;
-    Ok(dir)
 }
 
 /// The cases folder of the suite in `out`: the one its suite.toml names, else `cases`.

@@ -13,11 +13,13 @@ mod load;
 mod merge;
 mod merge_judged;
 pub mod plan;
+mod private_folder;
 mod progress;
 mod record;
 mod reports;
 mod run;
 mod serve;
+mod server_process;
 mod verify_bundle;
 mod whatif;
 

@@ -25,8 +25,8 @@ pub struct Endpoint {
 pub struct Endpoints {
     pub list: Vec<Endpoint>,
     _servers: Vec<RunningServer>,
-    /// Real servers started for command targets; killed when dropped.
-    _commands: Vec<tokio::process::Child>,
+    /// Real servers started for command targets; each stopped whole when dropped.
+    _commands: Vec<super::server_process::ServerProcess>,
 }
 
 /// `targets` as given (compared with the suite target `expect`), or one embedded reference
@@ -145,7 +145,7 @@ async fn start_command(
     argv: &[String],
     dir: &std::path::Path,
     ready_when: Option<&regex::Regex>,
-) -> Result<(tokio::process::Child, String), Failure> {
+) -> Result<(super::server_process::ServerProcess, String), Failure> {
     let mut tries = 0;
     loop {
         tries += 1;
@@ -170,7 +170,7 @@ async fn start_command_once(
     argv: &[String],
     dir: &std::path::Path,
     ready_when: Option<&regex::Regex>,
-) -> Result<(tokio::process::Child, String), Failure> {
+) -> Result<(super::server_process::ServerProcess, String), Failure> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map_err(|e| Failure::Runtime(format!("no free port for target {name}: {e}")))?
@@ -179,22 +179,22 @@ async fn start_command_once(
         .iter()
         .map(|a| a.replace("{port}", &port.to_string()))
         .collect();
-    let mut child = tokio::process::Command::new(&args[0])
+    let mut command = tokio::process::Command::new(&args[0]);
+    command
         .args(&args[1..])
         .current_dir(dir)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| {
-            Failure::Runtime(format!(
-                "target {name}: cannot start `{}`: {e}",
-                args.join(" ")
-            ))
-        })?;
+        .stderr(std::process::Stdio::piped());
+    let mut server = super::server_process::ServerProcess::spawn(&mut command).map_err(|e| {
+        Failure::Runtime(format!(
+            "target {name}: cannot start `{}`: {e}",
+            args.join(" ")
+        ))
+    })?;
     let (said_ready, mut ready) = tokio::sync::watch::channel(ready_when.is_none());
     let tail = Arc::new(std::sync::Mutex::new(std::collections::VecDeque::new()));
+    let child = server.child();
     if let Some(stderr) = child.stderr.take() {
         let (ready_when, tail) = (ready_when.cloned(), tail.clone());
         tokio::spawn(async move {
@@ -220,9 +220,9 @@ async fn start_command_once(
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
         if *ready.borrow_and_update() && tokio::net::TcpStream::connect(&addr).await.is_ok() {
-            return Ok((child, addr));
+            return Ok((server, addr));
         }
-        if let Ok(Some(status)) = child.try_wait() {
+        if let Ok(Some(status)) = server.child().try_wait() {
             // Give the reader a moment to take the last lines it said.
             tokio::time::sleep(Duration::from_millis(50)).await;
             return Err(Failure::Runtime(format!(

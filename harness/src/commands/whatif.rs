@@ -106,7 +106,7 @@ impl Folder {
                 temporary: false,
             });
         }
-        let path = super::import_grouped::private_folder("harness-whatif")?;
+        let path = super::private_folder::create("harness-whatif", 0o700)?;
         Ok(Folder {
             path,
             temporary: true,

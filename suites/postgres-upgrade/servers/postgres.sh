@@ -25,7 +25,8 @@
 # Runs in the foreground, logging to stderr (log_connections = on, so each connection's
 # "connection received", "connection authenticated ... method=" and "connection authorized"
 # lines, and any FATAL, are there), from a copy of a cluster `initdb` made once per major
-# version and password storage (md5 or scram) and kept in ${TMPDIR:-/tmp}/harness-pg-servers.UID
+# version and password storage (md5 or scram) and kept in
+# ${HARNESS_CACHE_DIR:-${TMPDIR:-/tmp}}/harness-pg-servers.UID (harness sets HARNESS_CACHE_DIR)
 # (or $HARNESS_PG_STATE; untrusted if not this user's own or writable by others, and then made
 # afresh each time). The first start takes about a second (initdb), later ones about 0.2 s
 # (until the server listens, on an idle machine; a busy one may double that).
@@ -92,7 +93,7 @@ server_tmp() { # a fresh folder the server's user may use, in a place it can rea
 }
 
 # This user's cache folder, trusted only if its own and writable by no one else.
-state=${HARNESS_PG_STATE:-${TMPDIR:-/tmp}/harness-pg-servers.$(id -u)}
+state=${HARNESS_PG_STATE:-${HARNESS_CACHE_DIR:-${TMPDIR:-/tmp}}/harness-pg-servers.$(id -u)}
 mkdir -p -m 700 "$state" 2> /dev/null || true
 cleanup_state=
 if ! [[ -d $state && ! -L $state && -O $state ]] || [[ -n $(find "$state" -maxdepth 0 -perm /022) ]]; then
@@ -144,6 +145,7 @@ work=$(mktemp -d "$run_dir/harness-pg.XXXXXX")
 pid=$$
 ( (
   trap - EXIT
+  trap '' TERM INT HUP # the SIGTERM that stops the server's process group is not for it
   while kill -0 "$pid" 2> /dev/null; do sleep 0.5; done
   rm -rf "$work" ${cleanup_state:+"$cleanup_state"}
 ) < /dev/null > /dev/null 2>&1 & )

@@ -1,7 +1,8 @@
 # Sourced by sshd.sh and dropbear.sh.
 #
 #   state_dir        sets $state: this user's folder for the servers' files, host keys included:
-#                    ${TMPDIR:-/tmp}/harness-ssh-servers.UID (or $HARNESS_SSH_STATE), made once
+#                    ${HARNESS_CACHE_DIR:-${TMPDIR:-/tmp}}/harness-ssh-servers.UID (or
+#                    $HARNESS_SSH_STATE; harness sets HARNESS_CACHE_DIR), made once
 #                    and kept, so a server starts in a fraction of a second after the first time
 #                    (an RSA 4096 key alone takes a second or more to make). If that folder is
 #                    not this user's own, or others may write to it, it is not trusted: $state
@@ -18,7 +19,7 @@
 # key-exchange reply differ from one machine to the next.
 
 state_dir() {
-  state=${HARNESS_SSH_STATE:-${TMPDIR:-/tmp}/harness-ssh-servers.$(id -u)}
+  state=${HARNESS_SSH_STATE:-${HARNESS_CACHE_DIR:-${TMPDIR:-/tmp}}/harness-ssh-servers.$(id -u)}
   mkdir -p -m 700 "$state" 2> /dev/null || true
   if [[ -d $state && ! -L $state && -O $state ]] && [[ -z $(find "$state" -maxdepth 0 -perm /022) ]]; then
     return 0
@@ -26,8 +27,8 @@ state_dir() {
   state=$(mktemp -d)
   local pid=$$
   # a watcher that removes it once the server has stopped; it holds none of the caller's
-  # file descriptors and ends by itself
-  ( trap - EXIT; while kill -0 "$pid" 2> /dev/null; do sleep 1; done; rm -rf "$state" ) \
+  # file descriptors, ends by itself, and outlives the SIGTERM its process group gets
+  ( trap - EXIT; trap '' TERM INT HUP; while kill -0 "$pid" 2> /dev/null; do sleep 1; done; rm -rf "$state" ) \
     < /dev/null > /dev/null 2>&1 &
 }
 
