@@ -397,6 +397,11 @@ struct Side<'a> {
     framer: Box<dyn Framer + 'a>,
     buf: BytesMut,
     end: f64,
+    /// The message on its way: when its first bytes came, and how many messages were
+    /// framed by then. A message is placed where it began, not where it ended: a request
+    /// whose body the client sent after the server's `100 Continue` (as `Expect:
+    /// 100-continue` has it) came before that 100.
+    began: Option<(f64, usize)>,
 }
 
 impl<'a> Side<'a> {
@@ -406,18 +411,22 @@ impl<'a> Side<'a> {
             framer: dialect::framer(dialect, from),
             buf: BytesMut::new(),
             end: 0.0,
+            began: None,
         }
     }
 
     /// Frames what `buf` holds; each client message is shown to the server's framer.
     fn take_messages(&mut self, at: f64, out: &mut Vec<RecordedMessage>, other: &mut Side<'_>) {
         loop {
+            if !self.buf.is_empty() {
+                self.began.get_or_insert((at, out.len()));
+            }
             match self.framer.next(&mut self.buf) {
                 Ok(Some(message)) => {
                     if self.from == Direction::Client {
                         other.framer.client_sent(&message);
                     }
-                    out.push(RecordedMessage::data(self.from, at, &message));
+                    self.place(at, out, &message);
                 }
                 Ok(None) => return,
                 // Not this protocol: keep the bytes as they are, in one piece.
@@ -429,12 +438,24 @@ impl<'a> Side<'a> {
         }
     }
 
+    /// Puts a message framed at `at` in `out`: where it began when messages of the other
+    /// side came while it was on its way (stamped with the time it began), else last.
+    fn place(&mut self, at: f64, out: &mut Vec<RecordedMessage>, message: &[u8]) {
+        match self.began.take() {
+            Some((began, index)) if index < out.len() => {
+                out.insert(index, RecordedMessage::data(self.from, began, message));
+            }
+            _ => out.push(RecordedMessage::data(self.from, at, message)),
+        }
+    }
+
     /// The direction ended (or lost bytes): what the framer holds, then the bytes left over,
     /// are kept as they are; framing starts afresh after it.
     fn flush(&mut self, at: f64, out: &mut Vec<RecordedMessage>) {
         if let Some(message) = self.framer.finish(&mut self.buf) {
-            out.push(RecordedMessage::data(self.from, at, &message));
+            self.place(at, out, &message);
         }
+        self.began = None;
         if !self.buf.is_empty() {
             let rest = self.buf.split();
             out.push(RecordedMessage::data(self.from, at, &rest));
