@@ -1,14 +1,20 @@
 //! One SSH connection as a client sees it, up to the key-exchange reply: identification lines,
 //! both KEXINITs (negotiated as RFC 4253 section 7.1 says), the client's key-exchange init, and
 //! the server's reply, the admission point: by then the server has agreed to every algorithm
-//! class. A DISCONNECT, a close after the client's KEXINIT, or a refused identification locks
-//! out, the reason naming the class with no common algorithm where there is one.
+//! class. Admitted only when every class has a common algorithm and the reply is the message
+//! the negotiated method expects, decoded as that method has it (31 means three things).
+//! A DISCONNECT, a close after the client's KEXINIT, or a refused identification locks out; a
+//! server KEXINIT with no common algorithm in a class locks out there, as a real client
+//! disconnects there, the reason naming the class. A server's wrong guess
+//! (first_kex_packet_follows) is ignored as RFC 4253 section 7 says; with strict key exchange
+//! agreed, any other packet before NEWKEYS ends it as OpenSSH's client ends it.
 
 use super::describe::{describe, is_line};
 use super::framing::payload;
 use super::kex::{self, Method};
-use super::negotiate::{Negotiated, NoMatch, negotiate};
+use super::negotiate::{self, Negotiated, NoMatch, negotiate};
 use super::policy::Deprecations;
+use super::reply::{self, Family};
 use super::request::{self, SshRequest};
 use super::wire::{self, KexInit};
 use crate::dialect::{Conversation, Ending, Received, Request, SendError, downcast};
@@ -33,6 +39,8 @@ pub struct SshConversation {
     server_kexinit_text: Option<String>,
     /// Lines before the server's identification.
     pre_banner: usize,
+    /// The sequence number of the server's KEXINIT.
+    kexinit_seq: Option<u32>,
     /// A line after it: the server's words on refusing the client's identification.
     refusal: Option<String>,
     idle: usize,
@@ -40,6 +48,13 @@ pub struct SshConversation {
     /// The client's wrong guess (first_kex_packet_follows) has gone out, and the real init
     /// behind it.
     guess_dropped: bool,
+    /// Binary packets the server has sent: the next one's sequence number.
+    server_packets: u32,
+    /// The first packet the server sent that is not part of the key exchange (IGNORE, DEBUG,
+    /// ...), with its sequence number: what strict key exchange forbids.
+    foreign: Option<(u8, u32, String)>,
+    /// The server's KEXINIT guessed wrong: its next packet is ignored.
+    discard_next: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,11 +77,47 @@ impl SshConversation {
             server_kexinit: None,
             server_kexinit_text: None,
             pre_banner: 0,
+            kexinit_seq: None,
             refusal: None,
             idle: 0,
             kex: KexState::NotStarted,
             guess_dropped: false,
+            server_packets: 0,
+            foreign: None,
+            discard_next: false,
         }
+    }
+
+    /// What strict key exchange, when both sides offered it, makes of the packets the server
+    /// has sent: a violation ends the connection as OpenSSH's client ends it.
+    fn strict_violation(&self) -> Option<Verdict> {
+        let (client, server) = (self.client_kexinit.as_ref()?, self.server_kexinit.as_ref()?);
+        if !negotiate::strict(client, server) {
+            return None;
+        }
+        let (kind, seq, text) = self.foreign.as_ref()?;
+        let message = reply::name(Family::Unknown, *kind);
+        let (what, openssh) = if self.kexinit_seq.is_some_and(|k| k > *seq) {
+            (
+                format!("its KEXINIT was not its first packet: {message} came before it"),
+                "KEXINIT was not the first packet".to_string(),
+            )
+        } else {
+            (
+                format!("it sent {message} before NEWKEYS"),
+                format!("unexpected packet type {kind} (seqnr {seq})"),
+            )
+        };
+        Some(Verdict::new(
+            VerdictKind::LockedOut,
+            "key exchange",
+            format!(
+                "strict KEX violation: both sides offered strict key exchange ({}, {}) and {what}; OpenSSH's client disconnects here (\"strict KEX violation: {openssh}\"), so a client like it cannot connect",
+                negotiate::STRICT_CLIENT,
+                negotiate::STRICT_SERVER
+            ),
+            Some(text.clone()),
+        ))
     }
 
     fn negotiated(&self) -> Option<Result<Negotiated, NoMatch>> {
@@ -193,16 +244,14 @@ impl SshConversation {
 
     fn packet(&mut self, payload: &[u8], text: String) -> Received {
         let kind = payload[0];
+        let seq = self.server_packets;
+        self.server_packets = self.server_packets.wrapping_add(1);
+        if std::mem::take(&mut self.discard_next) {
+            // RFC 4253 section 7: the packet after a wrong guess is silently ignored.
+            return Received::aside(text);
+        }
         match kind {
-            wire::KEXINIT => {
-                self.server_kexinit = KexInit::parse(payload);
-                self.server_kexinit_text = Some(text.clone());
-                if self.server_kexinit.is_none() {
-                    let verdict = Verdict::error("KEXINIT", format!("a malformed KEXINIT: {text}"));
-                    return Received::decided(text, verdict);
-                }
-                Received::reply(text)
-            }
+            wire::KEXINIT => self.server_kexinit(payload, seq, text),
             wire::DISCONNECT => {
                 let (code, description) = wire::disconnect(payload).unwrap_or_default();
                 let reason = match self.negotiated() {
@@ -229,23 +278,22 @@ impl SshConversation {
                 );
                 Received::decided(text, verdict)
             }
-            wire::KEX_REPLY if self.kex == KexState::AwaitingGroup => match kex::gex_group(payload)
-            {
-                Some((p, g)) => {
-                    self.kex = KexState::Group(p, g);
-                    Received::reply(text)
-                }
-                None => {
-                    let verdict =
-                        Verdict::error("key exchange", format!("a malformed group: {text}"));
-                    Received::decided(text, verdict)
-                }
-            },
             wire::KEX_REPLY | wire::GEX_REPLY => {
-                let verdict = self.admission(&text);
-                Received::decided(text, verdict)
+                if let Some(verdict) = self.strict_violation() {
+                    return Received::decided(text, verdict);
+                }
+                match self.key_exchange(kind, payload, &text) {
+                    Ok(None) => Received::reply(text),
+                    Ok(Some(verdict)) | Err(verdict) => Received::decided(text, verdict),
+                }
             }
             wire::IGNORE | wire::DEBUG | wire::UNIMPLEMENTED | wire::EXT_INFO | wire::NEWKEYS => {
+                if self.foreign.is_none() {
+                    self.foreign = Some((kind, seq, text.clone()));
+                }
+                if let Some(verdict) = self.strict_violation() {
+                    return Received::decided(text, verdict);
+                }
                 self.idle += 1;
                 if self.idle > MAX_IDLE_MESSAGES {
                     let verdict = Verdict::error(
@@ -269,19 +317,112 @@ impl SshConversation {
         }
     }
 
-    /// The server answered the key exchange: admitted, or warned for what was deprecated.
-    fn admission(&self, text: &str) -> Verdict {
+    /// The server's KEXINIT: with the client's known, a class with no common algorithm locks
+    /// out here (a real client disconnects on reading it), and strict key exchange is checked.
+    fn server_kexinit(&mut self, payload: &[u8], seq: u32, text: String) -> Received {
+        self.server_kexinit = KexInit::parse(payload);
+        self.server_kexinit_text = Some(text.clone());
+        self.kexinit_seq = Some(seq);
+        let Some(server) = &self.server_kexinit else {
+            let verdict = Verdict::error("KEXINIT", format!("a malformed KEXINIT: {text}"));
+            return Received::decided(text, verdict);
+        };
+        if let Some(verdict) = self.no_match() {
+            return Received::decided(text, verdict);
+        }
+        if let Some(verdict) = self.strict_violation() {
+            return Received::decided(text, verdict);
+        }
+        if server.first_kex_follows
+            && let Some(Ok(negotiated)) = self.negotiated()
+        {
+            self.discard_next = negotiate::guessed_wrong(server, &negotiated);
+        }
+        Received::reply(text)
+    }
+
+    /// A key-exchange message from the server (31 or 33), read as the negotiated method has
+    /// it: `Ok(None)` when the exchange goes on (a group-exchange group), `Ok(Some)` at the
+    /// admission point, `Err` for a message the method does not have here.
+    fn key_exchange(
+        &mut self,
+        kind: u8,
+        payload: &[u8],
+        text: &str,
+    ) -> Result<Option<Verdict>, Verdict> {
         let negotiated = match self.negotiated() {
             Some(Ok(n)) => n,
-            _ => {
-                return Verdict::new(
-                    VerdictKind::Admitted,
+            Some(Err(no_match)) => {
+                return Err(Verdict::new(
+                    VerdictKind::LockedOut,
+                    "KEXINIT",
+                    format!(
+                        "{no_match} (the server answered the key exchange anyway; a real client disconnects on the server's KEXINIT: OpenSSH's says \"{}\")",
+                        no_match.openssh_says()
+                    ),
+                    self.server_kexinit_text.clone(),
+                ));
+            }
+            None => {
+                return Err(Verdict::error(
                     "key exchange",
-                    "the server answered the key exchange",
-                    Some(text.to_string()),
-                );
+                    format!(
+                        "a key-exchange reply, but the client sent no KEXINIT the harness could read: nothing was negotiated to judge it by: {text}"
+                    ),
+                ));
             }
         };
+        let family = reply::family(&negotiated.kex);
+        let came = reply::name(family, kind);
+        let wrong = |expected: String| {
+            Verdict::error(
+                "key exchange",
+                format!(
+                    "{} negotiated, so {expected} was expected; {came} came instead: {text}",
+                    negotiated.kex
+                ),
+            )
+        };
+        if self.kex == KexState::NotStarted {
+            return Err(Verdict::error(
+                "key exchange",
+                format!("{came} before the client's key-exchange init: {text}"),
+            ));
+        }
+        match (family, kind, &self.kex) {
+            (Family::GroupExchange, wire::KEX_REPLY, KexState::AwaitingGroup) => {
+                match kex::gex_group(payload) {
+                    Some((p, g)) => {
+                        self.kex = KexState::Group(p, g);
+                        Ok(None)
+                    }
+                    None => Err(Verdict::error(
+                        "key exchange",
+                        format!("a malformed group: {text}"),
+                    )),
+                }
+            }
+            (Family::GroupExchange, wire::KEX_REPLY, _) => {
+                Err(wrong(reply::name(family, wire::GEX_REPLY)))
+            }
+            (Family::GroupExchange, wire::GEX_REPLY, KexState::AwaitingGroup) => {
+                Err(wrong(reply::name(family, wire::KEX_REPLY)))
+            }
+            (Family::Ecdh | Family::Dh, wire::GEX_REPLY, _) => {
+                Err(wrong(reply::name(family, wire::KEX_REPLY)))
+            }
+            _ => match reply::check(family, &negotiated.kex, payload) {
+                Ok(()) => Ok(Some(self.admission(&negotiated, text))),
+                Err(why) => Err(Verdict::error(
+                    "key exchange",
+                    format!("{came} for {} that does not decode: {why}", negotiated.kex),
+                )),
+            },
+        }
+    }
+
+    /// The server answered the key exchange: admitted, or warned for what was deprecated.
+    fn admission(&self, negotiated: &Negotiated, text: &str) -> Verdict {
         let mut deprecated: Vec<String> = Vec::new();
         for algorithm in negotiated.algorithms() {
             if let Some(pattern) = self.deprecations.matching(algorithm) {
@@ -388,11 +529,21 @@ impl Conversation for SshConversation {
             }
             return;
         }
-        match payload(message).and_then(|p| p.first().map(|&k| (k, p))) {
-            Some((wire::KEXINIT, p)) => self.client_kexinit = KexInit::parse(p),
-            Some((wire::KEX_INIT | wire::GEX_INIT, _)) => self.kex = KexState::AwaitingReply,
-            Some((wire::GEX_REQUEST, _)) => self.kex = KexState::AwaitingGroup,
-            _ => {}
+        // A wrong guess goes out with the init the server will answer right behind it: each
+        // packet counts, the last one last.
+        let mut rest = message;
+        while let Some(p) = payload(rest) {
+            match p.first() {
+                Some(&wire::KEXINIT) => self.client_kexinit = KexInit::parse(p),
+                Some(&(wire::KEX_INIT | wire::GEX_INIT)) => self.kex = KexState::AwaitingReply,
+                Some(&wire::GEX_REQUEST) => self.kex = KexState::AwaitingGroup,
+                _ => {}
+            }
+            let length = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+            match rest.get(4 + length..) {
+                Some(next) if !next.is_empty() => rest = next,
+                _ => break,
+            }
         }
     }
 

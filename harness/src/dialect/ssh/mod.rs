@@ -11,6 +11,7 @@ pub mod framing;
 mod kex;
 mod negotiate;
 mod policy;
+mod reply;
 mod request;
 mod signature;
 pub mod wire;
