@@ -77,10 +77,11 @@ struct Driver<'a> {
 /// How one step's exchange ended, when it did not end with the reply the step waited for.
 type Outcome = (Verdict, bool);
 
-/// A server message whose head came this long ago and whose end has not yet come (an HTTP body
-/// still arriving, or stalled) is shown to the conversation, which may decide from its head
-/// as a client acting on the head would. Long enough that a local server's body, sent right
-/// behind its head, is read whole and judged with it; short beside any step timeout.
+/// A server message whose head came this long ago (or half the step timeout, if that is
+/// shorter) and whose end has not yet come (an HTTP body still arriving, or stalled) is shown
+/// to the conversation, which may decide from its head as a client acting on the head would.
+/// Long enough that a body sent right behind its head is read whole and judged with it; short
+/// beside the step timeout.
 pub const HEAD_GRACE: Duration = Duration::from_millis(500);
 
 /// The part of a request held back until the server's go-ahead, and when it goes anyway.
@@ -391,7 +392,7 @@ impl Driver<'_> {
             let grace_at = match self.framer.partial() {
                 Some(_) => {
                     let since = *partial_since.get_or_insert(now);
-                    Some(since + HEAD_GRACE.min(self.settings.step_timeout))
+                    Some(since + HEAD_GRACE.min(self.settings.step_timeout / 2))
                 }
                 None => {
                     partial_since = None;
