@@ -14,7 +14,6 @@ use super::framing::payload;
 use super::kex::{self, Method};
 use super::negotiate::{self, Negotiated, NoMatch, negotiate};
 use super::policy::Deprecations;
-use super::reply::{self, Family};
 use super::request::{self, SshRequest};
 use super::wire::{self, KexInit};
 use crate::dialect::{Conversation, Ending, Received, Request, SendError, downcast};
@@ -30,35 +29,35 @@ pub const MAX_PRE_BANNER_LINES: usize = 1024;
 pub const MAX_IDLE_MESSAGES: usize = 64;
 
 pub struct SshConversation {
-    deprecations: Deprecations,
-    client_ident: Option<String>,
-    server_ident: Option<String>,
-    client_kexinit: Option<KexInit>,
-    server_kexinit: Option<KexInit>,
+    pub(super) deprecations: Deprecations,
+    pub(super) client_ident: Option<String>,
+    pub(super) server_ident: Option<String>,
+    pub(super) client_kexinit: Option<KexInit>,
+    pub(super) server_kexinit: Option<KexInit>,
     /// The server's KEXINIT as described: what decides a failed negotiation.
-    server_kexinit_text: Option<String>,
+    pub(super) server_kexinit_text: Option<String>,
     /// Lines before the server's identification.
-    pre_banner: usize,
+    pub(super) pre_banner: usize,
     /// The sequence number of the server's KEXINIT.
-    kexinit_seq: Option<u32>,
+    pub(super) kexinit_seq: Option<u32>,
     /// A line after it: the server's words on refusing the client's identification.
-    refusal: Option<String>,
-    idle: usize,
-    kex: KexState,
+    pub(super) refusal: Option<String>,
+    pub(super) idle: usize,
+    pub(super) kex: KexState,
     /// The client's wrong guess (first_kex_packet_follows) has gone out, and the real init
     /// behind it.
-    guess_dropped: bool,
+    pub(super) guess_dropped: bool,
     /// Binary packets the server has sent: the next one's sequence number.
-    server_packets: u32,
+    pub(super) server_packets: u32,
     /// The first packet the server sent that is not part of the key exchange (IGNORE, DEBUG,
     /// ...), with its sequence number: what strict key exchange forbids.
-    foreign: Option<(u8, u32, String)>,
+    pub(super) foreign: Option<(u8, u32, String)>,
     /// The server's KEXINIT guessed wrong: its next packet is ignored.
-    discard_next: bool,
+    pub(super) discard_next: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum KexState {
+pub(super) enum KexState {
     NotStarted,
     /// A group-exchange request went out.
     AwaitingGroup,
@@ -88,39 +87,7 @@ impl SshConversation {
         }
     }
 
-    /// What strict key exchange, when both sides offered it, makes of the packets the server
-    /// has sent: a violation ends the connection as OpenSSH's client ends it.
-    fn strict_violation(&self) -> Option<Verdict> {
-        let (client, server) = (self.client_kexinit.as_ref()?, self.server_kexinit.as_ref()?);
-        if !negotiate::strict(client, server) {
-            return None;
-        }
-        let (kind, seq, text) = self.foreign.as_ref()?;
-        let message = reply::name(Family::Unknown, *kind);
-        let (what, openssh) = if self.kexinit_seq.is_some_and(|k| k > *seq) {
-            (
-                format!("its KEXINIT was not its first packet: {message} came before it"),
-                "KEXINIT was not the first packet".to_string(),
-            )
-        } else {
-            (
-                format!("it sent {message} before NEWKEYS"),
-                format!("unexpected packet type {kind} (seqnr {seq})"),
-            )
-        };
-        Some(Verdict::new(
-            VerdictKind::LockedOut,
-            "key exchange",
-            format!(
-                "strict KEX violation: both sides offered strict key exchange ({}, {}) and {what}; OpenSSH's client disconnects here (\"strict KEX violation: {openssh}\"), so a client like it cannot connect",
-                negotiate::STRICT_CLIENT,
-                negotiate::STRICT_SERVER
-            ),
-            Some(text.clone()),
-        ))
-    }
-
-    fn negotiated(&self) -> Option<Result<Negotiated, NoMatch>> {
+    pub(super) fn negotiated(&self) -> Option<Result<Negotiated, NoMatch>> {
         Some(negotiate(
             self.client_kexinit.as_ref()?,
             self.server_kexinit.as_ref()?,
@@ -339,122 +306,6 @@ impl SshConversation {
             self.discard_next = negotiate::guessed_wrong(server, &negotiated);
         }
         Received::reply(text)
-    }
-
-    /// A key-exchange message from the server (31 or 33), read as the negotiated method has
-    /// it: `Ok(None)` when the exchange goes on (a group-exchange group), `Ok(Some)` at the
-    /// admission point, `Err` for a message the method does not have here.
-    fn key_exchange(
-        &mut self,
-        kind: u8,
-        payload: &[u8],
-        text: &str,
-    ) -> Result<Option<Verdict>, Verdict> {
-        let negotiated = match self.negotiated() {
-            Some(Ok(n)) => n,
-            Some(Err(no_match)) => {
-                return Err(Verdict::new(
-                    VerdictKind::LockedOut,
-                    "KEXINIT",
-                    format!(
-                        "{no_match} (the server answered the key exchange anyway; a real client disconnects on the server's KEXINIT: OpenSSH's says \"{}\")",
-                        no_match.openssh_says()
-                    ),
-                    self.server_kexinit_text.clone(),
-                ));
-            }
-            None => {
-                return Err(Verdict::error(
-                    "key exchange",
-                    format!(
-                        "a key-exchange reply, but the client sent no KEXINIT the harness could read: nothing was negotiated to judge it by: {text}"
-                    ),
-                ));
-            }
-        };
-        let family = reply::family(&negotiated.kex);
-        let came = reply::name(family, kind);
-        let wrong = |expected: String| {
-            Verdict::error(
-                "key exchange",
-                format!(
-                    "{} negotiated, so {expected} was expected; {came} came instead: {text}",
-                    negotiated.kex
-                ),
-            )
-        };
-        if self.kex == KexState::NotStarted {
-            return Err(Verdict::error(
-                "key exchange",
-                format!("{came} before the client's key-exchange init: {text}"),
-            ));
-        }
-        match (family, kind, &self.kex) {
-            (Family::GroupExchange, wire::KEX_REPLY, KexState::AwaitingGroup) => {
-                match kex::gex_group(payload) {
-                    Some((p, g)) => {
-                        self.kex = KexState::Group(p, g);
-                        Ok(None)
-                    }
-                    None => Err(Verdict::error(
-                        "key exchange",
-                        format!("a malformed group: {text}"),
-                    )),
-                }
-            }
-            (Family::GroupExchange, wire::KEX_REPLY, _) => {
-                Err(wrong(reply::name(family, wire::GEX_REPLY)))
-            }
-            (Family::GroupExchange, wire::GEX_REPLY, KexState::AwaitingGroup) => {
-                Err(wrong(reply::name(family, wire::KEX_REPLY)))
-            }
-            (Family::Ecdh | Family::Dh, wire::GEX_REPLY, _) => {
-                Err(wrong(reply::name(family, wire::KEX_REPLY)))
-            }
-            _ => match reply::check(family, &negotiated.kex, payload) {
-                Ok(()) => Ok(Some(self.admission(&negotiated, text))),
-                Err(why) => Err(Verdict::error(
-                    "key exchange",
-                    format!("{came} for {} that does not decode: {why}", negotiated.kex),
-                )),
-            },
-        }
-    }
-
-    /// The server answered the key exchange: admitted, or warned for what was deprecated.
-    fn admission(&self, negotiated: &Negotiated, text: &str) -> Verdict {
-        let mut deprecated: Vec<String> = Vec::new();
-        for algorithm in negotiated.algorithms() {
-            if let Some(pattern) = self.deprecations.matching(algorithm) {
-                let item = if pattern == algorithm {
-                    algorithm.to_string()
-                } else {
-                    format!("{algorithm} ({pattern})")
-                };
-                if !deprecated.contains(&item) {
-                    deprecated.push(item);
-                }
-            }
-        }
-        let summary = negotiated.summary();
-        if deprecated.is_empty() {
-            Verdict::new(
-                VerdictKind::Admitted,
-                "key exchange",
-                format!("the server answered the key exchange: {summary}"),
-                Some(text.to_string()),
-            )
-        } else {
-            Verdict::new(
-                VerdictKind::Warned,
-                "key exchange",
-                format!(
-                    "the server answered the key exchange: {summary}; deprecated: {}",
-                    deprecated.join(", ")
-                ),
-                Some(text.to_string()),
-            )
-        }
     }
 }
 
