@@ -555,6 +555,55 @@ mod tests {
     }
 
     #[test]
+    fn a_request_whose_body_followed_the_100_comes_before_it() {
+        use super::super::flows::Event;
+        let event = |direction, timestamp_ns, bytes: &[u8]| Event {
+            direction,
+            timestamp_ns,
+            piece: Piece::Data(bytes.to_vec()),
+        };
+        let head = b"POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n";
+        let events = vec![
+            event(Direction::Client, 1_000_000, head),
+            event(
+                Direction::Server,
+                2_000_000,
+                b"HTTP/1.1 100 Continue\r\n\r\n",
+            ),
+            event(Direction::Client, 3_000_000, b"body"),
+            event(
+                Direction::Server,
+                4_000_000,
+                b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+            ),
+        ];
+        let addr = |port| std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let flow = Flow::observed(0, (addr(40000), addr(80)), 0, events, 0, End::Fin);
+        let http = dialect::by_name("http").unwrap();
+        let case = from_flow(
+            flow,
+            http,
+            &Source {
+                name: "test",
+                sha256: None,
+            },
+        );
+        let seen: Vec<(Direction, f64, usize)> = case
+            .messages
+            .iter()
+            .map(|m| (m.from, m.at_ms, m.bytes().unwrap().len()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (Direction::Client, 1.0, head.len() + 4),
+                (Direction::Server, 2.0, 25),
+                (Direction::Server, 4.0, 38),
+            ]
+        );
+    }
+
+    #[test]
     fn a_name_without_a_stated_client_is_its_offered_versions() {
         assert_eq!(
             case("TLSv1.3 TLSv1.2").file_name(3),
