@@ -25,6 +25,11 @@ impl SshConversation {
                 format!("its KEXINIT was not its first packet: {message} came before it"),
                 "KEXINIT was not the first packet".to_string(),
             )
+        } else if *kind == wire::NEWKEYS {
+            (
+                format!("it sent {message} before its key-exchange reply"),
+                format!("unexpected packet type {kind} (seqnr {seq})"),
+            )
         } else {
             (
                 format!("it sent {message} before NEWKEYS"),
