@@ -397,6 +397,11 @@ struct Side<'a> {
     framer: Box<dyn Framer + 'a>,
     buf: BytesMut,
     end: f64,
+    /// The message on its way: when its first bytes came, and how many messages were
+    /// framed by then. A message is placed where it began, not where it ended: a request
+    /// whose body the client sent after the server's `100 Continue` (as `Expect:
+    /// 100-continue` has it) came before that 100.
+    began: Option<(f64, usize)>,
 }
 
 impl<'a> Side<'a> {
@@ -406,18 +411,22 @@ impl<'a> Side<'a> {
             framer: dialect::framer(dialect, from),
             buf: BytesMut::new(),
             end: 0.0,
+            began: None,
         }
     }
 
     /// Frames what `buf` holds; each client message is shown to the server's framer.
     fn take_messages(&mut self, at: f64, out: &mut Vec<RecordedMessage>, other: &mut Side<'_>) {
         loop {
+            if !self.buf.is_empty() {
+                self.began.get_or_insert((at, out.len()));
+            }
             match self.framer.next(&mut self.buf) {
                 Ok(Some(message)) => {
                     if self.from == Direction::Client {
                         other.framer.client_sent(&message);
                     }
-                    out.push(RecordedMessage::data(self.from, at, &message));
+                    self.place(at, out, &message);
                 }
                 Ok(None) => return,
                 // Not this protocol: keep the bytes as they are, in one piece.
@@ -429,12 +438,24 @@ impl<'a> Side<'a> {
         }
     }
 
+    /// Puts a message framed at `at` in `out`: where it began when messages of the other
+    /// side came while it was on its way (stamped with the time it began), else last.
+    fn place(&mut self, at: f64, out: &mut Vec<RecordedMessage>, message: &[u8]) {
+        match self.began.take() {
+            Some((began, index)) if index < out.len() => {
+                out.insert(index, RecordedMessage::data(self.from, began, message));
+            }
+            _ => out.push(RecordedMessage::data(self.from, at, message)),
+        }
+    }
+
     /// The direction ended (or lost bytes): what the framer holds, then the bytes left over,
     /// are kept as they are; framing starts afresh after it.
     fn flush(&mut self, at: f64, out: &mut Vec<RecordedMessage>) {
         if let Some(message) = self.framer.finish(&mut self.buf) {
-            out.push(RecordedMessage::data(self.from, at, &message));
+            self.place(at, out, &message);
         }
+        self.began = None;
         if !self.buf.is_empty() {
             let rest = self.buf.split();
             out.push(RecordedMessage::data(self.from, at, &rest));
@@ -531,6 +552,55 @@ mod tests {
             "[capture]\ndialect = \"tls\"\nsource = \"x\"\nclient = \"a\"\nserver = \"b\"\nfirst_timestamp = \"t\"\nended_by = \"fin\"\nversions = \"{versions}\"\n"
         ))
         .unwrap()
+    }
+
+    #[test]
+    fn a_request_whose_body_followed_the_100_comes_before_it() {
+        use super::super::flows::Event;
+        let event = |direction, timestamp_ns, bytes: &[u8]| Event {
+            direction,
+            timestamp_ns,
+            piece: Piece::Data(bytes.to_vec()),
+        };
+        let head = b"POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n";
+        let events = vec![
+            event(Direction::Client, 1_000_000, head),
+            event(
+                Direction::Server,
+                2_000_000,
+                b"HTTP/1.1 100 Continue\r\n\r\n",
+            ),
+            event(Direction::Client, 3_000_000, b"body"),
+            event(
+                Direction::Server,
+                4_000_000,
+                b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+            ),
+        ];
+        let addr = |port| std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let flow = Flow::observed(0, (addr(40000), addr(80)), 0, events, 0, End::Fin);
+        let http = dialect::by_name("http").unwrap();
+        let case = from_flow(
+            flow,
+            http,
+            &Source {
+                name: "test",
+                sha256: None,
+            },
+        );
+        let seen: Vec<(Direction, f64, usize)> = case
+            .messages
+            .iter()
+            .map(|m| (m.from, m.at_ms, m.bytes().unwrap().len()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (Direction::Client, 1.0, head.len() + 4),
+                (Direction::Server, 2.0, 25),
+                (Direction::Server, 4.0, 38),
+            ]
+        );
     }
 
     #[test]

@@ -19,6 +19,11 @@ pub trait Framer: Send {
         let _ = buf;
         None
     }
+    /// The message begun and not yet whole that the framer holds (an HTTP head and what it
+    /// kept of a body still coming), without taking it; `None` between messages.
+    fn partial(&self) -> Option<&[u8]> {
+        None
+    }
     /// The client sent `message`: a server's framing may depend on it (a response to an HTTP
     /// `HEAD` has no body).
     fn client_sent(&mut self, message: &[u8]) {

@@ -75,6 +75,9 @@ pub struct Received {
     /// The server agreed to continue over TLS (an in-band upgrade such as STARTTLS): the
     /// runner starts a TLS handshake on the same connection before the next step.
     pub upgrade_to_tls: bool,
+    /// The server told the client to go on with the part of its request it held back (HTTP's
+    /// `100 Continue`, see [`Conversation::held_back`]).
+    pub go_ahead: bool,
 }
 
 impl Received {
@@ -86,6 +89,7 @@ impl Received {
             compared: true,
             verdict: None,
             upgrade_to_tls: false,
+            go_ahead: false,
         }
     }
 
@@ -122,6 +126,16 @@ pub enum SendError {
     Invalid(String),
 }
 
+/// A request whose first part goes alone, the rest once the server says go on or after a wait
+/// (HTTP's `Expect: 100-continue`: the head, then the body).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldBack {
+    /// How many of the request's bytes go first.
+    pub first: usize,
+    /// How long the client waits for the server's go-ahead before sending the rest anyway.
+    pub wait: std::time::Duration,
+}
+
 /// One client connection's protocol state: what was asked, what came back, and the verdict.
 /// Pure and synchronous: the runner does the I/O and feeds it whole messages.
 pub trait Conversation: Send {
@@ -137,6 +151,20 @@ pub trait Conversation: Send {
     fn observe_sent(&mut self, message: &[u8]);
     /// Takes one whole message from the server, framed by [`Dialect::frame`].
     fn receive(&mut self, message: Bytes) -> Received;
+    /// Whether the request just sent (`request`, as [`send`](Conversation::send) made it)
+    /// goes in two parts, the second after the server's go-ahead ([`Received::go_ahead`]) or
+    /// a wait; `None` (the default): all at once.
+    fn held_back(&self, request: &[u8]) -> Option<HeldBack> {
+        let _ = request;
+        None
+    }
+    /// A server message whose start came a while ago and whose end has not (an HTTP body
+    /// still coming, see [`Framer::partial`]): the verdict when its start already decides,
+    /// as a client that acts on it would. `None` (the default): wait for its end.
+    fn unfinished(&mut self, message: &[u8]) -> Option<Verdict> {
+        let _ = message;
+        None
+    }
     /// The handshake stage in progress (MSNP: `VER`, `CVR`, `USR`, ...).
     fn stage(&self) -> String;
     /// A verdict the classifier holds but that later messages may still refine.

@@ -81,6 +81,19 @@ struct Driver<'a> {
 /// How one step's exchange ended, when it did not end with the reply the step waited for.
 type Outcome = (Verdict, bool);
 
+/// A server message whose head came this long ago (or half the step timeout, if that is
+/// shorter) and whose end has not yet come (an HTTP body still arriving, or stalled) is shown
+/// to the conversation, which may decide from its head as a client acting on the head would.
+/// Long enough that a body sent right behind its head is read whole and judged with it; short
+/// beside the step timeout.
+pub const HEAD_GRACE: Duration = Duration::from_millis(500);
+
+/// The part of a request held back until the server's go-ahead, and when it goes anyway.
+struct Rest {
+    bytes: bytes::Bytes,
+    at: tokio::time::Instant,
+}
+
 /// Runs `case` against `target` with the suite's `variables`.
 pub async fn drive(
     target: &Target,
@@ -214,12 +227,19 @@ impl Driver<'_> {
                     return (Verdict::error(self.conversation.stage(), reason), true);
                 }
             };
-            self.record(Direction::Client, &bytes);
+            // A request held back in part (HTTP's `Expect: 100-continue`) sends its first
+            // part now and the rest once the server says go on, or after the wait.
+            let held = self
+                .conversation
+                .held_back(&bytes)
+                .filter(|h| h.first > 0 && h.first < bytes.len());
+            let first = held.map_or_else(|| bytes.clone(), |h| bytes.slice(..h.first));
+            self.record(Direction::Client, &first);
             self.framer.client_sent(&bytes);
             let sent = (self.conversation.stage(), self.started.elapsed());
             // One deadline for the whole exchange, however the server spends it.
             let deadline = tokio::time::Instant::now() + self.settings.step_timeout;
-            match tokio::time::timeout_at(deadline, connection.write_all(&bytes)).await {
+            match tokio::time::timeout_at(deadline, connection.write_all(&first)).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => return (self.conversation.ended(ending_of(&e)), false),
                 Err(_) => {
@@ -231,8 +251,12 @@ impl Driver<'_> {
                     return (self.pending_or_error(reason), false);
                 }
             }
+            let rest = held.map(|h| Rest {
+                bytes: bytes.slice(h.first..),
+                at: (tokio::time::Instant::now() + h.wait).min(deadline),
+            });
             let reply = match self
-                .await_reply(connection, &bytes, number, step, sent, deadline)
+                .await_reply(connection, &bytes, number, step, sent, deadline, rest)
                 .await
             {
                 Ok(reply) => reply,
@@ -298,9 +322,10 @@ impl Driver<'_> {
     }
 
     /// Reads until the reply to the request just sent (at `sent`: its stage and time), until
-    /// `deadline` at the latest, however many other messages arrive meanwhile. `Err` carries
-    /// the verdict when the conversation ended first, with whether the connection is still
-    /// open.
+    /// `deadline` at the latest, however many other messages arrive meanwhile; sends the
+    /// request's `rest` on the server's go-ahead or at its time. `Err` carries the verdict
+    /// when the conversation ended first, with whether the connection is still open.
+    #[allow(clippy::too_many_arguments)]
     async fn await_reply(
         &mut self,
         connection: &mut Connection,
@@ -309,6 +334,7 @@ impl Driver<'_> {
         step: &Step,
         (stage, sent_at): (String, Duration),
         deadline: tokio::time::Instant,
+        mut rest: Option<Rest>,
     ) -> Result<Received, Outcome> {
         let mut unanswered = 0usize;
         // The last message, for a reason that says where the server stopped.
@@ -318,29 +344,18 @@ impl Driver<'_> {
         // server said, not a close before any response.
         let mut closed = false;
         let mut ending = Ending::Closed;
-        let timer = tokio::time::sleep_until(deadline);
-        tokio::pin!(timer);
+        // When the framer began holding a message not yet whole, and whether it has been
+        // held for [`HEAD_GRACE`].
+        let mut partial_since: Option<tokio::time::Instant> = None;
         loop {
-            if !closed && tokio::time::Instant::now() >= deadline {
-                let held = self.record_unframed();
-                let request = self.first_line(Direction::Client, request);
-                let timeout = show(self.settings.step_timeout);
-                let reason = if let Some(begun) = held {
-                    format!(
-                        "no whole reply to `{request}` within {timeout}: it began `{begun}` and never ended"
-                    )
-                } else if unanswered == 0 {
-                    format!("no reply to `{request}` within {timeout}")
-                } else {
-                    let last = last
-                        .as_ref()
-                        .map(|raw| self.first_line(Direction::Server, raw))
-                        .unwrap_or_default();
-                    format!(
-                        "no reply to `{request}` within {timeout}: the server kept sending other messages ({unanswered} of them, the last `{last}`)"
-                    )
-                };
-                return Err((self.pending_or_error(reason), true));
+            let now = tokio::time::Instant::now();
+            if !closed && now >= deadline {
+                return Err((self.timed_out(request, unanswered, last.as_deref()), true));
+            }
+            if rest.as_ref().is_some_and(|r| now >= r.at)
+                && let Err(outcome) = self.send_rest(connection, &mut rest, deadline).await
+            {
+                return Err(outcome);
             }
             let framed = match self.framer.next(&mut self.buf) {
                 Ok(None) if closed => Ok(self.framer.finish(&mut self.buf)),
@@ -348,6 +363,7 @@ impl Driver<'_> {
             };
             match framed {
                 Ok(Some(raw)) => {
+                    partial_since = None;
                     unanswered += 1;
                     self.record(Direction::Server, &raw);
                     let received = self.conversation.receive(raw.clone());
@@ -367,8 +383,22 @@ impl Driver<'_> {
                     if let Some(verdict) = received.verdict {
                         return Err((verdict, true));
                     }
+                    if received.answers_request && rest.is_some() {
+                        // A final answer before the held-back part went: that part is never
+                        // sent, so the connection can carry nothing more.
+                        let reason = format!(
+                            "the server answered `{}` before its body was sent",
+                            self.first_line(Direction::Client, request)
+                        );
+                        return Err((self.pending_or_error(reason), true));
+                    }
                     if received.answers_request {
                         return Ok(received);
+                    }
+                    if received.go_ahead
+                        && let Err(outcome) = self.send_rest(connection, &mut rest, deadline).await
+                    {
+                        return Err(outcome);
                     }
                     continue;
                 }
@@ -387,11 +417,37 @@ impl Driver<'_> {
                     ));
                 }
             }
-            // One timer for the whole wait, not one per read.
+            // A message begun and not ended: after the grace, its head may decide.
+            let grace_at = match self.framer.partial() {
+                Some(_) => {
+                    let since = *partial_since.get_or_insert(now);
+                    Some(since + HEAD_GRACE.min(self.settings.step_timeout / 2))
+                }
+                None => {
+                    partial_since = None;
+                    None
+                }
+            };
+            if grace_at.is_some_and(|at| now >= at)
+                && let Some(partial) = self.framer.partial()
+                && let Some(verdict) = self.conversation.unfinished(partial)
+            {
+                let _ = self.record_unframed();
+                return Err((verdict, true));
+            }
+            // One timer for the whole wait, not one per read: the deadline, or sooner the
+            // time the held-back part goes, or the grace's end.
+            let mut wake = deadline;
+            if let Some(r) = &rest {
+                wake = wake.min(r.at);
+            }
+            if let Some(at) = grace_at.filter(|&at| at > now) {
+                wake = wake.min(at);
+            }
             let read = tokio::select! {
                 biased;
                 read = connection.read_buf(&mut self.buf) => Some(read),
-                () = &mut timer => None,
+                () = tokio::time::sleep_until(wake) => None,
             };
             match read {
                 Some(Ok(0)) => closed = true,
@@ -400,10 +456,56 @@ impl Driver<'_> {
                     closed = true;
                     ending = ending_of(&e);
                 }
-                // The deadline passed while reading: said at the top of the loop.
+                // A time passed while reading: handled at the top of the loop.
                 None => {}
             }
         }
+    }
+
+    /// Sends the held-back part of the request, if any is left.
+    async fn send_rest(
+        &mut self,
+        connection: &mut Connection,
+        rest: &mut Option<Rest>,
+        deadline: tokio::time::Instant,
+    ) -> Result<(), Outcome> {
+        let Some(Rest { bytes, .. }) = rest.take() else {
+            return Ok(());
+        };
+        self.record(Direction::Client, &bytes);
+        match tokio::time::timeout_at(deadline, connection.write_all(&bytes)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err((self.conversation.ended(ending_of(&e)), false)),
+            Err(_) => {
+                let reason = format!(
+                    "server did not take the rest of the request within {}",
+                    show(self.settings.step_timeout)
+                );
+                Err((self.pending_or_error(reason), false))
+            }
+        }
+    }
+
+    /// The verdict when the deadline passed before the reply to `request`.
+    fn timed_out(&mut self, request: &[u8], unanswered: usize, last: Option<&[u8]>) -> Verdict {
+        let held = self.record_unframed();
+        let request = self.first_line(Direction::Client, request);
+        let timeout = show(self.settings.step_timeout);
+        let reason = if let Some(begun) = held {
+            format!(
+                "no whole reply to `{request}` within {timeout}: it began `{begun}` and never ended"
+            )
+        } else if unanswered == 0 {
+            format!("no reply to `{request}` within {timeout}")
+        } else {
+            let last = last
+                .map(|raw| self.first_line(Direction::Server, raw))
+                .unwrap_or_default();
+            format!(
+                "no reply to `{request}` within {timeout}: the server kept sending other messages ({unanswered} of them, the last `{last}`)"
+            )
+        };
+        self.pending_or_error(reason)
     }
 
     fn compare(&mut self, step: usize, recorded: &str, live: &str) {

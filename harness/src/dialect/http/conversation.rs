@@ -1,13 +1,17 @@
 //! One HTTP connection as a client sees it. Each request waits for its final response; an
 //! admission is held (a later response on the same connection may still warn or lock out)
 //! and given when the case ends; a lockout or a server fault decides at once. Informational
-//! responses are passed over, as a client passes over them, up to a bound.
+//! responses (100, 103 Early Hints) never decide: they are passed over, as a client passes
+//! over them, up to a bound. A request with `Expect: 100-continue` and its body goes as curl
+//! sends it: the head, then the body on the server's 100 or after [`CONTINUE_WAIT`]. A final
+//! response whose body is still coming is judged by its head where the policy needs no body.
 
 use super::describe::describe;
+use super::framing::KEPT_BODY;
 use super::head::{self, Head};
 use super::policy::Policy;
 use super::request::HttpRequest;
-use crate::dialect::{Conversation, Ending, Received, Request, SendError, downcast};
+use crate::dialect::{Conversation, Ending, HeldBack, Received, Request, SendError, downcast};
 use crate::direction::Direction;
 use crate::verdict::{Verdict, VerdictKind};
 use bytes::Bytes;
@@ -15,6 +19,10 @@ use std::collections::{BTreeMap, VecDeque};
 
 /// Informational (1xx) responses a server may send before it is judged to be stalling.
 pub const MAX_INFORMATIONAL: usize = 16;
+/// How long a request with `Expect: 100-continue` waits for the server's 100 before sending
+/// its body anyway: curl's default (its `--expect100-timeout`, 1 second), as RFC 9110 section
+/// 10.1.1 lets a client do.
+pub const CONTINUE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 pub struct HttpConversation {
     policy: Policy,
@@ -24,13 +32,29 @@ pub struct HttpConversation {
     informational: usize,
     /// The admission (or warning) so far; given when the conversation ends.
     held: Option<Verdict>,
+    /// What the head of a response whose body is still coming says, while the policy waits
+    /// for its body: the verdict if the body never comes.
+    early: Option<Verdict>,
 }
 
 struct Sent {
     /// `GET /api/v2/status`: the stage a verdict names.
     line: String,
-    /// The request asked `Expect: 100-continue` and no 100 has answered it yet.
-    awaits_continue: bool,
+    /// What a 100 Continue means to this request, until one has come.
+    on_continue: OnContinue,
+}
+
+/// What a 100 Continue means to the request it answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OnContinue {
+    /// Nothing: the request did not ask for one, or one came already.
+    Nothing,
+    /// The request asked `Expect: 100-continue` and its body is a later step: the 100 is the
+    /// step's reply.
+    Reply,
+    /// The request asked for it with its body behind its head: the 100 is the go-ahead for
+    /// the body, held back until then.
+    GoAhead,
 }
 
 impl HttpConversation {
@@ -41,6 +65,7 @@ impl HttpConversation {
             sent: 0,
             informational: 0,
             held: None,
+            early: None,
         }
     }
 
@@ -56,91 +81,112 @@ impl HttpConversation {
             );
             return Received::decided(text, verdict);
         }
-        // A 100 lets a client that asked for it send its body: that is the step's reply.
-        let continues = head.status() == Some(100)
-            && self
-                .outstanding
-                .front_mut()
-                .is_some_and(|r| std::mem::take(&mut r.awaits_continue));
+        // A 100 lets a client that asked for it send its body.
+        let on_continue = match (head.status(), self.outstanding.front_mut()) {
+            (Some(100), Some(request)) => {
+                std::mem::replace(&mut request.on_continue, OnContinue::Nothing)
+            }
+            _ => OnContinue::Nothing,
+        };
+        let answers = on_continue == OnContinue::Reply;
         Received {
-            answers_request: continues,
-            compared: continues,
+            answers_request: answers,
+            compared: answers,
+            go_ahead: on_continue == OnContinue::GoAhead,
             ..Received::reply(text)
         }
     }
 
-    fn final_response(&mut self, head: &Head, raw: &[u8], text: String) -> Received {
-        let stage = self
-            .outstanding
-            .pop_front()
-            .map_or_else(|| "response".to_string(), |r| r.line);
+    /// The verdict a final response gives; `whole` says whether its body came to its end
+    /// (a head judged without it says so, and quotes none of it).
+    fn judge(&self, head: &Head, body: &[u8], stage: &str, whole: bool) -> Verdict {
         let status = head.status().unwrap_or_default();
         let status_line = head.start_line();
-        let body = &raw[head.len..];
+        let unfinished = if whole {
+            ""
+        } else {
+            "; judged by its head, its body still coming"
+        };
+        let said = if whole {
+            said(body, head)
+        } else {
+            String::new()
+        };
         if self.policy.is_busy(status) {
-            let verdict = Verdict::busy(
-                &stage,
+            return Verdict::busy(
+                stage,
                 format!(
-                    "the server answered {status_line}{}: busy, not refusing the client (busy_statuses)",
-                    said(body, head)
+                    "the server answered {status_line}{said}: busy, not refusing the client (busy_statuses){unfinished}"
                 ),
                 Some(status_line),
                 super::retry_after::seconds(head),
             );
-            return Received::decided(text, verdict);
         }
-        let kind = self.policy.status(status);
-        let verdict = match kind {
-            Some(VerdictKind::Admitted) => {
-                let verdict = match self.warning(head, body) {
-                    Some((why, evidence)) => Verdict::new(
-                        VerdictKind::Warned,
-                        &stage,
-                        format!("the server answered {status_line}, with a warning: {why}"),
-                        Some(format!("{status_line} ({evidence})")),
-                    ),
-                    None => Verdict::new(
-                        VerdictKind::Admitted,
-                        &stage,
-                        format!("the server answered {status_line}"),
-                        Some(status_line.clone()),
-                    ),
-                };
-                // A warning stays a warning whatever later responses say.
-                if self
-                    .held
-                    .as_ref()
-                    .is_none_or(|h| h.kind != VerdictKind::Warned)
-                {
-                    self.held = Some(verdict);
-                }
-                if status != 101 {
-                    return Received::reply(text);
-                }
-                // The connection is no longer HTTP: nothing more will be said in it.
-                return Received::decided(text, self.held.clone().expect("held above"));
-            }
+        match self.policy.status(status) {
+            Some(VerdictKind::Admitted) => match self.warning(head, body) {
+                Some((why, evidence)) => Verdict::new(
+                    VerdictKind::Warned,
+                    stage,
+                    format!("the server answered {status_line}, with a warning: {why}{unfinished}"),
+                    Some(format!("{status_line} ({evidence})")),
+                ),
+                None => Verdict::new(
+                    VerdictKind::Admitted,
+                    stage,
+                    format!("the server answered {status_line}{unfinished}"),
+                    Some(status_line.clone()),
+                ),
+            },
             Some(VerdictKind::LockedOut) => Verdict::new(
                 VerdictKind::LockedOut,
-                &stage,
-                format!("the server answered {status_line}{}", said(body, head)),
+                stage,
+                format!("the server answered {status_line}{said}{unfinished}"),
                 Some(status_line),
             ),
             Some(VerdictKind::Error) => Verdict::new(
                 VerdictKind::Error,
-                &stage,
+                stage,
                 format!(
-                    "the server answered {status_line}{}: a server fault, not a policy (error_statuses)",
-                    said(body, head)
+                    "the server answered {status_line}{said}: a server fault, not a policy (error_statuses){unfinished}"
                 ),
                 Some(status_line),
             ),
             _ => Verdict::error(
-                &stage,
-                format!("the server answered {status_line}, a status no setting classifies"),
+                stage,
+                format!(
+                    "the server answered {status_line}, a status no setting classifies{unfinished}"
+                ),
             ),
-        };
-        Received::decided(text, verdict)
+        }
+    }
+
+    /// An admission joins what is held: a warning stays a warning whatever later responses say.
+    fn hold(&mut self, verdict: Verdict) {
+        if self
+            .held
+            .as_ref()
+            .is_none_or(|h| h.kind != VerdictKind::Warned)
+        {
+            self.held = Some(verdict);
+        }
+    }
+
+    fn final_response(&mut self, head: &Head, raw: &[u8], text: String) -> Received {
+        self.early = None;
+        let stage = self
+            .outstanding
+            .pop_front()
+            .map_or_else(|| "response".to_string(), |r| r.line);
+        let verdict = self.judge(head, &raw[head.len..], &stage, true);
+        if !matches!(verdict.kind, VerdictKind::Admitted | VerdictKind::Warned) {
+            return Received::decided(text, verdict);
+        }
+        self.hold(verdict);
+        if head.status() != Some(101) {
+            return Received::reply(text);
+        }
+        // The connection is no longer HTTP: nothing more will be said in it.
+        Received::decided(text, self.held.clone().expect("held above"))
     }
 
     /// The first warning the response carries: why, and the header (or body line) that says it.
@@ -171,6 +217,14 @@ impl HttpConversation {
             ))
         })
     }
+}
+
+/// Whether a request asks `Expect: 100-continue` in a version that has it (HTTP/1.1).
+fn asks_continue(head: &Head) -> bool {
+    matches!(head.start, head::Start::Request { minor: 1.., .. })
+        && head
+            .header("expect")
+            .is_some_and(|e| e.eq_ignore_ascii_case("100-continue"))
 }
 
 /// ` ("first line of the body")`, when the body is short text.
@@ -206,15 +260,57 @@ impl Conversation for HttpConversation {
         self.sent += 1;
         // A body sent after a 100 Continue is the rest of a request already noted.
         if let Ok(Some(head)) = head::parse(message, true) {
+            let on_continue = match (asks_continue(&head), message.len() > head.len) {
+                (false, _) => OnContinue::Nothing,
+                (true, false) => OnContinue::Reply,
+                (true, true) => OnContinue::GoAhead,
+            };
             self.outstanding.push_back(Sent {
                 line: head
                     .start_line()
                     .rsplit_once(' ')
                     .map_or_else(|| head.start_line(), |(l, _)| l.to_string()),
-                awaits_continue: head
-                    .header("expect")
-                    .is_some_and(|e| e.eq_ignore_ascii_case("100-continue")),
+                on_continue,
             });
+        }
+    }
+
+    /// A request with `Expect: 100-continue` and its body sends its head first: the body
+    /// goes on the server's 100, or after [`CONTINUE_WAIT`], as curl sends it.
+    fn held_back(&self, request: &[u8]) -> Option<HeldBack> {
+        let head = head::parse(request, true).ok()??;
+        (asks_continue(&head) && request.len() > head.len).then_some(HeldBack {
+            first: head.len,
+            wait: CONTINUE_WAIT,
+        })
+    }
+
+    /// A final response whose body is still coming decides by its head, unless the policy
+    /// reads bodies (`warning_body`) and what came of the body may yet warn: then the policy
+    /// reads on, to the [`KEPT_BODY`] bytes it ever reads, and the head's verdict stands if
+    /// the rest never comes.
+    fn unfinished(&mut self, raw: &[u8]) -> Option<Verdict> {
+        let head = head::parse(raw, false).ok()??;
+        if head.status().is_none_or(|s| s < 200 || s == 101) {
+            return None;
+        }
+        let body = &raw[head.len..];
+        let stage = self.stage();
+        let verdict = self.judge(&head, body, &stage, false);
+        let body_may_warn = verdict.kind == VerdictKind::Admitted
+            && !self.policy.warning_body.is_empty()
+            && body.len() < KEPT_BODY;
+        if body_may_warn {
+            self.early = Some(verdict);
+            return None;
+        }
+        self.outstanding.pop_front();
+        match verdict.kind {
+            VerdictKind::Admitted | VerdictKind::Warned => {
+                self.hold(verdict);
+                self.held.clone()
+            }
+            _ => Some(verdict),
         }
     }
 
@@ -246,12 +342,16 @@ impl Conversation for HttpConversation {
     }
 
     fn pending(&self) -> Option<Verdict> {
-        self.held.clone()
+        match (&self.held, &self.early) {
+            (Some(held), _) if held.kind == VerdictKind::Warned => Some(held.clone()),
+            (_, Some(early)) => Some(early.clone()),
+            (held, None) => held.clone(),
+        }
     }
 
     fn ended(&mut self, how: Ending) -> Verdict {
-        if let Some(held) = &self.held {
-            return held.clone();
+        if let Some(held) = self.pending() {
+            return held;
         }
         let stage = self.stage();
         let ended = if how == Ending::Reset {

@@ -270,6 +270,13 @@ impl Framer for HttpFramer {
         }
     }
 
+    fn partial(&self) -> Option<&[u8]> {
+        match &self.state {
+            State::Body(partial) => Some(&partial.message),
+            State::Head | State::Tunnel => None,
+        }
+    }
+
     fn client_sent(&mut self, message: &[u8]) {
         if let Ok(Some(head)) = head::parse(message, true)
             && let Some(method) = head.method()

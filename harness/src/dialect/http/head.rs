@@ -148,7 +148,9 @@ impl Head {
     }
 }
 
-/// Parses a head at the front of `bytes`: `Ok(None)` when it is not whole yet.
+/// Parses a head at the front of `bytes`: `Ok(None)` when it is not whole yet. A response's
+/// folded field lines (obs-fold) are read as RFC 9112 section 5.2 allows, each fold one SP; a
+/// malformed field line is named by its number and quoted.
 pub fn parse(bytes: &[u8], from_client: bool) -> Result<Option<Head>, FrameError> {
     let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let error = |e: httparse::Error| {
@@ -157,7 +159,12 @@ pub fn parse(bytes: &[u8], from_client: bool) -> Result<Option<Head>, FrameError
             httparse::Error::TooManyHeaders => {
                 format!("an HTTP {what} head with over {MAX_HEADERS} header fields")
             }
-            e => format!("not an HTTP {what}: {e}: {}", shown(bytes)),
+            e => match super::lines::first_bad(bytes, from_client) {
+                Some((number, line)) if number > 1 => {
+                    format!("not an HTTP {what}: {e} at line {number}: {}", shown(line))
+                }
+                _ => format!("not an HTTP {what}: {e}: {}", shown(bytes)),
+            },
         })
     };
     let (start, len, headers) = if from_client {
@@ -173,7 +180,10 @@ pub fn parse(bytes: &[u8], from_client: bool) -> Result<Option<Head>, FrameError
         (start, len, request.headers.to_vec())
     } else {
         let mut response = httparse::Response::new(&mut fields);
-        let httparse::Status::Complete(len) = response.parse(bytes).map_err(error)? else {
+        let parsed = httparse::ParserConfig::default()
+            .allow_obsolete_multiline_headers_in_responses(true)
+            .parse_response(&mut response, bytes);
+        let httparse::Status::Complete(len) = parsed.map_err(error)? else {
             return Ok(None);
         };
         let start = Start::Response {
@@ -185,12 +195,7 @@ pub fn parse(bytes: &[u8], from_client: bool) -> Result<Option<Head>, FrameError
     };
     let headers = headers
         .iter()
-        .map(|h| {
-            (
-                h.name.to_string(),
-                String::from_utf8_lossy(h.value).trim().to_string(),
-            )
-        })
+        .map(|h| (h.name.to_string(), super::lines::unfold(h.value)))
         .collect();
     Ok(Some(Head {
         start,
@@ -201,7 +206,7 @@ pub fn parse(bytes: &[u8], from_client: bool) -> Result<Option<Head>, FrameError
 
 /// The first bytes of what failed to parse, for the error.
 fn shown(bytes: &[u8]) -> String {
-    let first = &bytes[..bytes.len().min(40)];
+    let first = &bytes[..bytes.len().min(80)];
     match std::str::from_utf8(first) {
         Ok(text) if !text.contains(|c: char| c.is_control() && c != '\r' && c != '\n') => {
             format!("{:?}", text)
@@ -249,5 +254,19 @@ mod tests {
         assert_eq!(head.len, 28);
         assert_eq!(head.header("HOST"), Some("a"));
         assert!(parse(b"\x16\x03\x01\x02\x00", true).is_err());
+    }
+
+    #[test]
+    fn a_folded_response_field_is_one_value_and_a_bad_line_is_named() {
+        let head = response(
+            "HTTP/1.1 200 OK\r\nSunset: Thu, 01 Jan 2026\r\n  00:00:00 GMT\r\nA: b\r\n\r\n",
+        );
+        assert_eq!(head.header("sunset"), Some("Thu, 01 Jan 2026 00:00:00 GMT"));
+        assert_eq!(head.header("a"), Some("b"));
+        let bad = b"HTTP/1.1 200 OK\r\nA: b\r\nC: d\r\nNo colon here\r\n\r\n";
+        assert_eq!(
+            parse(bad, false).unwrap_err().0,
+            "not an HTTP response: invalid header name at line 4: \"No colon here\""
+        );
     }
 }

@@ -11,6 +11,7 @@ mod describe;
 pub mod framing;
 pub mod head;
 mod identity;
+mod lines;
 mod policy;
 mod request;
 mod retry_after;

@@ -1,13 +1,18 @@
 //! One SSH connection as a client sees it, up to the key-exchange reply: identification lines,
 //! both KEXINITs (negotiated as RFC 4253 section 7.1 says), the client's key-exchange init, and
 //! the server's reply, the admission point: by then the server has agreed to every algorithm
-//! class. A DISCONNECT, a close after the client's KEXINIT, or a refused identification locks
-//! out, the reason naming the class with no common algorithm where there is one.
+//! class. Admitted only when every class has a common algorithm and the reply is the message
+//! the negotiated method expects, decoded as that method has it (31 means three things).
+//! A DISCONNECT, a close after the client's KEXINIT, or a refused identification locks out; a
+//! server KEXINIT with no common algorithm in a class locks out there, as a real client
+//! disconnects there, the reason naming the class. A server's wrong guess
+//! (first_kex_packet_follows) is ignored as RFC 4253 section 7 says; with strict key exchange
+//! agreed, any other packet before NEWKEYS ends it as OpenSSH's client ends it.
 
 use super::describe::{describe, is_line};
 use super::framing::payload;
 use super::kex::{self, Method};
-use super::negotiate::{Negotiated, NoMatch, negotiate};
+use super::negotiate::{self, Negotiated, NoMatch, negotiate};
 use super::policy::{Deprecations, SshPolicy};
 use super::request::{self, SshRequest};
 use super::wire::{self, KexInit};
@@ -25,28 +30,37 @@ pub const MAX_PRE_BANNER_LINES: usize = 1024;
 pub const MAX_IDLE_MESSAGES: usize = 64;
 
 pub struct SshConversation {
-    deprecations: Deprecations,
+    pub(super) deprecations: Deprecations,
     /// What a DISCONNECT's reason code means.
     refusals: RefusalClasses,
-    client_ident: Option<String>,
-    server_ident: Option<String>,
-    client_kexinit: Option<KexInit>,
-    server_kexinit: Option<KexInit>,
+    pub(super) client_ident: Option<String>,
+    pub(super) server_ident: Option<String>,
+    pub(super) client_kexinit: Option<KexInit>,
+    pub(super) server_kexinit: Option<KexInit>,
     /// The server's KEXINIT as described: what decides a failed negotiation.
-    server_kexinit_text: Option<String>,
+    pub(super) server_kexinit_text: Option<String>,
     /// Lines before the server's identification.
-    pre_banner: usize,
+    pub(super) pre_banner: usize,
+    /// The sequence number of the server's KEXINIT.
+    pub(super) kexinit_seq: Option<u32>,
     /// A line after it: the server's words on refusing the client's identification.
-    refusal: Option<String>,
-    idle: usize,
-    kex: KexState,
+    pub(super) refusal: Option<String>,
+    pub(super) idle: usize,
+    pub(super) kex: KexState,
     /// The client's wrong guess (first_kex_packet_follows) has gone out, and the real init
     /// behind it.
-    guess_dropped: bool,
+    pub(super) guess_dropped: bool,
+    /// Binary packets the server has sent: the next one's sequence number.
+    pub(super) server_packets: u32,
+    /// The first packet the server sent that is not part of the key exchange (IGNORE, DEBUG,
+    /// ...), with its sequence number: what strict key exchange forbids.
+    pub(super) foreign: Option<(u8, u32, String)>,
+    /// The server's KEXINIT guessed wrong: its next packet is ignored.
+    pub(super) discard_next: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum KexState {
+pub(super) enum KexState {
     NotStarted,
     /// A group-exchange request went out.
     AwaitingGroup,
@@ -66,10 +80,14 @@ impl SshConversation {
             server_kexinit: None,
             server_kexinit_text: None,
             pre_banner: 0,
+            kexinit_seq: None,
             refusal: None,
             idle: 0,
             kex: KexState::NotStarted,
             guess_dropped: false,
+            server_packets: 0,
+            foreign: None,
+            discard_next: false,
         }
     }
 
@@ -79,7 +97,7 @@ impl SshConversation {
         self
     }
 
-    fn negotiated(&self) -> Option<Result<Negotiated, NoMatch>> {
+    pub(super) fn negotiated(&self) -> Option<Result<Negotiated, NoMatch>> {
         Some(negotiate(
             self.client_kexinit.as_ref()?,
             self.server_kexinit.as_ref()?,
@@ -203,16 +221,14 @@ impl SshConversation {
 
     fn packet(&mut self, payload: &[u8], text: String) -> Received {
         let kind = payload[0];
+        let seq = self.server_packets;
+        self.server_packets = self.server_packets.wrapping_add(1);
+        if std::mem::take(&mut self.discard_next) {
+            // RFC 4253 section 7: the packet after a wrong guess is silently ignored.
+            return Received::aside(text);
+        }
         match kind {
-            wire::KEXINIT => {
-                self.server_kexinit = KexInit::parse(payload);
-                self.server_kexinit_text = Some(text.clone());
-                if self.server_kexinit.is_none() {
-                    let verdict = Verdict::error("KEXINIT", format!("a malformed KEXINIT: {text}"));
-                    return Received::decided(text, verdict);
-                }
-                Received::reply(text)
-            }
+            wire::KEXINIT => self.server_kexinit(payload, seq, text),
             wire::DISCONNECT => {
                 let (code, description) = wire::disconnect(payload).unwrap_or_default();
                 let reason = match self.negotiated() {
@@ -252,23 +268,22 @@ impl SshConversation {
                 );
                 Received::decided(text, verdict)
             }
-            wire::KEX_REPLY if self.kex == KexState::AwaitingGroup => match kex::gex_group(payload)
-            {
-                Some((p, g)) => {
-                    self.kex = KexState::Group(p, g);
-                    Received::reply(text)
-                }
-                None => {
-                    let verdict =
-                        Verdict::error("key exchange", format!("a malformed group: {text}"));
-                    Received::decided(text, verdict)
-                }
-            },
             wire::KEX_REPLY | wire::GEX_REPLY => {
-                let verdict = self.admission(&text);
-                Received::decided(text, verdict)
+                if let Some(verdict) = self.strict_violation() {
+                    return Received::decided(text, verdict);
+                }
+                match self.key_exchange(kind, payload, &text) {
+                    Ok(None) => Received::reply(text),
+                    Ok(Some(verdict)) | Err(verdict) => Received::decided(text, verdict),
+                }
             }
             wire::IGNORE | wire::DEBUG | wire::UNIMPLEMENTED | wire::EXT_INFO | wire::NEWKEYS => {
+                if self.foreign.is_none() {
+                    self.foreign = Some((kind, seq, text.clone()));
+                }
+                if let Some(verdict) = self.strict_violation() {
+                    return Received::decided(text, verdict);
+                }
                 self.idle += 1;
                 if self.idle > MAX_IDLE_MESSAGES {
                     let verdict = Verdict::error(
@@ -292,51 +307,28 @@ impl SshConversation {
         }
     }
 
-    /// The server answered the key exchange: admitted, or warned for what was deprecated.
-    fn admission(&self, text: &str) -> Verdict {
-        let negotiated = match self.negotiated() {
-            Some(Ok(n)) => n,
-            _ => {
-                return Verdict::new(
-                    VerdictKind::Admitted,
-                    "key exchange",
-                    "the server answered the key exchange",
-                    Some(text.to_string()),
-                );
-            }
+    /// The server's KEXINIT: with the client's known, a class with no common algorithm locks
+    /// out here (a real client disconnects on reading it), and strict key exchange is checked.
+    fn server_kexinit(&mut self, payload: &[u8], seq: u32, text: String) -> Received {
+        self.server_kexinit = KexInit::parse(payload);
+        self.server_kexinit_text = Some(text.clone());
+        self.kexinit_seq = Some(seq);
+        let Some(server) = &self.server_kexinit else {
+            let verdict = Verdict::error("KEXINIT", format!("a malformed KEXINIT: {text}"));
+            return Received::decided(text, verdict);
         };
-        let mut deprecated: Vec<String> = Vec::new();
-        for algorithm in negotiated.algorithms() {
-            if let Some(pattern) = self.deprecations.matching(algorithm) {
-                let item = if pattern == algorithm {
-                    algorithm.to_string()
-                } else {
-                    format!("{algorithm} ({pattern})")
-                };
-                if !deprecated.contains(&item) {
-                    deprecated.push(item);
-                }
-            }
+        if let Some(verdict) = self.no_match() {
+            return Received::decided(text, verdict);
         }
-        let summary = negotiated.summary();
-        if deprecated.is_empty() {
-            Verdict::new(
-                VerdictKind::Admitted,
-                "key exchange",
-                format!("the server answered the key exchange: {summary}"),
-                Some(text.to_string()),
-            )
-        } else {
-            Verdict::new(
-                VerdictKind::Warned,
-                "key exchange",
-                format!(
-                    "the server answered the key exchange: {summary}; deprecated: {}",
-                    deprecated.join(", ")
-                ),
-                Some(text.to_string()),
-            )
+        if let Some(verdict) = self.strict_violation() {
+            return Received::decided(text, verdict);
         }
+        if server.first_kex_follows
+            && let Some(Ok(negotiated)) = self.negotiated()
+        {
+            self.discard_next = negotiate::guessed_wrong(server, &negotiated);
+        }
+        Received::reply(text)
     }
 }
 
@@ -411,11 +403,21 @@ impl Conversation for SshConversation {
             }
             return;
         }
-        match payload(message).and_then(|p| p.first().map(|&k| (k, p))) {
-            Some((wire::KEXINIT, p)) => self.client_kexinit = KexInit::parse(p),
-            Some((wire::KEX_INIT | wire::GEX_INIT, _)) => self.kex = KexState::AwaitingReply,
-            Some((wire::GEX_REQUEST, _)) => self.kex = KexState::AwaitingGroup,
-            _ => {}
+        // A wrong guess goes out with the init the server will answer right behind it: each
+        // packet counts, the last one last.
+        let mut rest = message;
+        while let Some(p) = payload(rest) {
+            match p.first() {
+                Some(&wire::KEXINIT) => self.client_kexinit = KexInit::parse(p),
+                Some(&(wire::KEX_INIT | wire::GEX_INIT)) => self.kex = KexState::AwaitingReply,
+                Some(&wire::GEX_REQUEST) => self.kex = KexState::AwaitingGroup,
+                _ => {}
+            }
+            let length = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+            match rest.get(4 + length..) {
+                Some(next) if !next.is_empty() => rest = next,
+                _ => break,
+            }
         }
     }
 

@@ -5,12 +5,14 @@
 //! Negotiation (RFC 4253 section 7.1) names the class that fails; `[dialect_settings]
 //! deprecated_algorithms` says what makes an admission a warning.
 
+mod admission;
 mod conversation;
 mod describe;
 pub mod framing;
 mod kex;
 mod negotiate;
 mod policy;
+mod reply;
 mod request;
 mod signature;
 pub mod wire;

@@ -39,6 +39,36 @@ impl std::fmt::Display for NoMatch {
     }
 }
 
+impl NoMatch {
+    /// What OpenSSH's client says when this class has no common algorithm, as it disconnects.
+    pub fn openssh_says(&self) -> &'static str {
+        match self.class {
+            "key exchange method" => "no matching key exchange method found",
+            "host key algorithm" => "no matching host key type found",
+            c if c.starts_with("cipher") => "no matching cipher found",
+            c if c.starts_with("MAC") => "no matching MAC found",
+            _ => "no matching compression method found",
+        }
+    }
+}
+
+/// Whether a side that sent `kexinit` with first_kex_packet_follows guessed wrong (RFC 4253
+/// section 7): its first key exchange method or host key algorithm is not the negotiated one.
+pub fn guessed_wrong(kexinit: &KexInit, negotiated: &Negotiated) -> bool {
+    kexinit.kex.iter().find(|k| !is_signal(k)) != Some(&negotiated.kex)
+        || kexinit.host_key.first() != Some(&negotiated.host_key)
+}
+
+/// Whether both sides offered OpenSSH's strict key exchange (`kex-strict-c-v00@openssh.com`
+/// from the client, `kex-strict-s-v00@openssh.com` from the server), the Terrapin mitigation:
+/// then nothing but key-exchange messages may come before NEWKEYS, the KEXINIT first.
+pub fn strict(client: &KexInit, server: &KexInit) -> bool {
+    client.kex.iter().any(|k| k == STRICT_CLIENT) && server.kex.iter().any(|k| k == STRICT_SERVER)
+}
+
+pub const STRICT_CLIENT: &str = "kex-strict-c-v00@openssh.com";
+pub const STRICT_SERVER: &str = "kex-strict-s-v00@openssh.com";
+
 fn shown(list: &[String]) -> String {
     if list.is_empty() {
         "nothing".to_string()

@@ -458,6 +458,7 @@ impl Conversation for TlsConversation {
                     compared,
                     verdict: Some(verdict),
                     upgrade_to_tls: false,
+                    go_ahead: false,
                 }
             }
             None => Received {
