@@ -211,8 +211,14 @@ impl FlowTable {
             Direction::Client => &mut flow.to_server,
             Direction::Server => &mut flow.to_client,
         };
+        // Each close is the doing of the side that sent it: the first FIN or reset says who
+        // closed, and a reset is put down to its own sender, not to whoever closed first.
         if (segment.fin || segment.rst) && flow.closed_by.is_none() {
             flow.closed_by = Some(direction);
+            flow.closed_by_reset = segment.rst && !segment.fin;
+        }
+        if segment.rst && flow.reset_by.is_none() {
+            flow.reset_by = Some(direction);
         }
         if segment.syn {
             stream.syn(segment.seq);

@@ -2,6 +2,7 @@
 //! classifier, until it decides or the recording ends.
 
 use crate::capture::CaptureFile;
+use crate::decrypt::{self, Entry};
 use crate::dialect::{self, Dialect, Ending, Identity};
 use crate::direction::Direction;
 use crate::report::CaseResult;
@@ -88,8 +89,22 @@ fn verdict_of(
     settings: &dialect::Settings,
     transcript: &mut Transcript,
 ) -> Verdict {
-    if capture.first_client_message().is_none() {
+    let Some(first) = capture.first_client_message() else {
         return undecided("connect", "the client sent nothing");
+    };
+    let tls = capture.capture.tls.as_ref();
+    let decrypted = tls.is_some_and(|t| t.decrypted.is_some());
+    // What the harness cannot see is undecided: an encrypted session, unless its messages
+    // here are the decrypted inner protocol's.
+    let encrypted = |stage: &str, entry: Entry| {
+        let reason = tls
+            .and_then(|t| t.stopped.clone())
+            .unwrap_or_else(|| entry.undecided().to_string());
+        undecided(stage, reason)
+    };
+    if !decrypted && !dialect.speaks_tls() && decrypt::is_client_hello(&first) {
+        transcript.push(Direction::Client, Duration::ZERO, &first);
+        return encrypted("TLS", Entry::FirstByte);
     }
     if let Some(why) = capture.missing_handshake(dialect) {
         return undecided("mid-connection", format!("{why}: no verdict is claimed"));
@@ -109,11 +124,21 @@ fn verdict_of(
         match message.from {
             Direction::Client => conversation.observe_sent(&bytes),
             Direction::Server => {
-                if let Some(verdict) = conversation.receive(Bytes::from(bytes)).verdict {
+                let received = conversation.receive(Bytes::from(bytes));
+                if let Some(verdict) = received.verdict {
                     return verdict;
+                }
+                if received.upgrade_to_tls && !decrypted {
+                    return encrypted(&conversation.stage(), Entry::Upgrade);
                 }
             }
         }
+    }
+    // A TLS session read only in part: how it ends says nothing of the inner protocol.
+    if let Some(stopped) = tls.and_then(|t| t.stopped.as_ref()) {
+        return conversation
+            .pending()
+            .unwrap_or_else(|| undecided(&conversation.stage(), stopped.clone()));
     }
     ending(conversation.as_mut(), capture)
 }
@@ -134,7 +159,7 @@ fn ending(conversation: &mut dyn dialect::Conversation, capture: &CaptureFile) -
         (_, Some(Direction::Client)) => conversation.pending().unwrap_or_else(|| {
             undecided(&stage, "the client left before any decision (it closed first)")
         }),
-        ("reset", Some(Direction::Server)) => conversation.ended(Ending::Reset),
+        (_, Some(Direction::Server)) if server_reset(c) => conversation.ended(Ending::Reset),
         (_, Some(Direction::Server)) => conversation.ended(Ending::Closed),
         (_, None) => conversation.pending().unwrap_or_else(|| {
             undecided(
@@ -142,5 +167,15 @@ fn ending(conversation: &mut dyn dialect::Conversation, capture: &CaptureFile) -
                 "the session ended before any decision, and the recording does not say which side closed",
             )
         }),
+    }
+}
+
+/// Whether the server, closing first, closed with a reset: a reset the client sent after the
+/// server's FIN, or one the server sent after its own FIN, is not how the server closed.
+/// Cases recorded before resets were put down to their senders say only that one ended them.
+fn server_reset(c: &crate::capture::Provenance) -> bool {
+    match c.reset_by {
+        Some(_) => c.closed_by_reset,
+        None => c.ended_by == "reset",
     }
 }
