@@ -133,7 +133,14 @@ impl Sessions {
     /// Counts session `id`; whether it opens the dialect's handshake.
     pub fn count(&mut self, id: u64, case: &CaptureFile, dialect: &dyn Dialect) -> bool {
         let c = &case.capture;
-        self.count_why(id, &c.client, &c.server, case.missing_handshake(dialect))
+        // A session encrypted from its first byte may well be the dialect's: it is named as
+        // encrypted (and judged undecided), not as traffic of another protocol.
+        let encrypted = !dialect.speaks_tls()
+            && case
+                .first_client_message()
+                .is_some_and(|m| crate::decrypt::is_client_hello(&m));
+        let missing = case.missing_handshake(dialect).filter(|_| !encrypted);
+        self.count_why(id, &c.client, &c.server, missing)
     }
 
     /// Counts session `id` between `client` and `server`, which holds no handshake for the

@@ -179,3 +179,98 @@ fn server_reset(c: &crate::capture::Provenance) -> bool {
         None => c.ended_by == "reset",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STARTUP: &str = "000000160003000075736572006861726e6573730000";
+    const SSL_REQUEST: &str = "0000000804d2162f";
+
+    fn judged(capture: &str, messages: &[(&str, &str)]) -> Verdict {
+        let mut text = format!(
+            "[capture]\ndialect = \"postgres\"\nsource = \"x\"\nclient = \"127.0.0.1:40000\"\nserver = \"127.0.0.1:5432\"\nfirst_timestamp = \"t\"\nversions = \"protocol 3.0\"\nclient_name = \"psql\"\nclient_version = \"\"\naccount = \"harness\"\n{capture}\n"
+        );
+        for (i, (from, hex)) in messages.iter().enumerate() {
+            text += &format!("[[message]]\nfrom = \"{from}\"\nat_ms = {i}.0\nhex = \"{hex}\"\n");
+        }
+        let capture: CaptureFile = toml::from_str(&text).unwrap();
+        let postgres = dialect::by_name("postgres").unwrap();
+        judge(postgres, 0, &capture, &dialect::Settings::none())
+            .result
+            .verdict
+    }
+
+    #[test]
+    fn a_reset_the_client_sent_after_the_servers_close_is_not_the_servers() {
+        let startup = [("client", STARTUP)];
+        let verdict = judged(
+            "ended_by = \"reset\"\nclosed_by = \"server\"\nreset_by = \"client\"",
+            &startup,
+        );
+        assert_eq!(verdict.kind, VerdictKind::LockedOut);
+        assert!(
+            verdict.reason.contains("the server closed the connection"),
+            "{}",
+            verdict.reason
+        );
+        let verdict = judged(
+            "ended_by = \"reset\"\nclosed_by = \"server\"\nclosed_by_reset = true\nreset_by = \"server\"",
+            &startup,
+        );
+        assert!(
+            verdict.reason.contains("the server reset the connection"),
+            "{}",
+            verdict.reason
+        );
+        // Recorded before resets were put down to their senders: the reset ended it.
+        let verdict = judged("ended_by = \"reset\"\nclosed_by = \"server\"", &startup);
+        assert!(
+            verdict.reason.contains("the server reset the connection"),
+            "{}",
+            verdict.reason
+        );
+    }
+
+    #[test]
+    fn an_encrypted_session_is_undecided_never_a_lockout_from_its_teardown() {
+        // SSLRequest, 'S', then TLS records; the server reset on the client's late close_notify.
+        let messages = [
+            ("client", SSL_REQUEST),
+            ("server", "53"),
+            ("client", "160301000401000000"),
+            ("server", "1603030004020000001503030002010015"),
+        ];
+        let verdict = judged(
+            "ended_by = \"reset\"\nclosed_by = \"server\"\nclosed_by_reset = true\nreset_by = \"server\"",
+            &messages,
+        );
+        assert_eq!(verdict.kind, VerdictKind::Undecided);
+        assert_eq!(verdict.stage, "SSLRequest");
+        assert_eq!(
+            verdict.reason,
+            "encrypted after the TLS upgrade; --keylog FILE decrypts it"
+        );
+        // From the first byte: the ClientHello is the client's first message.
+        let verdict = judged("ended_by = \"fin\"\nclosed_by = \"server\"", &messages[2..]);
+        assert_eq!(verdict.kind, VerdictKind::Undecided);
+        assert_eq!(
+            verdict.reason,
+            "encrypted from the first byte; --keylog FILE decrypts it"
+        );
+        // Decrypted in part: what stopped it is the reason, not the teardown.
+        let verdict = judged(
+            "ended_by = \"reset\"\nclosed_by = \"server\"\nclosed_by_reset = true\nreset_by = \"server\"\n[capture.tls]\ndecrypted = \"TLSv1.3\"\nstopped = \"the server's TLS record 3 failed to authenticate\"",
+            &[
+                ("client", SSL_REQUEST),
+                ("server", "53"),
+                ("client", STARTUP),
+            ],
+        );
+        assert_eq!(verdict.kind, VerdictKind::Undecided);
+        assert_eq!(
+            verdict.reason,
+            "the server's TLS record 3 failed to authenticate"
+        );
+    }
+}
