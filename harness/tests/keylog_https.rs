@@ -198,6 +198,32 @@ fn judge_with_curls_keys_gives_what_nginx_answered_under_tls_1_2_and_1_3() {
         }
     }
 
+    // A key log short of TLS 1.3's server application secrets: the TLS 1.3 sessions are
+    // undecided, saying which secret is missing; the TLS 1.2 ones are judged as before.
+    let short: String = std::fs::read_to_string(&keylog)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("SERVER_TRAFFIC_SECRET_0"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let short_log = dir.path().join("short-keys.log");
+    std::fs::write(&short_log, short).unwrap();
+    let (code, results) =
+        judged(&[&base[..], &["--keylog", &short_log.display().to_string()]].concat());
+    assert_eq!(code, Some(0));
+    let undecided: Vec<_> = results
+        .iter()
+        .filter(|(_, r)| r["verdict"] == "undecided")
+        .map(|(_, r)| r["reason"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(undecided.len(), 3, "{results:?}");
+    for reason in undecided {
+        assert_eq!(
+            reason,
+            "the key log short-keys.log has no SERVER_TRAFFIC_SECRET_0 for this session"
+        );
+    }
+
     // Without keys: undecided, every one.
     let (code, results) = judged(&base);
     assert_eq!(code, Some(0));

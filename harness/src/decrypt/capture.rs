@@ -134,16 +134,22 @@ pub fn decrypt(
     }
     client.flush(last_at, &mut messages);
     server.flush(last_at, &mut messages);
-    let negotiated = session.negotiated();
-    if negotiated.is_none() && stopped.is_none() {
-        stopped =
-            Some("the recording ends inside the TLS handshake, before any keys were agreed".into());
-    }
+    let Some(negotiated) = session.negotiated() else {
+        // Nothing was decrypted: the recording stays as it was, saying why.
+        let mut kept = capture.clone();
+        kept.capture.tls = Some(TlsInside {
+            decrypted: None,
+            stopped: Some(stopped.unwrap_or_else(|| {
+                "the recording ends inside the TLS handshake, before any keys were agreed".into()
+            })),
+        });
+        return kept;
+    };
     let mut decrypted = capture.clone();
     decrypted.messages = messages;
     let c = &mut decrypted.capture;
     c.tls = Some(TlsInside {
-        decrypted: negotiated.map(|n| format!("{n}, keys from {}", keylog.name)),
+        decrypted: Some(format!("{negotiated}, keys from {}", keylog.name)),
         stopped,
     });
     // The client's identity is in the inner protocol's messages now.

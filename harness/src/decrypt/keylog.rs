@@ -24,6 +24,9 @@ pub struct Secrets {
     pub server_traffic: Option<Vec<u8>>,
 }
 
+/// Where a label's secret goes among a session's secrets.
+type Slot = fn(&mut Secrets) -> &mut Option<Vec<u8>>;
+
 /// Every session's secrets in a key log, by client random.
 #[derive(Debug, Clone, Default)]
 pub struct KeyLog {
@@ -100,7 +103,7 @@ impl KeyLog {
                 ),
             ));
         };
-        let slot: Option<fn(&mut Secrets) -> &mut Option<Vec<u8>>> = match label.0 {
+        let slot: Option<Slot> = match label.0 {
             "CLIENT_RANDOM" => Some(|s| &mut s.master),
             "CLIENT_HANDSHAKE_TRAFFIC_SECRET" => Some(|s| &mut s.client_handshake),
             "SERVER_HANDSHAKE_TRAFFIC_SECRET" => Some(|s| &mut s.server_handshake),

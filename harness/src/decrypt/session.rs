@@ -305,3 +305,47 @@ fn who(from: Direction) -> &'static str {
         Direction::Server => "server",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever the bytes, the session reads or stops with a reason: it never panics, and
+        /// holds no more than a record and a handshake message.
+        #[test]
+        fn hostile_bytes_stop_it_with_a_reason(
+            chunks in proptest::collection::vec((any::<bool>(), proptest::collection::vec(any::<u8>(), 0..300)), 0..20),
+        ) {
+            let keylog = KeyLog::default();
+            let mut session = TlsSession::new(&keylog);
+            for (client, bytes) in chunks {
+                let from = if client { Direction::Client } else { Direction::Server };
+                if session.feed(from, &bytes).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_session_without_secrets_in_the_key_log_says_so() {
+        let keylog = KeyLog::parse(std::path::Path::new("keys.log"), "# empty\n").unwrap();
+        let mut session = TlsSession::new(&keylog);
+        let mut hello = vec![1, 0, 0, 37, 3, 3];
+        hello.extend([9u8; 32]);
+        hello.extend([0, 0, 0]);
+        let record = [&[22u8, 3, 1, 0, hello.len() as u8][..], &hello].concat();
+        assert_eq!(session.feed(Direction::Client, &record), Ok(Vec::new()));
+        let mut server = vec![2, 0, 0, 38, 3, 3];
+        server.extend([5u8; 32]);
+        server.extend([0, 0xc0, 0x2f, 0]);
+        let record = [&[22u8, 3, 3, 0, server.len() as u8][..], &server].concat();
+        let stop = session.feed(Direction::Server, &record).unwrap_err();
+        assert_eq!(
+            stop.to_string(),
+            "the key log keys.log has no secrets for this session (client random 0909090909090909…)"
+        );
+    }
+}

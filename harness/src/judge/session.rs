@@ -89,10 +89,15 @@ fn verdict_of(
     settings: &dialect::Settings,
     transcript: &mut Transcript,
 ) -> Verdict {
-    let Some(first) = capture.first_client_message() else {
-        return undecided("connect", "the client sent nothing");
-    };
     let tls = capture.capture.tls.as_ref();
+    let Some(first) = capture.first_client_message() else {
+        // A TLS session that stopped before its first inner message says why.
+        let why = tls.and_then(|t| t.stopped.clone());
+        return undecided(
+            "connect",
+            why.unwrap_or_else(|| "the client sent nothing".into()),
+        );
+    };
     let decrypted = tls.is_some_and(|t| t.decrypted.is_some());
     // What the harness cannot see is undecided: an encrypted session, unless its messages
     // here are the decrypted inner protocol's.
