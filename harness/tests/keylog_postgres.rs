@@ -70,6 +70,40 @@ fn psql(port: u16, database: &str, tls_max: &str, shim: &Path, keylog: &Path) ->
         .success()
 }
 
+fn pg8000_installed() -> bool {
+    Command::new("python3")
+        .args(["-c", "import pg8000.native"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// pg8000 over TLS (not verifying the test's self-signed certificate) to `database`, its
+/// keys appended to `keylog` through SSLKEYLOGFILE.
+fn pg8000(dir: &Path, port: u16, database: &str, keylog: &Path) -> bool {
+    let script = dir.join("pg8000-connect.py");
+    std::fs::write(
+        &script,
+        "import ssl, sys, pg8000.native\n\
+         ctx = ssl.create_default_context()\n\
+         ctx.check_hostname = False\n\
+         ctx.verify_mode = ssl.CERT_NONE\n\
+         c = pg8000.native.Connection('harness', host='127.0.0.1', port=int(sys.argv[1]), database=sys.argv[2], ssl_context=ctx)\n\
+         c.run('select 1')\n\
+         c.close()\n",
+    )
+    .unwrap();
+    Command::new("python3")
+        .arg(&script)
+        .args([&port.to_string(), database])
+        .env("SSLKEYLOGFILE", keylog)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success()
+}
+
 /// What the server's log says of each connection, by client port: `authorized` or the
 /// FATAL's text.
 fn server_outcomes(log: &str) -> BTreeMap<u16, String> {
@@ -136,7 +170,23 @@ fn judge_with_the_key_log_agrees_with_the_server_log_and_without_it_decides_noth
             "psql to {database} over {tls_max}"
         );
     }
-    tcpdump.stop_after("postgres", port, sessions.len());
+    // A Python driver, whose keys Python's ssl module logs where SSLKEYLOGFILE says.
+    let mut expected_sessions = sessions.len();
+    if pg8000_installed() {
+        for (database, admitted) in [("harness", true), ("postgres", false)] {
+            assert_eq!(
+                pg8000(dir.path(), port, database, &keylog),
+                admitted,
+                "pg8000 to {database}"
+            );
+            expected_sessions += 1;
+        }
+    } else {
+        eprintln!(
+            "note: pg8000 is not installed (ci/install.sh installs it); only psql is checked"
+        );
+    }
+    tcpdump.stop_after("postgres", port, expected_sessions);
     // pg_isready's probes are in the log too, before the capture began.
     let outcomes = server_outcomes(&std::fs::read_to_string(&server_log).unwrap());
 
@@ -155,7 +205,7 @@ fn judge_with_the_key_log_agrees_with_the_server_log_and_without_it_decides_noth
     ];
     let (code, results) = judged(&[&base[1..], &["--keylog", &keylog_arg]].concat());
     assert_eq!(code, Some(0));
-    assert_eq!(results.len(), sessions.len());
+    assert_eq!(results.len(), expected_sessions);
     for (client_port, result) in &results {
         let logged = &outcomes[client_port];
         assert!(!logged.contains("no encryption"), "{logged}");
@@ -179,7 +229,7 @@ fn judge_with_the_key_log_agrees_with_the_server_log_and_without_it_decides_noth
     // Without keys: undecided, every one, and no lockout read from how TLS ended.
     let (code, results) = judged(&base[1..]);
     assert_eq!(code, Some(0));
-    assert_eq!(results.len(), sessions.len());
+    assert_eq!(results.len(), expected_sessions);
     for (_, result) in &results {
         assert_eq!(result["verdict"], "undecided", "{result}");
         assert_eq!(
