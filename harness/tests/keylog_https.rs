@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::live_tls::{Tcpdump, free_port, judged, skip};
+use common::live_tls::{Tcpdump, free_port, judged, missing_tool, skip};
 use common::{harness, stderr, stdout};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -97,14 +97,8 @@ fn verdict_for(status: &str, path: &str) -> &'static str {
 
 #[test]
 fn judge_with_curls_keys_gives_what_nginx_answered_under_tls_1_2_and_1_3() {
-    for tool in ["curl", "openssl"] {
-        if Command::new("which")
-            .arg(tool)
-            .output()
-            .map_or(true, |o| !o.status.success())
-        {
-            return skip(&format!("{tool} is not installed"));
-        }
+    if let Some(why) = missing_tool(&["curl", "openssl"]) {
+        return skip(&why);
     }
     let dir = tempfile::tempdir().unwrap();
     let (keylog, pcap) = (dir.path().join("keys.log"), dir.path().join("https.pcap"));

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::live_tls::{Tcpdump, free_port, judged, keylog_shim, skip};
+use common::live_tls::{Tcpdump, free_port, judged, keylog_shim, missing_tool, skip};
 use common::{harness, repo_root, stderr, stdout};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -131,14 +131,8 @@ fn server_outcomes(log: &str) -> BTreeMap<u16, String> {
 
 #[test]
 fn judge_with_the_key_log_agrees_with_the_server_log_and_without_it_decides_nothing() {
-    for tool in ["psql", "gcc", "pg_isready"] {
-        if Command::new("which")
-            .arg(tool)
-            .output()
-            .map_or(true, |o| !o.status.success())
-        {
-            return skip(&format!("{tool} is not installed"));
-        }
+    if let Some(why) = missing_tool(&["psql", "gcc", "pg_isready"]) {
+        return skip(&why);
     }
     let dir = tempfile::tempdir().unwrap();
     let shim = match keylog_shim(dir.path()) {

@@ -25,18 +25,15 @@ pub struct Tcpdump {
 impl Tcpdump {
     /// Starts tcpdump on `lo` for `port` into `file` and waits until it listens.
     pub fn start(port: u16, file: &Path) -> Result<Tcpdump, String> {
+        Tcpdump::start_on(&["-i", "lo", "-s", "0"], port, file)
+    }
+
+    /// Starts tcpdump with `interface` options (`-i any -y LINUX_SLL2`, a snap length) for
+    /// `port` into `file`, and waits until it listens.
+    pub fn start_on(interface: &[&str], port: u16, file: &Path) -> Result<Tcpdump, String> {
         let mut child = Command::new("tcpdump")
-            .args([
-                "-i",
-                "lo",
-                "-s",
-                "0",
-                "-B",
-                "8192",
-                "--immediate-mode",
-                "-U",
-                "-w",
-            ])
+            .args(interface)
+            .args(["-B", "8192", "--immediate-mode", "-U", "-w"])
             .arg(file)
             .args(["tcp", "port", &port.to_string()])
             .stdout(Stdio::null())
@@ -146,6 +143,19 @@ pub fn keylog_shim(dir: &Path) -> Result<PathBuf, String> {
         ));
     }
     Ok(library)
+}
+
+/// The first of `tools` that is not on the PATH, if one is not.
+pub fn missing_tool(tools: &[&str]) -> Option<String> {
+    tools
+        .iter()
+        .find(|tool| {
+            Command::new("which")
+                .arg(tool)
+                .output()
+                .map_or(true, |o| !o.status.success())
+        })
+        .map(|tool| format!("{tool} is not installed"))
 }
 
 /// A free loopback port.
