@@ -59,6 +59,20 @@ pub fn tls_start(
     {
         return None;
     }
+    // Every TLS session opens with the client's ClientHello, at the start of a message (the
+    // bytes after an upgrade start afresh): without one there is nothing to look for, and
+    // plain traffic costs no more than this look.
+    // A ClientHello is binary, so kept as hex: read without decoding every message.
+    let hello = |m: &RecordedMessage| {
+        m.from == Direction::Client
+            && m.hex.as_deref().is_some_and(|h| {
+                h.get(..4).is_some_and(|t| t.eq_ignore_ascii_case("1603"))
+                    && h.get(10..12) == Some("01")
+            })
+    };
+    if !capture.messages.iter().any(hello) {
+        return None;
+    }
     let first = capture
         .messages
         .iter()
