@@ -374,6 +374,12 @@ pub struct ImportArgs {
     /// are (HTTP: `version_header`, `api_version_path`), so that they are told apart by them.
     #[arg(long, value_name = "SUITE", requires = "group")]
     pub suite: Option<PathBuf>,
+    /// Decrypt TLS sessions inside the connections (an upgrade such as PostgreSQL's
+    /// SSLRequest, or TLS from the first byte) with this key log: the NSS format that
+    /// SSLKEYLOGFILE writes. Without it such sessions are
+    /// imported encrypted, and named.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<PathBuf>,
 }
 
 /// The kinds of file `harness import` reads.
@@ -398,6 +404,11 @@ pub struct JudgeArgs {
     /// Take `[dialect_settings]` (what counts as deprecated) from this suite.
     #[arg(long, value_name = "SUITE")]
     pub suite: Option<PathBuf>,
+    /// Decrypt TLS sessions inside the connections (an upgrade such as PostgreSQL's
+    /// SSLRequest, or TLS from the first byte) with this key log: the NSS format that
+    /// SSLKEYLOGFILE writes. Without it such sessions are undecided.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<PathBuf>,
     #[command(flatten)]
     pub reports: ReportArgs,
 }
@@ -439,6 +450,12 @@ pub struct InspectArgs {
     /// With a pcap: the protocol of the captured connections (a capture case names its own).
     #[arg(long)]
     pub dialect: Option<String>,
+    /// Decrypt TLS sessions inside the connections (an upgrade such as PostgreSQL's
+    /// SSLRequest, or TLS from the first byte) with this key log: the NSS format that
+    /// SSLKEYLOGFILE writes. Without it their
+    /// records are shown as they are.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<PathBuf>,
 }
 
 /// A client's name: not empty, and one line of printable text.

@@ -17,6 +17,7 @@ pub mod cli;
 pub mod clients;
 pub mod commands;
 pub mod date;
+pub mod decrypt;
 pub mod dialect;
 pub mod direction;
 pub mod exit;

@@ -468,3 +468,52 @@ fn a_recording_named_on_the_command_line_is_reported_by_that_name() {
         stderr(&replay)
     );
 }
+
+/// An upstream that reads one line, answers it, and closes first.
+fn closing_upstream() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut line = String::new();
+            let _ = BufReader::new(&stream).read_line(&mut line);
+            let _ = std::io::Write::write_all(&mut stream, line.as_bytes());
+        }
+    });
+    addr
+}
+
+/// Who closed first is the side that did: the recorder says the client when the client hung
+/// up, and the server when the server did (it had left it unsaid).
+#[test]
+fn each_close_is_put_down_to_the_side_that_made_it() {
+    for (upstream, closer) in [(echo_upstream(), "client"), (closing_upstream(), "server")] {
+        let out = tempfile::tempdir().unwrap();
+        let (child, proxy) = recorder(&upstream, out.path(), &["--sessions", "1"]);
+        let mut client = said(&proxy, "VER 1 MSNP8 CVR0\r\n");
+        if closer == "server" {
+            // Wait for the server's close to reach the client before closing too.
+            let mut rest = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut client, &mut rest);
+        }
+        drop(client);
+        assert!(exited(child).status.success());
+        let case = std::fs::read_dir(out.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().unwrap() == "toml")
+            .unwrap();
+        let case: harness::capture::CaptureFile =
+            toml::from_str(&std::fs::read_to_string(&case).unwrap()).unwrap();
+        let closed_by = case
+            .capture
+            .closed_by
+            .map(|d| format!("{d:?}").to_lowercase());
+        assert_eq!(closed_by.as_deref(), Some(closer));
+        assert_eq!(
+            (case.capture.closed_by_reset, case.capture.reset_by),
+            (false, None)
+        );
+    }
+}

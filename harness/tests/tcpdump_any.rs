@@ -6,12 +6,11 @@
 mod common;
 
 use common::fixtures::{EXCHANGES, client_bytes, server_bytes};
+use common::live_tls::Tcpdump;
 use harness::capture::CaptureFile;
 use harness::direction::Direction;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 /// Skips (with a note) unless on CI, where the check must run.
 fn skip(why: &str) {
@@ -23,33 +22,10 @@ fn skip(why: &str) {
 }
 
 /// Starts tcpdump on every interface and waits until it listens; `Err` says why it could not.
-fn start_tcpdump(format: &str, port: u16, file: &std::path::Path) -> Result<Child, String> {
-    let mut child = Command::new("tcpdump")
-        // A small snap length: in immediate mode the kernel's ring holds buffer/snaplen
-        // packets, and at tcpdump's default (256 KiB) a burst of eight fills it.
-        .args(["-i", "any", "-y", format, "-s", "4096", "-B", "8192"])
-        .args(["--immediate-mode", "-U", "-w"])
-        .arg(file)
-        .args(["tcp", "port", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("tcpdump cannot run ({e})"))?;
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut said = String::new();
-    loop {
-        let mut line = String::new();
-        if stderr.read_line(&mut line).unwrap_or(0) == 0 {
-            let _ = child.wait();
-            return Err(format!("tcpdump could not capture: {said}"));
-        }
-        said.push_str(&line);
-        if line.contains("listening on") {
-            // Keep draining its stderr so it never blocks on a full pipe.
-            std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-            return Ok(child);
-        }
-    }
+fn start_tcpdump(format: &str, port: u16, file: &std::path::Path) -> Result<Tcpdump, String> {
+    // A small snap length: in immediate mode the kernel's ring holds buffer/snaplen packets,
+    // and at tcpdump's default (256 KiB) a burst of eight fills it.
+    Tcpdump::start_on(&["-i", "any", "-y", format, "-s", "4096"], port, file)
 }
 
 /// The fixtures' MSNP handshake over real loopback sockets: each side sends its messages in
@@ -83,23 +59,6 @@ fn read_exactly(stream: &mut TcpStream, n: usize) {
     stream.read_exact(&mut buf).unwrap();
 }
 
-/// tcpdump writes each packet as it gets it, but on a busy machine it gets the last ones late:
-/// waits (up to 10 s) until the file holds the connection's close.
-fn wait_for_the_closing_packets(file: &std::path::Path, port: u16) {
-    let msnp = harness::dialect::by_name("msnp").unwrap();
-    for _ in 0..200 {
-        let mut closed = false;
-        let _ = harness::capture::import(file, Some(port), msnp, |_, case| {
-            closed |= case.capture.ended_by == "fin";
-            Ok(())
-        });
-        if closed {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn tcpdump_any_on_loopback_imports_the_whole_session() {
     for format in ["LINUX_SLL", "LINUX_SLL2"] {
@@ -107,18 +66,14 @@ fn tcpdump_any_on_loopback_imports_the_whole_session() {
         let file = dir.path().join(format!("any-{format}.pcap"));
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let mut tcpdump = match start_tcpdump(format, port, &file) {
-            Ok(child) => child,
+        let tcpdump = match start_tcpdump(format, port, &file) {
+            Ok(tcpdump) => tcpdump,
             Err(why) => return skip(&why),
         };
         talk(listener);
-        wait_for_the_closing_packets(&file, port);
-        let stopped = Command::new("kill")
-            .args(["-INT", &tcpdump.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(stopped.success());
-        tcpdump.wait().unwrap();
+        // tcpdump may get the last packets late on a busy machine: it is stopped once the
+        // file holds the connection's close.
+        tcpdump.stop_after("msnp", port, 1);
 
         let out = dir.path().join("cases");
         let run = common::harness(&[

@@ -78,6 +78,13 @@ pub struct Provenance {
     /// Which side closed first (sent its FIN or reset first), where the recording shows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_by: Option<Direction>,
+    /// The side that closed first did so with a reset rather than a FIN. A reset after a FIN
+    /// (a late packet the closed side refused) is not how that side closed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub closed_by_reset: bool,
+    /// Which side sent the first reset, where the recording shows one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset_by: Option<Direction>,
     pub versions: Option<String>,
     pub client_name: Option<String>,
     pub client_version: Option<String>,
@@ -88,6 +95,25 @@ pub struct Provenance {
     /// Bytes past the per-connection bounds, counted but not kept.
     #[serde(default)]
     pub omitted_bytes: u64,
+    /// The TLS session the connection went into (an in-band upgrade, or TLS from its first
+    /// byte), where the import or judge read one: how its messages were decrypted, or why
+    /// they could not be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsInside>,
+}
+
+/// What became of the TLS session inside a recorded connection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsInside {
+    /// What was decrypted and with which key log (`TLSv1.3 TLS_AES_128_GCM_SHA256, keys
+    /// from keys.log`): the messages after the upgrade are the inner protocol's, in the clear.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decrypted: Option<String>,
+    /// Why the session could not be read (further): no keys, a record that failed to
+    /// authenticate, a suite the harness does not decrypt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
 }
 
 /// One message, or a gap where bytes were lost.
@@ -147,7 +173,7 @@ impl RecordedMessage {
         }
     }
 
-    fn data(from: Direction, at_ms: f64, bytes: &[u8]) -> RecordedMessage {
+    pub(crate) fn data(from: Direction, at_ms: f64, bytes: &[u8]) -> RecordedMessage {
         // Most messages are plain ASCII: check bytes first, characters only when needed.
         let ascii = is_printable_ascii(bytes);
         let printable = std::str::from_utf8(bytes).ok().filter(|t| {
@@ -262,12 +288,15 @@ pub fn from_flow(mut flow: Flow, dialect: &dyn Dialect, source: &Source<'_>) -> 
             }
             .to_string(),
             closed_by: flow.closed_by,
+            closed_by_reset: flow.closed_by_reset,
+            reset_by: flow.reset_by,
             versions: identity.versions,
             client_name: identity.client.as_ref().map(|c| c.client.clone()),
             client_version: identity.client.map(|c| c.version),
             account: identity.account,
             fingerprint,
             omitted_bytes: flow.omitted_bytes,
+            tls: None,
         },
         messages,
     }
@@ -277,6 +306,8 @@ pub fn from_flow(mut flow: Flow, dialect: &dyn Dialect, source: &Source<'_>) -> 
 fn why_no_handshake(first: &[u8], mid_stream: bool, dialect: &dyn Dialect) -> Option<&'static str> {
     if dialect.opens_handshake(first) {
         None
+    } else if !dialect.speaks_tls() && crate::decrypt::is_client_hello(first) {
+        Some("encrypted from the first byte (a TLS ClientHello); --keylog FILE decrypts it")
     } else if mid_stream {
         Some("the capture starts mid-connection")
     } else {
@@ -306,6 +337,30 @@ impl Glance {
                 && !flow.truncated()
                 && matches!(flow.end, End::Fin | End::Reset | End::Reused)
                 && flow.gaps().next().is_none(),
+            client_messages,
+        }
+    }
+
+    /// As [`Glance::of`], of a session already framed (and read through its TLS session).
+    pub fn of_case(case: &CaptureFile) -> Glance {
+        let c = &case.capture;
+        let client_messages = case
+            .messages
+            .iter()
+            .filter(|m| m.from == Direction::Client)
+            .take(IDENTITY_MESSAGES)
+            .filter_map(|m| m.bytes().map(bytes::Bytes::from))
+            .collect();
+        Glance {
+            identity: crate::dialect::RecordedIdentity {
+                versions: c.versions.clone(),
+                client: c.identity(),
+                account: c.account.clone(),
+            },
+            mid_stream: c.mid_stream,
+            whole: !c.mid_stream
+                && matches!(c.ended_by.as_str(), "fin" | "reset" | "reused")
+                && !case.messages.iter().any(|m| m.gap.is_some()),
             client_messages,
         }
     }
@@ -392,10 +447,10 @@ pub fn client_messages(messages: &[RecordedMessage], n: usize) -> Vec<Vec<u8>> {
 }
 
 /// One direction of a connection being framed: its framer and the bytes not yet framed.
-struct Side<'a> {
+pub(crate) struct Side<'a> {
     from: Direction,
     framer: Box<dyn Framer + 'a>,
-    buf: BytesMut,
+    pub(crate) buf: BytesMut,
     end: f64,
     /// The message on its way: when its first bytes came, and how many messages were
     /// framed by then. A message is placed where it began, not where it ended: a request
@@ -405,7 +460,7 @@ struct Side<'a> {
 }
 
 impl<'a> Side<'a> {
-    fn new(dialect: &'a dyn Dialect, from: Direction) -> Side<'a> {
+    pub(crate) fn new(dialect: &'a dyn Dialect, from: Direction) -> Side<'a> {
         Side {
             from,
             framer: dialect::framer(dialect, from),
@@ -416,7 +471,12 @@ impl<'a> Side<'a> {
     }
 
     /// Frames what `buf` holds; each client message is shown to the server's framer.
-    fn take_messages(&mut self, at: f64, out: &mut Vec<RecordedMessage>, other: &mut Side<'_>) {
+    pub(crate) fn take_messages(
+        &mut self,
+        at: f64,
+        out: &mut Vec<RecordedMessage>,
+        other: &mut Side<'_>,
+    ) {
         loop {
             if !self.buf.is_empty() {
                 self.began.get_or_insert((at, out.len()));
@@ -451,7 +511,7 @@ impl<'a> Side<'a> {
 
     /// The direction ended (or lost bytes): what the framer holds, then the bytes left over,
     /// are kept as they are; framing starts afresh after it.
-    fn flush(&mut self, at: f64, out: &mut Vec<RecordedMessage>) {
+    pub(crate) fn flush(&mut self, at: f64, out: &mut Vec<RecordedMessage>) {
         if let Some(message) = self.framer.finish(&mut self.buf) {
             self.place(at, out, &message);
         }
@@ -533,12 +593,27 @@ impl CaptureFile {
     }
 
     pub fn to_toml(&self) -> String {
-        let note = dialect::by_name(&self.capture.dialect).map_or("", |d| d.replay_note());
-        let header = format!(
+        let tls = self.capture.tls.as_ref();
+        let decrypted = tls.and_then(|t| t.decrypted.as_deref());
+        // A decrypted session is replayed as it was said, inside the live TLS session: the
+        // dialect's note on what it cannot read inside TLS does not apply.
+        let note = match decrypted {
+            Some(_) => "",
+            None => dialect::by_name(&self.capture.dialect).map_or("", |d| d.replay_note()),
+        };
+        let mut header = format!(
             "# Recorded {} session, imported by harness. Review before committing: each client\n# message is replayed in order{}{note}.\n",
             self.capture.dialect,
             if note.is_empty() { "" } else { " " },
         );
+        if let Some(decrypted) = decrypted {
+            header += &format!(
+                "# Its TLS session was decrypted ({decrypted}):\n# the messages inside it are the inner protocol's, replayed inside a live TLS session\n# (a session that was TLS from its first byte needs a target with `tls = true`).\n"
+            );
+        }
+        if let Some(stopped) = tls.and_then(|t| t.stopped.as_deref()) {
+            header += &format!("# TLS not read through: {stopped}.\n");
+        }
         header + &toml::to_string(self).unwrap_or_default()
     }
 }

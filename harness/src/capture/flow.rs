@@ -57,6 +57,10 @@ pub struct Flow {
     pub end: End,
     /// The side whose FIN or reset came first, where the capture shows one.
     pub closed_by: Option<Direction>,
+    /// `closed_by`'s first close was a reset, not a FIN.
+    pub closed_by_reset: bool,
+    /// The side whose reset came first, where the capture shows one.
+    pub reset_by: Option<Direction>,
     /// Capture time of the last segment.
     pub last_timestamp_ns: u64,
     /// A bound was reached: nothing more is kept.
@@ -85,6 +89,8 @@ impl Flow {
             omitted_bytes: 0,
             end: End::EndOfCapture,
             closed_by: None,
+            closed_by_reset: false,
+            reset_by: None,
             last_timestamp_ns: timestamp_ns,
             cut: false,
             kept_bytes: 0,

@@ -211,8 +211,14 @@ impl FlowTable {
             Direction::Client => &mut flow.to_server,
             Direction::Server => &mut flow.to_client,
         };
+        // Each close is the doing of the side that sent it: the first FIN or reset says who
+        // closed, and a reset is put down to its own sender, not to whoever closed first.
         if (segment.fin || segment.rst) && flow.closed_by.is_none() {
             flow.closed_by = Some(direction);
+            flow.closed_by_reset = segment.rst && !segment.fin;
+        }
+        if segment.rst && flow.reset_by.is_none() {
+            flow.reset_by = Some(direction);
         }
         if segment.syn {
             stream.syn(segment.seq);
@@ -339,5 +345,71 @@ impl FlowTable {
         self.stats.retransmitted_bytes +=
             flow.to_server.retransmitted_bytes + flow.to_client.retransmitted_bytes;
         flow
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segment<'a>(from_client: bool, seq: u32, flags: &str, payload: &'a [u8]) -> Segment<'a> {
+        let (client, server) = ("127.0.0.1:40000", "127.0.0.1:5432");
+        let (src, dst) = match from_client {
+            true => (client, server),
+            false => (server, client),
+        };
+        Segment {
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            seq,
+            syn: flags.contains('S'),
+            ack: flags.contains('A'),
+            fin: flags.contains('F'),
+            rst: flags.contains('R'),
+            payload,
+        }
+    }
+
+    /// The session, then how it closes: each closing segment (`F` or `R`) from its side.
+    fn closed(closes: &[(bool, &str)]) -> Flow {
+        let mut table = FlowTable::new(Some(5432), Limits::default());
+        let mut ended = Vec::new();
+        let opening = [
+            segment(true, 100, "S", b""),
+            segment(false, 500, "SA", b""),
+            segment(true, 101, "A", b"hello"),
+            segment(false, 501, "A", b"hi"),
+        ];
+        for (t, s) in opening.iter().enumerate() {
+            ended.extend(table.segment(t as u64, s));
+        }
+        for (t, (from_client, flags)) in closes.iter().enumerate() {
+            let seq = if *from_client { 106 } else { 503 };
+            ended.extend(table.segment(10 + t as u64, &segment(*from_client, seq, flags, b"")));
+        }
+        ended.pop().expect("the connection ended")
+    }
+
+    #[test]
+    fn each_close_and_reset_is_put_down_to_the_side_that_sent_it() {
+        // The server closed first, and the client reset after it: the server did not reset.
+        let flow = closed(&[(false, "FA"), (true, "RA")]);
+        assert_eq!(flow.end, End::Reset);
+        assert_eq!(flow.closed_by, Some(Direction::Server));
+        assert!(!flow.closed_by_reset);
+        assert_eq!(flow.reset_by, Some(Direction::Client));
+        // The server reset the connection outright.
+        let flow = closed(&[(false, "RA")]);
+        assert_eq!(flow.closed_by, Some(Direction::Server));
+        assert!(flow.closed_by_reset);
+        assert_eq!(flow.reset_by, Some(Direction::Server));
+        // The client closed, then the server reset on the client's late bytes.
+        let flow = closed(&[(true, "FA"), (false, "RA")]);
+        assert_eq!(flow.closed_by, Some(Direction::Client));
+        assert!(!flow.closed_by_reset);
+        assert_eq!(flow.reset_by, Some(Direction::Server));
+        // Both closed with FINs: no reset at all.
+        let flow = closed(&[(true, "FA"), (false, "FA")]);
+        assert_eq!((flow.end, flow.reset_by), (End::Fin, None));
     }
 }

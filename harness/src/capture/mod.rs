@@ -16,7 +16,7 @@ pub mod stream;
 pub mod synth;
 pub mod time;
 
-pub use file::{CaptureFile, Provenance, RecordedMessage};
+pub use file::{CaptureFile, Provenance, RecordedMessage, TlsInside};
 pub use flow::Flow;
 pub use flows::Limits;
 pub use import::{

@@ -187,20 +187,36 @@ async fn pump(
     active: &AtomicU64,
 ) -> bool {
     let mut buf = vec![0u8; 16 * 1024];
+    let other = match direction {
+        Direction::Client => Direction::Server,
+        Direction::Server => Direction::Client,
+    };
+    // Each close is the doing of the side that made it: an end of stream or a reset read
+    // from `direction`, a write refused by the other side.
+    let close = |side: Direction, reset: bool| {
+        if let Ok(mut recording) = recording.lock() {
+            recording.close(side, reset);
+        }
+    };
     loop {
         let n = match from.read(&mut buf).await {
             Ok(0) => {
+                close(direction, false);
                 let _ = to.shutdown().await;
                 return false;
             }
             Ok(n) => n,
-            Err(_) => return true,
+            Err(_) => {
+                close(direction, true);
+                return true;
+            }
         };
         active.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
         if let Ok(mut recording) = recording.lock() {
             recording.chunk(direction, now_ns(), &buf[..n]);
         }
         if to.write_all(&buf[..n]).await.is_err() {
+            close(other, true);
             return true;
         }
     }

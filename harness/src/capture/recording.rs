@@ -32,9 +32,21 @@ pub struct Recording {
     omitted: u64,
     /// A bound was reached: nothing more is kept (a record never skips a middle part).
     cut: bool,
+    /// Who closed first, and whether with a reset; who reset first.
+    closed_by: Option<(Direction, bool)>,
+    reset_by: Option<Direction>,
 }
 
 impl Recording {
+    /// `side` closed its end of the connection (a reset when `reset`): each close is put down
+    /// to the side that made it, the first one saying who closed.
+    pub fn close(&mut self, side: Direction, reset: bool) {
+        self.closed_by.get_or_insert((side, reset));
+        if reset {
+            self.reset_by.get_or_insert(side);
+        }
+    }
+
     /// Keeps a chunk one side sent at `at_ns`, up to the bounds: [`MAX_FLOW_BYTES`] per
     /// direction and [`MAX_FLOW_PIECES`] chunks.
     pub fn chunk(&mut self, from: Direction, at_ns: u64, bytes: &[u8]) {
@@ -98,6 +110,12 @@ pub fn write(
         recording.omitted,
         end,
     );
+    let mut flow = flow;
+    if let Some((side, reset)) = recording.closed_by {
+        flow.closed_by = Some(side);
+        flow.closed_by_reset = reset;
+    }
+    flow.reset_by = recording.reset_by;
     let source_name = format!("harness record, {client} → {server}");
     let mut case = file::from_flow(
         flow,

@@ -20,9 +20,13 @@ pub fn import(args: &ImportArgs) -> Result<i32, Failure> {
         std::fs::create_dir_all(out)
             .map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", out.display())))?;
     }
+    let keylog = super::keylog(args.keylog.as_deref())?;
     let mut written: Vec<PathBuf> = Vec::new();
     let mut sessions = Sessions::default();
+    let mut encrypted = Encrypted::default();
     let imported = import_sessions(args, dialect, |id, case| {
+        let case = read_through(dialect, case, keylog.as_ref());
+        encrypted.note(id, &case);
         // A session with no handshake is written too, and named below.
         sessions.count(id, &case, dialect);
         let Some(out) = &args.out else {
@@ -45,11 +49,54 @@ pub fn import(args: &ImportArgs) -> Result<i32, Failure> {
         crate::outln!("wrote {}", path.display());
     }
     sessions.print(dialect);
+    encrypted.print();
     let report = imported_report(imported)?;
     print_report(&report);
     match damage(args, dialect, &report, &sessions) {
         Some(failure) => Err(failure),
         None => Ok(exit::SUCCESS),
+    }
+}
+
+/// A session's TLS session read through with the key log, where it holds one (and marked
+/// encrypted where there is no key log).
+pub fn read_through(
+    dialect: &dyn Dialect,
+    case: CaptureFile,
+    keylog: Option<&crate::decrypt::KeyLog>,
+) -> CaptureFile {
+    crate::decrypt::read_through(dialect, case, &crate::dialect::Settings::none(), keylog)
+}
+
+/// Sessions whose TLS session could not be read (named, up to a bound): what an import of
+/// them holds is not the inner protocol, and the user is told why and how to decrypt them.
+#[derive(Default)]
+pub struct Encrypted {
+    pub count: u64,
+    named: Vec<String>,
+}
+
+impl Encrypted {
+    pub fn note(&mut self, id: u64, case: &CaptureFile) {
+        let c = &case.capture;
+        let Some(why) = c.tls.as_ref().and_then(|t| t.stopped.as_ref()) else {
+            return;
+        };
+        self.count += 1;
+        if self.named.len() < NAMED_WITHOUT_HANDSHAKE {
+            self.named
+                .push(format!("#{id} {} → {}: {why}", c.client, c.server));
+        }
+    }
+
+    pub fn print(&self) {
+        for session in &self.named {
+            crate::outln!("TLS not read through in {session}");
+        }
+        let more = self.count - self.named.len() as u64;
+        if more > 0 {
+            crate::outln!("{more} more sessions whose TLS was not read through");
+        }
     }
 }
 
@@ -86,7 +133,14 @@ impl Sessions {
     /// Counts session `id`; whether it opens the dialect's handshake.
     pub fn count(&mut self, id: u64, case: &CaptureFile, dialect: &dyn Dialect) -> bool {
         let c = &case.capture;
-        self.count_why(id, &c.client, &c.server, case.missing_handshake(dialect))
+        // A session encrypted from its first byte may well be the dialect's: it is named as
+        // encrypted (and judged undecided), not as traffic of another protocol.
+        let encrypted = !dialect.speaks_tls()
+            && case
+                .first_client_message()
+                .is_some_and(|m| crate::decrypt::is_client_hello(&m));
+        let missing = case.missing_handshake(dialect).filter(|_| !encrypted);
+        self.count_why(id, &c.client, &c.server, missing)
     }
 
     /// Counts session `id` between `client` and `server`, which holds no handshake for the

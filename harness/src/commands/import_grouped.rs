@@ -8,11 +8,12 @@
 //! chosen, not held.
 
 use super::Failure;
-use super::import::{Sessions, damage, imported_report, print_report};
+use super::import::{Encrypted, Sessions, damage, imported_report, print_report};
 use crate::capture::file::{Glance, SessionCount, slug};
 use crate::capture::{self, CaptureFile, output};
 use crate::cli::ImportArgs;
 use crate::clients::{ClientKey, Group, Groups, Session};
+use crate::decrypt;
 use crate::dialect::Dialect;
 use crate::exit;
 use crate::suite::edit::{self, NewSuite};
@@ -99,24 +100,40 @@ pub fn group(args: &ImportArgs, dialect: &'static dyn Dialect) -> Result<(usize,
     // is computed beside the import, not before it: the cases are written at the end.
     let port = args.port.unwrap_or_else(|| dialect.default_port());
     let limits = super::import::limits(args);
+    let keylog = super::keylog(args.keylog.as_deref())?;
+    let mut encrypted = Encrypted::default();
     let imported = capture::import_flows_hashing_alongside(&args.file, port, limits, |flow| {
-        let mut glance = Glance::of(&flow, dialect);
+        let source = capture::Source {
+            name: &name,
+            sha256: None,
+        };
+        // With a key log every session is framed and read through its TLS session, so that
+        // clients are told apart by what they said inside it.
+        let (id, client, server, first_ns) =
+            (flow.id, flow.client, flow.server, flow.first_timestamp_ns);
+        let (mut glance, mut framed, mut flow) = match &keylog {
+            Some(keylog) => {
+                let case = capture::file::from_flow(flow, dialect, &source);
+                let case = decrypt::read_through(dialect, case, &settings, Some(keylog));
+                (Glance::of_case(&case), Some(case), None)
+            }
+            None => (Glance::of(&flow, dialect), None, Some(flow)),
+        };
         glance.identify_in(dialect, &settings);
         let missing = glance.missing_handshake(dialect);
-        if !sessions.count_why(flow.id, &flow.client, &flow.server, missing) {
+        if !sessions.count_why(id, &client, &server, missing) {
             return Ok(());
         }
         let refs: Vec<&[u8]> = glance.client_messages.iter().map(|m| m.as_ref()).collect();
         let account = glance.identity.account.as_deref();
         let versions = glance.identity.versions.as_deref();
         let key = ClientKey::from_parts(dialect, glance.base_name(), versions, &refs);
-        let started = capture::time::rfc3339(flow.first_timestamp_ns);
-        let id = flow.id;
-        let source = || format!("#{id} {} at {started}", flow.client);
+        let started = capture::time::rfc3339(first_ns);
+        let source_line = || format!("#{id} {client} at {started}");
         let session = Session {
             account,
             started: &started,
-            source: &source,
+            source: &source_line,
         };
         let added = groups.add(key, &session);
         if let Some(gone) = groups.take_evicted()
@@ -133,11 +150,17 @@ pub fn group(args: &ImportArgs, dialect: &'static dyn Dialect) -> Result<(usize,
         }
         let kept = &group.extra;
         if kept.file.is_none() || (!kept.whole && glance.whole) {
-            let source = capture::Source {
-                name: &name,
-                sha256: None,
+            let case = match (framed.take(), flow.take()) {
+                (Some(case), _) => case,
+                (None, Some(flow)) => decrypt::read_through(
+                    dialect,
+                    capture::file::from_flow(flow, dialect, &source),
+                    &settings,
+                    None,
+                ),
+                (None, None) => return Ok(()),
             };
-            let case = capture::file::from_flow(flow, dialect, &source);
+            encrypted.note(id, &case);
             let file = pending.keep(group.key.hash, &case)?;
             group.extra = Kept {
                 file: Some(file),
@@ -146,6 +169,7 @@ pub fn group(args: &ImportArgs, dialect: &'static dyn Dialect) -> Result<(usize,
         }
         Ok(())
     });
+    encrypted.print();
     sessions.print(dialect);
     let (report, sha256) = match imported {
         Ok((report, sha256)) => (Ok(report), Some(sha256)),

@@ -9,6 +9,8 @@ use crate::render;
 use std::io::Write;
 
 pub fn inspect(args: &InspectArgs) -> Result<i32, Failure> {
+    let keylog = super::keylog(args.keylog.as_deref())?;
+    let keylog = keylog.as_ref();
     let is_case = args.file.extension().is_some_and(|e| e == "toml");
     let mut out = std::io::stdout().lock();
     if is_case {
@@ -17,6 +19,10 @@ pub fn inspect(args: &InspectArgs) -> Result<i32, Failure> {
         let case: CaptureFile = toml::from_str(&text).map_err(|e| {
             Failure::Usage(crate::source::from_toml(&args.file, &text, &e).to_string())
         })?;
+        let case = match crate::dialect::by_name(&case.capture.dialect) {
+            Some(dialect) => read_through(dialect, case, keylog),
+            None => case,
+        };
         show(&mut out, None, &case).map_err(write_failure)?;
         return Ok(exit::SUCCESS);
     }
@@ -29,7 +35,7 @@ pub fn inspect(args: &InspectArgs) -> Result<i32, Failure> {
     };
     let dialect = super::dialect(name)?;
     let imported = capture::import(&args.file, args.port, dialect, |id, case| {
-        show(&mut out, Some(id), &case)
+        show(&mut out, Some(id), &read_through(dialect, case, keylog))
     });
     let report = match imported {
         Ok(report) => report,
@@ -49,6 +55,15 @@ pub fn inspect(args: &InspectArgs) -> Result<i32, Failure> {
         Some(why) => Err(Failure::Usage(format!("{}: {why}", args.file.display()))),
         None => Ok(exit::SUCCESS),
     }
+}
+
+/// The case with its TLS session decrypted where `keylog` is given (or marked encrypted).
+fn read_through(
+    dialect: &dyn crate::dialect::Dialect,
+    case: CaptureFile,
+    keylog: Option<&crate::decrypt::KeyLog>,
+) -> CaptureFile {
+    crate::decrypt::read_through(dialect, case, &crate::dialect::Settings::none(), keylog)
 }
 
 fn write_failure(e: std::io::Error) -> Failure {
@@ -86,6 +101,17 @@ fn show(out: &mut dyn Write, id: Option<u64>, case: &CaptureFile) -> std::io::Re
     }
     if c.mid_stream {
         writeln!(out, "  the capture starts mid-connection (no SYN)")?;
+    }
+    if let Some(tls) = &c.tls {
+        if let Some(decrypted) = &tls.decrypted {
+            writeln!(
+                out,
+                "  TLS: decrypted {decrypted}; the inner messages follow"
+            )?;
+        }
+        if let Some(stopped) = &tls.stopped {
+            writeln!(out, "  TLS: {stopped}")?;
+        }
     }
     for message in &case.messages {
         let arrow = match message.from {

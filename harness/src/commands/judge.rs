@@ -5,6 +5,7 @@
 use super::{Failure, reports};
 use crate::capture::{self, CaptureFile};
 use crate::cli::{JudgeArgs, ReportArgs};
+use crate::decrypt::{self, KeyLog};
 use crate::dialect::{self, Dialect};
 use crate::judge::{self, InOrder, TrafficTally};
 use crate::report::{Header, Outcome, Reporter, RunContext, RunInfo};
@@ -22,8 +23,9 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
         Some(suite) if suite.dialect.name() == d.name() => suite.dialect_settings.clone(),
         _ => dialect::Settings::none(),
     };
+    let keylog = super::keylog(args.keylog.as_deref())?;
     let title = format!("judge {}", args.path.display());
-    let mut judged = Sessions::new(&args.reports, title, context);
+    let mut judged = Sessions::new(&args.reports, title, context, keylog.as_ref());
     let mut damage = None;
     if is_capture_case(&args.path) {
         let mut captures = Vec::new();
@@ -112,10 +114,17 @@ struct Sessions<'a> {
     sent: usize,
     /// The header names the pcap's sha256 (a folder of cases has no one source).
     pcap: bool,
+    /// Decrypts the TLS sessions inside connections, when given.
+    keylog: Option<&'a KeyLog>,
 }
 
 impl<'a> Sessions<'a> {
-    fn new(reports: &'a ReportArgs, title: String, context: RunContext) -> Sessions<'a> {
+    fn new(
+        reports: &'a ReportArgs,
+        title: String,
+        context: RunContext,
+        keylog: Option<&'a KeyLog>,
+    ) -> Sessions<'a> {
         // Judged results are not a suite's run: the header says what was judged, and merge
         // takes judged files only with each other. The number of sessions is not known until
         // the end.
@@ -141,6 +150,7 @@ impl<'a> Sessions<'a> {
             },
             sent: 0,
             pcap: false,
+            keylog,
         }
     }
 
@@ -149,9 +159,10 @@ impl<'a> Sessions<'a> {
         &mut self,
         id: u64,
         dialect: &'static dyn Dialect,
-        mut capture: CaptureFile,
+        capture: CaptureFile,
         settings: &dialect::Settings,
     ) {
+        let mut capture = decrypt::read_through(dialect, capture, settings, self.keylog);
         capture.identify_in(dialect, settings);
         if let Some(info) = self.header.as_mut().and_then(|h| h.info.as_mut())
             && self.pcap

@@ -56,6 +56,13 @@ fn suite_speaking(
     Ok(suite)
 }
 
+/// The key log `--keylog` names, read and checked before any work (a bad line is the
+/// command line's fault: exit 2, naming the file, line and column).
+fn keylog(path: Option<&std::path::Path>) -> Result<Option<crate::decrypt::KeyLog>, Failure> {
+    path.map(|p| crate::decrypt::KeyLog::read(p).map_err(|e| Failure::Usage(e.to_string())))
+        .transpose()
+}
+
 /// The dialect named on the command line.
 fn dialect(name: &str) -> Result<&'static dyn crate::dialect::Dialect, Failure> {
     crate::dialect::by_name(name).ok_or_else(|| Failure::Usage(crate::dialect::unknown(name)))

@@ -36,6 +36,7 @@ pub async fn whatif(args: &WhatifArgs) -> Result<i32, Failure> {
         force: true,
         group: true,
         suite: args.policy.clone(),
+        keylog: None,
     };
     // The import's lines go to stderr: stdout is the report's.
     status::divert_to_stderr(true);

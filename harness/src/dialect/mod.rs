@@ -295,6 +295,11 @@ pub trait Dialect: Send + Sync {
         let _ = client_messages;
         Vec::new()
     }
+    /// The dialect is TLS itself: a ClientHello opening a session is its own handshake to
+    /// judge, not an encryption for [`crate::decrypt`] to read through.
+    fn speaks_tls(&self) -> bool {
+        false
+    }
     /// Whether a recorded session whose first client message is `first` starts with the
     /// handshake; one that does not (it began before the capture did, or is other traffic on
     /// the port) cannot be replayed or judged.

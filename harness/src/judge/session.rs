@@ -2,6 +2,7 @@
 //! classifier, until it decides or the recording ends.
 
 use crate::capture::CaptureFile;
+use crate::decrypt::{self, Entry};
 use crate::dialect::{self, Dialect, Ending, Identity};
 use crate::direction::Direction;
 use crate::report::CaseResult;
@@ -89,8 +90,27 @@ fn verdict_of(
     settings: &dialect::Settings,
     transcript: &mut Transcript,
 ) -> Verdict {
-    if capture.first_client_message().is_none() {
-        return undecided("connect", "the client sent nothing");
+    let tls = capture.capture.tls.as_ref();
+    let Some(first) = capture.first_client_message() else {
+        // A TLS session that stopped before its first inner message says why.
+        let why = tls.and_then(|t| t.stopped.clone());
+        return undecided(
+            "connect",
+            why.unwrap_or_else(|| "the client sent nothing".into()),
+        );
+    };
+    let decrypted = tls.is_some_and(|t| t.decrypted.is_some());
+    // What the harness cannot see is undecided: an encrypted session, unless its messages
+    // here are the decrypted inner protocol's.
+    let encrypted = |stage: &str, entry: Entry| {
+        let reason = tls
+            .and_then(|t| t.stopped.clone())
+            .unwrap_or_else(|| entry.undecided().to_string());
+        undecided(stage, reason)
+    };
+    if !decrypted && !dialect.speaks_tls() && decrypt::is_client_hello(&first) {
+        transcript.push(Direction::Client, Duration::ZERO, &first);
+        return encrypted("TLS", Entry::FirstByte);
     }
     if let Some(why) = capture.missing_handshake(dialect) {
         return undecided("mid-connection", format!("{why}: no verdict is claimed"));
@@ -110,11 +130,21 @@ fn verdict_of(
         match message.from {
             Direction::Client => conversation.observe_sent(&bytes),
             Direction::Server => {
-                if let Some(verdict) = conversation.receive(Bytes::from(bytes)).verdict {
+                let received = conversation.receive(Bytes::from(bytes));
+                if let Some(verdict) = received.verdict {
                     return verdict;
+                }
+                if received.upgrade_to_tls && !decrypted {
+                    return encrypted(&conversation.stage(), Entry::Upgrade);
                 }
             }
         }
+    }
+    // A TLS session read only in part: how it ends says nothing of the inner protocol.
+    if let Some(stopped) = tls.and_then(|t| t.stopped.as_ref()) {
+        return conversation
+            .pending()
+            .unwrap_or_else(|| undecided(&conversation.stage(), stopped.clone()));
     }
     ending(conversation.as_mut(), capture)
 }
@@ -135,7 +165,7 @@ fn ending(conversation: &mut dyn dialect::Conversation, capture: &CaptureFile) -
         (_, Some(Direction::Client)) => conversation.pending().unwrap_or_else(|| {
             undecided(&stage, "the client left before any decision (it closed first)")
         }),
-        ("reset", Some(Direction::Server)) => conversation.ended(Ending::Reset),
+        (_, Some(Direction::Server)) if server_reset(c) => conversation.ended(Ending::Reset),
         (_, Some(Direction::Server)) => conversation.ended(Ending::Closed),
         (_, None) => conversation.pending().unwrap_or_else(|| {
             undecided(
@@ -143,5 +173,110 @@ fn ending(conversation: &mut dyn dialect::Conversation, capture: &CaptureFile) -
                 "the session ended before any decision, and the recording does not say which side closed",
             )
         }),
+    }
+}
+
+/// Whether the server, closing first, closed with a reset: a reset the client sent after the
+/// server's FIN, or one the server sent after its own FIN, is not how the server closed.
+/// Cases recorded before resets were put down to their senders say only that one ended them.
+fn server_reset(c: &crate::capture::Provenance) -> bool {
+    match c.reset_by {
+        Some(_) => c.closed_by_reset,
+        None => c.ended_by == "reset",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STARTUP: &str = "000000160003000075736572006861726e6573730000";
+    const SSL_REQUEST: &str = "0000000804d2162f";
+
+    fn judged(capture: &str, messages: &[(&str, &str)]) -> Verdict {
+        let mut text = format!(
+            "[capture]\ndialect = \"postgres\"\nsource = \"x\"\nclient = \"127.0.0.1:40000\"\nserver = \"127.0.0.1:5432\"\nfirst_timestamp = \"t\"\nversions = \"protocol 3.0\"\nclient_name = \"psql\"\nclient_version = \"\"\naccount = \"harness\"\n{capture}\n"
+        );
+        for (i, (from, hex)) in messages.iter().enumerate() {
+            text += &format!("[[message]]\nfrom = \"{from}\"\nat_ms = {i}.0\nhex = \"{hex}\"\n");
+        }
+        let capture: CaptureFile = toml::from_str(&text).unwrap();
+        let postgres = dialect::by_name("postgres").unwrap();
+        judge(postgres, 0, &capture, &dialect::Settings::none())
+            .result
+            .verdict
+    }
+
+    #[test]
+    fn a_reset_the_client_sent_after_the_servers_close_is_not_the_servers() {
+        let startup = [("client", STARTUP)];
+        let verdict = judged(
+            "ended_by = \"reset\"\nclosed_by = \"server\"\nreset_by = \"client\"",
+            &startup,
+        );
+        assert_eq!(verdict.kind, VerdictKind::LockedOut);
+        assert!(
+            verdict.reason.contains("the server closed the connection"),
+            "{}",
+            verdict.reason
+        );
+        let verdict = judged(
+            "ended_by = \"reset\"\nclosed_by = \"server\"\nclosed_by_reset = true\nreset_by = \"server\"",
+            &startup,
+        );
+        assert!(
+            verdict.reason.contains("the server reset the connection"),
+            "{}",
+            verdict.reason
+        );
+        // Recorded before resets were put down to their senders: the reset ended it.
+        let verdict = judged("ended_by = \"reset\"\nclosed_by = \"server\"", &startup);
+        assert!(
+            verdict.reason.contains("the server reset the connection"),
+            "{}",
+            verdict.reason
+        );
+    }
+
+    #[test]
+    fn an_encrypted_session_is_undecided_never_a_lockout_from_its_teardown() {
+        // SSLRequest, 'S', then TLS records; the server reset on the client's late close_notify.
+        let messages = [
+            ("client", SSL_REQUEST),
+            ("server", "53"),
+            ("client", "160301000401000000"),
+            ("server", "1603030004020000001503030002010015"),
+        ];
+        let verdict = judged(
+            "ended_by = \"reset\"\nclosed_by = \"server\"\nclosed_by_reset = true\nreset_by = \"server\"",
+            &messages,
+        );
+        assert_eq!(verdict.kind, VerdictKind::Undecided);
+        assert_eq!(verdict.stage, "SSLRequest");
+        assert_eq!(
+            verdict.reason,
+            "encrypted after the TLS upgrade; --keylog FILE decrypts it"
+        );
+        // From the first byte: the ClientHello is the client's first message.
+        let verdict = judged("ended_by = \"fin\"\nclosed_by = \"server\"", &messages[2..]);
+        assert_eq!(verdict.kind, VerdictKind::Undecided);
+        assert_eq!(
+            verdict.reason,
+            "encrypted from the first byte; --keylog FILE decrypts it"
+        );
+        // Decrypted in part: what stopped it is the reason, not the teardown.
+        let verdict = judged(
+            "ended_by = \"reset\"\nclosed_by = \"server\"\nclosed_by_reset = true\nreset_by = \"server\"\n[capture.tls]\ndecrypted = \"TLSv1.3\"\nstopped = \"the server's TLS record 3 failed to authenticate\"",
+            &[
+                ("client", SSL_REQUEST),
+                ("server", "53"),
+                ("client", STARTUP),
+            ],
+        );
+        assert_eq!(verdict.kind, VerdictKind::Undecided);
+        assert_eq!(
+            verdict.reason,
+            "the server's TLS record 3 failed to authenticate"
+        );
     }
 }

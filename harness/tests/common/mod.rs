@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fixtures;
+pub mod live_tls;
 pub mod tls_messages;
 
 use std::io::{BufRead, BufReader};

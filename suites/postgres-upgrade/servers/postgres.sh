@@ -17,6 +17,10 @@
 #                     but the password is stored as SCRAM, so the server asks for SCRAM anyway
 #   password          no TLS; pg_hba `password` (cleartext), password stored as SCRAM
 #   trust             no TLS; pg_hba `trust`: AuthenticationOk without a password
+#   tls-split         ssl = on; over TLS the user `harness` gets into the database `harness`
+#                     without a password (`hostssl harness harness 127.0.0.1/32 trust`) and every
+#                     other database is refused (`hostssl all all 127.0.0.1/32 reject`), as is
+#                     every connection in the clear: for judging decrypted TLS sessions
 #
 # The user `harness` with password `harness` owns the database `harness` (the superuser is
 # `postgres`, reachable only over the Unix socket in the server's temporary folder). MAJOR picks
@@ -42,7 +46,7 @@
 set -euo pipefail
 export LC_ALL=C
 
-usage='usage: postgres.sh permissive|scram-only|hostssl-only|tls-optional|md5-scram-stored|password|trust PORT [MAJOR]'
+usage='usage: postgres.sh permissive|scram-only|hostssl-only|tls-optional|md5-scram-stored|password|trust|tls-split PORT [MAJOR]'
 versions() { # installed major versions, oldest first
   local dir
   for dir in /usr/lib/postgresql/*/bin/postgres; do
@@ -67,6 +71,11 @@ hostnossl all all 127.0.0.1/32 reject' ;;
   md5-scram-stored) storage=scram-sha-256 hba='host all all 127.0.0.1/32 md5' ;;
   password) storage=scram-sha-256 hba='host all all 127.0.0.1/32 password' ;;
   trust) storage=scram-sha-256 hba='host all all 127.0.0.1/32 trust' ;;
+  tls-split)
+    storage=scram-sha-256 ssl=on
+    hba='hostssl harness harness 127.0.0.1/32 trust
+hostssl all all 127.0.0.1/32 reject
+hostnossl all all 127.0.0.1/32 reject' ;;
   *) echo "postgres.sh: unknown configuration $config" >&2; echo "$usage" >&2; exit 2 ;;
 esac
 [[ $port =~ ^[0-9]+$ ]] || { echo "$usage" >&2; exit 2; }

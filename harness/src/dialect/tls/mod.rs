@@ -184,6 +184,10 @@ impl Dialect for Tls {
         request::replay(message)
     }
 
+    fn speaks_tls(&self) -> bool {
+        true
+    }
+
     fn opens_handshake(&self, first: &[u8]) -> bool {
         let mut buf = BytesMut::from(first);
         matches!(record::decode(&mut buf, true), Ok(Some(r)) if r.sslv2 || (r.content_type == record::HANDSHAKE && r.fragment.first() == Some(&1)))
