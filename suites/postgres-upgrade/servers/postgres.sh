@@ -40,6 +40,9 @@
 # smart shutdown: waits for connected sessions to end) or `kill -INT PID` (fast shutdown: ends
 # them) stops it, and nothing is left behind.
 #
+# HARNESS_PG_MAX_CONNECTIONS sets max_connections (default 100), to see a server at its limit
+# answer 53300 "sorry, too many clients already".
+#
 # As root (CI), initdb and postgres run as the user $HARNESS_PG_USER, else `postgres` (made by
 # Debian's postgresql package), else `nobody`, through `setpriv` (which execs: the pid stays the
 # same); the server's folders are given to that user. As any other user they run as that user.
@@ -183,7 +186,8 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 shared_buffers = 16MB
-max_connections = 100
+max_connections = ${HARNESS_PG_MAX_CONNECTIONS:-100}
+superuser_reserved_connections = $(( ${HARNESS_PG_MAX_CONNECTIONS:-100} > 3 ? 3 : 0 ))
 max_wal_senders = 0
 wal_level = minimal
 huge_pages = off
