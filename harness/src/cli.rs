@@ -64,6 +64,9 @@ pub struct WhatifArgs {
     /// Keep connections with this server port (default: the dialect's).
     #[arg(long, value_name = "PORT")]
     pub port: Option<u16>,
+    /// Decrypt the TLS sessions in the capture with this key log (SSLKEYLOGFILE's format).
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<PathBuf>,
     /// A suite whose [[target]]s (the servers enforcing the policy), [dialect_settings] and
     /// [variables] the clients are run against.
     #[arg(long, value_name = "SUITE")]

@@ -36,7 +36,7 @@ pub async fn whatif(args: &WhatifArgs) -> Result<i32, Failure> {
         force: true,
         group: true,
         suite: args.policy.clone(),
-        keylog: None,
+        keylog: args.keylog.clone(),
     };
     // The import's lines go to stderr: stdout is the report's.
     status::divert_to_stderr(true);
