@@ -109,7 +109,7 @@ fn a_settings_value_the_dialect_cannot_use_points_at_the_value() {
 }
 
 #[test]
-fn settings_of_a_dialect_that_takes_none_are_refused() {
+fn an_unknown_setting_is_refused_with_the_dialects_own_keys() {
     let dir = msnp_suite(
         "[[step]]\nsend = \"VER {trid} MSNP8\"\n",
         "[dialect_settings]\nstrict = true\n",
@@ -120,7 +120,10 @@ fn settings_of_a_dialect_that_takes_none_are_refused() {
         shown.contains("unknown setting `strict` for the msnp dialect"),
         "{shown}"
     );
-    assert!(shown.contains("takes no settings"), "{shown}");
+    assert!(
+        shown.contains("its settings: busy_error_codes, error_error_codes, locked_out_error_codes"),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -181,7 +184,10 @@ fn dialects_lists_every_dialect_for_people_and_tools() {
             "deprecated_ciphers",
             "weak_dh_bits",
             "weak_rsa_bits",
-            "weak_certificate_signatures"
+            "weak_certificate_signatures",
+            "busy_alerts",
+            "error_alerts",
+            "locked_out_alerts"
         ]
     );
 

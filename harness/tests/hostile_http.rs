@@ -378,7 +378,7 @@ const AT_DEADLINE: bool = true;
     Hostile::EndlessCloseDelimitedError,
     VerdictKind::Error,
     AT_ONCE,
-    &["the server answered HTTP/1.1 503 Service Unavailable: a server fault, not a policy (error_statuses); judged by its head, its body still coming"]
+    &["the server answered HTTP/1.1 503 Service Unavailable: busy, not refusing the client (busy_statuses); judged by its head, its body still coming"]
 )]
 // A client is told 403 by the head, whether or not the body ever ends.
 #[case::endless_close_delimited_forbidden(

@@ -68,18 +68,6 @@ const STEP_KINDS: &[Doc] = &[
 
 const SETTING_KEYS: &[Doc] = &[
     Doc {
-        name: alerts::BUSY,
-        about: "alert description codes of a busy server, an error counted as busy and never a lockout (default none)",
-    },
-    Doc {
-        name: alerts::ERROR,
-        about: "alert description codes that are server faults, not policy (default 80, internal_error)",
-    },
-    Doc {
-        name: alerts::LOCKED_OUT,
-        about: "alert description codes that lock out (default: every alert no other list names)",
-    },
-    Doc {
         name: classify::DEPRECATED_VERSIONS,
         about: "versions that make an admitted client warned (default SSLv3, TLSv1, TLSv1.1)",
     },
@@ -98,6 +86,18 @@ const SETTING_KEYS: &[Doc] = &[
     Doc {
         name: classify::WEAK_SIGNATURES,
         about: "substrings of certificate signature algorithms that make an admitted client warned (default sha1, md5)",
+    },
+    Doc {
+        name: alerts::BUSY,
+        about: "alert description codes of a busy server, an error counted as busy and never a lockout (default none)",
+    },
+    Doc {
+        name: alerts::ERROR,
+        about: "alert description codes that are server faults, not policy (default 80, internal_error)",
+    },
+    Doc {
+        name: alerts::LOCKED_OUT,
+        about: "alert description codes that lock out (default: every alert no other list names)",
     },
 ];
 
