@@ -64,6 +64,42 @@ pub fn check<S>(
     S: Strategy,
     S::Value: Debug,
 {
+    let _shared = CAMPAIGNS.read().unwrap_or_else(|e| e.into_inner());
+    run(name, source_file, strategy, test);
+}
+
+/// [`check`] with no other campaign of this binary running meanwhile: for properties that
+/// bound the whole process's heap (an import's reader thread allocates off the test's thread),
+/// which another test's allocations would otherwise count against.
+pub fn check_alone<S>(
+    name: &str,
+    source_file: &'static str,
+    strategy: S,
+    test: impl Fn(S::Value) -> TestCaseResult,
+) where
+    S: Strategy,
+    S::Value: Debug,
+{
+    alone(|| run(name, source_file, strategy, test));
+}
+
+/// Runs `work` with no campaign of this binary running meanwhile.
+pub fn alone<T>(work: impl FnOnce() -> T) -> T {
+    let _exclusive = CAMPAIGNS.write().unwrap_or_else(|e| e.into_inner());
+    work()
+}
+
+static CAMPAIGNS: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+fn run<S>(
+    name: &str,
+    source_file: &'static str,
+    strategy: S,
+    test: impl Fn(S::Value) -> TestCaseResult,
+) where
+    S: Strategy,
+    S::Value: Debug,
+{
     let config = |cases: u32| Config {
         cases,
         source_file: Some(source_file),

@@ -1,7 +1,7 @@
 //! The pcap/pcapng importer on corrupted fixtures and on noise after a valid header: no
 //! panic, and heap bounded by what the input holds, never by what it claims.
 
-use crate::campaign::check;
+use crate::campaign::check_alone;
 use crate::common;
 use crate::{SERIAL, peak_heap_during};
 use harness::capture::{Scope, Source, import_from};
@@ -53,7 +53,7 @@ fn corrupted_captures_never_panic_or_balloon() {
         prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..12),
         any::<prop::sample::Index>(),
     );
-    check(
+    check_alone(
         "corrupted_captures_never_panic_or_balloon",
         file!(),
         strategy,
@@ -73,7 +73,7 @@ fn corrupted_captures_never_panic_or_balloon() {
 #[test]
 fn noise_after_a_valid_header_never_panics() {
     let strategy = (prop::collection::vec(any::<u8>(), 0..4096), any::<bool>());
-    check(
+    check_alone(
         "noise_after_a_valid_header_never_panics",
         file!(),
         strategy,

@@ -160,10 +160,18 @@ pub fn check_msnp_server(server: &[u8], step: usize, how: Ending) -> Result<(), 
                 return Ok(());
             };
             let command = head.split(' ').next().unwrap_or("");
+            // An error code locks out, unless it says the server is busy (600) or failed
+            // (500): those are errors, the busy one marked so.
             if command.bytes().all(|b| b.is_ascii_digit()) && command.parse::<u16>().is_ok() {
+                let expected = match command.trim_start_matches('0') {
+                    "500" | "600" | "601" | "604" | "910" | "912" | "914" | "915" | "916"
+                    | "918" | "919" | "921" | "922" => VerdictKind::Error,
+                    _ => VerdictKind::LockedOut,
+                };
+                prop_assert_eq!(verdict.kind, expected, "error reply `{}`", head);
                 prop_assert_eq!(
-                    verdict.kind,
-                    VerdictKind::LockedOut,
+                    verdict.busy.is_some(),
+                    expected == VerdictKind::Error && command != "500",
                     "error reply `{}`",
                     head
                 );

@@ -15,7 +15,7 @@ fn directory() -> PathBuf {
 fn replay(target: &str, bytes: &[u8]) -> Result<(), TestCaseError> {
     let text = || String::from_utf8_lossy(bytes).into_owned();
     match target {
-        "capture" => import::check_capture(bytes),
+        "capture" => crate::campaign::alone(|| import::check_capture(bytes)),
         "msnp-server" => [1, 7, bytes.len()].into_iter().try_for_each(|step| {
             msnp::check_msnp_server(bytes, step, Ending::Closed)?;
             msnp::check_msnp_server(bytes, step, Ending::ScriptEnded)
