@@ -21,7 +21,7 @@ pub mod tls;
 
 pub use framer::{Framer, Stateless, framer};
 pub use registry::{all, by_name, names, register, unknown};
-pub use reply_classes::{ClassList, RefusalClass, RefusalClasses};
+pub use reply_classes::{ClassList, RefusalClass, RefusalClasses, refusal_lists};
 pub use settings::{SettingError, Settings, string_list, whole_number};
 pub use step::{Payload, Request, StepError, StepSource, downcast, text_step};
 

@@ -25,6 +25,32 @@ pub struct ClassList {
     pub default: &'static [&'static str],
 }
 
+/// The three lists every dialect's refusals take: busy, error, and locked out (whose default is
+/// empty: what no list names locks out).
+pub const fn refusal_lists(
+    busy: (&'static str, &'static [&'static str]),
+    error: (&'static str, &'static [&'static str]),
+    locked_out: &'static str,
+) -> [ClassList; 3] {
+    [
+        ClassList {
+            key: busy.0,
+            class: RefusalClass::Busy,
+            default: busy.1,
+        },
+        ClassList {
+            key: error.0,
+            class: RefusalClass::Error,
+            default: error.1,
+        },
+        ClassList {
+            key: locked_out,
+            class: RefusalClass::LockedOut,
+            default: &[],
+        },
+    ]
+}
+
 /// Codes, exact or as a prefix written `53*`, each with its class; a code no list names gets
 /// the table's default class.
 #[derive(Debug, Clone)]

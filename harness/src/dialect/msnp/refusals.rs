@@ -3,32 +3,23 @@
 //! for being busy or down (600, 601, 604, 910-922's "too busy" and "unavailable") are an
 //! error counted as busy, 500 is the server's fault, and every other code a lockout.
 
-use crate::dialect::{ClassList, RefusalClass, RefusalClasses, SettingError};
+use crate::dialect::{ClassList, RefusalClass, RefusalClasses, SettingError, refusal_lists};
 use std::collections::BTreeMap;
 
 pub const BUSY: &str = "busy_error_codes";
 pub const ERROR: &str = "error_error_codes";
 pub const LOCKED_OUT: &str = "locked_out_error_codes";
 
-const LISTS: &[ClassList] = &[
-    ClassList {
-        key: BUSY,
-        class: RefusalClass::Busy,
-        default: &[
+const LISTS: [ClassList; 3] = refusal_lists(
+    (
+        BUSY,
+        &[
             "600", "601", "604", "910", "912", "914", "915", "916", "918", "919", "921", "922",
         ],
-    },
-    ClassList {
-        key: ERROR,
-        class: RefusalClass::Error,
-        default: &["500"],
-    },
-    ClassList {
-        key: LOCKED_OUT,
-        class: RefusalClass::LockedOut,
-        default: &[],
-    },
-];
+    ),
+    (ERROR, &["500"]),
+    LOCKED_OUT,
+);
 
 /// The MSNP dialect's typed settings.
 pub fn from_settings(
@@ -36,7 +27,7 @@ pub fn from_settings(
 ) -> Result<RefusalClasses, SettingError> {
     RefusalClasses::from_settings(
         table,
-        LISTS,
+        &LISTS,
         RefusalClass::LockedOut,
         |code| code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()),
         "a three-digit error code",

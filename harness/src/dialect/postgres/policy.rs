@@ -3,7 +3,7 @@
 //! policy, which its being busy, which its faults (`busy_sqlstates`, `error_sqlstates`,
 //! `locked_out_sqlstates`; any other SQLSTATE locks out).
 
-use crate::dialect::{ClassList, RefusalClass, RefusalClasses, SettingError};
+use crate::dialect::{ClassList, RefusalClass, RefusalClasses, SettingError, refusal_lists};
 use std::collections::BTreeMap;
 
 pub const DEPRECATED_METHODS: &str = "deprecated_methods";
@@ -27,23 +27,11 @@ pub const METHODS: &[&str] = &[
 /// (57P01, 57P02) and a server starting up, shutting down or in recovery (57P03): the server
 /// would take the client another time. Resource failures (the rest of class 53), system
 /// errors (58) and internal errors (XX) are the server's faults.
-const REFUSALS: &[ClassList] = &[
-    ClassList {
-        key: BUSY,
-        class: RefusalClass::Busy,
-        default: &["53300", "53400", "57P01", "57P02", "57P03"],
-    },
-    ClassList {
-        key: ERROR,
-        class: RefusalClass::Error,
-        default: &["53*", "58*", "XX*"],
-    },
-    ClassList {
-        key: LOCKED_OUT,
-        class: RefusalClass::LockedOut,
-        default: &[],
-    },
-];
+const REFUSALS: [ClassList; 3] = refusal_lists(
+    (BUSY, &["53300", "53400", "57P01", "57P02", "57P03"]),
+    (ERROR, &["53*", "58*", "XX*"]),
+    LOCKED_OUT,
+);
 
 #[derive(Debug, Clone)]
 pub struct PgPolicy {
@@ -62,7 +50,7 @@ impl PgPolicy {
     pub fn from_settings(table: &BTreeMap<String, toml::Value>) -> Result<PgPolicy, SettingError> {
         let refusals = RefusalClasses::from_settings(
             table,
-            REFUSALS,
+            &REFUSALS,
             RefusalClass::LockedOut,
             is_sqlstate,
             "a SQLSTATE",

@@ -4,7 +4,7 @@
 //! `locked_out_disconnect_reasons`): by default 12, too many connections, is the server being
 //! busy and every other reason a lockout.
 
-use crate::dialect::{ClassList, RefusalClass, RefusalClasses, SettingError};
+use crate::dialect::{ClassList, RefusalClass, RefusalClasses, SettingError, refusal_lists};
 use std::collections::BTreeMap;
 
 pub const DEPRECATED: &str = "deprecated_algorithms";
@@ -12,23 +12,7 @@ pub const BUSY: &str = "busy_disconnect_reasons";
 pub const ERROR: &str = "error_disconnect_reasons";
 pub const LOCKED_OUT: &str = "locked_out_disconnect_reasons";
 
-const REFUSALS: &[ClassList] = &[
-    ClassList {
-        key: BUSY,
-        class: RefusalClass::Busy,
-        default: &["12"],
-    },
-    ClassList {
-        key: ERROR,
-        class: RefusalClass::Error,
-        default: &[],
-    },
-    ClassList {
-        key: LOCKED_OUT,
-        class: RefusalClass::LockedOut,
-        default: &[],
-    },
-];
+const REFUSALS: [ClassList; 3] = refusal_lists((BUSY, &["12"]), (ERROR, &[]), LOCKED_OUT);
 
 /// The SSH dialect's typed settings.
 #[derive(Debug, Clone)]
@@ -49,7 +33,7 @@ impl SshPolicy {
             deprecations: Deprecations::from_settings(table)?,
             refusals: RefusalClasses::from_settings(
                 table,
-                REFUSALS,
+                &REFUSALS,
                 RefusalClass::LockedOut,
                 |code| code.parse::<u32>().is_ok(),
                 "a disconnect reason code",

@@ -3,7 +3,7 @@
 //! own fault and every other alert a lockout. A suite whose front end sends, say,
 //! user_canceled (90) when it sheds load can call that busy.
 
-use crate::dialect::{ClassList, RefusalClass, RefusalClasses, SettingError};
+use crate::dialect::{ClassList, RefusalClass, RefusalClasses, SettingError, refusal_lists};
 use crate::verdict::{Verdict, VerdictKind};
 use std::collections::BTreeMap;
 
@@ -11,30 +11,14 @@ pub const BUSY: &str = "busy_alerts";
 pub const ERROR: &str = "error_alerts";
 pub const LOCKED_OUT: &str = "locked_out_alerts";
 
-const LISTS: &[ClassList] = &[
-    ClassList {
-        key: BUSY,
-        class: RefusalClass::Busy,
-        default: &[],
-    },
-    ClassList {
-        key: ERROR,
-        class: RefusalClass::Error,
-        default: &["80"],
-    },
-    ClassList {
-        key: LOCKED_OUT,
-        class: RefusalClass::LockedOut,
-        default: &[],
-    },
-];
+const LISTS: [ClassList; 3] = refusal_lists((BUSY, &[]), (ERROR, &["80"]), LOCKED_OUT);
 
 pub fn from_settings(
     table: &BTreeMap<String, toml::Value>,
 ) -> Result<RefusalClasses, SettingError> {
     RefusalClasses::from_settings(
         table,
-        LISTS,
+        &LISTS,
         RefusalClass::LockedOut,
         |code| code.parse::<u8>().is_ok(),
         "an alert description code (0-255)",
