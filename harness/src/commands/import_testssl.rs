@@ -5,6 +5,7 @@
 use super::Failure;
 use crate::capture::output;
 use crate::cli::ImportArgs;
+use crate::dialect::Dialect;
 use crate::dialect::tls::testssl;
 use crate::exit;
 use std::collections::BTreeSet;
@@ -33,29 +34,34 @@ pub fn import_testssl(args: &ImportArgs) -> Result<i32, Failure> {
         .file
         .file_name()
         .map_or(file.clone(), |n| n.to_string_lossy().into_owned());
-    let cases_dir = args.out.as_ref().map(|out| out.join("cases"));
-    if let Some(dir) = &cases_dir {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", dir.display())))?;
-    }
-    let mut written = 0;
+    // Every case is made and checked, as `harness check` checks a suite's, before anything
+    // is written: a value the suite could not load stops the import with nothing written.
+    let tls = crate::dialect::by_name("tls").expect("the tls dialect is built in");
+    let mut cases = Vec::new();
     let mut names = BTreeSet::new();
     for client in &clients {
         let short = client.short();
         let case = match client.case_file(&source) {
-            Ok(case) if names.insert(short.to_string()) => case,
-            Ok(_) => {
-                crate::outln!(
-                    "skipped `{short}` (line {}): a client before it has the same short name",
-                    client.line
-                );
-                continue;
-            }
+            Ok(case) => case,
             Err(why) => {
                 crate::outln!("skipped `{short}` (line {}): {why}", client.line);
                 continue;
             }
         };
+        let file_name = format!("{short}.toml");
+        check(client, &case, &file_name, tls).map_err(|(place, message)| {
+            Failure::Usage(format!(
+                "{file}:{}:{}: `{}` of client `{short}` cannot be imported: {message}",
+                place.line, place.column, place.key
+            ))
+        })?;
+        if !names.insert(short.to_string()) {
+            crate::outln!(
+                "skipped `{short}` (line {}): a client before it has the same short name",
+                client.line
+            );
+            continue;
+        }
         let unknown = client.unknown_curves();
         if !unknown.is_empty() {
             crate::outln!(
@@ -64,11 +70,16 @@ pub fn import_testssl(args: &ImportArgs) -> Result<i32, Failure> {
                 unknown.join(", ")
             );
         }
-        if let Some(dir) = &cases_dir {
-            output::write_new(dir, &format!("{short}.toml"), case.as_bytes(), args.force)
-                .map_err(|e| write_failure(dir, e))?;
+        cases.push((file_name, case.text));
+    }
+    let written = cases.len();
+    if let Some(dir) = args.out.as_ref().map(|out| out.join("cases")) {
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", dir.display())))?;
+        for (file_name, text) in &cases {
+            output::write_new(&dir, file_name, text.as_bytes(), args.force)
+                .map_err(|e| write_failure(&dir, e))?;
         }
-        written += 1;
     }
     crate::outln!(
         "{} clients in {file}: {written} importable, {} skipped",
@@ -93,6 +104,28 @@ pub fn import_testssl(args: &ImportArgs) -> Result<i32, Failure> {
         out.display()
     );
     Ok(exit::SUCCESS)
+}
+
+/// What `harness check` would say of the case written for `client` as `file_name`, said of
+/// the value in the client file it comes from: the suite loader's own checks of a case file's
+/// name and contents, and the one value the import reads itself (`current`).
+fn check(
+    client: &testssl::Client,
+    case: &testssl::CaseText,
+    file_name: &str,
+    tls: &'static dyn Dialect,
+) -> Result<(), (testssl::Place, String)> {
+    if client.short().is_empty() {
+        let message = "it has no short name, which names its case file";
+        return Err((client.place("short"), message.into()));
+    }
+    // The suite loader's check of a case file's stem, the case's name.
+    crate::suite::file_name_part(client.short()).map_err(|e| (client.place("short"), e))?;
+    client.current_value()?;
+    let known = BTreeSet::new();
+    crate::case::parse_case(Path::new(file_name), &case.text, &known, tls)
+        .map(|_| ())
+        .map_err(|e| (client.place_in(case, e.line, e.column), e.message))
 }
 
 fn write_failure(dir: &Path, e: std::io::Error) -> Failure {

@@ -505,8 +505,9 @@ fn settings(
 }
 
 /// A name that becomes part of a file name (snapshots are `CASE@TARGET.snap`): no path
-/// separators, no `..`, nothing hidden, nothing unprintable.
-fn file_name_part(name: &str) -> Result<(), String> {
+/// separators, no `..`, nothing hidden, nothing unprintable. (`harness import` asks it of the
+/// case names it writes.)
+pub(crate) fn file_name_part(name: &str) -> Result<(), String> {
     let bad = name.is_empty()
         || name.starts_with('.')
         || name.contains("..")

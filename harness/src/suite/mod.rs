@@ -4,6 +4,7 @@
 pub mod edit;
 mod load;
 
+pub(crate) use load::file_name_part;
 pub use load::{LoadError, load_suite};
 
 use crate::case::Case;

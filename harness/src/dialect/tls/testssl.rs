@@ -6,7 +6,6 @@
 //! `requireseha2+=` (Java 17.0.3's block), is read as the `requiresSha2` it means, with a
 //! warning.
 
-use super::hello;
 use super::names;
 use crate::source::closest;
 use std::collections::BTreeMap;
@@ -44,12 +43,99 @@ const KEYS: &[&str] = &[
 pub struct Client {
     /// The line its block starts on.
     pub line: usize,
-    pub fields: BTreeMap<String, String>,
+    /// The column its `names+=` starts at.
+    pub column: usize,
+    pub fields: BTreeMap<String, Field>,
+}
+
+/// One value of a client's block, and where it is in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    /// Without its quotes.
+    pub value: String,
+    /// 1-based line and column (in characters) of the value's first character.
+    pub line: usize,
+    pub column: usize,
+}
+
+/// A client's case file, and which of the client's values each of its lines holds, so that
+/// what the case loader says of a line can be said of the value in the client file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseText {
+    pub text: String,
+    /// By line of `text`, from 0.
+    origins: Vec<Option<Origin>>,
+}
+
+/// Where a case file line took its value from: `key`'s value, from its character `from` on,
+/// written from column `column` (1-based) of the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Origin {
+    key: &'static str,
+    column: usize,
+    from: usize,
+}
+
+impl CaseText {
+    /// Appends `chunk`, whose first line holds `origin`'s value.
+    fn push(&mut self, chunk: String, origin: Option<Origin>) {
+        for index in 0..chunk.matches('\n').count() {
+            self.origins.push(if index == 0 { origin } else { None });
+        }
+        self.text.push_str(&chunk);
+    }
+}
+
+/// A place in the client file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    /// The key whose value is there; `names` for the client's block as a whole.
+    pub key: &'static str,
+    pub line: usize,
+    pub column: usize,
 }
 
 impl Client {
     fn get(&self, key: &str) -> &str {
-        self.fields.get(key).map_or("", String::as_str)
+        self.fields.get(key).map_or("", |f| f.value.as_str())
+    }
+
+    /// Where `key`'s value is, or the start of the block when the block has none.
+    pub fn place(&self, key: &'static str) -> Place {
+        match self.fields.get(key) {
+            Some(field) => Place {
+                key,
+                line: field.line,
+                column: field.column,
+            },
+            None => self.block(),
+        }
+    }
+
+    /// Where the block starts: its `names+=`.
+    fn block(&self) -> Place {
+        Place {
+            key: "names",
+            line: self.line,
+            column: self.column,
+        }
+    }
+
+    /// The place in the client file of what is at `line` and `column` (1-based) of the case
+    /// file [`case_file`](Client::case_file) wrote: in the value that line holds (at the
+    /// column's character where the line copies it verbatim), else the block's start.
+    pub fn place_in(&self, case: &CaseText, line: usize, column: usize) -> Place {
+        let origin = line
+            .checked_sub(1)
+            .and_then(|index| case.origins.get(index).copied().flatten());
+        let Some(origin) = origin else {
+            return self.block();
+        };
+        let mut place = self.place(origin.key);
+        if place.key == origin.key {
+            place.column += origin.from + column.saturating_sub(origin.column);
+        }
+        place
     }
 
     pub fn name(&self) -> &str {
@@ -62,59 +148,100 @@ impl Client {
 
     /// Whether testssl.sh runs it by default (its "current" clients).
     pub fn current(&self) -> bool {
-        self.get("current") == "true"
+        self.get("current").trim() == "true"
     }
 
-    /// The case file for this client, or why it cannot have one.
-    pub fn case_file(&self, source: &str) -> Result<String, String> {
-        let short = self.short();
-        if short.is_empty()
-            || !short
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-        {
-            return Err(format!("its short name `{short}` cannot name a file"));
+    /// [`current`](Client::current), or where the block gives it as neither `true` nor
+    /// `false` (nor leaves it out).
+    pub fn current_value(&self) -> Result<bool, (Place, String)> {
+        match self.get("current").trim() {
+            "true" => Ok(true),
+            "" | "false" => Ok(false),
+            other => Err((
+                self.place("current"),
+                format!("`{other}` is not true or false"),
+            )),
         }
-        let hex_hello = self.get("handshakebytes").trim().to_ascii_lowercase();
+    }
+
+    /// The case file for this client, or why it has none (no recorded hello). The file is
+    /// not checked here: the importer has the case loader check it, as `harness check` would.
+    pub fn case_file(&self, source: &str) -> Result<CaseText, String> {
+        let short = self.short();
+        let raw_hello = self.get("handshakebytes");
+        let hex_hello = raw_hello.trim().to_ascii_lowercase();
         if hex_hello.is_empty() {
             return Err(
                 "it has no handshakebytes (testssl.sh simulates it with openssl s_client)".into(),
             );
         }
-        let bytes =
-            hex::decode(&hex_hello).map_err(|e| format!("its handshakebytes are not hex: {e}"))?;
-        if hello::offer(&bytes).is_none() {
-            return Err("its handshakebytes are not a ClientHello record".into());
-        }
-        let mut text = format!(
-            "# {}, imported by `harness import --from testssl` from {source} (its block at line {}).\n",
-            self.name(),
-            self.line
+        let mut case = CaseText {
+            text: String::new(),
+            origins: Vec::new(),
+        };
+        let whole = |key| {
+            Some(Origin {
+                key,
+                column: 1,
+                from: 0,
+            })
+        };
+        case.push(
+            format!(
+                "# {}, imported by `harness import --from testssl` from {source} (its block at line {}).\n",
+                self.name(),
+                self.line
+            ),
+            None,
         );
-        text.push_str(&format!("name = {}\n", quoted(self.name())));
-        text.push_str(&format!(
-            "description = {}\n\n",
-            quoted(&format!(
-                "testssl.sh client simulation `{short}`{}",
-                if self.current() {
-                    ", one testssl.sh runs by default"
-                } else {
-                    ""
-                }
-            ))
-        ));
-        text.push_str("# The recorded ClientHello, its server name (if any) sent as {host}.\n");
-        text.push_str(&format!("[[step]]\nsend = \"replay {hex_hello}\"\n\n"));
-        text.push_str("# What the client refuses past the ServerHello.\n[variables]\n");
-        for (variable, value) in self.constraints() {
-            text.push_str(&format!("{variable} = {}\n", quoted(&value)));
+        case.push(format!("name = {}\n", quoted(self.name())), whole("names"));
+        case.push(
+            format!(
+                "description = {}\n\n",
+                quoted(&format!(
+                    "testssl.sh client simulation `{short}`{}",
+                    if self.current() {
+                        ", one testssl.sh runs by default"
+                    } else {
+                        ""
+                    }
+                ))
+            ),
+            None,
+        );
+        case.push(
+            "# The recorded ClientHello, its server name (if any) sent as {host}.\n".into(),
+            None,
+        );
+        case.push("[[step]]\n".into(), None);
+        const REPLAY: &str = "send = \"replay ";
+        case.push(
+            format!("{REPLAY}{hex_hello}\"\n\n"),
+            Some(Origin {
+                key: "handshakebytes",
+                column: REPLAY.len() + 1,
+                from: raw_hello.chars().take_while(|c| c.is_whitespace()).count(),
+            }),
+        );
+        case.push(
+            "# What the client refuses past the ServerHello.\n[variables]\n".into(),
+            None,
+        );
+        for (key, variable, value) in self.constraints() {
+            case.push(format!("{variable} = {}\n", quoted(&value)), whole(key));
         }
-        text.push_str(&format!("current = \"{}\"\n", self.current()));
-        Ok(text)
+        case.push(
+            format!("current = \"{}\"\n", self.current()),
+            whole("current"),
+        );
+        Ok(case)
     }
 
-    /// The constraints as case variables; testssl.sh's `-1` (no limit) is left out.
-    fn constraints(&self) -> Vec<(&'static str, String)> {
+    /// The constraints as case variables, each with the key it is read from; testssl.sh's
+    /// `-1` (no limit) is left out. Values are written as the file gives them (but for the
+    /// protocol codes testssl.sh writes, which become version names): the case loader judges
+    /// them.
+    fn constraints(&self) -> Vec<(&'static str, &'static str, String)> {
         let mut out = Vec::new();
         for (key, variable) in [
             ("minDhBits", "min_dh_bits"),
@@ -125,11 +252,12 @@ impl Client {
         ] {
             let value = self.get(key).trim();
             if !value.is_empty() && value != "-1" {
-                out.push((variable, value.to_string()));
+                out.push((key, variable, value.to_string()));
             }
         }
-        if self.get("requiresSha2").trim() == "true" {
-            out.push(("requires_sha2", "true".to_string()));
+        match self.get("requiresSha2").trim() {
+            "" | "false" => {}
+            value => out.push(("requiresSha2", "requires_sha2", value.to_string())),
         }
         let curves: Vec<&str> = self
             .get("curves")
@@ -138,16 +266,18 @@ impl Client {
             .filter(|c| !c.is_empty() && names::group_code(c).is_some())
             .collect();
         if !curves.is_empty() && self.unknown_curves().is_empty() {
-            out.push(("curves", curves.join(":")));
+            out.push(("curves", "curves", curves.join(":")));
         }
-        let lowest = self.get("lowest_protocol").trim().trim_start_matches("0x");
-        match u16::from_str_radix(lowest, 16) {
+        let lowest = self.get("lowest_protocol").trim();
+        let version = match u16::from_str_radix(lowest.trim_start_matches("0x"), 16) {
+            _ if lowest.is_empty() => None,
             // testssl.sh writes SSLv2 as 0x0200.
-            Ok(0x0200) => out.push(("lowest_version", "SSLv2".to_string())),
-            Ok(version @ 0x0300..=0x0304) => {
-                out.push(("lowest_version", names::version_name(version)))
-            }
-            _ => {}
+            Ok(0x0200) => Some("SSLv2".to_string()),
+            Ok(version @ 0x0300..=0x0304) => Some(names::version_name(version)),
+            _ => Some(lowest.to_string()),
+        };
+        if let Some(version) = version {
+            out.push(("lowest_protocol", "lowest_version", version));
         }
         out
     }
@@ -223,8 +353,18 @@ pub fn parse(text: &str) -> Result<(Vec<Client>, Vec<Warning>), SyntaxError> {
                 format!("unexpected `{after}` after the value"),
             ));
         }
-        let value = unquote(rest[..close].trim())
+        let written = rest[..close].trim();
+        let value = unquote(written)
             .ok_or_else(|| error(value_at, "a quoted value without its closing quote".into()))?;
+        // The value's first character: past the spaces after `(` and an opening quote.
+        let value_start = value_at
+            + (rest.len() - rest.trim_start().len())
+            + usize::from(written.len() != value.len());
+        let field = Field {
+            value: value.to_string(),
+            line,
+            column: raw[..value_start].chars().count() + 1,
+        };
         let warn = |warnings: &mut Vec<Warning>, message: String| {
             warnings.push(Warning {
                 line,
@@ -242,6 +382,7 @@ pub fn parse(text: &str) -> Result<(Vec<Client>, Vec<Warning>), SyntaxError> {
         if key == "names" {
             clients.push(Client {
                 line,
+                column: raw[..indent].chars().count() + 1,
                 fields: BTreeMap::new(),
             });
         }
@@ -261,11 +402,7 @@ pub fn parse(text: &str) -> Result<(Vec<Client>, Vec<Warning>), SyntaxError> {
             );
             continue;
         };
-        if client
-            .fields
-            .insert(key.to_string(), value.to_string())
-            .is_some()
-        {
+        if client.fields.insert(key.to_string(), field).is_some() {
             // Two clients' values would be mixed into one case.
             return Err(error(
                 indent,
@@ -350,7 +487,7 @@ mod tests {
     #[test]
     fn a_client_becomes_a_case_with_its_hello_and_constraints() {
         let (clients, _) = parse(FILE).unwrap();
-        let case = clients[0].case_file("client-simulation.txt").unwrap();
+        let case = clients[0].case_file("client-simulation.txt").unwrap().text;
         assert!(case.contains("name = \"Old Client 1.0\""), "{case}");
         assert!(case.contains("send = \"replay 160301002d"), "{case}");
         assert!(case.contains("max_dh_bits = \"1024\""), "{case}");
@@ -361,10 +498,10 @@ mod tests {
         assert!(e.contains("no handshakebytes"), "{e}");
         let constraints = clients[1].constraints();
         assert!(
-            !constraints.iter().any(|(k, _)| *k == "curves"),
+            !constraints.iter().any(|(_, v, _)| *v == "curves"),
             "nosuchcurve: {constraints:?}"
         );
-        assert!(constraints.contains(&("min_dh_bits", "2048".to_string())));
+        assert!(constraints.contains(&("minDhBits", "min_dh_bits", "2048".to_string())));
     }
 
     #[test]
@@ -413,9 +550,59 @@ mod tests {
         assert_eq!(clients[0].unknown_curves(), ["brainpoolP999r1"]);
         let constraints = clients[0].constraints();
         assert!(
-            !constraints.iter().any(|(k, _)| *k == "curves"),
+            !constraints.iter().any(|(_, v, _)| *v == "curves"),
             "{constraints:?}"
         );
-        assert!(constraints.contains(&("lowest_version", "SSLv2".to_string())));
+        assert!(constraints.contains(&("lowest_protocol", "lowest_version", "SSLv2".to_string())));
+    }
+
+    #[test]
+    fn each_value_knows_its_line_and_column() {
+        let text = "names+=(\"A\")\n   short+=( 'a_1' )\n\tminDhBits+=(abc)\ncurrent+=(\"\")\n";
+        let (clients, _) = parse(text).unwrap();
+        let at = |key| {
+            let place = clients[0].place(key);
+            (place.key, place.line, place.column)
+        };
+        assert_eq!(at("names"), ("names", 1, 10));
+        assert_eq!(at("short"), ("short", 2, 14));
+        assert_eq!(at("minDhBits"), ("minDhBits", 3, 14), "a tab is one column");
+        assert_eq!(
+            at("current"),
+            ("current", 4, 12),
+            "an empty value: past its quote"
+        );
+        assert_eq!(at("curves"), ("names", 1, 1), "absent: the block's start");
+    }
+
+    #[test]
+    fn a_place_in_the_case_file_is_the_place_of_the_value_it_holds() {
+        let text = "  names+=(\"A\")\n  short+=(\"a\")\n  handshakebytes+=(\" 16030100zz\")\n  maxRsaBits+=(x)\n";
+        let (clients, _) = parse(text).unwrap();
+        let client = &clients[0];
+        let case = client.case_file("f").unwrap();
+        let find = |needle: &str| {
+            let (index, line) = case
+                .text
+                .lines()
+                .enumerate()
+                .find(|(_, l)| l.contains(needle))
+                .unwrap();
+            (index + 1, line.find(needle).unwrap() + 1)
+        };
+        // The `z` in the hello: copied verbatim, so the column within it carries over.
+        let (line, column) = find("zz");
+        let place = client.place_in(&case, line, column);
+        assert_eq!(
+            (place.key, place.line, place.column),
+            ("handshakebytes", 3, 30)
+        );
+        // A variable's name: the value it was written from.
+        let (line, column) = find("max_rsa_bits");
+        let place = client.place_in(&case, line, column);
+        assert_eq!((place.key, place.line, place.column), ("maxRsaBits", 4, 16));
+        // A line no value wrote: the block.
+        let place = client.place_in(&case, 1, 1);
+        assert_eq!((place.key, place.line, place.column), ("names", 1, 3));
     }
 }
