@@ -351,6 +351,7 @@ fn hostile_postgres_backend_gets_a_verdict_in_time_with_bounded_memory(
         elapsed,
         peak,
         streamed,
+        ..
     } = &outcome;
     println!(
         "{hostile:?}: {} in {elapsed:.0?}; the server streamed {} KiB, the heap grew by at most {} KiB; {}",

@@ -10,12 +10,13 @@ use harness::runner::{CaseRun, Settings, Target, drive};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
 
-/// One case at a time, so that the peak heap belongs to it alone.
+/// One case at a time, so that the peak heap belongs to it alone: held from before a case is
+/// measured until its test has judged it (see [`Outcome`]).
 static SERIAL: Mutex<()> = Mutex::new(());
 /// Bytes the fake server has streamed in this case (its endless behaviours add to it).
 pub static STREAMED: AtomicUsize = AtomicUsize::new(0);
@@ -32,7 +33,11 @@ pub struct Bounds {
     pub hang: Duration,
 }
 
-/// What one case did.
+/// What one case did. It holds the catalogue's turn until it is dropped: the heap is counted
+/// across the whole process, so whatever a test does after its case ran (its assertions, and
+/// when one fails, the panic hook resolving a backtrace under `RUST_BACKTRACE`, which loads
+/// the binary's debug info: some 60 MiB the first time) must be over before the next case is
+/// measured, or it counts against that case.
 pub struct Outcome {
     pub run: CaseRun,
     pub elapsed: Duration,
@@ -40,6 +45,9 @@ pub struct Outcome {
     pub peak: usize,
     /// What the fake server streamed.
     pub streamed: usize,
+    /// The turn: released when the test is done with the outcome (or unwinds past it, after
+    /// the panic hook ran).
+    _alone: MutexGuard<'static, ()>,
 }
 
 /// Serves every connection with `behave` on an ephemeral loopback port.
@@ -66,8 +74,10 @@ where
     S: FnOnce() -> Fut,
     Fut: Future<Output = SocketAddr>,
 {
-    // Taken before the runtime is built, so that no other case allocates meanwhile.
-    let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // Taken before the runtime is built, so that no other case allocates meanwhile, and kept
+    // in the outcome until the test has judged it. A case that failed poisons it: the next
+    // case's measurement is still its own.
+    let alone = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let case = prepare();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -96,6 +106,7 @@ where
             elapsed: started.elapsed(),
             peak: heap::PEAK.load(Ordering::Relaxed).saturating_sub(base),
             streamed: STREAMED.load(Ordering::Relaxed),
+            _alone: alone,
         }
     })
 }
