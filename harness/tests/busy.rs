@@ -277,3 +277,52 @@ fn a_hostile_servers_words_reach_reports_escaped_and_capped() {
         assert!(text.len() < 64 * 1024, "{format}: {} bytes", text.len());
     }
 }
+
+#[test]
+fn a_drop_while_other_cases_are_connected_names_jobs_and_max_connections() {
+    // The first connection is kept (and answered late); the rest are dropped at once, as a
+    // server past its connection limit does.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        for (n, socket) in listener.incoming().enumerate() {
+            let Ok(mut socket) = socket else { return };
+            if n == 0 {
+                kept.push(std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(800));
+                    let _ = socket.write_all(&ssh_disconnect(2, "bye"));
+                }));
+            }
+        }
+    });
+    let suite = repo_root().join("suites/ssh-hardening");
+    let out = harness(&[
+        "run",
+        suite.to_str().unwrap(),
+        "--case",
+        "cbc-only",
+        "--case",
+        "dsa-only",
+        "--target",
+        &addr,
+        "--jobs",
+        "2",
+        "--format",
+        "json",
+    ]);
+    let (results, _) = json_lines(&stdout(&out));
+    let dropped: Vec<&str> = results
+        .iter()
+        .filter(|r| r.get("busy").is_some())
+        .map(|r| r["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(dropped.len(), 1, "{results:?}");
+    assert!(
+        dropped[0].contains("1 other connection to this server was open")
+            && dropped[0].contains("lower --jobs")
+            && dropped[0].contains("max_connections"),
+        "{}",
+        dropped[0]
+    );
+}

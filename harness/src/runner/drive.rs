@@ -169,14 +169,18 @@ fn throttling_hint(mut verdict: Verdict, others: usize, limited: bool) -> Verdic
     {
         return verdict;
     }
-    let plural = if others == 1 { "" } else { "s" };
+    let (plural, were) = if others == 1 {
+        ("", "was")
+    } else {
+        ("s", "were")
+    };
     let limit = if limited {
         "lower the target's max_connections"
     } else {
         "set the target's max_connections"
     };
     verdict.reason = format!(
-        "{}; {others} other connection{plural} to this server were open: it may be throttling the harness (lower --jobs, or {limit})",
+        "{}; {others} other connection{plural} to this server {were} open: it may be throttling the harness (lower --jobs, or {limit})",
         verdict.reason
     );
     verdict
