@@ -79,18 +79,26 @@ pub struct WhatifArgs {
     /// cases) rather than in a temporary folder removed afterwards.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub replay: ReplayArgs,
+    #[command(flatten)]
+    pub reports: ReportArgs,
+}
+
+/// How cases are run against a server: `run`'s and `whatif`'s.
+#[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
     /// How many cases run at once.
     #[arg(long, short = 'j', value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub jobs: u32,
-    /// How long each step waits for its reply (default: the policy suite's, else 5s).
+    /// How long each step waits for its reply (e.g. 5s, 500ms). Default: the suite's
+    /// timeout_ms (whatif: the policy suite's), else 5s.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
     /// Run a case again, up to N times, when the server was busy (HTTP 429/503/408,
     /// PostgreSQL 53300, SSH too many connections), after its Retry-After (at most 30s).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub retry_busy: u32,
-    #[command(flatten)]
-    pub reports: ReportArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -139,17 +147,8 @@ pub struct RunArgs {
     /// Compare --target results with the expectations of the suite's target NAME.
     #[arg(long, value_name = "NAME", requires = "target")]
     pub expect: Option<String>,
-    /// How many cases run at once.
-    #[arg(long, short = 'j', value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    pub jobs: u32,
-    /// How long each step waits for its reply (e.g. 5s, 500ms). Default: the suite's
-    /// timeout_ms, else 5s.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub timeout: Option<Duration>,
-    /// Run a case again, up to N times, when the server was busy (HTTP 429/503/408,
-    /// PostgreSQL 53300, SSH too many connections), after its Retry-After (at most 30s).
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub retry_busy: u32,
+    #[command(flatten)]
+    pub replay: ReplayArgs,
     #[command(flatten)]
     pub reports: ReportArgs,
     /// Load mode: replay the suite's clients N times in all (picked by population share) and

@@ -239,38 +239,12 @@ fn curl_through_the_recording_proxy_is_recorded_in_order_and_admitted() {
     assert_replayed_as_curl_sends(&result);
 }
 
-/// Starts tcpdump on loopback and waits until it listens; `Err` says why it could not.
-fn start_tcpdump(port: u16, file: &Path) -> Result<Process, String> {
-    let mut child = Command::new("tcpdump")
-        .args(["-i", "lo", "-s", "4096", "--immediate-mode", "-U", "-w"])
-        .arg(file)
-        .args(["tcp", "port", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("tcpdump cannot run ({e})"))?;
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut said = String::new();
-    loop {
-        let mut line = String::new();
-        if stderr.read_line(&mut line).unwrap_or(0) == 0 {
-            let _ = child.wait();
-            return Err(format!("tcpdump could not capture: {said}"));
-        }
-        said.push_str(&line);
-        if line.contains("listening on") {
-            std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-            return Ok(Process(child));
-        }
-    }
-}
-
 #[test]
 fn a_tcpdump_capture_of_curl_imports_in_order_and_replays_admitted() {
     let work = tempfile::tempdir().unwrap();
     let (_nginx, port) = nginx();
     let pcap = work.path().join("curl.pcap");
-    let tcpdump = match start_tcpdump(port, &pcap) {
+    let tcpdump = match common::live_tls::Tcpdump::start(port, &pcap) {
         Ok(tcpdump) => tcpdump,
         Err(why) => {
             assert!(std::env::var_os("CI").is_none(), "{why}: required on CI");
@@ -280,24 +254,7 @@ fn a_tcpdump_capture_of_curl_imports_in_order_and_replays_admitted() {
     };
     curl_upload(&format!("127.0.0.1:{port}"), work.path());
     // tcpdump gets the last packets late on a busy machine: wait for the close.
-    let http = harness::dialect::by_name("http").unwrap();
-    for _ in 0..200 {
-        let mut closed = false;
-        let _ = harness::capture::import(&pcap, Some(port), http, |_, case| {
-            closed |= case.capture.ended_by == "fin";
-            Ok(())
-        });
-        if closed {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let stopped = Command::new("kill")
-        .args(["-INT", &tcpdump.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(stopped.success());
-    drop(tcpdump);
+    tcpdump.stop_after("http", port, 1);
     let cases = work.path().join("cases");
     let out = harness(&[
         "import",

@@ -44,10 +44,11 @@ pub async fn run_suite(
     let context = crate::report::RunContext::now();
     let settings = Settings {
         step_timeout: args
+            .replay
             .timeout
             .or(suite.timeout)
             .unwrap_or(Duration::from_secs(5)),
-        retry_busy: args.retry_busy,
+        retry_busy: args.replay.retry_busy,
         ..Settings::default()
     };
     let endpoints = plan::endpoints(suite, &args.target, args.expect.as_deref()).await?;
@@ -56,7 +57,7 @@ pub async fn run_suite(
         let load = super::load::Load {
             repeat,
             rate: args.rate.filter(|r| *r > 0.0),
-            concurrency: args.concurrency.unwrap_or(args.jobs as usize),
+            concurrency: args.concurrency.unwrap_or(args.replay.jobs as usize),
             duration: args.duration,
         };
         let settings = Settings {
@@ -101,7 +102,7 @@ pub async fn run_suite(
         suite,
         &cases,
         &endpoints.list,
-        args.jobs as usize,
+        args.replay.jobs as usize,
         &settings,
         &mut |result| {
             if args.bless {

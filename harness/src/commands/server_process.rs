@@ -5,7 +5,7 @@
 //! harness is interrupted (SIGINT, SIGTERM, SIGHUP).
 
 use rustix::process::{Pid, Signal, kill_process_group, test_kill_process_group};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
@@ -101,51 +101,24 @@ fn stop_all_on_signal() {
         };
         handle.spawn(async {
             use tokio::signal::unix::{SignalKind, signal};
-            let kinds = [
-                (SignalKind::interrupt(), 130),
-                (SignalKind::terminate(), 143),
-                (SignalKind::hangup(), 129),
-            ];
-            let mut streams = Vec::new();
-            for (kind, code) in kinds {
-                if let Ok(stream) = signal(kind) {
-                    streams.push((stream, code));
-                }
-            }
-            let waits = streams.iter_mut().map(|(s, code)| {
-                let code = *code;
-                Box::pin(async move {
-                    s.recv().await;
-                    code
-                })
-            });
-            let (code, ..) = futures_select_all(waits).await;
+            let (Ok(mut interrupt), Ok(mut terminate), Ok(mut hangup)) = (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+            ) else {
+                return;
+            };
+            let code = tokio::select! {
+                _ = interrupt.recv() => 130,
+                _ = terminate.recv() => 143,
+                _ = hangup.recv() => 129,
+            };
             let running = std::mem::take(&mut *lock());
             for (group, tmp) in running {
                 stop_group(group, &mut || {});
-                remove(&tmp);
+                let _ = std::fs::remove_dir_all(&tmp);
             }
             std::process::exit(code);
         });
     });
-}
-
-fn remove(dir: &Path) {
-    let _ = std::fs::remove_dir_all(dir);
-}
-
-/// The first of several futures to finish, with its output.
-async fn futures_select_all<F: std::future::Future<Output = i32> + Unpin>(
-    futures: impl IntoIterator<Item = F>,
-) -> (i32, ()) {
-    let mut futures: Vec<F> = futures.into_iter().collect();
-    std::future::poll_fn(|cx| {
-        for f in futures.iter_mut() {
-            if let std::task::Poll::Ready(code) = std::pin::Pin::new(f).poll(cx) {
-                return std::task::Poll::Ready((code, ()));
-            }
-        }
-        std::task::Poll::Pending
-    })
-    .await
 }
