@@ -72,7 +72,7 @@ impl Log {
     /// Queues a line; when the queue is full the line is dropped and counted.
     /// Queues one line: what a client sent is in it, so it is escaped and capped first.
     pub fn line(&self, line: String) {
-        let line = crate::printable::field(&line, MAX_LINE);
+        let line = crate::printable::field(line, MAX_LINE);
         if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) =
             self.queue.try_send(line)
         {

@@ -114,9 +114,9 @@ impl Verdict {
     pub fn bounded(self) -> Verdict {
         use crate::printable::field;
         Verdict {
-            stage: field(&self.stage, MAX_STAGE),
-            reason: field(&self.reason, MAX_REASON),
-            decided_by: self.decided_by.as_deref().map(|d| field(d, MAX_DECIDED_BY)),
+            stage: field(self.stage, MAX_STAGE),
+            reason: field(self.reason, MAX_REASON),
+            decided_by: self.decided_by.map(|d| field(d, MAX_DECIDED_BY)),
             ..self
         }
     }

@@ -5,6 +5,7 @@
 
 use super::SettingError;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// What a refusal means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,9 +53,12 @@ pub const fn refusal_lists(
 }
 
 /// Codes, exact or as a prefix written `53*`, each with its class; a code no list names gets
-/// the table's default class.
+/// the table's default class. Shared, not copied: every connection's conversation holds one.
 #[derive(Debug, Clone)]
-pub struct RefusalClasses {
+pub struct RefusalClasses(Arc<Table>);
+
+#[derive(Debug)]
+struct Table {
     exact: BTreeMap<String, RefusalClass>,
     /// Longest prefix first, so `57P0*` outranks `57*`.
     prefixes: Vec<(String, RefusalClass)>,
@@ -72,7 +76,7 @@ impl RefusalClasses {
         valid: fn(&str) -> bool,
         what: &str,
     ) -> Result<RefusalClasses, SettingError> {
-        let mut classes = RefusalClasses {
+        let mut classes = Table {
             exact: BTreeMap::new(),
             prefixes: Vec::new(),
             otherwise,
@@ -117,19 +121,21 @@ impl RefusalClasses {
         classes
             .prefixes
             .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
-        Ok(classes)
+        Ok(RefusalClasses(Arc::new(classes)))
     }
 
     /// The class of a refusal carrying `code`.
     pub fn class(&self, code: &str) -> RefusalClass {
+        let table = &self.0;
         let code = code.to_ascii_uppercase();
-        if let Some(class) = self.exact.get(&code) {
+        if let Some(class) = table.exact.get(&code) {
             return *class;
         }
-        self.prefixes
+        table
+            .prefixes
             .iter()
             .find(|(prefix, _)| code.starts_with(prefix.as_str()))
-            .map_or(self.otherwise, |(_, class)| *class)
+            .map_or(table.otherwise, |(_, class)| *class)
     }
 }
 

@@ -35,6 +35,11 @@ pub fn from_settings(
 }
 
 /// The defaults, for a conversation made without a suite.
+/// The defaults, read once per process: every conversation without a suite's settings
+/// takes them.
 pub fn defaults() -> RefusalClasses {
-    from_settings(&BTreeMap::new()).expect("the defaults are valid")
+    static DEFAULTS: std::sync::LazyLock<RefusalClasses> = std::sync::LazyLock::new(|| {
+        from_settings(&BTreeMap::new()).expect("the defaults are valid")
+    });
+    DEFAULTS.clone()
 }

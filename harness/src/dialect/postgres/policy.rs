@@ -42,7 +42,10 @@ pub struct PgPolicy {
 impl Default for PgPolicy {
     /// MD5 (deprecated since PostgreSQL 18) and cleartext passwords.
     fn default() -> PgPolicy {
-        PgPolicy::from_settings(&BTreeMap::new()).expect("the defaults are valid")
+        static DEFAULTS: std::sync::LazyLock<PgPolicy> = std::sync::LazyLock::new(|| {
+            PgPolicy::from_settings(&BTreeMap::new()).expect("the defaults are valid")
+        });
+        DEFAULTS.clone()
     }
 }
 

@@ -22,8 +22,12 @@ pub struct SshPolicy {
 }
 
 impl Default for SshPolicy {
+    /// Read once per process: every conversation without a suite's settings takes them.
     fn default() -> SshPolicy {
-        SshPolicy::from_settings(&BTreeMap::new()).expect("the defaults are valid")
+        static DEFAULTS: std::sync::LazyLock<SshPolicy> = std::sync::LazyLock::new(|| {
+            SshPolicy::from_settings(&BTreeMap::new()).expect("the defaults are valid")
+        });
+        DEFAULTS.clone()
     }
 }
 

@@ -25,8 +25,13 @@ pub fn from_settings(
     )
 }
 
+/// The defaults, read once per process: every conversation without a suite's settings
+/// takes them.
 pub fn defaults() -> RefusalClasses {
-    from_settings(&BTreeMap::new()).expect("the defaults are valid")
+    static DEFAULTS: std::sync::LazyLock<RefusalClasses> = std::sync::LazyLock::new(|| {
+        from_settings(&BTreeMap::new()).expect("the defaults are valid")
+    });
+    DEFAULTS.clone()
 }
 
 /// The lockout an alert gives, moved to its class.
