@@ -35,7 +35,7 @@ fn seed_suite_matches_every_expectation_with_all_three_verdicts() {
         "{text}{}",
         stderr(&out)
     );
-    assert!(text.starts_with("CASE "), "{text}");
+    assert!(text.starts_with("CLIENT "), "{text}");
     let results = seed_loaded().cases.len() * 3;
     assert!(
         text.contains(&format!("{results} as expected, 0 mismatched")),

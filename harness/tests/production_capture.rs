@@ -436,7 +436,8 @@ fn judge_keeps_a_row_per_client_and_judged_captures_merge_into_one_traffic_impac
     assert_eq!(table.status.code(), Some(0), "{}", stderr(&table));
     let text = stdout(&table);
     assert!(
-        text.contains("curl 7.88.1 (HTTP/1.0): 5 of 5 sessions"),
+        text.lines()
+            .any(|l| l.starts_with("curl 7.88.1 (HTTP/1.0) ") && l.contains(" 5 of 5 sessions ")),
         "{text}"
     );
     let rows = text.lines().filter(|l| l.contains(" of ")).count();

@@ -60,6 +60,27 @@ fn count(text: &str, needle: &str) -> usize {
 }
 
 #[test]
+fn table_names_each_client_then_its_case_file() {
+    let (_dir, out) = reports(&[]);
+    let text = stdout(&out);
+    let header = text.lines().next().unwrap();
+    assert!(header.starts_with("CLIENT "), "{text}");
+    assert!(header.contains(" CASE "), "{text}");
+    let suite = harness::suite::load_suite(&seed_suite()).unwrap();
+    for case in &suite.cases {
+        let rows = text
+            .lines()
+            .filter(|line| {
+                line.strip_prefix(case.name.as_str())
+                    .and_then(|rest| rest.trim_start().strip_prefix(case.id.as_str()))
+                    .is_some_and(|rest| rest.starts_with(' '))
+            })
+            .count();
+        assert_eq!(rows, 3, "{} ({}) in\n{text}", case.name, case.id);
+    }
+}
+
+#[test]
 fn junit_has_one_testcase_per_result_and_the_failures() {
     let (dir, out) = reports(&["emesene-2011", "msn-messenger-7.5"]);
     assert_eq!(out.status.code(), Some(harness::exit::MISMATCH));
