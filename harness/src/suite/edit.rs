@@ -41,6 +41,7 @@ pub fn write_population(
     dir: &Path,
     new: &NewSuite<'_>,
     clients: &[ClientTraffic],
+    not_run: u64,
 ) -> Result<PathBuf, EditError> {
     let path = dir.join("suite.toml");
     let text = match std::fs::read_to_string(&path) {
@@ -69,6 +70,16 @@ pub fn write_population(
         .decor_mut()
         .set_prefix("\n# Sessions per client in the capture: impact reads \"% of sessions\".\n");
     doc["population"] = Item::Table(sessions);
+    if not_run > 0 {
+        doc["population_not_run"] = value(i64::try_from(not_run).unwrap_or(i64::MAX));
+        doc["population_not_run"]
+            .as_value_mut()
+            .unwrap()
+            .decor_mut()
+            .set_suffix("  # sessions of clients past those kept apart: in every total, never run");
+    } else {
+        doc.remove("population_not_run");
+    }
     if clients.iter().all(|(_, _, accounts)| accounts.is_some()) && !clients.is_empty() {
         let mut accounts = Table::new();
         for (case, _, n) in clients {
@@ -253,7 +264,7 @@ mod tests {
             dialect: crate::dialect::by_name("http").unwrap(),
             description: "2 clients of evil\n[[target]]\nname = \"x\" \"quoted\" \\".into(),
         };
-        let path = write_population(dir.path(), &new, &[("a".into(), 2, None)]).unwrap();
+        let path = write_population(dir.path(), &new, &[("a".into(), 2, None)], 0).unwrap();
         let written: toml::Value =
             toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         assert!(written.get("target").is_none(), "{written}");

@@ -71,6 +71,8 @@ struct RawSuite {
     /// Distinct accounts per case, where the traffic showed them.
     #[serde(default)]
     population_accounts: BTreeMap<Spanned<String>, Spanned<f64>>,
+    /// Sessions of clients an import counted but wrote no case for.
+    population_not_run: Option<Spanned<f64>>,
     #[serde(default)]
     dialect_settings: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
 }
@@ -379,6 +381,17 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
             PopulationUnit::Users
         }),
     };
+    let not_run = match &raw.population_not_run {
+        None => 0.0,
+        Some(n) if n.get_ref().is_finite() && *n.get_ref() >= 0.0 => *n.get_ref(),
+        Some(n) => {
+            errors.push(at(
+                n.span(),
+                "population_not_run is a number of sessions, 0 or more".to_string(),
+            ));
+            0.0
+        }
+    };
     let mut shares = |table: &BTreeMap<Spanned<String>, Spanned<f64>>| {
         let mut shares = BTreeMap::new();
         for (case, share) in table {
@@ -402,6 +415,7 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
         unit,
         shares: shares(&raw.population),
         accounts: shares(&raw.population_accounts),
+        not_run,
     };
 
     if !errors.is_empty() {
