@@ -271,4 +271,21 @@ mod tests {
         assert!(written["description"].as_str().unwrap().contains('\n'));
         assert_eq!(written["population"]["a"].as_integer(), Some(2));
     }
+
+    #[test]
+    fn sessions_not_run_are_written_and_dropped_when_a_later_import_has_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let new = NewSuite {
+            settings_from: None,
+            dialect: crate::dialect::by_name("http").unwrap(),
+            description: "clients".into(),
+        };
+        let read = |path: &Path| -> toml::Value {
+            toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+        };
+        let path = write_population(dir.path(), &new, &[("a".into(), 2, None)], 7).unwrap();
+        assert_eq!(read(&path)["population_not_run"].as_integer(), Some(7));
+        let path = write_population(dir.path(), &new, &[("a".into(), 2, None)], 0).unwrap();
+        assert!(read(&path).get("population_not_run").is_none());
+    }
 }
