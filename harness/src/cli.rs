@@ -52,6 +52,21 @@ pub enum Command {
     /// clients (as `import --group` finds them) run against the policy's servers, with the
     /// impact in sessions and the clients turned away.
     Whatif(WhatifArgs),
+    /// Review the results a run left beside their snapshots (CASE@TARGET.snap.new), one at a
+    /// time: accept, reject or skip each.
+    Review(ReviewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// The suite: a folder holding suite.toml, or the suite file itself.
+    pub suite: PathBuf,
+    /// Accept every pending snapshot without asking (for scripts).
+    #[arg(long, conflicts_with = "reject_all")]
+    pub accept_all: bool,
+    /// Reject every pending snapshot without asking (for scripts).
+    #[arg(long)]
+    pub reject_all: bool,
 }
 
 #[derive(Debug, Args)]
