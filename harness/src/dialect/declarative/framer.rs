@@ -45,9 +45,10 @@ pub fn frame(
             )));
         }
         let continues = from == Direction::Server
-            && framing.continues.as_ref().is_some_and(|pattern| {
-                pattern.is_match(&String::from_utf8_lossy(trim_end(line)))
-            });
+            && framing
+                .continues
+                .as_ref()
+                .is_some_and(|pattern| pattern.is_match(&String::from_utf8_lossy(trim_end(line))));
         if !continues {
             return Ok(Some(buf.split_to(next).freeze()));
         }
@@ -106,7 +107,10 @@ mod tests {
             b"250-mail.example\r\n250-AUTH PLAIN\r\n250 SMTPUTF8\r\n220 go\r\n",
         )
         .unwrap();
-        assert_eq!(got, ["250-mail.example\n250-AUTH PLAIN\n250 SMTPUTF8", "220 go"]);
+        assert_eq!(
+            got,
+            ["250-mail.example\n250-AUTH PLAIN\n250 SMTPUTF8", "220 go"]
+        );
     }
 
     #[test]

@@ -14,7 +14,11 @@ pub fn recorded(spec: &Spec, client_messages: &[&[u8]]) -> RecordedIdentity {
     for message in client_messages {
         let line = framer::text(message);
         if identity.client.is_none()
-            && let Some(caps) = spec.identity.client.as_ref().and_then(|p| p.captures(&line))
+            && let Some(caps) = spec
+                .identity
+                .client
+                .as_ref()
+                .and_then(|p| p.captures(&line))
         {
             identity.client = group(&caps, "name").map(|name| Identity {
                 client: name.to_string(),
@@ -24,7 +28,11 @@ pub fn recorded(spec: &Spec, client_messages: &[&[u8]]) -> RecordedIdentity {
             });
         }
         if identity.account.is_none()
-            && let Some(caps) = spec.identity.account.as_ref().and_then(|p| p.captures(&line))
+            && let Some(caps) = spec
+                .identity
+                .account
+                .as_ref()
+                .and_then(|p| p.captures(&line))
         {
             identity.account = group(&caps, "account").map(str::to_string);
         }

@@ -170,7 +170,10 @@ impl Compiler<'_> {
             Some(s) => {
                 self.error(
                     s.span(),
-                    format!("`{}`: who speaks first is `server` or `client`", s.get_ref()),
+                    format!(
+                        "`{}`: who speaks first is `server` or `client`",
+                        s.get_ref()
+                    ),
                     None,
                 );
                 false
@@ -191,14 +194,14 @@ impl Compiler<'_> {
         };
         let max_line = self.limit(&file.framing.max_line, 4096, "a line limit");
         let max_reply = self.limit(&file.framing.max_reply, 64 * 1024, "a reply limit");
-        if max_reply < max_line {
-            if let Some(v) = &file.framing.max_reply {
-                self.error(
-                    v.span(),
-                    format!("a reply limit is at least the line limit ({max_line})"),
-                    None,
-                );
-            }
+        if max_reply < max_line
+            && let Some(v) = &file.framing.max_reply
+        {
+            self.error(
+                v.span(),
+                format!("a reply limit is at least the line limit ({max_line})"),
+                None,
+            );
         }
         let framing = spec::Framing {
             terminator,
@@ -213,8 +216,15 @@ impl Compiler<'_> {
             let word = verb.name.get_ref();
             if word.is_empty() || word.contains(char::is_whitespace) {
                 self.error(verb.name.span(), "a verb is one word".into(), None);
-            } else if verbs.iter().any(|v: &spec::Verb| v.name.eq_ignore_ascii_case(word)) {
-                self.error(verb.name.span(), format!("verb `{word}` is given twice"), None);
+            } else if verbs
+                .iter()
+                .any(|v: &spec::Verb| v.name.eq_ignore_ascii_case(word))
+            {
+                self.error(
+                    verb.name.span(),
+                    format!("verb `{word}` is given twice"),
+                    None,
+                );
             }
             let args = self.opt_regex(&verb.args);
             let shown = match &verb.args {

@@ -135,7 +135,10 @@ impl Dialect for FileDialect {
         }
     }
     fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Box<dyn Request>, String> {
-        if message.iter().any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n')) {
+        if message
+            .iter()
+            .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n'))
+        {
             return Err("it is not a line of text".into());
         }
         Ok(Box::new(steps::FileStep::Recorded(message.to_vec())))

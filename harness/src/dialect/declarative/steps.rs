@@ -27,7 +27,9 @@ impl Request for FileStep {
 /// The verb a line starts with, matched as the file spells it (case aside).
 pub fn verb_of<'s>(spec: &'s Spec, line: &str) -> Option<&'s Verb> {
     let word = line.split(' ').next().unwrap_or_default();
-    spec.verbs.iter().find(|v| v.name.eq_ignore_ascii_case(word))
+    spec.verbs
+        .iter()
+        .find(|v| v.name.eq_ignore_ascii_case(word))
 }
 
 /// Why `line` is no step of the dialect: (offset, length, message, help).
