@@ -30,9 +30,15 @@ pub struct FileDialect {
     spec: &'static Spec,
 }
 
-/// The file dialects loaded so far, by their file's canonical path: loading a file twice
-/// gives the same dialect.
-static LOADED: Mutex<Vec<(PathBuf, &'static FileDialect)>> = Mutex::new(Vec::new());
+/// The file dialects loaded so far, with their file's canonical path and text: loading a
+/// file twice (or a copy of it, as an imported suite holds) gives the same dialect.
+static LOADED: Mutex<Vec<Loaded>> = Mutex::new(Vec::new());
+
+struct Loaded {
+    path: PathBuf,
+    text: String,
+    dialect: &'static FileDialect,
+}
 
 /// Whether a dialect name on a command line or in a suite names a dialect file.
 pub fn is_path(name: &str) -> bool {
@@ -41,43 +47,57 @@ pub fn is_path(name: &str) -> bool {
 
 /// Compiles the dialect file at `path` without registering it (`harness check`).
 pub fn parse(path: &Path) -> Result<FileDialect, Vec<SourceError>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    parse_text(path, &read(path)?)
+}
+
+fn read(path: &Path) -> Result<String, Vec<SourceError>> {
+    std::fs::read_to_string(path).map_err(|e| {
         vec![SourceError::at(
             path,
             "",
             None,
             format!("cannot read dialect file: {e}"),
         )]
-    })?;
-    let spec = load::parse(path, &text)?;
+    })
+}
+
+fn parse_text(path: &Path, text: &str) -> Result<FileDialect, Vec<SourceError>> {
+    let spec = load::parse(path, text)?;
     Ok(FileDialect {
         spec: Box::leak(Box::new(spec)),
     })
 }
 
 /// Loads the dialect file at `path` and registers it, so suites, captures and reports find
-/// it by name; the same file loaded again is the same dialect, and another dialect under its
-/// name (a built-in one, another file) is refused.
+/// it by name; the same file (or the same text) loaded again is the same dialect, and another
+/// dialect under its name (a built-in one, another file) is refused.
 pub fn load(path: &Path) -> Result<&'static dyn Dialect, Vec<SourceError>> {
     let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let text = read(path)?;
     let mut loaded = LOADED.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((_, dialect)) = loaded.iter().find(|(p, _)| *p == canonical) {
-        return Ok(*dialect);
+    if let Some(same) = loaded
+        .iter()
+        .find(|l| l.path == canonical || l.text == text)
+    {
+        return Ok(same.dialect);
     }
-    let dialect: &'static FileDialect = Box::leak(Box::new(parse(path)?));
+    let dialect: &'static FileDialect = Box::leak(Box::new(parse_text(path, &text)?));
     if let Err(e) = crate::dialect::register(dialect) {
         let other = loaded
             .iter()
-            .find(|(_, d)| d.spec.name == dialect.spec.name)
-            .map(|(p, _)| format!(" from {}", p.display()));
-        let text = std::fs::read_to_string(path).unwrap_or_default();
+            .find(|l| l.dialect.spec.name == dialect.spec.name)
+            .map(|l| format!(" (from {})", l.path.display()));
         let at = text.find("name").map(|at| at..at + 4);
         return Err(vec![
             SourceError::at(path, &text, at, format!("{e}{}", other.unwrap_or_default()))
-                .with_help("give this dialect another name"),
+                .with_help("give this dialect a name of its own"),
         ]);
     }
-    loaded.push((canonical, dialect));
+    loaded.push(Loaded {
+        path: canonical,
+        text,
+        dialect,
+    });
     Ok(dialect)
 }
 

@@ -1,0 +1,262 @@
+//! A small SMTP submission server for the file-dialect test, on loopback: it greets after a
+//! moment and refuses a client that speaks first (as Postfix's postscreen does), offers
+//! STARTTLS, and AUTH (PLAIN, LOGIN, CRAM-MD5, checked for real) only over TLS, refusing it
+//! in the clear with 530 (or 538, in `Encrypt538` mode); MAIL before AUTH gets 530.
+
+use md5::{Digest, Md5};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+pub const USER: &str = "ann";
+pub const PASSWORD: &str = "s3cret";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// STARTTLS required before AUTH (530 in the clear).
+    Submission,
+    /// AUTH offered in the clear, refused there with 538.
+    Encrypt538,
+    /// Greets with 421 and hangs up.
+    Busy,
+    /// Hangs up before any greeting.
+    Silent,
+}
+
+fn acceptor() -> TlsAcceptor {
+    let key = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let cert = key.cert.der().clone();
+    let private =
+        rustls::pki_types::PrivateKeyDer::try_from(key.signing_key.serialize_der()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], private)
+        .unwrap();
+    TlsAcceptor::from(Arc::new(config))
+}
+
+/// Listens on loopback `port` (0: any) and serves every connection in `mode`.
+pub async fn start(mode: Mode, port: u16) -> SocketAddr {
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let acceptor = acceptor();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(serve(tcp, mode, acceptor.clone()));
+        }
+    });
+    addr
+}
+
+async fn serve(mut tcp: tokio::net::TcpStream, mode: Mode, acceptor: TlsAcceptor) {
+    match mode {
+        Mode::Silent => return,
+        Mode::Busy => {
+            let _ = tcp
+                .write_all(b"421 4.3.2 Service shutting down, try later\r\n")
+                .await;
+            return;
+        }
+        Mode::Submission | Mode::Encrypt538 => {}
+    }
+    // A client that talks before the greeting is no SMTP client.
+    let mut peek = [0u8; 1];
+    if let Ok(Ok(n)) = tokio::time::timeout(Duration::from_millis(100), tcp.peek(&mut peek)).await {
+        if n > 0 {
+            let _ = tcp
+                .write_all(b"554 5.5.1 Protocol error: talked before the greeting\r\n")
+                .await;
+        }
+        return;
+    }
+    if tcp
+        .write_all(b"220 fake.test ESMTP ready\r\n")
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let mut session = Session {
+        mode,
+        tls: false,
+        authed: false,
+    };
+    if session.lines(&mut tcp).await
+        && let Ok(mut tls) = acceptor.accept(tcp).await
+    {
+        session.tls = true;
+        session.lines(&mut tls).await;
+    }
+}
+
+struct Session {
+    mode: Mode,
+    tls: bool,
+    authed: bool,
+}
+
+impl Session {
+    /// Serves lines until the client quits (false) or TLS must start (true).
+    async fn lines<S: AsyncRead + AsyncWrite + Unpin>(&mut self, stream: &mut S) -> bool {
+        let mut io = BufReader::new(stream);
+        loop {
+            let Some(line) = read_line(&mut io).await else {
+                return false;
+            };
+            let (verb, rest) = line.split_once(' ').unwrap_or((&line, ""));
+            let reply = match verb.to_ascii_uppercase().as_str() {
+                "EHLO" => {
+                    let mut r = String::from("250-fake.test\r\n250-PIPELINING\r\n");
+                    if !self.tls {
+                        r += "250-STARTTLS\r\n";
+                    }
+                    if self.tls || self.mode == Mode::Encrypt538 {
+                        r += "250-AUTH PLAIN LOGIN CRAM-MD5\r\n";
+                    }
+                    r + "250 8BITMIME\r\n"
+                }
+                "HELO" => "250 fake.test\r\n".into(),
+                "STARTTLS" if self.tls => "554 5.5.1 Error: TLS already active\r\n".into(),
+                "STARTTLS" => {
+                    let _ = io
+                        .get_mut()
+                        .write_all(b"220 2.0.0 Ready to start TLS\r\n")
+                        .await;
+                    return true;
+                }
+                "AUTH" if !self.tls && self.mode == Mode::Encrypt538 => {
+                    "538 5.7.11 Encryption required for requested authentication mechanism\r\n"
+                        .into()
+                }
+                "AUTH" if !self.tls => "530 5.7.0 Must issue a STARTTLS command first\r\n".into(),
+                "AUTH" => match self.auth(&mut io, rest).await {
+                    Some(true) => {
+                        self.authed = true;
+                        "235 2.7.0 Authentication successful\r\n".into()
+                    }
+                    Some(false) => {
+                        "535 5.7.8 Error: authentication failed: authentication failure\r\n".into()
+                    }
+                    None => "504 5.5.4 Unrecognized authentication type\r\n".into(),
+                },
+                "MAIL" if !self.authed => "530 5.7.0 Authentication required\r\n".into(),
+                "MAIL" | "RCPT" | "RSET" | "NOOP" => "250 2.0.0 Ok\r\n".into(),
+                "QUIT" => {
+                    let _ = io.get_mut().write_all(b"221 2.0.0 Bye\r\n").await;
+                    return false;
+                }
+                _ => "502 5.5.2 Error: command not recognized\r\n".into(),
+            };
+            if io.get_mut().write_all(reply.as_bytes()).await.is_err() {
+                return false;
+            }
+        }
+    }
+
+    /// Runs an AUTH exchange: whether the credentials hold, `None` for an unknown mechanism.
+    async fn auth<S: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        io: &mut BufReader<&mut S>,
+        args: &str,
+    ) -> Option<bool> {
+        let (mechanism, initial) = args.split_once(' ').unwrap_or((args, ""));
+        let ask = async |io: &mut BufReader<&mut S>, prompt: &str| {
+            let _ = io
+                .get_mut()
+                .write_all(format!("334 {prompt}\r\n").as_bytes())
+                .await;
+            read_line(io).await.unwrap_or_default()
+        };
+        match mechanism.to_ascii_uppercase().as_str() {
+            "PLAIN" => {
+                let response = match initial {
+                    "" => ask(io, "").await,
+                    given => given.to_string(),
+                };
+                Some(decode(&response) == format!("\0{USER}\0{PASSWORD}").into_bytes())
+            }
+            "LOGIN" => {
+                let user = decode(&ask(io, &encode(b"Username:")).await);
+                let password = decode(&ask(io, &encode(b"Password:")).await);
+                Some(user == USER.as_bytes() && password == PASSWORD.as_bytes())
+            }
+            "CRAM-MD5" => {
+                let challenge = b"<4711.1765100000@fake.test>";
+                let answer = decode(&ask(io, &encode(challenge)).await);
+                let expected = format!(
+                    "{USER} {}",
+                    hex::encode(hmac_md5(PASSWORD.as_bytes(), challenge))
+                );
+                Some(answer == expected.into_bytes())
+            }
+            _ => None,
+        }
+    }
+}
+
+async fn read_line<R: tokio::io::AsyncBufRead + Unpin>(io: &mut R) -> Option<String> {
+    let mut line = String::new();
+    match io.read_line(&mut line).await {
+        Ok(0) | Err(_) => None,
+        Ok(_) => Some(line.trim_end_matches(['\r', '\n']).to_string()),
+    }
+}
+
+/// HMAC-MD5 (RFC 2104), as CRAM-MD5 (RFC 2195) answers a challenge with.
+pub fn hmac_md5(key: &[u8], message: &[u8]) -> [u8; 16] {
+    let mut block = [0u8; 64];
+    block[..key.len()].copy_from_slice(key);
+    let pad = |byte: u8| block.map(|b| b ^ byte);
+    let inner = Md5::new()
+        .chain_update(pad(0x36))
+        .chain_update(message)
+        .finalize();
+    Md5::new()
+        .chain_update(pad(0x5c))
+        .chain_update(inner)
+        .finalize()
+        .into()
+}
+
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+pub fn encode(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+pub fn decode(text: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let (mut n, mut bits) = (0u32, 0);
+    for c in text.bytes().take_while(|&c| c != b'=') {
+        let Some(v) = ALPHABET.iter().position(|&a| a == c) else {
+            return Vec::new();
+        };
+        n = n << 6 | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((n >> bits) as u8);
+        }
+    }
+    out
+}

@@ -1,0 +1,301 @@
+//! The SMTP submission dialect, a file with no Rust behind it, against a fake submission
+//! server on loopback: scripted clients over plain text and STARTTLS get the verdicts and
+//! deciding replies the file's rules give; a greeting is read before the first step (the
+//! server refuses a client that speaks first); and real clients' captures (Python's smtplib,
+//! with its TLS keys logged) are judged and grouped by the same file.
+
+#[path = "common/mod.rs"]
+mod common;
+#[path = "smtp/server.rs"]
+mod server;
+
+use common::{harness, repo_root, stderr, stdout};
+use harness::commands::plan;
+use harness::runner::Settings;
+use harness::suite::load_suite;
+use harness::verdict::VerdictKind;
+use server::Mode;
+use std::path::{Path, PathBuf};
+
+fn dialect_file() -> PathBuf {
+    repo_root().join("suites/smtp-submission/dialects/smtp.toml")
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn steps(lines: &[&str]) -> String {
+    lines
+        .iter()
+        .map(|l| format!("[[step]]\nsend = \"{l}\"\n"))
+        .collect()
+}
+
+/// A suite naming the dialect file beside it, with one case per kind of client.
+fn suite() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("dialects")).unwrap();
+    std::fs::copy(dialect_file(), dir.path().join("dialects/smtp.toml")).unwrap();
+    write(
+        dir.path(),
+        "suite.toml",
+        "name = \"smtp\"\ndialect = \"dialects/smtp.toml\"\n",
+    );
+    let plain = server::encode(format!("\0{}\0{}", server::USER, server::PASSWORD).as_bytes());
+    let wrong = server::encode(format!("\0{}\0nope", server::USER).as_bytes());
+    let tls = ["EHLO client.test", "STARTTLS", "EHLO client.test"];
+    let challenge = b"<4711.1765100000@fake.test>";
+    let cram = server::encode(
+        format!(
+            "{} {}",
+            server::USER,
+            hex::encode(server::hmac_md5(server::PASSWORD.as_bytes(), challenge))
+        )
+        .as_bytes(),
+    );
+    let cases: [(&str, Vec<String>); 6] = [
+        (
+            "a-modern",
+            [&tls[..], &[&format!("AUTH PLAIN {plain}")]]
+                .concat()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        ),
+        (
+            "b-plaintext-auth",
+            vec!["EHLO client.test".into(), format!("AUTH PLAIN {plain}")],
+        ),
+        (
+            "c-login",
+            [
+                &tls[..],
+                &[
+                    "AUTH LOGIN",
+                    &server::encode(b"ann"),
+                    &server::encode(b"s3cret"),
+                ],
+            ]
+            .concat()
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        ),
+        (
+            "d-cram-md5",
+            [&tls[..], &["AUTH CRAM-MD5", &cram]]
+                .concat()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        ),
+        (
+            "e-wrong-password",
+            [&tls[..], &[&format!("AUTH PLAIN {wrong}")]]
+                .concat()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        ),
+        (
+            "f-no-auth",
+            vec![
+                "EHLO client.test".into(),
+                "MAIL FROM:<a@client.test>".into(),
+            ],
+        ),
+    ];
+    for (id, lines) in cases {
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        write(dir.path(), &format!("cases/{id}.toml"), &steps(&lines));
+    }
+    dir
+}
+
+#[tokio::test]
+async fn scripted_clients_get_the_verdicts_the_dialect_file_gives() {
+    let dir = suite();
+    let suite = load_suite(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(suite.dialect.name(), "smtp");
+    let mut targets = Vec::new();
+    for mode in [Mode::Submission, Mode::Encrypt538, Mode::Busy, Mode::Silent] {
+        targets.push(server::start(mode, 0).await.to_string());
+    }
+    let endpoints = plan::endpoints(&suite, &targets, None).await.unwrap();
+    let results = plan::execute(
+        &suite,
+        &suite.cases,
+        &endpoints.list,
+        4,
+        &Settings::default(),
+    )
+    .await;
+    let mode_of = |target: &str| {
+        let i = targets
+            .iter()
+            .position(|t| target.contains(t.as_str()))
+            .unwrap();
+        ["submission", "538", "busy", "silent"][i]
+    };
+    let got: Vec<(String, &str, VerdictKind, bool, String, String)> = results
+        .iter()
+        .map(|r| {
+            let v = &r.verdict;
+            let decided = v
+                .decided_by
+                .as_deref()
+                .unwrap_or("")
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string();
+            (
+                r.case.clone(),
+                mode_of(&r.target),
+                v.kind,
+                v.is_busy(),
+                v.stage.clone(),
+                decided,
+            )
+        })
+        .collect();
+    use VerdictKind::*;
+    let expect = |case: &str, mode: &str| -> (VerdictKind, bool, &str, &str) {
+        match (case, mode) {
+            (_, "busy") => (
+                Error,
+                true,
+                "greeting",
+                "421 4.3.2 Service shutting down, try later",
+            ),
+            (_, "silent") => (Error, false, "greeting", ""),
+            ("a-modern", _) => (
+                Admitted,
+                false,
+                "AUTH",
+                "235 2.7.0 Authentication successful",
+            ),
+            ("b-plaintext-auth", "submission") => (
+                LockedOut,
+                false,
+                "AUTH",
+                "530 5.7.0 Must issue a STARTTLS command first",
+            ),
+            ("b-plaintext-auth", _) => (
+                LockedOut,
+                false,
+                "AUTH",
+                "538 5.7.11 Encryption required for requested authentication mechanism",
+            ),
+            ("c-login" | "d-cram-md5", _) => {
+                (Warned, false, "AUTH", "235 2.7.0 Authentication successful")
+            }
+            ("e-wrong-password", _) => (
+                LockedOut,
+                false,
+                "AUTH",
+                "535 5.7.8 Error: authentication failed: authentication failure",
+            ),
+            ("f-no-auth", _) => (
+                LockedOut,
+                false,
+                "MAIL",
+                "530 5.7.0 Authentication required",
+            ),
+            _ => unreachable!(),
+        }
+    };
+    for (case, mode, kind, busy, stage, decided) in &got {
+        let want = expect(case, mode);
+        assert_eq!(
+            (*kind, *busy, stage.as_str(), decided.as_str()),
+            want,
+            "{case} at {mode}: {got:#?}"
+        );
+    }
+    assert_eq!(got.len(), 24);
+    let cram = results.iter().find(|r| r.case == "d-cram-md5").unwrap();
+    assert_eq!(
+        cram.verdict.reason,
+        "authenticated (235); warned: a retired AUTH mechanism (CRAM-MD5)"
+    );
+    let plaintext = results
+        .iter()
+        .find(|r| r.case == "b-plaintext-auth")
+        .unwrap();
+    assert!(
+        plaintext.verdict.reason.contains("requires STARTTLS first"),
+        "{:?}",
+        plaintext.verdict
+    );
+
+    // The snapshot shows the greeting read first, the multi-line EHLO reply as one message,
+    // and the credentials redacted.
+    let modern = &results[0];
+    let snapshot = harness::snapshot::render(modern, suite.dialect);
+    assert!(
+        snapshot.contains("  < 220 fake.test ESMTP ready\n  > EHLO client.test\n"),
+        "{snapshot}"
+    );
+    assert!(
+        snapshot.contains("  < 250-fake.test\n    250-PIPELINING\n"),
+        "{snapshot}"
+    );
+    assert!(snapshot.contains("AUTH PLAIN <credentials>"), "{snapshot}");
+}
+
+#[test]
+fn check_reports_a_mistake_in_the_dialect_file_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(dialect_file())
+        .unwrap()
+        .replace("then = \"upgrade-tls\"", "then = \"upgrade-tsl\"");
+    write(dir.path(), "dialects/smtp.toml", &text);
+    let line = text
+        .lines()
+        .position(|l| l.contains("upgrade-tsl"))
+        .unwrap()
+        + 1;
+    let out = harness(&[
+        "check",
+        dir.path().join("dialects/smtp.toml").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("dialects/smtp.toml:{line}:8")),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `upgrade-tls`?"), "{err}");
+
+    // A suite naming the file reports the same mistake, in the dialect file.
+    write(
+        dir.path(),
+        "suite.toml",
+        "name = \"s\"\ndialect = \"dialects/smtp.toml\"\n",
+    );
+    let out = harness(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(&format!("dialects/smtp.toml:{line}:8")),
+        "{}",
+        stderr(&out)
+    );
+
+    let good = harness(&["check", dialect_file().to_str().unwrap()]);
+    assert_eq!(good.status.code(), Some(0), "{}", stderr(&good));
+    let listed = harness(&["dialects", dialect_file().to_str().unwrap()]);
+    assert!(
+        stdout(&listed).contains("smtp — SMTP submission"),
+        "{}",
+        stdout(&listed)
+    );
+    assert!(
+        stdout(&listed).contains("source file:      "),
+        "{}",
+        stdout(&listed)
+    );
+}
