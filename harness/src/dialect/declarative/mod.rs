@@ -101,6 +101,14 @@ pub fn load(path: &Path) -> Result<&'static dyn Dialect, Vec<SourceError>> {
     Ok(dialect)
 }
 
+impl FileDialect {
+    /// The most bytes its framer holds while it waits for the rest of a message: a reply
+    /// less its last line, and that line.
+    pub fn most_held(&self) -> usize {
+        self.spec.framing.max_reply + self.spec.framing.max_line
+    }
+}
+
 /// Whether `dialect` came from a file.
 pub fn is_file_dialect(dialect: &dyn Dialect) -> bool {
     dialect.source_file().is_some()
