@@ -10,6 +10,7 @@ mod common;
 mod server;
 
 use common::live_tls::{Tcpdump, free_port, judged, missing_tool, skip};
+use common::sasl::{PASSWORD, USER, encode, hmac_md5};
 use common::{harness, repo_root, stderr, stdout};
 use harness::commands::plan;
 use harness::runner::Settings;
@@ -45,15 +46,15 @@ fn suite() -> tempfile::TempDir {
         "suite.toml",
         "name = \"smtp\"\ndialect = \"dialects/smtp.toml\"\n",
     );
-    let plain = server::encode(format!("\0{}\0{}", server::USER, server::PASSWORD).as_bytes());
-    let wrong = server::encode(format!("\0{}\0nope", server::USER).as_bytes());
+    let plain = encode(format!("\0{}\0{}", USER, PASSWORD).as_bytes());
+    let wrong = encode(format!("\0{}\0nope", USER).as_bytes());
     let tls = ["EHLO client.test", "STARTTLS", "EHLO client.test"];
     let challenge = b"<4711.1765100000@fake.test>";
-    let cram = server::encode(
+    let cram = encode(
         format!(
             "{} {}",
-            server::USER,
-            hex::encode(server::hmac_md5(server::PASSWORD.as_bytes(), challenge))
+            USER,
+            hex::encode(hmac_md5(PASSWORD.as_bytes(), challenge))
         )
         .as_bytes(),
     );
@@ -74,11 +75,7 @@ fn suite() -> tempfile::TempDir {
             "c-login",
             [
                 &tls[..],
-                &[
-                    "AUTH LOGIN",
-                    &server::encode(b"ann"),
-                    &server::encode(b"s3cret"),
-                ],
+                &["AUTH LOGIN", &encode(b"ann"), &encode(b"s3cret")],
             ]
             .concat()
             .iter()

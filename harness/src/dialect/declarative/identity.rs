@@ -40,8 +40,8 @@ pub fn recorded(spec: &Spec, client_messages: &[&[u8]]) -> RecordedIdentity {
     identity
 }
 
-/// What the file's signature patterns match in the client's first lines, in order, each
-/// normalised; without patterns, the first line normalised.
+/// What the file's signature patterns match in the client's first lines (a pattern's first
+/// group, if it has one), in order, each normalised; without patterns, the first line normalised.
 pub fn signature(spec: &Spec, client_messages: &[&[u8]]) -> String {
     let lines: Vec<String> = client_messages
         .iter()
@@ -76,7 +76,8 @@ fn parts(spec: &Spec, lines: &[String]) -> Vec<String> {
             spec.identity
                 .signature
                 .iter()
-                .filter_map(|p| p.find(line))
+                .filter_map(|p| p.captures(line))
+                .filter_map(|c| c.get(1).or_else(|| c.get(0)))
                 .map(|m| normalize(spec, m.as_str()))
                 .take(1)
         })

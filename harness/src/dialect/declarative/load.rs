@@ -338,6 +338,7 @@ impl Compiler<'_> {
             ),
             port,
             server_first,
+            tagged: file.tagged,
             farewell: file.farewell,
             opens: self.opt_regex(&file.opens),
             framing,

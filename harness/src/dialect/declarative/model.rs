@@ -15,6 +15,9 @@ pub struct File {
     /// `"server"` (a greeting comes first, as in SMTP, IMAP, POP3, FTP) or `"client"`.
     #[serde(default)]
     pub speaks_first: Option<Spanned<String>>,
+    /// Client lines start with a tag, the verb after it (IMAP).
+    #[serde(default)]
+    pub tagged: bool,
     /// A line sent politely after a verdict, before closing (SMTP: `QUIT`).
     #[serde(default)]
     pub farewell: Option<String>,

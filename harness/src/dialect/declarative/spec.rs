@@ -12,6 +12,8 @@ pub struct Spec {
     pub port: u16,
     /// The server greets before the client says anything.
     pub server_first: bool,
+    /// Each client line starts with a tag, its verb after it (IMAP's `a1 LOGIN ...`).
+    pub tagged: bool,
     pub farewell: Option<String>,
     pub opens: Option<Regex>,
     pub framing: Framing,

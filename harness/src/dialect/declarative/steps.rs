@@ -24,9 +24,20 @@ impl Request for FileStep {
     }
 }
 
-/// The verb a line starts with, matched as the file spells it (case aside).
+/// Where a line's verb is, and the verb as written: its first word, or (a tagged protocol,
+/// IMAP) the word after its tag.
+fn verb_word<'l>(spec: &Spec, line: &'l str) -> (usize, &'l str) {
+    let start = match spec.tagged {
+        true => line.find(' ').map_or(line.len(), |space| space + 1),
+        false => 0,
+    };
+    let word = line[start..].split(' ').next().unwrap_or_default();
+    (start, word)
+}
+
+/// The verb of a line, matched as the file spells it (case aside).
 pub fn verb_of<'s>(spec: &'s Spec, line: &str) -> Option<&'s Verb> {
-    let word = line.split(' ').next().unwrap_or_default();
+    let (_, word) = verb_word(spec, line);
     spec.verbs
         .iter()
         .find(|v| v.name.eq_ignore_ascii_case(word))
@@ -34,11 +45,12 @@ pub fn verb_of<'s>(spec: &'s Spec, line: &str) -> Option<&'s Verb> {
 
 /// Why `line` is no step of the dialect: (offset, length, message, help).
 fn check(spec: &Spec, line: &str) -> Option<(usize, usize, String, Option<String>)> {
-    let word = line.split(' ').next().unwrap_or_default();
+    let (start, word) = verb_word(spec, line);
     let Some(verb) = verb_of(spec, line) else {
         let names = spec.verbs.iter().map(|v| v.name.as_str());
         let meant = closest(&word.to_ascii_uppercase(), names.clone())
-            .or_else(|| closest(word, names.clone()));
+            .or_else(|| closest(word, names.clone()))
+            .filter(|_| !word.is_empty());
         if meant.is_none() && spec.free_line.as_ref().is_some_and(|p| p.is_match(line)) {
             return None;
         }
@@ -53,11 +65,19 @@ fn check(spec: &Spec, line: &str) -> Option<(usize, usize, String, Option<String
                     .join(", ")
             ),
         };
-        let message = format!("`{word}` is not a {} verb", spec.name);
-        return Some((0, word.len(), message, Some(help)));
+        let message = match word {
+            "" => format!("a {} line has a verb after its tag", spec.name),
+            word => format!("`{word}` is not a {} verb", spec.name),
+        };
+        return Some((
+            start.min(line.len().saturating_sub(1)),
+            word.len(),
+            message,
+            Some(help),
+        ));
     };
-    let args = line.get(word.len() + 1..);
-    let at = word.len() + 1;
+    let at = start + word.len() + 1;
+    let args = line.get(at..);
     match (&verb.args, args) {
         (None, None) => None,
         (None, Some(args)) => Some((
@@ -103,13 +123,14 @@ pub fn compile(spec: &Spec, source: &StepSource<'_>) -> Result<Box<dyn Request>,
     }
     // A step holding variables is checked once they are filled, when it is sent; its verb,
     // when written out, is checked now.
-    let word = text.split(' ').next().unwrap_or_default();
+    let (start, word) = verb_word(spec, text);
+    let head = &text[..start + word.len()];
     let problem = if send.variables().next().is_none() {
         check(spec, text)
-    } else if word.contains('{') || verb_of(spec, word).is_some() {
+    } else if word.contains('{') || verb_of(spec, head).is_some() {
         None
     } else {
-        check(spec, word)
+        check(spec, head)
     };
     if let Some((at, len, message, help)) = problem {
         let error = StepError::at_item(at, len, message);
