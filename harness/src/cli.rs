@@ -304,6 +304,11 @@ pub struct DiffArgs {
 
 #[derive(Debug, Args)]
 pub struct DialectsArgs {
+    /// Dialect files (`PATH.toml`) to list too, each with its source file.
+    pub files: Vec<PathBuf>,
+    /// List the dialect file this suite names too.
+    #[arg(long, value_name = "DIR")]
+    pub suite: Option<PathBuf>,
     /// Output format: a table for people, or JSON.
     #[arg(long, value_enum, default_value_t = DialectsFormat::Table)]
     pub format: DialectsFormat,
@@ -347,7 +352,8 @@ pub struct ServeArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The suite: a folder holding suite.toml, or the suite file itself.
+    /// The suite: a folder holding suite.toml, or the suite file itself; or a dialect file
+    /// (one with a `[framing]` table).
     pub suite: PathBuf,
 }
 

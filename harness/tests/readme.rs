@@ -182,3 +182,51 @@ impl Drop for Children {
         }
     }
 }
+
+/// The complete dialect file in "Adding a dialect: the file route" compiles, and means what
+/// the text around it says.
+#[test]
+fn the_file_route_example_is_a_working_dialect() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let section = readme
+        .split("## Adding a dialect: the file route")
+        .nth(1)
+        .expect("the section");
+    let example = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("a toml block");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pop3.toml");
+    std::fs::write(&path, example).unwrap();
+    let pop3 = harness::dialect::declarative::parse(&path).unwrap_or_else(|e| panic!("{}", e[0]));
+    use harness::dialect::{Dialect, Settings, text_step};
+    assert_eq!((pop3.name(), pop3.default_port()), ("pop3", 110));
+    let typo = text_step(&pop3, "USRE ann").unwrap_err();
+    assert_eq!(typo.help.as_deref(), Some("did you mean `USER`?"));
+    let mut c = pop3.conversation(None, &Settings::none());
+    for (client, line) in [
+        (false, "+OK POP3 ready"),
+        (true, "AUTH CRAM-MD5"),
+        (false, "+ PDQ3MTEuMTc2NTEwMDAwMEBmYWtlLnRlc3Q+"),
+        (true, "YW5uIGFiYw=="),
+    ] {
+        let bytes = bytes::Bytes::from(format!("{line}\r\n"));
+        if client {
+            c.observe_sent(&bytes);
+        } else {
+            assert!(c.receive(bytes).verdict.is_none(), "{line}");
+        }
+    }
+    let v = c
+        .receive(bytes::Bytes::from_static(b"+OK logged in\r\n"))
+        .verdict
+        .unwrap();
+    assert_eq!(v.kind, harness::verdict::VerdictKind::Warned);
+    assert_eq!(
+        v.reason,
+        "logged in; warned: a retired SASL mechanism (CRAM-MD5)"
+    );
+    assert_eq!(pop3.redact("PASS hunter2"), "PASS <password>");
+}

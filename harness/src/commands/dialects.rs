@@ -15,6 +15,9 @@ struct Entry {
     variables: &'static [&'static str],
     step_kinds: &'static [Doc],
     settings: &'static [Doc],
+    /// The dialect file, for a declarative dialect.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<String>,
 }
 
 fn entry(d: &dyn Dialect) -> Entry {
@@ -26,10 +29,23 @@ fn entry(d: &dyn Dialect) -> Entry {
         variables: d.variables(),
         step_kinds: d.step_kinds(),
         settings: d.setting_keys(),
+        source: d.source_file().map(|p| p.display().to_string()),
     }
 }
 
 pub fn dialects(args: &DialectsArgs) -> Result<i32, Failure> {
+    for file in &args.files {
+        let name = file.to_string_lossy();
+        if !dialect::declarative::is_path(&name) {
+            return Err(Failure::Usage(format!(
+                "dialects {name}: a dialect file's name ends in .toml"
+            )));
+        }
+        super::dialect(&name)?;
+    }
+    if let Some(suite) = &args.suite {
+        crate::suite::load_suite(suite).map_err(|e| Failure::Usage(e.to_string()))?;
+    }
     let entries: Vec<Entry> = dialect::all().into_iter().map(entry).collect();
     match args.format {
         DialectsFormat::Json => {
@@ -44,6 +60,9 @@ pub fn dialects(args: &DialectsArgs) -> Result<i32, Failure> {
                     crate::outln!("");
                 }
                 crate::outln!("{} — {}", e.name, e.summary);
+                if let Some(source) = &e.source {
+                    crate::outln!("  source file:      {source}");
+                }
                 crate::outln!("  default port:     {}", e.default_port);
                 crate::outln!(
                     "  reference server: {}",

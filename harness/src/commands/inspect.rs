@@ -19,6 +19,9 @@ pub fn inspect(args: &InspectArgs) -> Result<i32, Failure> {
         let case: CaptureFile = toml::from_str(&text).map_err(|e| {
             Failure::Usage(crate::source::from_toml(&args.file, &text, &e).to_string())
         })?;
+        if let Some(name) = &args.dialect {
+            super::dialect(name)?;
+        }
         let case = match crate::dialect::by_name(&case.capture.dialect) {
             Some(dialect) => read_through(dialect, case, keylog),
             None => case,

@@ -28,6 +28,10 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
     let mut judged = Sessions::new(&args.reports, title, context, keylog.as_ref());
     let mut damage = None;
     if is_capture_case(&args.path) {
+        // A dialect file given is registered first, so the captures that name it find it.
+        if let Some(name) = &args.dialect {
+            super::dialect(name)?;
+        }
         let mut captures = Vec::new();
         for file in case_files(&args.path)? {
             captures.push((read_case(&file)?, file));

@@ -65,8 +65,14 @@ fn keylog(path: Option<&std::path::Path>) -> Result<Option<crate::decrypt::KeyLo
         .transpose()
 }
 
-/// The dialect named on the command line.
+/// The dialect named on the command line: a name, or a dialect file (`PATH.toml`), loaded
+/// and registered so the captures and reports that name it find it.
 fn dialect(name: &str) -> Result<&'static dyn crate::dialect::Dialect, Failure> {
+    use crate::dialect::declarative;
+    if declarative::is_path(name) {
+        return declarative::load(std::path::Path::new(name))
+            .map_err(|errors| Failure::Usage(crate::suite::LoadError { errors }.to_string()));
+    }
     crate::dialect::by_name(name).ok_or_else(|| Failure::Usage(crate::dialect::unknown(name)))
 }
 

@@ -8,6 +8,7 @@
 //! Adding a protocol means adding one module here and one line in [`registry`] (or, from
 //! outside the crate, one call to [`register`]).
 
+pub mod declarative;
 mod framer;
 pub mod http;
 pub mod msnp;
@@ -215,6 +216,15 @@ pub trait Dialect: Send + Sync {
     fn summary(&self) -> &'static str;
     /// The server port that identifies this protocol's traffic in a capture.
     fn default_port(&self) -> u16;
+    /// The file a declarative dialect was read from; `None` for one written in Rust.
+    fn source_file(&self) -> Option<&std::path::Path> {
+        None
+    }
+    /// The server speaks first (SMTP's, IMAP's, POP3's, FTP's greeting): the runner reads
+    /// its greeting before the first step is sent, and the conversation judges it.
+    fn server_speaks_first(&self) -> bool {
+        false
+    }
 
     /// The step forms a case file may use, for `harness dialects`.
     fn step_kinds(&self) -> &'static [Doc];

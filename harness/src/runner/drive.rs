@@ -3,7 +3,7 @@
 
 use super::connection::{Connection, Target};
 use super::transcript::Transcript;
-use crate::case::{Case, Step};
+use crate::case::Case;
 use crate::dialect::{self, Conversation, Dialect, Ending, Framer, Received, SendError};
 use crate::direction::Direction;
 use crate::verdict::Verdict;
@@ -213,6 +213,11 @@ impl Driver<'_> {
         case: &Case,
         mut values: BTreeMap<String, String>,
     ) -> Outcome {
+        if self.dialect.server_speaks_first()
+            && let Err(outcome) = self.greeting(connection).await
+        {
+            return outcome;
+        }
         for (number, step) in case.steps.iter().enumerate().map(|(i, s)| (i + 1, s)) {
             if !step.conditions.iter().all(|c| c.holds(&values)) {
                 continue;
@@ -260,7 +265,15 @@ impl Driver<'_> {
                 at: (tokio::time::Instant::now() + h.wait).min(deadline),
             });
             let reply = match self
-                .await_reply(connection, &bytes, number, step, sent, deadline, rest)
+                .await_reply(
+                    connection,
+                    &bytes,
+                    number,
+                    step.recorded_reply.as_deref(),
+                    sent,
+                    deadline,
+                    rest,
+                )
                 .await
             {
                 Ok(reply) => reply,
@@ -325,6 +338,17 @@ impl Driver<'_> {
         (self.conversation.ended(Ending::ScriptEnded), true)
     }
 
+    /// Reads the greeting of a server that speaks first, before any step is sent: the
+    /// conversation judges it as the answer to the connection (a busy or refusing server
+    /// says so here).
+    async fn greeting(&mut self, connection: &mut Connection) -> Result<(), Outcome> {
+        let sent = (self.conversation.stage(), self.started.elapsed());
+        let deadline = tokio::time::Instant::now() + self.settings.step_timeout;
+        self.await_reply(connection, &[], 0, None, sent, deadline, None)
+            .await
+            .map(|_| ())
+    }
+
     /// Reads until the reply to the request just sent (at `sent`: its stage and time), until
     /// `deadline` at the latest, however many other messages arrive meanwhile; sends the
     /// request's `rest` on the server's go-ahead or at its time. `Err` carries the verdict
@@ -335,7 +359,7 @@ impl Driver<'_> {
         connection: &mut Connection,
         request: &[u8],
         number: usize,
-        step: &Step,
+        recorded_reply: Option<&str>,
         (stage, sent_at): (String, Duration),
         deadline: tokio::time::Instant,
         mut rest: Option<Rest>,
@@ -373,7 +397,7 @@ impl Driver<'_> {
                     let received = self.conversation.receive(raw.clone());
                     last = Some(raw.clone());
                     if received.compared
-                        && let Some(recorded) = &step.recorded_reply
+                        && let Some(recorded) = recorded_reply
                     {
                         let live = self.dialect.describe(Direction::Server, &raw);
                         self.compare(number, recorded, &live);
@@ -493,8 +517,17 @@ impl Driver<'_> {
     /// The verdict when the deadline passed before the reply to `request`.
     fn timed_out(&mut self, request: &[u8], unanswered: usize, last: Option<&[u8]>) -> Verdict {
         let held = self.record_unframed();
-        let request = self.first_line(Direction::Client, request);
         let timeout = show(self.settings.step_timeout);
+        if request.is_empty() {
+            let reason = match held {
+                Some(begun) => format!(
+                    "no whole greeting within {timeout}: it began `{begun}` and never ended"
+                ),
+                None => format!("no greeting from the server within {timeout}"),
+            };
+            return self.pending_or_error(reason);
+        }
+        let request = self.first_line(Direction::Client, request);
         let reason = if let Some(begun) = held {
             format!(
                 "no whole reply to `{request}` within {timeout}: it began `{begun}` and never ended"

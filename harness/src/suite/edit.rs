@@ -46,7 +46,10 @@ pub fn write_population(
     let path = dir.join("suite.toml");
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => new_suite(dir, new),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            copy_dialect_file(dir, new.dialect)?;
+            new_suite(dir, new)
+        }
         Err(source) => {
             return Err(EditError::Read {
                 path: path.display().to_string(),
@@ -180,6 +183,40 @@ fn replay_variables(dialect: &str) -> &'static str {
     }
 }
 
+/// A file dialect goes with the suite written afresh, as `dialects/NAME.toml`: the suite
+/// loads wherever it is moved.
+fn copy_dialect_file(dir: &Path, dialect: &dyn Dialect) -> Result<(), EditError> {
+    let Some(source) = dialect.source_file() else {
+        return Ok(());
+    };
+    let to = dir.join(dialect_path(dialect));
+    let write = |source: std::io::Error| EditError::Write {
+        path: to.display().to_string(),
+        source,
+    };
+    std::fs::create_dir_all(dir.join("dialects")).map_err(write)?;
+    let text = std::fs::read(source).map_err(|source| EditError::Read {
+        path: source_path(dialect),
+        source,
+    })?;
+    std::fs::write(&to, text).map_err(write)
+}
+
+fn source_path(dialect: &dyn Dialect) -> String {
+    dialect
+        .source_file()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
+}
+
+/// What a suite's `dialect =` says: the name, or the file dialect's copy beside the suite.
+fn dialect_path(dialect: &dyn Dialect) -> String {
+    match dialect.source_file() {
+        Some(_) => format!("dialects/{}.toml", dialect.name()),
+        None => dialect.name().to_string(),
+    }
+}
+
 fn new_suite(dir: &Path, new: &NewSuite<'_>) -> String {
     let name = dir
         .file_name()
@@ -204,7 +241,7 @@ cases = "cases"
 {variables}"#,
         description = quoted(&new.description),
         name = quoted(&name),
-        dialect = new.dialect.name(),
+        dialect = dialect_path(new.dialect),
         variables = replay_variables(new.dialect.name()),
     )
 }

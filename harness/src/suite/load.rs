@@ -110,14 +110,31 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
     };
     let mut errors = Vec::new();
 
-    let Some(dialect) = dialect::by_name(raw.dialect.get_ref()) else {
-        // Without its dialect no step or setting can be checked.
-        return Err(at(
-            raw.dialect.span(),
-            format!("unknown dialect `{}`", raw.dialect.get_ref()),
-        )
-        .with_help(format!("known dialects: {}", dialect::names().join(", ")))
-        .into());
+    let dialect = if dialect::declarative::is_path(raw.dialect.get_ref()) {
+        // A dialect file, relative to the suite: its own mistakes point into it.
+        dialect::declarative::load(&dir.join(raw.dialect.get_ref())).map_err(|mut errors| {
+            if errors.iter().all(|e| e.message.starts_with("cannot read")) {
+                errors = vec![at(
+                    raw.dialect.span(),
+                    format!("cannot read dialect file `{}`", raw.dialect.get_ref()),
+                )];
+            }
+            LoadError { errors }
+        })?
+    } else {
+        let Some(dialect) = dialect::by_name(raw.dialect.get_ref()) else {
+            // Without its dialect no step or setting can be checked.
+            return Err(at(
+                raw.dialect.span(),
+                format!("unknown dialect `{}`", raw.dialect.get_ref()),
+            )
+            .with_help(format!(
+                "known dialects: {}; or a dialect file, `dialects/NAME.toml`",
+                dialect::names().join(", ")
+            ))
+            .into());
+        };
+        dialect
     };
     if let Some(timeout) = &raw.timeout_ms
         && !(1..=86_400_000).contains(timeout.get_ref())

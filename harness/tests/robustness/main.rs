@@ -9,6 +9,7 @@
 mod common;
 
 mod campaign;
+mod declarative;
 mod feed;
 mod http;
 mod import;

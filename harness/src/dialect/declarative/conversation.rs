@@ -1,0 +1,152 @@
+//! One connection of a file dialect: notes each line sent (its verb is the stage, its
+//! deprecated items are warnings), reads each reply by the rules, and turns what they say
+//! into a verdict naming the stage and the deciding reply.
+
+use super::framer;
+use super::rules::{self, Reading};
+use super::spec::{Action, Spec, first_stage};
+use super::steps::{self, FileStep};
+use crate::dialect::{Conversation, Ending, Received, Request, SendError, downcast};
+use crate::verdict::{Verdict, VerdictKind};
+use bytes::Bytes;
+use std::collections::BTreeMap;
+
+/// The most warnings kept: a client repeating a deprecated request is warned once per item.
+const MAX_WARNINGS: usize = 16;
+
+pub struct FileConversation {
+    spec: &'static Spec,
+    stage: String,
+    /// The line sent last, without its terminator.
+    request: String,
+    warnings: Vec<String>,
+}
+
+impl FileConversation {
+    pub fn new(spec: &'static Spec) -> FileConversation {
+        FileConversation {
+            spec,
+            stage: first_stage(spec.server_first).to_string(),
+            request: String::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn note_sent(&mut self, message: &[u8]) {
+        let line = framer::text(message);
+        // A free line (a base64 answer) goes on with the stage of the verb it answers.
+        if let Some(verb) = steps::verb_of(self.spec, &line) {
+            self.stage.clone_from(&verb.name);
+        }
+        let warnings = rules::request_warnings(self.spec, &line);
+        self.warn(warnings);
+        self.request = line;
+    }
+
+    fn warn(&mut self, warnings: Vec<String>) {
+        for w in warnings {
+            if !self.warnings.contains(&w) && self.warnings.len() < MAX_WARNINGS {
+                self.warnings.push(w);
+            }
+        }
+    }
+
+    /// The verdict `reading` gives, `message` having decided it.
+    fn verdict(&self, reading: &Reading<'_>, message: Option<&str>) -> Option<Verdict> {
+        let first = message.map(|m| m.lines().next().unwrap_or_default());
+        let reason = || match (reading.reason, first) {
+            (Some(reason), _) => reason.to_string(),
+            (None, Some(first)) => format!("the server answered `{first}`"),
+            (None, None) => "the connection ended".to_string(),
+        };
+        let decided_by = message.map(str::to_string);
+        let stage = self.stage.clone();
+        let kind = match reading.action {
+            Action::Admitted if self.warnings.is_empty() => VerdictKind::Admitted,
+            Action::Admitted | Action::Warned => VerdictKind::Warned,
+            Action::LockedOut => VerdictKind::LockedOut,
+            Action::Error => VerdictKind::Error,
+            Action::Busy => return Some(Verdict::busy(stage, reason(), decided_by, None)),
+            Action::Aside | Action::UpgradeTls | Action::Continue => return None,
+        };
+        let reason = match kind {
+            VerdictKind::Warned if !self.warnings.is_empty() => {
+                format!("{}; warned: {}", reason(), self.warnings.join("; "))
+            }
+            _ => reason(),
+        };
+        Some(Verdict::new(kind, stage, reason, decided_by))
+    }
+}
+
+impl Conversation for FileConversation {
+    fn send(
+        &mut self,
+        request: &dyn Request,
+        values: &BTreeMap<String, String>,
+    ) -> Result<Bytes, SendError> {
+        let step: &FileStep = downcast(request).map_err(SendError::Invalid)?;
+        let bytes = steps::expand(self.spec, step, values)?;
+        self.note_sent(&bytes);
+        Ok(Bytes::from(bytes))
+    }
+
+    fn observe_sent(&mut self, message: &[u8]) {
+        self.note_sent(message);
+    }
+
+    fn receive(&mut self, message: Bytes) -> Received {
+        let text = framer::text(&message);
+        let reading = rules::read(self.spec, &self.stage, &self.request, &text);
+        let warnings = rules::reply_warnings(self.spec, &text);
+        self.warn(warnings);
+        let verdict = self.verdict(&reading, Some(&text));
+        let mut received = match reading.action {
+            Action::Aside => Received::aside(text),
+            _ => Received::reply(text),
+        };
+        received.upgrade_to_tls = reading.action == Action::UpgradeTls;
+        received.verdict = verdict;
+        received
+    }
+
+    fn stage(&self) -> String {
+        self.stage.clone()
+    }
+
+    fn pending(&self) -> Option<Verdict> {
+        None
+    }
+
+    fn ended(&mut self, how: Ending) -> Verdict {
+        let reset = match how {
+            Ending::Closed => false,
+            Ending::Reset => true,
+            Ending::ScriptEnded => {
+                return Verdict::error(
+                    self.stage.clone(),
+                    format!("the case ended at {} before any verdict", self.stage),
+                );
+            }
+        };
+        let reading = rules::ending(self.spec, &self.stage, reset);
+        let what = if reset {
+            "the server reset the connection"
+        } else {
+            "the server closed the connection"
+        };
+        let reading = Reading {
+            reason: Some(reading.reason.unwrap_or(what)),
+            ..reading
+        };
+        self.verdict(&reading, None)
+            .unwrap_or_else(|| Verdict::error(self.stage.clone(), what))
+    }
+
+    fn farewell(&self) -> Option<Bytes> {
+        self.spec
+            .farewell
+            .as_ref()
+            .map(|line| Bytes::from(format!("{line}{}", self.spec.framing.terminator)))
+    }
+}

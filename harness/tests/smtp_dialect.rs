@@ -1,0 +1,451 @@
+//! The SMTP submission dialect, a file with no Rust behind it, against a fake submission
+//! server on loopback: scripted clients over plain text and STARTTLS get the verdicts and
+//! deciding replies the file's rules give; a greeting is read before the first step (the
+//! server refuses a client that speaks first); and real clients' captures (Python's smtplib,
+//! with its TLS keys logged) are judged and grouped by the same file.
+
+#[path = "common/mod.rs"]
+mod common;
+#[path = "smtp/server.rs"]
+mod server;
+
+use common::live_tls::{Tcpdump, free_port, judged, missing_tool, skip};
+use common::sasl::{PASSWORD, USER, encode, hmac_md5};
+use common::{harness, repo_root, stderr, stdout};
+use harness::commands::plan;
+use harness::runner::Settings;
+use harness::suite::load_suite;
+use harness::verdict::VerdictKind;
+use server::Mode;
+use std::path::{Path, PathBuf};
+
+fn dialect_file() -> PathBuf {
+    repo_root().join("suites/smtp-submission/dialects/smtp.toml")
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn steps(lines: &[&str]) -> String {
+    lines
+        .iter()
+        .map(|l| format!("[[step]]\nsend = \"{l}\"\n"))
+        .collect()
+}
+
+/// A suite naming the dialect file beside it, with one case per kind of client.
+fn suite() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("dialects")).unwrap();
+    std::fs::copy(dialect_file(), dir.path().join("dialects/smtp.toml")).unwrap();
+    write(
+        dir.path(),
+        "suite.toml",
+        "name = \"smtp\"\ndialect = \"dialects/smtp.toml\"\n",
+    );
+    let plain = encode(format!("\0{}\0{}", USER, PASSWORD).as_bytes());
+    let wrong = encode(format!("\0{}\0nope", USER).as_bytes());
+    let tls = ["EHLO client.test", "STARTTLS", "EHLO client.test"];
+    let challenge = b"<4711.1765100000@fake.test>";
+    let cram = encode(
+        format!(
+            "{} {}",
+            USER,
+            hex::encode(hmac_md5(PASSWORD.as_bytes(), challenge))
+        )
+        .as_bytes(),
+    );
+    let cases: [(&str, Vec<String>); 6] = [
+        (
+            "a-modern",
+            [&tls[..], &[&format!("AUTH PLAIN {plain}")]]
+                .concat()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        ),
+        (
+            "b-plaintext-auth",
+            vec!["EHLO client.test".into(), format!("AUTH PLAIN {plain}")],
+        ),
+        (
+            "c-login",
+            [
+                &tls[..],
+                &["AUTH LOGIN", &encode(b"ann"), &encode(b"s3cret")],
+            ]
+            .concat()
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        ),
+        (
+            "d-cram-md5",
+            [&tls[..], &["AUTH CRAM-MD5", &cram]]
+                .concat()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        ),
+        (
+            "e-wrong-password",
+            [&tls[..], &[&format!("AUTH PLAIN {wrong}")]]
+                .concat()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        ),
+        (
+            "f-no-auth",
+            vec![
+                "EHLO client.test".into(),
+                "MAIL FROM:<a@client.test>".into(),
+            ],
+        ),
+    ];
+    for (id, lines) in cases {
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        write(dir.path(), &format!("cases/{id}.toml"), &steps(&lines));
+    }
+    dir
+}
+
+#[tokio::test]
+async fn scripted_clients_get_the_verdicts_the_dialect_file_gives() {
+    let dir = suite();
+    let suite = load_suite(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(suite.dialect.name(), "smtp");
+    let mut targets = Vec::new();
+    for mode in [Mode::Submission, Mode::Encrypt538, Mode::Busy, Mode::Silent] {
+        targets.push(server::start(mode, 0).await.to_string());
+    }
+    let endpoints = plan::endpoints(&suite, &targets, None).await.unwrap();
+    let results = plan::execute(
+        &suite,
+        &suite.cases,
+        &endpoints.list,
+        4,
+        &Settings::default(),
+    )
+    .await;
+    let mode_of = |target: &str| {
+        let i = targets
+            .iter()
+            .position(|t| target.contains(t.as_str()))
+            .unwrap();
+        ["submission", "538", "busy", "silent"][i]
+    };
+    let got: Vec<(String, &str, VerdictKind, bool, String, String)> = results
+        .iter()
+        .map(|r| {
+            let v = &r.verdict;
+            let decided = v
+                .decided_by
+                .as_deref()
+                .unwrap_or("")
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string();
+            (
+                r.case.clone(),
+                mode_of(&r.target),
+                v.kind,
+                v.is_busy(),
+                v.stage.clone(),
+                decided,
+            )
+        })
+        .collect();
+    use VerdictKind::*;
+    let expect = |case: &str, mode: &str| -> (VerdictKind, bool, &str, &str) {
+        match (case, mode) {
+            (_, "busy") => (
+                Error,
+                true,
+                "greeting",
+                "421 4.3.2 Service shutting down, try later",
+            ),
+            (_, "silent") => (Error, false, "greeting", ""),
+            ("a-modern", _) => (
+                Admitted,
+                false,
+                "AUTH",
+                "235 2.7.0 Authentication successful",
+            ),
+            ("b-plaintext-auth", "submission") => (
+                LockedOut,
+                false,
+                "AUTH",
+                "530 5.7.0 Must issue a STARTTLS command first",
+            ),
+            ("b-plaintext-auth", _) => (
+                LockedOut,
+                false,
+                "AUTH",
+                "538 5.7.11 Encryption required for requested authentication mechanism",
+            ),
+            ("c-login" | "d-cram-md5", _) => {
+                (Warned, false, "AUTH", "235 2.7.0 Authentication successful")
+            }
+            ("e-wrong-password", _) => (
+                LockedOut,
+                false,
+                "AUTH",
+                "535 5.7.8 Error: authentication failed: authentication failure",
+            ),
+            ("f-no-auth", _) => (
+                LockedOut,
+                false,
+                "MAIL",
+                "530 5.7.0 Authentication required",
+            ),
+            _ => unreachable!(),
+        }
+    };
+    for (case, mode, kind, busy, stage, decided) in &got {
+        let want = expect(case, mode);
+        assert_eq!(
+            (*kind, *busy, stage.as_str(), decided.as_str()),
+            want,
+            "{case} at {mode}: {got:#?}"
+        );
+    }
+    assert_eq!(got.len(), 24);
+    let cram = results.iter().find(|r| r.case == "d-cram-md5").unwrap();
+    assert_eq!(
+        cram.verdict.reason,
+        "authenticated (235); warned: a retired AUTH mechanism (CRAM-MD5)"
+    );
+    let plaintext = results
+        .iter()
+        .find(|r| r.case == "b-plaintext-auth")
+        .unwrap();
+    assert!(
+        plaintext.verdict.reason.contains("requires STARTTLS first"),
+        "{:?}",
+        plaintext.verdict
+    );
+
+    // The snapshot shows the greeting read first, the multi-line EHLO reply as one message,
+    // and the credentials redacted.
+    let modern = &results[0];
+    let snapshot = harness::snapshot::render(modern, suite.dialect);
+    assert!(
+        snapshot.contains("  < 220 fake.test ESMTP ready\n  > EHLO client.test\n"),
+        "{snapshot}"
+    );
+    assert!(
+        snapshot.contains("  < 250-fake.test\n    250-PIPELINING\n"),
+        "{snapshot}"
+    );
+    assert!(snapshot.contains("AUTH PLAIN <credentials>"), "{snapshot}");
+}
+
+#[test]
+fn check_reports_a_mistake_in_the_dialect_file_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(dialect_file())
+        .unwrap()
+        .replace("then = \"upgrade-tls\"", "then = \"upgrade-tsl\"");
+    write(dir.path(), "dialects/smtp.toml", &text);
+    let line = text
+        .lines()
+        .position(|l| l.contains("upgrade-tsl"))
+        .unwrap()
+        + 1;
+    let out = harness(&[
+        "check",
+        dir.path().join("dialects/smtp.toml").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("dialects/smtp.toml:{line}:8")),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `upgrade-tls`?"), "{err}");
+
+    // A suite naming the file reports the same mistake, in the dialect file.
+    write(
+        dir.path(),
+        "suite.toml",
+        "name = \"s\"\ndialect = \"dialects/smtp.toml\"\n",
+    );
+    let out = harness(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(&format!("dialects/smtp.toml:{line}:8")),
+        "{}",
+        stderr(&out)
+    );
+
+    let good = harness(&["check", dialect_file().to_str().unwrap()]);
+    assert_eq!(good.status.code(), Some(0), "{}", stderr(&good));
+    let listed = harness(&["dialects", dialect_file().to_str().unwrap()]);
+    assert!(
+        stdout(&listed).contains("smtp — SMTP submission"),
+        "{}",
+        stdout(&listed)
+    );
+    assert!(
+        stdout(&listed).contains("source file:      "),
+        "{}",
+        stdout(&listed)
+    );
+}
+
+/// Python's smtplib as a mail client would use it, its TLS keys logged to `keylog`:
+/// `cram` (STARTTLS, then `login`, which picks CRAM-MD5), `plain` (STARTTLS, AUTH PLAIN) or
+/// `cleartext` (AUTH PLAIN with no STARTTLS).
+const SMTPLIB: &str = r#"
+import base64, smtplib, sys
+port, kind = int(sys.argv[1]), sys.argv[2]
+s = smtplib.SMTP("127.0.0.1", port, timeout=10)
+s.ehlo()
+if kind != "cleartext":
+    s.starttls()
+    s.ehlo()
+s.user, s.password = "ann", "s3cret"
+if kind == "cram":
+    s.login("ann", "s3cret")
+elif kind == "plain":
+    s.auth("PLAIN", s.auth_plain)
+else:
+    s.docmd("AUTH", "PLAIN " + base64.b64encode(b"\0ann\0s3cret").decode())
+s.quit()
+"#;
+
+fn smtplib(port: u16, kind: &str, keylog: &Path) {
+    let out = std::process::Command::new("python3")
+        .args(["-c", SMTPLIB, &port.to_string(), kind])
+        .env("SSLKEYLOGFILE", keylog)
+        .output()
+        .unwrap();
+    // A client refused (530 to the cleartext AUTH) still quits politely.
+    assert!(
+        out.status.success(),
+        "{kind}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn real_clients_captures_are_judged_and_grouped_by_the_file() {
+    if let Some(missing) = missing_tool(&["tcpdump", "python3"]) {
+        return skip(&missing);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    server::start(Mode::Submission, port).await;
+    let pcap = dir.path().join("smtp.pcap");
+    let keylog = dir.path().join("keys.log");
+    let tcpdump = match Tcpdump::start(port, &pcap) {
+        Ok(t) => t,
+        Err(why) => return skip(&why),
+    };
+    let kinds = ["cram", "plain", "cleartext", "cram"];
+    let keys = keylog.clone();
+    tokio::task::spawn_blocking(move || {
+        for kind in kinds {
+            smtplib(port, kind, &keys);
+        }
+    })
+    .await
+    .unwrap();
+    // The dialect is a file, not a name: the blocking stop needs it registered first.
+    harness::dialect::declarative::load(&dialect_file()).unwrap();
+    tokio::task::spawn_blocking(move || tcpdump.stop_after("smtp", port, kinds.len()))
+        .await
+        .unwrap();
+
+    let file = dialect_file().display().to_string();
+    let (pcap, port_text, keylog) = (
+        pcap.display().to_string(),
+        port.to_string(),
+        keylog.display().to_string(),
+    );
+    let args = ["--dialect", &file, &pcap, "--port", &port_text];
+    let (_, with_keys) = judged(&[&args[..], &["--keylog", &keylog]].concat());
+    let verdicts: Vec<(String, String, String)> = with_keys
+        .iter()
+        .map(|(_, r)| {
+            let s = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+            (
+                s("verdict"),
+                s("stage"),
+                s("decided_by")
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(verdicts.len(), 4, "{with_keys:#?}");
+    let ok = "235 2.7.0 Authentication successful";
+    let tls_first = "530 5.7.0 Must issue a STARTTLS command first";
+    let expected = [
+        ("warned", "AUTH", ok),
+        ("admitted", "AUTH", ok),
+        ("locked-out", "AUTH", tls_first),
+        ("warned", "AUTH", ok),
+    ];
+    let got: Vec<(&str, &str, &str)> = verdicts
+        .iter()
+        .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+        .collect();
+    assert_eq!(got, expected, "{with_keys:#?}");
+
+    // Without the keys what followed STARTTLS cannot be seen: undecided, never a lockout.
+    let (_, without) = judged(&args);
+    let kinds: Vec<&str> = without
+        .iter()
+        .map(|(_, r)| r["verdict"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["undecided", "undecided", "locked-out", "undecided"],
+        "{without:#?}"
+    );
+
+    // Grouped, the two CRAM-MD5 sessions are one client; the suite written takes the file.
+    let out = dir.path().join("grouped");
+    let import = harness(
+        &[
+            &["import"],
+            &args[..],
+            &[
+                "--keylog",
+                &keylog,
+                "--group",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(
+        import.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&import),
+        stderr(&import)
+    );
+    let mut counts: Vec<i64> = std::fs::read_dir(out.join("cases"))
+        .unwrap()
+        .map(|e| {
+            let value: toml::Value =
+                toml::from_str(&std::fs::read_to_string(e.unwrap().path()).unwrap()).unwrap();
+            value["sessions"]["count"].as_integer().unwrap()
+        })
+        .collect();
+    counts.sort();
+    assert_eq!(counts, [1, 1, 2]);
+    assert!(out.join("dialects/smtp.toml").is_file());
+    let check = harness(&["check", out.to_str().unwrap()]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+}
