@@ -510,6 +510,9 @@ fn http_clients_captured_live_weigh_against_a_stricter_nginx_as_they_do_live() {
         names.contains(&"curl 7.88.1 (HTTP/1.0)".to_string()),
         "{names:?}"
     );
+    // Python's http.client and Node's http send no User-Agent: named by what else they send,
+    // not numbered.
+    assert!(!names.iter().any(|n| n.contains('#')), "{names:?}");
 }
 
 #[test]
