@@ -11,7 +11,7 @@
 # builds the LD_PRELOAD shim that logs psql's TLS keys for the --keylog tests (libpq has no
 # SSLKEYLOGFILE), and pg8000 (from PyPI) is a Python PostgreSQL driver whose TLS keys Python's
 # ssl module logs through SSLKEYLOGFILE. production_capture_live.rs runs real clients live
-# under tcpdump: wget, node (its http and fetch), Perl's LWP (libwww-perl), dbclient
+# under tcpdump: wget, node (its http and fetch), Perl's LWP (libwww-perl) and DBD::Pg, dbclient
 # (dropbear-bin), ss (iproute2) to see a server listen without connecting, and from PyPI
 # requests, paramiko, asyncssh, psycopg2 (psycopg2-binary), psycopg 3 (psycopg[binary]) and
 # asyncpg, with pg8000.
@@ -35,6 +35,7 @@ command -v gcc > /dev/null || missing+=(gcc libc6-dev)
 command -v wget > /dev/null || missing+=(wget)
 command -v node > /dev/null || missing+=(nodejs)
 perl -MLWP::UserAgent -e 1 2> /dev/null || missing+=(libwww-perl)
+perl -MDBD::Pg -e 1 2> /dev/null || missing+=(libdbd-pg-perl)
 command -v dbclient > /dev/null || missing+=(dropbear-bin)
 command -v ss > /dev/null || missing+=(iproute2)
 command -v python3 > /dev/null || missing+=(python3 python3-pip)

@@ -58,8 +58,9 @@ struct Protocol {
     target_extra: &'static str,
     variables: &'static str,
     tools: &'static [&'static str],
-    /// Python modules the clients import (from PyPI, by ci/install.sh).
-    python_modules: &'static [&'static str],
+    /// Modules the clients load, as `python3:NAME` or `perl:NAME` (ci/install.sh installs
+    /// them from PyPI or Debian).
+    modules: &'static [&'static str],
     clients: &'static [Client],
 }
 
@@ -78,7 +79,7 @@ const HTTP: Protocol = Protocol {
     tools: &[
         "nginx", "tcpdump", "ss", "curl", "wget", "node", "perl", "python3",
     ],
-    python_modules: &["requests"],
+    modules: &["python3:requests", "perl:LWP::UserAgent"],
     clients: &[
         client("curl", 6, r#"run_client curl "$url""#),
         client("curl --http1.0", 4, r#"run_client curl-http1.0 "$url""#),
@@ -128,7 +129,7 @@ const SSH: Protocol = Protocol {
     target_extra: "",
     variables: "",
     tools: &["tcpdump", "ss", "ssh", "dbclient", "python3"],
-    python_modules: &["paramiko", "asyncssh"],
+    modules: &["python3:paramiko", "python3:asyncssh"],
     clients: &[
         client("OpenSSH", 4, r#"run_client openssh "$port""#),
         client(
@@ -164,8 +165,14 @@ const POSTGRES: Protocol = Protocol {
     ready_when: Some("ready to accept connections"),
     target_extra: "ready_when = \"ready to accept connections\"\n",
     variables: "[variables]\nuser = \"harness\"\ndatabase = \"harness\"\n",
-    tools: &["tcpdump", "psql", "python3"],
-    python_modules: &["psycopg2", "psycopg", "pg8000", "asyncpg"],
+    tools: &["tcpdump", "psql", "perl", "python3"],
+    modules: &[
+        "python3:psycopg2",
+        "python3:psycopg",
+        "python3:pg8000",
+        "python3:asyncpg",
+        "perl:DBD::Pg",
+    ],
     clients: &[
         client("psql", 3, r#"run_client psql-sslmode-prefer "$port""#),
         client(
@@ -179,9 +186,10 @@ const POSTGRES: Protocol = Protocol {
             r#"run_client psql-sslmode-require "$port""#,
         ),
         client("psycopg2", 3, r#"run_client psycopg2 "$port""#),
-        // psycopg 3 speaks through libpq as psycopg2 does, and pg8000 (pure Python) sends
-        // the same bytes too: an SSLRequest, then a 3.0 startup of user and database alone.
-        // Until the server decides (MD5 or SCRAM, which all three do) they are one client.
+        // psycopg 3 and Perl's DBD::Pg speak through libpq as psycopg2 does, and pg8000
+        // (pure Python) sends the same bytes too: an SSLRequest, then a 3.0 startup of user and
+        // database alone. Until the server decides (MD5 or SCRAM, which all do) they are one
+        // client as the server sees it, so one case.
         Client {
             name: "psycopg",
             sessions: 2,
@@ -192,6 +200,12 @@ const POSTGRES: Protocol = Protocol {
             name: "pg8000",
             sessions: 4,
             command: r#"run_client pg8000 "$port""#,
+            same_as: Some("psycopg2"),
+        },
+        Client {
+            name: "DBD::Pg",
+            sessions: 1,
+            command: r#"run_client perl-dbd-pg "$port""#,
             same_as: Some("psycopg2"),
         },
         client("asyncpg", 2, r#"run_client asyncpg "$port""#),
@@ -318,15 +332,20 @@ fn capture_clients(protocol: &Protocol, port: u16, file: &Path, work: &Path) -> 
     owners
 }
 
-/// The first Python module the clients need that python3 cannot import, if one is missing.
+/// The first module the clients need that its interpreter cannot load, if one is missing.
 fn missing_module(protocol: &Protocol) -> Option<String> {
-    protocol.python_modules.iter().find_map(|module| {
-        let imported = Command::new("python3")
-            .args(["-c", &format!("import {module}")])
+    protocol.modules.iter().find_map(|module| {
+        let (interpreter, name) = module.split_once(':').unwrap();
+        let load = match interpreter {
+            "perl" => vec![format!("-M{name}"), "-e1".to_string()],
+            _ => vec!["-c".to_string(), format!("import {name}")],
+        };
+        let loaded = Command::new(interpreter)
+            .args(load)
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success());
-        (!imported).then(|| format!("python3 cannot import {module}"))
+        (!loaded).then(|| format!("{interpreter} cannot load {name}"))
     })
 }
 
