@@ -11,10 +11,10 @@
 # builds the LD_PRELOAD shim that logs psql's TLS keys for the --keylog tests (libpq has no
 # SSLKEYLOGFILE), and pg8000 (from PyPI) is a Python PostgreSQL driver whose TLS keys Python's
 # ssl module logs through SSLKEYLOGFILE. production_capture_live.rs runs real clients live
-# under tcpdump: wget, node (its http and fetch), Perl's LWP (libwww-perl) and DBD::Pg, dbclient
-# (dropbear-bin), ss (iproute2) to see a server listen without connecting, and from PyPI
-# requests, paramiko, asyncssh, psycopg2 (psycopg2-binary), psycopg 3 (psycopg[binary]) and
-# asyncpg, with pg8000.
+# under tcpdump: wget, lynx, w3m, node (its http and fetch), Perl's LWP (libwww-perl) and
+# DBD::Pg (libdbd-pg-perl), dbclient (dropbear-bin), and from PyPI requests, paramiko, asyncssh,
+# psycopg2 (psycopg2-binary), psycopg 3 (psycopg[binary]) and asyncpg, with pg8000; ss
+# (iproute2) sees a server listen without connecting to it.
 set -euo pipefail
 missing=()
 command -v tshark > /dev/null || missing+=(tshark)
@@ -33,6 +33,8 @@ command -v psql > /dev/null || missing+=(postgresql-client)
 [ -f /etc/testssl/client-simulation.txt ] || missing+=(testssl.sh)
 command -v gcc > /dev/null || missing+=(gcc libc6-dev)
 command -v wget > /dev/null || missing+=(wget)
+command -v lynx > /dev/null || missing+=(lynx)
+command -v w3m > /dev/null || missing+=(w3m)
 command -v node > /dev/null || missing+=(nodejs)
 perl -MLWP::UserAgent -e 1 2> /dev/null || missing+=(libwww-perl)
 perl -MDBD::Pg -e 1 2> /dev/null || missing+=(libdbd-pg-perl)

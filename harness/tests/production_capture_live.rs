@@ -114,6 +114,8 @@ print(conn.getresponse().status)' "$port""#,
         client("node http", 3, r#"run_client node-http "$url""#),
         client("node fetch", 2, r#"run_client node-fetch "$url""#),
         client("perl LWP", 2, r#"run_client perl-lwp "$url""#),
+        client("lynx", 2, r#"run_client lynx "$url""#),
+        client("w3m", 1, r#"run_client w3m "$url""#),
     ],
 };
 
