@@ -10,7 +10,11 @@
 # client-simulation.txt) that a test imports and compares with testssl.sh's own verdicts; gcc
 # builds the LD_PRELOAD shim that logs psql's TLS keys for the --keylog tests (libpq has no
 # SSLKEYLOGFILE), and pg8000 (from PyPI) is a Python PostgreSQL driver whose TLS keys Python's
-# ssl module logs through SSLKEYLOGFILE.
+# ssl module logs through SSLKEYLOGFILE. production_capture_live.rs runs real clients live
+# under tcpdump: wget, lynx, w3m, node (its http and fetch), Perl's LWP (libwww-perl) and
+# DBD::Pg (libdbd-pg-perl), dbclient (dropbear-bin), and from PyPI requests, paramiko, asyncssh,
+# psycopg2 (psycopg2-binary), psycopg 3 (psycopg[binary]) and asyncpg, with pg8000; ss
+# (iproute2) sees a server listen without connecting to it.
 set -euo pipefail
 missing=()
 command -v tshark > /dev/null || missing+=(tshark)
@@ -28,6 +32,15 @@ command -v psql > /dev/null || missing+=(postgresql-client)
 [ -x /usr/bin/time ] || missing+=(time)
 [ -f /etc/testssl/client-simulation.txt ] || missing+=(testssl.sh)
 command -v gcc > /dev/null || missing+=(gcc libc6-dev)
+command -v wget > /dev/null || missing+=(wget)
+command -v lynx > /dev/null || missing+=(lynx)
+command -v w3m > /dev/null || missing+=(w3m)
+command -v node > /dev/null || missing+=(nodejs)
+perl -MLWP::UserAgent -e 1 2> /dev/null || missing+=(libwww-perl)
+perl -MDBD::Pg -e 1 2> /dev/null || missing+=(libdbd-pg-perl)
+command -v dbclient > /dev/null || missing+=(dropbear-bin)
+command -v ss > /dev/null || missing+=(iproute2)
+command -v python3 > /dev/null || missing+=(python3 python3-pip)
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   sudo=""
@@ -38,4 +51,13 @@ fi
 if ! python3 -c 'import pg8000.native' 2> /dev/null; then
   # Optional: the test checks psql alone (and says so) where pip cannot install it.
   python3 -m pip install -q pg8000 > /dev/null 2>&1 || echo "install.sh: pg8000 could not be installed; the keylog test checks psql only" >&2
+fi
+python_clients=()
+for module in requests:requests paramiko:paramiko asyncssh:asyncssh psycopg2:psycopg2-binary \
+  "psycopg:psycopg[binary]" asyncpg:asyncpg; do
+  python3 -c "import ${module%%:*}" 2> /dev/null || python_clients+=("${module#*:}")
+done
+if [ ${#python_clients[@]} -gt 0 ]; then
+  # Without them the live production-capture test fails on CI, naming the missing module.
+  python3 -m pip install -q "${python_clients[@]}" > /dev/null 2>&1 || echo "install.sh: could not install ${python_clients[*]}" >&2
 fi

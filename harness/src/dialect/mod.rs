@@ -150,6 +150,13 @@ pub trait Conversation: Send {
     /// Notes a recorded client message as sent, without sending anything: judging a
     /// recording feeds both sides to the classifier as they happened.
     fn observe_sent(&mut self, message: &[u8]);
+    /// Takes the case variables that say what the client can do (PostgreSQL's `sslmode`),
+    /// before any message: judging a recording declares what its replay would declare, what
+    /// the recording implies of its client ([`Dialect::replay_ending`]) and what a reviewer
+    /// wrote, so both come to the same verdict. The default reads none.
+    fn declare(&mut self, values: &BTreeMap<String, String>) {
+        let _ = values;
+    }
     /// Takes one whole message from the server, framed by [`Dialect::frame`].
     fn receive(&mut self, message: Bytes) -> Received;
     /// Whether the request just sent (`request`, as [`send`](Conversation::send) made it)
