@@ -16,6 +16,7 @@ use common::live_tls::{Tcpdump, free_port, judged, missing_tool, skip};
 use common::production::{add_target, assert_shares, import_grouped, run_with_impact, target};
 use common::repo_root;
 use std::collections::{BTreeMap, BTreeSet};
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -224,7 +225,16 @@ struct Server {
 }
 
 impl Server {
-    fn start(protocol: &Protocol, phase: &str, log: &Path) -> Server {
+    /// Started as a command target is (README, "Server scripts"): with a `TMPDIR` of its own,
+    /// here inside `dir` and removed with it, and the shared `HARNESS_CACHE_DIR`.
+    fn start(protocol: &Protocol, phase: &str, dir: &Path) -> Server {
+        let log = &dir.join(format!("{phase}.log"));
+        let tmp = dir.join(format!("{phase}-tmp"));
+        std::fs::create_dir(&tmp).unwrap();
+        // Reachable by a server that switches user (PostgreSQL's), as the harness makes it.
+        for folder in [dir, tmp.as_path()] {
+            std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o711)).unwrap();
+        }
         let port = free_port();
         let script = repo_root()
             .join("suites")
@@ -237,6 +247,8 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(log).unwrap())
+            .env("TMPDIR", &tmp)
+            .env("HARNESS_CACHE_DIR", std::env::temp_dir())
             .process_group(0)
             .spawn()
             .unwrap();
@@ -395,11 +407,7 @@ fn live_traffic_weighs_as_grouped(protocol: &Protocol) -> Option<(Vec<String>, s
     // 1. The traffic, as a permissive server saw it.
     let permissive_capture = dir.path().join("permissive.pcap");
     let (owners, permissive_port) = {
-        let server = Server::start(
-            protocol,
-            protocol.permissive,
-            &dir.path().join("permissive.log"),
-        );
+        let server = Server::start(protocol, protocol.permissive, dir.path());
         let owners = capture_clients(protocol, server.port, &permissive_capture, &work);
         (owners, server.port)
     };
@@ -460,11 +468,7 @@ fn live_traffic_weighs_as_grouped(protocol: &Protocol) -> Option<(Vec<String>, s
     // 4. The same traffic re-sent live to the stricter server, and judged.
     let stricter_capture = dir.path().join("stricter.pcap");
     let (live_owners, port) = {
-        let server = Server::start(
-            protocol,
-            protocol.stricter,
-            &dir.path().join("stricter.log"),
-        );
+        let server = Server::start(protocol, protocol.stricter, dir.path());
         let owners = capture_clients(protocol, server.port, &stricter_capture, &work);
         (owners, server.port)
     };
