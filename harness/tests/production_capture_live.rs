@@ -226,15 +226,35 @@ struct Server {
 
 impl Server {
     /// Started as a command target is (README, "Server scripts"): with a `TMPDIR` of its own,
-    /// here inside `dir` and removed with it, and the shared `HARNESS_CACHE_DIR`.
+    /// here inside `dir` and removed with it, and the shared `HARNESS_CACHE_DIR`; started
+    /// again on another port, up to three times, if another process took its port first.
     fn start(protocol: &Protocol, phase: &str, dir: &Path) -> Server {
-        let log = &dir.join(format!("{phase}.log"));
+        let log = dir.join(format!("{phase}.log"));
         let tmp = dir.join(format!("{phase}-tmp"));
         std::fs::create_dir(&tmp).unwrap();
         // Reachable by a server that switches user (PostgreSQL's), as the harness makes it.
         for folder in [dir, tmp.as_path()] {
             std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o711)).unwrap();
         }
+        for _ in 0..3 {
+            match Server::try_start(protocol, phase, &tmp, &log) {
+                Ok(server) => return server,
+                Err(said) if said.contains("Address already in use") => continue,
+                Err(said) => panic!("{} {phase} did not start: {said}", protocol.script),
+            }
+        }
+        panic!(
+            "{} {phase} found its port taken three times",
+            protocol.script
+        );
+    }
+
+    fn try_start(
+        protocol: &Protocol,
+        phase: &str,
+        tmp: &Path,
+        log: &Path,
+    ) -> Result<Server, String> {
         let port = free_port();
         let script = repo_root()
             .join("suites")
@@ -247,7 +267,7 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(log).unwrap())
-            .env("TMPDIR", &tmp)
+            .env("TMPDIR", tmp)
             .env("HARNESS_CACHE_DIR", std::env::temp_dir())
             .process_group(0)
             .spawn()
@@ -268,15 +288,12 @@ impl Server {
                 None => listening(port),
             };
             if ready {
-                return server;
+                return Ok(server);
             }
             let exited = server.child.try_wait().unwrap().is_some();
             if exited || started.elapsed() > Duration::from_secs(60) {
-                panic!(
-                    "{} {phase} did not start on port {port}: {}",
-                    protocol.script,
-                    std::fs::read_to_string(log).unwrap()
-                );
+                drop(server);
+                return Err(std::fs::read_to_string(log).unwrap());
             }
             std::thread::sleep(Duration::from_millis(25));
         }
