@@ -544,14 +544,43 @@ fn http_clients_captured_live_weigh_against_a_stricter_nginx_as_they_do_live() {
     };
     assert!(HTTP.clients.len() >= 10);
     assert!(HTTP.clients.iter().map(|c| c.sessions).sum::<usize>() >= 30);
-    // Every kind of verdict the policy gives is in the traffic.
+    // Every kind of verdict the policy gives is in the traffic, each rule of it turning away
+    // the clients it is for, with its own status as the reason.
     for share in ["admitted", "warned", "locked_out"] {
         assert!(impact[share].as_f64().unwrap() > 0.0, "{share}: {impact}");
     }
-    assert!(
-        names.contains(&"curl 7.88.1 (HTTP/1.0)".to_string()),
-        "{names:?}"
-    );
+    let turned_away: BTreeMap<&str, (&str, &str)> = impact["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let (name, verdict) = (c["name"].as_str().unwrap(), c["verdict"].as_str().unwrap());
+            (name, (verdict, c["reason"].as_str().unwrap()))
+        })
+        .collect();
+    for (client, verdict, says) in [
+        ("curl 7.88.1 (HTTP/1.0)", "locked-out", "HTTP/1.1 426"),
+        ("w3m 0.5.3+git20230121", "locked-out", "HTTP/1.1 426"),
+        ("curl 7.88.1 (API v1)", "locked-out", "HTTP/1.1 410 Gone"),
+        (
+            "ExampleApp 2.9.1",
+            "locked-out",
+            "ExampleApp 3.0 or later is required",
+        ),
+        (
+            "HTTP/1.1, API v2 (Accept-Encoding: identity)",
+            "locked-out",
+            "without a User-Agent",
+        ),
+        ("ExampleApp 3.2.0", "warned", "Sunset: Thu, 01 Jul 2027"),
+    ] {
+        let (got, reason) = turned_away
+            .get(client)
+            .unwrap_or_else(|| panic!("{client} is not turned away: {impact}"));
+        assert_eq!(*got, verdict, "{client}: {reason}");
+        assert!(reason.contains(says), "{client}: {reason}");
+    }
+    assert!(!turned_away.contains_key("ExampleApp 3.3.1"), "{impact}");
     // Python's http.client and Node's http send no User-Agent: named by what else they send,
     // not numbered.
     assert!(!names.iter().any(|n| n.contains('#')), "{names:?}");
@@ -567,6 +596,29 @@ fn ssh_clients_captured_live_weigh_against_a_hardened_sshd_as_they_do_live() {
     }
     let openssh = names.iter().filter(|n| n.starts_with("OpenSSH")).count();
     assert_eq!(openssh, 5, "OpenSSH under five settings: {names:?}");
+    // The hardened sshd turns away exactly the two OpenSSH settings with SHA-1 key exchanges.
+    let turned_away: Vec<(&str, &str)> = impact["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap(), c["reason"].as_str().unwrap()))
+        .collect();
+    let mut names: Vec<&str> = turned_away.iter().map(|(name, _)| *name).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "OpenSSH 9.2p1 (kex diffie-hellman-group1-sha1)",
+            "OpenSSH 9.2p1 (kex diffie-hellman-group14-sha1)"
+        ],
+        "{impact}"
+    );
+    for (name, reason) in turned_away {
+        assert!(
+            reason.starts_with("no common key exchange method"),
+            "{name}: {reason}"
+        );
+    }
 }
 
 #[test]
@@ -577,7 +629,18 @@ fn postgres_drivers_captured_live_weigh_against_a_scram_only_server_as_they_do_l
     for share in ["admitted", "locked_out"] {
         assert!(impact[share].as_f64().unwrap() > 0.0, "{share}: {impact}");
     }
-    // psql with and without TLS requested, asyncpg, and the libpq-like drivers as one.
+    // psql with and without TLS requested, asyncpg, the libpq-like drivers as one, and psql
+    // with sslmode=require, of which the server saw no more than that it asked for TLS.
     assert_eq!(names.len(), 5, "{names:?}");
+    let turned_away = &impact["clients"];
+    assert_eq!(turned_away.as_array().unwrap().len(), 1, "{impact}");
+    assert_eq!(turned_away[0]["name"], "TLS requested", "{impact}");
+    assert!(
+        turned_away[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("the server declined TLS, and the client requires it"),
+        "{impact}"
+    );
     assert!(names.iter().any(|n| n.starts_with("asyncpg")), "{names:?}");
 }
