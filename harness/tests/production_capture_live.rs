@@ -12,15 +12,13 @@
 
 mod common;
 
-use common::live_tls::{Tcpdump, free_port, judged, missing_tool, skip};
+use common::live_tls::{Tcpdump, judged, missing_tool, skip};
 use common::production::{add_target, assert_shares, import_grouped, run_with_impact, target};
 use common::repo_root;
+use common::suite_server::{ServerScript, SuiteServer};
 use std::collections::{BTreeMap, BTreeSet};
-use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 /// A real client: `sessions` runs of `command` (bash, after `captures/FOLDER/common.sh` is
 /// sourced, with `$port` and, for HTTP, `$url` set). `same_as` names a client that sends the
@@ -63,6 +61,17 @@ struct Protocol {
     /// them from PyPI or Debian).
     modules: &'static [&'static str],
     clients: &'static [Client],
+}
+
+impl Protocol {
+    fn server(&self, phase: &'static str) -> ServerScript {
+        ServerScript {
+            suite: self.suite,
+            script: self.script,
+            phase,
+            ready_when: self.ready_when,
+        }
+    }
 }
 
 const HTTP: Protocol = Protocol {
@@ -215,115 +224,6 @@ const POSTGRES: Protocol = Protocol {
     ],
 };
 
-/// A suite's server script on a free loopback port, in its own process group; the group is
-/// stopped (and the script waited for) when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-    /// SIGINT for PostgreSQL (a fast shutdown; its folder watcher ignores it), else SIGTERM.
-    stop_signal: &'static str,
-}
-
-impl Server {
-    /// Started as a command target is (README, "Server scripts"): with a `TMPDIR` of its own,
-    /// here inside `dir` and removed with it, and the shared `HARNESS_CACHE_DIR`; started
-    /// again on another port, up to three times, if another process took its port first.
-    fn start(protocol: &Protocol, phase: &str, dir: &Path) -> Server {
-        let log = dir.join(format!("{phase}.log"));
-        let tmp = dir.join(format!("{phase}-tmp"));
-        std::fs::create_dir(&tmp).unwrap();
-        // Reachable by a server that switches user (PostgreSQL's), as the harness makes it.
-        for folder in [dir, tmp.as_path()] {
-            std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o711)).unwrap();
-        }
-        for _ in 0..3 {
-            match Server::try_start(protocol, phase, &tmp, &log) {
-                Ok(server) => return server,
-                Err(said) if said.contains("Address already in use") => continue,
-                Err(said) => panic!("{} {phase} did not start: {said}", protocol.script),
-            }
-        }
-        panic!(
-            "{} {phase} found its port taken three times",
-            protocol.script
-        );
-    }
-
-    fn try_start(
-        protocol: &Protocol,
-        phase: &str,
-        tmp: &Path,
-        log: &Path,
-    ) -> Result<Server, String> {
-        let port = free_port();
-        let script = repo_root()
-            .join("suites")
-            .join(protocol.suite)
-            .join("servers")
-            .join(protocol.script);
-        let child = Command::new("bash")
-            .arg(script)
-            .args([phase, &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(log).unwrap())
-            .env("TMPDIR", tmp)
-            .env("HARNESS_CACHE_DIR", std::env::temp_dir())
-            .process_group(0)
-            .spawn()
-            .unwrap();
-        let mut server = Server {
-            child,
-            port,
-            stop_signal: if protocol.ready_when.is_some() {
-                "INT"
-            } else {
-                "TERM"
-            },
-        };
-        let started = Instant::now();
-        loop {
-            let ready = match protocol.ready_when {
-                Some(line) => std::fs::read_to_string(log).unwrap().contains(line),
-                None => listening(port),
-            };
-            if ready {
-                return Ok(server);
-            }
-            let exited = server.child.try_wait().unwrap().is_some();
-            if exited || started.elapsed() > Duration::from_secs(60) {
-                drop(server);
-                return Err(std::fs::read_to_string(log).unwrap());
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args([
-                "-s",
-                self.stop_signal,
-                "--",
-                &format!("-{}", self.child.id()),
-            ])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-/// Whether something listens on the loopback port, asked without connecting (a probe would
-/// be a session of its own to the server).
-fn listening(port: u16) -> bool {
-    let out = Command::new("ss")
-        .args(["-Hltn", &format!("sport = :{port}")])
-        .output()
-        .unwrap();
-    !out.stdout.is_empty()
-}
-
 /// Runs every client its sessions, one after another, against `port` under tcpdump, into
 /// `file`; each session's client, in the order the sessions began.
 fn capture_clients(protocol: &Protocol, port: u16, file: &Path, work: &Path) -> Vec<&'static str> {
@@ -424,7 +324,7 @@ fn live_traffic_weighs_as_grouped(protocol: &Protocol) -> Option<(Vec<String>, s
     // 1. The traffic, as a permissive server saw it.
     let permissive_capture = dir.path().join("permissive.pcap");
     let (owners, permissive_port) = {
-        let server = Server::start(protocol, protocol.permissive, dir.path());
+        let server = SuiteServer::start(&protocol.server(protocol.permissive), dir.path());
         let owners = capture_clients(protocol, server.port, &permissive_capture, &work);
         (owners, server.port)
     };
@@ -485,7 +385,7 @@ fn live_traffic_weighs_as_grouped(protocol: &Protocol) -> Option<(Vec<String>, s
     // 4. The same traffic re-sent live to the stricter server, and judged.
     let stricter_capture = dir.path().join("stricter.pcap");
     let (live_owners, port) = {
-        let server = Server::start(protocol, protocol.stricter, dir.path());
+        let server = SuiteServer::start(&protocol.server(protocol.stricter), dir.path());
         let owners = capture_clients(protocol, server.port, &stricter_capture, &work);
         (owners, server.port)
     };

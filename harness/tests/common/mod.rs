@@ -5,6 +5,7 @@
 pub mod fixtures;
 pub mod live_tls;
 pub mod production;
+pub mod suite_server;
 pub mod tls_messages;
 
 use std::io::{BufRead, BufReader};
