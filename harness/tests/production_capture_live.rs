@@ -12,14 +12,13 @@
 
 mod common;
 
-use common::live_tls::{Tcpdump, free_port, judged, missing_tool, skip};
+use common::live_tls::{Tcpdump, judged, missing_tool, skip};
 use common::production::{add_target, assert_shares, import_grouped, run_with_impact, target};
 use common::repo_root;
+use common::suite_server::{ServerScript, SuiteServer};
 use std::collections::{BTreeMap, BTreeSet};
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 /// A real client: `sessions` runs of `command` (bash, after `captures/FOLDER/common.sh` is
 /// sourced, with `$port` and, for HTTP, `$url` set). `same_as` names a client that sends the
@@ -62,6 +61,17 @@ struct Protocol {
     /// them from PyPI or Debian).
     modules: &'static [&'static str],
     clients: &'static [Client],
+}
+
+impl Protocol {
+    fn server(&self, phase: &'static str) -> ServerScript {
+        ServerScript {
+            suite: self.suite,
+            script: self.script,
+            phase,
+            ready_when: self.ready_when,
+        }
+    }
 }
 
 const HTTP: Protocol = Protocol {
@@ -214,87 +224,6 @@ const POSTGRES: Protocol = Protocol {
     ],
 };
 
-/// A suite's server script on a free loopback port, in its own process group; the group is
-/// stopped (and the script waited for) when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-    /// SIGINT for PostgreSQL (a fast shutdown; its folder watcher ignores it), else SIGTERM.
-    stop_signal: &'static str,
-}
-
-impl Server {
-    fn start(protocol: &Protocol, phase: &str, log: &Path) -> Server {
-        let port = free_port();
-        let script = repo_root()
-            .join("suites")
-            .join(protocol.suite)
-            .join("servers")
-            .join(protocol.script);
-        let child = Command::new("bash")
-            .arg(script)
-            .args([phase, &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(log).unwrap())
-            .process_group(0)
-            .spawn()
-            .unwrap();
-        let mut server = Server {
-            child,
-            port,
-            stop_signal: if protocol.ready_when.is_some() {
-                "INT"
-            } else {
-                "TERM"
-            },
-        };
-        let started = Instant::now();
-        loop {
-            let ready = match protocol.ready_when {
-                Some(line) => std::fs::read_to_string(log).unwrap().contains(line),
-                None => listening(port),
-            };
-            if ready {
-                return server;
-            }
-            let exited = server.child.try_wait().unwrap().is_some();
-            if exited || started.elapsed() > Duration::from_secs(60) {
-                panic!(
-                    "{} {phase} did not start on port {port}: {}",
-                    protocol.script,
-                    std::fs::read_to_string(log).unwrap()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args([
-                "-s",
-                self.stop_signal,
-                "--",
-                &format!("-{}", self.child.id()),
-            ])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-/// Whether something listens on the loopback port, asked without connecting (a probe would
-/// be a session of its own to the server).
-fn listening(port: u16) -> bool {
-    let out = Command::new("ss")
-        .args(["-Hltn", &format!("sport = :{port}")])
-        .output()
-        .unwrap();
-    !out.stdout.is_empty()
-}
-
 /// Runs every client its sessions, one after another, against `port` under tcpdump, into
 /// `file`; each session's client, in the order the sessions began.
 fn capture_clients(protocol: &Protocol, port: u16, file: &Path, work: &Path) -> Vec<&'static str> {
@@ -395,11 +324,7 @@ fn live_traffic_weighs_as_grouped(protocol: &Protocol) -> Option<(Vec<String>, s
     // 1. The traffic, as a permissive server saw it.
     let permissive_capture = dir.path().join("permissive.pcap");
     let (owners, permissive_port) = {
-        let server = Server::start(
-            protocol,
-            protocol.permissive,
-            &dir.path().join("permissive.log"),
-        );
+        let server = SuiteServer::start(&protocol.server(protocol.permissive), dir.path());
         let owners = capture_clients(protocol, server.port, &permissive_capture, &work);
         (owners, server.port)
     };
@@ -460,11 +385,7 @@ fn live_traffic_weighs_as_grouped(protocol: &Protocol) -> Option<(Vec<String>, s
     // 4. The same traffic re-sent live to the stricter server, and judged.
     let stricter_capture = dir.path().join("stricter.pcap");
     let (live_owners, port) = {
-        let server = Server::start(
-            protocol,
-            protocol.stricter,
-            &dir.path().join("stricter.log"),
-        );
+        let server = SuiteServer::start(&protocol.server(protocol.stricter), dir.path());
         let owners = capture_clients(protocol, server.port, &stricter_capture, &work);
         (owners, server.port)
     };
@@ -523,14 +444,43 @@ fn http_clients_captured_live_weigh_against_a_stricter_nginx_as_they_do_live() {
     };
     assert!(HTTP.clients.len() >= 10);
     assert!(HTTP.clients.iter().map(|c| c.sessions).sum::<usize>() >= 30);
-    // Every kind of verdict the policy gives is in the traffic.
+    // Every kind of verdict the policy gives is in the traffic, each rule of it turning away
+    // the clients it is for, with its own status as the reason.
     for share in ["admitted", "warned", "locked_out"] {
         assert!(impact[share].as_f64().unwrap() > 0.0, "{share}: {impact}");
     }
-    assert!(
-        names.contains(&"curl 7.88.1 (HTTP/1.0)".to_string()),
-        "{names:?}"
-    );
+    let turned_away: BTreeMap<&str, (&str, &str)> = impact["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let (name, verdict) = (c["name"].as_str().unwrap(), c["verdict"].as_str().unwrap());
+            (name, (verdict, c["reason"].as_str().unwrap()))
+        })
+        .collect();
+    for (client, verdict, says) in [
+        ("curl 7.88.1 (HTTP/1.0)", "locked-out", "HTTP/1.1 426"),
+        ("w3m 0.5.3+git20230121", "locked-out", "HTTP/1.1 426"),
+        ("curl 7.88.1 (API v1)", "locked-out", "HTTP/1.1 410 Gone"),
+        (
+            "ExampleApp 2.9.1",
+            "locked-out",
+            "ExampleApp 3.0 or later is required",
+        ),
+        (
+            "HTTP/1.1, API v2 (Accept-Encoding: identity)",
+            "locked-out",
+            "without a User-Agent",
+        ),
+        ("ExampleApp 3.2.0", "warned", "Sunset: Thu, 01 Jul 2027"),
+    ] {
+        let (got, reason) = turned_away
+            .get(client)
+            .unwrap_or_else(|| panic!("{client} is not turned away: {impact}"));
+        assert_eq!(*got, verdict, "{client}: {reason}");
+        assert!(reason.contains(says), "{client}: {reason}");
+    }
+    assert!(!turned_away.contains_key("ExampleApp 3.3.1"), "{impact}");
     // Python's http.client and Node's http send no User-Agent: named by what else they send,
     // not numbered.
     assert!(!names.iter().any(|n| n.contains('#')), "{names:?}");
@@ -546,6 +496,29 @@ fn ssh_clients_captured_live_weigh_against_a_hardened_sshd_as_they_do_live() {
     }
     let openssh = names.iter().filter(|n| n.starts_with("OpenSSH")).count();
     assert_eq!(openssh, 5, "OpenSSH under five settings: {names:?}");
+    // The hardened sshd turns away exactly the two OpenSSH settings with SHA-1 key exchanges.
+    let turned_away: Vec<(&str, &str)> = impact["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap(), c["reason"].as_str().unwrap()))
+        .collect();
+    let mut names: Vec<&str> = turned_away.iter().map(|(name, _)| *name).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "OpenSSH 9.2p1 (kex diffie-hellman-group1-sha1)",
+            "OpenSSH 9.2p1 (kex diffie-hellman-group14-sha1)"
+        ],
+        "{impact}"
+    );
+    for (name, reason) in turned_away {
+        assert!(
+            reason.starts_with("no common key exchange method"),
+            "{name}: {reason}"
+        );
+    }
 }
 
 #[test]
@@ -556,7 +529,18 @@ fn postgres_drivers_captured_live_weigh_against_a_scram_only_server_as_they_do_l
     for share in ["admitted", "locked_out"] {
         assert!(impact[share].as_f64().unwrap() > 0.0, "{share}: {impact}");
     }
-    // psql with and without TLS requested, asyncpg, and the libpq-like drivers as one.
+    // psql with and without TLS requested, asyncpg, the libpq-like drivers as one, and psql
+    // with sslmode=require, of which the server saw no more than that it asked for TLS.
     assert_eq!(names.len(), 5, "{names:?}");
+    let turned_away = &impact["clients"];
+    assert_eq!(turned_away.as_array().unwrap().len(), 1, "{impact}");
+    assert_eq!(turned_away[0]["name"], "TLS requested", "{impact}");
+    assert!(
+        turned_away[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("the server declined TLS, and the client requires it"),
+        "{impact}"
+    );
     assert!(names.iter().any(|n| n.starts_with("asyncpg")), "{names:?}");
 }
