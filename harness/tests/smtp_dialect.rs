@@ -449,3 +449,77 @@ async fn real_clients_captures_are_judged_and_grouped_by_the_file() {
     let check = harness(&["check", out.to_str().unwrap()]);
     assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
 }
+
+/// `harness record --dialect PATH.toml` between scripted clients and the server: through the
+/// proxy each client gets the verdict it gets directly, and the sessions it writes are judged
+/// by the file to the same verdicts.
+#[tokio::test(flavor = "multi_thread")]
+async fn recorded_sessions_are_judged_by_the_file_as_they_ran() {
+    let server = server::start(Mode::Submission, 0).await.to_string();
+    let dir = suite();
+    let out = tempfile::tempdir().unwrap();
+    let file = dialect_file().display().to_string();
+    let mut recorder = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["record", "--dialect", &file, "--listen", "127.0.0.1:0"])
+        .args(["--upstream", &server, "--sessions", "2", "--out"])
+        .arg(out.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines =
+        std::io::BufRead::lines(std::io::BufReader::new(recorder.stdout.take().unwrap()));
+    let banner = lines.next().unwrap().unwrap();
+    let proxy = banner.split_whitespace().nth(2).unwrap().to_string();
+    let suite_dir = dir.path().display().to_string();
+    let run = tokio::task::spawn_blocking(move || {
+        harness(&[
+            "run",
+            &suite_dir,
+            "--target",
+            &proxy,
+            "--case",
+            "b-plaintext-auth",
+            "--case",
+            "f-no-auth",
+            "--format",
+            "json",
+        ])
+    })
+    .await
+    .unwrap();
+    let verdicts = |text: &str| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["type"] == "result")
+            .map(|r| {
+                (
+                    r["verdict"].as_str().unwrap_or_default().to_string(),
+                    r["stage"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let live = verdicts(&stdout(&run));
+    let expected = [
+        ("locked-out".to_string(), "AUTH".to_string()),
+        ("locked-out".to_string(), "MAIL".to_string()),
+    ];
+    assert_eq!(live, expected, "{}", stderr(&run));
+    let status = tokio::task::spawn_blocking(move || recorder.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success());
+
+    let judged = harness(&[
+        "judge",
+        out.path().to_str().unwrap(),
+        "--dialect",
+        &file,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(verdicts(&stdout(&judged)), expected, "{}", stderr(&judged));
+}
