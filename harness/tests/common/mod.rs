@@ -4,6 +4,7 @@
 
 pub mod fixtures;
 pub mod live_tls;
+pub mod mail;
 pub mod sasl;
 pub mod tls_messages;
 
