@@ -292,6 +292,54 @@ fn check_reports_a_mistake_in_the_dialect_file_at_its_line() {
         "{}",
         stdout(&listed)
     );
+    write(
+        dir.path(),
+        "cases/a.toml",
+        "[[step]]\nsend = \"EHLO client.test\"\n",
+    );
+    let json = harness(&[
+        "dialects",
+        "--suite",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        json.status.code(),
+        Some(2),
+        "the suite's dialect file has a mistake"
+    );
+    write(
+        dir.path(),
+        "dialects/smtp.toml",
+        &std::fs::read_to_string(dialect_file()).unwrap(),
+    );
+    let json = harness(&[
+        "dialects",
+        "--suite",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let entries: serde_json::Value =
+        serde_json::from_str(&stdout(&json)).unwrap_or_else(|e| panic!("{e}: {}", stderr(&json)));
+    let smtp = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "smtp")
+        .unwrap();
+    assert!(
+        smtp["source"]
+            .as_str()
+            .unwrap()
+            .ends_with("dialects/smtp.toml"),
+        "{smtp}"
+    );
+    assert!(
+        entries[0].get("source").is_none(),
+        "a built-in dialect has no source file"
+    );
     assert!(
         stdout(&listed).contains("source file:      "),
         "{}",

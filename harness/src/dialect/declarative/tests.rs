@@ -270,3 +270,28 @@ fn a_client_is_named_from_its_ehlo() {
     assert!(d.opens_handshake(b"EHLO x\r\n"));
     assert!(!d.opens_handshake(b"\x16\x03\x01"));
 }
+
+#[test]
+fn a_rule_may_ask_which_request_it_answers() {
+    let text = MINI.replace(
+        "[[rule]]\nreply = '^4'",
+        "[[rule]]\nreply = '^250 '\nrequest = '^EHLO old\\.'\nthen = \"warned\"\nreason = \"an old client\"\n\n[[rule]]\nreply = '^4'",
+    );
+    let d = mini(&text).unwrap();
+    let mut c = d.conversation(None, &Settings::none());
+    c.observe_sent(b"EHLO new.example\r\n");
+    assert!(
+        c.receive(Bytes::from_static(b"250 hi\r\n"))
+            .verdict
+            .is_none()
+    );
+    c.observe_sent(b"EHLO old.example\r\n");
+    let v = c
+        .receive(Bytes::from_static(b"250 hi\r\n"))
+        .verdict
+        .unwrap();
+    assert_eq!(
+        (v.kind, v.reason.as_str()),
+        (VerdictKind::Warned, "an old client")
+    );
+}
