@@ -295,3 +295,26 @@ fn a_rule_may_ask_which_request_it_answers() {
         (VerdictKind::Warned, "an old client")
     );
 }
+
+#[test]
+fn a_file_loaded_again_or_copied_is_the_same_dialect_and_another_under_its_name_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = MINI.replace("name = \"mini\"", "name = \"mini-registry\"");
+    let (first, copy, other) = (
+        dir.path().join("a.toml"),
+        dir.path().join("b.toml"),
+        dir.path().join("c.toml"),
+    );
+    std::fs::write(&first, &text).unwrap();
+    std::fs::write(&copy, &text).unwrap();
+    std::fs::write(&other, text.replace("port = 2525", "port = 2526")).unwrap();
+    let a = load(&first).unwrap();
+    assert!(std::ptr::addr_eq(a, load(&first).unwrap()));
+    assert!(std::ptr::addr_eq(a, load(&copy).unwrap()), "a copy is the same dialect");
+    assert!(std::ptr::addr_eq(a, crate::dialect::by_name("mini-registry").unwrap()));
+    let refused = load(&other).unwrap_err();
+    let shown = refused[0].to_string();
+    assert!(shown.contains("already registered"), "{shown}");
+    assert!(shown.contains("a.toml"), "names the file that has the name: {shown}");
+    assert!(shown.contains("c.toml:2:1"), "{shown}");
+}
