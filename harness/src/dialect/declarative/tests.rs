@@ -310,11 +310,44 @@ fn a_file_loaded_again_or_copied_is_the_same_dialect_and_another_under_its_name_
     std::fs::write(&other, text.replace("port = 2525", "port = 2526")).unwrap();
     let a = load(&first).unwrap();
     assert!(std::ptr::addr_eq(a, load(&first).unwrap()));
-    assert!(std::ptr::addr_eq(a, load(&copy).unwrap()), "a copy is the same dialect");
-    assert!(std::ptr::addr_eq(a, crate::dialect::by_name("mini-registry").unwrap()));
+    assert!(
+        std::ptr::addr_eq(a, load(&copy).unwrap()),
+        "a copy is the same dialect"
+    );
+    assert!(std::ptr::addr_eq(
+        a,
+        crate::dialect::by_name("mini-registry").unwrap()
+    ));
     let refused = load(&other).unwrap_err();
     let shown = refused[0].to_string();
     assert!(shown.contains("already registered"), "{shown}");
-    assert!(shown.contains("a.toml"), "names the file that has the name: {shown}");
+    assert!(
+        shown.contains("a.toml"),
+        "names the file that has the name: {shown}"
+    );
     assert!(shown.contains("c.toml:2:1"), "{shown}");
+}
+
+#[test]
+fn pipelined_requests_are_answered_oldest_first() {
+    let text = MINI.replace(
+        "[[verb]]\nname = \"QUIT\"",
+        "[[verb]]\nname = \"QUIT\"\n\n[[verb]]\nname = \"MAIL\"\nargs = '.*'\n\n[[verb]]\nname = \"RCPT\"\nargs = '.*'",
+    );
+    let d = mini(&text).unwrap();
+    let mut c = d.conversation(None, &Settings::none());
+    assert!(
+        c.receive(Bytes::from_static(b"220 hi\r\n"))
+            .verdict
+            .is_none()
+    );
+    c.observe_sent(b"MAIL FROM:<a@b>\r\n");
+    c.observe_sent(b"RCPT TO:<c@d>\r\n");
+    assert_eq!(c.stage(), "MAIL", "the reply awaited is MAIL's");
+    let v = c
+        .receive(Bytes::from_static(b"530 5.7.0 Authentication required\r\n"))
+        .verdict
+        .unwrap();
+    assert_eq!((v.kind, v.stage.as_str()), (VerdictKind::LockedOut, "MAIL"));
+    assert_eq!(c.stage(), "RCPT");
 }
