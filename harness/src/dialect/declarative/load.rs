@@ -116,24 +116,24 @@ impl Compiler<'_> {
     }
 
     /// A list of stage names, each a verb of the file, `greeting` or `connect`.
-    fn stages(&mut self, list: &Option<Spanned<Vec<String>>>, known: &[String]) -> Vec<String> {
+    fn stages(&mut self, list: &Option<Vec<Spanned<String>>>, known: &[String]) -> Vec<String> {
         let Some(list) = list else {
             return Vec::new();
         };
-        for stage in list.get_ref() {
-            if !known.contains(stage) {
-                let help = match closest(stage, known.iter().map(String::as_str)) {
+        for stage in list {
+            if !known.contains(stage.get_ref()) {
+                let help = match closest(stage.get_ref(), known.iter().map(String::as_str)) {
                     Some(meant) => format!("did you mean `{meant}`?"),
                     None => format!("stages: {}", known.join(", ")),
                 };
                 self.error(
-                    list.span(),
-                    format!("`{stage}` is not a stage of this dialect"),
+                    stage.span(),
+                    format!("`{}` is not a stage of this dialect", stage.get_ref()),
                     Some(help),
                 );
             }
         }
-        list.get_ref().clone()
+        list.iter().map(|s| s.get_ref().clone()).collect()
     }
 
     fn compile(&mut self, file: model::File) -> Spec {

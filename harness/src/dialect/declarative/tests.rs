@@ -104,7 +104,13 @@ fn an_unknown_verdict_suggests_the_closest() {
 
 #[test]
 fn an_unknown_stage_suggests_a_verb() {
-    let shown = error(&MINI.replace("stage = [\"AUTH\"]", "stage = [\"AUHT\"]"));
+    let text = MINI.replace("stage = [\"AUTH\"]", "stage = [\"STARTTLS\", \"AUHT\"]");
+    let shown = error(&text);
+    let line = text.lines().position(|l| l.contains("AUHT")).unwrap() + 1;
+    assert!(
+        shown.contains(&format!("mini.toml:{line}:22")),
+        "at the name: {shown}"
+    );
     assert!(
         shown.contains("`AUHT` is not a stage of this dialect"),
         "{shown}"
