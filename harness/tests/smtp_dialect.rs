@@ -398,6 +398,27 @@ async fn real_clients_captures_are_judged_and_grouped_by_the_file() {
         without,
         ["undecided", "undecided", "locked-out", "undecided"]
     );
+    // Inspected through the file, the decrypted sessions read as SMTP lines.
+    let (file, port) = (
+        dialect_file().display().to_string(),
+        captured.port.to_string(),
+    );
+    let inspect = harness(&[
+        "inspect",
+        &captured.pcap,
+        "--dialect",
+        &file,
+        "--port",
+        &port,
+        "--keylog",
+        &captured.keylog,
+    ]);
+    assert_eq!(inspect.status.code(), Some(0), "{}", stderr(&inspect));
+    assert!(
+        stdout(&inspect).contains("AUTH CRAM-MD5"),
+        "{}",
+        stdout(&inspect)
+    );
     // Grouped, the two CRAM-MD5 sessions are one client; the suite written takes the file.
     assert_eq!(captured.group(&dialect_file()), [1, 1, 2]);
 }
