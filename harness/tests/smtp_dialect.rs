@@ -419,6 +419,43 @@ async fn real_clients_captures_are_judged_and_grouped_by_the_file() {
         "{}",
         stdout(&inspect)
     );
+    // What if this server were the policy: each distinct client replayed against it live,
+    // over STARTTLS as it was recorded, gets the verdict its session got.
+    let target = format!("fake=127.0.0.1:{port}");
+    let whatif = harness(&[
+        "whatif",
+        &captured.pcap,
+        "--dialect",
+        &file,
+        "--port",
+        &port,
+        "--keylog",
+        &captured.keylog,
+        "--target",
+        &target,
+        "--format",
+        "json",
+    ]);
+    let mut replayed: Vec<String> = stdout(&whatif)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["type"] == "result")
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["verdict"].as_str().unwrap_or_default(),
+                r["stage"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    replayed.sort();
+    assert_eq!(
+        replayed,
+        ["admitted AUTH", "locked-out AUTH", "warned AUTH"],
+        "{}{}",
+        stdout(&whatif),
+        stderr(&whatif)
+    );
     // Grouped, the two CRAM-MD5 sessions are one client; the suite written takes the file.
     assert_eq!(captured.group(&dialect_file()), [1, 1, 2]);
 }
