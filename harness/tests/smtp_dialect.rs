@@ -9,7 +9,8 @@ mod common;
 #[path = "smtp/server.rs"]
 mod server;
 
-use common::live_tls::{Tcpdump, free_port, judged, missing_tool, skip};
+use common::live_tls::free_port;
+use common::mail;
 use common::sasl::{PASSWORD, USER, encode, hmac_md5};
 use common::{harness, repo_root, stderr, stdout};
 use harness::commands::plan;
@@ -291,6 +292,54 @@ fn check_reports_a_mistake_in_the_dialect_file_at_its_line() {
         "{}",
         stdout(&listed)
     );
+    write(
+        dir.path(),
+        "cases/a.toml",
+        "[[step]]\nsend = \"EHLO client.test\"\n",
+    );
+    let json = harness(&[
+        "dialects",
+        "--suite",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        json.status.code(),
+        Some(2),
+        "the suite's dialect file has a mistake"
+    );
+    write(
+        dir.path(),
+        "dialects/smtp.toml",
+        &std::fs::read_to_string(dialect_file()).unwrap(),
+    );
+    let json = harness(&[
+        "dialects",
+        "--suite",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let entries: serde_json::Value =
+        serde_json::from_str(&stdout(&json)).unwrap_or_else(|e| panic!("{e}: {}", stderr(&json)));
+    let smtp = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "smtp")
+        .unwrap();
+    assert!(
+        smtp["source"]
+            .as_str()
+            .unwrap()
+            .ends_with("dialects/smtp.toml"),
+        "{smtp}"
+    );
+    assert!(
+        entries[0].get("source").is_none(),
+        "a built-in dialect has no source file"
+    );
     assert!(
         stdout(&listed).contains("source file:      "),
         "{}",
@@ -319,133 +368,168 @@ else:
 s.quit()
 "#;
 
-fn smtplib(port: u16, kind: &str, keylog: &Path) {
-    let out = std::process::Command::new("python3")
-        .args(["-c", SMTPLIB, &port.to_string(), kind])
-        .env("SSLKEYLOGFILE", keylog)
-        .output()
-        .unwrap();
-    // A client refused (530 to the cleartext AUTH) still quits politely.
-    assert!(
-        out.status.success(),
-        "{kind}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn real_clients_captures_are_judged_and_grouped_by_the_file() {
-    if let Some(missing) = missing_tool(&["tcpdump", "python3"]) {
-        return skip(&missing);
-    }
-    let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     server::start(Mode::Submission, port).await;
-    let pcap = dir.path().join("smtp.pcap");
-    let keylog = dir.path().join("keys.log");
-    let tcpdump = match Tcpdump::start(port, &pcap) {
-        Ok(t) => t,
-        Err(why) => return skip(&why),
+    let kinds = &["cram", "plain", "cleartext", "cram"];
+    let Some(captured) = mail::capture(port, &dialect_file(), SMTPLIB, kinds).await else {
+        return;
     };
-    let kinds = ["cram", "plain", "cleartext", "cram"];
-    let keys = keylog.clone();
-    tokio::task::spawn_blocking(move || {
-        for kind in kinds {
-            smtplib(port, kind, &keys);
-        }
-    })
-    .await
-    .unwrap();
-    // The dialect is a file, not a name: the blocking stop needs it registered first.
-    harness::dialect::declarative::load(&dialect_file()).unwrap();
-    tokio::task::spawn_blocking(move || tcpdump.stop_after("smtp", port, kinds.len()))
-        .await
-        .unwrap();
-
-    let file = dialect_file().display().to_string();
-    let (pcap, port_text, keylog) = (
-        pcap.display().to_string(),
-        port.to_string(),
-        keylog.display().to_string(),
-    );
-    let args = ["--dialect", &file, &pcap, "--port", &port_text];
-    let (_, with_keys) = judged(&[&args[..], &["--keylog", &keylog]].concat());
-    let verdicts: Vec<(String, String, String)> = with_keys
-        .iter()
-        .map(|(_, r)| {
-            let s = |k: &str| r[k].as_str().unwrap_or_default().to_string();
-            (
-                s("verdict"),
-                s("stage"),
-                s("decided_by")
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .to_string(),
-            )
-        })
-        .collect();
-    assert_eq!(verdicts.len(), 4, "{with_keys:#?}");
     let ok = "235 2.7.0 Authentication successful";
     let tls_first = "530 5.7.0 Must issue a STARTTLS command first";
-    let expected = [
+    let expected: Vec<(String, String, String)> = [
         ("warned", "AUTH", ok),
         ("admitted", "AUTH", ok),
         ("locked-out", "AUTH", tls_first),
         ("warned", "AUTH", ok),
-    ];
-    let got: Vec<(&str, &str, &str)> = verdicts
-        .iter()
-        .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
-        .collect();
-    assert_eq!(got, expected, "{with_keys:#?}");
-
+    ]
+    .iter()
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+    .collect();
+    assert_eq!(captured.judge(&dialect_file(), true), expected);
     // Without the keys what followed STARTTLS cannot be seen: undecided, never a lockout.
-    let (_, without) = judged(&args);
-    let kinds: Vec<&str> = without
-        .iter()
-        .map(|(_, r)| r["verdict"].as_str().unwrap_or_default())
+    let without: Vec<String> = captured
+        .judge(&dialect_file(), false)
+        .into_iter()
+        .map(|(kind, _, _)| kind)
         .collect();
     assert_eq!(
-        kinds,
-        ["undecided", "undecided", "locked-out", "undecided"],
-        "{without:#?}"
+        without,
+        ["undecided", "undecided", "locked-out", "undecided"]
     );
-
-    // Grouped, the two CRAM-MD5 sessions are one client; the suite written takes the file.
-    let out = dir.path().join("grouped");
-    let import = harness(
-        &[
-            &["import"],
-            &args[..],
-            &[
-                "--keylog",
-                &keylog,
-                "--group",
-                "--out",
-                out.to_str().unwrap(),
-            ],
-        ]
-        .concat(),
+    // Inspected through the file, the decrypted sessions read as SMTP lines.
+    let (file, port) = (
+        dialect_file().display().to_string(),
+        captured.port.to_string(),
     );
-    assert_eq!(
-        import.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&import),
-        stderr(&import)
+    let inspect = harness(&[
+        "inspect",
+        &captured.pcap,
+        "--dialect",
+        &file,
+        "--port",
+        &port,
+        "--keylog",
+        &captured.keylog,
+    ]);
+    assert_eq!(inspect.status.code(), Some(0), "{}", stderr(&inspect));
+    assert!(
+        stdout(&inspect).contains("AUTH CRAM-MD5"),
+        "{}",
+        stdout(&inspect)
     );
-    let mut counts: Vec<i64> = std::fs::read_dir(out.join("cases"))
-        .unwrap()
-        .map(|e| {
-            let value: toml::Value =
-                toml::from_str(&std::fs::read_to_string(e.unwrap().path()).unwrap()).unwrap();
-            value["sessions"]["count"].as_integer().unwrap()
+    // What if this server were the policy: each distinct client replayed against it live,
+    // over STARTTLS as it was recorded, gets the verdict its session got.
+    let target = format!("fake=127.0.0.1:{port}");
+    let whatif = harness(&[
+        "whatif",
+        &captured.pcap,
+        "--dialect",
+        &file,
+        "--port",
+        &port,
+        "--keylog",
+        &captured.keylog,
+        "--target",
+        &target,
+        "--format",
+        "json",
+    ]);
+    let mut replayed: Vec<String> = stdout(&whatif)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["type"] == "result")
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["verdict"].as_str().unwrap_or_default(),
+                r["stage"].as_str().unwrap_or_default()
+            )
         })
         .collect();
-    counts.sort();
-    assert_eq!(counts, [1, 1, 2]);
-    assert!(out.join("dialects/smtp.toml").is_file());
-    let check = harness(&["check", out.to_str().unwrap()]);
-    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    replayed.sort();
+    assert_eq!(
+        replayed,
+        ["admitted AUTH", "locked-out AUTH", "warned AUTH"],
+        "{}{}",
+        stdout(&whatif),
+        stderr(&whatif)
+    );
+    // Grouped, the two CRAM-MD5 sessions are one client; the suite written takes the file.
+    assert_eq!(captured.group(&dialect_file()), [1, 1, 2]);
+}
+
+/// `harness record --dialect PATH.toml` between scripted clients and the server: through the
+/// proxy each client gets the verdict it gets directly, and the sessions it writes are judged
+/// by the file to the same verdicts.
+#[tokio::test(flavor = "multi_thread")]
+async fn recorded_sessions_are_judged_by_the_file_as_they_ran() {
+    let server = server::start(Mode::Submission, 0).await.to_string();
+    let dir = suite();
+    let out = tempfile::tempdir().unwrap();
+    let file = dialect_file().display().to_string();
+    let mut recorder = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["record", "--dialect", &file, "--listen", "127.0.0.1:0"])
+        .args(["--upstream", &server, "--sessions", "2", "--out"])
+        .arg(out.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines =
+        std::io::BufRead::lines(std::io::BufReader::new(recorder.stdout.take().unwrap()));
+    let banner = lines.next().unwrap().unwrap();
+    let proxy = banner.split_whitespace().nth(2).unwrap().to_string();
+    let suite_dir = dir.path().display().to_string();
+    let run = tokio::task::spawn_blocking(move || {
+        harness(&[
+            "run",
+            &suite_dir,
+            "--target",
+            &proxy,
+            "--case",
+            "b-plaintext-auth",
+            "--case",
+            "f-no-auth",
+            "--format",
+            "json",
+        ])
+    })
+    .await
+    .unwrap();
+    let verdicts = |text: &str| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["type"] == "result")
+            .map(|r| {
+                (
+                    r["verdict"].as_str().unwrap_or_default().to_string(),
+                    r["stage"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let live = verdicts(&stdout(&run));
+    let expected = [
+        ("locked-out".to_string(), "AUTH".to_string()),
+        ("locked-out".to_string(), "MAIL".to_string()),
+    ];
+    assert_eq!(live, expected, "{}", stderr(&run));
+    let status = tokio::task::spawn_blocking(move || recorder.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success());
+
+    let judged = harness(&[
+        "judge",
+        out.path().to_str().unwrap(),
+        "--dialect",
+        &file,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(verdicts(&stdout(&judged)), expected, "{}", stderr(&judged));
 }

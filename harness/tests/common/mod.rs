@@ -4,6 +4,7 @@
 
 pub mod fixtures;
 pub mod live_tls;
+pub mod mail;
 pub mod production;
 pub mod sasl;
 pub mod suite_server;

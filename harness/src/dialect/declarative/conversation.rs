@@ -1,6 +1,8 @@
 //! One connection of a file dialect: notes each line sent (its verb is the stage, its
-//! deprecated items are warnings), reads each reply by the rules, and turns what they say
-//! into a verdict naming the stage and the deciding reply.
+//! deprecated items are warnings), reads each reply by the rules as the answer to the oldest
+//! request not yet answered (a client that pipelines, as SMTP's PIPELINING allows, has its
+//! MAIL answered before its DATA), and turns what they say into a verdict naming the stage
+//! and the deciding reply.
 
 use super::framer;
 use super::rules::{self, Reading};
@@ -9,25 +11,42 @@ use super::steps::{self, FileStep};
 use crate::dialect::{Conversation, Ending, Received, Request, SendError, downcast};
 use crate::verdict::{Verdict, VerdictKind};
 use bytes::Bytes;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 /// The most warnings kept: a client repeating a deprecated request is warned once per item.
 const MAX_WARNINGS: usize = 16;
+/// The most requests awaiting an answer that are remembered; older ones are forgotten.
+const MAX_OUTSTANDING: usize = 64;
+
+/// A request sent: the stage it opens and its line, without its terminator.
+#[derive(Clone)]
+struct Sent {
+    stage: String,
+    line: String,
+}
 
 pub struct FileConversation {
     spec: &'static Spec,
-    stage: String,
-    /// The line sent last, without its terminator.
-    request: String,
+    /// The request answered last (before any: the greeting, or the connection).
+    answered: Sent,
+    /// Requests not yet answered, oldest first.
+    outstanding: VecDeque<Sent>,
+    /// The stage of the last verb sent: a free line goes on with it.
+    verb_stage: String,
     warnings: Vec<String>,
 }
 
 impl FileConversation {
     pub fn new(spec: &'static Spec) -> FileConversation {
+        let first = first_stage(spec.server_first).to_string();
         FileConversation {
             spec,
-            stage: first_stage(spec.server_first).to_string(),
-            request: String::new(),
+            answered: Sent {
+                stage: first.clone(),
+                line: String::new(),
+            },
+            outstanding: VecDeque::new(),
+            verb_stage: first,
             warnings: Vec::new(),
         }
     }
@@ -36,11 +55,22 @@ impl FileConversation {
         let line = framer::text(message);
         // A free line (a base64 answer) goes on with the stage of the verb it answers.
         if let Some(verb) = steps::verb_of(self.spec, &line) {
-            self.stage.clone_from(&verb.name);
+            self.verb_stage.clone_from(&verb.name);
         }
         let warnings = rules::request_warnings(self.spec, &line);
         self.warn(warnings);
-        self.request = line;
+        if self.outstanding.len() == MAX_OUTSTANDING {
+            self.outstanding.pop_front();
+        }
+        self.outstanding.push_back(Sent {
+            stage: self.verb_stage.clone(),
+            line,
+        });
+    }
+
+    /// The request the next reply answers: the oldest not yet answered, else the last one.
+    fn current(&self) -> &Sent {
+        self.outstanding.front().unwrap_or(&self.answered)
     }
 
     fn warn(&mut self, warnings: Vec<String>) {
@@ -51,8 +81,13 @@ impl FileConversation {
         }
     }
 
-    /// The verdict `reading` gives, `message` having decided it.
-    fn verdict(&self, reading: &Reading<'_>, message: Option<&str>) -> Option<Verdict> {
+    /// The verdict `reading` gives at `stage`, `message` having decided it.
+    fn verdict(
+        &self,
+        stage: &str,
+        reading: &Reading<'_>,
+        message: Option<&str>,
+    ) -> Option<Verdict> {
         let first = message.map(|m| m.lines().next().unwrap_or_default());
         let reason = || match (reading.reason, first) {
             (Some(reason), _) => reason.to_string(),
@@ -60,7 +95,7 @@ impl FileConversation {
             (None, None) => "the connection ended".to_string(),
         };
         let decided_by = message.map(str::to_string);
-        let stage = self.stage.clone();
+        let stage = stage.to_string();
         let kind = match reading.action {
             Action::Admitted if self.warnings.is_empty() => VerdictKind::Admitted,
             Action::Admitted | Action::Warned => VerdictKind::Warned,
@@ -97,10 +132,15 @@ impl Conversation for FileConversation {
 
     fn receive(&mut self, message: Bytes) -> Received {
         let text = framer::text(&message);
-        let reading = rules::read(self.spec, &self.stage, &self.request, &text);
+        let request = self.current().clone();
+        let reading = rules::read(self.spec, &request.stage, &request.line, &text);
         let warnings = rules::reply_warnings(self.spec, &text);
         self.warn(warnings);
-        let verdict = self.verdict(&reading, Some(&text));
+        let verdict = self.verdict(&request.stage, &reading, Some(&text));
+        if reading.action != Action::Aside {
+            self.outstanding.pop_front();
+            self.answered = request;
+        }
         let mut received = match reading.action {
             Action::Aside => Received::aside(text),
             _ => Received::reply(text),
@@ -111,7 +151,7 @@ impl Conversation for FileConversation {
     }
 
     fn stage(&self) -> String {
-        self.stage.clone()
+        self.current().stage.clone()
     }
 
     fn pending(&self) -> Option<Verdict> {
@@ -123,13 +163,13 @@ impl Conversation for FileConversation {
             Ending::Closed => false,
             Ending::Reset => true,
             Ending::ScriptEnded => {
-                return Verdict::error(
-                    self.stage.clone(),
-                    format!("the case ended at {} before any verdict", self.stage),
-                );
+                let stage = self.stage();
+                let reason = format!("the case ended at {stage} before any verdict");
+                return Verdict::error(stage, reason);
             }
         };
-        let reading = rules::ending(self.spec, &self.stage, reset);
+        let stage = self.stage();
+        let reading = rules::ending(self.spec, &stage, reset);
         let what = if reset {
             "the server reset the connection"
         } else {
@@ -139,8 +179,8 @@ impl Conversation for FileConversation {
             reason: Some(reading.reason.unwrap_or(what)),
             ..reading
         };
-        self.verdict(&reading, None)
-            .unwrap_or_else(|| Verdict::error(self.stage.clone(), what))
+        self.verdict(&stage, &reading, None)
+            .unwrap_or_else(|| Verdict::error(stage.clone(), what))
     }
 
     fn farewell(&self) -> Option<Bytes> {

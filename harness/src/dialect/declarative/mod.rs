@@ -10,6 +10,7 @@ mod identity;
 mod load;
 mod model;
 mod rules;
+mod sections;
 mod spec;
 mod steps;
 

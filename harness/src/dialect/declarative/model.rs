@@ -81,7 +81,7 @@ pub struct Rule {
     #[serde(default)]
     pub request: Option<Spanned<String>>,
     #[serde(default)]
-    pub stage: Option<Spanned<Vec<String>>>,
+    pub stage: Option<Vec<Spanned<String>>>,
     pub then: Spanned<String>,
     #[serde(default)]
     pub reason: Option<String>,
@@ -92,7 +92,7 @@ pub struct Rule {
 #[serde(deny_unknown_fields)]
 pub struct Ending {
     #[serde(default)]
-    pub stage: Option<Spanned<Vec<String>>>,
+    pub stage: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     pub closed: Option<Spanned<String>>,
     #[serde(default)]

@@ -104,7 +104,13 @@ fn an_unknown_verdict_suggests_the_closest() {
 
 #[test]
 fn an_unknown_stage_suggests_a_verb() {
-    let shown = error(&MINI.replace("stage = [\"AUTH\"]", "stage = [\"AUHT\"]"));
+    let text = MINI.replace("stage = [\"AUTH\"]", "stage = [\"STARTTLS\", \"AUHT\"]");
+    let shown = error(&text);
+    let line = text.lines().position(|l| l.contains("AUHT")).unwrap() + 1;
+    assert!(
+        shown.contains(&format!("mini.toml:{line}:22")),
+        "at the name: {shown}"
+    );
     assert!(
         shown.contains("`AUHT` is not a stage of this dialect"),
         "{shown}"
@@ -269,4 +275,85 @@ fn a_client_is_named_from_its_ehlo() {
     assert_eq!(id.client.unwrap().client, "laptop.example");
     assert!(d.opens_handshake(b"EHLO x\r\n"));
     assert!(!d.opens_handshake(b"\x16\x03\x01"));
+}
+
+#[test]
+fn a_rule_may_ask_which_request_it_answers() {
+    let text = MINI.replace(
+        "[[rule]]\nreply = '^4'",
+        "[[rule]]\nreply = '^250 '\nrequest = '^EHLO old\\.'\nthen = \"warned\"\nreason = \"an old client\"\n\n[[rule]]\nreply = '^4'",
+    );
+    let d = mini(&text).unwrap();
+    let mut c = d.conversation(None, &Settings::none());
+    c.observe_sent(b"EHLO new.example\r\n");
+    assert!(
+        c.receive(Bytes::from_static(b"250 hi\r\n"))
+            .verdict
+            .is_none()
+    );
+    c.observe_sent(b"EHLO old.example\r\n");
+    let v = c
+        .receive(Bytes::from_static(b"250 hi\r\n"))
+        .verdict
+        .unwrap();
+    assert_eq!(
+        (v.kind, v.reason.as_str()),
+        (VerdictKind::Warned, "an old client")
+    );
+}
+
+#[test]
+fn a_file_loaded_again_or_copied_is_the_same_dialect_and_another_under_its_name_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = MINI.replace("name = \"mini\"", "name = \"mini-registry\"");
+    let (first, copy, other) = (
+        dir.path().join("a.toml"),
+        dir.path().join("b.toml"),
+        dir.path().join("c.toml"),
+    );
+    std::fs::write(&first, &text).unwrap();
+    std::fs::write(&copy, &text).unwrap();
+    std::fs::write(&other, text.replace("port = 2525", "port = 2526")).unwrap();
+    let a = load(&first).unwrap();
+    assert!(std::ptr::addr_eq(a, load(&first).unwrap()));
+    assert!(
+        std::ptr::addr_eq(a, load(&copy).unwrap()),
+        "a copy is the same dialect"
+    );
+    assert!(std::ptr::addr_eq(
+        a,
+        crate::dialect::by_name("mini-registry").unwrap()
+    ));
+    let refused = load(&other).unwrap_err();
+    let shown = refused[0].to_string();
+    assert!(shown.contains("already registered"), "{shown}");
+    assert!(
+        shown.contains("a.toml"),
+        "names the file that has the name: {shown}"
+    );
+    assert!(shown.contains("c.toml:2:1"), "{shown}");
+}
+
+#[test]
+fn pipelined_requests_are_answered_oldest_first() {
+    let text = MINI.replace(
+        "[[verb]]\nname = \"QUIT\"",
+        "[[verb]]\nname = \"QUIT\"\n\n[[verb]]\nname = \"MAIL\"\nargs = '.*'\n\n[[verb]]\nname = \"RCPT\"\nargs = '.*'",
+    );
+    let d = mini(&text).unwrap();
+    let mut c = d.conversation(None, &Settings::none());
+    assert!(
+        c.receive(Bytes::from_static(b"220 hi\r\n"))
+            .verdict
+            .is_none()
+    );
+    c.observe_sent(b"MAIL FROM:<a@b>\r\n");
+    c.observe_sent(b"RCPT TO:<c@d>\r\n");
+    assert_eq!(c.stage(), "MAIL", "the reply awaited is MAIL's");
+    let v = c
+        .receive(Bytes::from_static(b"530 5.7.0 Authentication required\r\n"))
+        .verdict
+        .unwrap();
+    assert_eq!((v.kind, v.stage.as_str()), (VerdictKind::LockedOut, "MAIL"));
+    assert_eq!(c.stage(), "RCPT");
 }
