@@ -21,6 +21,11 @@
 set -euo pipefail
 phase=$1 port=$2 transport=${3:-plain}
 work=$(mktemp -d)
+# Removed once the server (this shell, after exec) has stopped, however it stops, when no
+# harness gave a private TMPDIR to remove: a watcher holding none of our file descriptors,
+# which outlives the SIGTERM its process group gets.
+( trap '' TERM INT HUP; while kill -0 $$ 2> /dev/null; do sleep 1; done; rm -rf "$work" ) \
+  < /dev/null > /dev/null 2>&1 &
 listen="127.0.0.1:$port"
 if [[ $transport == tls ]]; then
   certs=$(cd "$(dirname "$0")/../../tls-cutoff/servers" && pwd)
