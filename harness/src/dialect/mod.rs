@@ -368,7 +368,7 @@ pub trait Dialect: Send + Sync {
 /// Bytes that are not a whole message of the dialect, described for people: the text when
 /// it is printable, else its length and first bytes in hex.
 pub fn describe_unframed(bytes: &[u8]) -> String {
-    match crate::runner::transcript::printable(bytes) {
+    match crate::printable::as_text(bytes) {
         Some(text) => {
             let text = text
                 .strip_suffix("\r\n")
