@@ -99,6 +99,74 @@ pub fn write_population(
     Ok(path)
 }
 
+/// Writes `dir/suite.toml` afresh (and a file dialect's copy beside it), with no cases yet:
+/// what `harness new` starts from when there is no capture. Refuses a suite already there.
+pub fn write_new(dir: &Path, new: &NewSuite<'_>) -> Result<PathBuf, EditError> {
+    let path = dir.join("suite.toml");
+    copy_dialect_file(dir, new.dialect)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|source| EditError::Write {
+            path: path.display().to_string(),
+            source,
+        })?;
+    std::io::Write::write_all(&mut file, new_suite(dir, new).as_bytes()).map_err(|source| {
+        EditError::Write {
+            path: path.display().to_string(),
+            source,
+        }
+    })?;
+    Ok(path)
+}
+
+/// A server the run starts, as a `[[target]]` of `suite_file`.
+pub struct CommandTarget<'a> {
+    pub name: &'a str,
+    pub command: &'a [&'a str],
+    pub ready_when: Option<&'a str>,
+    pub max_connections: Option<u32>,
+    /// A comment above the table.
+    pub about: &'a str,
+}
+
+/// Adds `target` to `suite_file`'s targets, keeping the rest of the file as it is.
+pub fn add_command_target(suite_file: &Path, target: &CommandTarget<'_>) -> Result<(), EditError> {
+    let text = std::fs::read_to_string(suite_file).map_err(|source| EditError::Read {
+        path: suite_file.display().to_string(),
+        source,
+    })?;
+    let mut doc = parse(suite_file, &text)?;
+    let mut table = Table::new();
+    table["name"] = value(target.name);
+    let mut command = toml_edit::Array::new();
+    for arg in target.command {
+        command.push(*arg);
+    }
+    table["command"] = value(command);
+    if let Some(pattern) = target.ready_when {
+        table["ready_when"] = value(pattern);
+    }
+    if let Some(n) = target.max_connections {
+        table["max_connections"] = value(i64::from(n));
+    }
+    table
+        .decor_mut()
+        .set_prefix(format!("\n# {}\n", target.about));
+    let targets = doc
+        .entry("target")
+        .or_insert_with(|| Item::ArrayOfTables(toml_edit::ArrayOfTables::new()));
+    let Some(targets) = targets.as_array_of_tables_mut() else {
+        return Err(EditError::Parse {
+            path: suite_file.display().to_string(),
+            message: "`target` is not an array of tables ([[target]])".into(),
+        });
+    };
+    targets.push(table);
+    write(suite_file, &doc)
+}
+
 /// Sets the expectations of `suite_file` for the given (case, target) pairs to their
 /// verdicts, keeping every other expectation.
 pub fn write_expectations(
