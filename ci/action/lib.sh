@@ -1,7 +1,7 @@
 # What run.sh and merge.sh share: the inputs as the action's env block passes them (INPUT_*),
 # read relative to $GITHUB_WORKSPACE, and the step's outputs and summary.
-# shellcheck shell=bash
-cd "${GITHUB_WORKSPACE:-.}"
+# shellcheck shell=bash disable=SC2034 # its variables are run.sh's and merge.sh's
+cd "${GITHUB_WORKSPACE:-.}" || exit 2
 harness=${HARNESS_BIN:-harness}
 reports=${INPUT_REPORTS:-harness-reports}
 mkdir -p "$reports"

@@ -6,6 +6,7 @@
 # matrix appended to $GITHUB_STEP_SUMMARY; exits as the whole run would have. A suite with no
 # shard, or a missing or repeated one (harness merge refuses it), is exit 2.
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 shards=${RUNNER_TEMP:-/tmp}/harness-shards
 output "reports=$reports"
@@ -30,4 +31,4 @@ for i in "${!suites[@]}"; do
   note_exit $status
 done
 output "exit-code=$worst"
-exit $worst
+exit "$worst"

@@ -6,6 +6,7 @@
 # partition, which merge.sh finds) in $GITHUB_OUTPUT, and exits with the run's exit code (the
 # worst over the suites).
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 partition=${INPUT_PARTITION:-}
 note=""
@@ -27,4 +28,4 @@ for i in "${!suites[@]}"; do
   note_exit $status
 done
 output "exit-code=$worst"
-exit $worst
+exit "$worst"

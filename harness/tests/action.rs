@@ -45,6 +45,11 @@ impl Job {
     /// One step: `ci/action/SCRIPT` with the inputs, as action.yml's env block passes them;
     /// its exit code, step summary and outputs.
     fn step(&self, script: &str, inputs: &[(&str, &str)]) -> Step {
+        self.step_with(script, &[], inputs)
+    }
+
+    /// A step whose script is given arguments too.
+    fn step_with(&self, script: &str, args: &[&str], inputs: &[(&str, &str)]) -> Step {
         let n = std::fs::read_dir(self.dir.path()).unwrap().count();
         let summary = self.dir.path().join(format!("summary-{n}.md"));
         let outputs = self.dir.path().join(format!("output-{n}"));
@@ -53,6 +58,7 @@ impl Job {
         let mut command = std::process::Command::new("bash");
         command
             .arg(repo_root().join("ci/action").join(script))
+            .args(args)
             .current_dir(self.dir.path())
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -137,6 +143,31 @@ fn the_install_step_takes_a_given_binary_and_builds_nothing() {
         step.explain()
     );
     assert!(!job.runner_temp().join("harness-target").exists());
+
+    // The cache's key: what the build depends on, the version asked for when one is.
+    let key = |inputs: &[(&str, &str)]| job.step_with("install.sh", &["--cache-key"], inputs);
+    let own = key(&[]);
+    assert_eq!(own.code(), Some(0), "{}", own.explain());
+    assert!(
+        own.outputs["key"].starts_with("harness-"),
+        "{:?}",
+        own.outputs
+    );
+    assert_eq!(
+        key(&[]).outputs["key"],
+        own.outputs["key"],
+        "the same sources, one key"
+    );
+    let tagged = key(&[("version", "v0.1.0")]);
+    assert!(
+        tagged.outputs["key"].ends_with("-v0.1.0"),
+        "{:?}",
+        tagged.outputs
+    );
+    assert!(
+        !own.outputs.contains_key("bin"),
+        "--cache-key installs nothing"
+    );
 
     let missing = job.step("install.sh", &[("binary", "/nonexistent/harness")]);
     assert_eq!(missing.code(), Some(2), "{}", missing.explain());

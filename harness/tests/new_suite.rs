@@ -46,7 +46,7 @@ impl Drop for Nginx {
 
 /// Three clients as a real curl sends them: HTTP/1.1, HTTP/1.0, and an old app's User-Agent.
 fn capture_of_curl(dir: &Path) -> Option<(std::path::PathBuf, u16)> {
-    if let Some(why) = missing_tool(&["nginx", "tcpdump", "curl", "script"]) {
+    if let Some(why) = missing_tool(&["nginx", "tcpdump", "curl", "script", "git"]) {
         skip(&why);
         return None;
     }
@@ -234,8 +234,20 @@ fn new_overwrites_nothing_and_names_its_templates() {
     );
     assert!(suite.contains("max_connections = 3"), "{suite}");
     assert!(dir.join("servers/hostkeys.sh").exists());
+    assert!(
+        stdout(&out).contains("next: add cases to"),
+        "{}",
+        stdout(&out)
+    );
     let check = harness(&["check", &path]);
     assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    let empty = harness(&["run", &path]);
+    assert_eq!(empty.status.code(), Some(2));
+    assert!(
+        stderr(&empty).contains("has no cases yet"),
+        "{}",
+        stderr(&empty)
+    );
     // No repository root and no --workflow: no workflow.
     assert!(!dir.join(".github").exists());
 

@@ -187,8 +187,15 @@ pub fn new(args: &NewArgs) -> Result<i32, Failure> {
         let packages: Vec<&str> = template.iter().map(|t| t.package).collect();
         write_file(file, starter_workflow(suites, &packages).as_bytes(), false)?;
     }
+    if args.from_capture.is_none() {
+        crate::outln!(
+            "next: add cases to {}/cases (scripted case files, or `harness import FILE --group --out {}`)",
+            dir.display(),
+            dir.display()
+        );
+    }
     crate::outln!(
-        "next: harness run {dir} --accept   (records the first snapshots; after a change, `harness run {dir}` leaves .snap.new files for `harness review {dir}`)",
+        "then: harness run {dir} --accept   (records the first snapshots; after a change, `harness run {dir}` leaves .snap.new files for `harness review {dir}`)",
         dir = dir.display()
     );
     Ok(exit::SUCCESS)

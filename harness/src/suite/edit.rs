@@ -48,7 +48,7 @@ pub fn write_population(
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             copy_dialect_file(dir, new.dialect)?;
-            new_suite(dir, new)
+            new_suite(dir, new, FROM_CAPTURE)
         }
         Err(source) => {
             return Err(EditError::Read {
@@ -112,12 +112,12 @@ pub fn write_new(dir: &Path, new: &NewSuite<'_>) -> Result<PathBuf, EditError> {
             path: path.display().to_string(),
             source,
         })?;
-    std::io::Write::write_all(&mut file, new_suite(dir, new).as_bytes()).map_err(|source| {
-        EditError::Write {
+    std::io::Write::write_all(&mut file, new_suite(dir, new, NO_CASES_YET).as_bytes()).map_err(
+        |source| EditError::Write {
             path: path.display().to_string(),
             source,
-        }
-    })?;
+        },
+    )?;
     Ok(path)
 }
 
@@ -285,7 +285,18 @@ fn dialect_path(dialect: &dyn Dialect) -> String {
     }
 }
 
-fn new_suite(dir: &Path, new: &NewSuite<'_>) -> String {
+/// What a suite written from a capture holds, said at its top.
+const FROM_CAPTURE: &str =
+    "# One case per distinct client as the server sees it, each weighed by its sessions in the
+# capture.";
+
+/// What a suite written with no capture holds, said at its top.
+const NO_CASES_YET: &str =
+    "# Its cases go in cases/: scripted ones (README \"Writing a scripted client\"), or a
+# capture's clients (`harness import FILE --group --out DIR`).
+#";
+
+fn new_suite(dir: &Path, new: &NewSuite<'_>, holds: &str) -> String {
     let name = dir
         .file_name()
         .map_or_else(|| "imported".into(), |n| n.to_string_lossy());
@@ -298,8 +309,7 @@ fn new_suite(dir: &Path, new: &NewSuite<'_>) -> String {
         .collect();
     format!(
         r#"# {comment}.
-# One case per distinct client as the server sees it, each weighed by its sessions in the
-# capture. Add [[target]]s (a real server the run starts: command = ["bash", "server.sh",
+{holds} Add [[target]]s (a real server the run starts: command = ["bash", "server.sh",
 # "{{port}}"]) or run it against any server: harness run DIR --target NAME=HOST:PORT. Once a
 # run's verdicts are reviewed, `harness run DIR --bless` makes them the expectations.
 name = {name}
