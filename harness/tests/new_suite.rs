@@ -2,7 +2,8 @@
 //! against nginx (tcpdump on loopback), `harness new --from-capture --server nginx` into a
 //! fresh git repository, the first run's snapshots recorded, then the server's config changed
 //! in the generated script: the run exits 1 leaving `.snap.new` files, `harness review` at a
-//! pseudo-terminal accepts them, and the next run exits 0.
+//! pseudo-terminal accepts them, and the next run exits 0. Every other server template's suite,
+//! made from a committed capture, runs as written too; nothing already there is overwritten.
 
 mod common;
 
@@ -284,4 +285,119 @@ fn new_overwrites_nothing_and_names_its_templates() {
         stderr(&mismatch)
     );
     assert!(!work.path().join("other").exists(), "nothing written");
+}
+
+/// The port a committed capture's server listened on, from its capture case beside it.
+fn captured_port(case: &str) -> String {
+    let text = std::fs::read_to_string(repo_root().join(case)).unwrap();
+    let line = text.lines().find(|l| l.starts_with("server = ")).unwrap();
+    line.trim_end_matches('"')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn every_server_template_runs_as_written_against_a_committed_capture() {
+    let work = tempfile::tempdir().unwrap();
+    // (template, dialect, capture, the server program it starts)
+    let templates = [
+        ("apache", "http", "captures/http/curl", "apache2"),
+        ("sshd", "ssh", "captures/ssh/asyncssh", "sshd"),
+        ("dropbear", "ssh", "captures/ssh/asyncssh", "dropbear"),
+        (
+            "postgres",
+            "postgres",
+            "captures/postgres/asyncpg",
+            "postgres",
+        ),
+    ];
+    for (template, dialect, capture, program) in templates {
+        let found = ["/usr/sbin/", "/usr/bin/"]
+            .iter()
+            .any(|dir| Path::new(dir).join(program).exists())
+            || std::fs::read_dir("/usr/lib/postgresql").is_ok_and(|mut versions| {
+                versions.any(|v| v.unwrap().path().join("bin").join(program).exists())
+            });
+        if !found {
+            skip(&format!("{program} is not installed"));
+            continue;
+        }
+        let dir = work.path().join(template);
+        let out = harness(&[
+            "new",
+            &dir.display().to_string(),
+            "--dialect",
+            dialect,
+            "--from-capture",
+            &repo_root()
+                .join(format!("{capture}.pcap"))
+                .display()
+                .to_string(),
+            "--port",
+            &captured_port(&format!("{capture}.captured.toml")),
+            "--server",
+            template,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{template}: {}", stderr(&out));
+        let run = run(&dir, &["--accept"]);
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{template}: {}{}",
+            stdout(&run),
+            stderr(&run)
+        );
+        assert!(
+            stdout(&run).contains("0 errors"),
+            "{template}: {}",
+            stdout(&run)
+        );
+    }
+}
+
+#[test]
+fn with_workflow_the_starter_workflow_goes_to_the_repository_the_suite_is_in() {
+    let work = tempfile::tempdir().unwrap();
+    let git = Command::new("git")
+        .args(["init", "-q"])
+        .arg(work.path())
+        .status();
+    if !git.is_ok_and(|s| s.success()) {
+        skip("git is not installed");
+        return;
+    }
+    let suite = work.path().join("suites/api");
+    let out = harness(&[
+        "new",
+        &suite.display().to_string(),
+        "--dialect",
+        "http",
+        "--server",
+        "apache",
+        "--workflow",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let workflow = work.path().join(".github/workflows/harness.yml");
+    assert_eq!(
+        std::fs::read_to_string(&workflow).unwrap(),
+        harness::commands::starter_workflow("suites/api", &["apache2"])
+    );
+    // A second suite would overwrite the workflow: refused, nothing written.
+    let other = work.path().join("suites/other");
+    let again = harness(&[
+        "new",
+        &other.display().to_string(),
+        "--dialect",
+        "http",
+        "--workflow",
+    ]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        stderr(&again).contains("harness.yml already exists"),
+        "{}",
+        stderr(&again)
+    );
+    assert!(!other.exists());
 }
