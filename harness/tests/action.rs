@@ -1,10 +1,11 @@
-//! The GitHub Action (`action.yml`) as a workflow runs it: its scripts (`ci/action/*.sh`) with
-//! the environment variables the action's steps set (`INPUT_*`, `GITHUB_STEP_SUMMARY`,
-//! `GITHUB_OUTPUT`, `GITHUB_WORKSPACE`, `RUNNER_TEMP`), the binary already built (the install
-//! step's `binary` input), against a copy of the seed suite (embedded reference server). The
-//! step summary holds the Markdown matrix, the reports are written, the exit code is the
-//! run's, and a run sharded in two and merged by the merge mode is the whole run. The
-//! README's starter workflow and action.yml's own wiring are checked line by line.
+//! The GitHub Action (`action.yml`) as a workflow runs it: its scripts (`ci/action/*.sh`; the
+//! main step, `step.sh`, runs run.sh or merge.sh by mode) with the environment variables the
+//! action's steps set (`INPUT_*`, `GITHUB_STEP_SUMMARY`, `GITHUB_OUTPUT`, `GITHUB_WORKSPACE`,
+//! `RUNNER_TEMP`), the binary already built (the install step's `binary` input), against a copy
+//! of the seed suite (embedded reference server). The step summary holds the Markdown matrix,
+//! the reports are written, the exit code is the run's, and a run sharded in two and merged by
+//! the merge mode is the whole run. The README's starter workflow and action.yml's own wiring
+//! are checked line by line.
 
 mod common;
 
@@ -177,7 +178,7 @@ fn the_install_step_takes_a_given_binary_and_builds_nothing() {
 #[test]
 fn the_run_step_writes_the_summary_and_reports_and_exits_as_the_run() {
     let job = Job::new();
-    let step = job.step("run.sh", &[("suites", "suites/msn-2003"), ("mode", "run")]);
+    let step = job.step("step.sh", &[("mode", "run"), ("suites", "suites/msn-2003")]);
     assert_eq!(step.code(), Some(0), "{}", step.explain());
     assert!(
         step.summary
@@ -214,7 +215,7 @@ fn the_run_step_writes_the_summary_and_reports_and_exits_as_the_run() {
     );
     assert_ne!(changed, text, "the seed suite's expectation line moved");
     std::fs::write(&file, changed).unwrap();
-    let step = job.step("run.sh", &[("suites", "suites/msn-2003")]);
+    let step = job.step("step.sh", &[("mode", "run"), ("suites", "suites/msn-2003")]);
     assert_eq!(step.code(), Some(1), "{}", step.explain());
     assert_eq!(step.outputs["exit-code"], "1");
     assert!(
@@ -236,16 +237,21 @@ fn the_run_step_writes_the_summary_and_reports_and_exits_as_the_run() {
 fn a_run_sharded_in_two_and_merged_by_the_merge_mode_is_the_whole_run() {
     let job = Job::new();
     let whole = job.step(
-        "run.sh",
-        &[("suites", "suites/msn-2003"), ("reports", "whole")],
+        "step.sh",
+        &[
+            ("mode", "run"),
+            ("suites", "suites/msn-2003"),
+            ("reports", "whole"),
+        ],
     );
     assert_eq!(whole.code(), Some(0), "{}", whole.explain());
     let shards = job.runner_temp().join("harness-shards");
     for k in 1..=2 {
         let partition = format!("{k}/2");
         let step = job.step(
-            "run.sh",
+            "step.sh",
             &[
+                ("mode", "run"),
                 ("suites", "suites/msn-2003"),
                 ("partition", &partition),
                 ("reports", &format!("shard-{k}")),
@@ -268,7 +274,7 @@ fn a_run_sharded_in_two_and_merged_by_the_merge_mode_is_the_whole_run() {
         );
     }
     let merged = job.step(
-        "merge.sh",
+        "step.sh",
         &[("suites", "suites/msn-2003"), ("mode", "merge")],
     );
     assert_eq!(merged.code(), Some(0), "{}", merged.explain());
@@ -294,12 +300,30 @@ fn a_run_sharded_in_two_and_merged_by_the_merge_mode_is_the_whole_run() {
 
     // A shard lost: the merge refuses (exit 2) rather than report fewer results.
     std::fs::remove_dir_all(shards.join("harness-reports-2-of-2")).unwrap();
-    let short = job.step("merge.sh", &[("suites", "suites/msn-2003")]);
+    let short = job.step(
+        "step.sh",
+        &[("mode", "merge"), ("suites", "suites/msn-2003")],
+    );
     assert_eq!(short.code(), Some(2), "{}", short.explain());
     std::fs::remove_dir_all(&shards).unwrap();
-    let none = job.step("merge.sh", &[("suites", "suites/msn-2003")]);
+    let none = job.step(
+        "step.sh",
+        &[("mode", "merge"), ("suites", "suites/msn-2003")],
+    );
     assert_eq!(none.code(), Some(2), "{}", none.explain());
     assert!(stderr(&none.output).contains("no shard of msn-2003"));
+}
+
+#[test]
+fn a_mode_other_than_run_or_merge_is_refused() {
+    let job = Job::new();
+    let step = job.step(
+        "step.sh",
+        &[("mode", "test"), ("suites", "suites/msn-2003")],
+    );
+    assert_eq!(step.code(), Some(2), "{}", step.explain());
+    assert!(stderr(&step.output).contains("mode test is neither run nor merge"));
+    assert!(!job.workspace().join("harness-reports").exists());
 }
 
 /// action.yml's inputs, and each `INPUT_X: ${{ inputs.y }}` its steps pass.
@@ -366,6 +390,7 @@ fn action_yml_passes_every_input_the_scripts_read_and_pins_every_action() {
     for mode in ["run", "merge"] {
         assert!(scripts.join(format!("{mode}.sh")).exists());
     }
+    assert!(action.contains("ci/action/step.sh"), "the main step");
     for line in action
         .lines()
         .filter(|l| l.trim_start().starts_with("uses:"))
