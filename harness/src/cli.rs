@@ -66,7 +66,8 @@ pub struct NewArgs {
     /// The suite's folder (created if missing; a suite already there is refused). When it is
     /// a git repository's root, the starter workflow goes to .github/workflows/harness.yml.
     pub dir: Option<PathBuf>,
-    /// The protocol its clients speak (`harness dialects` lists them), or a dialect file.
+    /// The protocol its clients speak (`harness dialects` lists them), or a dialect file;
+    /// with --server, the template's by default.
     #[arg(long)]
     pub dialect: Option<String>,
     /// A pcap/pcapng capture whose distinct clients become the cases (as `import --group`).

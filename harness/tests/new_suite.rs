@@ -285,6 +285,28 @@ fn new_overwrites_nothing_and_names_its_templates() {
         stderr(&mismatch)
     );
     assert!(!work.path().join("other").exists(), "nothing written");
+
+    // The template says the dialect; a capture with no client of it writes nothing.
+    let msnp = repo_root().join("captures/msnp-loopback/msnp-loopback.pcap");
+    let none = harness(&[
+        "new",
+        &other,
+        "--server",
+        "nginx",
+        "--from-capture",
+        &msnp.display().to_string(),
+    ]);
+    assert_eq!(none.status.code(), Some(2), "{}", stderr(&none));
+    assert!(
+        stderr(&none).contains("no http session on port 80"),
+        "{}",
+        stderr(&none)
+    );
+    assert!(!work.path().join("other").exists(), "nothing left behind");
+    let inferred = harness(&["new", &other, "--server", "postgres"]);
+    assert_eq!(inferred.status.code(), Some(0), "{}", stderr(&inferred));
+    let suite = std::fs::read_to_string(work.path().join("other/suite.toml")).unwrap();
+    assert!(suite.contains("dialect = \"postgres\""), "{suite}");
 }
 
 /// The port a committed capture's server listened on, from its capture case beside it.

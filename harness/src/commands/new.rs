@@ -133,13 +133,14 @@ pub fn new(args: &NewArgs) -> Result<i32, Failure> {
             "give the suite's folder: harness new DIR --dialect D".into(),
         ));
     };
-    let Some(dialect_name) = &args.dialect else {
+    let template = args.server.as_deref().map(template).transpose()?;
+    // A server template says what its clients speak.
+    let Some(dialect_name) = args.dialect.as_deref().or(template.map(|t| t.dialect)) else {
         return Err(Failure::Usage(
             "give the suite's protocol: --dialect D (`harness dialects` lists them)".into(),
         ));
     };
     let dialect = super::dialect(dialect_name)?;
-    let template = args.server.as_deref().map(template).transpose()?;
     if let Some(t) = template
         && t.dialect != dialect.name()
     {
@@ -165,9 +166,19 @@ pub fn new(args: &NewArgs) -> Result<i32, Failure> {
             there.display()
         )));
     }
+    let existed = dir.exists();
     std::fs::create_dir_all(dir).map_err(|e| runtime(dir, e))?;
     match &args.from_capture {
-        Some(capture) => import_clients(dir, dialect_name, capture, args.port)?,
+        Some(capture) => {
+            if let Err(failure) = import_clients(dir, dialect_name, capture, args.port) {
+                // What the import created and left empty goes: a failed `new` leaves nothing.
+                let _ = std::fs::remove_dir(dir.join("cases"));
+                if !existed {
+                    let _ = std::fs::remove_dir(dir);
+                }
+                return Err(failure);
+            }
+        }
         None => {
             let new = NewSuite {
                 dialect,
