@@ -14,7 +14,8 @@
 # under tcpdump: wget, lynx, w3m, node (its http and fetch), Perl's LWP (libwww-perl) and
 # DBD::Pg (libdbd-pg-perl), dbclient (dropbear-bin), and from PyPI requests, paramiko, asyncssh,
 # psycopg2 (psycopg2-binary), psycopg 3 (psycopg[binary]) and asyncpg, with pg8000; ss
-# (iproute2) sees a server listen without connecting to it.
+# (iproute2) sees a server listen without connecting to it. git makes the fresh repository
+# new_suite.rs writes a suite into with `harness new`.
 set -euo pipefail
 missing=()
 command -v tshark > /dev/null || missing+=(tshark)
@@ -41,6 +42,7 @@ perl -MDBD::Pg -e 1 2> /dev/null || missing+=(libdbd-pg-perl)
 command -v dbclient > /dev/null || missing+=(dropbear-bin)
 command -v ss > /dev/null || missing+=(iproute2)
 command -v python3 > /dev/null || missing+=(python3 python3-pip)
+command -v git > /dev/null || missing+=(git)
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   sudo=""

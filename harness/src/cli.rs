@@ -55,6 +55,36 @@ pub enum Command {
     /// Review the results a run left beside their snapshots (CASE@TARGET.snap.new), one at a
     /// time: accept, reject or skip each.
     Review(ReviewArgs),
+    /// Write a new suite folder that runs as written: suite.toml, the distinct clients of a
+    /// capture as cases, a server script from a template and its target, and the starter
+    /// GitHub workflow. Overwrites nothing.
+    New(NewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The suite's folder (created if missing; a suite already there is refused). When it is
+    /// a git repository's root, the starter workflow goes to .github/workflows/harness.yml.
+    pub dir: Option<PathBuf>,
+    /// The protocol its clients speak (`harness dialects` lists them), or a dialect file;
+    /// with --server, the template's by default.
+    #[arg(long)]
+    pub dialect: Option<String>,
+    /// A pcap/pcapng capture whose distinct clients become the cases (as `import --group`).
+    #[arg(long, value_name = "FILE")]
+    pub from_capture: Option<PathBuf>,
+    /// With --from-capture: the server port of the captured connections (default: the
+    /// dialect's).
+    #[arg(long, value_name = "PORT", requires = "from_capture")]
+    pub port: Option<u16>,
+    /// A real server the suite starts, from a template (servers/NAME.sh and its target);
+    /// `--server list` lists them.
+    #[arg(long, value_name = "TEMPLATE")]
+    pub server: Option<String>,
+    /// Write the starter workflow into the git repository DIR is in (without this flag, only
+    /// when DIR is the repository's root).
+    #[arg(long)]
+    pub workflow: bool,
 }
 
 #[derive(Debug, Args)]
