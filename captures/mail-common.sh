@@ -12,7 +12,8 @@
 #   capture NAME POLICY COMMAND     runs COMMAND (bash, with $PORT and $clients set) under
 #                                   tcpdump on loopback: $out/NAME.POLICY.pcap (and
 #                                   NAME.POLICY.keys, the TLS keys, if the client logged any
-#                                   through SSLKEYLOGFILE); appends a row to $work/results.tsv
+#                                   through SSLKEYLOGFILE); appends a row to $work/results.tsv;
+#                                   NAME.POLICY to capture_missed if no connection was captured
 #   results_table                   $work/results.tsv as a Markdown table
 # Each caller defines server_summary LOGFILE: the server's log lines about one session, one line.
 set -euo pipefail
@@ -20,6 +21,7 @@ export LC_ALL=C
 clients=$(cd "$(dirname "${BASH_SOURCE[0]}")/mail-clients" && pwd)
 client_timeout=60
 server_pid=
+capture_missed=()
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -67,6 +69,21 @@ client_summary() {
 }
 
 capture() {
+  local name=$1 policy=$2 command=$3 attempt
+  # tcpdump on a busy machine now and then misses a whole short session: then the session is
+  # run again, at most twice, so every pcap holds its client's connection.
+  for attempt in 1 2 3; do
+    capture_once "$name" "$policy" "$command"
+    if [[ -n $(tcpdump -r "$out/$name.$policy.pcap" -nn 'tcp[tcpflags] & tcp-syn != 0' 2> /dev/null) ]]; then
+      return 0
+    fi
+    echo "$name $policy: no connection captured (attempt $attempt)" >&2
+    if ((attempt < 3)); then sed -i '$ d' "$work/results.tsv"; fi
+  done
+  capture_missed+=("$name.$policy")
+}
+
+capture_once() {
   local name=$1 policy=$2 command=$3
   local pcap=$out/$name.$policy.pcap keys=$out/$name.$policy.keys _
   rm -f "$pcap" "$keys" "$work/keys"
@@ -74,6 +91,7 @@ capture() {
   tcpdump -i lo -U --immediate-mode -B 16384 -w "$pcap" "tcp port $PORT and not host 127.0.0.2" 2> "$work/tcpdump.log" &
   local tcpdump_pid=$!
   for _ in $(seq 100); do grep -q 'listening on' "$work/tcpdump.log" && break; sleep 0.1; done
+  sleep 0.2
   local seen
   seen=$(wc -c < "$work/server.log")
   local status=0

@@ -103,8 +103,16 @@ logged in and opened INBOX; for fetchmail, which only checks for mail, 1 means "
 logging in), "the client said" its own words (the first line that reads as an error, else its
 last line), "the server logged" Dovecot's login and imap lines about the session.
 
+`fetchmail_run` is make.sh's wrapper: it writes `fetchmailrc` (`poll 127.0.0.1 service $PORT
+protocol imap user harness password harness no sslcertck`) and runs `fetchmail -f fetchmailrc
+-c --nosslcertck` with any further options.
+
 HEAD
   results_table
 } > "$out/README.md"
 echo "$(wc -l < "$work/results.tsv") sessions in $out; table in $out/README.md" >&2
+if ((${#capture_missed[@]})); then
+  echo "no connection captured for: ${capture_missed[*]}" >&2
+  failed=1
+fi
 exit $failed

@@ -100,4 +100,8 @@ HEAD
   results_table
 } > "$out/README.md"
 echo "$(wc -l < "$work/results.tsv") sessions in $out; table in $out/README.md" >&2
+if ((${#capture_missed[@]})); then
+  echo "no connection captured for: ${capture_missed[*]}" >&2
+  failed=1
+fi
 exit $failed

@@ -5,7 +5,8 @@
 #
 #   today       STARTTLS offered, not required (ssl = yes); LOGIN and AUTHENTICATE accepted in
 #               the clear (disable_plaintext_auth = no); mechanisms PLAIN, LOGIN and CRAM-MD5;
-#               TLS 1.0 and later (ssl_min_protocol = TLSv1)
+#               TLS 1.0 and later (ssl_min_protocol = TLSv1, and OpenSSL's security level 0,
+#               as TLS 1.0 and 1.1 need; the others keep Debian's 2)
 #   transition  STARTTLS offered; cleartext passwords only after STARTTLS
 #               (disable_plaintext_auth = yes: the greeting and CAPABILITY say LOGINDISABLED, and
 #               LOGIN gets "NO [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure
@@ -27,8 +28,8 @@
 #
 # Runs Dovecot's master in the foreground (`dovecot -F -c FILE`), logging to stderr
 # (auth_verbose: each "imap-login: Login: user=<harness>, method=..." or "Disconnected (auth
-# failed, ...)" / "(no auth attempts ...)" line); readiness line: "master: Dovecot v... starting
-# up". Its configuration, runtime sockets, state, mail and a self-signed certificate for
+# failed, ...)" / "(no auth attempts ...)" line); readiness line, once the forwarder listens too:
+# "dovecot.sh: ready on 127.0.0.1:PORT". (127.0.0.1:PORT accepts only once Dovecot is ready.) Its configuration, runtime sockets, state, mail and a self-signed certificate for
 # localhost (made at start) are in a mktemp folder, removed by a watcher once the master has
 # gone; nothing under /etc/dovecot is read. SIGTERM to the master (or its process group) stops
 # it and every process it started. Needs root (Dovecot switches users).
@@ -51,9 +52,9 @@ for user in dovecot dovenull nobody; do
 done
 
 case $policy in
-  today) ssl=yes plaintext=no mechs='plain login cram-md5' min=TLSv1 ;;
-  transition) ssl=yes plaintext=yes mechs='plain login cram-md5' min=TLSv1.2 ;;
-  strict) ssl=required plaintext=yes mechs=plain min=TLSv1.2 ;;
+  today) ssl=yes plaintext=no mechs='plain login cram-md5' min=TLSv1 seclevel=0 ;;
+  transition) ssl=yes plaintext=yes mechs='plain login cram-md5' min=TLSv1.2 seclevel=2 ;;
+  strict) ssl=required plaintext=yes mechs=plain min=TLSv1.2 seclevel=2 ;;
   *) echo "dovecot.sh: unknown policy $policy" >&2; echo "$usage" >&2; exit 2 ;;
 esac
 
@@ -64,7 +65,7 @@ pid=$$
   trap - EXIT
   trap '' TERM INT HUP # the SIGTERM that stops the server's process group is not for the watcher
   while kill -0 "$pid" 2> /dev/null; do sleep 0.5; done
-  [[ -f $work/socat.pid ]] && kill "$(cat "$work/socat.pid")" 2> /dev/null
+  if [[ -f $work/socat.pid ]]; then kill "$(cat "$work/socat.pid")" 2> /dev/null || true; fi
   rm -rf "$work"
 ) < /dev/null > /dev/null 2>&1 & )
 mkdir -p "$work/run" "$work/state" "$work/mail/harness"
@@ -106,6 +107,7 @@ ssl = $ssl
 ssl_cert = <$work/cert.pem
 ssl_key = <$work/key.pem
 ssl_min_protocol = $min
+ssl_cipher_list = ALL:!kRSA:!SRP:!kDHd:!DSS:!aNULL:!eNULL:!EXPORT:!DES:!3DES:!MD5:!PSK:!RC4:!ADH:!LOW@STRENGTH:@SECLEVEL=$seclevel
 disable_plaintext_auth = $plaintext
 auth_mechanisms = $mechs
 
@@ -145,15 +147,17 @@ CONF
 
 # The forwarder: once Dovecot listens (at most 30 s), in this process group, so it is stopped
 # with it, but not the master's child (a double fork: Dovecot's master would log an unknown
-# child's exit); its pid is kept for the watcher, in case only the master is stopped.
+# child's exit); its pid is kept for the watcher, in case only the master is stopped. Once it
+# listens too, the readiness line.
 ( (
   trap - EXIT
-  for _ in $(seq 300); do
-    [[ -n $(ss -Hltn "src 127.0.0.2 and sport = :$port") ]] && break
-    sleep 0.1
-  done
-  echo $BASHPID > "$work/socat.pid"
-  exec socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" "TCP:127.0.0.2:$port"
+  listening() { [[ -n $(ss -Hltn "src $1 and sport = :$port") ]]; }
+  for _ in $(seq 300); do listening 127.0.0.2 && break; sleep 0.1; done
+  socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" "TCP:127.0.0.2:$port" &
+  echo $! > "$work/socat.pid"
+  for _ in $(seq 300); do listening 127.0.0.1 && break; sleep 0.05; done
+  echo "dovecot.sh: ready on 127.0.0.1:$port ($policy, $protocol)" >&2
+  wait
 ) < /dev/null & )
 
 exec "$dovecot" -F -c "$work/dovecot.conf"
