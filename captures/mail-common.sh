@@ -1,9 +1,11 @@
+# shellcheck shell=bash
 # Sourced by captures/smtp/make.sh and captures/imap/make.sh (and captures/pop3/make.sh): runs
 # real mail clients one at a time against a real server started by a suite's server script,
 # capturing each client's connection(s) on loopback and keeping, as ground truth, what the client
 # said and what the server logged. Set before sourcing:
 #   out        the captures folder (absolute)
 #   work       a scratch folder the caller removes
+#   protocol   smtp, imap or pop3 (for mail-summary.py)
 # Then:
 #   start_server SCRIPT POLICY PORT [ARG...]  the script in a process group of its own (as the
 #                                   harness starts a command target), until it listens on
@@ -12,13 +14,15 @@
 #   capture NAME POLICY COMMAND     runs COMMAND (bash, with $PORT and $clients set) under
 #                                   tcpdump on loopback: $out/NAME.POLICY.pcap (and
 #                                   NAME.POLICY.keys, the TLS keys, if the client logged any
-#                                   through SSLKEYLOGFILE); appends a row to $work/results.tsv;
+#                                   through SSLKEYLOGFILE); appends a row to $work/results.tsv
+#                                   (with what the pcap shows in the clear: mail-summary.py);
 #                                   NAME.POLICY to capture_missed if no connection was captured
 #   results_table                   $work/results.tsv as a Markdown table
 # Each caller defines server_summary LOGFILE: the server's log lines about one session, one line.
 set -euo pipefail
 export LC_ALL=C
-clients=$(cd "$(dirname "${BASH_SOURCE[0]}")/mail-clients" && pwd)
+captures_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+clients=$captures_dir/mail-clients
 client_timeout=60
 server_pid=
 capture_missed=()
@@ -73,10 +77,7 @@ capture() {
   # tcpdump on a busy machine now and then misses a whole short session: then the session is
   # run again, at most twice, so every pcap holds its client's connection.
   for attempt in 1 2 3; do
-    capture_once "$name" "$policy" "$command"
-    if [[ -n $(tcpdump -r "$out/$name.$policy.pcap" -nn 'tcp[tcpflags] & tcp-syn != 0' 2> /dev/null) ]]; then
-      return 0
-    fi
+    if capture_once "$name" "$policy" "$command"; then return 0; fi
     echo "$name $policy: no connection captured (attempt $attempt)" >&2
     if ((attempt < 3)); then sed -i '$ d' "$work/results.tsv"; fi
   done
@@ -102,16 +103,19 @@ capture_once() {
   wait "$tcpdump_pid" 2> /dev/null || true
   [[ -s $work/keys ]] && cp "$work/keys" "$keys"
   tail -c +$((seen + 1)) "$work/server.log" > "$work/session.log"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$policy" "$command" "$status" \
-    "$(client_summary "$work/client.log" "$status")" "$(server_summary "$work/session.log")" >> "$work/results.tsv"
+  local wire captured=0
+  wire=$(python3 "$captures_dir/mail-summary.py" "$protocol" "$pcap") || captured=1
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$policy" "$command" "$status" \
+    "$(client_summary "$work/client.log" "$status")" "$(server_summary "$work/session.log")" "$wire" >> "$work/results.tsv"
   printf '%-34s %-10s exit %-3s %s\n' "$name" "$policy" "$status" "$(client_summary "$work/client.log" "$status" | cut -c1-80)" >&2
+  return $captured
 }
 
 results_table() {
-  echo '| client | policy | command | exit | the client said | the server logged |'
-  echo '| --- | --- | --- | --- | --- | --- |'
+  echo '| client | policy | command | exit | the client said | the server logged | on the wire, in the clear |'
+  echo '| --- | --- | --- | --- | --- | --- | --- |'
   awk -F'\t' '{
     for (i = 1; i <= NF; i++) gsub(/\|/, "\\|", $i)
-    printf "| %s | %s | `%s` | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6
+    printf "| %s | %s | `%s` | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7
   }' "$work/results.tsv"
 }

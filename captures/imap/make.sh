@@ -16,6 +16,7 @@ export LC_ALL=C
 out=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$out/../.." && pwd)
 work=$(mktemp -d)
+protocol=imap
 trap 'kill -TERM -- "-$server_pid" 2> /dev/null || true; kill $(jobs -p) 2> /dev/null || true; wait 2> /dev/null || true; rm -rf "$work"' EXIT
 source "$repo/captures/mail-common.sh"
 export NODE_PATH=${HARNESS_MAIL_NODE:-/usr/local/lib/harness-mail-node}/node_modules
@@ -71,7 +72,7 @@ for policy in today transition strict; do
   stop_server || failed=1
 done
 {
-  printf 'client\tpolicy\tcommand\texit\tclient_said\tserver_logged\n'
+  printf 'client\tpolicy\tcommand\texit\tclient_said\tserver_logged\twire\n'
   cat "$work/results.tsv"
 } > "$out/results.tsv"
 
@@ -100,12 +101,16 @@ Policies (see dovecot.sh):
 
 The ground truth for the imap-dovecot suite's verdicts: exit is the client's exit status (0:
 logged in and opened INBOX; for fetchmail, which only checks for mail, 1 means "no mail", after
-logging in), "the client said" its own words (the first line that reads as an error, else its
-last line), "the server logged" Dovecot's login and imap lines about the session.
+logging in), "the client said" its own words (its last line, and the line before if it
+failed), "the server logged" Dovecot's login and imap lines about the session.
 
 `fetchmail_run` is make.sh's wrapper: it writes `fetchmailrc` (`poll 127.0.0.1 service $PORT
 protocol imap user harness password harness no sslcertck`) and runs `fetchmail -f fetchmailrc
 -c --nosslcertck` with any further options.
+
+"On the wire, in the clear" is what `captures/mail-summary.py` reads in the pcap: the server's
+reply codes (S:) and the client's command verbs (C:; never credentials, "..." for an answer to a
+SASL challenge), up to `[TLS]` once STARTTLS was agreed, then who closed the connection first.
 
 HEAD
   results_table

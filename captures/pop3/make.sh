@@ -14,6 +14,7 @@ export LC_ALL=C
 out=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$out/../.." && pwd)
 work=$(mktemp -d)
+protocol=pop3
 trap 'kill -TERM -- "-$server_pid" 2> /dev/null || true; kill $(jobs -p) 2> /dev/null || true; wait 2> /dev/null || true; rm -rf "$work"' EXIT
 source "$repo/captures/mail-common.sh"
 export NODE_PATH=${HARNESS_MAIL_NODE:-/usr/local/lib/harness-mail-node}/node_modules
@@ -74,7 +75,7 @@ for policy in today transition strict; do
   stop_server || failed=1
 done
 {
-  printf 'client\tpolicy\tcommand\texit\tclient_said\tserver_logged\n'
+  printf 'client\tpolicy\tcommand\texit\tclient_said\tserver_logged\twire\n'
   cat "$work/results.tsv"
 } > "$out/results.tsv"
 
@@ -102,7 +103,7 @@ Policies (see dovecot-pop3.sh):
 
 The ground truth for a POP3 suite's verdicts: exit is the client's exit status (0: logged in;
 for fetchmail, which only checks for mail, 1 means "no mail", after logging in), "the client
-said" its own words (its last line), "the server logged" Dovecot's pop3-login and pop3 lines
+said" its own words (its last line, and the line before if it failed), "the server logged" Dovecot's pop3-login and pop3 lines
 about the session.
 
 `fetchmail_run` is make.sh's wrapper: it writes `fetchmailrc` (`poll 127.0.0.1 service $PORT
@@ -110,6 +111,10 @@ protocol pop3 user harness password harness no sslcertck`) and runs `fetchmail -
 -c --nosslcertck` with any further options. `s_nail_pop3` runs `s-nail -n -# -Sv15-compat -Snosave` with the
 options given and "echo opened INBOX" on its standard input, and fails if s-nail printed an
 error (in batch mode it reports a mailbox it could not open but exits 0).
+
+"On the wire, in the clear" is what `captures/mail-summary.py` reads in the pcap: the server's
+reply codes (S:) and the client's command verbs (C:; never credentials, "..." for an answer to a
+SASL challenge), up to `[TLS]` once STARTTLS was agreed, then who closed the connection first.
 
 HEAD
   results_table

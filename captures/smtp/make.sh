@@ -16,6 +16,7 @@ export LC_ALL=C
 out=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$out/../.." && pwd)
 work=$(mktemp -d)
+protocol=smtp
 trap 'kill -TERM -- "-$server_pid" 2> /dev/null || true; kill $(jobs -p) 2> /dev/null || true; wait 2> /dev/null || true; rm -rf "$work"' EXIT
 source "$repo/captures/mail-common.sh"
 export NODE_PATH=${HARNESS_MAIL_NODE:-/usr/local/lib/harness-mail-node}/node_modules
@@ -69,7 +70,7 @@ for policy in today transition strict; do
   stop_server || failed=1
 done
 {
-  printf 'client\tpolicy\tcommand\texit\tclient_said\tserver_logged\n'
+  printf 'client\tpolicy\tcommand\texit\tclient_said\tserver_logged\twire\n'
   cat "$work/results.tsv"
 } > "$out/results.tsv"
 
@@ -93,8 +94,12 @@ Policies (see postfix.sh):
   mechanism available`); TLS 1.2+.
 
 The ground truth for the smtp-submission suite's verdicts: exit is the client's exit status
-(0: the message was accepted), "the client said" its own words (the first line that reads as an
-error, else its last line), "the server logged" Postfix's smtpd lines about the session.
+(0: the message was accepted), "the client said" its own words (its last line, and the line
+before if it failed), "the server logged" Postfix's smtpd lines about the session.
+
+"On the wire, in the clear" is what `captures/mail-summary.py` reads in the pcap: the server's
+reply codes (S:) and the client's command verbs (C:; never credentials, "..." for an answer to a
+SASL challenge), up to `[TLS]` once STARTTLS was agreed, then who closed the connection first.
 
 HEAD
   results_table

@@ -3,7 +3,8 @@
 #   bash servers/postfix.sh POLICY PORT        POLICY = today | transition | strict
 #
 #   today       STARTTLS offered, not required (smtpd_tls_security_level = may); AUTH offered
-#               before TLS too, with PLAIN, LOGIN and CRAM-MD5; TLS 1.0 and later
+#               before TLS too, with PLAIN, LOGIN and CRAM-MD5; TLS 1.0 and later (OpenSSL's
+#               security level 0 for it, as TLS 1.0 and 1.1 need; the others keep Debian's 2)
 #   transition  STARTTLS offered, not required; AUTH only after STARTTLS
 #               (smtpd_tls_auth_only = yes), still with PLAIN, LOGIN and CRAM-MD5; TLS 1.2 and
 #               later
@@ -39,9 +40,9 @@ command -v saslpasswd2 > /dev/null || { echo "postfix.sh: no saslpasswd2 (apt-ge
 getent passwd postfix > /dev/null || { echo "postfix.sh: no user postfix (made by Debian's postfix package)" >&2; exit 2; }
 
 case $policy in
-  today) level=may auth_only=no mechs='PLAIN LOGIN CRAM-MD5' protocols='>=TLSv1' ;;
-  transition) level=may auth_only=yes mechs='PLAIN LOGIN CRAM-MD5' protocols='>=TLSv1.2' ;;
-  strict) level=encrypt auth_only=yes mechs=PLAIN protocols='>=TLSv1.2' ;;
+  today) level=may auth_only=no mechs='PLAIN LOGIN CRAM-MD5' protocols='>=TLSv1' seclevel=0 ;;
+  transition) level=may auth_only=yes mechs='PLAIN LOGIN CRAM-MD5' protocols='>=TLSv1.2' seclevel=2 ;;
+  strict) level=encrypt auth_only=yes mechs=PLAIN protocols='>=TLSv1.2' seclevel=2 ;;
   *) echo "postfix.sh: unknown policy $policy" >&2; echo "$usage" >&2; exit 2 ;;
 esac
 
@@ -115,6 +116,7 @@ smtpd_tls_key_file = $conf/key.pem
 smtpd_tls_protocols = $protocols
 smtpd_tls_mandatory_protocols = $protocols
 smtpd_tls_loglevel = 1
+tls_medium_cipherlist = aNULL:-aNULL:HIGH:MEDIUM:+RC4:@STRENGTH:@SECLEVEL=$seclevel
 smtpd_tls_received_header = no
 CONF
 
