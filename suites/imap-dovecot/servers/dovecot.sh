@@ -29,9 +29,9 @@
 # Runs Dovecot's master in the foreground (`dovecot -F -c FILE`), logging to stderr
 # (auth_verbose: each "imap-login: Login: user=<harness>, method=..." or "Disconnected (auth
 # failed, ...)" / "(no auth attempts ...)" line); readiness line, once the forwarder listens too:
-# "dovecot.sh: ready on 127.0.0.1:PORT". (127.0.0.1:PORT accepts only once Dovecot is ready.) Its configuration, runtime sockets, state, mail and a self-signed certificate for
-# localhost (made at start) are in a mktemp folder, removed by a watcher once the master has
-# gone; nothing under /etc/dovecot is read. SIGTERM to the master (or its process group) stops
+# "dovecot.sh: ready on 127.0.0.1:PORT" (127.0.0.1:PORT accepts only once Dovecot is ready).
+# Its configuration, runtime sockets, state, mail and a self-signed certificate for localhost
+# (made at start) are in a mktemp folder, removed by a watcher once the master has gone; nothing under /etc/dovecot is read. SIGTERM to the master (or its process group) stops
 # it and every process it started. Needs root (Dovecot switches users).
 set -euo pipefail
 export LC_ALL=C
