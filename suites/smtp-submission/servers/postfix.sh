@@ -153,5 +153,9 @@ install -d -o root -g root -m 755 "$work/queue/pid"
 chown postfix: "$work/data"
 chmod 700 "$work/data"
 
+# Postfix waits (in steps of 300 ms) until its configuration files are older than the current
+# second, lest it read one being written: dated a minute back, they start it at once.
+touch -d "@$(($(date +%s) - 60))" "$conf/main.cf" "$conf/master.cf"
+
 export MAIL_CONFIG=$conf
 exec "$daemons/master" -d -s -c "$conf" 1>&2
