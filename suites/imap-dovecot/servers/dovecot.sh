@@ -138,6 +138,14 @@ service pop3-login {
     port = 0
   }
 }
+# The harness may hold many sessions of one user from 127.0.0.1 at once (the default is 10, past
+# which a login is refused with "Maximum number of connections from user+IP exceeded").
+protocol imap {
+  mail_max_userip_connections = 200
+}
+protocol pop3 {
+  mail_max_userip_connections = 200
+}
 service stats {
   inet_listener http {
     port = 0
