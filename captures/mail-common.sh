@@ -18,6 +18,7 @@
 #                                   (with what the pcap shows in the clear: mail-summary.py);
 #                                   NAME.POLICY to capture_missed if no connection was captured
 #   results_table                   $work/results.tsv as a Markdown table
+#   server_certificate              (in a COMMAND) the running server's certificate file
 # Each caller defines server_summary LOGFILE: the server's log lines about one session, one line.
 set -euo pipefail
 export LC_ALL=C
@@ -26,6 +27,13 @@ clients=$captures_dir/mail-clients
 client_timeout=60
 server_pid=
 capture_missed=()
+
+# The certificate the running server made for itself, from the line its script logs, for a
+# client that must be told to trust it (Mutt): run in $work, where server.log is.
+server_certificate() {
+  sed -nE 's/.*; certificate ([^ )]+)\)?$/\1/p' server.log | tail -1
+}
+export -f server_certificate
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

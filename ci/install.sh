@@ -14,7 +14,7 @@
 # Mail: Postfix (with Cyrus SASL's saslpasswd2 and mechanisms) is the SMTP submission server
 # smtp-submission starts, Dovecot (imapd, pop3d, behind socat) the IMAP and POP3 server
 # imap-dovecot starts; swaks, msmtp, s-nail, fetchmail, Perl's Net::SMTP (Authen::SASL,
-# IO::Socket::SSL) and Mail::IMAPClient, aiosmtplib and aioimaplib (PyPI), nodemailer and
+# IO::Socket::SSL) and Mail::IMAPClient, Mutt, aiosmtplib and aioimaplib (PyPI), nodemailer and
 # imapflow (npm, in /usr/local/lib/harness-mail-node) are the real mail clients
 # captures/smtp, captures/imap and captures/pop3 run against them.
 set -euo pipefail
@@ -43,6 +43,7 @@ command -v socat > /dev/null || missing+=(socat)
 command -v swaks > /dev/null || missing+=(swaks)
 command -v msmtp > /dev/null || missing+=(msmtp)
 command -v s-nail > /dev/null || missing+=(s-nail)
+command -v mutt > /dev/null || missing+=(mutt)
 command -v fetchmail > /dev/null || missing+=(fetchmail)
 perl -MAuthen::SASL -e 1 2> /dev/null || missing+=(libauthen-sasl-perl)
 perl -MDigest::HMAC_MD5 -e 1 2> /dev/null || missing+=(libdigest-hmac-perl) # Authen::SASL's CRAM-MD5

@@ -29,7 +29,9 @@
 # Runs Dovecot's master in the foreground (`dovecot -F -c FILE`), logging to stderr
 # (auth_verbose: each "imap-login: Login: user=<harness>, method=..." or "Disconnected (auth
 # failed, ...)" / "(no auth attempts ...)" line); readiness line, once the forwarder listens too:
-# "dovecot.sh: ready on 127.0.0.1:PORT" (127.0.0.1:PORT accepts only once Dovecot is ready).
+# "dovecot.sh: ready on 127.0.0.1:PORT (POLICY, PROTOCOL; certificate FILE)", FILE the server's
+# certificate for a client that wants to trust it (127.0.0.1:PORT accepts only once Dovecot is
+# ready).
 # Its configuration, runtime sockets, state, mail and a self-signed certificate for localhost
 # (made at start) are in a mktemp folder, removed by a watcher once the master has gone; nothing under /etc/dovecot is read. SIGTERM to the master (or its process group) stops
 # it and every process it started. Needs root (Dovecot switches users).
@@ -164,7 +166,7 @@ CONF
   socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" "TCP:127.0.0.2:$port" &
   echo $! > "$work/socat.pid"
   for _ in $(seq 300); do listening 127.0.0.1 && break; sleep 0.05; done
-  echo "dovecot.sh: ready on 127.0.0.1:$port ($policy, $protocol)" >&2
+  echo "dovecot.sh: ready on 127.0.0.1:$port ($policy, $protocol; certificate $work/cert.pem)" >&2
   wait
 ) < /dev/null & )
 

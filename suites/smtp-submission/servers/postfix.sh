@@ -20,14 +20,17 @@
 # transport), so nothing leaves the machine. Without AUTH, MAIL is answered but RCPT gets
 # "554 5.7.1 ... Relay access denied".
 #
-# Runs the Postfix master in the foreground (`master -s`, logging through postlogd to stdout,
-# which this script points at stderr), with its main.cf, master.cf, queue, data folder, SASL
-# database and a self-signed certificate for localhost (made at start) in a mktemp folder. The
-# readiness line is master's "daemon started". Nothing under /etc/postfix or /var/spool/postfix
-# is read or written (every path is given on the command line: `master -c DIR`). No chroot.
-# Needs root (Postfix's daemons switch to the user postfix); the folder is removed by a watcher
-# once master has gone. SIGTERM to master (or its process group) ends it and every daemon it
-# started (master passes it on).
+# Runs the Postfix master in the foreground: `master -d -s` (-d: no setsid, so it stays in the
+# process group it was started in, where the harness stops it; plain `master` starts a session
+# of its own, and as a group leader fails to; -s: it logs, through postlogd, to stdout, which
+# this script points at stderr). Its main.cf, master.cf, queue, data folder, SASL database and
+# a self-signed certificate for localhost (made at start) are in a mktemp folder; the line
+# "postfix.sh: POLICY on 127.0.0.1:PORT; certificate FILE" names the certificate, for a client
+# that wants to trust it. The readiness line is master's "daemon started". Nothing under
+# /etc/postfix or /var/spool/postfix is read or written (every path is given: `master -c DIR`,
+# MAIL_CONFIG). No chroot. Needs root (Postfix's daemons switch to the user postfix); the
+# folder is removed by a watcher once master has gone. SIGTERM to master (or its process
+# group) ends it and every daemon it started (master passes it on).
 set -euo pipefail
 export LC_ALL=C
 usage='usage: postfix.sh today|transition|strict PORT'
@@ -157,5 +160,6 @@ chmod 700 "$work/data"
 # second, lest it read one being written: dated a minute back, they start it at once.
 touch -d "@$(($(date +%s) - 60))" "$conf/main.cf" "$conf/master.cf"
 
+echo "postfix.sh: $policy on 127.0.0.1:$port; certificate $conf/cert.pem" >&2
 export MAIL_CONFIG=$conf
 exec "$daemons/master" -d -s -c "$conf" 1>&2
