@@ -8,7 +8,7 @@
 # command, its exit status, what the client said and what Dovecot logged about the session.
 # Run as root (Dovecot needs it) from anywhere: bash captures/imap/make.sh; about two minutes.
 # Needs what ci/install.sh installs: dovecot-imapd, socat, tcpdump, curl, openssl, fetchmail,
-# s-nail, aioimaplib (pip),
+# s-nail, mutt, aioimaplib (pip),
 # libmail-imapclient-perl, node with imapflow in /usr/local/lib/harness-mail-node (or
 # $HARNESS_MAIL_NODE).
 set -euo pipefail
@@ -48,6 +48,8 @@ imap_clients=(
   perl-mail-imapclient 'perl "$clients/mail-imapclient.pl" 127.0.0.1 $PORT'
   perl-mail-imapclient-starttls 'perl "$clients/mail-imapclient.pl" --starttls 127.0.0.1 $PORT'
   imapflow 'node "$clients/imapflow.js" 127.0.0.1 $PORT'
+  mutt 'bash "$clients/mutt.sh" open 127.0.0.1 $PORT "$(server_certificate)"'
+  mutt-no-tls 'bash "$clients/mutt.sh" open 127.0.0.1 $PORT "$(server_certificate)" "set ssl_starttls=no" "set ssl_force_tls=no"'
   aioimaplib 'python3 "$clients/aioimaplib_client.py" 127.0.0.1 $PORT'
   s-nail 'echo "echo opened INBOX" | HOME=$PWD s-nail -n -# -Sv15-compat -Snosave -f "imap://harness:harness@127.0.0.1:$PORT/INBOX"'
   s-nail-starttls 'echo "echo opened INBOX" | HOME=$PWD s-nail -n -# -Sv15-compat -Snosave -Simap-use-starttls -Stls-verify=ignore -f "imap://harness:harness@127.0.0.1:$PORT/INBOX"'

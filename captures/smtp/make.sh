@@ -9,7 +9,8 @@
 # what the client said and what Postfix logged about the session.
 # Run as root (Postfix needs it) from anywhere: bash captures/smtp/make.sh; about two minutes.
 # Needs what ci/install.sh installs: postfix, sasl2-bin, libsasl2-modules, tcpdump, curl,
-# openssl, swaks, msmtp, s-nail, aiosmtplib (pip), libnet-smtps-perl (Net::SMTP with Authen::SASL and IO::Socket::SSL),
+# openssl, swaks, msmtp, s-nail, mutt, aiosmtplib (pip), Perl's Net::SMTP with Authen::SASL,
+# Digest::HMAC and IO::Socket::SSL,
 # node with nodemailer in /usr/local/lib/harness-mail-node (or $HARNESS_MAIL_NODE).
 set -euo pipefail
 export LC_ALL=C
@@ -47,6 +48,8 @@ smtp_clients=(
   aiosmtplib 'python3 "$clients/aiosmtplib_client.py" 127.0.0.1 $PORT'
   s-nail 'HOME=$PWD s-nail -n -# -Sv15-compat -Snosave -Ssendwait -Smta=smtp://harness:harness@127.0.0.1:$PORT -Shostname=client.harness.test -r harness@harness.test -s harness someone@example.test < message.eml && echo sent'
   s-nail-starttls 'HOME=$PWD s-nail -n -# -Sv15-compat -Snosave -Ssendwait -Smta=smtp://harness:harness@127.0.0.1:$PORT -Ssmtp-use-starttls -Stls-verify=ignore -Shostname=client.harness.test -r harness@harness.test -s harness someone@example.test < message.eml && echo sent'
+  mutt 'bash "$clients/mutt.sh" send 127.0.0.1 $PORT "$(server_certificate)"'
+  mutt-no-tls 'bash "$clients/mutt.sh" send 127.0.0.1 $PORT "$(server_certificate)" "set ssl_starttls=no" "set ssl_force_tls=no"'
   s-nail-cram-md5 'HOME=$PWD s-nail -n -# -Sv15-compat -Snosave -Ssendwait -Smta=smtp://harness:harness@127.0.0.1:$PORT -Ssmtp-auth=cram-md5 -Shostname=client.harness.test -r harness@harness.test -s harness someone@example.test < message.eml && echo sent'
 )
 
