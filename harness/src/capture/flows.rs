@@ -207,10 +207,6 @@ impl FlowTable {
         } else {
             Direction::Server
         };
-        let stream = match direction {
-            Direction::Client => &mut flow.to_server,
-            Direction::Server => &mut flow.to_client,
-        };
         // Each close is the doing of the side that sent it: the first FIN or reset says who
         // closed, and a reset is put down to its own sender, not to whoever closed first.
         if (segment.fin || segment.rst) && flow.closed_by.is_none() {
@@ -220,16 +216,17 @@ impl FlowTable {
         if segment.rst && flow.reset_by.is_none() {
             flow.reset_by = Some(direction);
         }
-        if segment.syn {
-            stream.syn(segment.seq);
-        }
         let seq = if segment.syn {
+            let stream = match direction {
+                Direction::Client => &mut flow.to_server,
+                Direction::Server => &mut flow.to_client,
+            };
+            stream.syn(segment.seq);
             segment.seq.wrapping_add(1)
         } else {
             segment.seq
         };
-        let pieces = stream.segment(seq, segment.payload, segment.fin, timestamp_ns);
-        flow.push(direction, pieces);
+        flow.segment(direction, (seq, segment.payload, segment.fin), timestamp_ns);
         self.bytes = self.bytes - cost_before + flow.cost();
         let done = if segment.rst {
             Some(End::Reset)
