@@ -2,6 +2,7 @@
 //! flows/streams → framed messages), and writing sessions back out as pcapng.
 
 pub mod digest;
+mod fast_tcp;
 pub mod file;
 mod flow;
 pub mod flows;
