@@ -209,7 +209,12 @@ pub struct Source<'a> {
 const IDENTITY_MESSAGES: usize = 16;
 
 /// Frames a reassembled connection's bytes into messages, per direction, in capture order.
-pub fn from_flow(flow: Flow, dialect: &dyn Dialect, source: &Source<'_>) -> CaptureFile {
+/// Each direction's bytes are framed where they lie, not copied: each piece is split off the
+/// front of its direction's bytes and joined to what the framer has not taken yet, which it
+/// follows in memory.
+pub fn from_flow(mut flow: Flow, dialect: &dyn Dialect, source: &Source<'_>) -> CaptureFile {
+    let [to_server, to_client] = flow.take_bytes();
+    let mut unread = [to_server, to_client].map(|bytes| BytesMut::from(bytes::Bytes::from(bytes)));
     let mut messages = Vec::new();
     let mut client = Side::new(dialect, Direction::Client);
     let mut server = Side::new(dialect, Direction::Server);
@@ -224,9 +229,11 @@ pub fn from_flow(flow: Flow, dialect: &dyn Dialect, source: &Source<'_>) -> Capt
         // When each direction's last bytes arrived: a partial message left at the end is
         // stamped with its own direction's time, not the other's.
         side.end = at;
-        match event.piece {
-            Piece::Data(_) => {
-                side.buf.extend_from_slice(flow.data(event));
+        match &event.piece {
+            Piece::Data(range) => {
+                let unread = &mut unread[usize::from(event.direction == Direction::Server)];
+                side.buf
+                    .unsplit(unread.split_to(range.len().min(unread.len())));
                 side.take_messages(at, &mut messages, other);
             }
             Piece::Gap(missing) => {
@@ -236,7 +243,7 @@ pub fn from_flow(flow: Flow, dialect: &dyn Dialect, source: &Source<'_>) -> Capt
                     at_ms: at,
                     text: None,
                     hex: None,
-                    gap: Some(missing),
+                    gap: Some(*missing),
                 });
             }
         }

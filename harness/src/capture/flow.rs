@@ -195,9 +195,17 @@ impl Flow {
     /// The bytes of `event` (none for a gap).
     pub fn data(&self, event: &Event) -> &[u8] {
         match &event.piece {
-            Piece::Data(range) => &self.record.bytes[side(event.direction)][range.clone()],
+            Piece::Data(range) => self.record.bytes[side(event.direction)]
+                .get(range.clone())
+                .unwrap_or_default(),
             Piece::Gap(_) => &[],
         }
+    }
+
+    /// Each direction's bytes, the client's first, taken out: [`Flow::data`] gives nothing
+    /// after this. The pieces of a direction lie end to end in its bytes, in order.
+    pub fn take_bytes(&mut self) -> [Vec<u8>; 2] {
+        std::mem::take(&mut self.record.bytes)
     }
 
     /// Bytes past a bound, counted but not kept: the record stops where the first was cut.
