@@ -181,7 +181,7 @@ pub fn import_flows_hashing_alongside(
     let file = std::fs::File::open(path).map_err(open_error)?;
     let file_bytes = file.metadata().map_err(open_error)?.len();
     std::thread::scope(|threads| {
-        let (hash, file) = Alongside::through(threads, file);
+        let hash = Alongside::start(threads, path);
         let report = import_flows(file, file_bytes, port, limits, started, &mut sink);
         let sha256 = hash.into_result().map_err(open_error)?;
         Ok((report?, sha256))
@@ -215,7 +215,6 @@ pub fn import_hashing_alongside(
     };
     let port = port.unwrap_or_else(|| dialect.default_port());
     std::thread::scope(|threads| {
-        // Read on its own, the hash is done early: the results held back for it go out then.
         let mut hash = Alongside::start(threads, path);
         let mut cases = |flow: Flow| {
             let id = flow.id;
