@@ -2,8 +2,8 @@
 //! (source file and sha256, addresses, first timestamp, the identity the dialect found), then
 //! every message in order: printable ones as text, binary ones as hex, lost bytes as gaps.
 
+use super::flow::Piece;
 use super::flows::{End, Flow};
-use super::stream::Piece;
 use crate::dialect::{self, Dialect, Framer, Settings};
 use crate::direction::Direction;
 use bytes::BytesMut;
@@ -209,15 +209,18 @@ pub struct Source<'a> {
 const IDENTITY_MESSAGES: usize = 16;
 
 /// Frames a reassembled connection's bytes into messages, per direction, in capture order.
-/// Takes the flow so that a direction's bytes are framed where they lie when nothing is
-/// waiting before them, rather than copied first.
+/// Each direction's bytes are framed where they lie, not copied: each piece is split off the
+/// front of its direction's bytes and joined to what the framer has not taken yet, which it
+/// follows in memory.
 pub fn from_flow(mut flow: Flow, dialect: &dyn Dialect, source: &Source<'_>) -> CaptureFile {
+    let [to_server, to_client] = flow.take_bytes();
+    let mut unread = [to_server, to_client].map(|bytes| BytesMut::from(bytes::Bytes::from(bytes)));
     let mut messages = Vec::new();
     let mut client = Side::new(dialect, Direction::Client);
     let mut server = Side::new(dialect, Direction::Server);
     let first_ns = flow.first_timestamp_ns;
     let at_ms = |ns: u64| (ns.saturating_sub(first_ns) as f64 / 1e3).round() / 1e3;
-    for event in std::mem::take(&mut flow.events) {
+    for event in flow.events() {
         let at = at_ms(event.timestamp_ns);
         let (side, other) = match event.direction {
             Direction::Client => (&mut client, &mut server),
@@ -226,13 +229,11 @@ pub fn from_flow(mut flow: Flow, dialect: &dyn Dialect, source: &Source<'_>) -> 
         // When each direction's last bytes arrived: a partial message left at the end is
         // stamped with its own direction's time, not the other's.
         side.end = at;
-        match event.piece {
-            Piece::Data(bytes) if side.buf.is_empty() => {
-                side.buf = BytesMut::from(bytes::Bytes::from(bytes));
-                side.take_messages(at, &mut messages, other);
-            }
-            Piece::Data(bytes) => {
-                side.buf.extend_from_slice(&bytes);
+        match &event.piece {
+            Piece::Data(range) => {
+                let unread = &mut unread[usize::from(event.direction == Direction::Server)];
+                side.buf
+                    .unsplit(unread.split_to(range.len().min(unread.len())));
                 side.take_messages(at, &mut messages, other);
             }
             Piece::Gap(missing) => {
@@ -242,7 +243,7 @@ pub fn from_flow(mut flow: Flow, dialect: &dyn Dialect, source: &Source<'_>) -> 
                     at_ms: at,
                     text: None,
                     hex: None,
-                    gap: Some(missing),
+                    gap: Some(*missing),
                 });
             }
         }
@@ -295,7 +296,7 @@ pub fn from_flow(mut flow: Flow, dialect: &dyn Dialect, source: &Source<'_>) -> 
             client_version: identity.client.map(|c| c.version),
             account: identity.account,
             fingerprint,
-            omitted_bytes: flow.omitted_bytes,
+            omitted_bytes: flow.omitted_bytes(),
             tls: None,
         },
         messages,
@@ -405,13 +406,13 @@ fn first_client_messages(flow: &Flow, dialect: &dyn Dialect, n: usize) -> Vec<by
         }
     };
     for event in flow
-        .events
+        .events()
         .iter()
         .filter(|e| e.direction == Direction::Client)
     {
         match &event.piece {
-            Piece::Data(bytes) => {
-                buf.extend_from_slice(bytes);
+            Piece::Data(_) => {
+                buf.extend_from_slice(flow.data(event));
                 loop {
                     match framer.next(&mut buf) {
                         Ok(Some(message)) => out.push(message),
@@ -631,13 +632,9 @@ mod tests {
 
     #[test]
     fn a_request_whose_body_followed_the_100_comes_before_it() {
-        use super::super::flows::Event;
-        let event = |direction, timestamp_ns, bytes: &[u8]| Event {
-            direction,
-            timestamp_ns,
-            piece: Piece::Data(bytes.to_vec()),
-        };
-        let head = b"POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n";
+        let event =
+            |direction, timestamp_ns, bytes: &'static [u8]| (direction, timestamp_ns, bytes);
+        let head: &[u8] = b"POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n";
         let events = vec![
             event(Direction::Client, 1_000_000, head),
             event(

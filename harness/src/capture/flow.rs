@@ -1,10 +1,13 @@
 //! One connection being reassembled: both directions' streams, and the pieces they have given
 //! so far in capture order, within per-connection bounds (bytes kept, pieces). Past a bound
-//! the connection's record is cut there: what follows is counted, never glued on.
+//! the connection's record is cut there: what follows is counted, never glued on. Each
+//! direction's bytes are kept end to end in one buffer, the pieces pointing into it: a piece
+//! costs no allocation of its own (the import's reader thread spends its time here).
 
-use super::stream::{Piece, Stream, Timed};
+use super::stream::{self, Stream};
 use crate::direction::Direction;
 use std::net::SocketAddr;
+use std::ops::Range;
 
 /// Bytes kept per connection; past this they are counted, not kept.
 pub const MAX_FLOW_BYTES: usize = 8 << 20;
@@ -24,6 +27,15 @@ pub struct Event {
     pub direction: Direction,
     pub timestamp_ns: u64,
     pub piece: Piece,
+}
+
+/// A piece of a connection's record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    /// Bytes kept: where they lie in their direction's bytes ([`Flow::data`] gives them).
+    Data(Range<usize>),
+    /// This many bytes were never captured.
+    Gap(u64),
 }
 
 /// How a connection's record ended.
@@ -51,9 +63,6 @@ pub struct Flow {
     pub first_timestamp_ns: u64,
     /// The capture holds the connection's opening SYN (otherwise it starts mid-stream).
     pub saw_syn: bool,
-    pub events: Vec<Event>,
-    /// Bytes past a bound, counted but not kept: the record stops where the first was cut.
-    pub omitted_bytes: u64,
     pub end: End,
     /// The side whose FIN or reset came first, where the capture shows one.
     pub closed_by: Option<Direction>,
@@ -63,11 +72,64 @@ pub struct Flow {
     pub reset_by: Option<Direction>,
     /// Capture time of the last segment.
     pub last_timestamp_ns: u64,
+    record: Record,
+    pub(super) to_server: Stream,
+    pub(super) to_client: Stream,
+}
+
+/// What a connection has given so far: its pieces in order, and each direction's bytes end to
+/// end (the client's, then the server's).
+#[derive(Debug, Default)]
+struct Record {
+    events: Vec<Event>,
+    bytes: [Vec<u8>; 2],
+    /// Bytes past a bound, counted but not kept: the record stops where the first was cut.
+    omitted_bytes: u64,
     /// A bound was reached: nothing more is kept.
     cut: bool,
     kept_bytes: usize,
-    pub(super) to_server: Stream,
-    pub(super) to_client: Stream,
+}
+
+fn side(direction: Direction) -> usize {
+    match direction {
+        Direction::Client => 0,
+        Direction::Server => 1,
+    }
+}
+
+impl Record {
+    /// Adds a piece one direction gave, unless a bound has been reached: after that only its
+    /// bytes are counted.
+    fn push(&mut self, direction: Direction, timestamp_ns: u64, piece: stream::Piece<'_>) {
+        let len = match piece {
+            stream::Piece::Data(bytes) => bytes.len(),
+            stream::Piece::Gap(_) => 0,
+        };
+        if !self.cut
+            && (self.kept_bytes + len > MAX_FLOW_BYTES || self.events.len() >= MAX_FLOW_PIECES)
+        {
+            self.cut = true;
+        }
+        if self.cut {
+            self.omitted_bytes += len as u64;
+            return;
+        }
+        self.kept_bytes += len;
+        let piece = match piece {
+            stream::Piece::Data(bytes) => {
+                let kept = &mut self.bytes[side(direction)];
+                let start = kept.len();
+                kept.extend_from_slice(bytes);
+                Piece::Data(start..kept.len())
+            }
+            stream::Piece::Gap(n) => Piece::Gap(n),
+        };
+        self.events.push(Event {
+            direction,
+            timestamp_ns,
+            piece,
+        });
+    }
 }
 
 impl Flow {
@@ -85,53 +147,88 @@ impl Flow {
             server,
             first_timestamp_ns: timestamp_ns,
             saw_syn,
-            events: Vec::new(),
-            omitted_bytes: 0,
             end: End::EndOfCapture,
             closed_by: None,
             closed_by_reset: false,
             reset_by: None,
             last_timestamp_ns: timestamp_ns,
-            cut: false,
-            kept_bytes: 0,
+            record: Record::default(),
             to_server: Stream::default(),
             to_client: Stream::default(),
         }
     }
 
-    /// A connection observed directly (by the recording proxy) rather than reassembled.
-    pub fn observed(
+    /// A connection observed directly (by the recording proxy) rather than reassembled: its
+    /// chunks in order, already within the bounds.
+    pub fn observed<'a>(
         id: u64,
         (client, server): (SocketAddr, SocketAddr),
         first_timestamp_ns: u64,
-        events: Vec<Event>,
+        chunks: impl IntoIterator<Item = (Direction, u64, &'a [u8])>,
         omitted_bytes: u64,
         end: End,
     ) -> Flow {
         let mut flow = Flow::new(id, client, server, first_timestamp_ns, true);
-        flow.events = events;
-        flow.omitted_bytes = omitted_bytes;
-        flow.cut = omitted_bytes > 0;
+        let record = &mut flow.record;
+        for (direction, at_ns, bytes) in chunks {
+            let kept = &mut record.bytes[side(direction)];
+            let start = kept.len();
+            kept.extend_from_slice(bytes);
+            record.kept_bytes += bytes.len();
+            record.events.push(Event {
+                direction,
+                timestamp_ns: at_ns,
+                piece: Piece::Data(start..kept.len()),
+            });
+        }
+        record.omitted_bytes = omitted_bytes;
+        record.cut = omitted_bytes > 0;
         flow.end = end;
         flow
     }
 
+    /// The pieces in capture order.
+    pub fn events(&self) -> &[Event] {
+        &self.record.events
+    }
+
+    /// The bytes of `event` (none for a gap).
+    pub fn data(&self, event: &Event) -> &[u8] {
+        match &event.piece {
+            Piece::Data(range) => self.record.bytes[side(event.direction)]
+                .get(range.clone())
+                .unwrap_or_default(),
+            Piece::Gap(_) => &[],
+        }
+    }
+
+    /// Each direction's bytes, the client's first, taken out: [`Flow::data`] gives nothing
+    /// after this. The pieces of a direction lie end to end in its bytes, in order.
+    pub fn take_bytes(&mut self) -> [Vec<u8>; 2] {
+        std::mem::take(&mut self.record.bytes)
+    }
+
+    /// Bytes past a bound, counted but not kept: the record stops where the first was cut.
+    pub fn omitted_bytes(&self) -> u64 {
+        self.record.omitted_bytes
+    }
+
     /// Whether a bound cut the record short.
     pub fn truncated(&self) -> bool {
-        self.cut
+        self.record.cut
     }
 
     /// Memory this connection holds, roughly: what the import's memory bound counts.
     pub fn cost(&self) -> usize {
         FLOW_OVERHEAD
-            + self.kept_bytes
-            + self.events.capacity() * PIECE_OVERHEAD
+            + self.record.kept_bytes
+            + self.record.events.capacity() * PIECE_OVERHEAD
             + self.to_server.held_cost()
             + self.to_client.held_cost()
     }
 
     pub fn gaps(&self) -> impl Iterator<Item = (Direction, u64)> + '_ {
-        self.events.iter().filter_map(|e| match e.piece {
+        self.record.events.iter().filter_map(|e| match e.piece {
             Piece::Gap(n) => Some((e.direction, n)),
             Piece::Data(_) => None,
         })
@@ -139,51 +236,46 @@ impl Flow {
 
     /// Payload bytes kept (at most [`MAX_FLOW_BYTES`]).
     pub fn kept_bytes(&self) -> usize {
-        self.kept_bytes
+        self.record.kept_bytes
     }
 
     pub fn has_data(&self) -> bool {
-        self.events
+        self.record
+            .events
             .iter()
             .any(|e| matches!(e.piece, Piece::Data(_)))
     }
 
-    /// Adds the pieces one direction gave, in order, until a bound is reached; after that
-    /// only their bytes are counted.
-    pub(super) fn push(&mut self, direction: Direction, pieces: Vec<Timed>) {
-        for (timestamp_ns, piece) in pieces {
-            let len = match &piece {
-                Piece::Data(bytes) => bytes.len(),
-                Piece::Gap(_) => 0,
-            };
-            if !self.cut
-                && (self.kept_bytes + len > MAX_FLOW_BYTES || self.events.len() >= MAX_FLOW_PIECES)
-            {
-                self.cut = true;
-            }
-            if self.cut {
-                self.omitted_bytes += len as u64;
-                continue;
-            }
-            self.kept_bytes += len;
-            self.events.push(Event {
-                direction,
-                timestamp_ns,
-                piece,
-            });
-        }
+    /// Takes one segment of `direction` (its sequence number, payload and FIN) captured at
+    /// `at_ns` into that direction's stream, keeping the pieces it puts in order.
+    pub(super) fn segment(
+        &mut self,
+        direction: Direction,
+        (seq, payload, fin): (u32, &[u8], bool),
+        at_ns: u64,
+    ) {
+        let stream = match direction {
+            Direction::Client => &mut self.to_server,
+            Direction::Server => &mut self.to_client,
+        };
+        let record = &mut self.record;
+        stream.segment(seq, payload, fin, at_ns, &mut |at, piece| {
+            record.push(direction, at, piece)
+        });
     }
 
     pub(super) fn finish(mut self, end: End) -> Flow {
-        let client = self.to_server.flush();
-        self.push(Direction::Client, client);
-        let server = self.to_client.flush();
-        self.push(Direction::Server, server);
+        let record = &mut self.record;
+        self.to_server
+            .flush(&mut |at, piece| record.push(Direction::Client, at, piece));
+        self.to_client
+            .flush(&mut |at, piece| record.push(Direction::Server, at, piece));
         // Bytes held behind a hole come out last but keep their own times: put both directions
         // back in time order. Stable, and each direction's times never go back, so each
         // direction's bytes stay in stream order.
-        if !self.events.is_sorted_by_key(|e| e.timestamp_ns) {
-            self.events.sort_by_key(|e| e.timestamp_ns);
+        let events = &mut self.record.events;
+        if !events.is_sorted_by_key(|e| e.timestamp_ns) {
+            events.sort_by_key(|e| e.timestamp_ns);
         }
         self.end = end;
         self

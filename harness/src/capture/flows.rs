@@ -74,7 +74,14 @@ impl FlowStats {
     }
 }
 
-type Key = (SocketAddr, SocketAddr);
+/// A connection's two ends, the lower first. Two IPv4 ends are packed in one number, hashed
+/// and compared at once (the table looks a key up for every segment); ordered, as the
+/// others, as the pair of addresses is (an end's address, then its port).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Key {
+    V4(u128),
+    Other(SocketAddr, SocketAddr),
+}
 
 pub struct FlowTable {
     server_port: Option<u16>,
@@ -95,7 +102,16 @@ pub struct FlowTable {
 }
 
 fn key(a: SocketAddr, b: SocketAddr) -> Key {
-    if a <= b { (a, b) } else { (b, a) }
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    match (lo, hi) {
+        (SocketAddr::V4(lo), SocketAddr::V4(hi)) => Key::V4(
+            u128::from(lo.ip().to_bits()) << 80
+                | u128::from(lo.port()) << 64
+                | u128::from(hi.ip().to_bits()) << 16
+                | u128::from(hi.port()),
+        ),
+        _ => Key::Other(lo, hi),
+    }
 }
 
 impl FlowTable {
@@ -207,10 +223,6 @@ impl FlowTable {
         } else {
             Direction::Server
         };
-        let stream = match direction {
-            Direction::Client => &mut flow.to_server,
-            Direction::Server => &mut flow.to_client,
-        };
         // Each close is the doing of the side that sent it: the first FIN or reset says who
         // closed, and a reset is put down to its own sender, not to whoever closed first.
         if (segment.fin || segment.rst) && flow.closed_by.is_none() {
@@ -220,16 +232,17 @@ impl FlowTable {
         if segment.rst && flow.reset_by.is_none() {
             flow.reset_by = Some(direction);
         }
-        if segment.syn {
-            stream.syn(segment.seq);
-        }
         let seq = if segment.syn {
+            let stream = match direction {
+                Direction::Client => &mut flow.to_server,
+                Direction::Server => &mut flow.to_client,
+            };
+            stream.syn(segment.seq);
             segment.seq.wrapping_add(1)
         } else {
             segment.seq
         };
-        let pieces = stream.segment(seq, segment.payload, segment.fin, timestamp_ns);
-        flow.push(direction, pieces);
+        flow.segment(direction, (seq, segment.payload, segment.fin), timestamp_ns);
         self.bytes = self.bytes - cost_before + flow.cost();
         let done = if segment.rst {
             Some(End::Reset)
@@ -388,6 +401,36 @@ mod tests {
             ended.extend(table.segment(10 + t as u64, &segment(*from_client, seq, flags, b"")));
         }
         ended.pop().expect("the connection ended")
+    }
+
+    #[test]
+    fn keys_are_ordered_as_the_pairs_of_addresses() {
+        let ends = [
+            "10.0.0.1:40000",
+            "10.0.0.1:40001",
+            "10.0.0.2:1",
+            "192.0.2.1:1863",
+            "255.255.255.255:65535",
+            "[::1]:5432",
+            "[2001:db8::1]:80",
+        ]
+        .map(|a| a.parse::<SocketAddr>().unwrap());
+        for a in ends {
+            for b in ends {
+                for c in ends {
+                    for d in ends {
+                        let pair =
+                            |x: SocketAddr, y: SocketAddr| if x <= y { (x, y) } else { (y, x) };
+                        // Both ends of a connection are of one family.
+                        if a.is_ipv4() != b.is_ipv4() || c.is_ipv4() != d.is_ipv4() {
+                            continue;
+                        }
+                        assert_eq!(key(a, b).cmp(&key(c, d)), pair(a, b).cmp(&pair(c, d)));
+                        assert_eq!(key(a, b), key(b, a));
+                    }
+                }
+            }
+        }
     }
 
     #[test]

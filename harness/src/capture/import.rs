@@ -3,6 +3,8 @@
 //! it). Memory has a fixed bound (the flow table's [`Limits`], a few batches in flight), never
 //! the file's size or what it holds.
 
+use super::digest::Alongside;
+pub use super::digest::sha256_of;
 pub use super::file::Source;
 use super::file::{self, CaptureFile};
 use super::flows::{Flow, FlowTable, Limits};
@@ -11,7 +13,6 @@ use super::link::{self, Frame};
 use super::packets::{self, ReadError};
 use crate::dialect::Dialect;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::io::{self, Read};
 use std::path::Path;
 use std::sync::mpsc;
@@ -180,12 +181,54 @@ pub fn import_flows_hashing_alongside(
     let file = std::fs::File::open(path).map_err(open_error)?;
     let file_bytes = file.metadata().map_err(open_error)?.len();
     std::thread::scope(|threads| {
-        let hashing = threads.spawn(|| sha256_of(path));
+        let hash = Alongside::start(threads, path);
         let report = import_flows(file, file_bytes, port, limits, started, &mut sink);
-        let hash = hashing
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        let (sha256, _) = hash.map_err(open_error)?;
+        let sha256 = hash.into_result().map_err(open_error)?;
+        Ok((report?, sha256))
+    })
+}
+
+/// [`import`] with the file's sha256 computed beside the import rather than before it: each
+/// case comes without it (`sha256` unset), and `sink` is handed the hash being computed, to
+/// ask for it when it needs it (`judge`: its report's header, held back until then). The
+/// hash also comes back with the report.
+pub fn import_hashing_alongside(
+    path: &Path,
+    port: Option<u16>,
+    dialect: &dyn Dialect,
+    mut sink: impl FnMut(u64, CaptureFile, &mut Alongside) -> io::Result<()>,
+) -> Result<(ImportReport, String), ImportError> {
+    let started = Instant::now();
+    let open_error = |source| ImportError::Open {
+        path: path.display().to_string(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(open_error)?;
+    let file_bytes = file.metadata().map_err(open_error)?.len();
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let source = Source {
+        name: &name,
+        sha256: None,
+    };
+    let port = port.unwrap_or_else(|| dialect.default_port());
+    std::thread::scope(|threads| {
+        let mut hash = Alongside::start(threads, path);
+        let mut cases = |flow: Flow| {
+            let id = flow.id;
+            sink(id, file::from_flow(flow, dialect, &source), &mut hash)
+        };
+        let report = import_flows(
+            file,
+            file_bytes,
+            port,
+            Limits::default(),
+            started,
+            &mut cases,
+        );
+        let sha256 = hash.into_result().map_err(open_error)?;
         Ok((report?, sha256))
     })
 }
@@ -305,7 +348,7 @@ impl Framed {
         self.connections += 1;
         self.gaps += flow.gaps().count() as u64;
         self.truncated += u64::from(flow.truncated());
-        self.omitted_bytes += flow.omitted_bytes;
+        self.omitted_bytes += flow.omitted_bytes();
         if !flow.has_data() {
             self.empty_connections += 1;
             return;
@@ -407,21 +450,4 @@ impl Batch {
             self.bytes = 0;
         }
     }
-}
-
-/// The file's sha256 (hex) and size, read in one streaming pass.
-pub fn sha256_of(path: &Path) -> io::Result<(String, u64)> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut total = 0u64;
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        total += n as u64;
-        hasher.update(&buf[..n]);
-    }
-    Ok((hex::encode(hasher.finalize()), total))
 }

@@ -53,6 +53,19 @@ const SLL2_HEADER: usize = 20;
 const FIRST_ETHER_TYPE: u16 = 0x0600;
 
 pub fn decode(linktype: Linktype, data: &[u8]) -> Frame<'_> {
+    let common = match linktype {
+        Linktype::ETHERNET => super::fast_tcp::ethernet(data),
+        Linktype::RAW | Linktype::IPV4 => super::fast_tcp::ipv4(data),
+        _ => None,
+    };
+    match common {
+        Some(segment) => Frame::Tcp(segment),
+        None => sliced(linktype, data),
+    }
+}
+
+/// [`decode`] the general way: every layer sliced by etherparse.
+pub(super) fn sliced(linktype: Linktype, data: &[u8]) -> Frame<'_> {
     let sliced = match linktype {
         Linktype::ETHERNET => SlicedPacket::from_ethernet(data),
         // Linux cooked captures (`tcpdump -i any`): the header names the interface's hardware

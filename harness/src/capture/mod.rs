@@ -1,6 +1,8 @@
 //! Captures: reading pcap/pcapng files into per-connection capture cases (packets → link →
 //! flows/streams → framed messages), and writing sessions back out as pcapng.
 
+pub mod digest;
+mod fast_tcp;
 pub mod file;
 mod flow;
 pub mod flows;
@@ -21,5 +23,5 @@ pub use flow::Flow;
 pub use flows::Limits;
 pub use import::{
     ImportError, ImportReport, Scope, Source, import, import_flows, import_flows_hashing_alongside,
-    import_from, import_with,
+    import_from, import_hashing_alongside, import_with,
 };

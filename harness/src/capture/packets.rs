@@ -168,6 +168,18 @@ pub fn for_each_packet<R: Read + Send>(
 }
 
 fn to_nanos(units: u64, iface: Interface) -> u64 {
+    // Micro- and nanoseconds with no offset, as nearly every capture has them: no 128-bit
+    // division for every packet.
+    if iface.offset_secs == 0 {
+        let nanos = match iface.resolution {
+            1_000_000_000 => Some(units),
+            1_000_000 => units.checked_mul(1_000),
+            _ => None,
+        };
+        if let Some(nanos) = nanos {
+            return nanos;
+        }
+    }
     let nanos = u128::from(units) * 1_000_000_000 / u128::from(iface.resolution);
     let shifted = nanos as i128 + i128::from(iface.offset_secs) * 1_000_000_000;
     shifted.clamp(0, i128::from(u64::MAX)) as u64
@@ -179,5 +191,38 @@ fn describe(error: &PcapError<&[u8]>) -> String {
         PcapError::HeaderNotRecognized => "header not recognized".to_string(),
         PcapError::ReadError => "read failed".to_string(),
         other => format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_in_every_resolution_and_offset_come_out_in_nanoseconds() {
+        let at = |resolution, offset_secs, units| {
+            let iface = Interface {
+                linktype: Linktype::ETHERNET,
+                resolution,
+                offset_secs,
+            };
+            to_nanos(units, iface)
+        };
+        let second = 1_066_262_400u64;
+        assert_eq!(
+            at(1_000_000, 0, second * 1_000_000 + 7),
+            second * 1_000_000_000 + 7_000
+        );
+        assert_eq!(
+            at(1_000_000_000, 0, second * 1_000_000_000 + 7),
+            second * 1_000_000_000 + 7
+        );
+        assert_eq!(
+            at(1_000, 0, second * 1_000 + 7),
+            second * 1_000_000_000 + 7_000_000
+        );
+        assert_eq!(at(1_000_000, 2, 5), 2_000_005_000);
+        assert_eq!(at(1_000_000, -1, 5), 0);
+        assert_eq!(at(1_000_000, 0, u64::MAX), u64::MAX);
     }
 }

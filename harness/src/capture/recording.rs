@@ -3,10 +3,9 @@
 //! written as a capture case and a pcapng file under a new number.
 
 use super::file::{self, Source};
-use super::flows::{End, Event, Flow, MAX_FLOW_BYTES, MAX_FLOW_PIECES};
+use super::flows::{End, Flow, MAX_FLOW_BYTES, MAX_FLOW_PIECES};
 use super::output;
 use super::pcapng::{Link, PcapngWriter, TcpSession};
-use super::stream::Piece;
 use crate::dialect::Dialect;
 use crate::direction::Direction;
 use sha2::{Digest, Sha256};
@@ -26,7 +25,8 @@ pub struct Recorded {
 /// A session's chunks so far.
 #[derive(Debug, Default)]
 pub struct Recording {
-    events: Vec<Event>,
+    /// Each chunk kept: who sent it, when, and its bytes.
+    events: Vec<(Direction, u64, Vec<u8>)>,
     /// Bytes kept from the client and from the server.
     kept: [usize; 2],
     omitted: u64,
@@ -59,11 +59,7 @@ impl Recording {
         let keep = bytes.len().min(room);
         if keep > 0 {
             self.kept[side] += keep;
-            self.events.push(Event {
-                direction: from,
-                timestamp_ns: at_ns,
-                piece: Piece::Data(bytes[..keep].to_vec()),
-            });
+            self.events.push((from, at_ns, bytes[..keep].to_vec()));
         }
         if keep < bytes.len() {
             self.cut = true;
@@ -106,7 +102,10 @@ pub fn write(
         id,
         (client, server),
         first_ns,
-        recording.events,
+        recording
+            .events
+            .iter()
+            .map(|(from, at_ns, bytes)| (*from, *at_ns, bytes.as_slice())),
         recording.omitted,
         end,
     );
@@ -173,7 +172,7 @@ fn session_pcapng(
     client: SocketAddr,
     server: SocketAddr,
     first: u64,
-    events: &[Event],
+    events: &[(Direction, u64, Vec<u8>)],
     closed: bool,
 ) -> std::io::Result<Vec<u8>> {
     let mut writer = PcapngWriter::new(Vec::new())?;
@@ -183,14 +182,12 @@ fn session_pcapng(
         writer.packet(0, first, &packet)?;
     }
     let mut last = first;
-    for event in events {
-        if let Piece::Data(bytes) = &event.piece {
-            // Keep each packet within an IP datagram.
-            for chunk in bytes.chunks(60_000) {
-                writer.packet(0, event.timestamp_ns, &tcp.data(event.direction, chunk))?;
-            }
-            last = event.timestamp_ns;
+    for (from, at_ns, bytes) in events {
+        // Keep each packet within an IP datagram.
+        for chunk in bytes.chunks(60_000) {
+            writer.packet(0, *at_ns, &tcp.data(*from, chunk))?;
         }
+        last = *at_ns;
     }
     if closed {
         for packet in tcp.close() {

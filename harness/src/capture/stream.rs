@@ -15,16 +15,15 @@ const HELD_OVERHEAD: usize = 96;
 /// A segment further ahead than this is not part of the stream (a stray or corrupt packet).
 const MAX_AHEAD: i64 = 64 << 20;
 
-/// A piece of a reassembled stream.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Piece {
-    Data(Vec<u8>),
+/// A piece of a reassembled stream, as it is handed out with the capture time (ns since the
+/// epoch) it became readable in order: bytes borrowed from the segment that carried them (or
+/// from where they were held), for the receiver to keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece<'a> {
+    Data(&'a [u8]),
     /// This many bytes were never captured.
     Gap(u64),
 }
-
-/// A piece and the capture time (ns since the epoch) it became readable in order.
-pub type Timed = (u64, Piece);
 
 /// Bytes held out of order, with the capture time of the segment that carried them.
 #[derive(Debug)]
@@ -73,13 +72,20 @@ impl Stream {
         }
     }
 
-    /// Takes one segment captured at `at_ns`; returns the pieces now in order.
-    pub fn segment(&mut self, seq: u32, payload: &[u8], fin: bool, at_ns: u64) -> Vec<Timed> {
+    /// Takes one segment captured at `at_ns`; `out` receives the pieces now in order.
+    pub fn segment(
+        &mut self,
+        seq: u32,
+        payload: &[u8],
+        fin: bool,
+        at_ns: u64,
+        out: &mut impl FnMut(u64, Piece<'_>),
+    ) {
         let next = *self.next.get_or_insert(seq);
         let ahead = i64::from(seq.wrapping_sub(next) as i32);
         if ahead > MAX_AHEAD {
             self.ignored_segments += 1;
-            return Vec::new();
+            return;
         }
         let start = self.delivered as i64 + ahead;
         if fin {
@@ -88,14 +94,13 @@ impl Stream {
                 self.fin_at.get_or_insert((end as u64, at_ns));
             }
         }
-        let mut out = Vec::new();
         if payload.is_empty() {
-            return out;
+            return;
         }
         let end = start + payload.len() as i64;
         if end <= self.delivered as i64 {
             self.retransmitted_bytes += payload.len() as u64;
-            return out;
+            return;
         }
         let skip = (self.delivered as i64 - start).max(0) as usize;
         self.retransmitted_bytes += skip as u64;
@@ -103,32 +108,29 @@ impl Stream {
         let payload = &payload[skip..];
         if start == self.delivered && self.pending.is_empty() {
             // In order with nothing held: the common case, no copy kept aside.
-            self.deliver(at_ns, payload.to_vec(), &mut out);
+            self.deliver(at_ns, payload, out);
         } else {
             self.hold(start, payload, at_ns);
-            self.drain(&mut out);
+            self.drain(out);
             while self.pending_bytes > MAX_PENDING || self.pending.len() > MAX_HELD {
-                self.skip_to_pending(&mut out);
+                self.skip_to_pending(out);
             }
         }
-        out
     }
 
     /// Everything still held, with gaps for the holes, and a final gap when the FIN was seen
     /// beyond the last byte captured.
-    pub fn flush(&mut self) -> Vec<Timed> {
-        let mut out = Vec::new();
+    pub fn flush(&mut self, out: &mut impl FnMut(u64, Piece<'_>)) {
         while !self.pending.is_empty() {
-            self.skip_to_pending(&mut out);
+            self.skip_to_pending(out);
         }
         if let Some((fin, seen_ns)) = self.fin_at
             && fin > self.delivered
         {
             let at = self.last_ns.max(seen_ns);
-            out.push((at, Piece::Gap(fin - self.delivered)));
+            out(at, Piece::Gap(fin - self.delivered));
             self.delivered = fin;
         }
-        out
     }
 
     /// Keeps the bytes of `payload` (at stream offset `start`, past what was delivered) that no
@@ -161,15 +163,15 @@ impl Stream {
         self.retransmitted_bytes += (payload.len() - kept) as u64;
     }
 
-    fn deliver(&mut self, at_ns: u64, bytes: Vec<u8>, out: &mut Vec<Timed>) {
+    fn deliver(&mut self, at_ns: u64, bytes: &[u8], out: &mut impl FnMut(u64, Piece<'_>)) {
         self.delivered += bytes.len() as u64;
         self.next = self.next.map(|n| n.wrapping_add(bytes.len() as u32));
         self.last_ns = self.last_ns.max(at_ns);
-        out.push((self.last_ns, Piece::Data(bytes)));
+        out(self.last_ns, Piece::Data(bytes));
     }
 
     /// Hands out the held segments the delivered bytes have reached.
-    fn drain(&mut self, out: &mut Vec<Timed>) {
+    fn drain(&mut self, out: &mut impl FnMut(u64, Piece<'_>)) {
         while let Some(entry) = self.pending.first_entry() {
             if *entry.key() > self.delivered {
                 break;
@@ -180,12 +182,7 @@ impl Stream {
             let skip = (self.delivered - start) as usize;
             if skip < held.bytes.len() {
                 self.retransmitted_bytes += skip as u64;
-                let bytes = if skip == 0 {
-                    held.bytes
-                } else {
-                    held.bytes[skip..].to_vec()
-                };
-                self.deliver(held.at_ns, bytes, out);
+                self.deliver(held.at_ns, &held.bytes[skip..], out);
             } else {
                 self.retransmitted_bytes += held.bytes.len() as u64;
             }
@@ -194,14 +191,14 @@ impl Stream {
 
     /// Declares the hole before the earliest held segment lost and moves past it. The gap is
     /// stamped with the time of the segment after it: the hole was known from then on.
-    fn skip_to_pending(&mut self, out: &mut Vec<Timed>) {
+    fn skip_to_pending(&mut self, out: &mut impl FnMut(u64, Piece<'_>)) {
         let Some((&start, held)) = self.pending.first_key_value() else {
             return;
         };
         if start > self.delivered {
             let gap = start - self.delivered;
             self.last_ns = self.last_ns.max(held.at_ns);
-            out.push((self.last_ns, Piece::Gap(gap)));
+            out(self.last_ns, Piece::Gap(gap));
             self.delivered = start;
             self.next = self.next.map(|n| n.wrapping_add(gap as u32));
         }
@@ -213,12 +210,49 @@ impl Stream {
 mod tests {
     use super::*;
 
+    /// A piece as the tests keep it, with its time.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    enum Owned {
+        Data(Vec<u8>),
+        Gap(u64),
+    }
+    type Timed = (u64, Owned);
+
+    fn owned(at: u64, piece: Piece<'_>) -> Timed {
+        match piece {
+            Piece::Data(bytes) => (at, Owned::Data(bytes.to_vec())),
+            Piece::Gap(n) => (at, Owned::Gap(n)),
+        }
+    }
+
+    /// The stream's pieces collected, as the tests read them.
+    trait Collected {
+        fn seg(&mut self, seq: u32, payload: &[u8], fin: bool, at_ns: u64) -> Vec<Timed>;
+        fn flushed(&mut self) -> Vec<Timed>;
+    }
+
+    impl Collected for Stream {
+        fn seg(&mut self, seq: u32, payload: &[u8], fin: bool, at_ns: u64) -> Vec<Timed> {
+            let mut out = Vec::new();
+            self.segment(seq, payload, fin, at_ns, &mut |at, p| {
+                out.push(owned(at, p))
+            });
+            out
+        }
+
+        fn flushed(&mut self) -> Vec<Timed> {
+            let mut out = Vec::new();
+            self.flush(&mut |at, p| out.push(owned(at, p)));
+            out
+        }
+    }
+
     fn data(pieces: &[Timed]) -> Vec<u8> {
         pieces
             .iter()
             .flat_map(|(_, p)| match p {
-                Piece::Data(d) => d.clone(),
-                Piece::Gap(n) => vec![b'?'; *n as usize],
+                Owned::Data(d) => d.clone(),
+                Owned::Gap(n) => vec![b'?'; *n as usize],
             })
             .collect()
     }
@@ -227,10 +261,10 @@ mod tests {
     fn in_order_out_of_order_and_retransmitted() {
         let mut s = Stream::default();
         s.syn(999);
-        let mut out = s.segment(1000, b"VER ", false, 1);
-        out.extend(s.segment(1008, b"CVR0", false, 2));
-        out.extend(s.segment(1000, b"VER ", false, 3));
-        out.extend(s.segment(1004, b"1 MS", false, 4));
+        let mut out = s.seg(1000, b"VER ", false, 1);
+        out.extend(s.seg(1008, b"CVR0", false, 2));
+        out.extend(s.seg(1000, b"VER ", false, 3));
+        out.extend(s.seg(1004, b"1 MS", false, 4));
         assert_eq!(data(&out), b"VER 1 MSCVR0");
         assert_eq!(s.retransmitted_bytes, 4);
     }
@@ -238,18 +272,18 @@ mod tests {
     #[test]
     fn overlap_keeps_the_first_copy() {
         let mut s = Stream::default();
-        let mut out = s.segment(10, b"abcd", false, 1);
-        out.extend(s.segment(12, b"XXef", false, 2));
+        let mut out = s.seg(10, b"abcd", false, 1);
+        out.extend(s.seg(12, b"XXef", false, 2));
         assert_eq!(data(&out), b"abcdef");
     }
 
     #[test]
     fn a_later_longer_copy_held_at_the_same_offset_does_not_win() {
         let mut s = Stream::default();
-        let mut out = s.segment(0, b"ab", false, 1);
-        out.extend(s.segment(4, b"ef", false, 2));
-        out.extend(s.segment(4, b"XXgh", false, 3));
-        out.extend(s.segment(2, b"cd", false, 4));
+        let mut out = s.seg(0, b"ab", false, 1);
+        out.extend(s.seg(4, b"ef", false, 2));
+        out.extend(s.seg(4, b"XXgh", false, 3));
+        out.extend(s.seg(2, b"cd", false, 4));
         assert_eq!(data(&out), b"abcdefgh");
         assert_eq!(s.retransmitted_bytes, 2);
     }
@@ -257,10 +291,10 @@ mod tests {
     #[test]
     fn a_later_copy_starting_earlier_does_not_win_over_held_bytes() {
         let mut s = Stream::default();
-        let mut out = s.segment(0, b"ab", false, 1);
-        out.extend(s.segment(6, b"gh", false, 2));
-        out.extend(s.segment(4, b"efXXij", false, 3));
-        out.extend(s.segment(2, b"cdYYYY", false, 4));
+        let mut out = s.seg(0, b"ab", false, 1);
+        out.extend(s.seg(6, b"gh", false, 2));
+        out.extend(s.seg(4, b"efXXij", false, 3));
+        out.extend(s.seg(2, b"cdYYYY", false, 4));
         assert_eq!(data(&out), b"abcdefghij");
         assert_eq!(s.retransmitted_bytes, 6);
     }
@@ -268,10 +302,10 @@ mod tests {
     #[test]
     fn a_lost_segment_is_a_gap() {
         let mut s = Stream::default();
-        let mut out = s.segment(0, b"ab", false, 1);
-        out.extend(s.segment(5, b"fg", true, 2));
-        out.extend(s.flush());
-        assert_eq!(out[1].1, Piece::Gap(3));
+        let mut out = s.seg(0, b"ab", false, 1);
+        out.extend(s.seg(5, b"fg", true, 2));
+        out.extend(s.flushed());
+        assert_eq!(out[1].1, Owned::Gap(3));
         assert_eq!(data(&out), b"ab???fg");
         assert!(s.finished());
     }
@@ -279,10 +313,10 @@ mod tests {
     #[test]
     fn held_bytes_after_a_hole_that_never_fills_keep_their_own_time() {
         let mut s = Stream::default();
-        let mut out = s.segment(0, b"ab", false, 10);
-        out.extend(s.segment(5, b"fg", false, 20));
-        out.extend(s.segment(7, b"hi", false, 30));
-        out.extend(s.flush());
+        let mut out = s.seg(0, b"ab", false, 10);
+        out.extend(s.seg(5, b"fg", false, 20));
+        out.extend(s.seg(7, b"hi", false, 30));
+        out.extend(s.flushed());
         let times: Vec<u64> = out.iter().map(|(at, _)| *at).collect();
         assert_eq!(times, [10, 20, 20, 30]);
     }
@@ -290,9 +324,9 @@ mod tests {
     #[test]
     fn bytes_waiting_on_a_hole_are_readable_when_it_fills() {
         let mut s = Stream::default();
-        let mut out = s.segment(0, b"ab", false, 10);
-        out.extend(s.segment(4, b"ef", false, 20));
-        out.extend(s.segment(2, b"cd", false, 30));
+        let mut out = s.seg(0, b"ab", false, 10);
+        out.extend(s.seg(4, b"ef", false, 20));
+        out.extend(s.seg(2, b"cd", false, 30));
         let times: Vec<u64> = out.iter().map(|(at, _)| *at).collect();
         assert_eq!(times, [10, 30, 30]);
         assert_eq!(data(&out), b"abcdef");
@@ -302,22 +336,22 @@ mod tests {
     fn sequence_numbers_wrap() {
         let mut s = Stream::default();
         s.syn(u32::MAX - 1);
-        let mut out = s.segment(u32::MAX, b"ab", false, 1);
-        out.extend(s.segment(1, b"cd", false, 2));
+        let mut out = s.seg(u32::MAX, b"ab", false, 1);
+        out.extend(s.seg(1, b"cd", false, 2));
         assert_eq!(data(&out), b"abcd");
     }
 
     #[test]
     fn pending_is_bounded() {
         let mut s = Stream::default();
-        s.segment(0, b"x", false, 1);
+        s.seg(0, b"x", false, 1);
         let chunk = vec![0u8; 1 << 20];
         let mut gaps = 0;
         for i in 0..8u32 {
-            let pieces = s.segment(10 + i * (1 << 20), &chunk, false, 2);
+            let pieces = s.seg(10 + i * (1 << 20), &chunk, false, 2);
             gaps += pieces
                 .iter()
-                .filter(|(_, p)| matches!(p, Piece::Gap(_)))
+                .filter(|(_, p)| matches!(p, Owned::Gap(_)))
                 .count();
         }
         assert!(s.pending_bytes <= MAX_PENDING);
@@ -327,15 +361,15 @@ mod tests {
     #[test]
     fn held_segments_are_bounded_in_number_too() {
         let mut s = Stream::default();
-        s.segment(0, b"x", false, 1);
+        s.seg(0, b"x", false, 1);
         let mut out = Vec::new();
         for i in 0..(MAX_HELD as u32 * 2) {
-            out.extend(s.segment(2 + 2 * i, b"y", false, 2));
+            out.extend(s.seg(2 + 2 * i, b"y", false, 2));
         }
         assert!(s.pending.len() <= MAX_HELD);
         let gaps = out
             .iter()
-            .filter(|(_, p)| matches!(p, Piece::Gap(1)))
+            .filter(|(_, p)| matches!(p, Owned::Gap(1)))
             .count();
         assert_eq!(gaps, MAX_HELD);
     }

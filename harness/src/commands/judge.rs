@@ -8,6 +8,7 @@ use crate::cli::{JudgeArgs, ReportArgs};
 use crate::decrypt::{self, KeyLog};
 use crate::dialect::{self, Dialect};
 use crate::judge::{self, InOrder, TrafficTally};
+use crate::report::held_back::{Gate, PLACEHOLDER};
 use crate::report::{Header, Outcome, Reporter, RunContext, RunInfo};
 use std::path::{Path, PathBuf};
 
@@ -32,6 +33,8 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
         if let Some(name) = &args.dialect {
             super::dialect(name)?;
         }
+        // Capture cases name no one source to wait for.
+        judged.gate.open("");
         let mut captures = Vec::new();
         for file in case_files(&args.path)? {
             captures.push((read_case(&file)?, file));
@@ -61,15 +64,26 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
         let settings = settings_for(dialect);
         judged.pcap = true;
         let mut sessions = super::import::Sessions::default();
-        let report = capture::import(&args.path, args.port, dialect, |id, capture| {
-            sessions.count(id, &capture, dialect);
-            judged.add(id, dialect, capture, &settings);
-            Ok(())
-        })
+        // The capture's sha256, which the reports' header names, is computed beside the
+        // judging rather than before it: until it is known, the results are held back.
+        let (report, sha256) = capture::import_hashing_alongside(
+            &args.path,
+            args.port,
+            dialect,
+            |id, capture, hash| {
+                sessions.count(id, &capture, dialect);
+                if let Some(sha256) = hash.ready() {
+                    judged.gate.open(sha256);
+                }
+                judged.add(id, dialect, capture, &settings);
+                Ok(())
+            },
+        )
         .map_err(|e| match e {
             capture::ImportError::Open { .. } => Failure::Usage(e.to_string()),
             e => Failure::Runtime(e.to_string()),
         })?;
+        judged.hashed(&sha256);
         // What was read before any damage is judged and reported; the damage is then named
         // and the exit code is 2, as import's is.
         damage = match (&report.error, report.nothing_decoded()) {
@@ -118,6 +132,10 @@ struct Sessions<'a> {
     sent: usize,
     /// The header names the pcap's sha256 (a folder of cases has no one source).
     pcap: bool,
+    /// Opens when the pcap's sha256 is known: the streaming reports wait for it.
+    gate: Gate,
+    /// Sessions judged so far.
+    added: u64,
     /// Decrypts the TLS sessions inside connections, when given.
     keylog: Option<&'a KeyLog>,
 }
@@ -134,7 +152,9 @@ impl<'a> Sessions<'a> {
         // the end.
         let info = RunInfo::judged(&title, String::new());
         let (mut streaming, mut by_client) = (Reporter::new(), Reporter::new());
-        let (streams, rows) = reports::add_judged_sinks(&mut streaming, &mut by_client, reports);
+        let gate = Gate::default();
+        let (streams, rows) =
+            reports::add_judged_sinks(&mut streaming, &mut by_client, reports, &gate);
         Sessions {
             streaming,
             streams,
@@ -154,6 +174,8 @@ impl<'a> Sessions<'a> {
             },
             sent: 0,
             pcap: false,
+            gate,
+            added: 0,
             keylog,
         }
     }
@@ -166,13 +188,9 @@ impl<'a> Sessions<'a> {
         capture: CaptureFile,
         settings: &dialect::Settings,
     ) {
+        self.added += 1;
         let mut capture = decrypt::read_through(dialect, capture, settings, self.keylog);
         capture.identify_in(dialect, settings);
-        if let Some(info) = self.header.as_mut().and_then(|h| h.info.as_mut())
-            && self.pcap
-        {
-            info.suite_sha256 = capture.capture.sha256.clone().unwrap_or_default();
-        }
         self.start();
         let session = judge::judge(dialect, id as usize, &capture, settings);
         self.tally.add(
@@ -193,9 +211,28 @@ impl<'a> Sessions<'a> {
     /// The streaming reports' header, sent with the first session (a capture that cannot be
     /// read at all leaves no empty report files).
     fn start(&mut self) {
-        if let Some(header) = self.header.take() {
+        if let Some(mut header) = self.header.take() {
+            // A pcap's sha256, or what stands for it until it is known (a pcap with no
+            // session names none).
+            if let Some(info) = header.info.as_mut()
+                && self.pcap
+                && self.added > 0
+            {
+                info.suite_sha256 = self.gate.value().unwrap_or(PLACEHOLDER).to_string();
+            }
             self.streaming.start(&header);
             self.started = Some(header);
+        }
+    }
+
+    /// The pcap's sha256 is known: the held-back results go out, and the reports started
+    /// later name it too.
+    fn hashed(&mut self, sha256: &str) {
+        self.gate.open(sha256);
+        if let Some(info) = self.started.as_mut().and_then(|h| h.info.as_mut())
+            && self.added > 0
+        {
+            info.suite_sha256 = sha256.to_string();
         }
     }
 

@@ -4,6 +4,7 @@
 
 use super::Failure;
 use crate::cli::{Format, ReportArgs};
+use crate::report::held_back::{Gate, HeldBack};
 use crate::report::{
     Html, JsonLines, Junit, Markdown, Outcome, Reporter, Sink, SnapshotSection, Table,
 };
@@ -30,6 +31,15 @@ fn create(path: &Path) -> io::Result<Box<dyn Write>> {
 
 /// Each `--report-*` file: one that cannot be created is named, and the others still written.
 pub fn add_files(reporter: &mut Reporter<'_>, args: &ReportArgs) {
+    add_files_through(reporter, args, |out| out);
+}
+
+/// [`add_files`], each file written through `through`.
+fn add_files_through(
+    reporter: &mut Reporter<'_>,
+    args: &ReportArgs,
+    through: impl Fn(Box<dyn Write>) -> Box<dyn Write>,
+) {
     let html = args.report_html.as_ref().map(|dir| dir.join("index.html"));
     let files = [
         (args.report_junit.as_deref(), Some(Format::Junit)),
@@ -42,6 +52,7 @@ pub fn add_files(reporter: &mut Reporter<'_>, args: &ReportArgs) {
         let what = format!("cannot write a report file: {}", path.display());
         match create(path) {
             Ok(out) => {
+                let out = through(out);
                 let sink = match format {
                     Some(format) => document(format, out, false),
                     None => Box::new(Html::new(out)),
@@ -69,12 +80,13 @@ pub fn add_sinks(reporter: &mut Reporter<'_>, args: &ReportArgs) {
 }
 
 /// `harness judge`'s sinks: JSON Lines (stdout's format and `--report-json`) to `streaming`,
-/// which gets every session; the others to `by_client`, which gets a row per client. Whether
-/// each has any.
+/// which gets every session, held back until `gate` opens (the header's sha256 is known); the
+/// others to `by_client`, which gets a row per client. Whether each has any.
 pub fn add_judged_sinks<'a>(
     streaming: &mut Reporter<'a>,
     by_client: &mut Reporter<'a>,
     args: &ReportArgs,
+    gate: &Gate,
 ) -> (bool, bool) {
     let json_file = ReportArgs {
         report_junit: None,
@@ -86,13 +98,22 @@ pub fn add_judged_sinks<'a>(
         report_json: None,
         ..args.clone()
     };
-    add_files(streaming, &json_file);
+    let held =
+        |out: Box<dyn Write>| -> Box<dyn Write> { Box::new(HeldBack::new(out, gate.clone())) };
+    add_files_through(streaming, &json_file, held);
     add_files(by_client, &others);
-    let stdout = document(args.format, Box::new(io::stdout()), args.color.enabled());
     let streams = args.format == Format::Json;
     match streams {
-        true => streaming.add_stdout(stdout),
-        false => by_client.add_stdout(stdout),
+        true => streaming.add_stdout(document(
+            args.format,
+            held(Box::new(io::stdout())),
+            args.color.enabled(),
+        )),
+        false => by_client.add_stdout(document(
+            args.format,
+            Box::new(io::stdout()),
+            args.color.enabled(),
+        )),
     }
     (
         streams || args.report_json.is_some(),

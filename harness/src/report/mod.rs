@@ -3,6 +3,7 @@
 
 mod clients;
 mod event;
+pub mod held_back;
 mod html;
 mod impact;
 mod jsonl;

@@ -1,0 +1,119 @@
+//! The capture file's sha256 (every case and judged run names it): read in one streaming
+//! pass, either before an import or on a thread of its own beside it, where a caller that
+//! needs the hash only later (a run's header, a suite written at the end) asks for it when it
+//! does, waiting only if it is not done yet.
+
+use sha2::{Digest, Sha256};
+use std::io::{self, Read};
+use std::path::Path;
+use std::sync::mpsc;
+
+/// The file's sha256 (hex) and size, read in one streaming pass.
+pub fn sha256_of(path: &Path) -> io::Result<(String, u64)> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        total += n as u64;
+        hasher.update(&buf[..n]);
+    }
+    Ok((hex::encode(hasher.finalize()), total))
+}
+
+/// A sha256 being computed on another thread, asked for when needed.
+pub struct Alongside {
+    receiver: mpsc::Receiver<io::Result<String>>,
+    /// What the hashing thread gave, once it has: the hash, or why the file could not be read.
+    done: Option<io::Result<String>>,
+}
+
+impl Alongside {
+    /// Starts hashing `path` on a thread of `scope`; the thread ends when the hash is done.
+    pub fn start<'scope>(
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        path: &'scope Path,
+    ) -> Alongside {
+        let (sender, receiver) = mpsc::sync_channel(1);
+        scope.spawn(move || {
+            let _ = sender.send(sha256_of(path).map(|(hash, _)| hash));
+        });
+        Alongside {
+            receiver,
+            done: None,
+        }
+    }
+
+    /// The hash if it is done, without waiting; `None` while it is not (or when the file
+    /// could not be read: [`Alongside::wait`] says why).
+    pub fn ready(&mut self) -> Option<&str> {
+        if self.done.is_none() {
+            self.done = self.receiver.try_recv().ok();
+        }
+        self.done.as_ref()?.as_deref().ok()
+    }
+
+    /// The hash, waiting for it; `None` when the file could not be read.
+    pub fn wait(&mut self) -> Option<&str> {
+        self.finish_waiting();
+        self.done.as_ref()?.as_deref().ok()
+    }
+
+    /// The hash, or why the file could not be read.
+    pub fn into_result(mut self) -> io::Result<String> {
+        self.finish_waiting();
+        self.done
+            .unwrap_or_else(|| Err(io::Error::other("the hashing thread stopped")))
+    }
+
+    fn finish_waiting(&mut self) {
+        if self.done.is_none() {
+            self.done = Some(
+                self.receiver
+                    .recv()
+                    .unwrap_or_else(|_| Err(io::Error::other("the hashing thread stopped"))),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hash_beside_is_the_hash_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("capture.pcap");
+        let bytes: Vec<u8> = (0..(9 << 20) + 17).map(|i| (i * 31 % 251) as u8).collect();
+        std::fs::write(&path, &bytes).unwrap();
+        let (before, size) = sha256_of(&path).unwrap();
+        assert_eq!(size, bytes.len() as u64);
+        assert_eq!(before, hex::encode(Sha256::digest(&bytes)));
+        let beside = std::thread::scope(|scope| {
+            let mut hash = Alongside::start(scope, &path);
+            let waited = hash.wait().map(str::to_string);
+            assert_eq!(hash.ready().map(str::to_string), waited);
+            hash.into_result().unwrap()
+        });
+        assert_eq!(beside, before);
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read_says_why_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("gone.pcap");
+        std::thread::scope(|scope| {
+            let mut hash = Alongside::start(scope, &missing);
+            assert_eq!(hash.wait(), None);
+            let error = hash.into_result().unwrap_err();
+            assert_eq!(error.kind(), io::ErrorKind::NotFound);
+        });
+    }
+}
