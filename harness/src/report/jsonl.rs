@@ -357,7 +357,10 @@ mod tests {
     fn a_dialect_this_process_has_not_loaded_keeps_its_name() {
         assert_eq!(dialect_name("tls"), "tls");
         assert_eq!(dialect_name("smtp-file"), "smtp-file");
-        assert!(std::ptr::eq(dialect_name("smtp-file"), dialect_name("smtp-file")));
+        assert!(std::ptr::eq(
+            dialect_name("smtp-file"),
+            dialect_name("smtp-file")
+        ));
         assert_eq!(dialect_name("not a name"), "unknown");
         assert_eq!(dialect_name(""), "unknown");
     }
