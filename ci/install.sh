@@ -10,7 +10,18 @@
 # client-simulation.txt) that a test imports and compares with testssl.sh's own verdicts; gcc
 # builds the LD_PRELOAD shim that logs psql's TLS keys for the --keylog tests (libpq has no
 # SSLKEYLOGFILE), and pg8000 (from PyPI) is a Python PostgreSQL driver whose TLS keys Python's
-# ssl module logs through SSLKEYLOGFILE.
+# ssl module logs through SSLKEYLOGFILE. production_capture_live.rs runs real clients live
+# under tcpdump: wget, lynx, w3m, node (its http and fetch), Perl's LWP (libwww-perl) and
+# DBD::Pg (libdbd-pg-perl), dbclient (dropbear-bin), and from PyPI requests, paramiko, asyncssh,
+# psycopg2 (psycopg2-binary), psycopg 3 (psycopg[binary]) and asyncpg, with pg8000; ss
+# (iproute2) sees a server listen without connecting to it. git makes the fresh repository
+# new_suite.rs writes a suite into with `harness new`.
+# Mail: Postfix (with Cyrus SASL's saslpasswd2 and mechanisms) is the SMTP submission server
+# smtp-submission starts, Dovecot (imapd, pop3d, behind socat) the IMAP and POP3 server
+# imap-dovecot starts; swaks, msmtp, s-nail, fetchmail, Perl's Net::SMTP (Authen::SASL,
+# IO::Socket::SSL) and Mail::IMAPClient, Mutt, aiosmtplib and aioimaplib (PyPI), nodemailer and
+# imapflow (npm, in /usr/local/lib/harness-mail-node) are the real mail clients
+# captures/smtp, captures/imap and captures/pop3 run against them.
 set -euo pipefail
 missing=()
 command -v tshark > /dev/null || missing+=(tshark)
@@ -28,14 +39,62 @@ command -v psql > /dev/null || missing+=(postgresql-client)
 [ -x /usr/bin/time ] || missing+=(time)
 [ -f /etc/testssl/client-simulation.txt ] || missing+=(testssl.sh)
 command -v gcc > /dev/null || missing+=(gcc libc6-dev)
+command -v wget > /dev/null || missing+=(wget)
+command -v lynx > /dev/null || missing+=(lynx)
+command -v w3m > /dev/null || missing+=(w3m)
+command -v node > /dev/null || missing+=(nodejs)
+perl -MLWP::UserAgent -e 1 2> /dev/null || missing+=(libwww-perl)
+perl -MDBD::Pg -e 1 2> /dev/null || missing+=(libdbd-pg-perl)
+command -v dbclient > /dev/null || missing+=(dropbear-bin)
+command -v ss > /dev/null || missing+=(iproute2)
+command -v python3 > /dev/null || missing+=(python3 python3-pip)
+command -v git > /dev/null || missing+=(git)
+[ -x /usr/lib/postfix/sbin/master ] || missing+=(postfix)
+command -v saslpasswd2 > /dev/null || missing+=(sasl2-bin)
+compgen -G '/usr/lib/*/sasl2/libcrammd5.so' > /dev/null || missing+=(libsasl2-modules)
+[ -x /usr/lib/dovecot/imap ] || missing+=(dovecot-core dovecot-imapd)
+[ -x /usr/lib/dovecot/pop3 ] || missing+=(dovecot-pop3d)
+command -v socat > /dev/null || missing+=(socat)
+command -v swaks > /dev/null || missing+=(swaks)
+command -v msmtp > /dev/null || missing+=(msmtp)
+command -v s-nail > /dev/null || missing+=(s-nail)
+command -v mutt > /dev/null || missing+=(mutt)
+command -v fetchmail > /dev/null || missing+=(fetchmail)
+perl -MAuthen::SASL -e 1 2> /dev/null || missing+=(libauthen-sasl-perl)
+perl -MDigest::HMAC_MD5 -e 1 2> /dev/null || missing+=(libdigest-hmac-perl) # Authen::SASL's CRAM-MD5
+perl -MIO::Socket::SSL -e 1 2> /dev/null || missing+=(libio-socket-ssl-perl)
+perl -MMail::IMAPClient -e 1 2> /dev/null || missing+=(libmail-imapclient-perl)
+command -v npm > /dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  # Postfix installed with no system configuration: the suites run their own.
+  echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
 fi
 if ! python3 -c 'import pg8000.native' 2> /dev/null; then
   # Optional: the test checks psql alone (and says so) where pip cannot install it.
   python3 -m pip install -q pg8000 > /dev/null 2>&1 || echo "install.sh: pg8000 could not be installed; the keylog test checks psql only" >&2
+fi
+python_clients=()
+for module in requests:requests paramiko:paramiko asyncssh:asyncssh psycopg2:psycopg2-binary \
+  "psycopg:psycopg[binary]" asyncpg:asyncpg; do
+  python3 -c "import ${module%%:*}" 2> /dev/null || python_clients+=("${module#*:}")
+done
+if [ ${#python_clients[@]} -gt 0 ]; then
+  # Without them the live production-capture test fails on CI, naming the missing module.
+  python3 -m pip install -q "${python_clients[@]}" > /dev/null 2>&1 || echo "install.sh: could not install ${python_clients[*]}" >&2
+fi
+for module in aiosmtplib aioimaplib; do
+  python3 -c "import $module" 2> /dev/null || python3 -m pip install -q "$module" > /dev/null 2>&1 || echo "install.sh: could not install $module" >&2
+done
+mail_node=/usr/local/lib/harness-mail-node
+if [ ! -d $mail_node/node_modules/nodemailer ] || [ ! -d $mail_node/node_modules/imapflow ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo mkdir -p $mail_node
+  $sudo npm install --prefix $mail_node --no-audit --no-fund --silent nodemailer imapflow > /dev/null \
+    || echo "install.sh: could not install nodemailer and imapflow (captures/*/make.sh only)" >&2
 fi

@@ -8,7 +8,7 @@ mod common;
 
 use harness::commands::plan;
 use harness::runner::Settings;
-use harness::snapshot::{Store, render};
+use harness::snapshot::{Outcome, Store, diff, render};
 use harness::suite::{Suite, load_suite};
 use rstest::rstest;
 use std::path::{Path, PathBuf};
@@ -72,15 +72,46 @@ fn check_case_file(path: &Path) {
                 );
             }
             let dialect = harness::dialect::by_name(result.dialect).unwrap();
-            let mut settings = insta::Settings::clone_current();
-            settings.set_snapshot_path(Store::of_suite(&suite.dir).dir());
-            settings.set_prepend_module_to_snapshot(false);
-            settings.set_omit_expression(true);
-            settings.bind(|| {
-                insta::assert_snapshot!(Store::name(&case.id, &target), render(&result, dialect))
-            });
+            check_snapshot(
+                &suite,
+                &Store::name(&case.id, &target),
+                &render(&result, dialect),
+            );
         }
     }
+}
+
+/// Compares a result with its snapshot as `harness run` does, and on a difference leaves it
+/// beside the snapshot through the same code (so `cargo insta review` and `harness review`
+/// accept the same bytes), following insta's `INSTA_UPDATE`: `always` records it, `no` (the
+/// default with `CI` set) writes nothing, otherwise a `.snap.new` is left.
+fn check_snapshot(suite: &Suite, name: &str, actual: &str) {
+    let store = Store::of_suite(&suite.dir);
+    let update = std::env::var("INSTA_UPDATE").unwrap_or_else(|_| {
+        match std::env::var_os("CI") {
+            Some(_) => "no",
+            None => "auto",
+        }
+        .to_string()
+    });
+    let (what, stored) = match store.compare(name, actual) {
+        Outcome::Matched => {
+            store.reject(name).unwrap();
+            return;
+        }
+        Outcome::New { .. } => ("has no snapshot yet", String::new()),
+        Outcome::Changed { stored, .. } => ("changed (- stored, + this run)", stored),
+    };
+    match update.as_str() {
+        "always" => return store.write(name, actual).unwrap(),
+        "no" => {}
+        _ => store.write_pending(name, actual).unwrap(),
+    }
+    panic!(
+        "snapshot {name} {what}:\n{}\nreview it with `harness review {}` or `cargo insta review`",
+        diff(&stored, actual),
+        suite.dir.display()
+    );
 }
 
 #[rstest]

@@ -52,6 +52,51 @@ pub enum Command {
     /// clients (as `import --group` finds them) run against the policy's servers, with the
     /// impact in sessions and the clients turned away.
     Whatif(WhatifArgs),
+    /// Review the results a run left beside their snapshots (CASE@TARGET.snap.new), one at a
+    /// time: accept, reject or skip each.
+    Review(ReviewArgs),
+    /// Write a new suite folder that runs as written: suite.toml, the distinct clients of a
+    /// capture as cases, a server script from a template and its target, and the starter
+    /// GitHub workflow. Overwrites nothing.
+    New(NewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The suite's folder (created if missing; a suite already there is refused). When it is
+    /// a git repository's root, the starter workflow goes to .github/workflows/harness.yml.
+    pub dir: Option<PathBuf>,
+    /// The protocol its clients speak (`harness dialects` lists them), or a dialect file;
+    /// with --server, the template's by default.
+    #[arg(long)]
+    pub dialect: Option<String>,
+    /// A pcap/pcapng capture whose distinct clients become the cases (as `import --group`).
+    #[arg(long, value_name = "FILE")]
+    pub from_capture: Option<PathBuf>,
+    /// With --from-capture: the server port of the captured connections (default: the
+    /// dialect's).
+    #[arg(long, value_name = "PORT", requires = "from_capture")]
+    pub port: Option<u16>,
+    /// A real server the suite starts, from a template (servers/NAME.sh and its target);
+    /// `--server list` lists them.
+    #[arg(long, value_name = "TEMPLATE")]
+    pub server: Option<String>,
+    /// Write the starter workflow into the git repository DIR is in (without this flag, only
+    /// when DIR is the repository's root).
+    #[arg(long)]
+    pub workflow: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// The suite: a folder holding suite.toml, or the suite file itself.
+    pub suite: PathBuf,
+    /// Accept every pending snapshot without asking (for scripts).
+    #[arg(long, conflicts_with = "reject_all")]
+    pub accept_all: bool,
+    /// Reject every pending snapshot without asking (for scripts).
+    #[arg(long)]
+    pub reject_all: bool,
 }
 
 #[derive(Debug, Args)]
@@ -481,47 +526,47 @@ fn non_empty_name(text: &str) -> Result<String, String> {
 /// The longest duration any option takes: a day.
 const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
 
-/// `5s`, `500ms`, `1.5s`, `1m30s`, `2h`; a bare number is seconds. More than zero, at most a
-/// day.
+/// `5s`, `500ms`, `1.5s`, `1m30s`, `2h` (humantime's units); a bare number is seconds, and a
+/// decimal takes one unit. More than zero, at most a day.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let bad = |why: &str| {
+    let bad = |why: &dyn std::fmt::Display| {
         format!("`{text}` is not a duration: {why} (write e.g. 5s, 500ms, 1.5s or 1m30s)")
     };
     let text = text.trim();
-    if text.is_empty() {
-        return Err(bad("it is empty"));
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let number_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let (number, after) = rest.split_at(number_len);
-        let unit_len = after
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(after.len());
-        let (unit, after) = after.split_at(unit_len);
-        let value: f64 = number.parse().map_err(|_| bad("a number is missing"))?;
-        let seconds = match (unit, after.is_empty() && total.is_zero()) {
-            ("ms", _) => value / 1e3,
-            ("s", _) | ("", true) => value,
-            ("m", _) => value * 60.0,
-            ("h", _) => value * 3600.0,
-            ("", false) => return Err(bad("a unit is missing")),
-            _ => return Err(bad("units are ms, s, m and h")),
-        };
-        if !seconds.is_finite() || seconds > MAX_DURATION.as_secs_f64() {
-            return Err(bad("it is longer than a day"));
+    let seconds = |value: &str, scale: f64| {
+        value
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .map(|v| v * scale)
+    };
+    // humantime reads whole numbers only: a bare number, or a decimal with one unit, first.
+    let decimal = [
+        ("ms", 1e-3),
+        ("s", 1.0),
+        ("m", 60.0),
+        ("h", 3600.0),
+        ("", 1.0),
+    ]
+    .into_iter()
+    .find_map(|(unit, scale)| {
+        let value = text.strip_suffix(unit)?;
+        (unit.is_empty() || value.contains('.'))
+            .then(|| seconds(value, scale))
+            .flatten()
+    });
+    let total = match decimal {
+        Some(secs) if secs > MAX_DURATION.as_secs_f64() => {
+            return Err(bad(&"it is longer than a day"));
         }
-        total += Duration::from_secs_f64(seconds);
-        rest = after;
-    }
+        Some(secs) => Duration::from_secs_f64(secs),
+        None => humantime::parse_duration(text).map_err(|e| bad(&e))?,
+    };
     if total.is_zero() {
-        return Err(bad("it must be longer than zero"));
+        return Err(bad(&"it must be longer than zero"));
     }
     if total > MAX_DURATION {
-        return Err(bad("it is longer than a day"));
+        return Err(bad(&"it is longer than a day"));
     }
     Ok(total)
 }

@@ -1,16 +1,12 @@
 //! Calendar dates (`YYYY-MM-DD`): policy phase boundaries and `--as-of`.
 
+use chrono::{Datelike, NaiveDate, Utc};
 use std::fmt;
 use std::str::FromStr;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A proleptic Gregorian calendar date; ordering is chronological.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Date {
-    year: i32,
-    month: u8,
-    day: u8,
-}
+pub struct Date(NaiveDate);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{text}` is not a date: expected YYYY-MM-DD, e.g. 2003-10-15")]
@@ -20,69 +16,57 @@ pub struct DateError {
 
 impl Date {
     pub fn new(year: i32, month: u8, day: u8) -> Option<Date> {
-        let valid = (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month);
-        valid.then_some(Date { year, month, day })
+        NaiveDate::from_ymd_opt(year, month.into(), day.into()).map(Date)
     }
 
     /// Today's date in UTC.
     pub fn today() -> Date {
-        let secs = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        Date::from_days_since_epoch((secs / 86_400) as i64)
+        Date(Utc::now().date_naive())
     }
 
-    /// Converts a day count since 1970-01-01 (civil-from-days, after H. Hinnant).
+    /// The date `days` after 1970-01-01 (before it, when negative); saturates at chrono's
+    /// range, about 262,000 years either way.
     pub fn from_days_since_epoch(days: i64) -> Date {
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
-        Date { year, month, day }
-    }
-}
-
-fn days_in_month(year: i32, month: u8) -> u8 {
-    match month {
-        4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        _ => 31,
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date");
+        let limit = if days < 0 {
+            NaiveDate::MIN
+        } else {
+            NaiveDate::MAX
+        };
+        Date(
+            chrono::TimeDelta::try_days(days)
+                .and_then(|delta| epoch.checked_add_signed(delta))
+                .unwrap_or(limit),
+        )
     }
 }
 
 impl FromStr for Date {
     type Err = DateError;
 
+    /// Exactly `YYYY-MM-DD`: chrono alone would also take `2003-1-5` or a signed year.
     fn from_str(text: &str) -> Result<Date, DateError> {
         let err = || DateError {
             text: text.to_string(),
         };
-        let mut parts = text.split('-');
-        let (Some(y), Some(m), Some(d), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(err());
-        };
-        if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        let shape = text.len() == 10
+            && text.bytes().enumerate().all(|(i, b)| match i {
+                4 | 7 => b == b'-',
+                _ => b.is_ascii_digit(),
+            });
+        if !shape {
             return Err(err());
         }
-        let year = y.parse().map_err(|_| err())?;
-        let month = m.parse().map_err(|_| err())?;
-        let day = d.parse().map_err(|_| err())?;
-        Date::new(year, month, day).ok_or_else(err)
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map(Date)
+            .map_err(|_| err())
     }
 }
 
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+        let d = self.0;
+        write!(f, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
     }
 }
 

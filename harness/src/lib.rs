@@ -31,5 +31,6 @@ pub mod snapshot;
 pub mod source;
 pub mod status;
 pub mod suite;
+pub mod template;
 pub mod verdict;
 pub mod version;

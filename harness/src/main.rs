@@ -30,6 +30,8 @@ fn run(cli: Cli) -> Result<i32, Failure> {
         Command::Run(args) => runtime.block_on(commands::run(args)),
         Command::Serve(args) => runtime.block_on(commands::serve(args)),
         Command::Check(args) => commands::check(args),
+        Command::Review(args) => commands::review(args),
+        Command::New(args) => commands::new(args),
         Command::Dialects(args) => commands::dialects(args),
         Command::Import(args) => commands::import(args),
         Command::Judge(args) => commands::judge(args),

@@ -4,6 +4,14 @@
 
 use std::borrow::Cow;
 
+/// The bytes as text, when they are UTF-8 with no control characters but line breaks and tabs.
+pub fn as_text(bytes: &[u8]) -> Option<&str> {
+    std::str::from_utf8(bytes).ok().filter(|text| {
+        text.chars()
+            .all(|c| !c.is_control() || matches!(c, '\r' | '\n' | '\t'))
+    })
+}
+
 /// Whether `c` must not reach a terminal or a one-line field as it is: C0 and C1 controls,
 /// DEL, and the bidirectional embeddings, overrides and isolates that reorder what is shown.
 fn unsafe_char(c: char) -> bool {

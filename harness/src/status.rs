@@ -39,6 +39,13 @@ pub fn say(line: &str) {
     let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
 
+/// Writes a question with no line end, for an answer typed after it; a closed stream is
+/// ignored.
+pub fn prompt(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = write!(out, "{text}").and_then(|()| out.flush());
+}
+
 /// A non-blocking line log on stdout.
 #[derive(Debug, Clone)]
 pub struct Log {

@@ -27,9 +27,10 @@ fn durations_are_validated_before_anything_runs() {
         "longer than a day",
     );
     refused(&["run", &seed, "--timeout", "0"], "longer than zero");
+    refused(&["run", &seed, "--timeout", "5d"], "longer than a day");
     refused(
-        &["run", &seed, "--timeout", "5d"],
-        "units are ms, s, m and h",
+        &["run", &seed, "--timeout", "5x"],
+        "unknown time unit \"x\"",
     );
     let out = harness(&[
         "run",

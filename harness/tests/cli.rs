@@ -35,7 +35,7 @@ fn seed_suite_matches_every_expectation_with_all_three_verdicts() {
         "{text}{}",
         stderr(&out)
     );
-    assert!(text.starts_with("CASE "), "{text}");
+    assert!(text.starts_with("CLIENT "), "{text}");
     let results = seed_loaded().cases.len() * 3;
     assert!(
         text.contains(&format!("{results} as expected, 0 mismatched")),
@@ -359,13 +359,22 @@ fn changed_expectation_fails_the_run() {
     let text = stdout(&out);
     let row: Vec<&str> = text
         .lines()
-        .find(|l| l.starts_with("msn-messenger-5.0 ") && l.contains("2003-09-18"))
+        .find(|l| l.starts_with("MSN Messenger 5.0 ") && l.contains(" 2003-09-18 "))
         .unwrap()
         .split_whitespace()
         .collect();
     assert_eq!(
-        row[..5],
-        ["msn-messenger-5.0", "2003-09-18", "warned", "✗", "admitted"],
+        row[..8],
+        [
+            "MSN",
+            "Messenger",
+            "5.0",
+            "msn-messenger-5.0",
+            "2003-09-18",
+            "warned",
+            "✗",
+            "admitted"
+        ],
         "{text}"
     );
     let results = seed_loaded().cases.len() * 3;

@@ -1,6 +1,7 @@
 //! `cargo insta pending-snapshots` and `cargo insta accept`, run from the repository root as
-//! the README says, find and record the suites' snapshots (`suites/*/snapshots/*.snap.new`),
-//! and `harness run` then reads what insta recorded. Runs on a copy of the repository, so the
+//! the README says, find and record the results `harness run` left for review
+//! (`suites/*/snapshots/*.snap.new`), byte for byte as `harness review` would, and `harness
+//! run` then reads what insta recorded. Runs on a copy of the repository, so the
 //! real snapshots are never touched. Needs cargo-insta (`ci/install.sh` installs it).
 //!
 //! cargo-insta starts with a full `cargo metadata`, which reads the manifest of every package in
@@ -114,12 +115,12 @@ fn cargo_insta_finds_and_accepts_suite_snapshots_from_the_repository_root() {
         described("cargo insta --version", &version)
     );
     let snapshot = repo.path().join(SNAPSHOT);
-    // A failing `cargo test` leaves the new result beside a stale stored one.
+    // A failing run (`harness run` here; `cargo test` writes through the same code) leaves the
+    // new result beside a stale stored one.
     let current = std::fs::read_to_string(&snapshot).unwrap();
     let stale = current.replace("6.0.0602 6.0.0602", "6.0.0601 6.0.0601");
     assert_ne!(stale, current);
     std::fs::write(&snapshot, &stale).unwrap();
-    std::fs::write(snapshot.with_extension("snap.new"), &current).unwrap();
     let before = harness(&[
         "run",
         &repo.path().join("suites/msn-2003").display().to_string(),
@@ -134,6 +135,11 @@ fn cargo_insta_finds_and_accepts_suite_snapshots_from_the_repository_root() {
         stdout(&before).contains("1 changed: msn-messenger-6.0@2003-09-18"),
         "{}",
         described("harness run", &before)
+    );
+    assert_eq!(
+        std::fs::read_to_string(snapshot.with_extension("snap.new")).unwrap(),
+        current,
+        "the pending result is in the bytes the snapshot holds"
     );
 
     let pending = repo.cargo_insta(&["pending-snapshots"]);

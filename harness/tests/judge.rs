@@ -198,6 +198,21 @@ fn each_session_gets_the_verdict_its_recorded_replies_justify() {
         ),
         "{table}"
     );
+    // Judged rows are clients, each with the share of its sessions the row stands for.
+    let header = table.lines().next().unwrap();
+    assert!(header.starts_with("CLIENT "), "{table}");
+    assert!(header.contains(" SESSIONS "), "{table}");
+    let row = table
+        .lines()
+        .find(|l| l.contains(" warned "))
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        row.starts_with("MSMSGS 4.7.0041 1 of 3 sessions 10.0.0.1:1863 warned"),
+        "{table}"
+    );
 
     // The traffic impact in JUnit (a property of the test suite) and in the HTML report.
     let junit = dir.path().join("judged.xml");

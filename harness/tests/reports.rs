@@ -60,6 +60,49 @@ fn count(text: &str, needle: &str) -> usize {
 }
 
 #[test]
+fn table_names_each_client_then_its_case_file() {
+    let (_dir, out) = reports(&[]);
+    let text = stdout(&out);
+    let header = text.lines().next().unwrap();
+    assert!(header.starts_with("CLIENT "), "{text}");
+    assert!(header.contains(" CASE "), "{text}");
+    let suite = harness::suite::load_suite(&seed_suite()).unwrap();
+    for case in &suite.cases {
+        let rows = text
+            .lines()
+            .filter(|line| {
+                line.strip_prefix(case.name.as_str())
+                    .and_then(|rest| rest.trim_start().strip_prefix(case.id.as_str()))
+                    .is_some_and(|rest| rest.starts_with(' '))
+            })
+            .count();
+        assert_eq!(rows, 3, "{} ({}) in\n{text}", case.name, case.id);
+    }
+}
+
+#[test]
+fn sessions_of_clients_without_a_case_are_weighed_as_not_run() {
+    // As `import --group` writes it when a capture has more clients than it keeps apart.
+    let (dir, out) = reports_with(&[], |suite| {
+        let file = suite.join("suite.toml");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let counted = "population_unit = \"sessions\"\npopulation_not_run = 100\n";
+        std::fs::write(&file, format!("{counted}{text}")).unwrap();
+    });
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(
+            "impact 2003-10-16: 22.0% of sessions admitted, 8.5% warned, 19.5% locked out, 50.0% not run (clients past the 4096 an import keeps apart)"
+        ),
+        "{text}"
+    );
+    let md = std::fs::read_to_string(dir.path().join("out/pr.md")).unwrap();
+    assert!(md.contains("19.5% of sessions"), "{md}");
+    assert!(md.contains("50.0% not run"), "{md}");
+}
+
+#[test]
 fn junit_has_one_testcase_per_result_and_the_failures() {
     let (dir, out) = reports(&["emesene-2011", "msn-messenger-7.5"]);
     assert_eq!(out.status.code(), Some(harness::exit::MISMATCH));

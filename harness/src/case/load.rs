@@ -109,7 +109,7 @@ fn parse_case_in(
     defined.extend(BUILTIN_VARIABLES.iter().map(|v| v.to_string()));
     defined.extend(dialect.variables().iter().map(|v| v.to_string()));
     for name in raw.variables.keys() {
-        if !super::is_identifier(name.get_ref()) {
+        if !crate::template::is_identifier(name.get_ref()) {
             return Err(at(
                 name.span(),
                 format!("`{}` is not a variable name", name.get_ref()),

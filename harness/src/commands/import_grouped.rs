@@ -282,7 +282,7 @@ fn write_suite(
     }
     if overflow > 0 {
         crate::outln!(
-            "{overflow} sessions of one-off clients past the {} kept apart were counted but not written: the population leaves them out",
+            "{overflow} sessions of one-off clients past the {} kept apart were counted but not written: the population counts them as not run",
             crate::clients::MAX_CLIENTS
         );
     }
@@ -299,6 +299,7 @@ fn write_suite(
             ),
         },
         &population,
+        overflow,
     )
     .map_err(|e| Failure::Runtime(e.to_string()))?;
     crate::outln!("wrote {}", path.display());

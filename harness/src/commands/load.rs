@@ -94,6 +94,7 @@ pub async fn run_load(
             population: suite.population.shares.clone(),
             population_unit: suite.population.unit,
             population_accounts: suite.population.accounts.clone(),
+            population_not_run: suite.population.not_run,
             target_notes: Default::default(),
             // Not a shard of a whole run.
             narrowed: true,

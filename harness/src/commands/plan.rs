@@ -283,6 +283,12 @@ pub fn select(
     if selected.is_empty() && partition.is_some() {
         return Ok(selected);
     }
+    if suite.cases.is_empty() {
+        return Err(Failure::Usage(format!(
+            "suite {} has no cases yet: add case files to its cases folder (or `harness import FILE --group --out DIR`)",
+            suite.name
+        )));
+    }
     if selected.is_empty() {
         return Err(Failure::Usage(format!(
             "no case of suite {} matches --case {}",

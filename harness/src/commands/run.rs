@@ -136,6 +136,7 @@ fn run_info(
         population: suite.population.shares.clone(),
         population_unit: suite.population.unit,
         population_accounts: suite.population.accounts.clone(),
+        population_not_run: suite.population.not_run,
         target_notes: target_notes(suite, endpoints),
         narrowed: !args.cases.is_empty() || !args.target.is_empty(),
         judged: false,

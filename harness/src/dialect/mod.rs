@@ -150,6 +150,13 @@ pub trait Conversation: Send {
     /// Notes a recorded client message as sent, without sending anything: judging a
     /// recording feeds both sides to the classifier as they happened.
     fn observe_sent(&mut self, message: &[u8]);
+    /// Takes the case variables that say what the client can do (PostgreSQL's `sslmode`),
+    /// before any message: judging a recording declares what its replay would declare, what
+    /// the recording implies of its client ([`Dialect::replay_ending`]) and what a reviewer
+    /// wrote, so both come to the same verdict. The default reads none.
+    fn declare(&mut self, values: &BTreeMap<String, String>) {
+        let _ = values;
+    }
     /// Takes one whole message from the server, framed by [`Dialect::frame`].
     fn receive(&mut self, message: Bytes) -> Received;
     /// Whether the request just sent (`request`, as [`send`](Conversation::send) made it)
@@ -361,7 +368,7 @@ pub trait Dialect: Send + Sync {
 /// Bytes that are not a whole message of the dialect, described for people: the text when
 /// it is printable, else its length and first bytes in hex.
 pub fn describe_unframed(bytes: &[u8]) -> String {
-    match crate::runner::transcript::printable(bytes) {
+    match crate::printable::as_text(bytes) {
         Some(text) => {
             let text = text
                 .strip_suffix("\r\n")

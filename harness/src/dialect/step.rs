@@ -2,7 +2,7 @@
 //! compiled by the dialect into a [`Request`] when the case loads, so a step the dialect cannot
 //! parse is a load error pointing at its column.
 
-use crate::case::{ByteTemplate, Template};
+use crate::template::{ByteTemplate, Template};
 use std::any::Any;
 use std::fmt::Debug;
 

@@ -9,6 +9,7 @@ use crate::report::CaseResult;
 use crate::runner::Transcript;
 use crate::verdict::{Verdict, VerdictKind};
 use bytes::Bytes;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Transcript bytes kept per judged session: the handshake, not the chat after it.
@@ -116,6 +117,7 @@ fn verdict_of(
         return undecided("mid-connection", format!("{why}: no verdict is claimed"));
     }
     let mut conversation = dialect.conversation(declared, settings);
+    conversation.declare(&implied_variables(dialect, capture));
     for message in &capture.messages {
         let at = crate::runner::transcript::millis_to_duration(message.at_ms);
         let Some(bytes) = message.bytes() else {
@@ -147,6 +149,25 @@ fn verdict_of(
             .unwrap_or_else(|| undecided(&conversation.stage(), stopped.clone()));
     }
     ending(conversation.as_mut(), capture)
+}
+
+/// The variables a replay of the recording would run with: what the recording implies of its
+/// client (a PostgreSQL client that hung up when refused TLS requires it), then what the
+/// capture case declares, which outranks it (as `case::from_capture` has it).
+fn implied_variables(dialect: &dyn Dialect, capture: &CaptureFile) -> BTreeMap<String, String> {
+    let last = capture
+        .messages
+        .iter()
+        .rev()
+        .filter(|m| m.from == Direction::Client)
+        .find_map(|m| m.bytes())
+        .unwrap_or_default();
+    dialect
+        .replay_ending(&last)
+        .variables
+        .into_iter()
+        .chain(capture.variables.clone())
+        .collect()
 }
 
 /// The verdict of a session whose recorded messages decided nothing: by how it ended.
@@ -278,5 +299,35 @@ mod tests {
             verdict.reason,
             "the server's TLS record 3 failed to authenticate"
         );
+    }
+
+    #[test]
+    fn a_client_that_hangs_up_when_refused_tls_is_judged_as_its_replay_is() {
+        // psql with sslmode=require against a server without TLS: 'N', and psql leaves.
+        let refused = [("client", SSL_REQUEST), ("server", "4e")];
+        let verdict = judged("ended_by = \"fin\"\nclosed_by = \"client\"", &refused);
+        assert_eq!(verdict.kind, VerdictKind::LockedOut, "{}", verdict.reason);
+        assert_eq!(verdict.stage, "SSLRequest");
+        assert_eq!(
+            verdict.reason,
+            "the server declined TLS, and the client requires it (sslmode=require)"
+        );
+        // What a reviewer declared outranks what the recording implies.
+        let verdict = judged(
+            "ended_by = \"fin\"\nclosed_by = \"client\"\n[variables]\nsslmode = \"prefer\"",
+            &refused,
+        );
+        assert_eq!(verdict.kind, VerdictKind::Undecided, "{}", verdict.reason);
+        // A client that went on in the clear required nothing.
+        let verdict = judged(
+            "ended_by = \"fin\"\nclosed_by = \"client\"",
+            &[
+                refused[0],
+                refused[1],
+                ("client", STARTUP),
+                ("server", "520000000800000000"),
+            ],
+        );
+        assert_eq!(verdict.kind, VerdictKind::Admitted, "{}", verdict.reason);
     }
 }

@@ -43,6 +43,9 @@ pub struct Population {
     pub unit: PopulationUnit,
     pub shares: BTreeMap<String, f64>,
     pub accounts: BTreeMap<String, f64>,
+    /// Sessions of clients with no case (past the clients an import keeps apart): counted in
+    /// every target's total, never run.
+    pub not_run: f64,
 }
 
 impl Population {
@@ -60,17 +63,25 @@ pub struct Shares {
     pub error: f64,
     #[serde(default)]
     pub undecided: f64,
+    /// Clients with no case, so no verdict (see [`Population::not_run`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub not_run: f64,
+}
+
+fn is_zero(share: &f64) -> bool {
+    *share == 0.0
 }
 
 impl Shares {
-    fn of(sums: &[f64; 5]) -> Shares {
-        let total: f64 = sums.iter().sum::<f64>().max(f64::MIN_POSITIVE);
+    fn of(sums: &[f64; 5], not_run: f64) -> Shares {
+        let total: f64 = (sums.iter().sum::<f64>() + not_run).max(f64::MIN_POSITIVE);
         Shares {
             admitted: 100.0 * sums[0] / total,
             warned: 100.0 * sums[1] / total,
             locked_out: 100.0 * sums[2] / total,
             error: 100.0 * sums[3] / total,
             undecided: 100.0 * sums[4] / total,
+            not_run: 100.0 * not_run / total,
         }
     }
 
@@ -85,6 +96,13 @@ impl Shares {
         }
         if self.undecided > 0.0 {
             text.push_str(&format!(", {:.1}% undecided", self.undecided));
+        }
+        if self.not_run > 0.0 {
+            text.push_str(&format!(
+                ", {:.1}% not run (clients past the {} an import keeps apart)",
+                self.not_run,
+                crate::clients::MAX_CLIENTS
+            ));
         }
         text
     }
@@ -164,10 +182,14 @@ impl Impact {
             PopulationUnit::Sessions => format!("{weight:.0} of {:.0}, ", self.total),
             PopulationUnit::Users => String::new(),
         };
-        format!(
+        let mut headline = format!(
             "{} would {verb} {percent:.1}% of {unit}: {count}{from}",
             self.target
-        )
+        );
+        if self.shares.not_run > 0.0 {
+            headline.push_str(&format!("; {:.1}% not run", self.shares.not_run));
+        }
+        headline
     }
 
     /// `locks out curl 7.88.1 (HTTP/1.0): 22.2% of sessions (8): the server answered 505`.
@@ -263,7 +285,7 @@ impl ImpactTally {
             .iter()
             .map(|target| {
                 let sums = self.sums[target];
-                let total: f64 = sums.iter().sum();
+                let total: f64 = sums.iter().sum::<f64>() + self.population.not_run;
                 let mut clients = self.clients.get(target).cloned().unwrap_or_default();
                 for client in &mut clients {
                     client.percent = 100.0 * client.weight / total.max(f64::MIN_POSITIVE);
@@ -277,9 +299,13 @@ impl ImpactTally {
                 Impact {
                     target: target.clone(),
                     unit: self.population.unit,
-                    shares: Shares::of(&sums),
+                    shares: Shares::of(&sums, self.population.not_run),
                     accounts: with_accounts
-                        .then(|| self.account_sums.get(target).map(Shares::of))
+                        .then(|| {
+                            self.account_sums
+                                .get(target)
+                                .map(|sums| Shares::of(sums, 0.0))
+                        })
                         .flatten(),
                     total,
                     clients,

@@ -30,6 +30,9 @@ pub struct RunInfo {
     /// Distinct accounts per case, where traffic showed them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub population_accounts: BTreeMap<String, f64>,
+    /// Sessions of clients with no case, counted in every target's total.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub population_not_run: f64,
     /// Target → what it enforces (its policy phase), for the reports' column headings.
     #[serde(default)]
     pub target_notes: BTreeMap<String, String>,
@@ -54,6 +57,7 @@ impl RunInfo {
             population: BTreeMap::new(),
             population_unit: Default::default(),
             population_accounts: BTreeMap::new(),
+            population_not_run: 0.0,
             target_notes: BTreeMap::new(),
             narrowed: true,
             judged: true,
@@ -65,8 +69,13 @@ impl RunInfo {
             unit: self.population_unit,
             shares: self.population.clone(),
             accounts: self.population_accounts.clone(),
+            not_run: self.population_not_run,
         }
     }
+}
+
+fn is_zero(share: &f64) -> bool {
+    *share == 0.0
 }
 
 #[derive(Serialize, Deserialize)]

@@ -92,9 +92,11 @@ fn write_snapshots(out: &mut dyn Write, check: &Check) -> io::Result<()> {
             "  recorded the new and changed snapshots; removed the obsolete ones"
         )?;
     } else if check.failed() {
+        let suite = check.dir.parent().unwrap_or(&check.dir);
         writeln!(
             out,
-            "  review the differences, then record them with --accept"
+            "  each is left beside its snapshot as CASE@TARGET.snap.new: review them one by one with `harness review {}` (or `cargo insta review`), or record them all with --accept",
+            suite.display()
         )?;
     }
     Ok(())

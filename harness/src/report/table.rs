@@ -1,5 +1,6 @@
-//! The table for people: one row per (case, target), the verdict, ✓/✗ against the expectation,
-//! the stage and the server message that decided; the reason under every row not admitted
+//! The table for people: one row per (client, target), the verdict, ✓/✗ against the
+//! expectation, the stage and the server message that decided; the client by the name reports
+//! give it, with its case file's id beside it where the two differ; the reason under every row not admitted
 //! or that failed; the impact per target with the clients it locks out or warns.
 
 use super::{CaseResult, Check, Event, Sink, Summary};
@@ -31,8 +32,23 @@ pub struct Table<'a> {
     traffic: Vec<crate::judge::TrafficImpact>,
 }
 
+/// The columns, in order; CASE is left out when every row's case id is its client name, and
+/// is SESSIONS in judged traffic, where each row stands for some of a client's sessions.
+const HEADER: [&str; 7] = [
+    "CLIENT",
+    "CASE",
+    "TARGET",
+    "VERDICT",
+    "EXPECTED",
+    "STAGE",
+    "DECIDED BY",
+];
+const CASE_COLUMN: usize = 1;
+const VERDICT_COLUMN: usize = 3;
+const EXPECTED_COLUMN: usize = 4;
+
 struct Row {
-    cells: [String; 6],
+    cells: [String; 7],
     kind: VerdictKind,
     mismatch: bool,
     /// Lines under the row: the reason it failed, where a replay differed.
@@ -84,6 +100,7 @@ impl<'a> Table<'a> {
             .collect();
         Row {
             cells: [
+                r.name.clone(),
                 r.case.clone(),
                 r.target.clone(),
                 verdict,
@@ -103,19 +120,34 @@ impl<'a> Table<'a> {
 
     fn write(&mut self, s: &Summary) -> io::Result<()> {
         let out = &mut self.out;
-        let header = [
-            "CASE",
-            "TARGET",
-            "VERDICT",
-            "EXPECTED",
-            "STAGE",
-            "DECIDED BY",
-        ]
-        .map(String::from);
-        let mut widths = header.clone().map(|h| h.chars().count());
+        // A judged row stands for a client's sessions with one verdict: `NAME: 2 of 3 sessions`.
+        let judged = !self.traffic.is_empty();
+        if judged {
+            for row in &mut self.rows {
+                let sessions = row.cells[CASE_COLUMN]
+                    .strip_prefix(row.cells[0].as_str())
+                    .and_then(|rest| rest.strip_prefix(": "))
+                    .map(str::to_string);
+                if let Some(sessions) = sessions {
+                    row.cells[CASE_COLUMN] = sessions;
+                }
+            }
+        }
+        let show_case = self.rows.iter().any(|row| row.cells[0] != row.cells[1]);
+        let columns: Vec<usize> = (0..HEADER.len())
+            .filter(|&i| show_case || i != CASE_COLUMN)
+            .collect();
+        let header: Vec<String> = columns
+            .iter()
+            .map(|&i| match i {
+                CASE_COLUMN if judged => "SESSIONS".to_string(),
+                _ => HEADER[i].to_string(),
+            })
+            .collect();
+        let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
         for row in &self.rows {
-            for (width, cell) in widths.iter_mut().zip(&row.cells) {
-                *width = (*width).max(cell.chars().count());
+            for (width, &i) in widths.iter_mut().zip(&columns) {
+                *width = (*width).max(row.cells[i].chars().count());
             }
         }
         write_row(out, &header, &widths, None)?;
@@ -124,7 +156,15 @@ impl<'a> Table<'a> {
                 let expected = if row.mismatch { "\x1b[1;31m" } else { "" };
                 [paint(row.kind), expected]
             });
-            write_row(out, &row.cells, &widths, styles)?;
+            let cells: Vec<String> = columns.iter().map(|&i| row.cells[i].clone()).collect();
+            let at = |column: usize| columns.iter().position(|&i| i == column);
+            let styled = styles.map(|[verdict, expected]| {
+                [
+                    (at(VERDICT_COLUMN), verdict),
+                    (at(EXPECTED_COLUMN), expected),
+                ]
+            });
+            write_row(out, &cells, &widths, styled)?;
             for note in &row.notes {
                 writeln!(out, "{note}")?;
             }
@@ -171,26 +211,22 @@ impl Sink for Table<'_> {
     }
 }
 
-/// One aligned row; `styles` colours the verdict and expectation cells.
+/// One aligned row; `styles` colours the verdict and expectation cells, given by position.
 fn write_row(
     out: &mut dyn Write,
-    cells: &[String; 6],
-    widths: &[usize; 6],
-    styles: Option<[&str; 2]>,
+    cells: &[String],
+    widths: &[usize],
+    styles: Option<[(Option<usize>, &str); 2]>,
 ) -> io::Result<()> {
     let mut line = String::new();
     for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
-        match styles.map(|s| {
-            if i == 2 {
-                s[0]
-            } else if i == 3 {
-                s[1]
-            } else {
-                ""
-            }
-        }) {
-            Some(style) if !style.is_empty() => line.push_str(&format!("{style}{cell}\x1b[0m")),
-            _ => line.push_str(cell),
+        let style = styles
+            .into_iter()
+            .flatten()
+            .find(|(at, style)| *at == Some(i) && !style.is_empty());
+        match style {
+            Some((_, style)) => line.push_str(&format!("{style}{cell}\x1b[0m")),
+            None => line.push_str(cell),
         }
         if i + 1 < cells.len() {
             line.push_str(&" ".repeat(width - cell.chars().count() + 2));

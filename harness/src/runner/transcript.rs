@@ -27,17 +27,9 @@ pub enum Data {
     Hex(String),
 }
 
-/// The bytes as text, when they are UTF-8 with no control characters but line breaks and tabs.
-pub fn printable(bytes: &[u8]) -> Option<&str> {
-    std::str::from_utf8(bytes).ok().filter(|text| {
-        text.chars()
-            .all(|c| !c.is_control() || matches!(c, '\r' | '\n' | '\t'))
-    })
-}
-
 impl Data {
     pub fn from_bytes(bytes: &[u8]) -> Data {
-        match printable(bytes) {
+        match crate::printable::as_text(bytes) {
             Some(text) => Data::Text(text.to_string()),
             None => Data::Hex(hex::encode(bytes)),
         }

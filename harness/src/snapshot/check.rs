@@ -1,5 +1,6 @@
 //! Compares a run's results with the suite's snapshots; with `accept`, records new and changed
-//! ones and removes obsolete ones.
+//! ones and removes obsolete ones; without, leaves each new or changed one beside its snapshot
+//! as `CASE@TARGET.snap.new` for review.
 
 use super::{Outcome, Store, diff, render};
 use crate::dialect;
@@ -108,23 +109,31 @@ impl Checker {
             return Ok(());
         }
         let actual = render(result, dialect);
-        let accept = self.check.accepted;
         match self.store.compare(&name, &actual) {
-            Outcome::Matched => self.check.matched += 1,
+            Outcome::Matched => {
+                self.check.matched += 1;
+                // A result left for review by an earlier run is stale now.
+                self.store.reject(&name)?;
+            }
             Outcome::New { actual } => {
-                if accept {
-                    self.store.write(&name, &actual)?;
-                }
+                self.record(&name, &actual)?;
                 self.check.new.push(name);
             }
             Outcome::Changed { stored, actual } => {
-                if accept {
-                    self.store.write(&name, &actual)?;
-                }
+                self.record(&name, &actual)?;
                 self.check.changed.push((name, diff(&stored, &actual)));
             }
         }
         Ok(())
+    }
+
+    /// Stores a new or changed result with `accept`; otherwise leaves it beside its snapshot
+    /// as `.snap.new`, for `harness review` or `cargo insta review`.
+    fn record(&self, name: &str, actual: &str) -> io::Result<()> {
+        match self.check.accepted {
+            true => self.store.write(name, actual),
+            false => self.store.write_pending(name, actual),
+        }
     }
 
     pub fn finish(mut self) -> io::Result<Check> {

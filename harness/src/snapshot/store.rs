@@ -64,22 +64,62 @@ impl Store {
         }
     }
 
-    /// Writes a snapshot in insta's format.
+    /// Writes a snapshot in insta's format, and drops a pending one of the same name.
     pub fn write(&self, name: &str, content: &str) -> io::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
-        let text = format!(
-            "---\nsource: harness run --accept\n---\n{}\n",
-            content.trim_end()
-        );
-        std::fs::write(self.path(name), text)
+        std::fs::write(self.path(name), file_text(content))?;
+        self.reject(name)
     }
 
     pub fn remove(&self, name: &str) -> io::Result<()> {
         std::fs::remove_file(self.path(name))
     }
 
+    /// `CASE@TARGET.snap.new`: a result that differs from the stored snapshot (or has none),
+    /// waiting for review, as insta names it.
+    pub fn pending_path(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}.snap.new"))
+    }
+
+    /// Leaves a result for review beside its snapshot, in the very bytes [`write`] would
+    /// store: accepting it (here, with `cargo insta`, or by renaming) changes nothing else.
+    ///
+    /// [`write`]: Store::write
+    pub fn write_pending(&self, name: &str, content: &str) -> io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        std::fs::write(self.pending_path(name), file_text(content))
+    }
+
+    /// The pending result's content, header stripped.
+    pub fn read_pending(&self, name: &str) -> Option<String> {
+        let text = std::fs::read_to_string(self.pending_path(name)).ok()?;
+        Some(content_of(&text).to_string())
+    }
+
+    /// Makes the pending result the stored snapshot.
+    pub fn accept(&self, name: &str) -> io::Result<()> {
+        std::fs::rename(self.pending_path(name), self.path(name))
+    }
+
+    /// Drops the pending result, if there is one.
+    pub fn reject(&self, name: &str) -> io::Result<()> {
+        match std::fs::remove_file(self.pending_path(name)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// Every pending result's name, in order.
+    pub fn pending(&self) -> BTreeSet<String> {
+        self.names_ending(".snap.new")
+    }
+
     /// Every stored snapshot name.
     pub fn names(&self) -> BTreeSet<String> {
+        self.names_ending(".snap")
+    }
+
+    fn names_ending(&self, suffix: &str) -> BTreeSet<String> {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return BTreeSet::new();
         };
@@ -87,10 +127,19 @@ impl Store {
             .filter_map(|e| e.ok())
             .filter_map(|e| {
                 let name = e.file_name().to_string_lossy().into_owned();
-                name.strip_suffix(".snap").map(str::to_string)
+                name.strip_suffix(suffix).map(str::to_string)
             })
             .collect()
     }
+}
+
+/// A snapshot file's text: insta's header, then the content. The one header both review
+/// routes keep, so files do not flip between two headers as they are accepted.
+fn file_text(content: &str) -> String {
+    format!(
+        "---\nsource: harness run --accept\n---\n{}\n",
+        content.trim_end()
+    )
 }
 
 /// The content after insta's header (`---` ... `---`).

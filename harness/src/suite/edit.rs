@@ -41,13 +41,14 @@ pub fn write_population(
     dir: &Path,
     new: &NewSuite<'_>,
     clients: &[ClientTraffic],
+    not_run: u64,
 ) -> Result<PathBuf, EditError> {
     let path = dir.join("suite.toml");
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             copy_dialect_file(dir, new.dialect)?;
-            new_suite(dir, new)
+            new_suite(dir, new, FROM_CAPTURE)
         }
         Err(source) => {
             return Err(EditError::Read {
@@ -72,6 +73,16 @@ pub fn write_population(
         .decor_mut()
         .set_prefix("\n# Sessions per client in the capture: impact reads \"% of sessions\".\n");
     doc["population"] = Item::Table(sessions);
+    if not_run > 0 {
+        doc["population_not_run"] = value(i64::try_from(not_run).unwrap_or(i64::MAX));
+        doc["population_not_run"]
+            .as_value_mut()
+            .unwrap()
+            .decor_mut()
+            .set_suffix("  # sessions of clients past those kept apart: in every total, never run");
+    } else {
+        doc.remove("population_not_run");
+    }
     if clients.iter().all(|(_, _, accounts)| accounts.is_some()) && !clients.is_empty() {
         let mut accounts = Table::new();
         for (case, _, n) in clients {
@@ -86,6 +97,74 @@ pub fn write_population(
     }
     write(&path, &doc)?;
     Ok(path)
+}
+
+/// Writes `dir/suite.toml` afresh (and a file dialect's copy beside it), with no cases yet:
+/// what `harness new` starts from when there is no capture. Refuses a suite already there.
+pub fn write_new(dir: &Path, new: &NewSuite<'_>) -> Result<PathBuf, EditError> {
+    let path = dir.join("suite.toml");
+    copy_dialect_file(dir, new.dialect)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|source| EditError::Write {
+            path: path.display().to_string(),
+            source,
+        })?;
+    std::io::Write::write_all(&mut file, new_suite(dir, new, NO_CASES_YET).as_bytes()).map_err(
+        |source| EditError::Write {
+            path: path.display().to_string(),
+            source,
+        },
+    )?;
+    Ok(path)
+}
+
+/// A server the run starts, as a `[[target]]` of `suite_file`.
+pub struct CommandTarget<'a> {
+    pub name: &'a str,
+    pub command: &'a [&'a str],
+    pub ready_when: Option<&'a str>,
+    pub max_connections: Option<u32>,
+    /// A comment above the table.
+    pub about: &'a str,
+}
+
+/// Adds `target` to `suite_file`'s targets, keeping the rest of the file as it is.
+pub fn add_command_target(suite_file: &Path, target: &CommandTarget<'_>) -> Result<(), EditError> {
+    let text = std::fs::read_to_string(suite_file).map_err(|source| EditError::Read {
+        path: suite_file.display().to_string(),
+        source,
+    })?;
+    let mut doc = parse(suite_file, &text)?;
+    let mut table = Table::new();
+    table["name"] = value(target.name);
+    let mut command = toml_edit::Array::new();
+    for arg in target.command {
+        command.push(*arg);
+    }
+    table["command"] = value(command);
+    if let Some(pattern) = target.ready_when {
+        table["ready_when"] = value(pattern);
+    }
+    if let Some(n) = target.max_connections {
+        table["max_connections"] = value(i64::from(n));
+    }
+    table
+        .decor_mut()
+        .set_prefix(format!("\n# {}\n", target.about));
+    let targets = doc
+        .entry("target")
+        .or_insert_with(|| Item::ArrayOfTables(toml_edit::ArrayOfTables::new()));
+    let Some(targets) = targets.as_array_of_tables_mut() else {
+        return Err(EditError::Parse {
+            path: suite_file.display().to_string(),
+            message: "`target` is not an array of tables ([[target]])".into(),
+        });
+    };
+    targets.push(table);
+    write(suite_file, &doc)
 }
 
 /// Sets the expectations of `suite_file` for the given (case, target) pairs to their
@@ -206,7 +285,18 @@ fn dialect_path(dialect: &dyn Dialect) -> String {
     }
 }
 
-fn new_suite(dir: &Path, new: &NewSuite<'_>) -> String {
+/// What a suite written from a capture holds, said at its top.
+const FROM_CAPTURE: &str =
+    "# One case per distinct client as the server sees it, each weighed by its sessions in the
+# capture.";
+
+/// What a suite written with no capture holds, said at its top.
+const NO_CASES_YET: &str =
+    "# Its cases go in cases/: scripted ones (README \"Writing a scripted client\"), or a
+# capture's clients (`harness import FILE --group --out DIR`).
+#";
+
+fn new_suite(dir: &Path, new: &NewSuite<'_>, holds: &str) -> String {
     let name = dir
         .file_name()
         .map_or_else(|| "imported".into(), |n| n.to_string_lossy());
@@ -219,8 +309,7 @@ fn new_suite(dir: &Path, new: &NewSuite<'_>) -> String {
         .collect();
     format!(
         r#"# {comment}.
-# One case per distinct client as the server sees it, each weighed by its sessions in the
-# capture. Add [[target]]s (a real server the run starts: command = ["bash", "server.sh",
+{holds} Add [[target]]s (a real server the run starts: command = ["bash", "server.sh",
 # "{{port}}"]) or run it against any server: harness run DIR --target NAME=HOST:PORT. Once a
 # run's verdicts are reviewed, `harness run DIR --bless` makes them the expectations.
 name = {name}
@@ -290,11 +379,28 @@ mod tests {
             dialect: crate::dialect::by_name("http").unwrap(),
             description: "2 clients of evil\n[[target]]\nname = \"x\" \"quoted\" \\".into(),
         };
-        let path = write_population(dir.path(), &new, &[("a".into(), 2, None)]).unwrap();
+        let path = write_population(dir.path(), &new, &[("a".into(), 2, None)], 0).unwrap();
         let written: toml::Value =
             toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         assert!(written.get("target").is_none(), "{written}");
         assert!(written["description"].as_str().unwrap().contains('\n'));
         assert_eq!(written["population"]["a"].as_integer(), Some(2));
+    }
+
+    #[test]
+    fn sessions_not_run_are_written_and_dropped_when_a_later_import_has_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let new = NewSuite {
+            settings_from: None,
+            dialect: crate::dialect::by_name("http").unwrap(),
+            description: "clients".into(),
+        };
+        let read = |path: &Path| -> toml::Value {
+            toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+        };
+        let path = write_population(dir.path(), &new, &[("a".into(), 2, None)], 7).unwrap();
+        assert_eq!(read(&path)["population_not_run"].as_integer(), Some(7));
+        let path = write_population(dir.path(), &new, &[("a".into(), 2, None)], 0).unwrap();
+        assert!(read(&path).get("population_not_run").is_none());
     }
 }

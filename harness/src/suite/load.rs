@@ -1,12 +1,10 @@
 //! Reads a suite folder: `suite.toml`, every case file under its cases folder, and each
 //! target's policy. Every file's errors are collected, so one run shows them all.
 
-use super::{Suite, SuiteTarget, TargetKind};
+use super::Suite;
 use crate::case::load_case_in;
 use crate::date::DateText;
 use crate::dialect::{self, Dialect};
-use crate::report::{Population, PopulationUnit};
-use crate::runner::TlsClient;
 use crate::source::{self, SourceError, closest};
 use crate::verdict::VerdictKind;
 use serde::Deserialize;
@@ -48,7 +46,7 @@ impl From<SourceError> for LoadError {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawSuite {
+pub(super) struct RawSuite {
     name: String,
     description: Option<String>,
     dialect: Spanned<String>,
@@ -71,26 +69,63 @@ struct RawSuite {
     /// Distinct accounts per case, where the traffic showed them.
     #[serde(default)]
     population_accounts: BTreeMap<Spanned<String>, Spanned<f64>>,
+    /// Sessions of clients an import counted but wrote no case for.
+    population_not_run: Option<Spanned<f64>>,
     #[serde(default)]
     dialect_settings: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTarget {
-    name: Spanned<String>,
-    policy: Option<Spanned<String>>,
-    as_of: Option<Spanned<DateText>>,
-    command: Option<Spanned<Vec<String>>>,
-    #[serde(default)]
-    tls: bool,
-    server_name: Option<String>,
-    ca: Option<Spanned<String>>,
-    max_connections: Option<Spanned<usize>>,
-    ready_when: Option<Spanned<String>>,
+impl RawSuite {
+    fn population_fields(&self) -> super::population::RawPopulation<'_> {
+        super::population::RawPopulation {
+            shares: &self.population,
+            unit: self.population_unit.as_ref(),
+            accounts: &self.population_accounts,
+            not_run: self.population_not_run.as_ref(),
+        }
+    }
 }
 
-/// Loads the suite at `path`: a folder holding `suite.toml`, or the file itself.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTarget {
+    pub name: Spanned<String>,
+    pub policy: Option<Spanned<String>>,
+    pub as_of: Option<Spanned<DateText>>,
+    pub command: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub tls: bool,
+    pub server_name: Option<String>,
+    pub ca: Option<Spanned<String>>,
+    pub max_connections: Option<Spanned<usize>>,
+    pub ready_when: Option<Spanned<String>>,
+}
+
+/// One suite file as it is read: where its errors point, and every error found so far.
+pub(super) struct Reading<'a> {
+    pub file: &'a Path,
+    pub text: &'a str,
+    pub dir: &'a Path,
+    pub errors: Vec<SourceError>,
+}
+
+impl Reading<'_> {
+    /// An error at `span` of the suite file.
+    pub fn at(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> SourceError {
+        SourceError::at(self.file, self.text, Some(span), message.into())
+    }
+
+    /// Notes an error at `span` and reads on.
+    pub fn error(&mut self, span: std::ops::Range<usize>, message: impl Into<String>) {
+        let error = self.at(span, message);
+        self.errors.push(error);
+    }
+}
+
+/// Loads the suite at `path`: a folder holding `suite.toml`, or the file itself. In stages,
+/// each noting its errors and reading on, so one load reports every mistake: the file, its
+/// dialect (without which nothing else can be checked), settings, targets, cases,
+/// expectations, population.
 pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
     let file = if path.is_dir() {
         path.join("suite.toml")
@@ -103,326 +138,40 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
     let text = std::fs::read_to_string(&file)
         .map_err(|e| SourceError::at(&file, "", None, format!("cannot read suite file: {e}")))?;
     let raw: RawSuite = toml::from_str(&text).map_err(|e| source::from_toml(&file, &text, &e))?;
-    let at = |span: std::ops::Range<usize>, message: String| {
-        SourceError::at(&file, &text, Some(span), message)
+    let mut r = Reading {
+        file: &file,
+        text: &text,
+        dir: &dir,
+        errors: Vec::new(),
     };
-    let mut errors = Vec::new();
-
-    let dialect = if dialect::declarative::is_path(raw.dialect.get_ref()) {
-        // A dialect file, relative to the suite: its own mistakes point into it.
-        dialect::declarative::load(&dir.join(raw.dialect.get_ref())).map_err(|mut errors| {
-            if errors.iter().all(|e| e.message.starts_with("cannot read")) {
-                errors = vec![at(
-                    raw.dialect.span(),
-                    format!("cannot read dialect file `{}`", raw.dialect.get_ref()),
-                )];
-            }
-            LoadError { errors }
-        })?
-    } else {
-        let Some(dialect) = dialect::by_name(raw.dialect.get_ref()) else {
-            // Without its dialect no step or setting can be checked.
-            return Err(at(
-                raw.dialect.span(),
-                format!("unknown dialect `{}`", raw.dialect.get_ref()),
-            )
-            .with_help(format!(
-                "known dialects: {}; or a dialect file, `dialects/NAME.toml`",
-                dialect::names().join(", ")
-            ))
-            .into());
-        };
-        dialect
-    };
+    let dialect = suite_dialect(&r, &raw.dialect)?;
     if let Some(timeout) = &raw.timeout_ms
         && !(1..=86_400_000).contains(timeout.get_ref())
     {
-        errors.push(at(
+        r.error(
             timeout.span(),
-            "a step timeout is more than 0 ms and at most a day (86400000 ms)".to_string(),
-        ));
+            "a step timeout is more than 0 ms and at most a day (86400000 ms)",
+        );
     }
-    let dialect_settings = match settings(dialect, &raw.dialect_settings, &at) {
+    let dialect_settings = match settings(dialect, &raw.dialect_settings, &|span, message| {
+        r.at(span, message)
+    }) {
         Ok(settings) => settings,
         Err(mut more) => {
-            errors.append(&mut more);
+            r.errors.append(&mut more);
             dialect::Settings::none()
         }
     };
-
-    let mut targets: Vec<SuiteTarget> = Vec::new();
-    for target in &raw.targets {
-        if let Err(message) = file_name_part(target.name.get_ref()) {
-            errors.push(at(target.name.span(), format!("target name: {message}")));
-            continue;
-        }
-        if targets.iter().any(|t| t.name == *target.name.get_ref()) {
-            errors.push(at(
-                target.name.span(),
-                format!("target `{}` is defined twice", target.name.get_ref()),
-            ));
-            continue;
-        }
-        let kind = match (&target.policy, &target.as_of, &target.command) {
-            (None, None, Some(command)) => {
-                if !command.get_ref().iter().any(|a| a.contains("{port}"))
-                    || command.get_ref().is_empty()
-                {
-                    errors.push(at(
-                        command.span(),
-                        "a command target must pass `{port}` to the server it starts".to_string(),
-                    ));
-                    continue;
-                }
-                let ready_when = match &target.ready_when {
-                    Some(pattern) => match regex::Regex::new(pattern.get_ref()) {
-                        Ok(regex) => Some(regex),
-                        Err(e) => {
-                            errors.push(at(pattern.span(), format!("not a pattern: {e}")));
-                            continue;
-                        }
-                    },
-                    None => None,
-                };
-                TargetKind::Command {
-                    argv: command.get_ref().clone(),
-                    dir: dir.clone(),
-                    ready_when,
-                }
-            }
-            _ if target.ready_when.is_some() && target.command.is_none() => {
-                let span = target.ready_when.as_ref().map_or(0..0, |r| r.span());
-                errors.push(at(span, "ready_when is for a command target".to_string()));
-                continue;
-            }
-            (Some(policy), Some(as_of), None) => {
-                let Some(server) = dialect.reference_server() else {
-                    errors.push(
-                        at(
-                            policy.span(),
-                            format!(
-                                "the {} dialect has no reference server to enforce a policy",
-                                dialect.name()
-                            ),
-                        )
-                        .with_help(
-                            "point the target at a real server: command = [..., \"{port}\"]",
-                        ),
-                    );
-                    continue;
-                };
-                let as_of_date = match as_of.get_ref().to_date() {
-                    Ok(date) => date,
-                    Err(message) => {
-                        errors.push(at(as_of.span(), message));
-                        continue;
-                    }
-                };
-                let policy_path = dir.join(policy.get_ref());
-                if let Err(message) = toml_file(&policy_path) {
-                    errors.push(at(policy.span(), message));
-                    continue;
-                }
-                let policy = match server.load_policy(&policy_path) {
-                    Ok(policy) => policy,
-                    Err(e) => {
-                        errors.push(e);
-                        continue;
-                    }
-                };
-                if let Err(message) = policy.in_force(as_of_date) {
-                    errors.push(at(as_of.span(), message));
-                    continue;
-                }
-                TargetKind::Reference {
-                    policy,
-                    policy_path,
-                    as_of: as_of_date,
-                }
-            }
-            _ => {
-                errors.push(
-                    at(target.name.span(), format!("target `{}` needs either `policy` and `as_of`, or `command`", target.name.get_ref()))
-                        .with_help("policy + as_of: the embedded reference server; command: a real server started with a free {port}"),
-                );
-                continue;
-            }
-        };
-        let mut tls = match &target.ca {
-            Some(ca) => match TlsClient::trusting(&dir.join(ca.get_ref())) {
-                Ok(tls) => tls,
-                Err(message) => {
-                    errors.push(at(ca.span(), message));
-                    continue;
-                }
-            },
-            None => TlsClient::default(),
-        };
-        tls.server_name = target.server_name.clone();
-        if let Some(limit) = target
-            .max_connections
-            .as_ref()
-            .filter(|l| *l.get_ref() == 0)
-        {
-            errors.push(at(
-                limit.span(),
-                "max_connections must be at least 1".to_string(),
-            ));
-            continue;
-        }
-        targets.push(SuiteTarget {
-            name: target.name.get_ref().clone(),
-            kind,
-            tls_from_start: target.tls,
-            tls,
-            max_connections: target.max_connections.as_ref().map(|l| *l.get_ref()),
-        });
-    }
-
+    let targets = super::targets::read(&mut r, &raw.targets, dialect);
     let cases_dir = dir.join(raw.cases.as_deref().unwrap_or("cases"));
+    let files = case_paths(&mut r, &cases_dir, &raw.include);
     let known: BTreeSet<String> = raw.variables.keys().cloned().collect();
-    let mut cases: Vec<Arc<crate::case::Case>> = Vec::new();
-    let mut files = match case_files(&cases_dir) {
-        Ok(files) => files,
-        Err(e) => {
-            errors.push(SourceError::at(
-                &cases_dir,
-                "",
-                None,
-                format!("cannot list cases: {e}"),
-            ));
-            Vec::new()
-        }
-    };
-    for include in &raw.include {
-        let path = dir.join(include.get_ref());
-        if path.is_dir() {
-            match case_files(&path) {
-                Ok(more) => files.extend(more),
-                Err(e) => errors.push(at(
-                    include.span(),
-                    format!("cannot list {}: {e}", path.display()),
-                )),
-            }
-        } else if path.is_file() {
-            match toml_file(&path) {
-                Ok(()) => files.push(path),
-                Err(message) => errors.push(at(include.span(), message)),
-            }
-        } else {
-            errors.push(at(
-                include.span(),
-                format!("no such folder or file: {}", path.display()),
-            ));
-        }
-    }
-    // Cases whose files failed to load still exist: no cascade of "unknown case" errors.
-    let mut case_names: BTreeSet<String> = BTreeSet::new();
-    for case_file in files {
-        if let Some(stem) = case_file.file_stem() {
-            case_names.insert(stem.to_string_lossy().into_owned());
-        }
-        let stem = case_file
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if let Err(message) = toml_file(&case_file).and_then(|()| file_name_part(&stem)) {
-            errors.push(SourceError::at(&case_file, "", None, message));
-            continue;
-        }
-        match load_case_in(&case_file, &known, dialect, &dialect_settings) {
-            Ok(case) if cases.iter().any(|c| c.id == case.id) => errors.push(SourceError::at(
-                &case_file,
-                "",
-                None,
-                format!("a case named `{}` is already in the suite: case names (file stems) must be unique", case.id),
-            )),
-            Ok(case) => cases.push(Arc::new(case)),
-            Err(e) => errors.push(e),
-        }
-    }
-    name_recordings_apart(&mut cases);
+    let (cases, case_names) = read_cases(&mut r, files, &known, dialect, &dialect_settings);
+    let expectations = expectations(&mut r, &raw, &case_names, &cases_dir);
+    let population = super::population::read(&mut r, &raw.population_fields(), &case_names);
 
-    let mut expectations = BTreeMap::new();
-    for (case, by_target) in &raw.expect {
-        if !case_names.contains(case.get_ref()) {
-            errors.push(
-                at(
-                    case.span(),
-                    format!("expectation for unknown case `{}`", case.get_ref()),
-                )
-                .with_help(format!(
-                    "cases are named after their files in {}",
-                    cases_dir.display()
-                )),
-            );
-        }
-        for (target, verdict) in by_target {
-            if !raw
-                .targets
-                .iter()
-                .any(|t| t.name.get_ref() == target.get_ref())
-            {
-                errors.push(at(
-                    target.span(),
-                    format!("expectation for unknown target `{}`", target.get_ref()),
-                ));
-            }
-            match VerdictKind::parse(verdict.get_ref()) {
-                Some(kind) => {
-                    expectations.insert((case.get_ref().clone(), target.get_ref().clone()), kind);
-                }
-                None => errors.push(
-                    at(
-                        verdict.span(),
-                        format!("`{}` is not a verdict", verdict.get_ref()),
-                    )
-                    .with_help("expected one of: admitted, warned, locked-out, error"),
-                ),
-            }
-        }
-    }
-
-    let unit = match &raw.population_unit {
-        None => PopulationUnit::Users,
-        Some(unit) => PopulationUnit::parse(unit.get_ref()).unwrap_or_else(|| {
-            errors.push(
-                at(
-                    unit.span(),
-                    format!("`{}` is not a population unit", unit.get_ref()),
-                )
-                .with_help("`users` (shares given by hand) or `sessions` (counted in traffic)"),
-            );
-            PopulationUnit::Users
-        }),
-    };
-    let mut shares = |table: &BTreeMap<Spanned<String>, Spanned<f64>>| {
-        let mut shares = BTreeMap::new();
-        for (case, share) in table {
-            if !case_names.contains(case.get_ref()) {
-                errors.push(at(
-                    case.span(),
-                    format!("population share for unknown case `{}`", case.get_ref()),
-                ));
-            } else if !share.get_ref().is_finite() || *share.get_ref() < 0.0 {
-                errors.push(at(
-                    share.span(),
-                    "a population share is a number of 0 or more".to_string(),
-                ));
-            } else {
-                shares.insert(case.get_ref().clone(), *share.get_ref());
-            }
-        }
-        shares
-    };
-    let population = Population {
-        unit,
-        shares: shares(&raw.population),
-        accounts: shares(&raw.population_accounts),
-    };
-
-    if !errors.is_empty() {
-        return Err(LoadError { errors });
+    if !r.errors.is_empty() {
+        return Err(LoadError { errors: r.errors });
     }
     Ok(Suite {
         name: raw.name,
@@ -437,6 +186,166 @@ pub fn load_suite(path: &Path) -> Result<Suite, LoadError> {
         population,
         dialect_settings,
     })
+}
+
+/// The dialect the suite names: built in, or a dialect file relative to the suite (whose own
+/// mistakes point into it). Without it nothing else can be checked, so its error ends the load.
+fn suite_dialect(
+    r: &Reading<'_>,
+    named: &Spanned<String>,
+) -> Result<&'static dyn Dialect, LoadError> {
+    if dialect::declarative::is_path(named.get_ref()) {
+        return dialect::declarative::load(&r.dir.join(named.get_ref())).map_err(|mut errors| {
+            if errors.iter().all(|e| e.message.starts_with("cannot read")) {
+                errors = vec![r.at(
+                    named.span(),
+                    format!("cannot read dialect file `{}`", named.get_ref()),
+                )];
+            }
+            LoadError { errors }
+        });
+    }
+    dialect::by_name(named.get_ref()).ok_or_else(|| {
+        r.at(
+            named.span(),
+            format!("unknown dialect `{}`", named.get_ref()),
+        )
+        .with_help(format!(
+            "known dialects: {}; or a dialect file, `dialects/NAME.toml`",
+            dialect::names().join(", ")
+        ))
+        .into()
+    })
+}
+
+/// The case files: every `.toml` in the cases folder, then what `include` names (folders of
+/// them, or single files).
+fn case_paths(r: &mut Reading<'_>, cases_dir: &Path, include: &[Spanned<String>]) -> Vec<PathBuf> {
+    let mut files = match case_files(cases_dir) {
+        Ok(files) => files,
+        Err(e) => {
+            r.errors.push(SourceError::at(
+                cases_dir,
+                "",
+                None,
+                format!("cannot list cases: {e}"),
+            ));
+            Vec::new()
+        }
+    };
+    for include in include {
+        let path = r.dir.join(include.get_ref());
+        if path.is_dir() {
+            match case_files(&path) {
+                Ok(more) => files.extend(more),
+                Err(e) => r.error(
+                    include.span(),
+                    format!("cannot list {}: {e}", path.display()),
+                ),
+            }
+        } else if path.is_file() {
+            match toml_file(&path) {
+                Ok(()) => files.push(path),
+                Err(message) => r.error(include.span(), message),
+            }
+        } else {
+            r.error(
+                include.span(),
+                format!("no such folder or file: {}", path.display()),
+            );
+        }
+    }
+    files
+}
+
+/// Every case, and every case name: cases whose files failed to load still have a name, so a
+/// broken case file brings no cascade of "unknown case" errors.
+fn read_cases(
+    r: &mut Reading<'_>,
+    files: Vec<PathBuf>,
+    known: &BTreeSet<String>,
+    dialect: &'static dyn Dialect,
+    settings: &dialect::Settings,
+) -> (Vec<Arc<crate::case::Case>>, BTreeSet<String>) {
+    let mut cases: Vec<Arc<crate::case::Case>> = Vec::new();
+    let mut case_names: BTreeSet<String> = BTreeSet::new();
+    for case_file in files {
+        let stem = case_file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if case_file.file_stem().is_some() {
+            case_names.insert(stem.clone());
+        }
+        if let Err(message) = toml_file(&case_file).and_then(|()| file_name_part(&stem)) {
+            r.errors
+                .push(SourceError::at(&case_file, "", None, message));
+            continue;
+        }
+        match load_case_in(&case_file, known, dialect, settings) {
+            Ok(case) if cases.iter().any(|c| c.id == case.id) => r.errors.push(SourceError::at(
+                &case_file,
+                "",
+                None,
+                format!("a case named `{}` is already in the suite: case names (file stems) must be unique", case.id),
+            )),
+            Ok(case) => cases.push(Arc::new(case)),
+            Err(e) => r.errors.push(e),
+        }
+    }
+    name_recordings_apart(&mut cases);
+    (cases, case_names)
+}
+
+/// `[expect]`: a verdict per known case and target.
+fn expectations(
+    r: &mut Reading<'_>,
+    raw: &RawSuite,
+    case_names: &BTreeSet<String>,
+    cases_dir: &Path,
+) -> BTreeMap<(String, String), VerdictKind> {
+    let mut expectations = BTreeMap::new();
+    for (case, by_target) in &raw.expect {
+        if !case_names.contains(case.get_ref()) {
+            let error = r
+                .at(
+                    case.span(),
+                    format!("expectation for unknown case `{}`", case.get_ref()),
+                )
+                .with_help(format!(
+                    "cases are named after their files in {}",
+                    cases_dir.display()
+                ));
+            r.errors.push(error);
+        }
+        for (target, verdict) in by_target {
+            if !raw
+                .targets
+                .iter()
+                .any(|t| t.name.get_ref() == target.get_ref())
+            {
+                r.error(
+                    target.span(),
+                    format!("expectation for unknown target `{}`", target.get_ref()),
+                );
+            }
+            match VerdictKind::parse(verdict.get_ref()) {
+                Some(kind) => {
+                    expectations.insert((case.get_ref().clone(), target.get_ref().clone()), kind);
+                }
+                None => {
+                    let error = r
+                        .at(
+                            verdict.span(),
+                            format!("`{}` is not a verdict", verdict.get_ref()),
+                        )
+                        .with_help("expected one of: admitted, warned, locked-out, error");
+                    r.errors.push(error);
+                }
+            }
+        }
+    }
+    expectations
 }
 
 /// Recorded clients that go by the same name (two curls, seven OpenSSH 9.2p1 with different
@@ -543,7 +452,7 @@ pub(crate) fn file_name_part(name: &str) -> Result<(), String> {
 
 /// A file a suite may read: a `.toml` file, also where a link leads. Anything else (a
 /// mistyped `/etc/passwd`) is refused before it is read, so no error shows its contents.
-fn toml_file(path: &Path) -> Result<(), String> {
+pub(super) fn toml_file(path: &Path) -> Result<(), String> {
     let is_toml = |p: &Path| p.extension().is_some_and(|e| e == "toml");
     let real = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
     if is_toml(path) && is_toml(&real) {

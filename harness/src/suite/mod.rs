@@ -3,6 +3,8 @@
 
 pub mod edit;
 mod load;
+mod population;
+mod targets;
 
 pub(crate) use load::file_name_part;
 pub use load::{LoadError, load_suite};

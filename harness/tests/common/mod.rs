@@ -5,7 +5,9 @@
 pub mod fixtures;
 pub mod live_tls;
 pub mod mail;
+pub mod production;
 pub mod sasl;
+pub mod suite_server;
 pub mod tls_messages;
 
 use std::io::{BufRead, BufReader};

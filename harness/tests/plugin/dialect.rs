@@ -4,12 +4,12 @@
 //! STARTTLS) continues over TLS.
 
 use bytes::{Bytes, BytesMut};
-use harness::case::Template;
 use harness::dialect::{
     Conversation, Dialect, Doc, Ending, FrameError, Identity, Payload, Received, RecordedIdentity,
     Request, SendError, SettingError, Settings, StepError, StepSource, describe_unframed, downcast,
 };
 use harness::direction::Direction;
+use harness::template::Template;
 use harness::verdict::{Verdict, VerdictKind};
 use std::any::Any;
 use std::collections::BTreeMap;

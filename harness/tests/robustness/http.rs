@@ -9,7 +9,6 @@
 use crate::campaign::check;
 use crate::{SERIAL, peak_heap_on_this_thread_during};
 use bytes::{Bytes, BytesMut};
-use harness::case::Template;
 use harness::dialect::http::Http;
 use harness::dialect::http::framing::{KEPT_BODY, MAX_HEAD};
 use harness::dialect::http::head::{self, BodyLength};
@@ -17,6 +16,7 @@ use harness::dialect::{
     Dialect, Ending, Payload, SendError, Settings, StepSource, framer, text_step,
 };
 use harness::direction::Direction;
+use harness::template::Template;
 use harness::verdict::{Verdict, VerdictKind};
 use proptest::prelude::*;
 use proptest::sample::Index;

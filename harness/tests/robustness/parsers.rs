@@ -197,7 +197,7 @@ fn step_compilers_never_panic() {
                     );
                 }
             }
-            if let Err(e) = harness::case::ByteTemplate::parse(&text) {
+            if let Err(e) = harness::template::ByteTemplate::parse(&text) {
                 prop_assert!(e.offset < text.len().max(1), "byte template: {e:?}");
             }
             Ok(())

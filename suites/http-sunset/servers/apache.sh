@@ -13,6 +13,11 @@
 set -euo pipefail
 phase=$1 port=$2
 work=$(mktemp -d)
+# Removed once the server (this shell, after exec) has stopped, however it stops, when no
+# harness gave a private TMPDIR to remove: a watcher holding none of our file descriptors,
+# which outlives the SIGTERM its process group gets.
+( trap '' TERM INT HUP; while kill -0 $$ 2> /dev/null; do sleep 1; done; rm -rf "$work" ) \
+  < /dev/null > /dev/null 2>&1 &
 modules=/usr/lib/apache2/modules
 
 # The answer to everyone admitted: a static file, sent as application/json (no ETag, no ranges).

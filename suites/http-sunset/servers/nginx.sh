@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # nginx on 127.0.0.1:PORT (plain HTTP) under one phase of the API's sunset policy:
-#   bash servers/nginx.sh PHASE PORT [tls]      PHASE = before | warning | cutoff
+#   bash servers/nginx.sh PHASE PORT [tls]      PHASE = before | warning | cutoff | retire
 # With `tls`, HTTPS: TLS 1.2+ with the tls-cutoff suite's test certificate (for localhost).
 # Old clients, retired on 2026-01-01 (Thu, 01 Jan 2026 00:00:00 GMT = @1767225600):
 #   G1 old API     the path starts with /api/v1/ (after nginx's normalisation: %-decoding,
@@ -14,10 +14,18 @@
 #          Sunset (G3), Warning 299 (G4)
 # cutoff   G2 505, else G1 410, else G3 426, else G4 403 (short text/plain bodies); others 200
 # servers/apache.sh implements the same policy; servers/check.sh checks both.
+# retire   (nginx only: the policy of issue 20's acceptance test, production_capture_live.rs)
+#          G2 426, else G1 410, else G3 or G4 403 (a User-Agent minimum: ExampleApp 3 or
+#          later, and some User-Agent); ExampleApp 3.2 gets the 200 with a Sunset header
 # Runs in the foreground with its files in a temporary folder, prints nothing on success.
 set -euo pipefail
 phase=$1 port=$2 transport=${3:-plain}
 work=$(mktemp -d)
+# Removed once the server (this shell, after exec) has stopped, however it stops, when no
+# harness gave a private TMPDIR to remove: a watcher holding none of our file descriptors,
+# which outlives the SIGTERM its process group gets.
+( trap '' TERM INT HUP; while kill -0 $$ 2> /dev/null; do sleep 1; done; rm -rf "$work" ) \
+  < /dev/null > /dev/null 2>&1 &
 listen="127.0.0.1:$port"
 if [[ $transport == tls ]]; then
   certs=$(cd "$(dirname "$0")/../../tls-cutoff/servers" && pwd)
@@ -77,7 +85,26 @@ NGINX
 NGINX
 )
     ;;
-  *) echo "unknown phase $phase (before, warning or cutoff)" >&2; exit 2 ;;
+  retire)
+    policy=$(cat <<NGINX
+        default_type text/plain;
+        if (\$g2) { return 426 "HTTP/1.0 is no longer supported; use HTTP/1.1"; }
+        if (\$g1) { return 410 "API v1 was retired on 2026-01-01; use /api/v2/"; }
+        if (\$g3) { return 403 "ExampleApp 3.0 or later is required"; }
+        if (\$g4) { return 403 "Requests without a User-Agent are refused"; }
+        location / {
+            add_header Sunset \$sunset_app;
+            $ok
+        }
+NGINX
+)
+    groups+=$(cat <<'NGINX'
+
+    map $http_user_agent $sunset_app { "~ExampleApp/0*3\.2([^0-9]|$)" "Thu, 01 Jul 2027 00:00:00 GMT"; default ""; }
+NGINX
+)
+    ;;
+  *) echo "unknown phase $phase (before, warning, cutoff or retire)" >&2; exit 2 ;;
 esac
 
 cat > "$work/nginx.conf" <<CONF

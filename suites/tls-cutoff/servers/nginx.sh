@@ -7,6 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")"
 port=$1
 work=$(mktemp -d)
+# Removed once the server (this shell, after exec) has stopped, however it stops, when no
+# harness gave a private TMPDIR to remove: a watcher holding none of our file descriptors,
+# which outlives the SIGTERM its process group gets.
+( trap '' TERM INT HUP; while kill -0 $$ 2> /dev/null; do sleep 1; done; rm -rf "$work" ) \
+  < /dev/null > /dev/null 2>&1 &
 cat > "$work/nginx.conf" <<CONF
 daemon off;
 master_process off;

@@ -3,9 +3,9 @@
 //! free line where the file allows one, raw bytes (`send_hex`), or a recorded line replayed.
 
 use super::spec::{Spec, Verb};
-use crate::case::{ByteTemplate, Template};
 use crate::dialect::{Payload, Request, SendError, StepError, StepSource};
 use crate::source::closest;
+use crate::template::{ByteTemplate, Template};
 use std::any::Any;
 use std::collections::BTreeMap;
 

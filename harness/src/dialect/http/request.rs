@@ -7,8 +7,8 @@
 
 use super::framing::HttpFramer;
 use super::head;
-use crate::case::{ByteTemplate, Template};
 use crate::dialect::{Framer, Payload, Request, SendError, StepError, StepSource};
+use crate::template::{ByteTemplate, Template};
 use bytes::BytesMut;
 use std::any::Any;
 use std::collections::BTreeMap;

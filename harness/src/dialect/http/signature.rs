@@ -127,7 +127,10 @@ pub fn signature(client_messages: &[&[u8]]) -> String {
 }
 
 /// `HTTP/1.0`, `API v1` (every API version its requests name), then `Expect: 100-continue`,
-/// `Upgrade: h2c` and a method other than GET.
+/// `Upgrade: h2c` and a method other than GET, the User-Agent's platform and the whole
+/// User-Agent; last what else the signature keys on in the first request: the values of the
+/// other client headers (`Accept-Encoding: identity`) and the names of the rest, so two
+/// clients the signature tells apart are not merely numbered.
 pub fn distinctions(client_messages: &[&[u8]]) -> Vec<String> {
     let requests = requests(client_messages);
     let Some(first) = requests.first() else {
@@ -173,6 +176,20 @@ pub fn distinctions(client_messages: &[&[u8]]) -> Vec<String> {
         }
         add(format!("User-Agent: {agent}"));
     }
+    for (name, value) in &first.headers {
+        let lower = name.to_ascii_lowercase();
+        if PER_REQUEST_HEADERS.contains(&lower.as_str())
+            || ["user-agent", "expect", "upgrade"].contains(&lower.as_str())
+            || is_api_version_header(&lower)
+        {
+            continue;
+        }
+        if CLIENT_HEADERS.contains(&lower.as_str()) || identity::is_app_version(&lower) {
+            add(format!("{name}: {value}"));
+        } else {
+            add(name.clone());
+        }
+    }
     traits
 }
 
@@ -194,6 +211,19 @@ mod tests {
         assert_eq!(
             distinctions(&[old]),
             ["HTTP/1.0", "API v2", "User-Agent: curl/8.5.0"]
+        );
+        // Two clients without a User-Agent, told apart by what else they send.
+        let python = b"GET /v2/a HTTP/1.1\r\nHost: h\r\nAccept-Encoding: identity\r\n\r\n";
+        let node =
+            b"GET /v2/a HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\nX-Trace-Me: 1\r\n\r\n";
+        assert_ne!(signature(&[python]), signature(&[node]));
+        assert_eq!(
+            distinctions(&[python]),
+            ["HTTP/1.1", "API v2", "Accept-Encoding: identity"]
+        );
+        assert_eq!(
+            distinctions(&[node]),
+            ["HTTP/1.1", "API v2", "Connection: keep-alive", "X-Trace-Me"]
         );
         let upload = b"POST /up HTTP/1.1\r\nExpect: 100-continue\r\n\r\n";
         assert_eq!(

@@ -2,8 +2,8 @@
 //! bytes. `{trid}` is the conversation's own counter, one per message sent.
 
 use super::codec::{self, Sender};
-use crate::case::{ByteTemplate, Template};
 use crate::dialect::{Payload, Request, SendError, StepError, StepSource};
+use crate::template::{ByteTemplate, Template};
 use bytes::Bytes;
 use std::any::Any;
 use std::collections::BTreeMap;

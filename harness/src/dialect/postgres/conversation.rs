@@ -273,16 +273,7 @@ impl Conversation for PgConversation {
         request: &dyn Request,
         values: &BTreeMap<String, String>,
     ) -> Result<Bytes, SendError> {
-        if !self.declared {
-            self.declared = true;
-            self.methods = values.get("client_methods").map(|m| {
-                m.split([',', ' '])
-                    .filter(|s| !s.is_empty())
-                    .map(|s| s.to_ascii_lowercase())
-                    .collect()
-            });
-            self.sslmode = values.get("sslmode").cloned();
-        }
+        self.declare(values);
         let request: &PgRequest = downcast(request).map_err(SendError::Invalid)?;
         let bytes = match request {
             // A recording's startup inside its own TLS session cannot be read or replayed;
@@ -295,6 +286,20 @@ impl Conversation for PgConversation {
         };
         self.observe_sent(&bytes);
         Ok(Bytes::from(bytes))
+    }
+
+    fn declare(&mut self, values: &BTreeMap<String, String>) {
+        if self.declared {
+            return;
+        }
+        self.declared = true;
+        self.methods = values.get("client_methods").map(|m| {
+            m.split([',', ' '])
+                .filter(|s| !s.is_empty())
+                .map(|s| s.to_ascii_lowercase())
+                .collect()
+        });
+        self.sslmode = values.get("sslmode").cloned();
     }
 
     fn observe_sent(&mut self, message: &[u8]) {

@@ -4,8 +4,8 @@
 //! replayed as recorded.
 
 use super::framing::{CANCEL_REQUEST, GSSENC_REQUEST, SSL_REQUEST};
-use crate::case::{ByteTemplate, Template};
 use crate::dialect::{Payload, Request, SendError, StepError, StepSource};
+use crate::template::{ByteTemplate, Template};
 use std::any::Any;
 use std::collections::BTreeMap;
 

@@ -4,9 +4,9 @@
 //! fresh key. A recorded message is replayed as recorded; `send_hex` sends raw bytes.
 
 use super::wire::KexInit;
-use crate::case::{ByteTemplate, Template};
 use crate::dialect::{Payload, Request, SendError, StepError, StepSource};
 use crate::source::closest;
+use crate::template::{ByteTemplate, Template};
 use std::any::Any;
 use std::collections::BTreeMap;
 

@@ -4,9 +4,9 @@
 
 use super::hello::{self, Description};
 use super::names;
-use crate::case::{ByteTemplate, Template};
 use crate::dialect::{Payload, Request, SendError, StepError, StepSource};
 use crate::source::closest;
+use crate::template::{ByteTemplate, Template};
 use std::any::Any;
 use std::collections::BTreeMap;
 

@@ -2,7 +2,7 @@
 //! with `{name}` placeholders filled with the variable's text.
 
 use super::TemplateError;
-use super::template::placeholder;
+use super::text::placeholder;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
