@@ -533,3 +533,45 @@ async fn recorded_sessions_are_judged_by_the_file_as_they_ran() {
     ]);
     assert_eq!(verdicts(&stdout(&judged)), expected, "{}", stderr(&judged));
 }
+
+/// A self-test bundle of a suite whose dialect is a file holds the file's hash: an operator
+/// whose copy of the dialect differs is told which file.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bundle_names_a_dialect_file_that_differs() {
+    let server = server::start(Mode::Submission, 0).await.to_string();
+    let dir = suite();
+    let (suite_arg, bundle) = (
+        dir.path().display().to_string(),
+        dir.path().join("bundle.json").display().to_string(),
+    );
+    let (s, b) = (suite_arg.clone(), bundle.clone());
+    let run = tokio::task::spawn_blocking(move || {
+        harness(&[
+            "run", &s, "--target", &server, "--case", "a-modern", "--bundle", &b,
+        ])
+    })
+    .await
+    .unwrap();
+    assert!(matches!(run.status.code(), Some(0 | 1)), "{}", stderr(&run));
+    let ok = harness(&["verify-bundle", &bundle, "--suite", &suite_arg]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    let file = dir.path().join("dialects/smtp.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("reason = \"authenticated (235)\"", "reason = \"in\""),
+    )
+    .unwrap();
+    let out = harness(&["verify-bundle", &bundle, "--suite", &suite_arg]);
+    assert_eq!(
+        out.status.code(),
+        Some(harness::exit::MISMATCH),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("dialects/smtp.toml: differs from the local suite"),
+        "{}",
+        stdout(&out)
+    );
+}

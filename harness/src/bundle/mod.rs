@@ -20,9 +20,10 @@ fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Every file the suite's verdicts depend on: suite.toml, policies, case files.
+/// Every file the suite's verdicts depend on: suite.toml, a dialect file, policies, case files.
 fn suite_files(suite: &Suite) -> Vec<PathBuf> {
     let mut files = vec![suite.dir.join("suite.toml")];
+    files.extend(suite.dialect.source_file().map(Path::to_path_buf));
     for target in &suite.targets {
         if let crate::suite::TargetKind::Reference { policy_path, .. } = &target.kind
             && !files.contains(policy_path)

@@ -300,7 +300,7 @@ pub fn read_jsonl_keeping(input: impl BufRead, keep_results: bool) -> Result<Rea
         }
         let r: ResultLine =
             serde_json::from_str(&line).map_err(|e| format!("line {}: {e}", number + 1))?;
-        let dialect = crate::dialect::by_name(&r.dialect).map_or("unknown", |d| d.name());
+        let dialect = dialect_name(&r.dialect);
         results.push(CaseResult {
             case_index: r.case_index,
             target_index: r.target_index,
@@ -329,4 +329,48 @@ pub fn read_jsonl_keeping(input: impl BufRead, keep_results: bool) -> Result<Rea
         results,
         snapshots,
     })
+}
+
+/// A result's dialect as its name: a known dialect's, or (a file dialect this process has not
+/// loaded, in a shard being merged) the name kept as written; at most a few such names are
+/// kept, each once, and past them, or for one no dialect could have, `unknown`.
+fn dialect_name(name: &str) -> &'static str {
+    if let Some(dialect) = crate::dialect::by_name(name) {
+        return dialect.name();
+    }
+    static KEPT: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    let plausible = (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !plausible {
+        return "unknown";
+    }
+    let mut kept = KEPT.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(known) = kept.iter().find(|k| **k == name) {
+        return known;
+    }
+    if kept.len() >= 32 {
+        return "unknown";
+    }
+    let leaked: &'static str = Box::leak(name.to_string().into_boxed_str());
+    kept.push(leaked);
+    leaked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dialect_name;
+
+    #[test]
+    fn a_dialect_this_process_has_not_loaded_keeps_its_name() {
+        assert_eq!(dialect_name("tls"), "tls");
+        assert_eq!(dialect_name("smtp-file"), "smtp-file");
+        assert!(std::ptr::eq(
+            dialect_name("smtp-file"),
+            dialect_name("smtp-file")
+        ));
+        assert_eq!(dialect_name("not a name"), "unknown");
+        assert_eq!(dialect_name(""), "unknown");
+    }
 }

@@ -34,6 +34,8 @@ pub struct FileConversation {
     /// The stage of the last verb sent: a free line goes on with it.
     verb_stage: String,
     warnings: Vec<String>,
+    /// The client sent the file's farewell verb (SMTP's QUIT): a close after it is its doing.
+    left: bool,
 }
 
 impl FileConversation {
@@ -48,6 +50,7 @@ impl FileConversation {
             outstanding: VecDeque::new(),
             verb_stage: first,
             warnings: Vec::new(),
+            left: false,
         }
     }
 
@@ -56,6 +59,10 @@ impl FileConversation {
         // A free line (a base64 answer) goes on with the stage of the verb it answers.
         if let Some(verb) = steps::verb_of(self.spec, &line) {
             self.verb_stage.clone_from(&verb.name);
+            let farewell = self.spec.farewell.as_deref();
+            self.left |= farewell
+                .and_then(|f| steps::verb_of(self.spec, f))
+                .is_some_and(|f| f.name == verb.name);
         }
         let warnings = rules::request_warnings(self.spec, &line);
         self.warn(warnings);
@@ -169,6 +176,13 @@ impl Conversation for FileConversation {
             }
         };
         let stage = self.stage();
+        if self.left {
+            let reason = format!(
+                "the client signed off ({stage}) before any verdict, and the server {} the connection as asked: no decision of the server's",
+                if reset { "reset" } else { "closed" }
+            );
+            return Verdict::error(stage, reason);
+        }
         let reading = rules::ending(self.spec, &stage, reset);
         let what = if reset {
             "the server reset the connection"
@@ -181,6 +195,10 @@ impl Conversation for FileConversation {
         };
         self.verdict(&stage, &reading, None)
             .unwrap_or_else(|| Verdict::error(stage.clone(), what))
+    }
+
+    fn client_left(&self) -> bool {
+        self.left
     }
 
     fn farewell(&self) -> Option<Bytes> {

@@ -88,7 +88,12 @@ pub fn load(path: &Path) -> Result<&'static dyn Dialect, Vec<SourceError>> {
             .iter()
             .find(|l| l.dialect.spec.name == dialect.spec.name)
             .map(|l| format!(" (from {})", l.path.display()));
-        let at = text.find("name").map(|at| at..at + 4);
+        // The `name` key's line: the file parsed, so it has one at the top level.
+        let at = text
+            .match_indices("name")
+            .map(|(at, _)| at)
+            .find(|&at| at == 0 || text[..at].ends_with('\n'))
+            .map(|at| at..at + 4);
         return Err(vec![
             SourceError::at(path, &text, at, format!("{e}{}", other.unwrap_or_default()))
                 .with_help("give this dialect a name of its own"),

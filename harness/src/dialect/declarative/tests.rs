@@ -357,3 +357,23 @@ fn pipelined_requests_are_answered_oldest_first() {
     assert_eq!((v.kind, v.stage.as_str()), (VerdictKind::LockedOut, "MAIL"));
     assert_eq!(c.stage(), "RCPT");
 }
+
+#[test]
+fn a_close_after_the_clients_farewell_is_no_lockout() {
+    let d = mini(MINI).unwrap();
+    let mut c = d.conversation(None, &Settings::none());
+    c.receive(Bytes::from_static(b"220 hi\r\n"));
+    c.observe_sent(b"EHLO me\r\n");
+    c.receive(Bytes::from_static(b"250 hi\r\n"));
+    assert!(!c.client_left());
+    c.observe_sent(b"QUIT\r\n");
+    c.receive(Bytes::from_static(b"221 bye\r\n"));
+    assert!(c.client_left());
+    let v = c.ended(Ending::Closed);
+    assert_eq!((v.kind, v.stage.as_str()), (VerdictKind::Error, "QUIT"));
+    assert!(
+        v.reason.starts_with("the client signed off (QUIT)"),
+        "{}",
+        v.reason
+    );
+}
