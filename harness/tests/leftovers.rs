@@ -1,7 +1,7 @@
 //! Servers a suite starts are stopped whole: every process of the group the harness started
 //! them in, and the temporary folder it gave them, whether the run ends, or the harness is
-//! told to stop. Shipped suites included: real nginx, Apache, PostgreSQL, sshd, dropbear and
-//! openssl leave nothing behind.
+//! told to stop. Shipped suites included: real nginx, Apache, PostgreSQL, sshd, dropbear,
+//! Postfix, Dovecot (with socat) and openssl leave nothing behind.
 
 mod common;
 
@@ -155,6 +155,9 @@ fn every_shipped_suite_leaves_no_process_and_no_folder_behind() {
         ("tls-cutoff", "tls11-client"),
         ("ssh-hardening", "cbc-only"),
         ("postgres-upgrade", "md5-only-driver"),
+        ("smtp-submission", "starttls-auth-plain"),
+        ("imap-dovecot", "starttls-login"),
+        ("pop3-dovecot", "stls-user-pass"),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_harness"))
             .args(["run", "--case", case, "--format", "json"])
