@@ -334,6 +334,25 @@ fn every_server_template_runs_as_written_against_a_committed_capture() {
             "captures/postgres/asyncpg",
             "postgres",
         ),
+        // Protocols spoken by dialect files: the template writes the file into the suite.
+        (
+            "postfix",
+            "smtp",
+            "captures/smtp/python-smtplib-plain.today",
+            "postfix",
+        ),
+        (
+            "dovecot",
+            "imap",
+            "captures/imap/python-imaplib.today",
+            "dovecot",
+        ),
+        (
+            "dovecot-pop3",
+            "pop3",
+            "captures/pop3/python-poplib.today",
+            "dovecot",
+        ),
     ];
     for (template, dialect, capture, program) in templates {
         let found = ["/usr/sbin/", "/usr/bin/"]
@@ -376,6 +395,13 @@ fn every_server_template_runs_as_written_against_a_committed_capture() {
             "{template}: {}",
             stdout(&run)
         );
+        if dialect != "http" && dialect != "ssh" && dialect != "postgres" {
+            let suite = std::fs::read_to_string(dir.join("suite.toml")).unwrap();
+            assert!(
+                suite.contains(&format!("dialect = \"dialects/{dialect}.toml\"")),
+                "{suite}"
+            );
+        }
     }
 }
 

@@ -12,10 +12,12 @@ use clap::Parser;
 use std::path::{Path, PathBuf};
 
 /// A real server a suite can start: its script (and the files beside it it reads), the
-/// arguments after the script (`{port}` the free port), and the Debian package it needs.
+/// arguments after the script (`{port}` the free port), and the Debian packages it needs; for
+/// a protocol spoken by a dialect file, that file, written to `dialects/DIALECT.toml`.
 struct Template {
     name: &'static str,
     dialect: &'static str,
+    dialect_file: Option<&'static str>,
     package: &'static str,
     files: &'static [(&'static str, &'static str)],
     args: &'static [&'static str],
@@ -30,6 +32,7 @@ const TEMPLATES: &[Template] = &[
     Template {
         name: "nginx",
         dialect: "http",
+        dialect_file: None,
         package: "nginx-light",
         files: &[("nginx.sh", include_str!("../../templates/servers/nginx.sh"))],
         args: &["{port}"],
@@ -40,6 +43,7 @@ const TEMPLATES: &[Template] = &[
     Template {
         name: "apache",
         dialect: "http",
+        dialect_file: None,
         package: "apache2",
         files: &[(
             "apache.sh",
@@ -53,6 +57,7 @@ const TEMPLATES: &[Template] = &[
     Template {
         name: "sshd",
         dialect: "ssh",
+        dialect_file: None,
         package: "openssh-server",
         files: &[
             (
@@ -72,6 +77,7 @@ const TEMPLATES: &[Template] = &[
     Template {
         name: "dropbear",
         dialect: "ssh",
+        dialect_file: None,
         package: "dropbear-bin",
         files: &[
             (
@@ -92,6 +98,7 @@ const TEMPLATES: &[Template] = &[
     Template {
         name: "postgres",
         dialect: "postgres",
+        dialect_file: None,
         package: "postgresql",
         files: &[(
             "postgres.sh",
@@ -102,6 +109,54 @@ const TEMPLATES: &[Template] = &[
         ready_when: Some("ready to accept connections"),
         max_connections: None,
         about: "PostgreSQL letting every driver reach authentication (configuration `permissive`; servers/postgres.sh has the others).",
+    },
+    Template {
+        name: "postfix",
+        dialect: "smtp",
+        dialect_file: Some(include_str!(
+            "../../../suites/smtp-submission/dialects/smtp.toml"
+        )),
+        package: "postfix sasl2-bin libsasl2-modules",
+        files: &[(
+            "postfix.sh",
+            include_str!("../../../suites/smtp-submission/servers/postfix.sh"),
+        )],
+        args: &["today", "{port}"],
+        ready_when: Some("daemon started"),
+        max_connections: None,
+        about: "Postfix submission taking AUTH in the clear too (policy `today`; servers/postfix.sh has the others; needs root).",
+    },
+    Template {
+        name: "dovecot",
+        dialect: "imap",
+        dialect_file: Some(include_str!(
+            "../../../suites/imap-dovecot/dialects/imap.toml"
+        )),
+        package: "dovecot-imapd socat",
+        files: &[(
+            "dovecot.sh",
+            include_str!("../../../suites/imap-dovecot/servers/dovecot.sh"),
+        )],
+        args: &["today", "{port}"],
+        ready_when: Some("dovecot.sh: ready"),
+        max_connections: None,
+        about: "Dovecot IMAP taking passwords in the clear too (policy `today`; servers/dovecot.sh has the others; needs root).",
+    },
+    Template {
+        name: "dovecot-pop3",
+        dialect: "pop3",
+        dialect_file: Some(include_str!(
+            "../../../suites/pop3-dovecot/dialects/pop3.toml"
+        )),
+        package: "dovecot-pop3d socat",
+        files: &[(
+            "dovecot.sh",
+            include_str!("../../../suites/imap-dovecot/servers/dovecot.sh"),
+        )],
+        args: &["today", "{port}", "pop3"],
+        ready_when: Some("dovecot.sh: ready"),
+        max_connections: None,
+        about: "Dovecot POP3 taking passwords in the clear too (policy `today`; servers/dovecot.sh has the others; needs root).",
     },
 ];
 
@@ -135,25 +190,33 @@ pub fn new(args: &NewArgs) -> Result<i32, Failure> {
     };
     let template = args.server.as_deref().map(template).transpose()?;
     // A server template says what its clients speak.
-    let Some(dialect_name) = args.dialect.as_deref().or(template.map(|t| t.dialect)) else {
+    let Some(named) = args.dialect.as_deref().or(template.map(|t| t.dialect)) else {
         return Err(Failure::Usage(
             "give the suite's protocol: --dialect D (`harness dialects` lists them)".into(),
         ));
     };
-    let dialect = super::dialect(dialect_name)?;
     if let Some(t) = template
-        && t.dialect != dialect.name()
+        && t.dialect != named
+        && (t.dialect_file.is_some() || t.dialect != super::dialect(named)?.name())
     {
         return Err(Failure::Usage(format!(
-            "--server {} speaks {}, and the suite's dialect is {}",
-            t.name,
-            t.dialect,
-            dialect.name()
+            "--server {} speaks {}, and the suite's dialect is {named}",
+            t.name, t.dialect,
         )));
     }
+    // A template's dialect file is written into the suite and read from there.
+    let dialect_file = template
+        .and_then(|t| t.dialect_file.map(|text| (t, text)))
+        .map(|(t, text)| {
+            (
+                dir.join("dialects").join(format!("{}.toml", t.dialect)),
+                text,
+            )
+        });
     // Everything that would be overwritten is refused before anything is written.
     let workflow = workflow_place(dir, args.workflow)?;
     let mut written: Vec<PathBuf> = vec![dir.join("suite.toml")];
+    written.extend(dialect_file.iter().map(|(path, _)| path.clone()));
     written.extend(template.iter().flat_map(|t| {
         t.files
             .iter()
@@ -168,11 +231,24 @@ pub fn new(args: &NewArgs) -> Result<i32, Failure> {
     }
     let existed = dir.exists();
     std::fs::create_dir_all(dir).map_err(|e| runtime(dir, e))?;
+    let dialect_name = match &dialect_file {
+        Some((path, text)) => {
+            write_file(path, text.as_bytes(), false)?;
+            path.display().to_string()
+        }
+        None => named.to_string(),
+    };
+    let dialect_name = dialect_name.as_str();
+    let dialect = super::dialect(dialect_name)?;
     match &args.from_capture {
         Some(capture) => {
             if let Err(failure) = import_clients(dir, dialect_name, capture, args.port) {
                 // What the import created and left empty goes: a failed `new` leaves nothing.
                 let _ = std::fs::remove_dir(dir.join("cases"));
+                if let Some((path, _)) = &dialect_file {
+                    let _ = std::fs::remove_file(path);
+                    let _ = std::fs::remove_dir(dir.join("dialects"));
+                }
                 if !existed {
                     let _ = std::fs::remove_dir(dir);
                 }
