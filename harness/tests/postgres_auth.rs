@@ -8,6 +8,7 @@
 mod common;
 
 use common::*;
+use harness::verdict::VerdictKind;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -337,5 +338,93 @@ fn judge_decides_a_recorded_scram_login_at_authentication_ok() {
             "wrong password: the server refused the client's password (SCRAM-SHA-256): FATAL 28P01"
         ),
         "{refused}"
+    );
+}
+
+/// A backend message.
+fn backend(kind: u8, body: &[u8]) -> bytes::Bytes {
+    let mut out = vec![kind];
+    out.extend_from_slice(&(body.len() as u32 + 4).to_be_bytes());
+    out.extend_from_slice(body);
+    bytes::Bytes::from(out)
+}
+
+/// An authentication message: its code, then `data`.
+fn auth(code: u32, data: &[u8]) -> bytes::Bytes {
+    backend(b'R', &[&code.to_be_bytes()[..], data].concat())
+}
+
+/// A startup sent with the password `harness`, the server's SASL request received: the
+/// conversation, and the nonce of its client-first message.
+fn scram_begun() -> (Box<dyn harness::dialect::Conversation>, String) {
+    let postgres = harness::dialect::by_name("postgres").unwrap();
+    let settings = postgres.settings(&BTreeMap::new()).unwrap();
+    let mut conversation = postgres.conversation(None, &settings);
+    let values: BTreeMap<String, String> = [("password", "harness"), ("user", "harness")]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .into();
+    let step =
+        harness::dialect::text_step(postgres, "startup user=harness database=harness").unwrap();
+    conversation.send(step.as_ref(), &values).unwrap();
+    let received = conversation.receive(auth(10, b"SCRAM-SHA-256\0\0"));
+    assert!(received.verdict.is_none() && !received.answers_request);
+    let first = conversation.respond().expect("a SASLInitialResponse");
+    let text = String::from_utf8_lossy(&first);
+    let nonce = text.split("r=").nth(1).unwrap().to_string();
+    (conversation, nonce)
+}
+
+#[test]
+fn a_server_that_breaks_the_scram_exchange_gets_an_error_naming_what_it_did() {
+    let server_first = |nonce: &str, iterations: &str| {
+        format!("r={nonce}SERVER,s=c2FsdA==,i={iterations}").into_bytes()
+    };
+    let cases: Vec<(&str, Box<dyn Fn(&str) -> Vec<bytes::Bytes>>)> = vec![
+        (
+            "does not extend the client's",
+            Box::new(|_: &str| vec![auth(11, b"r=someone-else,s=c2FsdA==,i=4096")]),
+        ),
+        (
+            "iterations (1 to 1000000)",
+            Box::new(move |n: &str| vec![auth(11, &server_first(n, "99999999"))]),
+        ),
+        (
+            "signature is wrong",
+            Box::new(move |n: &str| vec![auth(11, &server_first(n, "4096")), auth(12, b"v=AAAA")]),
+        ),
+        (
+            "AuthenticationOk before the server proved it knows the password",
+            Box::new(move |n: &str| vec![auth(11, &server_first(n, "4096")), auth(0, b"")]),
+        ),
+        (
+            "a server-final message before the client-final one",
+            Box::new(|_: &str| vec![auth(12, b"v=AAAA")]),
+        ),
+    ];
+    for (says, script) in cases {
+        let (mut conversation, nonce) = scram_begun();
+        let mut verdict = None;
+        for message in script(&nonce) {
+            let received = conversation.receive(message);
+            let _ = conversation.respond();
+            if let Some(v) = received.verdict {
+                verdict = Some(v);
+                break;
+            }
+        }
+        let verdict = verdict.unwrap_or_else(|| panic!("no verdict for {says}"));
+        assert_eq!(verdict.kind, VerdictKind::Error, "{says}: {verdict:?}");
+        assert!(verdict.reason.contains(says), "{says}: {}", verdict.reason);
+    }
+    // A server that stops answering mid-login is an error too, never an admission.
+    let (mut conversation, _) = scram_begun();
+    let ended = conversation.ended(harness::dialect::Ending::Closed);
+    assert_eq!(ended.kind, VerdictKind::Error);
+    assert!(
+        ended
+            .reason
+            .contains("after the client's SCRAM-SHA-256 answer"),
+        "{}",
+        ended.reason
     );
 }
