@@ -376,30 +376,29 @@ fn scram_begun() -> (Box<dyn harness::dialect::Conversation>, String) {
 
 #[test]
 fn a_server_that_breaks_the_scram_exchange_gets_an_error_naming_what_it_did() {
-    let server_first = |nonce: &str, iterations: &str| {
+    /// The server-first message a server that knows the client's nonce sends.
+    fn server_first(nonce: &str, iterations: &str) -> Vec<u8> {
         format!("r={nonce}SERVER,s=c2FsdA==,i={iterations}").into_bytes()
-    };
-    let cases: Vec<(&str, Box<dyn Fn(&str) -> Vec<bytes::Bytes>>)> = vec![
-        (
-            "does not extend the client's",
-            Box::new(|_: &str| vec![auth(11, b"r=someone-else,s=c2FsdA==,i=4096")]),
-        ),
-        (
-            "iterations (1 to 1000000)",
-            Box::new(move |n: &str| vec![auth(11, &server_first(n, "99999999"))]),
-        ),
-        (
-            "signature is wrong",
-            Box::new(move |n: &str| vec![auth(11, &server_first(n, "4096")), auth(12, b"v=AAAA")]),
-        ),
+    }
+    /// What the server sends after the client-first message, given the client's nonce.
+    type Script = fn(&str) -> Vec<bytes::Bytes>;
+    let cases: [(&str, Script); 5] = [
+        ("does not extend the client's", |_| {
+            vec![auth(11, b"r=someone-else,s=c2FsdA==,i=4096")]
+        }),
+        ("iterations (1 to 1000000)", |n| {
+            vec![auth(11, &server_first(n, "99999999"))]
+        }),
+        ("signature is wrong", |n| {
+            vec![auth(11, &server_first(n, "4096")), auth(12, b"v=AAAA")]
+        }),
         (
             "AuthenticationOk before the server proved it knows the password",
-            Box::new(move |n: &str| vec![auth(11, &server_first(n, "4096")), auth(0, b"")]),
+            |n| vec![auth(11, &server_first(n, "4096")), auth(0, b"")],
         ),
-        (
-            "a server-final message before the client-final one",
-            Box::new(|_: &str| vec![auth(12, b"v=AAAA")]),
-        ),
+        ("a server-final message before the client-final one", |_| {
+            vec![auth(12, b"v=AAAA")]
+        }),
     ];
     for (says, script) in cases {
         let (mut conversation, nonce) = scram_begun();
