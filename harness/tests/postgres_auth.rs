@@ -7,14 +7,13 @@
 
 mod common;
 
+use common::suite_server::{ServerScript, SuiteServer};
 use common::*;
 use harness::verdict::VerdictKind;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::{Command, Stdio};
 
 fn login_suite() -> PathBuf {
     repo_root().join("suites/postgres-login")
@@ -187,16 +186,7 @@ fn results_accepting_snapshots(suite: &Path) -> BTreeMap<(String, String), Value
     let (results, summary) = json_lines(&stdout(&out));
     assert_eq!(summary["mismatched"], 0, "{}", stderr(&out));
     assert_eq!(summary["as_expected"], results.len());
-    results
-        .into_iter()
-        .map(|r| {
-            let key = (
-                r["case"].as_str().unwrap().to_string(),
-                r["target"].as_str().unwrap().to_string(),
-            );
-            (key, r)
-        })
-        .collect()
+    by_case_and_target(results)
 }
 
 #[test]
@@ -238,63 +228,22 @@ fn without_a_password_every_verdict_is_as_before_and_says_it_stopped_at_the_requ
     assert!(stopped >= 10, "{stopped} logins stopped at the request");
 }
 
-/// A configuration of postgres-upgrade's server on a free port; stopped when dropped.
-struct Server(Child, u16);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-INT", &self.0.id().to_string()])
-            .status();
-        let _ = self.0.wait();
-    }
-}
-
-fn server(config: &str) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("bash")
-        .arg(repo_root().join("suites/postgres-upgrade/servers/postgres.sh"))
-        .args([config, &port.to_string()])
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server(child, port);
-    for _ in 0..1200 {
-        let ready = Command::new("pg_isready")
-            .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string()])
-            .status()
-            .is_ok_and(|s| s.success());
-        if ready {
-            return server;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    panic!("postgres {config} did not start");
+/// postgres-upgrade's server under `config`, in `dir`; stopped when dropped.
+fn server(config: &'static str, dir: &Path) -> SuiteServer {
+    let script = ServerScript {
+        suite: "postgres-upgrade",
+        script: "postgres.sh",
+        phase: config,
+        ready_when: Some("ready to accept connections"),
+    };
+    SuiteServer::start(&script, dir)
 }
 
 /// psql with `password` through `harness record` to `server`: whether it logged in, and the
 /// folder the session was written to.
-fn recorded_psql(server: &Server, password: &str, out: &Path) -> bool {
-    let mut record = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(["record", "--dialect", "postgres", "--listen", "127.0.0.1:0"])
-        .args(["--upstream", &format!("127.0.0.1:{}", server.1)])
-        .args(["--out", &out.display().to_string(), "--sessions", "1"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(record.stdout.as_mut().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let port = first
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no address in {first:?}"))
-        .to_string();
+fn recorded_psql(server: &SuiteServer, password: &str, out: &Path) -> bool {
+    let (proxy, mut record) = recorder("postgres", server.port, out, 1);
+    let port = proxy.trim_start_matches("127.0.0.1:");
     let connected = Command::new("psql")
         .arg(format!(
             "host=127.0.0.1 port={port} user=harness dbname=harness sslmode=disable gssencmode=disable connect_timeout=10"
@@ -312,8 +261,8 @@ fn recorded_psql(server: &Server, password: &str, out: &Path) -> bool {
 
 #[test]
 fn judge_decides_a_recorded_scram_login_at_authentication_ok() {
-    let server = server("scram-only");
     let work = tempfile::tempdir().unwrap();
+    let server = server("scram-only", work.path());
     let (right, wrong) = (work.path().join("right"), work.path().join("wrong"));
     assert!(recorded_psql(&server, "harness", &right));
     assert!(!recorded_psql(&server, "not-the-password", &wrong));
