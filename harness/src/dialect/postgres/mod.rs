@@ -1,9 +1,10 @@
 //! PostgreSQL's frontend/backend protocol: which drivers still connect after an upgrade or a
 //! pg_hba.conf change? Startup packets of any protocol version, SSLRequest with its in-band
 //! TLS upgrade, and the server's answer up to its authentication request: reaching
-//! authentication (with a method the client can perform) is admission. Case variables
-//! `client_methods` and `sslmode` declare what a client can do; `[dialect_settings]
-//! deprecated_methods` what warns.
+//! authentication (with a method the client can perform) is admission. With a `password`
+//! variable the harness logs in (cleartext, MD5, SCRAM-SHA-256) and AuthenticationOk admits.
+//! Case variables `client_methods` and `sslmode` declare what a client can do;
+//! `[dialect_settings] deprecated_methods` what warns.
 
 mod conversation;
 mod describe;
@@ -53,6 +54,10 @@ const STEP_KINDS: &[Doc] = &[
         name: "[variables] client_methods, sslmode",
         about: "what the client can do: authentication methods (e.g. `scram-sha-256,md5`) and libpq's sslmode (`require` needs TLS)",
     },
+    Doc {
+        name: "[variables] password",
+        about: "the startup user's password: the harness logs in (cleartext, MD5, SCRAM-SHA-256 without channel binding) and decides at AuthenticationOk; a wrong one is an error. Without it, the verdict is decided at the authentication request",
+    },
 ];
 
 const SETTING_KEYS: &[Doc] = &[
@@ -80,7 +85,7 @@ impl Dialect for Postgres {
     }
 
     fn summary(&self) -> &'static str {
-        "PostgreSQL drivers against servers dropping old protocols, MD5 and clear-text connections; decides at the authentication request"
+        "PostgreSQL drivers against servers dropping old protocols, MD5 and clear-text connections; decides at AuthenticationOk with a `password`, else at the authentication request"
     }
 
     fn default_port(&self) -> u16 {
