@@ -22,6 +22,8 @@
 # IO::Socket::SSL) and Mail::IMAPClient, Mutt, aiosmtplib and aioimaplib (PyPI), nodemailer and
 # imapflow (npm, in /usr/local/lib/harness-mail-node) are the real mail clients
 # captures/smtp, captures/imap and captures/pop3 run against them.
+# MySQL protocol: Debian's MariaDB server is what mariadb-auth starts (its mariadb-install-db
+# makes the data directory), the mariadb client a real driver.
 set -euo pipefail
 missing=()
 command -v tshark > /dev/null || missing+=(tshark)
@@ -65,6 +67,8 @@ perl -MDigest::HMAC_MD5 -e 1 2> /dev/null || missing+=(libdigest-hmac-perl) # Au
 perl -MIO::Socket::SSL -e 1 2> /dev/null || missing+=(libio-socket-ssl-perl)
 perl -MMail::IMAPClient -e 1 2> /dev/null || missing+=(libmail-imapclient-perl)
 command -v npm > /dev/null || missing+=(npm)
+[ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
+command -v mariadb > /dev/null || missing+=(mariadb-client)
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   sudo=""

@@ -1,39 +1,5 @@
-//! A dialect's typed settings: read from the suite's `[dialect_settings]` once, when the suite
-//! loads, and handed to every connection as the dialect's own type.
-
-use std::any::Any;
-use std::fmt;
-use std::sync::Arc;
-
-/// Settings as the dialect typed them; only the dialect that made them reads them.
-#[derive(Clone, Default)]
-pub struct Settings(Option<Arc<dyn Any + Send + Sync>>);
-
-impl Settings {
-    pub fn new<T: Any + Send + Sync>(settings: T) -> Settings {
-        Settings(Some(Arc::new(settings)))
-    }
-
-    /// No settings: the dialect's defaults apply.
-    pub fn none() -> Settings {
-        Settings(None)
-    }
-
-    /// The settings, if they are of type `T` (they are, when the dialect made them).
-    pub fn get<T: Any>(&self) -> Option<&T> {
-        self.0.as_deref().and_then(|s| s.downcast_ref())
-    }
-}
-
-impl fmt::Debug for Settings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.is_some() {
-            "Settings(..)"
-        } else {
-            "Settings(default)"
-        })
-    }
-}
+//! Readers for a suite's `[dialect_settings]` values, and the error that points at a bad one.
+//! A dialect reads them into its own [`super::Protocol::Settings`] once, when the suite loads.
 
 /// The list of strings setting `key` holds: `Ok(None)` when the suite does not give it, an
 /// error naming the key when it is not a list of strings.

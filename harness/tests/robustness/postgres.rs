@@ -12,7 +12,7 @@ use crate::feed::feed;
 use bytes::Bytes;
 use harness::dialect::postgres::Postgres;
 use harness::dialect::postgres::framing::{GSSENC_REQUEST, MAX_MESSAGE};
-use harness::dialect::{Dialect, Ending, Framer, text_step};
+use harness::dialect::{Dialect, Ending, Framer, Wire, text_step};
 use harness::direction::Direction;
 use harness::verdict::VerdictKind;
 use proptest::prelude::*;

@@ -8,7 +8,7 @@ use super::framer;
 use super::rules::{self, Reading};
 use super::spec::{Action, Spec, first_stage};
 use super::steps::{self, FileStep};
-use crate::dialect::{Conversation, Ending, Received, Request, SendError, downcast};
+use crate::dialect::{Conversation, Ending, Received, SendError};
 use crate::verdict::{Verdict, VerdictKind};
 use bytes::Bytes;
 use std::collections::{BTreeMap, VecDeque};
@@ -121,13 +121,12 @@ impl FileConversation {
     }
 }
 
-impl Conversation for FileConversation {
+impl Conversation<FileStep> for FileConversation {
     fn send(
         &mut self,
-        request: &dyn Request,
+        step: &FileStep,
         values: &BTreeMap<String, String>,
     ) -> Result<Bytes, SendError> {
-        let step: &FileStep = downcast(request).map_err(SendError::Invalid)?;
         let bytes = steps::expand(self.spec, step, values)?;
         self.note_sent(&bytes);
         Ok(Bytes::from(bytes))

@@ -20,8 +20,8 @@ pub use policy::Policy;
 pub use request::MsnpRequest;
 
 use super::{
-    Conversation, Dialect, Doc, Ending, FrameError, Identity, Received, RecordedIdentity, Request,
-    SendError, SettingError, Settings, StepError, StepSource, downcast,
+    Conversation, Doc, Ending, FrameError, Identity, Protocol, Received, RecordedIdentity,
+    SendError, SettingError, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use crate::server::ReferenceServer;
@@ -62,7 +62,7 @@ const SETTING_KEYS: &[Doc] = &[
     },
 ];
 
-impl Dialect for Msnp {
+impl Wire for Msnp {
     fn name(&self) -> &'static str {
         "msnp"
     }
@@ -79,10 +79,6 @@ impl Dialect for Msnp {
         SETTING_KEYS
     }
 
-    fn settings(&self, table: &BTreeMap<String, toml::Value>) -> Result<Settings, SettingError> {
-        Ok(Settings::new(refusals::from_settings(table)?))
-    }
-
     fn step_kinds(&self) -> &'static [Doc] {
         STEP_KINDS
     }
@@ -91,27 +87,8 @@ impl Dialect for Msnp {
         &[request::TRID]
     }
 
-    fn step(&self, source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
-        request::compile(source)
-    }
-
     fn frame(&self, from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
         recording::frame(from, buf)
-    }
-
-    fn conversation(
-        &self,
-        declared: Option<&Identity>,
-        settings: &Settings,
-    ) -> Box<dyn Conversation> {
-        let refusals = settings
-            .get::<crate::dialect::RefusalClasses>()
-            .cloned()
-            .unwrap_or_else(refusals::defaults);
-        Box::new(MsnpConversation {
-            classifier: Classifier::new(declared.cloned()).with_refusals(refusals),
-            trid: 0,
-        })
     }
 
     fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity {
@@ -132,10 +109,6 @@ impl Dialect for Msnp {
 
     fn account_variable(&self) -> Option<&'static str> {
         Some(request::ACCOUNT)
-    }
-
-    fn replay(&self, message: &[u8], account: Option<&str>) -> Result<Box<dyn Request>, String> {
-        request::replay(message, account)
     }
 
     fn replay_note(&self) -> &'static str {
@@ -167,19 +140,49 @@ impl Dialect for Msnp {
     }
 }
 
+impl Protocol for Msnp {
+    type Step = MsnpRequest;
+    type Settings = refusals::Refusals;
+
+    fn settings(
+        &self,
+        table: &BTreeMap<String, toml::Value>,
+    ) -> Result<Self::Settings, SettingError> {
+        refusals::from_settings(table).map(refusals::Refusals)
+    }
+
+    fn step(&self, source: &StepSource<'_>) -> Result<Self::Step, StepError> {
+        request::compile(source)
+    }
+
+    fn conversation(
+        &self,
+        declared: Option<&Identity>,
+        settings: &Self::Settings,
+    ) -> Box<dyn Conversation<Self::Step>> {
+        Box::new(MsnpConversation {
+            classifier: Classifier::new(declared.cloned()).with_refusals(settings.0.clone()),
+            trid: 0,
+        })
+    }
+
+    fn replay(&self, message: &[u8], account: Option<&str>) -> Result<Self::Step, String> {
+        request::replay(message, account)
+    }
+}
+
 struct MsnpConversation {
     classifier: Classifier,
     /// The last transaction id sent.
     trid: u32,
 }
 
-impl Conversation for MsnpConversation {
+impl Conversation<MsnpRequest> for MsnpConversation {
     fn send(
         &mut self,
-        request: &dyn Request,
+        request: &MsnpRequest,
         values: &BTreeMap<String, String>,
     ) -> Result<Bytes, SendError> {
-        let request: &MsnpRequest = downcast(request).map_err(SendError::Invalid)?;
         self.trid += 1;
         let bytes = request.encode(values, self.trid)?;
         // A raw step that is not MSNP is still sent as written; the classifier never sees it.

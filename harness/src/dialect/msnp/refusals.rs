@@ -34,7 +34,16 @@ pub fn from_settings(
     )
 }
 
-/// The defaults, for a conversation made without a suite.
+/// The MSNP dialect's settings: what each error code means; by default, [`defaults`].
+#[derive(Debug, Clone)]
+pub struct Refusals(pub RefusalClasses);
+
+impl Default for Refusals {
+    fn default() -> Self {
+        Refusals(defaults())
+    }
+}
+
 /// The defaults, read once per process: every conversation without a suite's settings
 /// takes them.
 pub fn defaults() -> RefusalClasses {

@@ -17,8 +17,8 @@ mod scram;
 mod signature;
 
 use super::{
-    Conversation, Dialect, Doc, FrameError, Framer, Identity, RecordedIdentity, ReplayEnding,
-    Request, SettingError, Settings, StepError, StepSource,
+    Conversation, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity, ReplayEnding,
+    SettingError, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -79,7 +79,7 @@ const SETTING_KEYS: &[Doc] = &[
     },
 ];
 
-impl Dialect for Postgres {
+impl Wire for Postgres {
     fn name(&self) -> &'static str {
         "postgres"
     }
@@ -100,16 +100,8 @@ impl Dialect for Postgres {
         SETTING_KEYS
     }
 
-    fn settings(&self, table: &BTreeMap<String, toml::Value>) -> Result<Settings, SettingError> {
-        Ok(Settings::new(PgPolicy::from_settings(table)?))
-    }
-
-    fn step(&self, source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
-        request::compile(source)
-    }
-
     /// One message, a startup packet told from a typed message by its first byte; live
-    /// replies and recordings use [`own_framer`](Dialect::own_framer), which also reads the
+    /// replies and recordings use [`own_framer`](super::Wire::own_framer), which also reads the
     /// one-byte answer to an SSLRequest.
     fn frame(&self, from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
         PgFramer::guessing(from == Direction::Client, buf).next(buf)
@@ -117,16 +109,6 @@ impl Dialect for Postgres {
 
     fn own_framer(&self, from: Direction) -> Option<Box<dyn Framer + '_>> {
         Some(Box::new(PgFramer::new(from == Direction::Client)))
-    }
-
-    fn conversation(
-        &self,
-        _declared: Option<&Identity>,
-        settings: &Settings,
-    ) -> Box<dyn Conversation> {
-        Box::new(PgConversation::new(
-            settings.get::<PgPolicy>().cloned().unwrap_or_default(),
-        ))
     }
 
     fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity {
@@ -184,25 +166,6 @@ impl Dialect for Postgres {
         signature::distinctions(client_messages)
     }
 
-    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Box<dyn Request>, String> {
-        Ok(Box::new(request::PgRequest::Recorded(message.to_vec())))
-    }
-
-    /// A client that hung up when refused TLS requires it (libpq's sslmode=require); where a
-    /// server accepts TLS, it would have gone on with a startup.
-    fn replay_ending(&self, last: &[u8]) -> ReplayEnding {
-        if messages::opening(last) != Some(Opening::SslRequest) {
-            return ReplayEnding::default();
-        }
-        ReplayEnding {
-            variables: vec![("sslmode".into(), "require".into())],
-            steps: vec![(
-                Box::new(request::PgRequest::SuiteStartup),
-                "the startup it would send over TLS, for the suite's user and database",
-            )],
-        }
-    }
-
     fn replay_note(&self) -> &'static str {
         "(a startup it sent inside TLS is unreadable: inside the live TLS session a startup for the suite's {user} and {database} is sent in its place)"
     }
@@ -225,6 +188,49 @@ impl Dialect for Postgres {
 
     fn describe(&self, from: Direction, bytes: &[u8]) -> String {
         describe(from, bytes)
+    }
+}
+
+impl Protocol for Postgres {
+    type Step = request::PgRequest;
+    type Settings = PgPolicy;
+
+    fn settings(
+        &self,
+        table: &BTreeMap<String, toml::Value>,
+    ) -> Result<Self::Settings, SettingError> {
+        PgPolicy::from_settings(table)
+    }
+
+    fn step(&self, source: &StepSource<'_>) -> Result<Self::Step, StepError> {
+        request::compile(source)
+    }
+
+    fn conversation(
+        &self,
+        _declared: Option<&Identity>,
+        settings: &Self::Settings,
+    ) -> Box<dyn Conversation<Self::Step>> {
+        Box::new(PgConversation::new(settings.clone()))
+    }
+
+    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Self::Step, String> {
+        Ok(request::PgRequest::Recorded(message.to_vec()))
+    }
+
+    /// A client that hung up when refused TLS requires it (libpq's sslmode=require); where a
+    /// server accepts TLS, it would have gone on with a startup.
+    fn replay_ending(&self, last: &[u8]) -> ReplayEnding<Self::Step> {
+        if messages::opening(last) != Some(Opening::SslRequest) {
+            return ReplayEnding::default();
+        }
+        ReplayEnding {
+            variables: vec![("sslmode".into(), "require".into())],
+            steps: vec![(
+                request::PgRequest::SuiteStartup,
+                "the startup it would send over TLS, for the suite's user and database",
+            )],
+        }
     }
 }
 

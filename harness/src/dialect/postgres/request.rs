@@ -4,9 +4,8 @@
 //! replayed as recorded.
 
 use super::framing::{CANCEL_REQUEST, GSSENC_REQUEST, SSL_REQUEST};
-use crate::dialect::{Payload, Request, SendError, StepError, StepSource};
+use crate::dialect::{Payload, SendError, StepError, StepSource};
 use crate::template::{ByteTemplate, Template};
-use std::any::Any;
 use std::collections::BTreeMap;
 
 #[derive(Debug)]
@@ -20,12 +19,6 @@ pub enum PgRequest {
     SuiteStartup,
 }
 
-impl Request for PgRequest {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-}
-
 const VERBS: &[&str] = &["startup", "ssl", "gssenc", "cancel", "terminate"];
 
 fn words(text: &str) -> impl Iterator<Item = (usize, &str)> {
@@ -37,9 +30,9 @@ fn words(text: &str) -> impl Iterator<Item = (usize, &str)> {
     })
 }
 
-pub fn compile(source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
+pub fn compile(source: &StepSource<'_>) -> Result<PgRequest, StepError> {
     let send = match source.payload {
-        Payload::Bytes(bytes) => return Ok(Box::new(PgRequest::Raw(bytes.clone()))),
+        Payload::Bytes(bytes) => return Ok(PgRequest::Raw(bytes.clone())),
         Payload::Text { send, .. } => send,
     };
     let text = source.text;
@@ -102,7 +95,7 @@ pub fn compile(source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
         return Err(StepError::at(0, text.len(), "a startup needs user=...")
             .with_help("the server refuses a startup without a user"));
     }
-    Ok(Box::new(PgRequest::Worded(send.clone())))
+    Ok(PgRequest::Worded(send.clone()))
 }
 
 /// `3.0` as (3, 0).
@@ -128,7 +121,7 @@ pub fn encode(text: &str) -> Result<Vec<u8>, SendError> {
             .iter()
             .find(|(k, _)| *k == name)
             .map_or(Ok(0), |(_, v)| v.parse::<u32>())
-            .map_err(|_| SendError::Invalid(format!("`{name}` is not a number")))
+            .map_err(|_| SendError::Malformed(format!("`{name}` is not a number")))
     };
     Ok(match verb {
         "ssl" => with_length([0u32.to_be_bytes(), SSL_REQUEST.to_be_bytes()].concat()),
@@ -145,7 +138,7 @@ pub fn encode(text: &str) -> Result<Vec<u8>, SendError> {
                 .iter()
                 .find(|(k, _)| *k == "protocol")
                 .map_or(Some((3, 0)), |(_, v)| protocol(v))
-                .ok_or_else(|| SendError::Invalid("not a protocol version".into()))?;
+                .ok_or_else(|| SendError::Malformed("not a protocol version".into()))?;
             let params: Vec<(&str, &str)> = pairs
                 .iter()
                 .filter(|(k, _)| *k != "protocol")
@@ -154,7 +147,7 @@ pub fn encode(text: &str) -> Result<Vec<u8>, SendError> {
             startup(version, &params)
         }
         other => {
-            return Err(SendError::Invalid(format!(
+            return Err(SendError::Malformed(format!(
                 "`{other}` is not a PostgreSQL step"
             )));
         }

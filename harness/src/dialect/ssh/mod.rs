@@ -18,8 +18,8 @@ mod signature;
 pub mod wire;
 
 use super::{
-    Conversation, Dialect, Doc, FrameError, Framer, Identity, RecordedIdentity, Request,
-    SettingError, Settings, StepError, StepSource,
+    Conversation, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity, SettingError,
+    StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -71,7 +71,7 @@ const SETTING_KEYS: &[Doc] = &[
     },
 ];
 
-impl Dialect for Ssh {
+impl Wire for Ssh {
     fn name(&self) -> &'static str {
         "ssh"
     }
@@ -92,31 +92,14 @@ impl Dialect for Ssh {
         SETTING_KEYS
     }
 
-    fn settings(&self, table: &BTreeMap<String, toml::Value>) -> Result<Settings, SettingError> {
-        Ok(Settings::new(SshPolicy::from_settings(table)?))
-    }
-
-    fn step(&self, source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
-        request::compile(source)
-    }
-
     /// One line or packet, told apart by its first byte; live replies and recordings use
-    /// [`own_framer`](Dialect::own_framer), which also knows when encryption starts.
+    /// [`own_framer`](super::Wire::own_framer), which also knows when encryption starts.
     fn frame(&self, _from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
         SshFramer::guessing(buf).next(buf)
     }
 
     fn own_framer(&self, _from: Direction) -> Option<Box<dyn Framer + '_>> {
         Some(Box::<SshFramer>::default())
-    }
-
-    fn conversation(
-        &self,
-        _declared: Option<&Identity>,
-        settings: &Settings,
-    ) -> Box<dyn Conversation> {
-        let policy = settings.get::<SshPolicy>().cloned().unwrap_or_default();
-        Box::new(SshConversation::new(policy.deprecations).with_refusals(policy.refusals))
     }
 
     fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity {
@@ -156,10 +139,6 @@ impl Dialect for Ssh {
         first.starts_with(b"SSH-")
     }
 
-    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Box<dyn Request>, String> {
-        Ok(Box::new(request::SshRequest::Recorded(message.to_vec())))
-    }
-
     fn replay_note(&self) -> &'static str {
         "(a key-exchange init that does not fit the method the live server chooses is made afresh)"
     }
@@ -190,6 +169,35 @@ impl Dialect for Ssh {
 
     fn describe(&self, from: Direction, bytes: &[u8]) -> String {
         describe(from, bytes)
+    }
+}
+
+impl Protocol for Ssh {
+    type Step = request::SshRequest;
+    type Settings = SshPolicy;
+
+    fn settings(
+        &self,
+        table: &BTreeMap<String, toml::Value>,
+    ) -> Result<Self::Settings, SettingError> {
+        SshPolicy::from_settings(table)
+    }
+
+    fn step(&self, source: &StepSource<'_>) -> Result<Self::Step, StepError> {
+        request::compile(source)
+    }
+
+    fn conversation(
+        &self,
+        _declared: Option<&Identity>,
+        settings: &Self::Settings,
+    ) -> Box<dyn Conversation<Self::Step>> {
+        let policy = settings.clone();
+        Box::new(SshConversation::new(policy.deprecations).with_refusals(policy.refusals))
+    }
+
+    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Self::Step, String> {
+        Ok(request::SshRequest::Recorded(message.to_vec()))
     }
 }
 

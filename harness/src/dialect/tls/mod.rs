@@ -31,8 +31,8 @@ pub mod tls13;
 pub use describe::describe;
 
 use super::{
-    Conversation, Dialect, Doc, FrameError, Identity, RecordedIdentity, Request, SettingError,
-    Settings, StepError, StepSource,
+    Conversation, Doc, FrameError, Identity, Protocol, RecordedIdentity, SettingError, StepError,
+    StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -101,7 +101,7 @@ const SETTING_KEYS: &[Doc] = &[
     },
 ];
 
-impl Dialect for Tls {
+impl Wire for Tls {
     fn name(&self) -> &'static str {
         "tls"
     }
@@ -122,26 +122,8 @@ impl Dialect for Tls {
         SETTING_KEYS
     }
 
-    fn settings(&self, table: &BTreeMap<String, toml::Value>) -> Result<Settings, SettingError> {
-        Ok(Settings::new(Deprecations::from_settings(table)?))
-    }
-
-    fn step(&self, source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
-        request::compile(source)
-    }
-
     fn frame(&self, from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
         Ok(record::decode(buf, from == Direction::Client)?.map(|r| r.raw))
-    }
-
-    fn conversation(
-        &self,
-        _declared: Option<&Identity>,
-        settings: &Settings,
-    ) -> Box<dyn Conversation> {
-        Box::new(TlsConversation::new(
-            settings.get::<Deprecations>().cloned().unwrap_or_default(),
-        ))
     }
 
     fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity {
@@ -180,10 +162,6 @@ impl Dialect for Tls {
         Some(format!("ja4 {}", ja4::ja4(&offer)))
     }
 
-    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Box<dyn Request>, String> {
-        request::replay(message)
-    }
-
     fn speaks_tls(&self) -> bool {
         true
     }
@@ -206,6 +184,34 @@ impl Dialect for Tls {
     }
 }
 
+impl Protocol for Tls {
+    type Step = request::TlsRequest;
+    type Settings = Deprecations;
+
+    fn settings(
+        &self,
+        table: &BTreeMap<String, toml::Value>,
+    ) -> Result<Self::Settings, SettingError> {
+        Deprecations::from_settings(table)
+    }
+
+    fn step(&self, source: &StepSource<'_>) -> Result<Self::Step, StepError> {
+        request::compile(source)
+    }
+
+    fn conversation(
+        &self,
+        _declared: Option<&Identity>,
+        settings: &Self::Settings,
+    ) -> Box<dyn Conversation<Self::Step>> {
+        Box::new(TlsConversation::new(settings.clone()))
+    }
+
+    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Self::Step, String> {
+        request::replay(message)
+    }
+}
+
 /// `0x0a0a`, `0x1a1a`, ... `0xfafa`: the values RFC 8701 reserves for GREASE.
 pub(crate) fn is_grease(value: u16) -> bool {
     value & 0x0f0f == 0x0a0a && value >> 8 == value & 0xff
@@ -214,17 +220,17 @@ pub(crate) fn is_grease(value: u16) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dialect::text_step;
+    use crate::dialect::typed_text_step;
 
     #[test]
     fn a_recorded_identity_leaves_out_grease_versions() {
-        let hello = text_step(
+        let hello = typed_text_step(
             &Tls,
             "hello versions=0x0a0a,TLSv1.3,0xfafa,TLSv1.2 ciphers=TLS_AES_128_GCM_SHA256",
         )
         .unwrap();
-        let mut conversation = Tls.conversation(None, &Settings::none());
-        let bytes = conversation.send(hello.as_ref(), &BTreeMap::new()).unwrap();
+        let mut conversation = Protocol::conversation(&Tls, None, &Default::default());
+        let bytes = conversation.send(&hello, &BTreeMap::new()).unwrap();
         let identity = Tls.recorded_identity(&[&bytes]);
         assert_eq!(identity.versions.as_deref(), Some("TLSv1.3 TLSv1.2"));
         assert!(!is_grease(0x0a0b));
