@@ -5,8 +5,8 @@
 
 use bytes::{Bytes, BytesMut};
 use harness::dialect::{
-    Conversation, Doc, Ending, FrameError, Identity, Payload, Protocol, Received, RecordedIdentity,
-    SendError, SettingError, StepError, StepSource, Wire, describe_unframed,
+    Conversation, Doc, Ending, FrameError, FromSettings, Identity, Payload, Protocol, Received,
+    RecordedIdentity, SendError, SettingError, StepError, StepSource, Wire, describe_unframed,
 };
 use harness::direction::Direction;
 use harness::template::Template;
@@ -24,6 +24,19 @@ pub static KNOCK: Knock = Knock { name: "knock" };
 #[derive(Debug, Clone, Default)]
 pub struct KnockSettings {
     warn_below: Option<f64>,
+}
+
+impl FromSettings for KnockSettings {
+    fn from_settings(table: &BTreeMap<String, toml::Value>) -> Result<Self, SettingError> {
+        let warn_below = match table.get("warn_below") {
+            None => None,
+            Some(v) => Some(
+                v.as_float()
+                    .ok_or_else(|| SettingError::new("warn_below", "expected a number"))?,
+            ),
+        };
+        Ok(KnockSettings { warn_below })
+    }
 }
 
 #[derive(Debug)]
@@ -94,20 +107,6 @@ impl Wire for Knock {
 impl Protocol for Knock {
     type Step = Line;
     type Settings = KnockSettings;
-
-    fn settings(
-        &self,
-        table: &BTreeMap<String, toml::Value>,
-    ) -> Result<KnockSettings, SettingError> {
-        let warn_below = match table.get("warn_below") {
-            None => None,
-            Some(v) => Some(
-                v.as_float()
-                    .ok_or_else(|| SettingError::new("warn_below", "expected a number"))?,
-            ),
-        };
-        Ok(KnockSettings { warn_below })
-    }
 
     fn step(&self, source: &StepSource<'_>) -> Result<Line, StepError> {
         let Payload::Text { send, .. } = source.payload else {

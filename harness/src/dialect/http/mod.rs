@@ -18,15 +18,14 @@ mod retry_after;
 mod signature;
 
 use super::{
-    Conversation, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity, SettingError,
-    StepError, StepSource, Wire,
+    Conversation, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity, StepError,
+    StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
 use conversation::HttpConversation;
 use framing::HttpFramer;
 use policy::Policy;
-use std::collections::BTreeMap;
 
 pub use describe::describe;
 
@@ -182,13 +181,6 @@ impl Wire for Http {
 impl Protocol for Http {
     type Step = request::HttpRequest;
     type Settings = Policy;
-
-    fn settings(
-        &self,
-        table: &BTreeMap<String, toml::Value>,
-    ) -> Result<Self::Settings, SettingError> {
-        Policy::from_settings(table)
-    }
 
     fn step(&self, source: &StepSource<'_>) -> Result<Self::Step, StepError> {
         request::compile(source)

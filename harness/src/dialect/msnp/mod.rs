@@ -21,7 +21,7 @@ pub use request::MsnpRequest;
 
 use super::{
     Conversation, Doc, Ending, FrameError, Identity, Protocol, Received, RecordedIdentity,
-    SendError, SettingError, StepError, StepSource, Wire,
+    SendError, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use crate::server::ReferenceServer;
@@ -143,13 +143,6 @@ impl Wire for Msnp {
 impl Protocol for Msnp {
     type Step = MsnpRequest;
     type Settings = refusals::Refusals;
-
-    fn settings(
-        &self,
-        table: &BTreeMap<String, toml::Value>,
-    ) -> Result<Self::Settings, SettingError> {
-        refusals::from_settings(table).map(refusals::Refusals)
-    }
 
     fn step(&self, source: &StepSource<'_>) -> Result<Self::Step, StepError> {
         request::compile(source)

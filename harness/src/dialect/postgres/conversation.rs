@@ -355,11 +355,7 @@ impl Conversation<PgRequest> for PgConversation {
     }
 
     fn ended(&mut self, how: Ending) -> Verdict {
-        let closed = if how == Ending::Reset {
-            "reset"
-        } else {
-            "closed"
-        };
+        let closed = how.verb();
         match (how, &self.startup) {
             (Ending::ScriptEnded, _) => Verdict::error(
                 self.stage,

@@ -15,7 +15,7 @@ mod signature;
 
 use super::{
     Conversation, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity, ReplayEnding,
-    SettingError, StepError, StepSource, Wire,
+    StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -23,7 +23,6 @@ use conversation::PgConversation;
 use framing::PgFramer;
 use messages::Opening;
 use policy::PgPolicy;
-use std::collections::BTreeMap;
 
 pub use describe::describe;
 
@@ -187,13 +186,6 @@ impl Wire for Postgres {
 impl Protocol for Postgres {
     type Step = request::PgRequest;
     type Settings = PgPolicy;
-
-    fn settings(
-        &self,
-        table: &BTreeMap<String, toml::Value>,
-    ) -> Result<Self::Settings, SettingError> {
-        PgPolicy::from_settings(table)
-    }
 
     fn step(&self, source: &StepSource<'_>) -> Result<Self::Step, StepError> {
         request::compile(source)

@@ -18,15 +18,14 @@ mod signature;
 pub mod wire;
 
 use super::{
-    Conversation, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity, SettingError,
-    StepError, StepSource, Wire,
+    Conversation, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity, StepError,
+    StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
 use conversation::SshConversation;
 use framing::SshFramer;
 use policy::SshPolicy;
-use std::collections::BTreeMap;
 
 pub use describe::describe;
 
@@ -175,13 +174,6 @@ impl Wire for Ssh {
 impl Protocol for Ssh {
     type Step = request::SshRequest;
     type Settings = SshPolicy;
-
-    fn settings(
-        &self,
-        table: &BTreeMap<String, toml::Value>,
-    ) -> Result<Self::Settings, SettingError> {
-        SshPolicy::from_settings(table)
-    }
 
     fn step(&self, source: &StepSource<'_>) -> Result<Self::Step, StepError> {
         request::compile(source)

@@ -31,8 +31,8 @@ pub mod tls13;
 pub use describe::describe;
 
 use super::{
-    Conversation, Doc, FrameError, Identity, Protocol, RecordedIdentity, SettingError, StepError,
-    StepSource, Wire,
+    Conversation, Doc, FrameError, Identity, Protocol, RecordedIdentity, StepError, StepSource,
+    Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -187,13 +187,6 @@ impl Wire for Tls {
 impl Protocol for Tls {
     type Step = request::TlsRequest;
     type Settings = Deprecations;
-
-    fn settings(
-        &self,
-        table: &BTreeMap<String, toml::Value>,
-    ) -> Result<Self::Settings, SettingError> {
-        Deprecations::from_settings(table)
-    }
 
     fn step(&self, source: &StepSource<'_>) -> Result<Self::Step, StepError> {
         request::compile(source)
