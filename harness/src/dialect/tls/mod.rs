@@ -26,6 +26,7 @@ pub mod server_hello;
 pub mod signature;
 mod sslv2;
 pub mod testssl;
+pub mod testssl_suite;
 pub mod tls13;
 
 pub use describe::describe;
