@@ -8,6 +8,7 @@
 //! Adding a protocol means adding one module here and one line in [`registry`] (or, from
 //! outside the crate, one call to [`register`]).
 
+mod capabilities;
 pub mod declarative;
 mod erased;
 mod framer;
@@ -24,6 +25,7 @@ pub mod tls;
 pub mod verbs;
 mod wire;
 
+pub use capabilities::{Distinguish, Recordings};
 pub use erased::Settings;
 pub use framer::{Framer, Stateless, framer};
 pub use protocol::{Dialect, Protocol};

@@ -39,8 +39,12 @@ pub trait Protocol: Wire {
         let _ = (settings, client_messages);
         None
     }
-    /// A recorded client message as a step; `Err` says why it cannot be replayed.
-    fn replay(&self, message: &[u8], account: Option<&str>) -> Result<Self::Step, String>;
+    /// A recorded client message as a step; `Err` says why it cannot be replayed (by
+    /// default: this dialect replays no recordings).
+    fn replay(&self, message: &[u8], account: Option<&str>) -> Result<Self::Step, String> {
+        let _ = (message, account);
+        Err(format!("the {} dialect replays no recordings", self.name()))
+    }
     /// What replaying a recording needs beyond its own messages, judged by the client's last
     /// one: what the recording implies of the client (PostgreSQL: one that hung up when refused
     /// TLS requires it), and the steps it would have sent had the server answered otherwise.

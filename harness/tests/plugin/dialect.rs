@@ -6,7 +6,8 @@
 use bytes::{Bytes, BytesMut};
 use harness::dialect::{
     Conversation, Doc, Ending, FrameError, FromSettings, Identity, Payload, Protocol, Received,
-    RecordedIdentity, SendError, SettingError, StepError, StepSource, Wire, describe_unframed,
+    RecordedIdentity, Recordings, SendError, SettingError, StepError, StepSource, Wire,
+    describe_unframed,
 };
 use harness::direction::Direction;
 use harness::template::Template;
@@ -79,6 +80,20 @@ impl Wire for Knock {
         }
     }
 
+    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
+        let side = match from {
+            Direction::Client => "knock",
+            Direction::Server => "answer",
+        };
+        format!("{side}: {}", describe_unframed(bytes))
+    }
+
+    fn recordings(&self) -> Option<&dyn Recordings> {
+        Some(self)
+    }
+}
+
+impl Recordings for Knock {
     fn recorded_identity(&self, _client_messages: &[&[u8]]) -> RecordedIdentity {
         RecordedIdentity::default()
     }
@@ -93,14 +108,6 @@ impl Wire for Knock {
 
     fn answers(&self, _request: &[u8], _reply: &[u8]) -> bool {
         true
-    }
-
-    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
-        let side = match from {
-            Direction::Client => "knock",
-            Direction::Server => "answer",
-        };
-        format!("{side}: {}", describe_unframed(bytes))
     }
 }
 

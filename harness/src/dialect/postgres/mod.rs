@@ -14,8 +14,8 @@ mod request;
 mod signature;
 
 use super::{
-    Conversation, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity, ReplayEnding,
-    StepError, StepSource, Wire,
+    Conversation, Distinguish, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity,
+    Recordings, ReplayEnding, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -103,6 +103,24 @@ impl Wire for Postgres {
         Some(Box::new(PgFramer::new(from == Direction::Client)))
     }
 
+    fn redact(&self, text: &str) -> String {
+        describe::redact(text)
+    }
+
+    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
+        describe(from, bytes)
+    }
+
+    fn recordings(&self) -> Option<&dyn Recordings> {
+        Some(self)
+    }
+
+    fn distinguish(&self) -> Option<&dyn Distinguish> {
+        Some(self)
+    }
+}
+
+impl Recordings for Postgres {
     fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity {
         let openings: Vec<Opening> = client_messages
             .iter()
@@ -150,14 +168,6 @@ impl Wire for Postgres {
         None
     }
 
-    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
-        signature::signature(client_messages)
-    }
-
-    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
-        signature::distinctions(client_messages)
-    }
-
     fn replay_note(&self) -> &'static str {
         "(a startup it sent inside TLS is unreadable: inside the live TLS session a startup for the suite's {user} and {database} is sent in its place)"
     }
@@ -169,17 +179,15 @@ impl Wire for Postgres {
             _ => false,
         }
     }
+}
 
-    fn redact(&self, text: &str) -> String {
-        describe::redact(text)
+impl Distinguish for Postgres {
+    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
+        signature::signature(client_messages)
     }
 
-    fn normalize(&self, described: &str) -> String {
-        describe::redact(described)
-    }
-
-    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
-        describe(from, bytes)
+    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
+        signature::distinctions(client_messages)
     }
 }
 
