@@ -4,8 +4,8 @@
 //! handed back is reported here, so no dialect checks a type by hand.
 
 use super::{
-    Conversation, Dialect, Ending, HeldBack, Identity, Protocol, Received, RecordedIdentity,
-    ReplayEnding, Request, SendError, SettingError, StepError, StepSource,
+    Conversation, Dialect, Ending, FromSettings, HeldBack, Identity, Protocol, Received,
+    RecordedIdentity, ReplayEnding, Request, SendError, SettingError, StepError, StepSource,
 };
 use crate::verdict::Verdict;
 use bytes::Bytes;
@@ -46,7 +46,7 @@ impl fmt::Debug for Settings {
 
 impl<P: Protocol> Dialect for P {
     fn settings(&self, table: &BTreeMap<String, toml::Value>) -> Result<Settings, SettingError> {
-        let settings = Protocol::settings(self, table)?;
+        let settings = P::Settings::from_settings(table)?;
         Ok(Settings(Some(Arc::new(settings))))
     }
 

@@ -8,6 +8,7 @@
 //! Adding a protocol means adding one module here and one line in [`registry`] (or, from
 //! outside the crate, one call to [`register`]).
 
+mod capabilities;
 pub mod declarative;
 mod erased;
 mod framer;
@@ -21,14 +22,16 @@ mod settings;
 pub mod ssh;
 mod step;
 pub mod tls;
+pub mod verbs;
 mod wire;
 
+pub use capabilities::{Distinguish, Recordings};
 pub use erased::Settings;
 pub use framer::{Framer, Stateless, framer};
 pub use protocol::{Dialect, Protocol};
 pub use registry::{all, by_name, names, register, unknown};
 pub use reply_classes::{ClassList, RefusalClass, RefusalClasses, refusal_lists};
-pub use settings::{SettingError, string_list, whole_number};
+pub use settings::{FromSettings, SettingError, string_list, whole_number};
 pub use step::{Payload, Request, StepError, StepSource, text_step, typed_text_step};
 pub use wire::Wire;
 
@@ -63,6 +66,16 @@ pub enum Ending {
     Reset,
     /// The case ran out of steps (or a step's expectation failed) before a verdict.
     ScriptEnded,
+}
+
+impl Ending {
+    /// What the server did to the connection, as a reason says it: `reset`, else `closed`.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Ending::Reset => "reset",
+            Ending::Closed | Ending::ScriptEnded => "closed",
+        }
+    }
 }
 
 /// One message from the server, as the dialect understood it.

@@ -5,8 +5,8 @@
 //! place that turns the erased values back into the dialect's own types.
 
 use super::{
-    Conversation, Identity, RecordedIdentity, ReplayEnding, Request, SettingError, Settings,
-    StepError, StepSource, Wire,
+    Conversation, FromSettings, Identity, RecordedIdentity, ReplayEnding, Request, SettingError,
+    Settings, StepError, StepSource, Wire,
 };
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -17,18 +17,9 @@ pub trait Protocol: Wire {
     /// messages beside the dialect's own forms).
     type Step: Debug + Send + Sync + 'static;
     /// The suite's `[dialect_settings]`, read once; the default is what applies when a suite
-    /// gives none.
-    type Settings: Default + Send + Sync + 'static;
+    /// gives none (`()` for a dialect with no settings).
+    type Settings: FromSettings + Default + Send + Sync + 'static;
 
-    /// Reads the suite's `[dialect_settings]` (keys already checked against
-    /// [`setting_keys`](Wire::setting_keys)) into the dialect's settings.
-    fn settings(
-        &self,
-        table: &BTreeMap<String, toml::Value>,
-    ) -> Result<Self::Settings, SettingError> {
-        let _ = table;
-        Ok(Self::Settings::default())
-    }
     /// Compiles one step of a case file, checking its syntax before anything runs.
     fn step(&self, source: &StepSource<'_>) -> Result<Self::Step, StepError>;
     /// One connection's client state and classifier.
@@ -48,8 +39,12 @@ pub trait Protocol: Wire {
         let _ = (settings, client_messages);
         None
     }
-    /// A recorded client message as a step; `Err` says why it cannot be replayed.
-    fn replay(&self, message: &[u8], account: Option<&str>) -> Result<Self::Step, String>;
+    /// A recorded client message as a step; `Err` says why it cannot be replayed (by
+    /// default: this dialect replays no recordings).
+    fn replay(&self, message: &[u8], account: Option<&str>) -> Result<Self::Step, String> {
+        let _ = (message, account);
+        Err(format!("the {} dialect replays no recordings", self.name()))
+    }
     /// What replaying a recording needs beyond its own messages, judged by the client's last
     /// one: what the recording implies of the client (PostgreSQL: one that hung up when refused
     /// TLS requires it), and the steps it would have sent had the server answered otherwise.
@@ -63,7 +58,7 @@ pub trait Protocol: Wire {
 /// [`Protocol`] by [`super::erased`]; a dialect written outside the crate implements
 /// [`Protocol`] too.
 pub trait Dialect: Wire {
-    /// [`Protocol::settings`], erased.
+    /// The suite's `[dialect_settings]` as [`Protocol::Settings`] reads them, erased.
     fn settings(&self, table: &BTreeMap<String, toml::Value>) -> Result<Settings, SettingError>;
     /// [`Protocol::step`], erased.
     fn step(&self, source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError>;

@@ -1,6 +1,23 @@
 //! Readers for a suite's `[dialect_settings]` values, and the error that points at a bad one.
 //! A dialect reads them into its own [`super::Protocol::Settings`] once, when the suite loads.
 
+/// A dialect's settings, read from a suite's `[dialect_settings]` (its keys already checked
+/// against [`super::Wire::setting_keys`]) once, when the suite loads.
+pub trait FromSettings: Sized {
+    fn from_settings(
+        table: &std::collections::BTreeMap<String, toml::Value>,
+    ) -> Result<Self, SettingError>;
+}
+
+/// A dialect with no settings.
+impl FromSettings for () {
+    fn from_settings(
+        _: &std::collections::BTreeMap<String, toml::Value>,
+    ) -> Result<(), SettingError> {
+        Ok(())
+    }
+}
+
 /// The list of strings setting `key` holds: `Ok(None)` when the suite does not give it, an
 /// error naming the key when it is not a list of strings.
 pub fn string_list(

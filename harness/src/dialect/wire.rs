@@ -3,7 +3,7 @@
 //! Both the typed [`super::Protocol`] a dialect implements and the type-erased
 //! [`super::Dialect`] the core holds build on it.
 
-use super::{Doc, FrameError, Framer, RecordedIdentity};
+use super::{Distinguish, Doc, FrameError, Framer, Recordings};
 use crate::direction::Direction;
 use crate::server::ReferenceServer;
 use bytes::{Bytes, BytesMut};
@@ -53,52 +53,16 @@ pub trait Wire: Send + Sync {
         let _ = from;
         None
     }
-    /// The client's identity in the client side of a recorded session.
-    fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity;
-    /// A fingerprint of the client's handshake that traffic logs carry too (TLS: `ja4 ...`),
-    /// to match a recorded client to the same client in a server's own logs.
-    fn fingerprint(&self, client_messages: &[&[u8]]) -> Option<String> {
-        let _ = client_messages;
-        None
-    }
-    /// What the server sees of a recorded client's handshake (its first client messages),
-    /// with what changes from session to session set aside: what replay rewrites or redacts
-    /// (nonces, key shares, TrIDs, Host, SNI, passwords). Sessions with the same signature
-    /// are one client as the server sees it; the account is set aside by the caller.
-    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
-        client_messages
-            .first()
-            .map(|m| self.normalize(&self.describe(Direction::Client, m)))
-            .unwrap_or_default()
-    }
-    /// Short traits that tell a recorded client apart from others with its name and version,
-    /// most telling first (HTTP: its HTTP and API versions; TLS: its highest version and
-    /// JA4; SSH: its first choices of key exchange, host key, cipher and MAC; PostgreSQL: its
-    /// protocol, encryption request and startup parameters).
-    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
-        let _ = client_messages;
-        Vec::new()
-    }
     /// The dialect is TLS itself: a ClientHello opening a session is its own handshake to
     /// judge, not an encryption for [`crate::decrypt`] to read through.
     fn speaks_tls(&self) -> bool {
         false
     }
-    /// Whether a recorded session whose first client message is `first` starts with the
-    /// handshake; one that does not (it began before the capture did, or is other traffic on
-    /// the port) cannot be replayed or judged.
-    fn opens_handshake(&self, first: &[u8]) -> bool;
-    /// The variable a recorded account is replaced by on replay (MSNP: `email`).
-    fn account_variable(&self) -> Option<&'static str> {
-        None
-    }
-    fn replay_note(&self) -> &'static str;
-    /// Whether, in a recording, `reply` is the server's answer to `request`.
-    fn answers(&self, request: &[u8], reply: &[u8]) -> bool;
     /// A described message with its volatile values (transaction ids, challenges, nonces)
     /// replaced, so a recorded reply and a live one compare equal when they mean the same.
+    /// By default what [`redact`](Wire::redact) leaves.
     fn normalize(&self, described: &str) -> String {
-        described.to_string()
+        self.redact(described)
     }
     /// Text (a message, a reason) with the values that change on every run (challenges,
     /// nonces, tickets, timestamps) replaced by placeholders; what a snapshot stores.
@@ -109,15 +73,18 @@ pub trait Wire: Send + Sync {
     /// messages for snapshots, reports, `inspect` and divergence lines.
     fn describe(&self, from: Direction, bytes: &[u8]) -> String;
 
-    /// Session number `n` of made-up but typical traffic, for the import benchmark; none
-    /// when the dialect makes none.
-    fn synthetic_session(&self, n: u64) -> Vec<(Direction, Vec<u8>)> {
-        let _ = n;
-        Vec::new()
-    }
-
     /// The reference server this dialect brings, if any.
     fn reference_server(&self) -> Option<&dyn ReferenceServer> {
+        None
+    }
+    /// How this dialect reads recorded sessions, if it does; `Some(self)` from a dialect
+    /// that implements [`Recordings`].
+    fn recordings(&self) -> Option<&dyn Recordings> {
+        None
+    }
+    /// How this dialect tells recorded clients apart, if it does; `Some(self)` from a
+    /// dialect that implements [`Distinguish`].
+    fn distinguish(&self) -> Option<&dyn Distinguish> {
         None
     }
 }

@@ -5,8 +5,9 @@
 
 use bytes::{Bytes, BytesMut};
 use harness::dialect::{
-    Conversation, Doc, Ending, FrameError, Identity, Payload, Protocol, Received, RecordedIdentity,
-    SendError, SettingError, StepError, StepSource, Wire, describe_unframed,
+    Conversation, Doc, Ending, FrameError, FromSettings, Identity, Payload, Protocol, Received,
+    RecordedIdentity, Recordings, SendError, SettingError, StepError, StepSource, Wire,
+    describe_unframed,
 };
 use harness::direction::Direction;
 use harness::template::Template;
@@ -24,6 +25,19 @@ pub static KNOCK: Knock = Knock { name: "knock" };
 #[derive(Debug, Clone, Default)]
 pub struct KnockSettings {
     warn_below: Option<f64>,
+}
+
+impl FromSettings for KnockSettings {
+    fn from_settings(table: &BTreeMap<String, toml::Value>) -> Result<Self, SettingError> {
+        let warn_below = match table.get("warn_below") {
+            None => None,
+            Some(v) => Some(
+                v.as_float()
+                    .ok_or_else(|| SettingError::new("warn_below", "expected a number"))?,
+            ),
+        };
+        Ok(KnockSettings { warn_below })
+    }
 }
 
 #[derive(Debug)]
@@ -66,6 +80,20 @@ impl Wire for Knock {
         }
     }
 
+    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
+        let side = match from {
+            Direction::Client => "knock",
+            Direction::Server => "answer",
+        };
+        format!("{side}: {}", describe_unframed(bytes))
+    }
+
+    fn recordings(&self) -> Option<&dyn Recordings> {
+        Some(self)
+    }
+}
+
+impl Recordings for Knock {
     fn recorded_identity(&self, _client_messages: &[&[u8]]) -> RecordedIdentity {
         RecordedIdentity::default()
     }
@@ -81,33 +109,11 @@ impl Wire for Knock {
     fn answers(&self, _request: &[u8], _reply: &[u8]) -> bool {
         true
     }
-
-    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
-        let side = match from {
-            Direction::Client => "knock",
-            Direction::Server => "answer",
-        };
-        format!("{side}: {}", describe_unframed(bytes))
-    }
 }
 
 impl Protocol for Knock {
     type Step = Line;
     type Settings = KnockSettings;
-
-    fn settings(
-        &self,
-        table: &BTreeMap<String, toml::Value>,
-    ) -> Result<KnockSettings, SettingError> {
-        let warn_below = match table.get("warn_below") {
-            None => None,
-            Some(v) => Some(
-                v.as_float()
-                    .ok_or_else(|| SettingError::new("warn_below", "expected a number"))?,
-            ),
-        };
-        Ok(KnockSettings { warn_below })
-    }
 
     fn step(&self, source: &StepSource<'_>) -> Result<Line, StepError> {
         let Payload::Text { send, .. } = source.payload else {

@@ -165,23 +165,19 @@ impl Conversation<FileStep> for FileConversation {
     }
 
     fn ended(&mut self, how: Ending) -> Verdict {
-        let reset = match how {
-            Ending::Closed => false,
-            Ending::Reset => true,
-            Ending::ScriptEnded => {
-                let stage = self.stage();
-                let reason = format!("the case ended at {stage} before any verdict");
-                return Verdict::error(stage, reason);
-            }
-        };
         let stage = self.stage();
+        if how == Ending::ScriptEnded {
+            let reason = format!("the case ended at {stage} before any verdict");
+            return Verdict::error(stage, reason);
+        }
         if self.left {
             let reason = format!(
                 "the client signed off ({stage}) before any verdict, and the server {} the connection as asked: no decision of the server's",
-                if reset { "reset" } else { "closed" }
+                how.verb()
             );
             return Verdict::error(stage, reason);
         }
+        let reset = how == Ending::Reset;
         let reading = rules::ending(self.spec, &stage, reset);
         let what = if reset {
             "the server reset the connection"

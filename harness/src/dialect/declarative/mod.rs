@@ -15,8 +15,8 @@ mod spec;
 mod steps;
 
 use crate::dialect::{
-    Conversation, Dialect, Doc, FrameError, Identity, Protocol, RecordedIdentity, StepError,
-    StepSource, Wire, describe_unframed,
+    Conversation, Dialect, Distinguish, Doc, FrameError, Identity, Protocol, RecordedIdentity,
+    Recordings, StepError, StepSource, Wire, describe_unframed,
 };
 use crate::direction::Direction;
 use crate::source::SourceError;
@@ -149,16 +149,30 @@ impl Wire for FileDialect {
         framer::frame(&self.spec.framing, from, buf)
     }
 
+    fn normalize(&self, described: &str) -> String {
+        identity::normalize(self.spec, described)
+    }
+
+    fn redact(&self, text: &str) -> String {
+        identity::redact(self.spec, text)
+    }
+
+    fn describe(&self, _from: Direction, bytes: &[u8]) -> String {
+        describe_unframed(bytes)
+    }
+
+    fn recordings(&self) -> Option<&dyn Recordings> {
+        Some(self)
+    }
+
+    fn distinguish(&self) -> Option<&dyn Distinguish> {
+        Some(self)
+    }
+}
+
+impl Recordings for FileDialect {
     fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity {
         identity::recorded(self.spec, client_messages)
-    }
-
-    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
-        identity::signature(self.spec, client_messages)
-    }
-
-    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
-        identity::distinctions(self.spec, client_messages)
     }
 
     fn opens_handshake(&self, first: &[u8]) -> bool {
@@ -176,17 +190,15 @@ impl Wire for FileDialect {
     fn answers(&self, _request: &[u8], _reply: &[u8]) -> bool {
         true
     }
+}
 
-    fn normalize(&self, described: &str) -> String {
-        identity::normalize(self.spec, described)
+impl Distinguish for FileDialect {
+    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
+        identity::signature(self.spec, client_messages)
     }
 
-    fn redact(&self, text: &str) -> String {
-        identity::redact(self.spec, text)
-    }
-
-    fn describe(&self, _from: Direction, bytes: &[u8]) -> String {
-        describe_unframed(bytes)
+    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
+        identity::distinctions(self.spec, client_messages)
     }
 }
 

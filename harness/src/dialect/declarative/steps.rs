@@ -3,6 +3,7 @@
 //! free line where the file allows one, raw bytes (`send_hex`), or a recorded line replayed.
 
 use super::spec::{Spec, Verb};
+use crate::dialect::verbs::help;
 use crate::dialect::{Payload, SendError, StepError, StepSource};
 use crate::source::closest;
 use crate::template::{ByteTemplate, Template};
@@ -47,17 +48,7 @@ fn check(spec: &Spec, line: &str) -> Option<(usize, usize, String, Option<String
         if meant.is_none() && spec.free_line.as_ref().is_some_and(|p| p.is_match(line)) {
             return None;
         }
-        let help = match meant {
-            Some(meant) => format!("did you mean `{meant}`?"),
-            None => format!(
-                "verbs: {}",
-                spec.verbs
-                    .iter()
-                    .map(|v| v.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
+        let help = help(meant, &names.collect::<Vec<_>>(), "verbs");
         let message = match word {
             "" => format!("a {} line has a verb after its tag", spec.name),
             word => format!("`{word}` is not a {} verb", spec.name),

@@ -353,11 +353,7 @@ impl Conversation<HttpRequest> for HttpConversation {
             return held;
         }
         let stage = self.stage();
-        let ended = if how == Ending::Reset {
-            "reset"
-        } else {
-            "closed"
-        };
+        let ended = how.verb();
         match how {
             Ending::ScriptEnded => {
                 Verdict::error(stage, "the case sent nothing the server answered")

@@ -18,15 +18,14 @@ mod retry_after;
 mod signature;
 
 use super::{
-    Conversation, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity, SettingError,
-    StepError, StepSource, Wire,
+    Conversation, Distinguish, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity,
+    Recordings, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
 use conversation::HttpConversation;
 use framing::HttpFramer;
 use policy::Policy;
-use std::collections::BTreeMap;
 
 pub use describe::describe;
 
@@ -118,16 +117,30 @@ impl Wire for Http {
         Some(Box::new(HttpFramer::new(from == Direction::Client)))
     }
 
+    fn normalize(&self, described: &str) -> String {
+        describe::normalize(described)
+    }
+
+    fn redact(&self, text: &str) -> String {
+        describe::redact(text)
+    }
+
+    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
+        describe(from, bytes)
+    }
+
+    fn recordings(&self) -> Option<&dyn Recordings> {
+        Some(self)
+    }
+
+    fn distinguish(&self) -> Option<&dyn Distinguish> {
+        Some(self)
+    }
+}
+
+impl Recordings for Http {
     fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity {
         identity::read(client_messages, &identity::Rules::default())
-    }
-
-    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
-        signature::signature(client_messages)
-    }
-
-    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
-        signature::distinctions(client_messages)
     }
 
     fn opens_handshake(&self, first: &[u8]) -> bool {
@@ -141,18 +154,6 @@ impl Wire for Http {
 
     fn answers(&self, _request: &[u8], reply: &[u8]) -> bool {
         matches!(head::parse(reply, false), Ok(Some(h)) if h.status().is_some_and(|s| s >= 200 || s == 101))
-    }
-
-    fn normalize(&self, described: &str) -> String {
-        describe::normalize(described)
-    }
-
-    fn redact(&self, text: &str) -> String {
-        describe::redact(text)
-    }
-
-    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
-        describe(from, bytes)
     }
 
     fn synthetic_session(&self, n: u64) -> Vec<(Direction, Vec<u8>)> {
@@ -179,16 +180,19 @@ impl Wire for Http {
     }
 }
 
+impl Distinguish for Http {
+    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
+        signature::signature(client_messages)
+    }
+
+    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
+        signature::distinctions(client_messages)
+    }
+}
+
 impl Protocol for Http {
     type Step = request::HttpRequest;
     type Settings = Policy;
-
-    fn settings(
-        &self,
-        table: &BTreeMap<String, toml::Value>,
-    ) -> Result<Self::Settings, SettingError> {
-        Policy::from_settings(table)
-    }
 
     fn step(&self, source: &StepSource<'_>) -> Result<Self::Step, StepError> {
         request::compile(source)

@@ -20,8 +20,8 @@ pub use policy::Policy;
 pub use request::MsnpRequest;
 
 use super::{
-    Conversation, Doc, Ending, FrameError, Identity, Protocol, Received, RecordedIdentity,
-    SendError, SettingError, StepError, StepSource, Wire,
+    Conversation, Distinguish, Doc, Ending, FrameError, Identity, Protocol, Received,
+    RecordedIdentity, Recordings, SendError, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use crate::server::ReferenceServer;
@@ -91,16 +91,34 @@ impl Wire for Msnp {
         recording::frame(from, buf)
     }
 
+    fn normalize(&self, described: &str) -> String {
+        recording::normalize(described)
+    }
+
+    fn redact(&self, text: &str) -> String {
+        recording::redact(text)
+    }
+
+    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
+        recording::describe(from, bytes)
+    }
+
+    fn reference_server(&self) -> Option<&dyn ReferenceServer> {
+        Some(&reference::MsnpServer)
+    }
+
+    fn recordings(&self) -> Option<&dyn Recordings> {
+        Some(self)
+    }
+
+    fn distinguish(&self) -> Option<&dyn Distinguish> {
+        Some(self)
+    }
+}
+
+impl Recordings for Msnp {
     fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity {
         recording::identity(client_messages)
-    }
-
-    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
-        recording::signature(client_messages)
-    }
-
-    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
-        recording::distinctions(client_messages)
     }
 
     fn opens_handshake(&self, first: &[u8]) -> bool {
@@ -119,37 +137,24 @@ impl Wire for Msnp {
         recording::answers(request, reply)
     }
 
-    fn normalize(&self, described: &str) -> String {
-        recording::normalize(described)
-    }
-
-    fn redact(&self, text: &str) -> String {
-        recording::redact(text)
-    }
-
-    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
-        recording::describe(from, bytes)
-    }
-
     fn synthetic_session(&self, n: u64) -> Vec<(Direction, Vec<u8>)> {
         synthetic::session(n)
     }
+}
 
-    fn reference_server(&self) -> Option<&dyn ReferenceServer> {
-        Some(&reference::MsnpServer)
+impl Distinguish for Msnp {
+    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
+        recording::signature(client_messages)
+    }
+
+    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
+        recording::distinctions(client_messages)
     }
 }
 
 impl Protocol for Msnp {
     type Step = MsnpRequest;
     type Settings = refusals::Refusals;
-
-    fn settings(
-        &self,
-        table: &BTreeMap<String, toml::Value>,
-    ) -> Result<Self::Settings, SettingError> {
-        refusals::from_settings(table).map(refusals::Refusals)
-    }
 
     fn step(&self, source: &StepSource<'_>) -> Result<Self::Step, StepError> {
         request::compile(source)

@@ -557,11 +557,7 @@ impl Conversation<PgRequest> for PgConversation {
     }
 
     fn ended(&mut self, how: Ending) -> Verdict {
-        let closed = if how == Ending::Reset {
-            "reset"
-        } else {
-            "closed"
-        };
+        let closed = how.verb();
         if let Some(held) = self.pending() {
             return held;
         }

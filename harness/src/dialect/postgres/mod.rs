@@ -17,8 +17,8 @@ mod scram;
 mod signature;
 
 use super::{
-    Conversation, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity, ReplayEnding,
-    SettingError, StepError, StepSource, Wire,
+    Conversation, Distinguish, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity,
+    Recordings, ReplayEnding, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -26,7 +26,6 @@ use conversation::PgConversation;
 use framing::PgFramer;
 use messages::Opening;
 use policy::PgPolicy;
-use std::collections::BTreeMap;
 
 pub use describe::describe;
 
@@ -111,6 +110,24 @@ impl Wire for Postgres {
         Some(Box::new(PgFramer::new(from == Direction::Client)))
     }
 
+    fn redact(&self, text: &str) -> String {
+        describe::redact(text)
+    }
+
+    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
+        describe(from, bytes)
+    }
+
+    fn recordings(&self) -> Option<&dyn Recordings> {
+        Some(self)
+    }
+
+    fn distinguish(&self) -> Option<&dyn Distinguish> {
+        Some(self)
+    }
+}
+
+impl Recordings for Postgres {
     fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity {
         let openings: Vec<Opening> = client_messages
             .iter()
@@ -158,14 +175,6 @@ impl Wire for Postgres {
         None
     }
 
-    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
-        signature::signature(client_messages)
-    }
-
-    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
-        signature::distinctions(client_messages)
-    }
-
     fn replay_note(&self) -> &'static str {
         "(a startup it sent inside TLS is unreadable: inside the live TLS session a startup for the suite's {user} and {database} is sent in its place)"
     }
@@ -177,30 +186,21 @@ impl Wire for Postgres {
             _ => false,
         }
     }
+}
 
-    fn redact(&self, text: &str) -> String {
-        describe::redact(text)
+impl Distinguish for Postgres {
+    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
+        signature::signature(client_messages)
     }
 
-    fn normalize(&self, described: &str) -> String {
-        describe::redact(described)
-    }
-
-    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
-        describe(from, bytes)
+    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
+        signature::distinctions(client_messages)
     }
 }
 
 impl Protocol for Postgres {
     type Step = request::PgRequest;
     type Settings = PgPolicy;
-
-    fn settings(
-        &self,
-        table: &BTreeMap<String, toml::Value>,
-    ) -> Result<Self::Settings, SettingError> {
-        PgPolicy::from_settings(table)
-    }
 
     fn step(&self, source: &StepSource<'_>) -> Result<Self::Step, StepError> {
         request::compile(source)

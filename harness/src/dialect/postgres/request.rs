@@ -4,6 +4,7 @@
 //! replayed as recorded.
 
 use super::framing::{CANCEL_REQUEST, GSSENC_REQUEST, SSL_REQUEST};
+use crate::dialect::verbs::{key_value, words};
 use crate::dialect::{Payload, SendError, StepError, StepSource};
 use crate::template::{ByteTemplate, Template};
 use std::collections::BTreeMap;
@@ -21,31 +22,21 @@ pub enum PgRequest {
 
 const VERBS: &[&str] = &["startup", "ssl", "gssenc", "cancel", "terminate"];
 
-fn words(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    let mut offset = 0;
-    text.split(' ').filter_map(move |word| {
-        let at = offset;
-        offset += word.len() + 1;
-        (!word.is_empty()).then_some((at, word))
-    })
-}
-
 pub fn compile(source: &StepSource<'_>) -> Result<PgRequest, StepError> {
     let send = match source.payload {
         Payload::Bytes(bytes) => return Ok(PgRequest::Raw(bytes.clone())),
         Payload::Text { send, .. } => send,
     };
     let text = source.text;
-    let mut all = words(text);
+    let mut all = words(text, 0);
     let Some((_, verb)) = all.next() else {
         return Err(StepError::at(0, 1, "an empty step"));
     };
     if !VERBS.contains(&verb) {
-        let error = StepError::at(0, verb.len(), format!("`{verb}` is not a PostgreSQL step"));
-        return Err(match crate::source::closest(verb, VERBS.iter().copied()) {
-            Some(meant) => error.with_help(format!("did you mean `{meant}`?")),
-            None => error.with_help(format!("steps: {}", VERBS.join(", "))),
-        });
+        return Err(
+            StepError::at(0, verb.len(), format!("`{verb}` is not a PostgreSQL step"))
+                .unknown(verb, VERBS, "steps"),
+        );
     }
     let mut has_user = false;
     for (at, word) in all {
@@ -56,13 +47,7 @@ pub fn compile(source: &StepSource<'_>) -> Result<PgRequest, StepError> {
                 format!("`{verb}` takes nothing more"),
             ));
         }
-        let Some((key, value)) = word.split_once('=') else {
-            return Err(StepError::at(
-                at,
-                word.len(),
-                format!("`{word}` is not name=value"),
-            ));
-        };
+        let (key, value) = key_value(at, word, "name=value")?;
         has_user |= key == "user";
         match (verb, key) {
             ("startup", "protocol") if !value.contains('{') && protocol(value).is_none() => {

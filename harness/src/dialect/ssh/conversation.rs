@@ -454,11 +454,7 @@ impl Conversation<SshRequest> for SshConversation {
         if let Some(verdict) = self.no_match() {
             return verdict;
         }
-        let closed = if how == Ending::Reset {
-            "reset"
-        } else {
-            "closed"
-        };
+        let closed = how.verb();
         let stage = self.stage();
         if how == Ending::ScriptEnded {
             return Verdict::error(

@@ -18,15 +18,14 @@ mod signature;
 pub mod wire;
 
 use super::{
-    Conversation, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity, SettingError,
-    StepError, StepSource, Wire,
+    Conversation, Distinguish, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity,
+    Recordings, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
 use conversation::SshConversation;
 use framing::SshFramer;
 use policy::SshPolicy;
-use std::collections::BTreeMap;
 
 pub use describe::describe;
 
@@ -102,6 +101,24 @@ impl Wire for Ssh {
         Some(Box::<SshFramer>::default())
     }
 
+    fn redact(&self, text: &str) -> String {
+        describe::redact(text)
+    }
+
+    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
+        describe(from, bytes)
+    }
+
+    fn recordings(&self) -> Option<&dyn Recordings> {
+        Some(self)
+    }
+
+    fn distinguish(&self) -> Option<&dyn Distinguish> {
+        Some(self)
+    }
+}
+
+impl Recordings for Ssh {
     fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity {
         let ident = client_messages
             .iter()
@@ -127,14 +144,6 @@ impl Wire for Ssh {
         }
     }
 
-    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
-        signature::signature(client_messages)
-    }
-
-    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
-        signature::distinctions(client_messages)
-    }
-
     fn opens_handshake(&self, first: &[u8]) -> bool {
         first.starts_with(b"SSH-")
     }
@@ -158,30 +167,21 @@ impl Wire for Ssh {
                 | (Some(wire::GEX_REQUEST), Some(wire::KEX_REPLY))
         )
     }
+}
 
-    fn redact(&self, text: &str) -> String {
-        describe::redact(text)
+impl Distinguish for Ssh {
+    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
+        signature::signature(client_messages)
     }
 
-    fn normalize(&self, described: &str) -> String {
-        describe::redact(described)
-    }
-
-    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
-        describe(from, bytes)
+    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
+        signature::distinctions(client_messages)
     }
 }
 
 impl Protocol for Ssh {
     type Step = request::SshRequest;
     type Settings = SshPolicy;
-
-    fn settings(
-        &self,
-        table: &BTreeMap<String, toml::Value>,
-    ) -> Result<Self::Settings, SettingError> {
-        SshPolicy::from_settings(table)
-    }
 
     fn step(&self, source: &StepSource<'_>) -> Result<Self::Step, StepError> {
         request::compile(source)

@@ -4,8 +4,8 @@
 //! fresh key. A recorded message is replayed as recorded; `send_hex` sends raw bytes.
 
 use super::wire::KexInit;
+use crate::dialect::verbs::{key_value, words};
 use crate::dialect::{Payload, SendError, StepError, StepSource};
-use crate::source::closest;
 use crate::template::{ByteTemplate, Template};
 use std::collections::BTreeMap;
 
@@ -56,26 +56,13 @@ pub fn compile(source: &StepSource<'_>) -> Result<SshRequest, StepError> {
         }
     }
     let mut seen = Vec::new();
-    let mut offset = verb_end;
-    for word in text[verb_end..].split(' ') {
-        let at = offset;
-        offset += word.len() + 1;
-        if word.is_empty() {
-            continue;
-        }
-        let Some((key, value)) = word.split_once('=') else {
-            return Err(StepError::at(
-                at,
-                word.len(),
-                format!("`{word}` is not key=value"),
-            ));
-        };
+    for (at, word) in words(text, verb_end) {
+        let (key, value) = key_value(at, word, "key=value")?;
         if !FIELDS.contains(&key) {
-            let error = StepError::at(at, key.len(), format!("unknown kexinit field `{key}`"));
-            return Err(match closest(key, FIELDS.iter().copied()) {
-                Some(meant) => error.with_help(format!("did you mean `{meant}`?")),
-                None => error.with_help(format!("fields: {}", FIELDS.join(", "))),
-            });
+            return Err(
+                StepError::at(at, key.len(), format!("unknown kexinit field `{key}`"))
+                    .unknown(key, FIELDS, "fields"),
+            );
         }
         if let Some(bad) = value.split(',').find(|n| !is_name(n)) {
             let at = at + key.len() + 1 + value.find(bad).unwrap_or(0);

@@ -480,11 +480,7 @@ impl Conversation<TlsRequest> for TlsConversation {
     }
 
     fn ended(&mut self, how: Ending) -> Verdict {
-        let ended = if how == Ending::Reset {
-            "reset"
-        } else {
-            "closed"
-        };
+        let ended = how.verb();
         match how {
             Ending::ScriptEnded if self.in_flight() => Verdict::error(
                 "ServerHello",

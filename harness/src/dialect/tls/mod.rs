@@ -26,13 +26,14 @@ pub mod server_hello;
 pub mod signature;
 mod sslv2;
 pub mod testssl;
+pub mod testssl_suite;
 pub mod tls13;
 
 pub use describe::describe;
 
 use super::{
-    Conversation, Doc, FrameError, Identity, Protocol, RecordedIdentity, SettingError, StepError,
-    StepSource, Wire,
+    Conversation, Distinguish, Doc, FrameError, Identity, Protocol, RecordedIdentity, Recordings,
+    StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -126,6 +127,30 @@ impl Wire for Tls {
         Ok(record::decode(buf, from == Direction::Client)?.map(|r| r.raw))
     }
 
+    fn check_variable(&self, name: &str, value: &str) -> Result<(), String> {
+        let one = BTreeMap::from([(name.to_string(), value.to_string())]);
+        constraints::Constraints::from_variables(&one)?;
+        constraints::recorded_key_shares(&one).map(|_| ())
+    }
+
+    fn speaks_tls(&self) -> bool {
+        true
+    }
+
+    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
+        describe(from, bytes)
+    }
+
+    fn recordings(&self) -> Option<&dyn Recordings> {
+        Some(self)
+    }
+
+    fn distinguish(&self) -> Option<&dyn Distinguish> {
+        Some(self)
+    }
+}
+
+impl Recordings for Tls {
     fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity {
         let offer = client_messages.iter().find_map(|m| hello::offer(m));
         RecordedIdentity {
@@ -143,29 +168,6 @@ impl Wire for Tls {
         }
     }
 
-    fn check_variable(&self, name: &str, value: &str) -> Result<(), String> {
-        let one = BTreeMap::from([(name.to_string(), value.to_string())]);
-        constraints::Constraints::from_variables(&one)?;
-        constraints::recorded_key_shares(&one).map(|_| ())
-    }
-
-    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
-        signature::signature(client_messages)
-    }
-
-    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
-        signature::distinctions(client_messages)
-    }
-
-    fn fingerprint(&self, client_messages: &[&[u8]]) -> Option<String> {
-        let offer = client_messages.iter().find_map(|m| hello::offer(m))?;
-        Some(format!("ja4 {}", ja4::ja4(&offer)))
-    }
-
-    fn speaks_tls(&self) -> bool {
-        true
-    }
-
     fn opens_handshake(&self, first: &[u8]) -> bool {
         let mut buf = BytesMut::from(first);
         matches!(record::decode(&mut buf, true), Ok(Some(r)) if r.sslv2 || (r.content_type == record::HANDSHAKE && r.fragment.first() == Some(&1)))
@@ -178,22 +180,26 @@ impl Wire for Tls {
     fn answers(&self, _request: &[u8], _reply: &[u8]) -> bool {
         true
     }
+}
 
-    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
-        describe(from, bytes)
+impl Distinguish for Tls {
+    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
+        signature::signature(client_messages)
+    }
+
+    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
+        signature::distinctions(client_messages)
+    }
+
+    fn fingerprint(&self, client_messages: &[&[u8]]) -> Option<String> {
+        let offer = client_messages.iter().find_map(|m| hello::offer(m))?;
+        Some(format!("ja4 {}", ja4::ja4(&offer)))
     }
 }
 
 impl Protocol for Tls {
     type Step = request::TlsRequest;
     type Settings = Deprecations;
-
-    fn settings(
-        &self,
-        table: &BTreeMap<String, toml::Value>,
-    ) -> Result<Self::Settings, SettingError> {
-        Deprecations::from_settings(table)
-    }
 
     fn step(&self, source: &StepSource<'_>) -> Result<Self::Step, StepError> {
         request::compile(source)

@@ -4,8 +4,8 @@
 
 use super::hello::{self, Description};
 use super::names;
+use crate::dialect::verbs::{key_value, words};
 use crate::dialect::{Payload, SendError, StepError, StepSource};
-use crate::source::closest;
 use crate::template::{ByteTemplate, Template};
 use std::collections::BTreeMap;
 
@@ -46,19 +46,15 @@ pub fn compile(source: &StepSource<'_>) -> Result<TlsRequest, StepError> {
     }
     let mut ciphers = false;
     for (offset, word) in words(text, verb_end) {
-        let Some((key, value)) = word.split_once('=') else {
-            return Err(StepError::at(
-                offset,
-                word.len(),
-                format!("`{word}` is not key=value"),
-            ));
-        };
+        let (key, value) = key_value(offset, word, "key=value")?;
         if !FIELDS.contains(&key) {
-            let error = StepError::at(offset, key.len(), format!("unknown hello field `{key}`"));
-            return Err(match closest(key, FIELDS.iter().copied()) {
-                Some(meant) => error.with_help(format!("did you mean `{meant}`?")),
-                None => error.with_help(format!("hello fields: {}", FIELDS.join(", "))),
-            });
+            return Err(
+                StepError::at(offset, key.len(), format!("unknown hello field `{key}`")).unknown(
+                    key,
+                    FIELDS,
+                    "hello fields",
+                ),
+            );
         }
         ciphers |= key == "ciphers";
         if value.contains('{') {
@@ -115,15 +111,6 @@ fn compile_replay(text: &str, verb_end: usize) -> Result<TlsRequest, StepError> 
 }
 
 /// The words after `start`, with their byte offsets.
-fn words(text: &str, start: usize) -> impl Iterator<Item = (usize, &str)> {
-    let mut offset = start;
-    text[start..].split(' ').filter_map(move |word| {
-        let at = offset;
-        offset += word.len() + 1;
-        (!word.is_empty()).then_some((at, word))
-    })
-}
-
 /// A recorded ClientHello as a step; one that names a server gets `{host}` instead.
 pub fn replay(message: &[u8]) -> Result<TlsRequest, String> {
     let rewrite_sni = hello::offer(message).is_some_and(|o| o.sni.is_some());
