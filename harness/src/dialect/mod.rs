@@ -27,7 +27,7 @@ mod wire;
 
 pub use capabilities::{Distinguish, Recordings};
 pub use erased::Settings;
-pub use framer::{Framer, Stateless, framer};
+pub use framer::{Framer, Stateless, framer, take_through};
 pub use protocol::{Dialect, Protocol};
 pub use registry::{all, by_name, names, register, unknown};
 pub use reply_classes::{ClassList, RefusalClass, RefusalClasses, refusal_lists};
