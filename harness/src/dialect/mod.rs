@@ -25,7 +25,8 @@ pub mod tls;
 pub mod verbs;
 mod wire;
 
-pub use capabilities::{Distinguish, Recordings};
+pub(crate) use capabilities::offers;
+pub use capabilities::{Distinguish, Recordings, Signatures};
 pub use erased::Settings;
 pub use framer::{Framer, Stateless, framer, take_through};
 pub use protocol::{Dialect, Protocol};
