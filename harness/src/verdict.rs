@@ -129,4 +129,48 @@ impl Verdict {
     pub fn error(stage: impl Into<String>, reason: impl Into<String>) -> Verdict {
         Verdict::new(VerdictKind::Error, stage, reason, None)
     }
+
+    /// An admission, or a warning when the policy found `deprecated` items: the reason then
+    /// goes on with `lead` and the items joined by `separator`. The one shape of every
+    /// dialect's deprecated-list verdict (SSH: `; deprecated: a, b`; TLS: `: a; b`).
+    pub fn admitted_or_warned(
+        stage: impl Into<String>,
+        reason: String,
+        deprecated: &[String],
+        (lead, separator): (&str, &str),
+        decided_by: Option<String>,
+    ) -> Verdict {
+        if deprecated.is_empty() {
+            return Verdict::new(VerdictKind::Admitted, stage, reason, decided_by);
+        }
+        let reason = format!("{reason}{lead}{}", deprecated.join(separator));
+        Verdict::new(VerdictKind::Warned, stage, reason, decided_by)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deprecated_items_turn_an_admission_into_a_warning_that_lists_them() {
+        let decided = |deprecated: &[String]| {
+            let v = Verdict::admitted_or_warned(
+                "kex",
+                "ok".into(),
+                deprecated,
+                ("; deprecated: ", ", "),
+                None,
+            );
+            (v.kind, v.reason)
+        };
+        assert_eq!(decided(&[]), (VerdictKind::Admitted, "ok".to_string()));
+        assert_eq!(
+            decided(&["ssh-rsa".into(), "3des-cbc".into()]),
+            (
+                VerdictKind::Warned,
+                "ok; deprecated: ssh-rsa, 3des-cbc".to_string()
+            )
+        );
+    }
 }

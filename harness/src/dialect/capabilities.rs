@@ -53,6 +53,59 @@ pub trait Distinguish: Send + Sync {
     }
 }
 
+/// [`Distinguish`] made of two functions of the client's messages, for a dialect whose
+/// signature and distinctions need nothing else (and which gives no fingerprint).
+pub struct Signatures {
+    signature: fn(&[&[u8]]) -> String,
+    distinctions: fn(&[&[u8]]) -> Vec<String>,
+}
+
+impl Signatures {
+    pub const fn of(
+        signature: fn(&[&[u8]]) -> String,
+        distinctions: fn(&[&[u8]]) -> Vec<String>,
+    ) -> Signatures {
+        Signatures {
+            signature,
+            distinctions,
+        }
+    }
+}
+
+impl Distinguish for Signatures {
+    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
+        (self.signature)(client_messages)
+    }
+    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
+        (self.distinctions)(client_messages)
+    }
+}
+
+/// The accessors of the capabilities a dialect has, written inside its `impl Wire`:
+/// `offers!(Recordings, Distinguish);` for `Some(self)` from each.
+/// `Distinguish(SIGNATURES)` offers a [`Signatures`] constant in place of `self`.
+macro_rules! offers {
+    ($($capability:ident $(($by:expr))?),+) => {
+        $(crate::dialect::offers!(@ $capability $(($by))?);)+
+    };
+    (@ Distinguish ($by:expr)) => {
+        fn distinguish(&self) -> Option<&dyn crate::dialect::Distinguish> {
+            Some(&$by)
+        }
+    };
+    (@ Recordings) => {
+        fn recordings(&self) -> Option<&dyn crate::dialect::Recordings> {
+            Some(self)
+        }
+    };
+    (@ Distinguish) => {
+        fn distinguish(&self) -> Option<&dyn crate::dialect::Distinguish> {
+            Some(self)
+        }
+    };
+}
+pub(crate) use offers;
+
 /// The capabilities as the core calls them, with what a dialect without one means.
 impl<'d> dyn Dialect + 'd {
     /// [`Recordings::recorded_identity`]; nothing known without recordings.

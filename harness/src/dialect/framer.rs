@@ -43,6 +43,22 @@ impl Framer for Stateless<'_> {
     }
 }
 
+/// The bytes at the front of `buf` up to and including the first `end` byte, looked for in
+/// at most `max` bytes (a line, a NUL-terminated message): `Ok(None)` while it may still
+/// come, a [`FrameError::TooLong`] saying `too_long()` once `max` bytes hold none.
+pub fn take_through(
+    buf: &mut BytesMut,
+    end: u8,
+    max: usize,
+    too_long: impl FnOnce() -> String,
+) -> Result<Option<Bytes>, FrameError> {
+    match memchr::memchr(end, &buf[..buf.len().min(max)]) {
+        Some(at) => Ok(Some(buf.split_to(at + 1).freeze())),
+        None if buf.len() >= max => Err(FrameError::TooLong(too_long())),
+        None => Ok(None),
+    }
+}
+
 /// The framer live replies and recordings of `dialect` are framed with, for one direction of
 /// one connection.
 pub fn framer(dialect: &dyn Dialect, from: Direction) -> Box<dyn Framer + '_> {

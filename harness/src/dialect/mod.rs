@@ -25,9 +25,10 @@ pub mod tls;
 pub mod verbs;
 mod wire;
 
-pub use capabilities::{Distinguish, Recordings};
+pub(crate) use capabilities::offers;
+pub use capabilities::{Distinguish, Recordings, Signatures};
 pub use erased::Settings;
-pub use framer::{Framer, Stateless, framer};
+pub use framer::{Framer, Stateless, framer, take_through};
 pub use protocol::{Dialect, Protocol};
 pub use registry::{all, by_name, names, register, unknown};
 pub use reply_classes::{ClassList, RefusalClass, RefusalClasses, refusal_lists};

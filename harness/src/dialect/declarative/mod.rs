@@ -161,13 +161,7 @@ impl Wire for FileDialect {
         describe_unframed(bytes)
     }
 
-    fn recordings(&self) -> Option<&dyn Recordings> {
-        Some(self)
-    }
-
-    fn distinguish(&self) -> Option<&dyn Distinguish> {
-        Some(self)
-    }
+    super::offers!(Recordings, Distinguish);
 }
 
 impl Recordings for FileDialect {

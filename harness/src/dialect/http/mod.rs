@@ -18,8 +18,8 @@ mod retry_after;
 mod signature;
 
 use super::{
-    Conversation, Distinguish, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity,
-    Recordings, StepError, StepSource, Wire,
+    Conversation, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity, Recordings,
+    Signatures, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -78,6 +78,8 @@ const SETTING_KEYS: &[Doc] = &[
     },
 ];
 
+const SIGNATURES: Signatures = Signatures::of(signature::signature, signature::distinctions);
+
 impl Wire for Http {
     fn name(&self) -> &'static str {
         "http"
@@ -129,13 +131,7 @@ impl Wire for Http {
         describe(from, bytes)
     }
 
-    fn recordings(&self) -> Option<&dyn Recordings> {
-        Some(self)
-    }
-
-    fn distinguish(&self) -> Option<&dyn Distinguish> {
-        Some(self)
-    }
+    super::offers!(Recordings, Distinguish(SIGNATURES));
 }
 
 impl Recordings for Http {
@@ -177,16 +173,6 @@ impl Recordings for Http {
             (Direction::Client, request.into_bytes()),
             (Direction::Server, response.as_bytes().to_vec()),
         ]
-    }
-}
-
-impl Distinguish for Http {
-    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
-        signature::signature(client_messages)
-    }
-
-    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
-        signature::distinctions(client_messages)
     }
 }
 

@@ -20,8 +20,8 @@ pub use policy::Policy;
 pub use request::MsnpRequest;
 
 use super::{
-    Conversation, Distinguish, Doc, Ending, FrameError, Identity, Protocol, Received,
-    RecordedIdentity, Recordings, SendError, StepError, StepSource, Wire,
+    Conversation, Doc, Ending, FrameError, Identity, Protocol, Received, RecordedIdentity,
+    Recordings, SendError, Signatures, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use crate::server::ReferenceServer;
@@ -61,6 +61,8 @@ const SETTING_KEYS: &[Doc] = &[
         about: "error codes that lock out (default: every code no other list names)",
     },
 ];
+
+const SIGNATURES: Signatures = Signatures::of(recording::signature, recording::distinctions);
 
 impl Wire for Msnp {
     fn name(&self) -> &'static str {
@@ -107,13 +109,7 @@ impl Wire for Msnp {
         Some(&reference::MsnpServer)
     }
 
-    fn recordings(&self) -> Option<&dyn Recordings> {
-        Some(self)
-    }
-
-    fn distinguish(&self) -> Option<&dyn Distinguish> {
-        Some(self)
-    }
+    super::offers!(Recordings, Distinguish(SIGNATURES));
 }
 
 impl Recordings for Msnp {
@@ -139,16 +135,6 @@ impl Recordings for Msnp {
 
     fn synthetic_session(&self, n: u64) -> Vec<(Direction, Vec<u8>)> {
         synthetic::session(n)
-    }
-}
-
-impl Distinguish for Msnp {
-    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
-        recording::signature(client_messages)
-    }
-
-    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
-        recording::distinctions(client_messages)
     }
 }
 

@@ -429,16 +429,13 @@ impl PgConversation {
 }
 
 fn with_warnings(stage: &str, reason: String, warnings: Vec<String>, text: &str) -> Verdict {
-    if warnings.is_empty() {
-        Verdict::new(VerdictKind::Admitted, stage, reason, Some(text.to_string()))
-    } else {
-        Verdict::new(
-            VerdictKind::Warned,
-            stage,
-            format!("{reason}; {}", warnings.join("; ")),
-            Some(text.to_string()),
-        )
-    }
+    Verdict::admitted_or_warned(
+        stage,
+        reason,
+        &warnings,
+        ("; ", "; "),
+        Some(text.to_string()),
+    )
 }
 
 impl Conversation<PgRequest> for PgConversation {

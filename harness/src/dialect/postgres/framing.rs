@@ -4,7 +4,7 @@
 //! GSSENCRequest, and typed messages (a type byte, then a length). TLS records that follow an
 //! accepted SSLRequest in a recording pass as they come. Lengths are bounded.
 
-use crate::dialect::{FrameError, Framer};
+use crate::dialect::{FrameError, Framer, take_through};
 use bytes::{Bytes, BytesMut};
 
 pub const SSL_REQUEST: u32 = 80_877_103;
@@ -143,13 +143,9 @@ impl Framer for PgFramer {
                 Ok(Some(answer))
             }
             State::Typed if self.protocol_2 && buf[0] == b'E' => {
-                match memchr::memchr(0, &buf[..buf.len().min(MAX_MESSAGE)]) {
-                    Some(end) => Ok(Some(buf.split_to(end + 1).freeze())),
-                    None if buf.len() >= MAX_MESSAGE => Err(FrameError::TooLong(format!(
-                        "a protocol 2 error of over {MAX_MESSAGE} bytes"
-                    ))),
-                    None => Ok(None),
-                }
+                take_through(buf, 0, MAX_MESSAGE, || {
+                    format!("a protocol 2 error of over {MAX_MESSAGE} bytes")
+                })
             }
             State::Typed => typed(buf),
         }

@@ -17,8 +17,8 @@ mod scram;
 mod signature;
 
 use super::{
-    Conversation, Distinguish, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity,
-    Recordings, ReplayEnding, StepError, StepSource, Wire,
+    Conversation, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity, Recordings,
+    ReplayEnding, Signatures, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -78,6 +78,8 @@ const SETTING_KEYS: &[Doc] = &[
     },
 ];
 
+const SIGNATURES: Signatures = Signatures::of(signature::signature, signature::distinctions);
+
 impl Wire for Postgres {
     fn name(&self) -> &'static str {
         "postgres"
@@ -118,13 +120,7 @@ impl Wire for Postgres {
         describe(from, bytes)
     }
 
-    fn recordings(&self) -> Option<&dyn Recordings> {
-        Some(self)
-    }
-
-    fn distinguish(&self) -> Option<&dyn Distinguish> {
-        Some(self)
-    }
+    super::offers!(Recordings, Distinguish(SIGNATURES));
 }
 
 impl Recordings for Postgres {
@@ -185,16 +181,6 @@ impl Recordings for Postgres {
             Some(Opening::Startup { .. }) => matches!(reply.first(), Some(b'R' | b'E' | b'v')),
             _ => false,
         }
-    }
-}
-
-impl Distinguish for Postgres {
-    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
-        signature::signature(client_messages)
-    }
-
-    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
-        signature::distinctions(client_messages)
     }
 }
 

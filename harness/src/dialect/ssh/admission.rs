@@ -143,24 +143,15 @@ impl SshConversation {
                 }
             }
         }
-        let summary = negotiated.summary();
-        if deprecated.is_empty() {
-            Verdict::new(
-                VerdictKind::Admitted,
-                "key exchange",
-                format!("the server answered the key exchange: {summary}"),
-                Some(text.to_string()),
-            )
-        } else {
-            Verdict::new(
-                VerdictKind::Warned,
-                "key exchange",
-                format!(
-                    "the server answered the key exchange: {summary}; deprecated: {}",
-                    deprecated.join(", ")
-                ),
-                Some(text.to_string()),
-            )
-        }
+        Verdict::admitted_or_warned(
+            "key exchange",
+            format!(
+                "the server answered the key exchange: {}",
+                negotiated.summary()
+            ),
+            &deprecated,
+            ("; deprecated: ", ", "),
+            Some(text.to_string()),
+        )
     }
 }

@@ -4,7 +4,7 @@
 //! bytes are encrypted and passed on as they come. A line after the identification (OpenSSH's
 //! "Protocol major versions differ.") frames as a line too.
 
-use crate::dialect::{FrameError, Framer};
+use crate::dialect::{FrameError, Framer, take_through};
 use bytes::{Bytes, BytesMut};
 
 /// The longest line either side may send (RFC 4253 allows 255 bytes for the identification;
@@ -44,13 +44,9 @@ impl SshFramer {
 }
 
 fn line(buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
-    match memchr::memchr(b'\n', &buf[..buf.len().min(MAX_LINE)]) {
-        Some(end) => Ok(Some(buf.split_to(end + 1).freeze())),
-        None if buf.len() >= MAX_LINE => Err(FrameError::TooLong(format!(
-            "a line of over {MAX_LINE} bytes before the SSH packets"
-        ))),
-        None => Ok(None),
-    }
+    take_through(buf, b'\n', MAX_LINE, || {
+        format!("a line of over {MAX_LINE} bytes before the SSH packets")
+    })
 }
 
 impl Framer for SshFramer {

@@ -18,8 +18,8 @@ mod signature;
 pub mod wire;
 
 use super::{
-    Conversation, Distinguish, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity,
-    Recordings, StepError, StepSource, Wire,
+    Conversation, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity, Recordings,
+    Signatures, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -70,6 +70,8 @@ const SETTING_KEYS: &[Doc] = &[
     },
 ];
 
+const SIGNATURES: Signatures = Signatures::of(signature::signature, signature::distinctions);
+
 impl Wire for Ssh {
     fn name(&self) -> &'static str {
         "ssh"
@@ -109,13 +111,7 @@ impl Wire for Ssh {
         describe(from, bytes)
     }
 
-    fn recordings(&self) -> Option<&dyn Recordings> {
-        Some(self)
-    }
-
-    fn distinguish(&self) -> Option<&dyn Distinguish> {
-        Some(self)
-    }
+    super::offers!(Recordings, Distinguish(SIGNATURES));
 }
 
 impl Recordings for Ssh {
@@ -166,16 +162,6 @@ impl Recordings for Ssh {
                 )
                 | (Some(wire::GEX_REQUEST), Some(wire::KEX_REPLY))
         )
-    }
-}
-
-impl Distinguish for Ssh {
-    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
-        signature::signature(client_messages)
-    }
-
-    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
-        signature::distinctions(client_messages)
     }
 }
 

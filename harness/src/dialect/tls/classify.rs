@@ -160,13 +160,13 @@ pub fn admitted(
         reason.push_str(&format!(" ({note})"));
     }
     let deprecated = policy.deprecated(version, cipher, params);
-    let kind = if deprecated.is_empty() {
-        VerdictKind::Admitted
-    } else {
-        reason.push_str(&format!(": {}", deprecated.join("; ")));
-        VerdictKind::Warned
-    };
-    Verdict::new(kind, "ServerHello", reason, Some(text.to_string()))
+    Verdict::admitted_or_warned(
+        "ServerHello",
+        reason,
+        &deprecated,
+        (": ", "; "),
+        Some(text.to_string()),
+    )
 }
 
 pub fn answer(

@@ -141,13 +141,7 @@ impl Wire for Tls {
         describe(from, bytes)
     }
 
-    fn recordings(&self) -> Option<&dyn Recordings> {
-        Some(self)
-    }
-
-    fn distinguish(&self) -> Option<&dyn Distinguish> {
-        Some(self)
-    }
+    super::offers!(Recordings, Distinguish);
 }
 
 impl Recordings for Tls {
