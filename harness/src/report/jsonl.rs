@@ -9,6 +9,7 @@ use super::{CaseResult, Check, Event, Sink, Summary};
 use crate::runner::{Divergence, Transcript};
 use crate::verdict::{Verdict, VerdictKind};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
 
@@ -85,28 +86,30 @@ struct RunLine {
     info: RunInfo,
 }
 
+/// A result's line: borrowed from the result when written (no copy of its transcript for
+/// every session judged), owned when read back.
 #[derive(Serialize, Deserialize)]
-struct ResultLine {
-    r#type: String,
-    case: String,
-    name: String,
-    target: String,
-    suite_target: Option<String>,
+struct ResultLine<'a> {
+    r#type: Cow<'a, str>,
+    case: Cow<'a, str>,
+    name: Cow<'a, str>,
+    target: Cow<'a, str>,
+    suite_target: Option<Cow<'a, str>>,
     case_index: usize,
     target_index: usize,
-    dialect: String,
+    dialect: Cow<'a, str>,
     verdict: VerdictKind,
     expected: Option<VerdictKind>,
     matches: Option<bool>,
-    stage: String,
-    reason: String,
-    decided_by: Option<String>,
+    stage: Cow<'a, str>,
+    reason: Cow<'a, str>,
+    decided_by: Option<Cow<'a, str>>,
     /// Present when the server was busy: an error counted apart, with its Retry-After.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     busy: Option<crate::verdict::Busy>,
     duration_ms: f64,
-    divergences: Vec<Divergence>,
-    transcript: Transcript,
+    divergences: Cow<'a, [Divergence]>,
+    transcript: Cow<'a, Transcript>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -126,15 +129,19 @@ struct SummaryLine {
 
 /// A result as its JSON line (without the newline).
 pub fn result_json(r: &CaseResult) -> String {
-    let line = ResultLine {
-        r#type: "result".to_string(),
-        case: r.case.clone(),
-        name: r.name.clone(),
-        target: r.target.clone(),
-        suite_target: r.suite_target.clone(),
+    serde_json::to_string(&result_line(r)).unwrap_or_default()
+}
+
+fn result_line(r: &CaseResult) -> ResultLine<'_> {
+    ResultLine {
+        r#type: Cow::Borrowed("result"),
+        case: Cow::Borrowed(&r.case),
+        name: Cow::Borrowed(&r.name),
+        target: Cow::Borrowed(&r.target),
+        suite_target: r.suite_target.as_deref().map(Cow::Borrowed),
         case_index: r.case_index,
         target_index: r.target_index,
-        dialect: r.dialect.to_string(),
+        dialect: Cow::Borrowed(r.dialect),
         verdict: r.verdict.kind,
         expected: r.expected,
         matches: match r.check() {
@@ -142,26 +149,30 @@ pub fn result_json(r: &CaseResult) -> String {
             Check::Mismatch => Some(false),
             Check::Unchecked => None,
         },
-        stage: r.verdict.stage.clone(),
-        reason: r.verdict.reason.clone(),
-        decided_by: r.verdict.decided_by.clone(),
+        stage: Cow::Borrowed(&r.verdict.stage),
+        reason: Cow::Borrowed(&r.verdict.reason),
+        decided_by: r.verdict.decided_by.as_deref().map(Cow::Borrowed),
         busy: r.verdict.busy,
         duration_ms: (r.duration.as_secs_f64() * 1e6).round() / 1e3,
-        divergences: r.divergences.clone(),
-        transcript: r.transcript.clone(),
-    };
-    serde_json::to_string(&line).unwrap_or_default()
+        divergences: Cow::Borrowed(&r.divergences),
+        transcript: Cow::Borrowed(&r.transcript),
+    }
 }
 
 /// JSON Lines as a streaming sink: each line is written and flushed as its event arrives, so
 /// a run cut short (Ctrl-C, a crash) leaves every result it obtained on disk.
 pub struct JsonLines<'a> {
     out: Box<dyn Write + 'a>,
+    /// A result's line, built here and written at once; kept for the next one.
+    line: Vec<u8>,
 }
 
 impl<'a> JsonLines<'a> {
     pub fn new(out: Box<dyn Write + 'a>) -> JsonLines<'a> {
-        JsonLines { out }
+        JsonLines {
+            out,
+            line: Vec::new(),
+        }
     }
 
     fn line(&mut self, value: &impl Serialize) -> io::Result<()> {
@@ -183,8 +194,12 @@ impl Sink for JsonLines<'_> {
                 }
             }
             Event::CaseFinished(result) => {
-                let line = result_json(result);
-                writeln!(self.out, "{line}")?;
+                self.line.clear();
+                if serde_json::to_writer(&mut self.line, &result_line(result)).is_err() {
+                    self.line.clear();
+                }
+                self.line.push(b'\n');
+                self.out.write_all(&self.line)?;
                 self.out.flush()?;
             }
             Event::Traffic(lines) => {
@@ -304,20 +319,25 @@ pub fn read_jsonl_keeping(input: impl BufRead, keep_results: bool) -> Result<Rea
         results.push(CaseResult {
             case_index: r.case_index,
             target_index: r.target_index,
-            case: r.case,
-            name: r.name,
-            target: r.target,
-            suite_target: r.suite_target,
+            case: r.case.into_owned(),
+            name: r.name.into_owned(),
+            target: r.target.into_owned(),
+            suite_target: r.suite_target.map(Cow::into_owned),
             dialect,
             verdict: Verdict {
                 busy: r.busy,
-                ..Verdict::new(r.verdict, r.stage, r.reason, r.decided_by)
+                ..Verdict::new(
+                    r.verdict,
+                    r.stage.into_owned(),
+                    r.reason.into_owned(),
+                    r.decided_by.map(Cow::into_owned),
+                )
             }
             .bounded(),
             expected: r.expected,
             duration: crate::runner::transcript::millis_to_duration(r.duration_ms),
-            transcript: r.transcript,
-            divergences: r.divergences,
+            transcript: r.transcript.into_owned(),
+            divergences: r.divergences.into_owned(),
             exchanges: Vec::new(),
             sessions: None,
         });
