@@ -13,7 +13,7 @@
 # Needs what ci/install.sh installs: mariadb-server, mariadb-client, tcpdump, the Python drivers
 # (PyMySQL, PyNaCl, mysql-connector-python, mariadb, aiomysql), node's mysql, mysql2 and mariadb in
 # /usr/local/lib/harness-mysql-node, libdbd-mariadb-perl, libdbd-mysql-perl, php-cli, php-mysql,
-# libmariadb-java with a JDK (java).
+# libmariadb-java with a JDK (java), cargo (the mysql_async client, built on first use).
 set -euo pipefail
 export LC_ALL=C
 out=$(cd "$(dirname "$0")" && pwd)
@@ -83,7 +83,8 @@ Drivers: the `mariadb` CLI as it is, with `--default-auth=client_ed25519`, and w
 has no ed25519 plugin); PyMySQL with PyNaCl and without (hidden from it); mysql-connector-python
 with its C extension and pure; MariaDB Connector/Python; aiomysql; node's mysql, mysql2 and
 mariadb; Perl's DBD::MariaDB and DBD::mysql (`_ssl_optional=1` for TLS: on libmariadb both refuse
-to enforce it); PHP's mysqli and PDO_MySQL (mysqlnd); MariaDB Connector/J.
+to enforce it); PHP's mysqli and PDO_MySQL (mysqlnd); MariaDB Connector/J; Rust's mysql_async
+with rustls and without its opt-in `client_ed25519` feature (`rust-client/`).
 
 What the server does, as the captures show it:
 
@@ -118,6 +119,7 @@ HEAD
 if [[ ${1:-} == --readme ]]; then write_readme; exit 0; fi
 
 start=$(date +%s)
+build_rust_client
 declare -A versions
 for name in "${mysql_drivers[@]}"; do versions[$name]=$(driver_version "$name"); done
 rm -f "$out"/*.pcap "$out"/*.keys
