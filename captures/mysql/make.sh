@@ -94,7 +94,8 @@ What the server does, as the captures show it:
   lockout the client makes: no ERR on the wire), each reporting it its own way:
   mysql-connector-python **2059** (C extension: plugin cannot be loaded) or **-1** (pure: not
   supported), aiomysql **2059**, PyMySQL without PyNaCl a RuntimeError (no code), mysql2 an error
-  without a code, PHP's mysqlnd **2054**.
+  without a code, PHP's mysqlnd **2054**, and mysql_async without `client_ed25519` panics
+  (`error - panic: ...`: the client runs the connection in a task and reports the panic).
 - node's mysql sends a HandshakeResponse without CLIENT_PLUGIN_AUTH, so the server cannot switch
   it: for an ed25519 account the server itself answers ERR **1251** "Client does not support
   authentication protocol requested by server; consider upgrading MariaDB client".
