@@ -25,8 +25,9 @@
 # ends with `exec mariadbd`, so its pid is the server's; the server logs to stderr (readiness
 # line: "mariadbd: ready for connections."); SIGTERM to it (or its process group) shuts it down.
 # As root (CI) it runs as root (--user=root); as any other user, as that user.
-# HARNESS_MARIADB_MAX_CONNECTIONS sets max_connections (default 100), to see a server at its
-# limit answer "1040 Too many connections".
+# HARNESS_MARIADB_MAX_CONNECTIONS sets max_connections (default 100; MariaDB takes 10 for anything
+# lower), to see a server at its limit answer "1040 Too many connections" (the 11th connection
+# at 10).
 set -euo pipefail
 export LC_ALL=C
 usage='usage: mariadb.sh today|transition|strict PORT'
