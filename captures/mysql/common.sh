@@ -34,7 +34,6 @@ mysql_servers=$(cd "$mysql_dir/../../suites/mariadb-auth/servers" && pwd)
 mysql_node=${HARNESS_MYSQL_NODE:-/usr/local/lib/harness-mysql-node}
 mysql_rust_target=${HARNESS_MYSQL_RUST_TARGET:-/tmp/mysql-rust-target}
 driver_timeout=30
-protocol=mysql # mail-common.sh's capture is not used here
 source "$mysql_dir/../mail-common.sh"
 
 mysql_drivers=(

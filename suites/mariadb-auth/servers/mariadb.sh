@@ -41,11 +41,11 @@ command -v mariadb-install-db > /dev/null || { echo "mariadb.sh: no mariadb-inst
 native="IDENTIFIED VIA mysql_native_password USING PASSWORD('harness')"
 ed25519="IDENTIFIED VIA ed25519 USING PASSWORD('harness')"
 case $policy in
-  today) harness=$native legacy=$native lock= options=() ;;
-  transition) harness=$ed25519 legacy=$native lock= options=(--tls-version=TLSv1.2,TLSv1.3) ;;
+  today) harness=$native legacy=$native lock='' options=() ;;
+  transition) harness=$ed25519 legacy=$native lock='' options=('--tls-version=TLSv1.2,TLSv1.3') ;;
   strict)
     harness=$ed25519 legacy=$native lock='ACCOUNT LOCK'
-    options=(--tls-version=TLSv1.2,TLSv1.3 --require-secure-transport=ON) ;;
+    options=('--tls-version=TLSv1.2,TLSv1.3' --require-secure-transport=ON) ;;
   *) echo "mariadb.sh: unknown policy $policy" >&2; echo "$usage" >&2; exit 2 ;;
 esac
 user=()
