@@ -12,6 +12,7 @@
 #                                 `error CODE MESSAGE` (CODE `-` where the driver gave none,
 #                                 `timeout` if it had not finished in $driver_timeout seconds)
 #   driver_version NAME           the driver and its version
+#   build_rust_client             builds rust-mysql-async's client (cargo; quiet when up to date)
 #   start_mariadb POLICY PORT     suites/mariadb-auth/servers/mariadb.sh POLICY PORT in a process
 #                                 group of its own (as the harness starts it), until it listens;
 #                                 its log in $work/server.log; sets $server_pid
@@ -23,13 +24,16 @@
 # (hidden from it: PyMySQL needs it for ed25519); mysql-connector-python with its C extension and
 # pure; MariaDB Connector/Python; aiomysql; node's mysql, mysql2 and mariadb (from
 # $HARNESS_MYSQL_NODE, default /usr/local/lib/harness-mysql-node); Perl's DBD::MariaDB and
-# DBD::mysql; PHP's mysqli and PDO_MySQL (mysqlnd); MariaDB Connector/J (Debian's).
+# DBD::mysql; PHP's mysqli and PDO_MySQL (mysqlnd); MariaDB Connector/J (Debian's); mysql_async
+# (Rust, rustls, without its opt-in client_ed25519 feature: rust-client/, built by
+# build_rust_client into $HARNESS_MYSQL_RUST_TARGET, default /tmp/mysql-rust-target; the first
+# build takes a few minutes).
 mysql_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 mysql_clients=$mysql_dir/clients
 mysql_servers=$(cd "$mysql_dir/../../suites/mariadb-auth/servers" && pwd)
 mysql_node=${HARNESS_MYSQL_NODE:-/usr/local/lib/harness-mysql-node}
+mysql_rust_target=${HARNESS_MYSQL_RUST_TARGET:-/tmp/mysql-rust-target}
 driver_timeout=30
-protocol=mysql # mail-common.sh's capture is not used here
 source "$mysql_dir/../mail-common.sh"
 
 mysql_drivers=(
@@ -37,7 +41,7 @@ mysql_drivers=(
   pymysql pymysql-no-nacl mysql-connector-python mysql-connector-python-pure
   mariadb-connector-python aiomysql
   node-mysql node-mysql2 node-mariadb
-  perl-dbd-mariadb perl-dbd-mysql php-mysqli php-pdo-mysql mariadb-connector-j
+  perl-dbd-mariadb perl-dbd-mysql php-mysqli php-pdo-mysql mariadb-connector-j rust-mysql-async
 )
 
 policy_users() {
@@ -68,6 +72,7 @@ driver_command() {
     php-mysqli) echo php "$c/php_client.php" mysqli ;;
     php-pdo-mysql) echo php "$c/php_client.php" pdo ;;
     mariadb-connector-j) echo java -cp /usr/share/java/mariadb-java-client.jar "$c/MariadbClient.java" ;;
+    rust-mysql-async) echo "$mysql_rust_target/release/mysql-rust-client" ;;
     *) echo "common.sh: unknown driver $1" >&2; return 2 ;;
   esac
 }
@@ -99,7 +104,12 @@ driver_version() {
     perl-dbd-mysql) echo "DBD::mysql $(perl -MDBD::mysql -e 'print $DBD::mysql::VERSION')" ;;
     php-*) echo "PHP $(php -r 'echo PHP_VERSION;') mysqlnd" ;;
     mariadb-connector-j) echo "MariaDB Connector/J $(dpkg-query -W -f '${Version}' libmariadb-java)" ;;
+    rust-mysql-async) echo "mysql_async $(sed -n '/^name = "mysql_async"$/{n;s/^version = "\(.*\)"$/\1/p}' "$mysql_dir/rust-client/Cargo.lock")" ;;
   esac
+}
+
+build_rust_client() {
+  (cd "$mysql_dir/rust-client" && CARGO_TARGET_DIR=$mysql_rust_target cargo build -j1 --release --quiet)
 }
 
 start_mariadb() {

@@ -8,7 +8,8 @@
 # POLICY (today, transition or strict: the policy suites/mariadb-auth/servers/mariadb.sh was
 # started with) chooses the accounts (today: harness; transition and strict: harness and legacy,
 # password harness, database harness); DRIVERs limit the run to those (default: all; --list
-# lists them). Needs no root and no tcpdump; about a minute for all drivers under one policy.
+# lists them). Needs no root and no tcpdump; about a minute for all drivers under one policy
+# (rust-mysql-async is built first, with cargo: a few minutes the first time).
 set -euo pipefail
 export LC_ALL=C
 usage='usage: live.sh HOST:PORT today|transition|strict [DRIVER...]   (live.sh --list)'
@@ -25,6 +26,7 @@ drivers=("$@")
 ((${#drivers[@]})) || drivers=("${mysql_drivers[@]}")
 for name in "${drivers[@]}"; do
   driver_command "$name" > /dev/null || exit 2
+  if [[ $name == rust-mysql-async ]]; then build_rust_client >&2; fi
 done
 
 printf 'driver\tpolicy\tuser\ttls\toutcome\n'

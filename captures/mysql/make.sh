@@ -13,7 +13,7 @@
 # Needs what ci/install.sh installs: mariadb-server, mariadb-client, tcpdump, the Python drivers
 # (PyMySQL, PyNaCl, mysql-connector-python, mariadb, aiomysql), node's mysql, mysql2 and mariadb in
 # /usr/local/lib/harness-mysql-node, libdbd-mariadb-perl, libdbd-mysql-perl, php-cli, php-mysql,
-# libmariadb-java with a JDK (java).
+# libmariadb-java with a JDK (java), cargo (the mysql_async client, built on first use).
 set -euo pipefail
 export LC_ALL=C
 out=$(cd "$(dirname "$0")" && pwd)
@@ -46,10 +46,12 @@ capture_run() {
   wait "$tcpdump_pid" 2> /dev/null || true
   [[ -s $work/keys ]] && cp "$work/keys" "$out/$base.keys"
   tail -c +$((seen + 1)) "$work/server.log" > "$work/session.log"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "${versions[$name]}" "$policy" "$user" "$tls" "$line" \
-    "$(server_lines "$work/session.log")" "$base.pcap" >> "$work/results.tsv"
+  local wire captured=0
+  wire=$(python3 "$out/mysql-summary.py" "$out/$base.pcap") || captured=1
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "${versions[$name]}" "$policy" "$user" "$tls" "$line" \
+    "$(server_lines "$work/session.log")" "$wire" "$base.pcap" >> "$work/results.tsv"
   printf '%-28s %-10s %-7s %-3s %s\n' "$name" "$policy" "$user" "$tls" "${line:0:100}" >&2
-  [[ -n $(tcpdump -r "$out/$base.pcap" 'tcp[tcpflags] & tcp-syn != 0' 2> /dev/null | head -1) ]]
+  return $captured
 }
 
 # README.md: how the captures were made, what they show, and results.tsv as a table.
@@ -65,7 +67,10 @@ with TLS off and on. `DRIVER.POLICY.USER.tls-off|tls-on.pcap` is that connection
 `.keys` its TLS keys where the driver writes them (Python's ssl through SSLKEYLOGFILE: PyMySQL,
 aiomysql, mysql-connector-python pure; node through --tls-keylog). `results.tsv` is the ground
 truth: driver, version, policy, user, tls, what the driver itself got (`ok`, or `error CODE
-MESSAGE` as it reported it; CODE `-` where it gave none), what the server logged, the pcap.
+MESSAGE` as it reported it; CODE `-` where it gave none), what the server logged, what the pcap
+shows in the clear (`mysql-summary.py`: greeting, HandshakeResponse or SSLRequest with the user,
+plugin and `_client_name`/`_client_version` attributes, AuthSwitchRequest, OK/ERR, commands, who
+closed), the pcap.
 `live.sh HOST:PORT POLICY [DRIVER...]` runs the same drivers against a running server and prints
 the same outcomes as a TSV (driver, policy, user, tls, outcome), for a live test; `common.sh`
 holds the driver list and commands, `clients/` one small script per language.
@@ -83,17 +88,20 @@ Drivers: the `mariadb` CLI as it is, with `--default-auth=client_ed25519`, and w
 has no ed25519 plugin); PyMySQL with PyNaCl and without (hidden from it); mysql-connector-python
 with its C extension and pure; MariaDB Connector/Python; aiomysql; node's mysql, mysql2 and
 mariadb; Perl's DBD::MariaDB and DBD::mysql (`_ssl_optional=1` for TLS: on libmariadb both refuse
-to enforce it); PHP's mysqli and PDO_MySQL (mysqlnd); MariaDB Connector/J.
+to enforce it); PHP's mysqli and PDO_MySQL (mysqlnd); MariaDB Connector/J; Rust's mysql_async
+with rustls and without its opt-in `client_ed25519` feature (`rust-client/`).
 
 What the server does, as the captures show it:
 
-- MariaDB's greeting always names `mysql_native_password`; for an ed25519 account it answers the
+- MariaDB's greeting gives its version as `5.5.5-10.11.19-MariaDB-0+deb12u1` (the `5.5.5-` prefix
+  is MariaDB's, for old replication clients) and always names `mysql_native_password`; for an ed25519 account it answers the
   client's HandshakeResponse with an AuthSwitchRequest to `client_ed25519`.
 - Drivers without ed25519 get that AuthSwitchRequest and hang up without answering it (a
   lockout the client makes: no ERR on the wire), each reporting it its own way:
   mysql-connector-python **2059** (C extension: plugin cannot be loaded) or **-1** (pure: not
   supported), aiomysql **2059**, PyMySQL without PyNaCl a RuntimeError (no code), mysql2 an error
-  without a code, PHP's mysqlnd **2054**.
+  without a code, PHP's mysqlnd **2054**, and mysql_async without `client_ed25519` panics
+  (`error - panic: ...`: the client runs the connection in a task and reports the panic).
 - node's mysql sends a HandshakeResponse without CLIENT_PLUGIN_AUTH, so the server cannot switch
   it: for an ed25519 account the server itself answers ERR **1251** "Client does not support
   authentication protocol requested by server; consider upgrading MariaDB client".
@@ -118,6 +126,7 @@ HEAD
 if [[ ${1:-} == --readme ]]; then write_readme; exit 0; fi
 
 start=$(date +%s)
+build_rust_client
 declare -A versions
 for name in "${mysql_drivers[@]}"; do versions[$name]=$(driver_version "$name"); done
 rm -f "$out"/*.pcap "$out"/*.keys
@@ -140,7 +149,7 @@ for policy in today transition strict; do
   stop_server
 done
 {
-  printf 'driver\tversion\tpolicy\tuser\ttls\toutcome\tserver_logged\tpcap\n'
+  printf 'driver\tversion\tpolicy\tuser\ttls\toutcome\tserver_logged\twire\tpcap\n'
   cat "$work/results.tsv"
 } > "$out/results.tsv"
 write_readme

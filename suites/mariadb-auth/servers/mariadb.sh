@@ -25,8 +25,9 @@
 # ends with `exec mariadbd`, so its pid is the server's; the server logs to stderr (readiness
 # line: "mariadbd: ready for connections."); SIGTERM to it (or its process group) shuts it down.
 # As root (CI) it runs as root (--user=root); as any other user, as that user.
-# HARNESS_MARIADB_MAX_CONNECTIONS sets max_connections (default 100), to see a server at its
-# limit answer "1040 Too many connections".
+# HARNESS_MARIADB_MAX_CONNECTIONS sets max_connections (default 100; MariaDB takes 10 for anything
+# lower), to see a server at its limit answer "1040 Too many connections" (the 11th connection
+# at 10).
 set -euo pipefail
 export LC_ALL=C
 usage='usage: mariadb.sh today|transition|strict PORT'
@@ -40,11 +41,11 @@ command -v mariadb-install-db > /dev/null || { echo "mariadb.sh: no mariadb-inst
 native="IDENTIFIED VIA mysql_native_password USING PASSWORD('harness')"
 ed25519="IDENTIFIED VIA ed25519 USING PASSWORD('harness')"
 case $policy in
-  today) harness=$native legacy=$native lock= options=() ;;
-  transition) harness=$ed25519 legacy=$native lock= options=(--tls-version=TLSv1.2,TLSv1.3) ;;
+  today) harness=$native legacy=$native lock='' options=() ;;
+  transition) harness=$ed25519 legacy=$native lock='' options=('--tls-version=TLSv1.2,TLSv1.3') ;;
   strict)
     harness=$ed25519 legacy=$native lock='ACCOUNT LOCK'
-    options=(--tls-version=TLSv1.2,TLSv1.3 --require-secure-transport=ON) ;;
+    options=('--tls-version=TLSv1.2,TLSv1.3' --require-secure-transport=ON) ;;
   *) echo "mariadb.sh: unknown policy $policy" >&2; echo "$usage" >&2; exit 2 ;;
 esac
 user=()
