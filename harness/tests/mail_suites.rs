@@ -2,7 +2,8 @@
 //! case in captures/{smtp,imap,pop3}, replayed against the server under the policy it was
 //! captured against, must agree with that client's row in the folder's results.tsv (admitted
 //! or warned ⇔ the client got in; locked out ⇔ it was refused), so the dialect files are
-//! checked against real clients, not only against their own snapshots.
+//! checked against real clients, not only against their own snapshots. The clients held to
+//! TLS 1.1, whose TLS no replay can speak, are judged from their pcaps instead.
 
 mod common;
 
@@ -185,6 +186,100 @@ fn check(suite: &str, protocol: &str) {
             "{suite} shows no {v} verdict: {verdicts:?}"
         );
     }
+}
+
+/// The port a pcap's connections went to, as `judge` names it when the dialect's own is not
+/// the one: the captures ran their servers on free ports.
+fn captured_port(pcap: &str, dialect: &str) -> String {
+    let out = harness(&["judge", pcap, "--dialect", dialect]);
+    let said = stderr(&out);
+    let (_, rest) = said
+        .split_once("connections were opened to port ")
+        .unwrap_or_else(|| panic!("{pcap}: no port named: {said}"));
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// The clients held to TLS 1.1 (`CLIENT-tls1.1`), judged from their pcaps with no key log:
+/// their TLS cannot be replayed (the harness's own TLS speaks 1.2 and later), so what decides
+/// is the clear part of the handshake. Where the server refused the hello (an alert, or a
+/// close) they are locked out, as the clients failed live; where it chose TLS 1.1 the rest is
+/// encrypted, undecided but warned of the version, as the clients got in.
+fn tls11_judged_agree(protocol: &str, dialect: &str, clients: usize) {
+    let truth = ground_truth(protocol);
+    let dialect = repo_root().join(dialect).display().to_string();
+    let folder = repo_root().join("captures").join(protocol);
+    let mut judged = 0;
+    for entry in std::fs::read_dir(&folder).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let Some(session) = name.strip_suffix(".pcap") else {
+            continue;
+        };
+        let (client, policy) = session.rsplit_once('.').unwrap();
+        if !client.ends_with("-tls1.1") {
+            continue;
+        }
+        let pcap = path.display().to_string();
+        let port = captured_port(&pcap, &dialect);
+        let out = harness(&[
+            "judge",
+            &pcap,
+            "--dialect",
+            &dialect,
+            "--port",
+            &port,
+            "--format",
+            "json",
+        ]);
+        let (results, _) = json_lines(&stdout(&out));
+        let [result] = &results[..] else {
+            panic!(
+                "{name}: one session, not {}: {}",
+                results.len(),
+                stderr(&out)
+            );
+        };
+        let (got_in, said) = &truth[&(client.to_string(), policy.to_string())];
+        let verdict = result["verdict"].as_str().unwrap();
+        let reason = result["reason"].as_str().unwrap_or_default();
+        let agrees = if *got_in {
+            verdict == "undecided"
+                && reason.starts_with("the server chose TLSv1.1 (warned: a retired TLS version")
+        } else {
+            verdict == "locked-out"
+                && result["stage"] == "TLS handshake"
+                && reason.contains("the client's TLSv1.1 hello")
+        };
+        assert!(
+            agrees,
+            "{name}: {verdict} ({reason}), but the client {} live: {said}",
+            if *got_in { "got in" } else { "failed" }
+        );
+        judged += 1;
+    }
+    assert_eq!(
+        judged,
+        3 * clients,
+        "each TLS 1.1 client under three policies"
+    );
+}
+
+#[test]
+fn smtp_tls11_clients_are_judged_as_postfix_answered_their_hello() {
+    tls11_judged_agree("smtp", "suites/smtp-submission/dialects/smtp.toml", 2);
+}
+
+#[test]
+fn imap_tls11_clients_are_judged_as_dovecot_answered_their_hello() {
+    tls11_judged_agree("imap", "suites/imap-dovecot/dialects/imap.toml", 2);
+}
+
+#[test]
+fn pop3_tls11_clients_are_judged_as_dovecot_answered_their_hello() {
+    tls11_judged_agree("pop3", "suites/pop3-dovecot/dialects/pop3.toml", 1);
 }
 
 #[test]

@@ -236,6 +236,13 @@ pub trait Conversation<Step: ?Sized = dyn Request>: Send {
     fn respond(&mut self) -> Option<Bytes> {
         None
     }
+    /// The server chose TLS `version` (0x0302: TLS 1.1) after the upgrade this conversation
+    /// agreed to: the warnings the dialect gives that version, which its later admissions
+    /// carry. The default gives none.
+    fn tls_negotiated(&mut self, version: u16) -> Vec<String> {
+        let _ = version;
+        Vec::new()
+    }
     /// The handshake stage in progress (MSNP: `VER`, `CVR`, `USR`, ...).
     fn stage(&self) -> String;
     /// A verdict the classifier holds but that later messages may still refine.

@@ -7,6 +7,7 @@
 mod impact;
 pub mod order;
 mod session;
+mod tls_opening;
 
 pub use impact::{OTHER_CLIENTS, TrafficImpact, TrafficTally, sort as sort_traffic, totals};
 pub use order::InOrder;

@@ -1,8 +1,10 @@
 //! One recorded session judged: the client's messages noted as sent, the server's fed to the
 //! classifier, until it decides or the recording ends.
 
+use super::tls_opening::{self, Opening};
 use crate::capture::CaptureFile;
 use crate::decrypt::{self, Entry};
+use crate::dialect::tls::names;
 use crate::dialect::{self, Dialect, Ending, Identity};
 use crate::direction::Direction;
 use crate::report::CaseResult;
@@ -119,7 +121,7 @@ fn verdict_of(
     }
     let mut conversation = dialect.conversation(declared, settings);
     conversation.declare(&implied_variables(dialect, capture));
-    for message in &capture.messages {
+    for (index, message) in capture.messages.iter().enumerate() {
         let at = crate::runner::transcript::millis_to_duration(message.at_ms);
         let Some(bytes) = message.bytes() else {
             return conversation.pending().unwrap_or_else(|| {
@@ -137,8 +139,13 @@ fn verdict_of(
                 if let Some(verdict) = received.verdict {
                     return verdict;
                 }
-                if received.upgrade_to_tls && !decrypted {
-                    return encrypted(&conversation.stage(), Entry::Upgrade);
+                if received.upgrade_to_tls {
+                    let after = &capture.messages[index + 1..];
+                    if let Some(verdict) =
+                        upgraded(conversation.as_mut(), capture, after, &encrypted)
+                    {
+                        return verdict;
+                    }
                 }
             }
         }
@@ -150,6 +157,58 @@ fn verdict_of(
             .unwrap_or_else(|| undecided(&conversation.stage(), stopped.clone()));
     }
     ending(conversation.as_mut(), capture)
+}
+
+/// After the server agreed to upgrade: the verdict the clear part of the TLS handshake gives
+/// (a refusal), else the undecided one of a session left encrypted; `None` when the messages
+/// that follow are the decrypted inner protocol's, the version the key log's session used
+/// having been told to the conversation (a dialect may warn it).
+fn upgraded(
+    conversation: &mut dyn dialect::Conversation,
+    capture: &CaptureFile,
+    after: &[crate::capture::RecordedMessage],
+    encrypted: &dyn Fn(&str, Entry) -> Verdict,
+) -> Option<Verdict> {
+    let decrypted = capture
+        .capture
+        .tls
+        .as_ref()
+        .and_then(|t| t.decrypted.as_ref());
+    if let Some(decrypted) = decrypted {
+        let version = decrypted
+            .split([' ', ','])
+            .next()
+            .and_then(names::version_code);
+        if let Some(version) = version {
+            conversation.tls_negotiated(version);
+        }
+        return None;
+    }
+    let c = &capture.capture;
+    let server_ended = match c.closed_by {
+        Some(Direction::Server) if server_reset(c) => Some(Ending::Reset),
+        Some(Direction::Server) => Some(Ending::Closed),
+        _ => None,
+    };
+    let stage = conversation.stage();
+    Some(match tls_opening::read(after, server_ended) {
+        Opening::Refused(verdict) => verdict,
+        Opening::Chosen(version) => {
+            let warnings = conversation.tls_negotiated(version);
+            let left = encrypted(&stage, Entry::Upgrade);
+            if warnings.is_empty() {
+                return Some(left);
+            }
+            let reason = format!(
+                "the server chose {} (warned: {}); {}",
+                names::version_name(version),
+                warnings.join("; "),
+                left.reason
+            );
+            undecided(&stage, reason)
+        }
+        Opening::Unread => encrypted(&stage, Entry::Upgrade),
+    })
 }
 
 /// The variables a replay of the recording would run with: what the recording implies of its

@@ -156,6 +156,12 @@ impl Conversation<FileStep> for FileConversation {
         received
     }
 
+    fn tls_negotiated(&mut self, version: u16) -> Vec<String> {
+        let warnings = rules::tls_warnings(self.spec, version);
+        self.warn(warnings.clone());
+        warnings
+    }
+
     fn stage(&self) -> String {
         self.current().stage.clone()
     }

@@ -112,6 +112,9 @@ pub struct Warn {
     pub request: Option<Spanned<String>>,
     #[serde(default)]
     pub deprecated: Option<Vec<String>>,
+    /// A TLS version (`TLSv1.2`): a session upgraded to an older one is warned.
+    #[serde(default)]
+    pub tls_below: Option<Spanned<String>>,
     pub reason: String,
 }
 

@@ -2,6 +2,7 @@
 //! pattern and stages all match says what it means. Warnings and endings are looked up here too.
 
 use super::spec::{Action, Spec, group};
+use crate::dialect::tls::names::version_name;
 
 /// What the rules make of one reply: the action and the reason the file gives, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +51,15 @@ pub fn request_warnings(spec: &Spec, line: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// The warnings a session upgraded to TLS `version` earns: each `tls_below` it is under.
+pub fn tls_warnings(spec: &Spec, version: u16) -> Vec<String> {
+    spec.warns
+        .iter()
+        .filter(|w| w.tls_below.is_some_and(|below| version < below))
+        .map(|w| format!("{} ({} negotiated)", w.reason, version_name(version)))
+        .collect()
 }
 
 /// The warnings a server reply carries (a notice to upgrade).

@@ -6,6 +6,7 @@ use super::load::{Compiler, built_in, leak};
 use super::model;
 use super::spec::{self, ACTIONS, ENDS, Spec};
 use crate::dialect::Doc;
+use crate::dialect::tls::names;
 use toml::Spanned;
 
 impl Compiler<'_> {
@@ -234,15 +235,21 @@ impl Compiler<'_> {
         for warn in &file.warn {
             let reply = self.opt_regex(&warn.reply);
             let request = self.opt_regex(&warn.request);
-            if reply.is_none() == request.is_none() {
-                let at = warn
-                    .reply
-                    .as_ref()
-                    .or(warn.request.as_ref())
+            let tls_below = warn.tls_below.as_ref().and_then(|v| self.tls_version(v));
+            let given = [
+                warn.reply.as_ref(),
+                warn.request.as_ref(),
+                warn.tls_below.as_ref(),
+            ];
+            if given.iter().flatten().count() != 1 {
+                let at = given
+                    .into_iter()
+                    .flatten()
+                    .nth(1)
                     .map_or(file.name.span(), Spanned::span);
                 self.error(
                     at,
-                    "a [[warn]] gives `reply` or `request`, one of them".into(),
+                    "a [[warn]] gives `reply`, `request` or `tls_below`, one of them".into(),
                     None,
                 );
             }
@@ -250,9 +257,22 @@ impl Compiler<'_> {
                 reply,
                 request,
                 deprecated: warn.deprecated.clone().unwrap_or_default(),
+                tls_below,
                 reason: warn.reason.clone(),
             });
         }
         warns
+    }
+
+    fn tls_version(&mut self, version: &Spanned<String>) -> Option<u16> {
+        let code = names::version_code(version.get_ref()).filter(|&v| v >= 0x0300);
+        if code.is_none() {
+            self.error(
+                version.span(),
+                format!("`{}` is not a TLS version", version.get_ref()),
+                Some("one of SSLv3, TLSv1, TLSv1.1, TLSv1.2, TLSv1.3".into()),
+            );
+        }
+        code
     }
 }

@@ -103,6 +103,8 @@ pub struct Warn {
     pub request: Option<Regex>,
     /// Items named by `request`'s `item` group (or its first) that warn; none: any match.
     pub deprecated: Vec<String>,
+    /// A session upgraded to a TLS version below this one is warned.
+    pub tls_below: Option<u16>,
     pub reason: String,
 }
 

@@ -377,3 +377,50 @@ fn a_close_after_the_clients_farewell_is_no_lockout() {
         v.reason
     );
 }
+
+#[test]
+fn a_tls_version_below_the_files_tls_below_warns_the_admission_after_it() {
+    let file =
+        format!("{MINI}\n[[warn]]\ntls_below = \"TLSv1.2\"\nreason = \"a retired TLS version\"\n");
+    let d = mini(&file).unwrap();
+    let mut c = Dialect::conversation(&d, None, &Settings::none());
+    c.receive(Bytes::from_static(b"220 hi\r\n"));
+    c.observe_sent(b"STARTTLS\r\n");
+    c.receive(Bytes::from_static(b"220 go ahead\r\n"));
+    assert_eq!(c.tls_negotiated(0x0303), Vec::<String>::new());
+    assert_eq!(
+        c.tls_negotiated(0x0302),
+        ["a retired TLS version (TLSv1.1 negotiated)"]
+    );
+    c.observe_sent(b"AUTH PLAIN AGhhcm5lc3MAaGFybmVzcw==\r\n");
+    let v = c
+        .receive(Bytes::from_static(b"235 ok\r\n"))
+        .verdict
+        .unwrap();
+    assert_eq!(v.kind, VerdictKind::Warned);
+    assert_eq!(
+        v.reason,
+        "authenticated; warned: a retired TLS version (TLSv1.1 negotiated)"
+    );
+    // A file without the warning leaves the version alone.
+    let d = mini(MINI).unwrap();
+    let mut c = Dialect::conversation(&d, None, &Settings::none());
+    assert!(c.tls_negotiated(0x0301).is_empty());
+}
+
+#[test]
+fn tls_below_names_a_tls_version_and_stands_alone_in_its_warn() {
+    let bad = format!("{MINI}\n[[warn]]\ntls_below = \"TLSv1.9\"\nreason = \"x\"\n");
+    assert!(
+        error(&bad).contains("`TLSv1.9` is not a TLS version"),
+        "{}",
+        error(&bad)
+    );
+    let both =
+        format!("{MINI}\n[[warn]]\nrequest = '^A'\ntls_below = \"TLSv1.2\"\nreason = \"x\"\n");
+    assert!(
+        error(&both).contains("gives `reply`, `request` or `tls_below`, one of them"),
+        "{}",
+        error(&both)
+    );
+}

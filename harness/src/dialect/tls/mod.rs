@@ -5,7 +5,7 @@
 //! A scripted step is `hello versions=... ciphers=... groups=... sni=...`; a recorded
 //! ClientHello is replayed as recorded, its server name rewritten to `{host}`.
 
-mod alerts;
+pub mod alerts;
 pub mod certificate;
 mod classify;
 mod constraints;
