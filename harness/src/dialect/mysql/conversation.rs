@@ -291,6 +291,21 @@ impl MysqlConversation {
 
     fn refused(&self, code: u16, text: &str, said: &str) -> Verdict {
         let decided = Some(text.to_string());
+        if code == 1045
+            && self.sending
+            && self.answered
+            && !self.tls
+            && self.policy.refused_in_clear
+        {
+            return Verdict::new(
+                VerdictKind::LockedOut,
+                self.stage,
+                format!(
+                    "the server refused a client without TLS ({said}): refused_in_clear says this server answers clear-text connections so; over TLS the suite's password gets in"
+                ),
+                decided,
+            );
+        }
         if code == 1045 {
             let why = if !self.sending {
                 "access denied: the client's password was wrong, or the account has none such; a set-up error, not the server's policy"

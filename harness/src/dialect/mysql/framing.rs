@@ -210,7 +210,11 @@ mod tests {
         let stream = [request.clone(), vec![0x16, 3, 1, 0, 2, 1, 0]].concat();
         let out = frame_all(&mut MysqlFramer::new(true), &stream, 3);
         assert_eq!(&out[0][..], &request[..]);
-        assert_eq!(out[1..].concat(), [0x16, 3, 1, 0, 2, 1, 0], "passed on as it comes");
+        assert_eq!(
+            out[1..].concat(),
+            [0x16, 3, 1, 0, 2, 1, 0],
+            "passed on as it comes"
+        );
         let mut server = MysqlFramer::new(false);
         server.client_sent(&request);
         let out = frame_all(&mut server, &[0x16, 3, 3, 0, 1, 2], 100);

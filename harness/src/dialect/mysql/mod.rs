@@ -72,7 +72,11 @@ const SETTING_KEYS: &[Doc] = &[
     },
     Doc {
         name: policy::LOCKED_OUT,
-        about: "error numbers that lock out (default: every one no other list names; 1045 is always a password error)",
+        about: "error numbers that lock out (default: every one no other list names; 1045 is a password error)",
+    },
+    Doc {
+        name: policy::REFUSED_IN_CLEAR,
+        about: "true: a 1045 to a client without TLS that answered with the suite's password is the server refusing clear text (MariaDB's require_secure_transport, REQUIRE SSL)",
     },
 ];
 

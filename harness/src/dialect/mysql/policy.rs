@@ -3,6 +3,7 @@
 //! sha256_password) or over TLS below `min_tls` warns; `busy_errors` (1040 too many
 //! connections, 1203 max_user_connections, ...) are a busy server, never a lockout;
 //! `error_errors` are the server's faults or the harness's; every other code locks out.
+//! `refused_in_clear` reads a 1045 to a client without TLS as MariaDB's refusal of clear text.
 
 use crate::dialect::{ClassList, RefusalClass, RefusalClasses, SettingError, refusal_lists};
 use std::collections::BTreeMap;
@@ -11,6 +12,7 @@ pub const DEPRECATED_PLUGINS: &str = "deprecated_plugins";
 pub const BUSY: &str = "busy_errors";
 pub const ERROR: &str = "error_errors";
 pub const LOCKED_OUT: &str = "locked_out_errors";
+pub const REFUSED_IN_CLEAR: &str = "refused_in_clear";
 
 /// Too many connections (1040), a shutdown in progress (1053), max_user_connections (1203)
 /// and a per-hour resource limit (1226) are the server's state, not its policy on the
@@ -31,6 +33,10 @@ const REFUSALS: [ClassList; 3] = refusal_lists(
 pub struct MysqlPolicy {
     pub deprecated_plugins: Vec<String>,
     pub refusals: RefusalClasses,
+    /// The server answers a client without TLS with 1045 (MariaDB's require_secure_transport
+    /// and `REQUIRE SSL`): a 1045 to a client in the clear that answered with the suite's
+    /// password is that refusal. Over TLS a 1045 is always a wrong password.
+    pub refused_in_clear: bool,
 }
 
 impl Default for MysqlPolicy {
@@ -63,9 +69,16 @@ impl MysqlPolicy {
                 .map(String::from)
                 .to_vec()
             });
+        let refused_in_clear = match table.get(REFUSED_IN_CLEAR) {
+            None => false,
+            Some(value) => value
+                .as_bool()
+                .ok_or_else(|| SettingError::new(REFUSED_IN_CLEAR, "expected true or false"))?,
+        };
         Ok(MysqlPolicy {
             deprecated_plugins,
             refusals,
+            refused_in_clear,
         })
     }
 }
