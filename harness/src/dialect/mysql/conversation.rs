@@ -11,7 +11,7 @@
 //! client can do.
 
 use super::describe::describe;
-use super::framing::{self, is_tls, payload, sequence};
+use super::framing::{self, is_tls_record, payload, sequence};
 use super::packets::{self, ClientHello, Greeting, Response, ServerReply, caps};
 use super::policy::MysqlPolicy;
 use super::request::{self, MysqlRequest, Step};
@@ -223,7 +223,7 @@ impl MysqlConversation {
         bytes: &[u8],
         values: &BTreeMap<String, String>,
     ) -> Result<Vec<u8>, SendError> {
-        if is_tls(bytes) {
+        if is_tls_record(bytes) {
             if !self.tls {
                 return Err(SendError::Invalid(
                     "the recording opens with TLS, which MySQL does not".into(),
@@ -523,7 +523,7 @@ impl MysqlConversation {
     /// Notes a client message (sent, or seen in a recording).
     pub fn note_sent(&mut self, message: &[u8]) {
         self.tls_follows = false;
-        if is_tls(message) {
+        if is_tls_record(message) {
             return;
         }
         let body = payload(message);
@@ -561,7 +561,7 @@ impl MysqlConversation {
 
     pub fn receive_packet(&mut self, raw: Bytes) -> Received {
         let text = describe(Direction::Server, &raw);
-        if is_tls(&raw) {
+        if is_tls_record(&raw) {
             self.note_tls(&raw);
             return Received::aside(text);
         }

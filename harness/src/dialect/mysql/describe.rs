@@ -4,14 +4,14 @@
 //! authentication)`, `ERR 3159 (HY000) Connections using insecure transport are prohibited`,
 //! `OK`. Scrambles, nonces and passwords are never shown.
 
-use super::framing::{is_tls, payload, sequence};
+use super::framing::{is_tls_record, payload, sequence};
 use super::packets::{self, ClientHello, ServerReply};
 use crate::direction::Direction;
 use regex::Regex;
 use std::sync::LazyLock;
 
 pub fn describe(from: Direction, bytes: &[u8]) -> String {
-    if is_tls(bytes) {
+    if is_tls_record(bytes) {
         return format!("{} bytes of TLS", bytes.len());
     }
     let Some(seq) = sequence(bytes) else {

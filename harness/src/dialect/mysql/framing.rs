@@ -20,6 +20,12 @@ pub fn is_tls(bytes: &[u8]) -> bool {
     bytes.len() >= 2 && bytes[0] == 0x16 && bytes[1] == 0x03
 }
 
+/// Any TLS record (handshake, alert, change cipher spec, application data): `14`–`17`, `03`,
+/// a minor version up to 4. What a recording holds after an SSLRequest.
+pub fn is_tls_record(bytes: &[u8]) -> bool {
+    bytes.len() >= 3 && (0x14..=0x17).contains(&bytes[0]) && bytes[1] == 0x03 && bytes[2] <= 4
+}
+
 /// One direction's MySQL framing state.
 #[derive(Debug, Default)]
 pub struct MysqlFramer {

@@ -22,7 +22,7 @@ use super::{
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
 use conversation::MysqlConversation;
-use framing::{MysqlFramer, is_ssl_request, is_tls, sequence};
+use framing::{MysqlFramer, is_ssl_request, is_tls_record, sequence};
 use packets::ClientHello;
 use policy::MysqlPolicy;
 use request::MysqlRequest;
@@ -216,7 +216,7 @@ impl Dialect for Mysql {
                 ],
             };
         }
-        if is_tls(last) {
+        if is_tls_record(last) {
             return ReplayEnding {
                 variables: Vec::new(),
                 steps: vec![answer(), answer()],
@@ -232,8 +232,8 @@ impl Dialect for Mysql {
     fn answers(&self, request: &[u8], reply: &[u8]) -> bool {
         match (sequence(request), sequence(reply)) {
             (Some(asked), Some(answer)) => {
-                !is_tls(request)
-                    && !is_tls(reply)
+                !is_tls_record(request)
+                    && !is_tls_record(reply)
                     && answer == asked.wrapping_add(1)
                     && !matches!(
                         packets::client_hello(&framing::payload(request)),

@@ -4,7 +4,7 @@
 //! database and what changes per session (`_pid`, `_thread`, the scramble) are set aside.
 //! Names come from `_client_name` and `_client_version`, else `program_name`.
 
-use super::framing::{is_tls, payload};
+use super::framing::{is_tls_record, payload};
 use super::packets::{self, ClientHello, Response, caps};
 use crate::dialect::Identity;
 
@@ -14,8 +14,14 @@ const VOLATILE_ATTRIBUTES: &[&str] = &["_pid", "_thread", "_server_host", "_clie
 fn hellos<'a>(
     client_messages: &'a [&'a [u8]],
 ) -> impl Iterator<Item = Result<ClientHello, &'a [u8]>> + 'a {
-    client_messages.iter().map_while(|m| {
-        if is_tls(m) {
+    let mut encrypted = false;
+    client_messages.iter().map_while(move |m| {
+        if encrypted {
+            return None;
+        }
+        if is_tls_record(m) {
+            // The first TLS record is the hello; what follows is unreadable.
+            encrypted = true;
             return Some(Err(*m));
         }
         packets::client_hello(&payload(m)).map(Ok)
