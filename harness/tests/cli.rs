@@ -549,6 +549,34 @@ fn bench_prints_the_three_comparisons_in_one_run() {
     }
 }
 
+/// `harness bench --only import` times each reader with `/usr/bin/time -o FILE`: that file is
+/// its own business and must not be left in the user's temp folder afterwards.
+#[test]
+fn bench_leaves_nothing_in_the_temp_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("bench.pcap");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["bench", "--suite", &seed(), "--only", "import"])
+        .args(["--import-runs", "1", "--capture-mb", "1", "--capture"])
+        .arg(&capture)
+        .env("TMPDIR", temp.path())
+        .env_remove("CI")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(exit::SUCCESS), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("harness import FILE"),
+        "{}",
+        stdout(&out)
+    );
+    let left: Vec<_> = std::fs::read_dir(temp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "left behind in TMPDIR: {left:?}");
+}
+
 /// `harness ... | head`: output to a reader that went away is dropped, never a panic.
 #[test]
 fn a_closed_stdout_is_not_a_panic() {

@@ -213,3 +213,46 @@ fn a_port_seen_only_on_the_client_side_is_not_taken_for_the_servers() {
         stderr(&out)
     );
 }
+
+/// A grouped case's sources and judge's results name a session by the same number (from #1),
+/// so a user can look up in judge's JSON Lines the sessions a case stands for.
+#[test]
+fn grouped_sources_and_judged_results_number_sessions_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = repo_root().join("harness/tests/fixtures/grouping/http-request-variants.pcap");
+    let capture = capture.to_str().unwrap();
+    let out = dir.path().join("suite");
+    let common = ["--dialect", "http", "--port", "8080"];
+    let import = harness(
+        &[
+            &["import", capture][..],
+            &common,
+            &["--group", "--out", out.to_str().unwrap()],
+        ]
+        .concat(),
+    );
+    assert_eq!(import.status.code(), Some(0), "{}", stderr(&import));
+    let judge = harness(&[&["judge", capture][..], &common, &["--format", "json"]].concat());
+    // `#3 10.0.0.5:40002`: a judged session's number and client address.
+    let judged: Vec<String> = stdout(&judge)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["type"] == "result")
+        .map(|v| v["case"].as_str().unwrap().to_string())
+        .collect();
+    assert!(judged[0].starts_with("#1 "), "{judged:?}");
+    let mut sources = Vec::new();
+    for entry in std::fs::read_dir(out.join("cases")).unwrap() {
+        let value: toml::Value =
+            toml::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
+        for source in value["sessions"]["sources"].as_array().unwrap() {
+            // `#3 10.0.0.5:40002 at 2024-…`
+            let source = source.as_str().unwrap();
+            sources.push(source.split(" at ").next().unwrap().to_string());
+        }
+    }
+    sources.sort();
+    let mut judged = judged;
+    judged.sort();
+    assert_eq!(sources, judged);
+}

@@ -109,7 +109,7 @@ fn import_flags_a_session_that_starts_mid_connection() {
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(exit::SUCCESS), "{text}");
     assert!(
-        text.contains("no msnp handshake in #1 10.0.0.3:40001 → 10.0.0.1:1863: the capture starts mid-connection"),
+        text.contains("no msnp handshake in #2 10.0.0.3:40001 → 10.0.0.1:1863: the capture starts mid-connection"),
         "{text}"
     );
     assert_eq!(text.matches("no msnp handshake").count(), 1, "{text}");

@@ -405,7 +405,7 @@ fn live_traffic_weighs_as_grouped(protocol: &Protocol) -> Option<(Vec<String>, s
     );
     let mut by_verdict: BTreeMap<String, usize> = BTreeMap::new();
     let mut live: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-    // Judge numbers sessions from 1 in the order they began (import from 0, by connection).
+    // Judge numbers sessions from 1 in the order they began, as import does.
     for (n, (_, result)) in results.iter().enumerate() {
         assert_eq!(result["case_index"], n + 1, "{result}");
         let verdict = result["verdict"].as_str().unwrap().to_string();

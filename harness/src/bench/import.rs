@@ -3,6 +3,7 @@
 //! (peak memory from /usr/bin/time where installed). Each is run several times, taking turns,
 //! and its median time reported: a shared machine's speed drifts by 15% from run to run.
 
+use super::scratch::ScratchFile;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -19,10 +20,14 @@ pub struct Reader {
 /// Runs `argv` with output discarded; `None` when it cannot run.
 fn measure(name: &str, argv: &[&str]) -> Option<Reader> {
     let timed = Path::new("/usr/bin/time").exists();
-    let report = std::env::temp_dir().join(format!("harness-bench-time-{}", std::process::id()));
+    let report = ScratchFile::named("harness-bench-time");
     let mut command = if timed {
         let mut c = Command::new("/usr/bin/time");
-        c.arg("-f").arg("%M").arg("-o").arg(&report).args(argv);
+        c.arg("-f")
+            .arg("%M")
+            .arg("-o")
+            .arg(report.path())
+            .args(argv);
         c
     } else {
         let mut c = Command::new(argv[0]);
@@ -41,7 +46,7 @@ fn measure(name: &str, argv: &[&str]) -> Option<Reader> {
     }
     let peak_mib = timed
         .then(|| {
-            std::fs::read_to_string(&report)
+            std::fs::read_to_string(report.path())
                 .ok()?
                 .trim()
                 .parse::<f64>()

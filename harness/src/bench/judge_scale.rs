@@ -2,6 +2,7 @@
 //! (ten million by default: each one's handshake, 64 in flight at once), with its peak memory
 //! beside the target. Its results stream to JSON Lines; only per-client tallies stay.
 
+use super::scratch::ScratchFile;
 use crate::capture::synth::{self, Amount};
 use crate::cli::BenchArgs;
 use crate::commands::Failure;
@@ -35,11 +36,11 @@ pub fn measure(args: &BenchArgs, exe: &Path, dialect: &dyn Dialect) -> Result<()
         );
     }
     let size = std::fs::metadata(&capture).map_or(0, |m| m.len()) as f64 / 1e6;
-    let peak_file = std::env::temp_dir().join(format!("harness-judge-peak-{}", std::process::id()));
+    let peak_file = ScratchFile::named("harness-judge-peak");
     let started = Instant::now();
     let status = Command::new("/usr/bin/time")
         .args(["-f", "%M", "-o"])
-        .arg(&peak_file)
+        .arg(peak_file.path())
         .arg(exe)
         .args(["judge"])
         .arg(&capture)
@@ -49,11 +50,10 @@ pub fn measure(args: &BenchArgs, exe: &Path, dialect: &dyn Dialect) -> Result<()
         .status()
         .map_err(|e| Failure::Runtime(format!("cannot run /usr/bin/time: {e}")))?;
     let seconds = started.elapsed().as_secs_f64();
-    let peak_mib = std::fs::read_to_string(&peak_file)
+    let peak_mib = std::fs::read_to_string(peak_file.path())
         .ok()
         .and_then(|t| t.trim().parse::<f64>().ok())
         .map(|kib| kib / 1024.0);
-    let _ = std::fs::remove_file(&peak_file);
     crate::outln!(
         "4. judge at scale ({} sessions of {}, {size:.0} MB, {}): exit {}, {seconds:.1}s ({:.0} MB/s)",
         args.judge_sessions,

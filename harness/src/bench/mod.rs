@@ -6,6 +6,7 @@ mod import;
 mod judge_scale;
 mod replay;
 mod scale;
+mod scratch;
 
 use crate::cli::{BenchArgs, Measure};
 use crate::commands::Failure;

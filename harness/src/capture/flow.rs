@@ -54,9 +54,21 @@ pub enum End {
     Stopped,
 }
 
+/// A session as every message and report names it: `#1` for the capture's first connection
+/// (judge's results count from 1, and so do import's messages and a grouped case's sources).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionNumber(pub u64);
+
+impl std::fmt::Display for SessionNumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.0 + 1)
+    }
+}
+
 #[derive(Debug)]
 pub struct Flow {
-    /// Numbered in order of first appearance in the capture.
+    /// Numbered in order of first appearance in the capture, from 0; shown to users as its
+    /// [`SessionNumber`].
     pub id: u64,
     pub client: SocketAddr,
     pub server: SocketAddr,

@@ -19,7 +19,7 @@ pub mod synth;
 pub mod time;
 
 pub use file::{CaptureFile, Provenance, RecordedMessage, TlsInside};
-pub use flow::Flow;
+pub use flow::{Flow, SessionNumber};
 pub use flows::Limits;
 pub use import::{
     ImportError, ImportReport, Scope, Source, import, import_flows, import_flows_hashing_alongside,

@@ -2,7 +2,7 @@
 //! with `--group`, one per distinct client: see [`super::import_grouped`]).
 
 use super::Failure;
-use crate::capture::{self, CaptureFile, ImportReport, output};
+use crate::capture::{self, CaptureFile, ImportReport, SessionNumber, output};
 use crate::cli::{ImportArgs, ImportFrom};
 use crate::dialect::Dialect;
 use crate::exit;
@@ -84,8 +84,12 @@ impl Encrypted {
         };
         self.count += 1;
         if self.named.len() < NAMED_WITHOUT_HANDSHAKE {
-            self.named
-                .push(format!("#{id} {} → {}: {why}", c.client, c.server));
+            self.named.push(format!(
+                "{} {} → {}: {why}",
+                SessionNumber(id),
+                c.client,
+                c.server
+            ));
         }
     }
 
@@ -158,7 +162,8 @@ impl Sessions {
         };
         self.without_handshake += 1;
         if self.named.len() < NAMED_WITHOUT_HANDSHAKE {
-            self.named.push(format!("#{id} {client} → {server}: {why}"));
+            self.named
+                .push(format!("{} {client} → {server}: {why}", SessionNumber(id)));
         }
         false
     }

@@ -10,7 +10,7 @@
 use super::Failure;
 use super::import::{Encrypted, Sessions, damage, imported_report, print_report};
 use crate::capture::file::{Glance, SessionCount, slug};
-use crate::capture::{self, CaptureFile, output};
+use crate::capture::{self, CaptureFile, SessionNumber, output};
 use crate::cli::ImportArgs;
 use crate::clients::{ClientKey, Group, Groups, Session};
 use crate::decrypt;
@@ -129,7 +129,7 @@ pub fn group(args: &ImportArgs, dialect: &'static dyn Dialect) -> Result<(usize,
         let versions = glance.identity.versions.as_deref();
         let key = ClientKey::from_parts(dialect, glance.base_name(), versions, &refs);
         let started = capture::time::rfc3339(first_ns);
-        let source_line = || format!("#{id} {client} at {started}");
+        let source_line = || format!("{} {client} at {started}", SessionNumber(id));
         let session = Session {
             account,
             started: &started,

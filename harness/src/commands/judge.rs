@@ -270,7 +270,8 @@ impl<'a> Sessions<'a> {
     }
 }
 
-/// A session's result, numbered by its place among the results: `#3 CLIENT`.
+/// A session's result, numbered by its place among the results from #1 (`#3 CLIENT`), as
+/// import names sessions ([`capture::SessionNumber`]).
 fn send(reporter: &mut Reporter<'_>, sent: &mut usize, session: judge::Judged) {
     *sent += 1;
     let mut result = session.result;

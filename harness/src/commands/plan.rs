@@ -390,5 +390,6 @@ pub fn result(
         transcript: run.transcript,
         divergences: run.divergences,
         exchanges: run.exchanges,
+        sessions: None,
     }
 }

@@ -174,6 +174,13 @@ pub trait Conversation: Send {
         let _ = message;
         None
     }
+    /// Bytes the client sends at once in answer to the message just received, computed by
+    /// the conversation (PostgreSQL's password, MD5 or SCRAM answers when the suite gives a
+    /// password): the runner sends them and goes on waiting for the step's reply. `None` (the
+    /// default): nothing.
+    fn respond(&mut self) -> Option<Bytes> {
+        None
+    }
     /// The handshake stage in progress (MSNP: `VER`, `CVR`, `USR`, ...).
     fn stage(&self) -> String;
     /// A verdict the classifier holds but that later messages may still refine.

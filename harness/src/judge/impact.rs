@@ -5,7 +5,7 @@
 //! of a session is kept. Traffic lines carry the client's key, so that judged captures merge.
 
 use crate::clients::{ClientKey, Groups, Session};
-use crate::report::CaseResult;
+use crate::report::{CaseResult, SessionCount};
 use crate::verdict::VerdictKind;
 use std::collections::BTreeMap;
 
@@ -182,8 +182,12 @@ impl TrafficTally {
         let mut out = Vec::new();
         for (name, total, examples, counts) in clients {
             for (verdict, mut result) in examples {
-                let n = counts.get(&verdict).copied().unwrap_or(0);
-                result.case = format!("{name}: {n} of {total} sessions");
+                let sessions = SessionCount {
+                    with_verdict: counts.get(&verdict).copied().unwrap_or(0),
+                    of_client: total,
+                };
+                result.case = format!("{name}: {sessions}");
+                result.sessions = Some(sessions);
                 result.name = name.clone();
                 result.case_index = out.len() + 1;
                 out.push(result);

@@ -76,6 +76,7 @@ pub fn judge(
             transcript,
             divergences: Vec::new(),
             exchanges: Vec::new(),
+            sessions: None,
         },
         client,
         account: c.account.clone(),

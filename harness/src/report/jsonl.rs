@@ -319,6 +319,7 @@ pub fn read_jsonl_keeping(input: impl BufRead, keep_results: bool) -> Result<Rea
             transcript: r.transcript,
             divergences: r.divergences,
             exchanges: Vec::new(),
+            sessions: None,
         });
     }
     Ok(ReadBack {

@@ -52,6 +52,21 @@ pub struct CaseResult {
     pub divergences: Vec<Divergence>,
     /// Each request's stage and the time to its reply (load mode's latencies); not reported.
     pub exchanges: Vec<Exchange>,
+    /// In judged traffic, the sessions of its client this row stands for (its verdict's).
+    pub sessions: Option<SessionCount>,
+}
+
+/// `2 of 3 sessions`: a judged row's sessions with its verdict, of all its client's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionCount {
+    pub with_verdict: usize,
+    pub of_client: usize,
+}
+
+impl std::fmt::Display for SessionCount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} of {} sessions", self.with_verdict, self.of_client)
+    }
 }
 
 /// How a result compares with its expectation.

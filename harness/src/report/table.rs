@@ -101,7 +101,7 @@ impl<'a> Table<'a> {
         Row {
             cells: [
                 r.name.clone(),
-                r.case.clone(),
+                r.sessions.map_or_else(|| r.case.clone(), |s| s.to_string()),
                 r.target.clone(),
                 verdict,
                 expected,
@@ -120,19 +120,8 @@ impl<'a> Table<'a> {
 
     fn write(&mut self, s: &Summary) -> io::Result<()> {
         let out = &mut self.out;
-        // A judged row stands for a client's sessions with one verdict: `NAME: 2 of 3 sessions`.
+        // A judged row stands for a client's sessions with one verdict: `2 of 3 sessions`.
         let judged = !self.traffic.is_empty();
-        if judged {
-            for row in &mut self.rows {
-                let sessions = row.cells[CASE_COLUMN]
-                    .strip_prefix(row.cells[0].as_str())
-                    .and_then(|rest| rest.strip_prefix(": "))
-                    .map(str::to_string);
-                if let Some(sessions) = sessions {
-                    row.cells[CASE_COLUMN] = sessions;
-                }
-            }
-        }
         let show_case = self.rows.iter().any(|row| row.cells[0] != row.cells[1]);
         let columns: Vec<usize> = (0..HEADER.len())
             .filter(|&i| show_case || i != CASE_COLUMN)

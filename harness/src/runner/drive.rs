@@ -431,6 +431,10 @@ impl Driver<'_> {
                     if let Some(verdict) = received.verdict {
                         return Err((verdict, true));
                     }
+                    if let Some(answer) = self.conversation.respond() {
+                        self.send_answer(connection, &answer, deadline).await?;
+                        continue;
+                    }
                     if received.answers_request && rest.is_some() {
                         // A final answer before the held-back part went: that part is never
                         // sent, so the connection can carry nothing more.
@@ -527,6 +531,29 @@ impl Driver<'_> {
             Err(_) => {
                 let reason = format!(
                     "server did not take the rest of the request within {}",
+                    show(self.settings.step_timeout)
+                );
+                Err((self.pending_or_error(reason), false))
+            }
+        }
+    }
+
+    /// Sends what the conversation answers a server message with, within the step's deadline.
+    async fn send_answer(
+        &mut self,
+        connection: &mut Connection,
+        answer: &[u8],
+        deadline: tokio::time::Instant,
+    ) -> Result<(), Outcome> {
+        self.record(Direction::Client, answer);
+        self.framer.client_sent(answer);
+        match tokio::time::timeout_at(deadline, connection.write_all(answer)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err((self.conversation.ended(ending_of(&e)), false)),
+            Err(_) => {
+                let reason = format!(
+                    "server did not take `{}` within {}",
+                    self.first_line(Direction::Client, answer),
                     show(self.settings.step_timeout)
                 );
                 Err((self.pending_or_error(reason), false))

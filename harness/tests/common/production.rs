@@ -26,7 +26,7 @@ pub struct GroupedCase {
     pub stem: String,
     pub name: String,
     pub count: usize,
-    /// The capture's connection numbers (`#N`) of its first 16 sessions.
+    /// Where its first 16 sessions are in connection order, from 0 (their `#N` counts from 1).
     pub sessions: Vec<usize>,
 }
 
@@ -69,7 +69,8 @@ pub fn import_grouped(capture: &Path, dialect: &str, port: &str, out: &Path) -> 
                 let s = s.as_str().unwrap();
                 s.strip_prefix('#')
                     .and_then(|s| s.split(' ').next())
-                    .and_then(|n| n.parse().ok())
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .and_then(|n| n.checked_sub(1))
                     .unwrap_or_else(|| panic!("no connection number in {s:?}"))
             })
             .collect();

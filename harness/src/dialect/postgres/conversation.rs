@@ -6,9 +6,15 @@
 //! the client cannot perform, a declined TLS request from a client that requires TLS, and a
 //! close. What the client can do is declared in the case's variables: `client_methods`
 //! (e.g. `scram-sha-256,md5`) and `sslmode` (`require` and `verify-*` need TLS).
+//!
+//! With a `password` in the variables, a run finishes the authentication ([`Login`]) and
+//! decides at AuthenticationOk or the server's refusal (a wrong password is a set-up error,
+//! not a lockout); without one it decides at the request. Judging a recording, which shows
+//! what the client answered, holds the request's verdict until the login's end.
 
 use super::describe::describe;
 use super::framing::is_tls;
+use super::login::{Login, Next};
 use super::messages::{self, Auth, Opening};
 use super::policy::PgPolicy;
 use super::request::PgRequest;
@@ -25,6 +31,17 @@ pub const MAX_IDLE_MESSAGES: usize = 64;
 const MAX_NOTICES_KEPT: usize = 3;
 const MAX_NOTICE_CHARS: usize = 200;
 const NOTICE: &str = "a notice before authentication: ";
+/// The variable holding the password a run logs in with.
+pub const PASSWORD: &str = "password";
+
+/// An authentication request the client reached.
+struct Reached {
+    /// `scram-sha-256`, `md5`, ...: as `deprecated_methods` names it.
+    name: String,
+    /// `SCRAM-SHA-256`, `md5`: as the server asked.
+    asked: String,
+    verdict: Verdict,
+}
 
 pub struct PgConversation {
     policy: PgPolicy,
@@ -44,6 +61,19 @@ pub struct PgConversation {
     warnings: Vec<String>,
     idle: usize,
     stage: &'static str,
+    /// The suite's password, and the user the startup named.
+    password: Option<String>,
+    user: Option<String>,
+    /// Steps are sent (a run), not observed (judging a recording).
+    live: bool,
+    /// The method the server asked for (as the policy names it, and as the request did) and
+    /// the verdict of reaching it, held while the login goes on.
+    reached: Option<Reached>,
+    /// A run's login in progress, and the answer it has for the runner to send.
+    login: Option<Login>,
+    answer: Option<Bytes>,
+    /// The client has answered the request (a PasswordMessage or SASL message).
+    answered: bool,
 }
 
 impl PgConversation {
@@ -60,6 +90,13 @@ impl PgConversation {
             warnings: Vec::new(),
             idle: 0,
             stage: "startup",
+            password: None,
+            user: None,
+            live: false,
+            reached: None,
+            login: None,
+            answer: None,
+            answered: false,
         }
     }
 
@@ -109,7 +146,9 @@ impl PgConversation {
         }
     }
 
-    fn admission(&self, method: Option<(&str, &[String])>, text: &str) -> Verdict {
+    /// The verdict of reaching the request for `method` (`outcome` says how far the login
+    /// went), or of an AuthenticationOk no request came before.
+    fn admission(&self, method: Option<(&str, &[String])>, outcome: &str, text: &str) -> Verdict {
         let stage = "authentication";
         if let Some((name, mechanisms)) = method {
             let asked = if mechanisms.is_empty() {
@@ -137,28 +176,160 @@ impl PgConversation {
                     );
                 }
             }
-            let mut warnings = self.warnings.clone();
-            if self.policy.deprecated_methods.iter().any(|d| d == name) {
-                warnings.push(format!("{name} is deprecated"));
-            }
-            let reason = format!("the server asks for {asked}: the client reached authentication");
-            return with_warnings(stage, reason, warnings, text);
+            let reason = format!(
+                "the server asks for {asked}: the client reached authentication; {outcome}"
+            );
+            return with_warnings(stage, reason, self.warnings_with(name), text);
         }
         let reason = "the server let the client in without a password".to_string();
         with_warnings(stage, reason, self.warnings.clone(), text)
+    }
+
+    /// The warnings an admission with `method` carries: the conversation's, and the method's
+    /// deprecation.
+    fn warnings_with(&self, method: &str) -> Vec<String> {
+        let mut warnings = self.warnings.clone();
+        if self.policy.deprecated_methods.iter().any(|d| d == method) {
+            warnings.push(format!("{method} is deprecated"));
+        }
+        warnings
+    }
+
+    /// The server asks for a method: a run with a password answers it, one without decides
+    /// here; judging a recording holds the verdict until the login's end.
+    fn requested(
+        &mut self,
+        name: String,
+        mechanisms: &[String],
+        body: &[u8],
+        text: String,
+    ) -> Received {
+        let method = Some((name.as_str(), mechanisms));
+        // A method the client cannot perform stops it here, whatever the password.
+        let refused = self.admission(method, "", &text);
+        if refused.kind == VerdictKind::LockedOut {
+            return Received::decided(text, refused);
+        }
+        let outcome = match (self.password.clone(), self.live) {
+            (_, false) => "the recording does not show the login completed".to_string(),
+            (None, true) => "no password given, not completed".to_string(),
+            (Some(password), true) => {
+                let user = self.user.as_deref().unwrap_or_default();
+                match Login::start(body, user, &password) {
+                    Ok((login, answer)) => {
+                        self.reached = Some(Reached {
+                            asked: login.method.to_string(),
+                            name,
+                            verdict: refused,
+                        });
+                        self.login = Some(login);
+                        self.answer = Some(Bytes::from(answer));
+                        return Received {
+                            compared: true,
+                            ..Received::aside(text)
+                        };
+                    }
+                    Err(why) => format!("{why}: not completed"),
+                }
+            }
+        };
+        let verdict = self.admission(method, &outcome, &text);
+        if self.live {
+            return Received::decided(text, verdict);
+        }
+        let asked = if mechanisms.is_empty() {
+            name.clone()
+        } else {
+            mechanisms.join(", ")
+        };
+        self.reached = Some(Reached {
+            name,
+            asked,
+            verdict,
+        });
+        Received::reply(text)
+    }
+
+    /// AuthenticationOk: logged in, after the method the server asked for.
+    fn logged_in(&self, text: &str) -> Verdict {
+        let Some(reached) = &self.reached else {
+            return self.admission(None, "", text);
+        };
+        if self.login.as_ref().is_some_and(|l| !l.may_end()) {
+            return Verdict::new(
+                VerdictKind::Error,
+                "authentication",
+                "AuthenticationOk before the server proved it knows the password (no AuthenticationSASLFinal)",
+                Some(text.to_string()),
+            );
+        }
+        let reason = format!("logged in: AuthenticationOk after {}", reached.asked);
+        with_warnings(
+            "authentication",
+            reason,
+            self.warnings_with(&reached.name),
+            text,
+        )
+    }
+
+    /// AuthenticationSASLContinue or AuthenticationSASLFinal: a run's SCRAM exchange goes on;
+    /// a recording's shows the client's answer next.
+    fn continued(&mut self, body: &[u8], text: String) -> Received {
+        let Some(login) = &mut self.login else {
+            return Received::aside(text);
+        };
+        match login.next(body) {
+            Ok(Next::Answer(answer)) => {
+                self.answer = Some(Bytes::from(answer));
+                Received::aside(text)
+            }
+            Ok(Next::AwaitOk) => Received::aside(text),
+            Err(why) => {
+                let verdict = Verdict::new(
+                    VerdictKind::Error,
+                    "authentication",
+                    format!("the SCRAM exchange failed: {why}"),
+                    Some(text.clone()),
+                );
+                Received::decided(text, verdict)
+            }
+        }
+    }
+
+    /// An ErrorResponse to the client's password: 28P01 (invalid_password), or 28000 after a
+    /// SCRAM exchange, says the password was wrong, which is the set-up's fault, not policy.
+    fn wrong_password(&self, code: &str, said: &str, text: &str) -> Option<Verdict> {
+        let reached = self.reached.as_ref().filter(|_| self.answered)?;
+        if code != "28P01" && !(code == "28000" && reached.name == "scram-sha-256") {
+            return None;
+        }
+        let whose = if self.live {
+            "the suite's"
+        } else {
+            "the client's"
+        };
+        Some(Verdict::new(
+            VerdictKind::Error,
+            "authentication",
+            format!(
+                "wrong password: the server refused {whose} password ({}): {said}",
+                reached.asked
+            ),
+            Some(text.to_string()),
+        ))
     }
 
     fn typed(&mut self, kind: u8, body: &[u8], text: String) -> Received {
         match kind {
             b'R' => match messages::auth(body) {
                 Some(Auth::Ok) => {
-                    let verdict = self.admission(None, &text);
+                    let verdict = self.logged_in(&text);
                     Received::decided(text, verdict)
                 }
                 Some(Auth::Method { name, mechanisms }) => {
-                    let verdict = self.admission(Some((&name, &mechanisms)), &text);
-                    Received::decided(text, verdict)
+                    self.requested(name, &mechanisms, body, text)
                 }
+                Some(Auth::Continue(_)) if self.reached.is_some() => self.continued(body, text),
                 _ => Received::decided(
                     text.clone(),
                     Verdict::error(
@@ -168,12 +339,15 @@ impl PgConversation {
                 ),
             },
             b'Z' => {
-                let verdict = self.admission(None, &text);
+                let verdict = self.admission(None, "", &text);
                 Received::decided(text, verdict)
             }
             b'E' => {
                 let said = messages::error_text(body);
                 let code = messages::error_code(body).unwrap_or_default();
+                if let Some(verdict) = self.wrong_password(&code, &said, &text) {
+                    return Received::decided(text, verdict);
+                }
                 let verdict = match self.policy.refusals.class(&code) {
                     RefusalClass::LockedOut => Verdict::new(
                         VerdictKind::LockedOut,
@@ -274,6 +448,7 @@ impl Conversation for PgConversation {
         values: &BTreeMap<String, String>,
     ) -> Result<Bytes, SendError> {
         self.declare(values);
+        self.live = true;
         let request: &PgRequest = downcast(request).map_err(SendError::Invalid)?;
         let bytes = match request {
             // A recording's startup inside its own TLS session cannot be read or replayed;
@@ -300,6 +475,8 @@ impl Conversation for PgConversation {
                 .collect()
         });
         self.sslmode = values.get("sslmode").cloned();
+        self.password = values.get(PASSWORD).cloned();
+        self.user = values.get("user").cloned();
     }
 
     fn observe_sent(&mut self, message: &[u8]) {
@@ -313,10 +490,19 @@ impl Conversation for PgConversation {
                 self.awaiting = Some(false);
                 self.stage = "GSSENCRequest";
             }
-            Some(Opening::Startup { major, minor, .. }) => {
+            Some(Opening::Startup {
+                major,
+                minor,
+                params,
+            }) => {
                 self.startup = Some(format!("{major}.{minor}"));
                 self.stage = "startup";
+                if let Some((_, user)) = params.into_iter().find(|(k, _)| k == "user") {
+                    self.user = Some(user);
+                }
             }
+            // A PasswordMessage or SASL message: the client answered the request.
+            None if message.first() == Some(&b'p') => self.answered = true,
             _ => {}
         }
     }
@@ -341,18 +527,34 @@ impl Conversation for PgConversation {
             return Received::decided(text, verdict);
         }
         match messages::typed(&raw) {
+            // The reply a recording's is compared with is the one to the startup, before the
+            // login's answers.
+            Some((kind, body)) if self.login.is_some() => Received {
+                compared: false,
+                ..self.typed(kind, body, text)
+            },
             Some((kind, body)) => self.typed(kind, body, text),
             // TLS bytes in a recording: nothing can be read past them.
             None => Received::aside(text),
         }
     }
 
+    fn respond(&mut self) -> Option<Bytes> {
+        let answer = self.answer.take()?;
+        self.answered = true;
+        Some(answer)
+    }
+
     fn stage(&self) -> String {
         self.stage.to_string()
     }
 
+    /// A recording that stops after the request: the request's verdict.
     fn pending(&self) -> Option<Verdict> {
-        None
+        self.reached
+            .as_ref()
+            .filter(|_| !self.live)
+            .map(|r| r.verdict.clone())
     }
 
     fn ended(&mut self, how: Ending) -> Verdict {
@@ -361,6 +563,18 @@ impl Conversation for PgConversation {
         } else {
             "closed"
         };
+        if let Some(held) = self.pending() {
+            return held;
+        }
+        if let Some(reached) = self.reached.as_ref().filter(|_| self.answered) {
+            return Verdict::error(
+                "authentication",
+                format!(
+                    "the server {closed} the connection after the client's {} answer, before AuthenticationOk or an error",
+                    reached.asked
+                ),
+            );
+        }
         match (how, &self.startup) {
             (Ending::ScriptEnded, _) => Verdict::error(
                 self.stage,

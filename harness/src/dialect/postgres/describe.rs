@@ -59,6 +59,9 @@ pub fn describe(from: Direction, bytes: &[u8]) -> String {
                 "md5" => "AuthenticationMD5Password".to_string(),
                 other => format!("Authentication ({other})"),
             },
+            // The server's nonce, salt and signature are not shown.
+            Some(Auth::Continue(11)) => "AuthenticationSASLContinue".to_string(),
+            Some(Auth::Continue(12)) => "AuthenticationSASLFinal".to_string(),
             Some(Auth::Continue(code)) => format!("Authentication {code} (continued)"),
             None => "Authentication (malformed)".to_string(),
         },
@@ -91,6 +94,9 @@ pub fn describe(from: Direction, bytes: &[u8]) -> String {
             let mechanism = body.split(|&b| b == 0).next().unwrap_or_default();
             if mechanism.starts_with(b"SCRAM-") && body.len() > mechanism.len() + 4 {
                 format!("SASLInitialResponse {}", String::from_utf8_lossy(mechanism))
+            } else if is_scram_client_final(body) {
+                // The client's nonce and proof are not shown.
+                "SASLResponse".to_string()
             } else {
                 "PasswordMessage".to_string()
             }
@@ -103,6 +109,13 @@ pub fn describe(from: Direction, bytes: &[u8]) -> String {
         (Direction::Client, b'X') => "Terminate".to_string(),
         (_, kind) => format!("'{}' message, {} bytes", char::from(kind), body.len()),
     }
+}
+
+/// SCRAM's client-final message: `c=` (the channel binding), `r=` (the nonce), `p=` (the
+/// proof).
+fn is_scram_client_final(body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(body);
+    text.starts_with("c=") && text.contains(",r=") && text.contains(",p=")
 }
 
 static VOLATILE: LazyLock<Regex> = LazyLock::new(|| {
@@ -132,6 +145,14 @@ mod tests {
         assert_eq!(
             describe(Direction::Client, b"p\x00\x00\x00\x08abc\0"),
             "PasswordMessage"
+        );
+        assert_eq!(
+            describe(Direction::Client, b"p\x00\x00\x00\x16c=biws,r=abc,p=xyz"),
+            "SASLResponse"
+        );
+        assert_eq!(
+            describe(Direction::Server, b"R\x00\x00\x00\x0d\x00\x00\x00\x0cv=abc"),
+            "AuthenticationSASLFinal"
         );
         assert_eq!(
             describe(Direction::Server, b"Z\x00\x00\x00\x05I"),

@@ -156,7 +156,9 @@ impl Framer for PgFramer {
     }
 
     fn client_sent(&mut self, message: &[u8]) {
-        if message.len() >= 8 && message[4..6] == [0, 2] {
+        // Untyped packets (a startup) begin with their length's zero byte; typed ones
+        // (a PasswordMessage) with a letter.
+        if message.len() >= 8 && message[0] == 0 && message[4..6] == [0, 2] {
             self.protocol_2 = true;
         }
         if message.len() == 8

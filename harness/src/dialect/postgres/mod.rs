@@ -8,9 +8,11 @@
 mod conversation;
 mod describe;
 pub mod framing;
+mod login;
 pub mod messages;
 mod policy;
 mod request;
+mod scram;
 mod signature;
 
 use super::{
