@@ -1,7 +1,7 @@
 //! One MySQL/MariaDB connection as a client sees it: the server's greeting, the client's
 //! SSLRequest (TLS starts right after it) and HandshakeResponse41, then authentication up to
 //! the server's OK or ERR. With `password` among the case's variables the harness answers
-//! every challenge itself (native and caching_sha2 scrambles, caching_sha2's full
+//! every challenge itself (`respond`: native and caching_sha2 scrambles, caching_sha2's full
 //! authentication over TLS, ed25519 signatures) and the OK admits; without one it names no
 //! plugin of its own, so the server asks for the account's, and that request decides, as a
 //! PostgreSQL authentication request does. An ERR refusing the client locks out (1045 is a
@@ -62,6 +62,8 @@ pub struct MysqlConversation {
     sending: bool,
     /// The harness answered with the suite's password (a 1045 is then a wrong password).
     answered: bool,
+    /// The answer to the server's last challenge, for [`Conversation::respond`].
+    answer: Option<Bytes>,
     /// TLS inside the connection fell below 1.2 (read from a recorded ServerHello).
     old_tls: Option<String>,
     next_seq: u8,
@@ -87,6 +89,7 @@ impl MysqlConversation {
             ssl_request: None,
             sending: false,
             answered: false,
+            answer: None,
             old_tls: None,
             next_seq: 1,
             rounds: 0,
@@ -207,7 +210,6 @@ impl MysqlConversation {
                 let body = self.fill(response);
                 self.packet(&body)
             }
-            Step::Auth => self.auth_packet()?,
             Step::Quit => {
                 let _ = values;
                 framing::packets(&[0x01], 0)
@@ -231,7 +233,9 @@ impl MysqlConversation {
             }
             return match self.stage {
                 "SSLRequest" => self.suite_handshake(values),
-                _ => self.auth_packet(),
+                _ => Err(SendError::Invalid(
+                    "the recording goes on inside TLS past its handshake, which the harness answers itself".into(),
+                )),
             };
         }
         let body = payload(bytes);
@@ -307,12 +311,17 @@ impl MysqlConversation {
             );
         }
         if code == 1045 {
+            let plugin = self.plugin.as_deref().unwrap_or("no plugin");
             let why = if !self.sending {
-                "access denied: the client's password was wrong, or the account has none such; a set-up error, not the server's policy"
+                format!(
+                    "wrong password: the server refused the client's password ({plugin}), a set-up error, not the server's policy"
+                )
             } else if self.answered {
-                "the server refused the suite's `password`: check it (a set-up error, not a lockout)"
+                format!(
+                    "wrong password: the server refused the suite's password ({plugin}), a set-up error, not a lockout"
+                )
             } else {
-                "the harness had no password to answer with (no `password` in the suite's variables), so this refusal says nothing of the server's policy"
+                "no password given: the harness could not answer, so this refusal says nothing of the server's policy".to_string()
             };
             return Verdict::new(
                 VerdictKind::Error,
@@ -422,19 +431,33 @@ impl MysqlConversation {
             nonce,
         });
         self.stage = "authentication";
-        if self.sending && self.answer().is_none() {
-            let why = if self.password.is_none() {
-                "no `password` in the suite's variables, so the request decides"
-            } else {
-                "the harness cannot answer it, so the request decides"
-            };
-            let verdict = self.admitted(
-                format!("the server asks for {plugin}, which the client can do: it reached authentication ({why})"),
-                &text,
-            );
-            return Received::decided(text, verdict);
+        self.challenged(
+            format!("the server asks for {plugin}, which the client can do"),
+            text,
+        )
+    }
+
+    /// A challenge the client can meet: answered from the password when the harness sends
+    /// (the answer waits for [`Conversation::respond`]), decided here when it cannot answer;
+    /// a recording goes on to the server's OK or ERR.
+    fn challenged(&mut self, asked: String, text: String) -> Received {
+        if !self.sending {
+            return Received::aside(text);
         }
-        Received::reply(text)
+        if let Ok(answer) = self.auth_packet() {
+            self.answer = Some(Bytes::from(answer));
+            return Received {
+                compared: true,
+                ..Received::aside(text)
+            };
+        }
+        let why = if self.password.is_none() {
+            "no password given, not completed"
+        } else {
+            "the harness cannot answer it, not completed"
+        };
+        let verdict = self.admitted(format!("{asked}: it reached authentication; {why}"), &text);
+        Received::decided(text, verdict)
     }
 
     fn on_more_data(&mut self, data: &[u8], text: String) -> Received {
@@ -442,14 +465,11 @@ impl MysqlConversation {
             [3] => Received::aside(text),
             [4] if self.tls => {
                 self.challenge = Some(Challenge::FullAuth);
-                if self.sending && self.password.is_none() {
-                    let verdict = self.admitted(
-                        "the server asks for the password over TLS (caching_sha2_password full authentication): it reached authentication (no `password` in the suite's variables, so the request decides)".into(),
-                        &text,
-                    );
-                    return Received::decided(text, verdict);
-                }
-                Received::reply(text)
+                self.challenged(
+                    "caching_sha2_password asks for the password over TLS (full authentication)"
+                        .into(),
+                    text,
+                )
             }
             [4] if !self.public_key => self.locked_out(
                 "caching_sha2_password asks for full authentication, which needs TLS or the server's RSA key: the client has neither (declare public_key=request if it asks for the key)".into(),
@@ -457,7 +477,7 @@ impl MysqlConversation {
             ),
             [4] if self.sending => {
                 let verdict = self.admitted(
-                    "caching_sha2_password asks for full authentication without TLS: the client asks for the server's RSA key, which the harness does not do, so the request decides".into(),
+                    "caching_sha2_password asks for full authentication without TLS, and the client asks for the server's RSA key: it reached authentication; the harness does not encrypt with RSA, not completed".into(),
                     &text,
                 );
                 Received::decided(text, verdict)
@@ -498,7 +518,6 @@ impl MysqlConversation {
             MysqlRequest::Recorded(bytes) => self.recorded(bytes, values)?,
             MysqlRequest::Raw(bytes) => bytes.expand(values).map_err(SendError::Unset)?,
             MysqlRequest::SuiteHandshake => self.suite_handshake(values)?,
-            MysqlRequest::Answer => self.auth_packet()?,
         };
         self.note_sent(&bytes);
         Ok(Bytes::from(bytes))
@@ -667,6 +686,10 @@ impl Conversation for MysqlConversation {
 
     fn tls_follows(&self) -> bool {
         MysqlConversation::tls_follows(self)
+    }
+
+    fn respond(&mut self) -> Option<Bytes> {
+        self.answer.take()
     }
 
     fn stage(&self) -> String {

@@ -41,11 +41,11 @@ const STEP_KINDS: &[Doc] = &[
     },
     Doc {
         name: "send = \"handshake user=... [database=...] [plugin=...] [capabilities=0x...] [charset=N] [attr.NAME=VALUE ...]\"",
-        about: "a HandshakeResponse41; its auth response is computed from {password}, or without one names no plugin so the server asks for the account's",
+        about: "a HandshakeResponse41; with {password} the harness answers every challenge to the server's OK or ERR, without one it names no plugin, so the server asks for the account's and that decides",
     },
     Doc {
-        name: "send = \"auth\" | \"quit\"",
-        about: "the answer to the server's last authentication request (from {password}); COM_QUIT",
+        name: "send = \"quit\"",
+        about: "COM_QUIT",
     },
     Doc {
         name: "send_hex",
@@ -197,34 +197,18 @@ impl Dialect for Mysql {
     }
 
     /// A client that hung up right after its SSLRequest (the recording stopped there) goes
-    /// on inside TLS with a handshake; one whose answers were inside TLS gets answers.
+    /// on inside TLS with a handshake.
     fn replay_ending(&self, last: &[u8]) -> ReplayEnding {
-        let answer = || -> (Box<dyn Request>, &'static str) {
-            (
-                Box::new(MysqlRequest::Answer),
-                "an answer to the server's authentication request, computed from {password}",
-            )
-        };
-        if is_ssl_request(last) {
-            return ReplayEnding {
-                variables: vec![("ssl_mode".into(), "required".into())],
-                steps: vec![
-                    (
-                        Box::new(MysqlRequest::SuiteHandshake),
-                        "the handshake it would send over TLS, for the suite's user",
-                    ),
-                    answer(),
-                    answer(),
-                ],
-            };
+        if !is_ssl_request(last) {
+            return ReplayEnding::default();
         }
-        if is_tls_record(last) {
-            return ReplayEnding {
-                variables: Vec::new(),
-                steps: vec![answer(), answer()],
-            };
+        ReplayEnding {
+            variables: vec![("ssl_mode".into(), "required".into())],
+            steps: vec![(
+                Box::new(MysqlRequest::SuiteHandshake),
+                "the handshake it would send over TLS, for the suite's user",
+            )],
         }
-        ReplayEnding::default()
     }
 
     fn replay_note(&self) -> &'static str {

@@ -1,9 +1,9 @@
 //! MySQL steps: `ssl` (an SSLRequest: TLS starts right after it), `handshake user=...
 //! [database=...] [plugin=...] [capabilities=0x...] [charset=N] [attr.NAME=VALUE ...]` (a
-//! HandshakeResponse41 whose auth response the conversation computes), `auth` (the answer to
-//! the server's last authentication request, from the suite's `{password}`), `quit`
-//! (COM_QUIT); `send_hex` sends raw bytes. A recorded message is replayed as recorded, its
-//! scramble recomputed for the live nonce.
+//! HandshakeResponse41 whose auth response the conversation computes, and whose later
+//! challenges it answers itself from the suite's `{password}`), `quit` (COM_QUIT);
+//! `send_hex` sends raw bytes. A recorded message is replayed as recorded, its scramble
+//! recomputed for the live nonce.
 
 use super::packets::{Response, caps};
 use crate::dialect::{Payload, Request, SendError, StepError, StepSource};
@@ -19,9 +19,6 @@ pub enum MysqlRequest {
     /// A handshake for the suite's `user` and `database`, with the flags of the recording's
     /// SSLRequest: in place of one a recording holds only inside its own TLS session.
     SuiteHandshake,
-    /// The answer to the server's last authentication request (`auth`), added after a
-    /// recording whose own answers were inside TLS.
-    Answer,
 }
 
 impl Request for MysqlRequest {
@@ -48,7 +45,6 @@ pub const DEFAULT_CHARSET: u8 = 45;
 pub enum Step {
     Ssl,
     Handshake(Handshake),
-    Auth,
     Quit,
 }
 
@@ -62,7 +58,7 @@ pub struct Handshake {
     pub attributes: Vec<(String, String)>,
 }
 
-const VERBS: &[&str] = &["ssl", "handshake", "auth", "quit"];
+const VERBS: &[&str] = &["ssl", "handshake", "quit"];
 const KEYS: &[&str] = &["user", "database", "plugin", "capabilities", "charset"];
 
 fn words(text: &str) -> impl Iterator<Item = (usize, &str)> {
@@ -166,7 +162,6 @@ fn read(text: &str) -> Result<Step, StepError> {
     }
     Ok(match verb {
         "ssl" => Step::Ssl,
-        "auth" => Step::Auth,
         "quit" => Step::Quit,
         _ if !has_user => {
             return Err(StepError::at(0, text.len(), "a handshake needs user=...")
@@ -297,7 +292,10 @@ mod tests {
             compiled("handshake user={user} plugin=client_ed25519 attr._client_name=x").is_ok()
         );
         assert!(compiled("ssl").is_ok());
-        assert!(compiled("auth").is_ok());
+        assert!(
+            compiled("auth").is_err(),
+            "the conversation answers challenges itself"
+        );
         let e = compiled("handshake user=a charset=utf8").unwrap_err();
         assert_eq!((e.offset, e.len), (25, 4));
         assert_eq!(
