@@ -137,8 +137,16 @@ impl MysqlConversation {
     /// A handshake response as the client would send it, with the harness's auth response:
     /// the scramble for its plugin, or, without a password, the probe plugin and nothing.
     fn fill(&mut self, mut response: Response) -> Vec<u8> {
-        if self.tls {
-            response.capabilities |= caps::SSL;
+        // The handshake inside TLS carries the flags its SSLRequest announced (MariaDB answers
+        // a change with 1043 Bad handshake): a database only where they let one through.
+        if let Some((flags, charset)) = self.ssl_request.filter(|_| self.tls) {
+            response.capabilities = flags | caps::SSL;
+            response.charset = charset;
+            if flags & caps::CONNECT_WITH_DB == 0 {
+                response.database = None;
+            } else if response.database.is_none() {
+                response.database = Some(String::new());
+            }
         }
         let plugin = response
             .plugin
@@ -201,7 +209,8 @@ impl MysqlConversation {
         Ok(match step {
             Step::Ssl => {
                 let charset = request::DEFAULT_CHARSET;
-                let flags = request::DEFAULT_CAPABILITIES;
+                // With a database: the handshake that follows names the suite's, if any.
+                let flags = request::DEFAULT_CAPABILITIES | caps::CONNECT_WITH_DB;
                 self.ssl_request = Some((flags, charset));
                 self.packet(&request::ssl_request_payload(flags, charset))
             }
