@@ -2,7 +2,9 @@
 //! sequence id, the payload. A payload of 16 MiB − 1 bytes goes on in the next packet, up to
 //! one shorter: the framer hands out the whole logical message (its packets, headers and
 //! all) and [`payload`] joins them. After a client's SSLRequest both directions carry TLS,
-//! passed on as it comes. Messages are bounded by [`MAX_MESSAGE`].
+//! passed on as it comes. Messages are bounded by [`MAX_MESSAGE`], checked at each packet's
+//! header before its bytes are held: the opening of a connection never comes near it, so a
+//! split message is framed only by a framer given a higher limit ([`MysqlFramer::with_limit`]).
 
 use super::packets::{self, ClientHello};
 use crate::dialect::{FrameError, Framer};
@@ -10,9 +12,9 @@ use bytes::{Bytes, BytesMut};
 
 /// A packet's longest payload: one this long is continued by the next packet.
 pub const MAX_PAYLOAD: usize = 0xff_ff_ff;
-/// The longest logical message accepted (two whole packets and a bit): the opening of a
-/// connection never comes near it, and no peer makes the harness hold more.
-pub const MAX_MESSAGE: usize = 2 * MAX_PAYLOAD + 1024;
+/// The longest logical message accepted: a server's greeting and authentication packets are
+/// a few hundred bytes, and no peer makes the harness hold more.
+pub const MAX_MESSAGE: usize = 1 << 20;
 const HEADER: usize = 4;
 
 /// A TLS handshake record starts `16 03`.
@@ -27,24 +29,32 @@ pub fn is_tls_record(bytes: &[u8]) -> bool {
 }
 
 /// One direction's MySQL framing state.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MysqlFramer {
     from_client: bool,
     /// The client sent its SSLRequest: what follows is TLS.
     encrypted: bool,
+    /// The longest message framed, headers included.
+    limit: usize,
 }
 
 impl MysqlFramer {
     pub fn new(from_client: bool) -> MysqlFramer {
+        MysqlFramer::with_limit(from_client, MAX_MESSAGE)
+    }
+
+    /// A framer that takes messages up to `limit` bytes (one of 16 MiB and more is split).
+    pub fn with_limit(from_client: bool, limit: usize) -> MysqlFramer {
         MysqlFramer {
             from_client,
             encrypted: false,
+            limit,
         }
     }
 }
 
 /// The length of the logical message at the front of `buf`, once it is all there.
-fn whole_message(buf: &[u8]) -> Result<Option<usize>, FrameError> {
+fn whole_message(buf: &[u8], limit: usize) -> Result<Option<usize>, FrameError> {
     let mut at = 0;
     loop {
         let Some(header) = buf.get(at..at + HEADER) else {
@@ -53,9 +63,9 @@ fn whole_message(buf: &[u8]) -> Result<Option<usize>, FrameError> {
         let length =
             usize::from(header[0]) | usize::from(header[1]) << 8 | usize::from(header[2]) << 16;
         let end = at + HEADER + length;
-        if end > MAX_MESSAGE {
+        if end > limit {
             return Err(FrameError(format!(
-                "a message of over {MAX_MESSAGE} bytes (packets of {MAX_PAYLOAD} bytes continued past the limit)"
+                "a packet of {length} bytes, past the {limit} bytes a message may hold"
             )));
         }
         if buf.len() < end {
@@ -132,7 +142,7 @@ impl Framer for MysqlFramer {
         if self.encrypted {
             return Ok(Some(buf.split().freeze()));
         }
-        let Some(end) = whole_message(buf)? else {
+        let Some(end) = whole_message(buf, self.limit)? else {
             return Ok(None);
         };
         let message = buf.split_to(end).freeze();
@@ -185,7 +195,8 @@ mod tests {
         let big = vec![7u8; MAX_PAYLOAD + 10];
         let wire = packets(&big, 0);
         assert_eq!(wire.len(), big.len() + 2 * HEADER);
-        let out = frame_all(&mut MysqlFramer::new(false), &wire, 1 << 20);
+        let limit = 2 * MAX_PAYLOAD + 8;
+        let out = frame_all(&mut MysqlFramer::with_limit(false, limit), &wire, 1 << 20);
         assert_eq!(out.len(), 1);
         assert_eq!(payload(&out[0]).len(), big.len());
         let exact = packets(&vec![1u8; MAX_PAYLOAD], 0);
@@ -198,12 +209,23 @@ mod tests {
 
     #[test]
     fn refuses_messages_past_the_limit() {
+        let mut buf = BytesMut::from(&[0xff, 0xff, 0xff, 0][..]);
+        let error = MysqlFramer::new(false).next(&mut buf).unwrap_err();
+        assert!(
+            error.0.starts_with("a packet of 16777215 bytes"),
+            "refused at its header"
+        );
         let mut buf = BytesMut::new();
         for seq in 0..3u8 {
             buf.extend_from_slice(&[0xff, 0xff, 0xff, seq]);
             buf.resize(buf.len() + MAX_PAYLOAD, 0);
         }
-        assert!(MysqlFramer::new(false).next(&mut buf).is_err());
+        let limit = 2 * MAX_PAYLOAD + 8;
+        assert!(
+            MysqlFramer::with_limit(false, limit)
+                .next(&mut buf)
+                .is_err()
+        );
     }
 
     #[test]
