@@ -22,6 +22,12 @@
 # IO::Socket::SSL) and Mail::IMAPClient, Mutt, aiosmtplib and aioimaplib (PyPI), nodemailer and
 # imapflow (npm, in /usr/local/lib/harness-mail-node) are the real mail clients
 # captures/smtp, captures/imap and captures/pop3 run against them.
+# MySQL protocol: Debian's MariaDB server is what mariadb-auth starts (its mariadb-install-db
+# makes the data directory); the real drivers captures/mysql runs against it are the mariadb
+# client, DBD::MariaDB and DBD::mysql (Perl), PHP's mysqli and PDO_MySQL (php-cli, php-mysql),
+# MariaDB Connector/J (libmariadb-java, run by the JDK), from PyPI PyMySQL with PyNaCl,
+# mysql-connector-python, MariaDB Connector/Python (mariadb: built against libmariadb-dev) and
+# aiomysql, from npm mysql, mysql2 and mariadb (in /usr/local/lib/harness-mysql-node).
 set -euo pipefail
 missing=()
 command -v tshark > /dev/null || missing+=(tshark)
@@ -65,6 +71,15 @@ perl -MDigest::HMAC_MD5 -e 1 2> /dev/null || missing+=(libdigest-hmac-perl) # Au
 perl -MIO::Socket::SSL -e 1 2> /dev/null || missing+=(libio-socket-ssl-perl)
 perl -MMail::IMAPClient -e 1 2> /dev/null || missing+=(libmail-imapclient-perl)
 command -v npm > /dev/null || missing+=(npm)
+[ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
+command -v mariadb > /dev/null || missing+=(mariadb-client)
+[ -f /usr/include/mariadb/mysql.h ] || missing+=(libmariadb-dev)
+perl -MDBD::MariaDB -e 1 2> /dev/null || missing+=(libdbd-mariadb-perl)
+perl -MDBD::mysql -e 1 2> /dev/null || missing+=(libdbd-mysql-perl)
+command -v php > /dev/null || missing+=(php-cli)
+php -m 2> /dev/null | grep -q '^pdo_mysql$' || missing+=(php-mysql)
+[ -f /usr/share/java/mariadb-java-client.jar ] || missing+=(libmariadb-java)
+command -v java > /dev/null || missing+=(openjdk-17-jdk-headless)
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   sudo=""
@@ -97,4 +112,20 @@ if [ ! -d $mail_node/node_modules/nodemailer ] || [ ! -d $mail_node/node_modules
   $sudo mkdir -p $mail_node
   $sudo npm install --prefix $mail_node --no-audit --no-fund --silent nodemailer imapflow > /dev/null \
     || echo "install.sh: could not install nodemailer and imapflow (captures/*/make.sh only)" >&2
+fi
+mysql_python=()
+for module in pymysql:PyMySQL==1.1.2 nacl:PyNaCl==1.6.2 mysql.connector:mysql-connector-python==9.5.0 \
+  mariadb:mariadb==1.1.14 aiomysql:aiomysql==0.3.2; do
+  python3 -c "import ${module%%:*}" 2> /dev/null || mysql_python+=("${module#*:}")
+done
+if [ ${#mysql_python[@]} -gt 0 ]; then
+  python3 -m pip install -q "${mysql_python[@]}" > /dev/null 2>&1 || echo "install.sh: could not install ${mysql_python[*]}" >&2
+fi
+mysql_node=/usr/local/lib/harness-mysql-node
+if [ ! -d $mysql_node/node_modules/mysql ] || [ ! -d $mysql_node/node_modules/mysql2 ] || [ ! -d $mysql_node/node_modules/mariadb ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo mkdir -p $mysql_node
+  $sudo npm install --prefix $mysql_node --no-audit --no-fund --silent --save-exact mysql@2.18.1 mysql2@3.15.3 mariadb@3.4.5 > /dev/null \
+    || echo "install.sh: could not install node's mysql, mysql2 and mariadb (captures/mysql)" >&2
 fi

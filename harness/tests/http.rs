@@ -8,9 +8,8 @@ mod common;
 use common::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 fn suite_dir() -> PathBuf {
@@ -178,28 +177,6 @@ fn real_clients_captures_get_the_verdicts_of_rules_someone_else_wrote() {
     }
 }
 
-/// `harness record` in front of `upstream`: its address, and the process.
-fn recorder(upstream: u16, out: &Path, sessions: usize) -> (String, Child) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(["record", "--dialect", "http", "--listen", "127.0.0.1:0"])
-        .args(["--upstream", &format!("127.0.0.1:{upstream}")])
-        .args(["--out", &out.display().to_string()])
-        .args(["--sessions", &sessions.to_string()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let addr = first
-        .split_whitespace()
-        .find(|w| w.starts_with("127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no address in {first:?}"))
-        .to_string();
-    (addr, child)
-}
-
 /// (verdict, stage, reason) of each result, sorted: what run and judge should agree on.
 fn verdicts(results: &[Value]) -> Vec<(String, String, String)> {
     let mut v: Vec<_> = results
@@ -223,7 +200,7 @@ fn recorded_traffic_is_judged_as_the_live_run_saw_it() {
     let scripted = suite_dir().join("cases");
     let sessions = std::fs::read_dir(&scripted).unwrap().count();
     let recorded = work.path().join("recorded");
-    let (proxy, mut record) = recorder(server.1, &recorded, sessions);
+    let (proxy, mut record) = recorder("http", server.1, &recorded, sessions);
     let suite = http_suite(work.path(), &scripted, &[]);
     let run = harness(&[
         "run",

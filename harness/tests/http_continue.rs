@@ -8,9 +8,8 @@ mod common;
 
 use common::*;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 /// curl's body: over 1 KiB, as clients that send `Expect: 100-continue` send.
@@ -214,22 +213,7 @@ fn curl_through_the_recording_proxy_is_recorded_in_order_and_admitted() {
     let work = tempfile::tempdir().unwrap();
     let (_nginx, port) = nginx();
     let out = work.path().join("recorded");
-    let mut record = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(["record", "--dialect", "http", "--listen", "127.0.0.1:0"])
-        .args(["--upstream", &format!("127.0.0.1:{port}")])
-        .args(["--out", &out.display().to_string(), "--sessions", "1"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(record.stdout.as_mut().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let proxy = first
-        .split_whitespace()
-        .find(|w| w.starts_with("127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no address in {first:?}"))
-        .to_string();
+    let (proxy, mut record) = recorder("http", port, &out, 1);
     curl_upload(&proxy, work.path());
     assert!(record.wait().unwrap().success());
     let case = the_case(&out);

@@ -201,7 +201,7 @@ fn the_file_route_example_is_a_working_dialect() {
     let path = dir.path().join("pop3.toml");
     std::fs::write(&path, example).unwrap();
     let pop3 = harness::dialect::declarative::parse(&path).unwrap_or_else(|e| panic!("{}", e[0]));
-    use harness::dialect::{Dialect, Settings, text_step};
+    use harness::dialect::{Dialect, Settings, Wire, text_step};
     assert_eq!((pop3.name(), pop3.default_port()), ("pop3", 110));
     let typo = text_step(&pop3, "USRE ann").unwrap_err();
     assert_eq!(typo.help.as_deref(), Some("did you mean `USER`?"));

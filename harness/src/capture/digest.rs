@@ -1,8 +1,10 @@
 //! The capture file's sha256 (every case and judged run names it): read in one streaming
-//! pass, either before an import or on a thread of its own beside it, where a caller that
-//! needs the hash only later (a run's header, a suite written at the end) asks for it when it
-//! does, waiting only if it is not done yet.
+//! pass, either before an import or on a thread of its own beside it (fed the bytes the
+//! import reads, so the file is read once), where a caller that needs the hash only later (a
+//! run's header, a suite written at the end) asks for it when it does, waiting only if it is
+//! not done yet.
 
+use super::chunks::Fed;
 use sha2::{Digest, Sha256};
 use std::io::{self, Read};
 use std::path::Path;
@@ -27,6 +29,19 @@ pub fn sha256_of(path: &Path) -> io::Result<(String, u64)> {
     Ok((hex::encode(hasher.finalize()), total))
 }
 
+/// The sha256 of the bytes `fed` is sent, once told they ended.
+fn sha256_fed(fed: mpsc::Receiver<Fed>) -> io::Result<String> {
+    let mut hasher = Sha256::new();
+    for f in fed {
+        match f {
+            Fed::Bytes(buffer, range) => hasher.update(&buffer[range]),
+            Fed::End => return Ok(hex::encode(hasher.finalize())),
+            Fed::Failed(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other("the file was not read to its end"))
+}
+
 /// A sha256 being computed on another thread, asked for when needed.
 pub struct Alongside {
     receiver: mpsc::Receiver<io::Result<String>>,
@@ -35,14 +50,14 @@ pub struct Alongside {
 }
 
 impl Alongside {
-    /// Starts hashing `path` on a thread of `scope`; the thread ends when the hash is done.
-    pub fn start<'scope>(
+    /// Starts hashing the bytes `fed` is sent, on a thread of `scope`, until their end.
+    pub fn of_feed<'scope>(
         scope: &'scope std::thread::Scope<'scope, '_>,
-        path: &'scope Path,
+        fed: mpsc::Receiver<Fed>,
     ) -> Alongside {
         let (sender, receiver) = mpsc::sync_channel(1);
         scope.spawn(move || {
-            let _ = sender.send(sha256_of(path).map(|(hash, _)| hash));
+            let _ = sender.send(sha256_fed(fed));
         });
         Alongside {
             receiver,
@@ -85,6 +100,7 @@ impl Alongside {
 
 #[cfg(test)]
 mod tests {
+    use super::super::chunks::{Chunks, Feed};
     use super::*;
 
     #[test]
@@ -97,7 +113,12 @@ mod tests {
         assert_eq!(size, bytes.len() as u64);
         assert_eq!(before, hex::encode(Sha256::digest(&bytes)));
         let beside = std::thread::scope(|scope| {
-            let mut hash = Alongside::start(scope, &path);
+            let (feed, fed) = Feed::channel();
+            let mut hash = Alongside::of_feed(scope, fed);
+            let mut chunks = Chunks::new(std::fs::File::open(&path).unwrap(), Some(feed));
+            chunks.fill(1 << 20).unwrap();
+            chunks.consume(1000);
+            chunks.finish();
             let waited = hash.wait().map(str::to_string);
             assert_eq!(hash.ready().map(str::to_string), waited);
             hash.into_result().unwrap()
@@ -105,15 +126,18 @@ mod tests {
         assert_eq!(beside, before);
     }
 
+    /// A feed dropped before the file's end (a reader that panicked) gives no hash.
     #[test]
-    fn a_file_that_cannot_be_read_says_why_when_asked() {
-        let dir = tempfile::tempdir().unwrap();
-        let missing = dir.path().join("gone.pcap");
+    fn a_file_not_read_to_its_end_has_no_hash() {
         std::thread::scope(|scope| {
-            let mut hash = Alongside::start(scope, &missing);
+            let (feed, fed) = Feed::channel();
+            let mut hash = Alongside::of_feed(scope, fed);
+            let mut chunks = Chunks::new(&b"the first bytes"[..], Some(feed));
+            chunks.fill(1 << 20).unwrap();
+            drop(chunks);
             assert_eq!(hash.wait(), None);
             let error = hash.into_result().unwrap_err();
-            assert_eq!(error.kind(), io::ErrorKind::NotFound);
+            assert!(error.to_string().contains("not read to its end"), "{error}");
         });
     }
 }

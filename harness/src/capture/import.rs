@@ -3,6 +3,7 @@
 //! it). Memory has a fixed bound (the flow table's [`Limits`], a few batches in flight), never
 //! the file's size or what it holds.
 
+use super::chunks::Feed;
 use super::digest::Alongside;
 pub use super::digest::sha256_of;
 pub use super::file::Source;
@@ -181,8 +182,17 @@ pub fn import_flows_hashing_alongside(
     let file = std::fs::File::open(path).map_err(open_error)?;
     let file_bytes = file.metadata().map_err(open_error)?.len();
     std::thread::scope(|threads| {
-        let hash = Alongside::start(threads, path);
-        let report = import_flows(file, file_bytes, port, limits, started, &mut sink);
+        let (feed, fed) = Feed::channel();
+        let hash = Alongside::of_feed(threads, fed);
+        let report = read_flows(
+            file,
+            file_bytes,
+            port,
+            limits,
+            started,
+            Some(feed),
+            &mut sink,
+        );
         let sha256 = hash.into_result().map_err(open_error)?;
         Ok((report?, sha256))
     })
@@ -215,17 +225,19 @@ pub fn import_hashing_alongside(
     };
     let port = port.unwrap_or_else(|| dialect.default_port());
     std::thread::scope(|threads| {
-        let mut hash = Alongside::start(threads, path);
+        let (feed, fed) = Feed::channel();
+        let mut hash = Alongside::of_feed(threads, fed);
         let mut cases = |flow: Flow| {
             let id = flow.id;
             sink(id, file::from_flow(flow, dialect, &source), &mut hash)
         };
-        let report = import_flows(
+        let report = read_flows(
             file,
             file_bytes,
             port,
             Limits::default(),
             started,
+            Some(feed),
             &mut cases,
         );
         let sha256 = hash.into_result().map_err(open_error)?;
@@ -304,11 +316,24 @@ pub fn import_flows(
     started: Instant,
     sink: &mut dyn FnMut(Flow) -> io::Result<()>,
 ) -> Result<ImportReport, ImportError> {
+    read_flows(input, input_len, port, limits, started, None, sink)
+}
+
+/// [`import_flows`], sending every byte of the input on to `feed` (the file's hasher).
+fn read_flows(
+    input: impl Read + Send,
+    input_len: u64,
+    port: u16,
+    limits: Limits,
+    started: Instant,
+    feed: Option<Feed>,
+    sink: &mut dyn FnMut(Flow) -> io::Result<()>,
+) -> Result<ImportReport, ImportError> {
     let (to_framer, batches) = mpsc::sync_channel::<Vec<Flow>>(BATCHES_IN_FLIGHT);
     let mut framed = Framed::default();
     let mut report = std::thread::scope(|scope| {
         let reader =
-            scope.spawn(move || read_connections(input, input_len, port, limits, &to_framer));
+            scope.spawn(move || read_connections(input, input_len, port, limits, feed, &to_framer));
         // Owned here, so that if framing panics the receiver goes first and the reader's next
         // send fails instead of waiting forever for room.
         let batches = batches;
@@ -367,13 +392,14 @@ fn read_connections(
     input_len: u64,
     port: u16,
     limits: Limits,
+    feed: Option<Feed>,
     to_framer: &mpsc::SyncSender<Vec<Flow>>,
 ) -> ImportReport {
     let mut report = ImportReport::default();
     let mut table = FlowTable::new(Some(port), limits);
     let mut batch = Batch::default();
     let mut fragments = Fragments::default();
-    let read = packets::for_each_packet(input, input_len, |packet| {
+    let read = packets::for_each_packet(input, input_len, feed, |packet| {
         report.packets += 1;
         if !report.link_types.contains(&packet.linktype.0) && report.link_types.len() < 16 {
             report.link_types.push(packet.linktype.0);

@@ -1,6 +1,7 @@
 //! Captures: reading pcap/pcapng files into per-connection capture cases (packets → link →
 //! flows/streams → framed messages), and writing sessions back out as pcapng.
 
+mod chunks;
 pub mod digest;
 mod fast_tcp;
 pub mod file;
@@ -8,6 +9,7 @@ mod flow;
 pub mod flows;
 pub mod fragments;
 pub mod import;
+mod legacy_pcap;
 pub mod link;
 pub mod output;
 pub mod packets;

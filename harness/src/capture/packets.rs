@@ -2,12 +2,14 @@
 //! with several sections and interfaces (each with its own link type and timestamp resolution).
 //! Memory is the read buffer, grown only as far as one block needs, up to a cap.
 
+use super::chunks::{self, Chunks, Feed};
+use super::legacy_pcap;
 use pcap_parser::pcapng::Block;
 use pcap_parser::{Linktype, PcapBlockOwned, PcapError, create_reader};
 use std::io::Read;
 
 /// Bytes read at a time; a block larger than this grows the buffer.
-const READ_CAPACITY: usize = 1 << 20;
+const READ_CAPACITY: usize = chunks::CHUNK;
 /// The largest block accepted: far above any real snap length.
 const MAX_BLOCK: usize = 64 << 20;
 
@@ -31,23 +33,52 @@ pub struct ReadError {
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Interface {
-    linktype: Linktype,
+pub(super) struct Interface {
+    pub linktype: Linktype,
     /// Timestamp units per second.
-    resolution: u64,
-    offset_secs: i64,
+    pub resolution: u64,
+    pub offset_secs: i64,
 }
 
 /// Calls `each` for every packet in `input`, in file order. Returns how many blocks were read.
-/// `input_len` bounds the read buffer: no block can be larger than the input.
+/// `input_len` bounds the read buffer: no block can be larger than the input. Every byte of
+/// the input is sent to `feed` (when given), whether or not the packets could all be read.
 pub fn for_each_packet<R: Read + Send>(
     input: R,
     input_len: u64,
+    feed: Option<Feed>,
     mut each: impl FnMut(Packet<'_>),
 ) -> Result<u64, ReadError> {
     let max_block = usize::try_from(input_len.saturating_add(1))
         .unwrap_or(MAX_BLOCK)
         .min(MAX_BLOCK);
+    let mut chunks = Chunks::new(input, feed);
+    let read = match chunks.fill(READ_CAPACITY) {
+        Err(_) => Err(ReadError {
+            offset: 0,
+            what: "read failed".to_string(),
+        }),
+        Ok(()) => match legacy_pcap::Header::parse(chunks.data()) {
+            Some(header) => legacy_pcap::for_each_record(
+                &mut chunks,
+                header,
+                READ_CAPACITY,
+                max_block,
+                &mut each,
+            ),
+            None => for_each_block(&mut chunks, max_block, &mut each),
+        },
+    };
+    chunks.finish();
+    read
+}
+
+/// [`for_each_packet`] by pcap-parser's reader: pcapng, and legacy pcap of the rarer kinds.
+fn for_each_block<R: Read + Send>(
+    input: &mut Chunks<R>,
+    max_block: usize,
+    each: &mut dyn FnMut(Packet<'_>),
+) -> Result<u64, ReadError> {
     let mut reader = create_reader(READ_CAPACITY, input).map_err(|e| ReadError {
         offset: 0,
         what: match e {
@@ -167,7 +198,7 @@ pub fn for_each_packet<R: Read + Send>(
     }
 }
 
-fn to_nanos(units: u64, iface: Interface) -> u64 {
+pub(super) fn to_nanos(units: u64, iface: Interface) -> u64 {
     // Micro- and nanoseconds with no offset, as nearly every capture has them: no 128-bit
     // division for every packet.
     if iface.offset_secs == 0 {
@@ -197,6 +228,95 @@ fn describe(error: &PcapError<&[u8]>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    type Read = (Vec<(u64, i32, Vec<u8>, u64)>, Result<u64, ReadError>);
+
+    /// Every packet and the outcome, as `for_each_packet` reads `file`.
+    fn read_fast(file: &[u8]) -> Read {
+        let mut packets = Vec::new();
+        let result = for_each_packet(file, file.len() as u64, None, |p| {
+            packets.push((p.timestamp_ns, p.linktype.0, p.data.to_vec(), p.offset))
+        });
+        (packets, result)
+    }
+
+    /// The same, read by pcap-parser's reader.
+    fn read_by_pcap_parser(file: &[u8]) -> Read {
+        let max_block = (file.len() + 1).min(MAX_BLOCK);
+        let mut packets = Vec::new();
+        let result = for_each_block(&mut Chunks::new(file, None), max_block, &mut |p| {
+            packets.push((p.timestamp_ns, p.linktype.0, p.data.to_vec(), p.offset))
+        });
+        (packets, result)
+    }
+
+    /// A legacy pcap in the given byte order and resolution: records of 0 bytes to over 1 MiB (past
+    /// the first read), each a different length.
+    fn legacy(big_endian: bool, nanos: bool) -> Vec<u8> {
+        let word = |v: u32| match big_endian {
+            true => v.to_be_bytes(),
+            false => v.to_le_bytes(),
+        };
+        let magic: u32 = if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 };
+        let mut file = Vec::new();
+        file.extend(word(magic));
+        file.extend(&word(0x0004_0002)[..]);
+        file.extend(word(0));
+        file.extend(word(0));
+        file.extend(word(262_144));
+        file.extend(word(1));
+        for (i, len) in [60usize, 0, 1514, (1 << 20) + 5000, 7, 9000]
+            .into_iter()
+            .enumerate()
+        {
+            file.extend(word(1_066_262_400 + i as u32));
+            file.extend(word(999 * i as u32));
+            file.extend(word(len as u32));
+            file.extend(word(len as u32));
+            file.extend((0..len).map(|b| (b * 7 + i) as u8));
+        }
+        file
+    }
+
+    #[test]
+    fn legacy_pcap_reads_as_pcap_parser_reads_it_whole_cut_short_or_with_a_bad_length() {
+        for (big_endian, nanos) in [(false, false), (false, true), (true, false), (true, true)] {
+            let file = legacy(big_endian, nanos);
+            let whole = read_fast(&file);
+            assert_eq!(whole.0.len(), 6);
+            assert_eq!(whole.1, Ok(7));
+            assert_eq!(whole, read_by_pcap_parser(&file));
+            let record_starts = whole.0.iter().map(|p| p.3 as usize);
+            let cuts: Vec<usize> = record_starts
+                .flat_map(|at| [at, at + 1, at + 15, at + 16, at + 17, at + 100])
+                .chain([0, 3, 23, 24, 25, file.len() - 1])
+                .collect();
+            for cut in cuts {
+                let cut = &file[..cut.min(file.len())];
+                assert_eq!(
+                    read_fast(cut),
+                    read_by_pcap_parser(cut),
+                    "cut at {}",
+                    cut.len()
+                );
+            }
+            // A record whose length field says more than the file holds, or than any block.
+            for length in [5000u32, 3 << 20, 1 << 30, u32::MAX] {
+                let mut bad = file.clone();
+                let second = whole.0[1].3 as usize;
+                let field = match big_endian {
+                    true => length.to_be_bytes(),
+                    false => length.to_le_bytes(),
+                };
+                bad[second + 8..second + 12].copy_from_slice(&field);
+                assert_eq!(
+                    read_fast(&bad),
+                    read_by_pcap_parser(&bad),
+                    "length {length}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn timestamps_in_every_resolution_and_offset_come_out_in_nanoseconds() {

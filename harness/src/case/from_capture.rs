@@ -2,7 +2,7 @@
 //! dialect for replay (what it changes is the dialect's [`replay_note`]), with the server's
 //! recorded reply kept beside it for comparison.
 //!
-//! [`replay_note`]: crate::dialect::Dialect::replay_note
+//! [`replay_note`]: crate::dialect::Wire::replay_note
 
 use super::{Case, Origin, Step};
 use crate::capture::{CaptureFile, RecordedMessage};

@@ -9,7 +9,7 @@ pub fn check(args: &CheckArgs) -> Result<i32, Failure> {
     if is_dialect_file(&args.suite) {
         let dialect = crate::dialect::declarative::parse(&args.suite)
             .map_err(|errors| Failure::Usage(crate::suite::LoadError { errors }.to_string()))?;
-        use crate::dialect::Dialect;
+        use crate::dialect::Wire;
         crate::outln!(
             "dialect {}: {} step forms, default port {}",
             dialect.name(),

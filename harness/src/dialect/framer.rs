@@ -1,5 +1,5 @@
 //! Framing one direction of one connection. Most protocols frame each message from the bytes
-//! alone ([`Dialect::frame`]); some need to remember where they are: an HTTP body is read to
+//! alone ([`Wire::frame`](super::Wire::frame)); some need to remember where they are: an HTTP body is read to
 //! its end (or the connection's) whatever its size, and a response's framing depends on the
 //! request it answers. A [`Framer`] carries that state; [`Stateless`] adapts a dialect whose
 //! framing needs none.

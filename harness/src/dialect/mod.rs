@@ -8,29 +8,36 @@
 //! Adding a protocol means adding one module here and one line in [`registry`] (or, from
 //! outside the crate, one call to [`register`]).
 
+mod capabilities;
 pub mod declarative;
+mod erased;
 mod framer;
 pub mod http;
 pub mod msnp;
 pub mod mysql;
 pub mod postgres;
+mod protocol;
 mod registry;
 mod reply_classes;
 mod settings;
 pub mod ssh;
 mod step;
 pub mod tls;
+pub mod verbs;
+mod wire;
 
+pub use capabilities::{Distinguish, Recordings};
+pub use erased::Settings;
 pub use framer::{Framer, Stateless, framer};
+pub use protocol::{Dialect, Protocol};
 pub use registry::{all, by_name, names, register, unknown};
 pub use reply_classes::{ClassList, RefusalClass, RefusalClasses, refusal_lists};
-pub use settings::{SettingError, Settings, string_list, whole_number};
-pub use step::{Payload, Request, StepError, StepSource, downcast, text_step};
+pub use settings::{FromSettings, SettingError, string_list, whole_number};
+pub use step::{Payload, Request, StepError, StepSource, text_step, typed_text_step};
+pub use wire::Wire;
 
-use crate::direction::Direction;
-use crate::server::ReferenceServer;
 use crate::verdict::Verdict;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use std::collections::BTreeMap;
 
 /// The identity a case declares for its client (family and version), used where the client
@@ -60,6 +67,16 @@ pub enum Ending {
     Reset,
     /// The case ran out of steps (or a step's expectation failed) before a verdict.
     ScriptEnded,
+}
+
+impl Ending {
+    /// What the server did to the connection, as a reason says it: `reset`, else `closed`.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Ending::Reset => "reset",
+            Ending::Closed | Ending::ScriptEnded => "closed",
+        }
+    }
 }
 
 /// One message from the server, as the dialect understood it.
@@ -114,18 +131,55 @@ impl Received {
     }
 }
 
-/// A framing failure: the peer's bytes are not this protocol.
+/// A framing failure: the peer's bytes cannot be taken as this protocol's messages. Each case
+/// says what its framer saw, as people read it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct FrameError(pub String);
+pub enum FrameError {
+    /// The bytes are not this protocol at all (a first byte no message starts with, a line
+    /// that is not text or no command).
+    #[error("{0}")]
+    Foreign(String),
+    /// A message, or the length it announces, is over the limit the framer holds.
+    #[error("{0}")]
+    TooLong(String),
+    /// A message of this protocol that contradicts itself (two Content-Lengths, more padding
+    /// than packet, a chunk that does not end where it says).
+    #[error("{0}")]
+    Malformed(String),
+}
 
 /// Why a step could not be turned into bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SendError {
     /// A variable the step uses has no value (the pattern meant to capture it did not match).
+    #[error("variable `{0}` has no value")]
     Unset(String),
-    /// The expanded step is not something the dialect can send.
-    Invalid(String),
+    /// The step with its variables filled in is not one the dialect sends (a value that is
+    /// not a number, a word that is not key=value, a verb the dialect does not know).
+    #[error("{0}")]
+    Malformed(String),
+    /// A variable's value holds a line break, which would end the line early.
+    #[error("a variable's value holds a line break")]
+    LineBreak,
+    /// A case variable the dialect reads itself (TLS: `min_dh_bits`) has a value it cannot use.
+    #[error("{0}")]
+    Variable(String),
+    /// The step needs what the server has not sent yet (SSH: its KEXINIT).
+    #[error("the server has sent no {0} yet")]
+    TooEarly(&'static str),
+    /// The step needs what the harness cannot make (SSH: an unknown key exchange's key).
+    #[error("the harness cannot make {0}")]
+    CannotMake(String),
+    /// The system gave no fresh random value (a cookie, a key).
+    #[error("{0}")]
+    NoRandom(&'static str),
+    /// A recorded message cannot be changed as the run asks (TLS: its server name).
+    #[error("the recorded {0} cannot be rewritten")]
+    Unrewritable(&'static str),
+    /// The step was compiled by another dialect than the conversation's; only the erased
+    /// wrapper ([`erased`]) can tell.
+    #[error("this step was compiled for another dialect")]
+    OtherDialect,
 }
 
 /// A request whose first part goes alone, the rest once the server says go on or after a wait
@@ -139,13 +193,14 @@ pub struct HeldBack {
 }
 
 /// One client connection's protocol state: what was asked, what came back, and the verdict.
-/// Pure and synchronous: the runner does the I/O and feeds it whole messages.
-pub trait Conversation: Send {
+/// Pure and synchronous: the runner does the I/O and feeds it whole messages. A dialect's
+/// conversation takes its own compiled steps (`Step`); the core holds one taking erased ones.
+pub trait Conversation<Step: ?Sized = dyn Request>: Send {
     /// The bytes of one step, its variables filled from `values` (and from the conversation's
     /// own state, e.g. MSNP's transaction ids); notes it as the request now outstanding.
     fn send(
         &mut self,
-        request: &dyn Request,
+        request: &Step,
         values: &BTreeMap<String, String>,
     ) -> Result<Bytes, SendError>;
     /// Notes a recorded client message as sent, without sending anything: judging a
@@ -158,7 +213,7 @@ pub trait Conversation: Send {
     fn declare(&mut self, values: &BTreeMap<String, String>) {
         let _ = values;
     }
-    /// Takes one whole message from the server, framed by [`Dialect::frame`].
+    /// Takes one whole message from the server, framed by [`Wire::frame`].
     fn receive(&mut self, message: Bytes) -> Received;
     /// Whether the request just sent (`request`, as [`send`](Conversation::send) made it)
     /// goes in two parts, the second after the server's go-ahead ([`Received::go_ahead`]) or
@@ -209,17 +264,27 @@ pub struct RecordedIdentity {
     /// The client's name and version as it stated them (MSNP: CVR/CVQ).
     pub client: Option<Identity>,
     /// The account the session logged in as; on replay it becomes the variable the dialect
-    /// names in [`Dialect::account_variable`].
+    /// names in [`Wire::account_variable`].
     pub account: Option<String>,
 }
 
-/// What [`Dialect::replay_ending`] adds to a recording's replay.
-#[derive(Debug, Default)]
-pub struct ReplayEnding {
+/// What [`Protocol::replay_ending`] adds to a recording's replay; its steps are the dialect's
+/// own (`Step`), or erased ones as the core holds them.
+#[derive(Debug)]
+pub struct ReplayEnding<Step = Box<dyn Request>> {
     /// Case variables the recording implies.
     pub variables: Vec<(String, String)>,
     /// Steps after the recorded ones, with why they are there.
-    pub steps: Vec<(Box<dyn Request>, &'static str)>,
+    pub steps: Vec<(Step, &'static str)>,
+}
+
+impl<Step> Default for ReplayEnding<Step> {
+    fn default() -> Self {
+        ReplayEnding {
+            variables: Vec::new(),
+            steps: Vec::new(),
+        }
+    }
 }
 
 /// One line of `harness dialects`: a step kind or a settings key, and what it does.
@@ -227,156 +292,6 @@ pub struct ReplayEnding {
 pub struct Doc {
     pub name: &'static str,
     pub about: &'static str,
-}
-
-/// A protocol the harness can speak as a client, and read in recordings.
-pub trait Dialect: Send + Sync {
-    /// The name suites, case files and `--dialect` use.
-    fn name(&self) -> &'static str;
-    /// One line for `harness dialects`.
-    fn summary(&self) -> &'static str;
-    /// The server port that identifies this protocol's traffic in a capture.
-    fn default_port(&self) -> u16;
-    /// The file a declarative dialect was read from; `None` for one written in Rust.
-    fn source_file(&self) -> Option<&std::path::Path> {
-        None
-    }
-    /// The server speaks first (SMTP's, IMAP's, POP3's, FTP's greeting): the runner reads
-    /// its greeting before the first step is sent, and the conversation judges it.
-    fn server_speaks_first(&self) -> bool {
-        false
-    }
-
-    /// The step forms a case file may use, for `harness dialects`.
-    fn step_kinds(&self) -> &'static [Doc];
-    /// The keys `[dialect_settings]` accepts; any other key is a load error.
-    fn setting_keys(&self) -> &'static [Doc] {
-        &[]
-    }
-    /// Variables the dialect fills itself when a step is sent (MSNP: `trid`).
-    fn variables(&self) -> &'static [&'static str] {
-        &[]
-    }
-    /// Checks a case variable the dialect reads itself (TLS: `min_dh_bits`, ...) when the case
-    /// loads, so a bad value is a load error at its line rather than a failed run.
-    fn check_variable(&self, name: &str, value: &str) -> Result<(), String> {
-        let _ = (name, value);
-        Ok(())
-    }
-    /// Reads the suite's `[dialect_settings]` (keys already checked against
-    /// [`setting_keys`](Dialect::setting_keys)) into the dialect's typed settings.
-    fn settings(&self, table: &BTreeMap<String, toml::Value>) -> Result<Settings, SettingError> {
-        let _ = table;
-        Ok(Settings::none())
-    }
-    /// Compiles one step of a case file, checking its syntax before anything runs.
-    fn step(&self, source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError>;
-
-    /// Takes one whole message off the front of `buf` (sent by `from`): `Ok(None)` when more
-    /// bytes are needed. The one framer for live replies and recordings alike.
-    fn frame(&self, from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError>;
-    /// A framer with state of its own for one direction of one connection, for a protocol
-    /// whose framing needs one; `None` (the default) frames with [`frame`](Dialect::frame).
-    /// Callers go through [`framer`].
-    fn own_framer(&self, from: Direction) -> Option<Box<dyn Framer + '_>> {
-        let _ = from;
-        None
-    }
-    /// One connection's client state and classifier.
-    fn conversation(
-        &self,
-        declared: Option<&Identity>,
-        settings: &Settings,
-    ) -> Box<dyn Conversation>;
-
-    /// The client's identity in the client side of a recorded session.
-    fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity;
-    /// The client's identity as the suite's settings say where it is, when they say so
-    /// (HTTP: `version_header`, `api_version_path`); `None` keeps the recording's own. The
-    /// client's messages are read only when the settings need them.
-    fn identity_in(
-        &self,
-        settings: &Settings,
-        client_messages: &mut dyn Iterator<Item = Vec<u8>>,
-    ) -> Option<RecordedIdentity> {
-        let _ = (settings, client_messages);
-        None
-    }
-    /// A fingerprint of the client's handshake that traffic logs carry too (TLS: `ja4 ...`),
-    /// to match a recorded client to the same client in a server's own logs.
-    fn fingerprint(&self, client_messages: &[&[u8]]) -> Option<String> {
-        let _ = client_messages;
-        None
-    }
-    /// What the server sees of a recorded client's handshake (its first client messages),
-    /// with what changes from session to session set aside: what replay rewrites or redacts
-    /// (nonces, key shares, TrIDs, Host, SNI, passwords). Sessions with the same signature
-    /// are one client as the server sees it; the account is set aside by the caller.
-    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
-        client_messages
-            .first()
-            .map(|m| self.normalize(&self.describe(Direction::Client, m)))
-            .unwrap_or_default()
-    }
-    /// Short traits that tell a recorded client apart from others with its name and version,
-    /// most telling first (HTTP: its HTTP and API versions; TLS: its highest version and
-    /// JA4; SSH: its first choices of key exchange, host key, cipher and MAC; PostgreSQL: its
-    /// protocol, encryption request and startup parameters).
-    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
-        let _ = client_messages;
-        Vec::new()
-    }
-    /// The dialect is TLS itself: a ClientHello opening a session is its own handshake to
-    /// judge, not an encryption for [`crate::decrypt`] to read through.
-    fn speaks_tls(&self) -> bool {
-        false
-    }
-    /// Whether a recorded session whose first client message is `first` starts with the
-    /// handshake; one that does not (it began before the capture did, or is other traffic on
-    /// the port) cannot be replayed or judged.
-    fn opens_handshake(&self, first: &[u8]) -> bool;
-    /// The variable a recorded account is replaced by on replay (MSNP: `email`).
-    fn account_variable(&self) -> Option<&'static str> {
-        None
-    }
-    /// A recorded client message as a step; `Err` says why it cannot be replayed.
-    fn replay(&self, message: &[u8], account: Option<&str>) -> Result<Box<dyn Request>, String>;
-    /// What replaying a recording needs beyond its own messages, judged by the client's last
-    /// one: what the recording implies of the client (PostgreSQL: one that hung up when refused
-    /// TLS requires it), and the steps it would have sent had the server answered otherwise.
-    fn replay_ending(&self, last: &[u8]) -> ReplayEnding {
-        let _ = last;
-        ReplayEnding::default()
-    }
-    /// What replaying a recording changes, for the header of a capture case file.
-    fn replay_note(&self) -> &'static str;
-    /// Whether, in a recording, `reply` is the server's answer to `request`.
-    fn answers(&self, request: &[u8], reply: &[u8]) -> bool;
-    /// A described message with its volatile values (transaction ids, challenges, nonces)
-    /// replaced, so a recorded reply and a live one compare equal when they mean the same.
-    fn normalize(&self, described: &str) -> String {
-        described.to_string()
-    }
-    /// Text (a message, a reason) with the values that change on every run (challenges,
-    /// nonces, tickets, timestamps) replaced by placeholders; what a snapshot stores.
-    fn redact(&self, text: &str) -> String {
-        text.to_string()
-    }
-    /// A message as people read it, one or more lines joined by `\n`: the one renderer of
-    /// messages for snapshots, reports, `inspect` and divergence lines.
-    fn describe(&self, from: Direction, bytes: &[u8]) -> String;
-
-    /// Session number `n` of made-up but typical traffic, for the import benchmark; none
-    /// when the dialect makes none.
-    fn synthetic_session(&self, n: u64) -> Vec<(Direction, Vec<u8>)> {
-        let _ = n;
-        Vec::new()
-    }
-
-    /// The reference server this dialect brings, if any.
-    fn reference_server(&self) -> Option<&dyn ReferenceServer> {
-        None
-    }
 }
 
 /// Bytes that are not a whole message of the dialect, described for people: the text when

@@ -1,37 +1,20 @@
-//! A dialect's typed settings: read from the suite's `[dialect_settings]` once, when the suite
-//! loads, and handed to every connection as the dialect's own type.
+//! Readers for a suite's `[dialect_settings]` values, and the error that points at a bad one.
+//! A dialect reads them into its own [`super::Protocol::Settings`] once, when the suite loads.
 
-use std::any::Any;
-use std::fmt;
-use std::sync::Arc;
-
-/// Settings as the dialect typed them; only the dialect that made them reads them.
-#[derive(Clone, Default)]
-pub struct Settings(Option<Arc<dyn Any + Send + Sync>>);
-
-impl Settings {
-    pub fn new<T: Any + Send + Sync>(settings: T) -> Settings {
-        Settings(Some(Arc::new(settings)))
-    }
-
-    /// No settings: the dialect's defaults apply.
-    pub fn none() -> Settings {
-        Settings(None)
-    }
-
-    /// The settings, if they are of type `T` (they are, when the dialect made them).
-    pub fn get<T: Any>(&self) -> Option<&T> {
-        self.0.as_deref().and_then(|s| s.downcast_ref())
-    }
+/// A dialect's settings, read from a suite's `[dialect_settings]` (its keys already checked
+/// against [`super::Wire::setting_keys`]) once, when the suite loads.
+pub trait FromSettings: Sized {
+    fn from_settings(
+        table: &std::collections::BTreeMap<String, toml::Value>,
+    ) -> Result<Self, SettingError>;
 }
 
-impl fmt::Debug for Settings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.is_some() {
-            "Settings(..)"
-        } else {
-            "Settings(default)"
-        })
+/// A dialect with no settings.
+impl FromSettings for () {
+    fn from_settings(
+        _: &std::collections::BTreeMap<String, toml::Value>,
+    ) -> Result<(), SettingError> {
+        Ok(())
     }
 }
 

@@ -62,25 +62,29 @@ impl StepError {
     }
 }
 
-/// A compiled step: the dialect's own type, read back by its [`super::Conversation`].
-pub trait Request: Send + Sync + Debug {
-    fn as_any(&self) -> &dyn Any;
-}
+/// A compiled step as the core holds it: a dialect's own [`super::Protocol::Step`], boxed;
+/// only [`super::erased`] reads it back.
+pub trait Request: Any + Send + Sync + Debug {}
 
-/// The dialect's own request type behind `request`, or the error a conversation returns for a
-/// request another dialect compiled.
-pub fn downcast<T: Any>(request: &dyn Request) -> Result<&T, String> {
-    request
-        .as_any()
-        .downcast_ref()
-        .ok_or_else(|| "this step was compiled for another dialect".to_string())
-}
+impl<T: Any + Send + Sync + Debug> Request for T {}
 
 /// Compiles one text step as a case file's `send = "..."` would be: for tools and tests
 /// that script a conversation without a case file.
 pub fn text_step(dialect: &dyn super::Dialect, send: &str) -> Result<Box<dyn Request>, StepError> {
+    with_text_source(send, |source| dialect.step(source))
+}
+
+/// [`text_step`] as the dialect's own step type, for its tests.
+pub fn typed_text_step<P: super::Protocol>(protocol: &P, send: &str) -> Result<P::Step, StepError> {
+    with_text_source(send, |source| super::Protocol::step(protocol, source))
+}
+
+fn with_text_source<T>(
+    send: &str,
+    compile: impl FnOnce(&StepSource<'_>) -> Result<T, StepError>,
+) -> Result<T, StepError> {
     let template = Template::parse(send).map_err(|e| StepError::at(e.offset, e.len, e.message))?;
-    dialect.step(&StepSource {
+    compile(&StepSource {
         payload: &Payload::Text {
             send: template,
             body: None,

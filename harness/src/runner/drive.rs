@@ -231,7 +231,7 @@ impl Driver<'_> {
                     );
                     return (self.pending_or_error(reason), true);
                 }
-                Err(SendError::Invalid(e)) => {
+                Err(e) => {
                     let reason = format!("cannot send the step at {}: {e}", step.location);
                     return (Verdict::error(self.conversation.stage(), reason), true);
                 }

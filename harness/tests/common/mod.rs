@@ -160,8 +160,14 @@ pub fn suite_results(
     let out = harness(&["run", &suite.display().to_string(), "--format", "json"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
-    json_lines(&text)
-        .0
+    by_case_and_target(json_lines(&text).0)
+}
+
+/// Result objects by (case, target).
+pub fn by_case_and_target(
+    results: Vec<serde_json::Value>,
+) -> std::collections::BTreeMap<(String, String), serde_json::Value> {
+    results
         .into_iter()
         .map(|r| {
             let key = (
@@ -171,6 +177,29 @@ pub fn suite_results(
             (key, r)
         })
         .collect()
+}
+
+/// `harness record --dialect DIALECT` in front of `upstream`, stopping after `sessions`: the
+/// address clients connect to, and the process.
+pub fn recorder(dialect: &str, upstream: u16, out: &Path, sessions: usize) -> (String, Child) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["record", "--dialect", dialect, "--listen", "127.0.0.1:0"])
+        .args(["--upstream", &format!("127.0.0.1:{upstream}")])
+        .args(["--out", &out.display().to_string()])
+        .args(["--sessions", &sessions.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let addr = first
+        .split_whitespace()
+        .find(|w| w.starts_with("127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_string();
+    (addr, child)
 }
 
 /// The DOM as headless Chromium rendered it (`--dump-dom`), if Chromium is installed.

@@ -5,13 +5,13 @@
 
 use bytes::{Bytes, BytesMut};
 use harness::dialect::{
-    Conversation, Dialect, Doc, Ending, FrameError, Identity, Payload, Received, RecordedIdentity,
-    Request, SendError, SettingError, Settings, StepError, StepSource, describe_unframed, downcast,
+    Conversation, Doc, Ending, FrameError, FromSettings, Identity, Payload, Protocol, Received,
+    RecordedIdentity, Recordings, SendError, SettingError, StepError, StepSource, Wire,
+    describe_unframed,
 };
 use harness::direction::Direction;
 use harness::template::Template;
 use harness::verdict::{Verdict, VerdictKind};
-use std::any::Any;
 use std::collections::BTreeMap;
 
 /// The dialect under its name; another name makes an impostor for the registry test.
@@ -23,44 +23,12 @@ pub static KNOCK: Knock = Knock { name: "knock" };
 
 /// `[dialect_settings]`: clients older than `warn_below` are warned even when admitted.
 #[derive(Debug, Clone, Default)]
-struct KnockSettings {
+pub struct KnockSettings {
     warn_below: Option<f64>,
 }
 
-#[derive(Debug)]
-struct Line(Template);
-
-impl Request for Line {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-}
-
-const VERBS: &[&str] = &["HELLO", "STARTTLS", "LOGIN"];
-
-impl Dialect for Knock {
-    fn name(&self) -> &'static str {
-        self.name
-    }
-    fn summary(&self) -> &'static str {
-        "a made-up line protocol for tests"
-    }
-    fn default_port(&self) -> u16 {
-        7000
-    }
-    fn step_kinds(&self) -> &'static [Doc] {
-        &[Doc {
-            name: "send",
-            about: "HELLO, STARTTLS or LOGIN",
-        }]
-    }
-    fn setting_keys(&self) -> &'static [Doc] {
-        &[Doc {
-            name: "warn_below",
-            about: "client versions below this are warned",
-        }]
-    }
-    fn settings(&self, table: &BTreeMap<String, toml::Value>) -> Result<Settings, SettingError> {
+impl FromSettings for KnockSettings {
+    fn from_settings(table: &BTreeMap<String, toml::Value>) -> Result<Self, SettingError> {
         let warn_below = match table.get("warn_below") {
             None => None,
             Some(v) => Some(
@@ -68,9 +36,86 @@ impl Dialect for Knock {
                     .ok_or_else(|| SettingError::new("warn_below", "expected a number"))?,
             ),
         };
-        Ok(Settings::new(KnockSettings { warn_below }))
+        Ok(KnockSettings { warn_below })
     }
-    fn step(&self, source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
+}
+
+#[derive(Debug)]
+pub struct Line(Template);
+
+const VERBS: &[&str] = &["HELLO", "STARTTLS", "LOGIN"];
+
+impl Wire for Knock {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn summary(&self) -> &'static str {
+        "a made-up line protocol for tests"
+    }
+
+    fn default_port(&self) -> u16 {
+        7000
+    }
+
+    fn step_kinds(&self) -> &'static [Doc] {
+        &[Doc {
+            name: "send",
+            about: "HELLO, STARTTLS or LOGIN",
+        }]
+    }
+
+    fn setting_keys(&self) -> &'static [Doc] {
+        &[Doc {
+            name: "warn_below",
+            about: "client versions below this are warned",
+        }]
+    }
+
+    fn frame(&self, _from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
+        match buf.windows(2).position(|w| w == b"\r\n") {
+            Some(end) => Ok(Some(buf.split_to(end + 2).freeze())),
+            None if buf.len() > 256 => Err(FrameError::TooLong("a line over 256 bytes".into())),
+            None => Ok(None),
+        }
+    }
+
+    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
+        let side = match from {
+            Direction::Client => "knock",
+            Direction::Server => "answer",
+        };
+        format!("{side}: {}", describe_unframed(bytes))
+    }
+
+    fn recordings(&self) -> Option<&dyn Recordings> {
+        Some(self)
+    }
+}
+
+impl Recordings for Knock {
+    fn recorded_identity(&self, _client_messages: &[&[u8]]) -> RecordedIdentity {
+        RecordedIdentity::default()
+    }
+
+    fn opens_handshake(&self, first: &[u8]) -> bool {
+        first.starts_with(b"HELLO ")
+    }
+
+    fn replay_note(&self) -> &'static str {
+        ""
+    }
+
+    fn answers(&self, _request: &[u8], _reply: &[u8]) -> bool {
+        true
+    }
+}
+
+impl Protocol for Knock {
+    type Step = Line;
+    type Settings = KnockSettings;
+
+    fn step(&self, source: &StepSource<'_>) -> Result<Line, StepError> {
         let Payload::Text { send, .. } = source.payload else {
             return Err(StepError::at(0, source.text.len(), "KNOCK steps are text"));
         };
@@ -82,51 +127,27 @@ impl Dialect for Knock {
                 format!("`{verb}` is not a KNOCK verb"),
             ));
         }
-        Ok(Box::new(Line(send.clone())))
+        Ok(Line(send.clone()))
     }
-    fn frame(&self, _from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
-        match buf.windows(2).position(|w| w == b"\r\n") {
-            Some(end) => Ok(Some(buf.split_to(end + 2).freeze())),
-            None if buf.len() > 256 => Err(FrameError("a line over 256 bytes".into())),
-            None => Ok(None),
-        }
-    }
+
     fn conversation(
         &self,
         _declared: Option<&Identity>,
-        settings: &Settings,
-    ) -> Box<dyn Conversation> {
+        settings: &KnockSettings,
+    ) -> Box<dyn Conversation<Line>> {
         Box::new(KnockConversation {
-            settings: settings.get::<KnockSettings>().cloned().unwrap_or_default(),
+            settings: settings.clone(),
             version: None,
             upgrade: None,
             stage: "connect".into(),
         })
     }
-    fn recorded_identity(&self, _client_messages: &[&[u8]]) -> RecordedIdentity {
-        RecordedIdentity::default()
-    }
-    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Box<dyn Request>, String> {
+
+    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Line, String> {
         let text = std::str::from_utf8(message).map_err(|e| e.to_string())?;
         let template = Template::parse(&text.trim_end().replace('{', "{{").replace('}', "}}"))
             .map_err(|e| e.message)?;
-        Ok(Box::new(Line(template)))
-    }
-    fn opens_handshake(&self, first: &[u8]) -> bool {
-        first.starts_with(b"HELLO ")
-    }
-    fn replay_note(&self) -> &'static str {
-        ""
-    }
-    fn answers(&self, _request: &[u8], _reply: &[u8]) -> bool {
-        true
-    }
-    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
-        let side = match from {
-            Direction::Client => "knock",
-            Direction::Server => "answer",
-        };
-        format!("{side}: {}", describe_unframed(bytes))
+        Ok(Line(template))
     }
 }
 
@@ -137,13 +158,12 @@ struct KnockConversation {
     stage: String,
 }
 
-impl Conversation for KnockConversation {
+impl Conversation<Line> for KnockConversation {
     fn send(
         &mut self,
-        request: &dyn Request,
+        Line(template): &Line,
         values: &BTreeMap<String, String>,
     ) -> Result<Bytes, SendError> {
-        let Line(template) = downcast(request).map_err(SendError::Invalid)?;
         let line = template.expand(values).map_err(SendError::Unset)?;
         let mut words = line.split(' ');
         self.stage = words.next().unwrap_or_default().to_string();

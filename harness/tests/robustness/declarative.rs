@@ -11,7 +11,7 @@ use crate::feed::feed;
 use crate::peak_heap_on_this_thread_during;
 use bytes::Bytes;
 use harness::dialect::declarative::{self, FileDialect};
-use harness::dialect::{Dialect, Ending, Settings, text_step};
+use harness::dialect::{Dialect, Ending, Settings, Wire, text_step};
 use harness::direction::Direction;
 use proptest::prelude::*;
 use std::collections::BTreeMap;

@@ -935,7 +935,7 @@ pub fn check_step(
     let bytes = match conversation.send(step.as_ref(), &values) {
         Ok(bytes) => bytes,
         Err(SendError::Unset(_)) if !good => return Ok(()),
-        Err(SendError::Invalid(_)) if !good => return Ok(()),
+        Err(SendError::Malformed(_)) if !good => return Ok(()),
         Err(e) => return Err(TestCaseError::fail(format!("{text:?} was not sent: {e:?}"))),
     };
     // A version other than HTTP/1.x is sent as written, to see a server refuse it (505); it

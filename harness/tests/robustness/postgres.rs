@@ -2,8 +2,9 @@
 //! from either side (after any startup packet the client sent), never panics, never holds more
 //! than a message, and frames what it emitted the same way again; startup packets of any
 //! version, an SSLRequest and its one-byte answer, and typed messages frame the same whatever
-//! the split. The classifier, fed any backend messages after a scripted opening, never panics
-//! and admits only on an authentication request or ReadyForQuery. No text compiles or sends
+//! the split. The classifier, fed any backend messages after a scripted opening, with or
+//! without a password to log in with, never panics and admits only on an authentication
+//! request or ReadyForQuery. No text compiles or sends
 //! into a panic.
 
 use crate::campaign::check;
@@ -11,7 +12,7 @@ use crate::feed::feed;
 use bytes::Bytes;
 use harness::dialect::postgres::Postgres;
 use harness::dialect::postgres::framing::{GSSENC_REQUEST, MAX_MESSAGE};
-use harness::dialect::{Dialect, Ending, Framer, text_step};
+use harness::dialect::{Dialect, Ending, Framer, Wire, text_step};
 use harness::direction::Direction;
 use harness::verdict::VerdictKind;
 use proptest::prelude::*;
@@ -301,6 +302,10 @@ fn check_backend(
                 return Ok(None);
             };
             let received = conversation.receive(raw.clone());
+            // With a password, the login's answers go out as the runner sends them.
+            if let Some(answer) = conversation.respond() {
+                framer.client_sent(&answer);
+            }
             let _ = conversation.stage();
             let _ = conversation.pending();
             if received.verdict.is_none() && received.answers_request {
@@ -358,12 +363,13 @@ fn postgres_classifier_admits_only_on_authentication_or_ready() {
             "verify-full",
         ])),
         prop::sample::select(vec![Ending::Closed, Ending::Reset, Ending::ScriptEnded]),
+        any::<bool>(),
     );
     check(
         "postgres_classifier_admits_only_on_authentication_or_ready",
         file!(),
         strategy,
-        |(messages, flips, step, with_tls, methods, sslmode, how)| {
+        |(messages, flips, step, with_tls, methods, sslmode, how, password)| {
             let mut bytes = messages.concat();
             for (at, value) in flips {
                 if !bytes.is_empty() {
@@ -377,6 +383,9 @@ fn postgres_classifier_admits_only_on_authentication_or_ready() {
             }
             if let Some(sslmode) = sslmode {
                 variables.insert("sslmode".to_string(), sslmode.to_string());
+            }
+            if password {
+                variables.insert("password".to_string(), "harness".to_string());
             }
             check_backend(&bytes, step, with_tls, &variables, how)
         },

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use harness::dialect::ssh::Ssh;
 use harness::dialect::ssh::framing::{MAX_PACKET, NEWKEYS, payload};
 use harness::dialect::ssh::wire::{self, KexInit};
-use harness::dialect::{Dialect, Ending, FrameError, Framer, text_step};
+use harness::dialect::{Dialect, Ending, FrameError, Framer, Wire, text_step};
 use harness::direction::Direction;
 use harness::verdict::VerdictKind;
 use proptest::prelude::*;

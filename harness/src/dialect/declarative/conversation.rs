@@ -8,7 +8,7 @@ use super::framer;
 use super::rules::{self, Reading};
 use super::spec::{Action, Spec, first_stage};
 use super::steps::{self, FileStep};
-use crate::dialect::{Conversation, Ending, Received, Request, SendError, downcast};
+use crate::dialect::{Conversation, Ending, Received, SendError};
 use crate::verdict::{Verdict, VerdictKind};
 use bytes::Bytes;
 use std::collections::{BTreeMap, VecDeque};
@@ -121,13 +121,12 @@ impl FileConversation {
     }
 }
 
-impl Conversation for FileConversation {
+impl Conversation<FileStep> for FileConversation {
     fn send(
         &mut self,
-        request: &dyn Request,
+        step: &FileStep,
         values: &BTreeMap<String, String>,
     ) -> Result<Bytes, SendError> {
-        let step: &FileStep = downcast(request).map_err(SendError::Invalid)?;
         let bytes = steps::expand(self.spec, step, values)?;
         self.note_sent(&bytes);
         Ok(Bytes::from(bytes))
@@ -166,23 +165,19 @@ impl Conversation for FileConversation {
     }
 
     fn ended(&mut self, how: Ending) -> Verdict {
-        let reset = match how {
-            Ending::Closed => false,
-            Ending::Reset => true,
-            Ending::ScriptEnded => {
-                let stage = self.stage();
-                let reason = format!("the case ended at {stage} before any verdict");
-                return Verdict::error(stage, reason);
-            }
-        };
         let stage = self.stage();
+        if how == Ending::ScriptEnded {
+            let reason = format!("the case ended at {stage} before any verdict");
+            return Verdict::error(stage, reason);
+        }
         if self.left {
             let reason = format!(
                 "the client signed off ({stage}) before any verdict, and the server {} the connection as asked: no decision of the server's",
-                if reset { "reset" } else { "closed" }
+                how.verb()
             );
             return Verdict::error(stage, reason);
         }
+        let reset = how == Ending::Reset;
         let reading = rules::ending(self.spec, &stage, reset);
         let what = if reset {
             "the server reset the connection"

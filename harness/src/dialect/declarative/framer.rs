@@ -22,7 +22,7 @@ pub fn frame(
         let end = memchr::memchr(b'\n', window);
         let line = &window[..end.map_or(window.len(), |e| e + 1)];
         if let Some(at) = line.iter().position(|&b| not_text(b)) {
-            return Err(FrameError(format!(
+            return Err(FrameError::Foreign(format!(
                 "byte 0x{:02x} at offset {} is not text",
                 line[at],
                 start + at
@@ -30,7 +30,7 @@ pub fn frame(
         }
         let Some(end) = end else {
             if rest.len() >= framing.max_line {
-                return Err(FrameError(format!(
+                return Err(FrameError::TooLong(format!(
                     "a line over {} bytes",
                     framing.max_line
                 )));
@@ -39,7 +39,7 @@ pub fn frame(
         };
         let next = start + end + 1;
         if next > framing.max_reply {
-            return Err(FrameError(format!(
+            return Err(FrameError::TooLong(format!(
                 "a reply over {} bytes",
                 framing.max_reply
             )));
@@ -148,21 +148,27 @@ mod tests {
     fn a_line_over_the_limit_is_refused_before_its_end_comes() {
         let long = vec![b'a'; 64];
         let err = all(&smtp(), Direction::Server, &long).unwrap_err();
-        assert_eq!(err.0, "a line over 64 bytes");
+        assert_eq!(err, FrameError::TooLong("a line over 64 bytes".into()));
     }
 
     #[test]
     fn a_reply_over_the_limit_is_refused() {
         let bytes = b"250-0123456789\r\n".repeat(20);
         let err = all(&smtp(), Direction::Server, &bytes).unwrap_err();
-        assert_eq!(err.0, "a reply over 200 bytes");
+        assert_eq!(err, FrameError::TooLong("a reply over 200 bytes".into()));
     }
 
     #[test]
     fn a_tls_record_is_not_text_from_its_first_byte() {
         let err = all(&smtp(), Direction::Client, &[0x16, 0x03, 0x01, 0x02, 0x00]).unwrap_err();
-        assert_eq!(err.0, "byte 0x16 at offset 0 is not text");
+        assert_eq!(
+            err,
+            FrameError::Foreign("byte 0x16 at offset 0 is not text".into())
+        );
         let err = all(&smtp(), Direction::Server, b"250-ok\r\n\x00").unwrap_err();
-        assert_eq!(err.0, "byte 0x00 at offset 8 is not text");
+        assert_eq!(
+            err,
+            FrameError::Foreign("byte 0x00 at offset 8 is not text".into())
+        );
     }
 }

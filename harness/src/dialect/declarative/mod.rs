@@ -15,8 +15,8 @@ mod spec;
 mod steps;
 
 use crate::dialect::{
-    Conversation, Dialect, Doc, FrameError, Identity, RecordedIdentity, Request, Settings,
-    StepError, StepSource, describe_unframed,
+    Conversation, Dialect, Distinguish, Doc, FrameError, Identity, Protocol, RecordedIdentity,
+    Recordings, StepError, StepSource, Wire, describe_unframed,
 };
 use crate::direction::Direction;
 use crate::source::SourceError;
@@ -120,47 +120,61 @@ pub fn is_file_dialect(dialect: &dyn Dialect) -> bool {
     dialect.source_file().is_some()
 }
 
-impl Dialect for FileDialect {
+impl Wire for FileDialect {
     fn name(&self) -> &'static str {
         self.spec.name
     }
+
     fn summary(&self) -> &'static str {
         self.spec.summary
     }
+
     fn default_port(&self) -> u16 {
         self.spec.port
     }
+
     fn source_file(&self) -> Option<&Path> {
         Some(&self.spec.source)
     }
+
     fn server_speaks_first(&self) -> bool {
         self.spec.server_first
     }
+
     fn step_kinds(&self) -> &'static [Doc] {
         self.spec.step_docs
     }
-    fn step(&self, source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
-        steps::compile(self.spec, source)
-    }
+
     fn frame(&self, from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
         framer::frame(&self.spec.framing, from, buf)
     }
-    fn conversation(
-        &self,
-        _declared: Option<&Identity>,
-        _settings: &Settings,
-    ) -> Box<dyn Conversation> {
-        Box::new(conversation::FileConversation::new(self.spec))
+
+    fn normalize(&self, described: &str) -> String {
+        identity::normalize(self.spec, described)
     }
+
+    fn redact(&self, text: &str) -> String {
+        identity::redact(self.spec, text)
+    }
+
+    fn describe(&self, _from: Direction, bytes: &[u8]) -> String {
+        describe_unframed(bytes)
+    }
+
+    fn recordings(&self) -> Option<&dyn Recordings> {
+        Some(self)
+    }
+
+    fn distinguish(&self) -> Option<&dyn Distinguish> {
+        Some(self)
+    }
+}
+
+impl Recordings for FileDialect {
     fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity {
         identity::recorded(self.spec, client_messages)
     }
-    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
-        identity::signature(self.spec, client_messages)
-    }
-    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
-        identity::distinctions(self.spec, client_messages)
-    }
+
     fn opens_handshake(&self, first: &[u8]) -> bool {
         let line = framer::text(first);
         match &self.spec.opens {
@@ -168,29 +182,50 @@ impl Dialect for FileDialect {
             None => steps::verb_of(self.spec, &line).is_some(),
         }
     }
-    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Box<dyn Request>, String> {
+
+    fn replay_note(&self) -> &'static str {
+        "the client's lines are sent as recorded"
+    }
+
+    fn answers(&self, _request: &[u8], _reply: &[u8]) -> bool {
+        true
+    }
+}
+
+impl Distinguish for FileDialect {
+    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
+        identity::signature(self.spec, client_messages)
+    }
+
+    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
+        identity::distinctions(self.spec, client_messages)
+    }
+}
+
+impl Protocol for FileDialect {
+    type Step = steps::FileStep;
+    type Settings = ();
+
+    fn step(&self, source: &StepSource<'_>) -> Result<Self::Step, StepError> {
+        steps::compile(self.spec, source)
+    }
+
+    fn conversation(
+        &self,
+        _declared: Option<&Identity>,
+        _settings: &Self::Settings,
+    ) -> Box<dyn Conversation<Self::Step>> {
+        Box::new(conversation::FileConversation::new(self.spec))
+    }
+
+    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Self::Step, String> {
         if message
             .iter()
             .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n'))
         {
             return Err("it is not a line of text".into());
         }
-        Ok(Box::new(steps::FileStep::Recorded(message.to_vec())))
-    }
-    fn replay_note(&self) -> &'static str {
-        "the client's lines are sent as recorded"
-    }
-    fn answers(&self, _request: &[u8], _reply: &[u8]) -> bool {
-        true
-    }
-    fn normalize(&self, described: &str) -> String {
-        identity::normalize(self.spec, described)
-    }
-    fn redact(&self, text: &str) -> String {
-        identity::redact(self.spec, text)
-    }
-    fn describe(&self, _from: Direction, bytes: &[u8]) -> String {
-        describe_unframed(bytes)
+        Ok(steps::FileStep::Recorded(message.to_vec()))
     }
 }
 

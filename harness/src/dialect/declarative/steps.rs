@@ -3,10 +3,10 @@
 //! free line where the file allows one, raw bytes (`send_hex`), or a recorded line replayed.
 
 use super::spec::{Spec, Verb};
-use crate::dialect::{Payload, Request, SendError, StepError, StepSource};
+use crate::dialect::verbs::help;
+use crate::dialect::{Payload, SendError, StepError, StepSource};
 use crate::source::closest;
 use crate::template::{ByteTemplate, Template};
-use std::any::Any;
 use std::collections::BTreeMap;
 
 #[derive(Debug)]
@@ -16,12 +16,6 @@ pub enum FileStep {
     Raw(ByteTemplate),
     /// A recorded client message, sent as recorded.
     Recorded(Vec<u8>),
-}
-
-impl Request for FileStep {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
 }
 
 /// Where a line's verb is, and the verb as written: its first word, or (a tagged protocol,
@@ -54,17 +48,7 @@ fn check(spec: &Spec, line: &str) -> Option<(usize, usize, String, Option<String
         if meant.is_none() && spec.free_line.as_ref().is_some_and(|p| p.is_match(line)) {
             return None;
         }
-        let help = match meant {
-            Some(meant) => format!("did you mean `{meant}`?"),
-            None => format!(
-                "verbs: {}",
-                spec.verbs
-                    .iter()
-                    .map(|v| v.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
+        let help = help(meant, &names.collect::<Vec<_>>(), "verbs");
         let message = match word {
             "" => format!("a {} line has a verb after its tag", spec.name),
             word => format!("`{word}` is not a {} verb", spec.name),
@@ -101,9 +85,9 @@ fn check(spec: &Spec, line: &str) -> Option<(usize, usize, String, Option<String
     }
 }
 
-pub fn compile(spec: &Spec, source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
+pub fn compile(spec: &Spec, source: &StepSource<'_>) -> Result<FileStep, StepError> {
     let (send, body) = match source.payload {
-        Payload::Bytes(bytes) => return Ok(Box::new(FileStep::Raw(bytes.clone()))),
+        Payload::Bytes(bytes) => return Ok(FileStep::Raw(bytes.clone())),
         Payload::Text { send, body } => (send, body),
     };
     if body.is_some() {
@@ -139,7 +123,7 @@ pub fn compile(spec: &Spec, source: &StepSource<'_>) -> Result<Box<dyn Request>,
             None => error,
         });
     }
-    Ok(Box::new(FileStep::Line(send.clone())))
+    Ok(FileStep::Line(send.clone()))
 }
 
 /// The bytes of `step`, its variables filled from `values`, and the line it sends (for the
@@ -153,12 +137,10 @@ pub fn expand(
         FileStep::Line(template) => {
             let line = template.expand(values).map_err(SendError::Unset)?;
             if line.contains(['\r', '\n']) {
-                return Err(SendError::Invalid(
-                    "a variable's value holds a line break".into(),
-                ));
+                return Err(SendError::LineBreak);
             }
             if let Some((_, _, message, _)) = check(spec, &line) {
-                return Err(SendError::Invalid(message));
+                return Err(SendError::Malformed(message));
             }
             Ok(format!("{line}{}", spec.framing.terminator).into_bytes())
         }

@@ -1,7 +1,7 @@
 //! Loading errors (file:line:col, did-you-mean), steps and rules of a small file dialect.
 
 use super::*;
-use crate::dialect::{Ending, text_step};
+use crate::dialect::{Ending, Settings, text_step};
 use crate::verdict::VerdictKind;
 use std::collections::BTreeMap;
 
@@ -169,10 +169,10 @@ fn steps_are_checked_with_did_you_mean() {
 fn a_step_with_variables_is_checked_when_sent() {
     let d = mini(MINI).unwrap();
     let step = text_step(&d, "AUTH {mechanism}").unwrap();
-    let mut conversation = d.conversation(None, &Settings::none());
+    let mut conversation = Dialect::conversation(&d, None, &Settings::none());
     let values = BTreeMap::from([("mechanism".to_string(), "GSSAPI".to_string())]);
     let err = conversation.send(step.as_ref(), &values).unwrap_err();
-    assert!(matches!(err, crate::dialect::SendError::Invalid(m) if m.contains("AUTH")));
+    assert!(matches!(err, crate::dialect::SendError::Malformed(m) if m.contains("AUTH")));
     let values = BTreeMap::from([("mechanism".to_string(), "PLAIN".to_string())]);
     let bytes = conversation.send(step.as_ref(), &values).unwrap();
     assert_eq!(&bytes[..], b"AUTH PLAIN\r\n");
@@ -181,7 +181,7 @@ fn a_step_with_variables_is_checked_when_sent() {
 /// Plays `exchange` (client lines `> `, server replies `< `) and returns the verdict, if any.
 fn play(exchange: &[&str]) -> Option<crate::verdict::Verdict> {
     let d = mini(MINI).unwrap();
-    let mut c = d.conversation(None, &Settings::none());
+    let mut c = Dialect::conversation(&d, None, &Settings::none());
     for line in exchange {
         let (side, text) = line.split_at(2);
         let bytes = Bytes::from(format!("{}\r\n", text.replace('|', "\r\n")));
@@ -251,7 +251,7 @@ fn a_deprecated_item_turns_an_admission_into_a_warning() {
 #[test]
 fn starttls_asks_for_the_upgrade_and_endings_follow_the_file() {
     let d = mini(MINI).unwrap();
-    let mut c = d.conversation(None, &Settings::none());
+    let mut c = Dialect::conversation(&d, None, &Settings::none());
     assert!(!c.receive(Bytes::from_static(b"220 hi\r\n")).upgrade_to_tls);
     c.observe_sent(b"STARTTLS\r\n");
     let r = c.receive(Bytes::from_static(b"220 go ahead\r\n"));
@@ -260,7 +260,7 @@ fn starttls_asks_for_the_upgrade_and_endings_follow_the_file() {
     assert_eq!(c.ended(Ending::Reset).kind, VerdictKind::Error);
     assert_eq!(c.farewell().as_deref(), Some(&b"QUIT\r\n"[..]));
 
-    let mut c = d.conversation(None, &Settings::none());
+    let mut c = Dialect::conversation(&d, None, &Settings::none());
     let v = c.ended(Ending::Closed);
     assert_eq!(
         (v.kind, v.reason.as_str()),
@@ -284,7 +284,7 @@ fn a_rule_may_ask_which_request_it_answers() {
         "[[rule]]\nreply = '^250 '\nrequest = '^EHLO old\\.'\nthen = \"warned\"\nreason = \"an old client\"\n\n[[rule]]\nreply = '^4'",
     );
     let d = mini(&text).unwrap();
-    let mut c = d.conversation(None, &Settings::none());
+    let mut c = Dialect::conversation(&d, None, &Settings::none());
     c.observe_sent(b"EHLO new.example\r\n");
     assert!(
         c.receive(Bytes::from_static(b"250 hi\r\n"))
@@ -341,7 +341,7 @@ fn pipelined_requests_are_answered_oldest_first() {
         "[[verb]]\nname = \"QUIT\"\n\n[[verb]]\nname = \"MAIL\"\nargs = '.*'\n\n[[verb]]\nname = \"RCPT\"\nargs = '.*'",
     );
     let d = mini(&text).unwrap();
-    let mut c = d.conversation(None, &Settings::none());
+    let mut c = Dialect::conversation(&d, None, &Settings::none());
     assert!(
         c.receive(Bytes::from_static(b"220 hi\r\n"))
             .verdict
@@ -361,7 +361,7 @@ fn pipelined_requests_are_answered_oldest_first() {
 #[test]
 fn a_close_after_the_clients_farewell_is_no_lockout() {
     let d = mini(MINI).unwrap();
-    let mut c = d.conversation(None, &Settings::none());
+    let mut c = Dialect::conversation(&d, None, &Settings::none());
     c.receive(Bytes::from_static(b"220 hi\r\n"));
     c.observe_sent(b"EHLO me\r\n");
     c.receive(Bytes::from_static(b"250 hi\r\n"));

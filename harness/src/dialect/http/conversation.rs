@@ -11,7 +11,7 @@ use super::framing::KEPT_BODY;
 use super::head::{self, Head};
 use super::policy::Policy;
 use super::request::HttpRequest;
-use crate::dialect::{Conversation, Ending, HeldBack, Received, Request, SendError, downcast};
+use crate::dialect::{Conversation, Ending, HeldBack, Received, SendError};
 use crate::direction::Direction;
 use crate::verdict::{Verdict, VerdictKind};
 use bytes::Bytes;
@@ -244,13 +244,12 @@ fn said(body: &[u8], head: &Head) -> String {
     }
 }
 
-impl Conversation for HttpConversation {
+impl Conversation<HttpRequest> for HttpConversation {
     fn send(
         &mut self,
-        request: &dyn Request,
+        request: &HttpRequest,
         values: &BTreeMap<String, String>,
     ) -> Result<Bytes, SendError> {
-        let request: &HttpRequest = downcast(request).map_err(SendError::Invalid)?;
         let bytes = request.encode(values)?;
         self.observe_sent(&bytes);
         Ok(Bytes::from(bytes))
@@ -354,11 +353,7 @@ impl Conversation for HttpConversation {
             return held;
         }
         let stage = self.stage();
-        let ended = if how == Ending::Reset {
-            "reset"
-        } else {
-            "closed"
-        };
+        let ended = how.verb();
         match how {
             Ending::ScriptEnded => {
                 Verdict::error(stage, "the case sent nothing the server answered")

@@ -74,7 +74,8 @@ impl HttpFramer {
     }
 
     fn head(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
-        let too_long = || FrameError(format!("an HTTP head longer than {} KiB", MAX_HEAD / 1024));
+        let too_long =
+            || FrameError::TooLong(format!("an HTTP head longer than {} KiB", MAX_HEAD / 1024));
         let Some(head) = head::parse(buf, self.from_client)? else {
             if buf.len() > MAX_HEAD {
                 return Err(too_long());
@@ -90,7 +91,7 @@ impl HttpFramer {
         if let BodyLength::Length(n) = length
             && n > MAX_BODY
         {
-            return Err(FrameError(format!(
+            return Err(FrameError::TooLong(format!(
                 "Content-Length {n} is over the {MAX_BODY}-byte limit"
             )));
         }
@@ -132,7 +133,9 @@ impl Partial {
         buf.advance(n);
         self.body += n as u64;
         if self.body > MAX_BODY {
-            return Err(FrameError(format!("a body longer than {MAX_BODY} bytes")));
+            return Err(FrameError::TooLong(format!(
+                "a body longer than {MAX_BODY} bytes"
+            )));
         }
         Ok(())
     }
@@ -180,7 +183,9 @@ impl Partial {
                         return Ok(false);
                     }
                     if &buf[..2] != b"\r\n" {
-                        return Err(FrameError("a chunk's data does not end in CRLF".into()));
+                        return Err(FrameError::Malformed(
+                            "a chunk's data does not end in CRLF".into(),
+                        ));
                     }
                     self.take(buf, 2)?;
                     self.rest = Rest::Chunked(Chunk::Size);
@@ -203,7 +208,7 @@ impl Partial {
 fn line_end(buf: &[u8]) -> Result<Option<usize>, FrameError> {
     match memchr::memmem::find(&buf[..buf.len().min(MAX_CHUNK_LINE + 2)], b"\r\n") {
         Some(at) => Ok(Some(at)),
-        None if buf.len() > MAX_CHUNK_LINE => Err(FrameError(format!(
+        None if buf.len() > MAX_CHUNK_LINE => Err(FrameError::TooLong(format!(
             "a chunk-size or trailer line longer than {MAX_CHUNK_LINE} bytes"
         ))),
         None => Ok(None),
@@ -218,7 +223,7 @@ fn chunk_size(line: &[u8]) -> Result<u64, FrameError> {
         .unwrap_or_default()
         .trim_ascii();
     let bad = || {
-        FrameError(format!(
+        FrameError::Malformed(format!(
             "`{}` is not a chunk size",
             String::from_utf8_lossy(&line[..line.len().min(40)])
         ))
@@ -358,7 +363,7 @@ mod tests {
         assert!(
             frame_all(false, huge, 1000)
                 .unwrap_err()
-                .0
+                .to_string()
                 .contains("over the")
         );
         let mut buf = BytesMut::from(&huge[..]);

@@ -110,7 +110,7 @@ impl Head {
             return match (last.eq_ignore_ascii_case("chunked"), &self.start) {
                 (true, _) => Ok(BodyLength::Chunked),
                 (false, Start::Response { .. }) => Ok(BodyLength::UntilClose),
-                (false, Start::Request { .. }) => Err(FrameError(format!(
+                (false, Start::Request { .. }) => Err(FrameError::Malformed(format!(
                     "a request's Transfer-Encoding `{codings}` does not end in chunked"
                 ))),
             };
@@ -123,10 +123,10 @@ impl Head {
                     .then(|| item.parse::<u64>().ok())
                     .flatten()
                     .ok_or_else(|| {
-                        FrameError(format!("Content-Length `{value}` is not a length"))
+                        FrameError::Malformed(format!("Content-Length `{value}` is not a length"))
                     })?;
                 if length.is_some_and(|l| l != parsed) {
-                    return Err(FrameError(
+                    return Err(FrameError::Malformed(
                         "the message has two different Content-Lengths".into(),
                     ));
                 }
@@ -155,17 +155,17 @@ pub fn parse(bytes: &[u8], from_client: bool) -> Result<Option<Head>, FrameError
     let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let error = |e: httparse::Error| {
         let what = if from_client { "request" } else { "response" };
-        FrameError(match e {
-            httparse::Error::TooManyHeaders => {
-                format!("an HTTP {what} head with over {MAX_HEADERS} header fields")
-            }
-            e => match super::lines::first_bad(bytes, from_client) {
+        match e {
+            httparse::Error::TooManyHeaders => FrameError::TooLong(format!(
+                "an HTTP {what} head with over {MAX_HEADERS} header fields"
+            )),
+            e => FrameError::Foreign(match super::lines::first_bad(bytes, from_client) {
                 Some((number, line)) if number > 1 => {
                     format!("not an HTTP {what}: {e} at line {number}: {}", shown(line))
                 }
                 _ => format!("not an HTTP {what}: {e}: {}", shown(bytes)),
-            },
-        })
+            }),
+        }
     };
     let (start, len, headers) = if from_client {
         let mut request = httparse::Request::new(&mut fields);
@@ -265,7 +265,7 @@ mod tests {
         assert_eq!(head.header("a"), Some("b"));
         let bad = b"HTTP/1.1 200 OK\r\nA: b\r\nC: d\r\nNo colon here\r\n\r\n";
         assert_eq!(
-            parse(bad, false).unwrap_err().0,
+            parse(bad, false).unwrap_err().to_string(),
             "not an HTTP response: invalid header name at line 4: \"No colon here\""
         );
     }

@@ -191,7 +191,7 @@ fn product(agent: &str) -> Option<Identity> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dialect::Dialect;
+    use crate::dialect::Recordings;
     use crate::dialect::http::Http;
 
     #[test]

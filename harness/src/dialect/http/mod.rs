@@ -18,15 +18,14 @@ mod retry_after;
 mod signature;
 
 use super::{
-    Conversation, Dialect, Doc, FrameError, Framer, Identity, RecordedIdentity, Request,
-    SettingError, Settings, StepError, StepSource,
+    Conversation, Distinguish, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity,
+    Recordings, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
 use conversation::HttpConversation;
 use framing::HttpFramer;
 use policy::Policy;
-use std::collections::BTreeMap;
 
 pub use describe::describe;
 
@@ -79,7 +78,7 @@ const SETTING_KEYS: &[Doc] = &[
     },
 ];
 
-impl Dialect for Http {
+impl Wire for Http {
     fn name(&self) -> &'static str {
         "http"
     }
@@ -100,16 +99,8 @@ impl Dialect for Http {
         SETTING_KEYS
     }
 
-    fn settings(&self, table: &BTreeMap<String, toml::Value>) -> Result<Settings, SettingError> {
-        Ok(Settings::new(Policy::from_settings(table)?))
-    }
-
-    fn step(&self, source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
-        request::compile(source)
-    }
-
     /// One whole message when the buffer holds it; a body too long to hold is framed by
-    /// [`own_framer`](Dialect::own_framer), which live replies and recordings use.
+    /// [`own_framer`](super::Wire::own_framer), which live replies and recordings use.
     fn frame(&self, from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
         let mut framer = HttpFramer::new(from == Direction::Client);
         let mut copy = buf.clone();
@@ -126,59 +117,6 @@ impl Dialect for Http {
         Some(Box::new(HttpFramer::new(from == Direction::Client)))
     }
 
-    fn conversation(
-        &self,
-        _declared: Option<&Identity>,
-        settings: &Settings,
-    ) -> Box<dyn Conversation> {
-        Box::new(HttpConversation::new(
-            settings.get::<Policy>().cloned().unwrap_or_default(),
-        ))
-    }
-
-    fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity {
-        identity::read(client_messages, &identity::Rules::default())
-    }
-
-    fn identity_in(
-        &self,
-        settings: &Settings,
-        client_messages: &mut dyn Iterator<Item = Vec<u8>>,
-    ) -> Option<RecordedIdentity> {
-        let rules = &settings.get::<Policy>()?.identity;
-        if rules.is_default() {
-            return None;
-        }
-        let messages: Vec<Vec<u8>> = client_messages.take(1).collect();
-        let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
-        Some(identity::read(&refs, rules))
-    }
-
-    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
-        signature::signature(client_messages)
-    }
-
-    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
-        signature::distinctions(client_messages)
-    }
-
-    fn opens_handshake(&self, first: &[u8]) -> bool {
-        head::parse(first, true).is_ok()
-            && first.iter().position(|&b| b == b' ').is_some_and(|i| i > 0)
-    }
-
-    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Box<dyn Request>, String> {
-        request::replay(message)
-    }
-
-    fn replay_note(&self) -> &'static str {
-        "(its Host header rewritten to {host})"
-    }
-
-    fn answers(&self, _request: &[u8], reply: &[u8]) -> bool {
-        matches!(head::parse(reply, false), Ok(Some(h)) if h.status().is_some_and(|s| s >= 200 || s == 101))
-    }
-
     fn normalize(&self, described: &str) -> String {
         describe::normalize(described)
     }
@@ -189,6 +127,33 @@ impl Dialect for Http {
 
     fn describe(&self, from: Direction, bytes: &[u8]) -> String {
         describe(from, bytes)
+    }
+
+    fn recordings(&self) -> Option<&dyn Recordings> {
+        Some(self)
+    }
+
+    fn distinguish(&self) -> Option<&dyn Distinguish> {
+        Some(self)
+    }
+}
+
+impl Recordings for Http {
+    fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity {
+        identity::read(client_messages, &identity::Rules::default())
+    }
+
+    fn opens_handshake(&self, first: &[u8]) -> bool {
+        head::parse(first, true).is_ok()
+            && first.iter().position(|&b| b == b' ').is_some_and(|i| i > 0)
+    }
+
+    fn replay_note(&self) -> &'static str {
+        "(its Host header rewritten to {host})"
+    }
+
+    fn answers(&self, _request: &[u8], reply: &[u8]) -> bool {
+        matches!(head::parse(reply, false), Ok(Some(h)) if h.status().is_some_and(|s| s >= 200 || s == 101))
     }
 
     fn synthetic_session(&self, n: u64) -> Vec<(Direction, Vec<u8>)> {
@@ -212,6 +177,51 @@ impl Dialect for Http {
             (Direction::Client, request.into_bytes()),
             (Direction::Server, response.as_bytes().to_vec()),
         ]
+    }
+}
+
+impl Distinguish for Http {
+    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
+        signature::signature(client_messages)
+    }
+
+    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
+        signature::distinctions(client_messages)
+    }
+}
+
+impl Protocol for Http {
+    type Step = request::HttpRequest;
+    type Settings = Policy;
+
+    fn step(&self, source: &StepSource<'_>) -> Result<Self::Step, StepError> {
+        request::compile(source)
+    }
+
+    fn conversation(
+        &self,
+        _declared: Option<&Identity>,
+        settings: &Self::Settings,
+    ) -> Box<dyn Conversation<Self::Step>> {
+        Box::new(HttpConversation::new(settings.clone()))
+    }
+
+    fn identity_in(
+        &self,
+        settings: &Self::Settings,
+        client_messages: &mut dyn Iterator<Item = Vec<u8>>,
+    ) -> Option<RecordedIdentity> {
+        let rules = &settings.identity;
+        if rules.is_default() {
+            return None;
+        }
+        let messages: Vec<Vec<u8>> = client_messages.take(1).collect();
+        let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
+        Some(identity::read(&refs, rules))
+    }
+
+    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Self::Step, String> {
+        request::replay(message)
     }
 }
 

@@ -3,7 +3,7 @@
 //! or body patterns turn an admission into a warning.
 
 use super::identity::Rules;
-use crate::dialect::SettingError;
+use crate::dialect::{FromSettings, SettingError};
 use crate::verdict::VerdictKind;
 use regex::Regex;
 use std::collections::BTreeMap;
@@ -60,8 +60,8 @@ impl Default for Policy {
     }
 }
 
-impl Policy {
-    pub fn from_settings(table: &BTreeMap<String, toml::Value>) -> Result<Policy, SettingError> {
+impl FromSettings for Policy {
+    fn from_settings(table: &BTreeMap<String, toml::Value>) -> Result<Policy, SettingError> {
         let mut policy = Policy {
             exact: BTreeMap::new(),
             classes: BTreeMap::new(),
@@ -124,7 +124,9 @@ impl Policy {
         }
         Ok(policy)
     }
+}
 
+impl Policy {
     /// The verdict a final response's status gives, before any warning (a busy status is an
     /// error).
     pub fn status(&self, status: u16) -> Option<VerdictKind> {

@@ -7,10 +7,9 @@
 
 use super::framing::HttpFramer;
 use super::head;
-use crate::dialect::{Framer, Payload, Request, SendError, StepError, StepSource};
+use crate::dialect::{Framer, Payload, SendError, StepError, StepSource};
 use crate::template::{ByteTemplate, Template};
 use bytes::BytesMut;
-use std::any::Any;
 use std::collections::BTreeMap;
 
 /// One compiled HTTP step.
@@ -26,12 +25,6 @@ pub enum HttpRequest {
         rewrite_host: bool,
     },
     Raw(ByteTemplate),
-}
-
-impl Request for HttpRequest {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
 }
 
 /// Characters of a method or field name (RFC 9110 `token`); `{` and `}` for variables.
@@ -52,9 +45,9 @@ fn is_version(text: &str) -> bool {
 }
 
 /// Checks a case file's request, line by line.
-pub fn compile(source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
+pub fn compile(source: &StepSource<'_>) -> Result<HttpRequest, StepError> {
     let (send, body) = match source.payload {
-        Payload::Bytes(bytes) => return Ok(Box::new(HttpRequest::Raw(bytes.clone()))),
+        Payload::Bytes(bytes) => return Ok(HttpRequest::Raw(bytes.clone())),
         Payload::Text { send, body } => (send, body),
     };
     let text = source.text;
@@ -88,10 +81,10 @@ pub fn compile(source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
             ));
         }
     }
-    Ok(Box::new(HttpRequest::Scripted {
+    Ok(HttpRequest::Scripted {
         head: send.clone(),
         body: body.clone(),
-    }))
+    })
 }
 
 fn request_line_ok(at: usize, line: &str) -> Result<(), StepError> {
@@ -123,9 +116,9 @@ fn request_line_ok(at: usize, line: &str) -> Result<(), StepError> {
 }
 
 /// A recorded request as a step; one that names a host gets `{host}` instead.
-pub fn replay(message: &[u8]) -> Result<Box<dyn Request>, String> {
+pub fn replay(message: &[u8]) -> Result<HttpRequest, String> {
     let head = head::parse(message, true)
-        .map_err(|e| e.0)?
+        .map_err(|e| e.to_string())?
         .ok_or("the recorded request's head is not whole")?;
     // A client that asked `Expect: 100-continue` and got a final answer instead of a 100
     // never sent its body: its head alone is what it sent.
@@ -142,10 +135,10 @@ pub fn replay(message: &[u8]) -> Result<Box<dyn Request>, String> {
             message.len() - head.len
         ));
     }
-    Ok(Box::new(HttpRequest::Recorded {
+    Ok(HttpRequest::Recorded {
         bytes: message.to_vec(),
         rewrite_host: head.header("host").is_some(),
-    }))
+    })
 }
 
 impl HttpRequest {
@@ -159,7 +152,7 @@ impl HttpRequest {
                     .transpose()
                     .map_err(SendError::Unset)?;
                 let bytes = scripted(&text, body.as_deref());
-                one_request(&bytes).map_err(SendError::Invalid)?;
+                one_request(&bytes).map_err(SendError::Malformed)?;
                 Ok(bytes)
             }
             HttpRequest::Recorded {
@@ -210,7 +203,7 @@ fn one_request(bytes: &[u8]) -> Result<(), String> {
     }
     let mut buf = BytesMut::from(bytes);
     match HttpFramer::new(true).next(&mut buf) {
-        Err(e) => Err(e.0),
+        Err(e) => Err(e.to_string()),
         Ok(Some(_)) if !buf.is_empty() => Err(format!(
             "the body runs {} bytes past the end its Content-Length or chunking gives",
             buf.len()
@@ -247,10 +240,10 @@ fn with_host(request: &[u8], host: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dialect::text_step;
+    use crate::dialect::typed_text_step;
 
-    fn compiled(text: &str) -> Result<Box<dyn Request>, StepError> {
-        text_step(&super::super::Http, text)
+    fn compiled(text: &str) -> Result<HttpRequest, StepError> {
+        typed_text_step(&super::super::Http, text)
     }
 
     #[test]
@@ -297,12 +290,10 @@ mod tests {
                 },
                 text,
             };
-            let step = compile(&source).unwrap();
-            let step: &HttpRequest = crate::dialect::downcast(step.as_ref()).unwrap();
-            step.encode(&BTreeMap::new())
+            compile(&source).unwrap().encode(&BTreeMap::new())
         };
         let refused = |text, body| match send(text, body) {
-            Err(SendError::Invalid(why)) => why,
+            Err(SendError::Malformed(why)) => why,
             other => panic!("{text:?} was not refused: {other:?}"),
         };
         assert_eq!(

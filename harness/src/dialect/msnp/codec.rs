@@ -105,7 +105,7 @@ pub fn frame_len(
         .iter()
         .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
     {
-        return Err(FrameError(format!(
+        return Err(FrameError::Foreign(format!(
             "not an MSNP command line: {}",
             preview(&buf[..buf.len().min(16)])
         )));
@@ -113,7 +113,7 @@ pub fn frame_len(
     let search_len = buf.len().min(limits.max_line.saturating_add(2));
     let Some(line_end) = find_crlf(&buf[..search_len]) else {
         if buf.len() > limits.max_line {
-            return Err(FrameError(format!(
+            return Err(FrameError::TooLong(format!(
                 "command line longer than {} bytes without CRLF",
                 limits.max_line
             )));
@@ -121,7 +121,7 @@ pub fn frame_len(
         return Ok(None);
     };
     let line = std::str::from_utf8(&buf[..line_end]).map_err(|_| {
-        FrameError(format!(
+        FrameError::Foreign(format!(
             "command line is not text: {}",
             preview(&buf[..line_end])
         ))
@@ -137,7 +137,7 @@ pub fn frame_len(
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
     let control = |c: char| c.is_control();
     if !valid_command || (!is_plain_ascii(line.as_bytes()) && line.chars().any(control)) {
-        return Err(FrameError(format!(
+        return Err(FrameError::Foreign(format!(
             "not an MSNP command line: {}",
             preview(line.as_bytes())
         )));
@@ -153,7 +153,7 @@ pub fn frame_len(
             match announced.parse::<usize>() {
                 Ok(n) if n <= limits.max_body => n,
                 _ => {
-                    return Err(FrameError(format!(
+                    return Err(FrameError::TooLong(format!(
                         "{kind} `{command}` announces a {announced}-byte body, over the {}-byte limit",
                         limits.max_body
                     )));
@@ -163,7 +163,9 @@ pub fn frame_len(
     };
     // Unbounded limits (an already framed message) must not overflow on a huge length.
     let Some(total) = head_len.checked_add(body_len) else {
-        return Err(FrameError(format!("a {body_len}-byte body cannot be held")));
+        return Err(FrameError::TooLong(format!(
+            "a {body_len}-byte body cannot be held"
+        )));
     };
     Ok((buf.len() >= total).then_some((line_end, total)))
 }
@@ -372,7 +374,7 @@ mod tests {
     fn hostile_bytes_are_errors(#[case] bytes: &[u8], #[case] needle: &str) {
         let mut buf = BytesMut::from(bytes);
         let err = decode(&mut buf, Sender::Server, &Limits::default()).unwrap_err();
-        assert!(err.0.contains(needle), "{err}");
+        assert!(err.to_string().contains(needle), "{err}");
     }
 
     #[test]

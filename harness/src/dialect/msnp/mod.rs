@@ -20,8 +20,8 @@ pub use policy::Policy;
 pub use request::MsnpRequest;
 
 use super::{
-    Conversation, Dialect, Doc, Ending, FrameError, Identity, Received, RecordedIdentity, Request,
-    SendError, SettingError, Settings, StepError, StepSource, downcast,
+    Conversation, Distinguish, Doc, Ending, FrameError, Identity, Protocol, Received,
+    RecordedIdentity, Recordings, SendError, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use crate::server::ReferenceServer;
@@ -62,7 +62,7 @@ const SETTING_KEYS: &[Doc] = &[
     },
 ];
 
-impl Dialect for Msnp {
+impl Wire for Msnp {
     fn name(&self) -> &'static str {
         "msnp"
     }
@@ -79,10 +79,6 @@ impl Dialect for Msnp {
         SETTING_KEYS
     }
 
-    fn settings(&self, table: &BTreeMap<String, toml::Value>) -> Result<Settings, SettingError> {
-        Ok(Settings::new(refusals::from_settings(table)?))
-    }
-
     fn step_kinds(&self) -> &'static [Doc] {
         STEP_KINDS
     }
@@ -91,59 +87,8 @@ impl Dialect for Msnp {
         &[request::TRID]
     }
 
-    fn step(&self, source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
-        request::compile(source)
-    }
-
     fn frame(&self, from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
         recording::frame(from, buf)
-    }
-
-    fn conversation(
-        &self,
-        declared: Option<&Identity>,
-        settings: &Settings,
-    ) -> Box<dyn Conversation> {
-        let refusals = settings
-            .get::<crate::dialect::RefusalClasses>()
-            .cloned()
-            .unwrap_or_else(refusals::defaults);
-        Box::new(MsnpConversation {
-            classifier: Classifier::new(declared.cloned()).with_refusals(refusals),
-            trid: 0,
-        })
-    }
-
-    fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity {
-        recording::identity(client_messages)
-    }
-
-    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
-        recording::signature(client_messages)
-    }
-
-    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
-        recording::distinctions(client_messages)
-    }
-
-    fn opens_handshake(&self, first: &[u8]) -> bool {
-        first.starts_with(b"VER ")
-    }
-
-    fn account_variable(&self) -> Option<&'static str> {
-        Some(request::ACCOUNT)
-    }
-
-    fn replay(&self, message: &[u8], account: Option<&str>) -> Result<Box<dyn Request>, String> {
-        request::replay(message, account)
-    }
-
-    fn replay_note(&self) -> &'static str {
-        "(TrIDs renumbered, the account replaced by {email})"
-    }
-
-    fn answers(&self, request: &[u8], reply: &[u8]) -> bool {
-        recording::answers(request, reply)
     }
 
     fn normalize(&self, described: &str) -> String {
@@ -158,12 +103,76 @@ impl Dialect for Msnp {
         recording::describe(from, bytes)
     }
 
+    fn reference_server(&self) -> Option<&dyn ReferenceServer> {
+        Some(&reference::MsnpServer)
+    }
+
+    fn recordings(&self) -> Option<&dyn Recordings> {
+        Some(self)
+    }
+
+    fn distinguish(&self) -> Option<&dyn Distinguish> {
+        Some(self)
+    }
+}
+
+impl Recordings for Msnp {
+    fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity {
+        recording::identity(client_messages)
+    }
+
+    fn opens_handshake(&self, first: &[u8]) -> bool {
+        first.starts_with(b"VER ")
+    }
+
+    fn account_variable(&self) -> Option<&'static str> {
+        Some(request::ACCOUNT)
+    }
+
+    fn replay_note(&self) -> &'static str {
+        "(TrIDs renumbered, the account replaced by {email})"
+    }
+
+    fn answers(&self, request: &[u8], reply: &[u8]) -> bool {
+        recording::answers(request, reply)
+    }
+
     fn synthetic_session(&self, n: u64) -> Vec<(Direction, Vec<u8>)> {
         synthetic::session(n)
     }
+}
 
-    fn reference_server(&self) -> Option<&dyn ReferenceServer> {
-        Some(&reference::MsnpServer)
+impl Distinguish for Msnp {
+    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
+        recording::signature(client_messages)
+    }
+
+    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
+        recording::distinctions(client_messages)
+    }
+}
+
+impl Protocol for Msnp {
+    type Step = MsnpRequest;
+    type Settings = refusals::Refusals;
+
+    fn step(&self, source: &StepSource<'_>) -> Result<Self::Step, StepError> {
+        request::compile(source)
+    }
+
+    fn conversation(
+        &self,
+        declared: Option<&Identity>,
+        settings: &Self::Settings,
+    ) -> Box<dyn Conversation<Self::Step>> {
+        Box::new(MsnpConversation {
+            classifier: Classifier::new(declared.cloned()).with_refusals(settings.0.clone()),
+            trid: 0,
+        })
+    }
+
+    fn replay(&self, message: &[u8], account: Option<&str>) -> Result<Self::Step, String> {
+        request::replay(message, account)
     }
 }
 
@@ -173,13 +182,12 @@ struct MsnpConversation {
     trid: u32,
 }
 
-impl Conversation for MsnpConversation {
+impl Conversation<MsnpRequest> for MsnpConversation {
     fn send(
         &mut self,
-        request: &dyn Request,
+        request: &MsnpRequest,
         values: &BTreeMap<String, String>,
     ) -> Result<Bytes, SendError> {
-        let request: &MsnpRequest = downcast(request).map_err(SendError::Invalid)?;
         self.trid += 1;
         let bytes = request.encode(values, self.trid)?;
         // A raw step that is not MSNP is still sent as written; the classifier never sees it.

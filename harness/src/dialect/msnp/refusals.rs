@@ -3,7 +3,9 @@
 //! for being busy or down (600, 601, 604, 910-922's "too busy" and "unavailable") are an
 //! error counted as busy, 500 is the server's fault, and every other code a lockout.
 
-use crate::dialect::{ClassList, RefusalClass, RefusalClasses, SettingError, refusal_lists};
+use crate::dialect::{
+    ClassList, FromSettings, RefusalClass, RefusalClasses, SettingError, refusal_lists,
+};
 use std::collections::BTreeMap;
 
 pub const BUSY: &str = "busy_error_codes";
@@ -34,7 +36,22 @@ pub fn from_settings(
     )
 }
 
-/// The defaults, for a conversation made without a suite.
+/// The MSNP dialect's settings: what each error code means; by default, [`defaults`].
+#[derive(Debug, Clone)]
+pub struct Refusals(pub RefusalClasses);
+
+impl FromSettings for Refusals {
+    fn from_settings(table: &BTreeMap<String, toml::Value>) -> Result<Refusals, SettingError> {
+        from_settings(table).map(Refusals)
+    }
+}
+
+impl Default for Refusals {
+    fn default() -> Self {
+        Refusals(defaults())
+    }
+}
+
 /// The defaults, read once per process: every conversation without a suite's settings
 /// takes them.
 pub fn defaults() -> RefusalClasses {

@@ -2,10 +2,9 @@
 //! bytes. `{trid}` is the conversation's own counter, one per message sent.
 
 use super::codec::{self, Sender};
-use crate::dialect::{Payload, Request, SendError, StepError, StepSource};
+use crate::dialect::{Payload, SendError, StepError, StepSource};
 use crate::template::{ByteTemplate, Template};
 use bytes::Bytes;
-use std::any::Any;
 use std::collections::BTreeMap;
 
 /// The variable MSNP numbers itself: the transaction id of each message sent.
@@ -38,16 +37,10 @@ pub enum Word {
     Account,
 }
 
-impl Request for MsnpRequest {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-}
-
 /// Checks a case file's step: a text step is a command line (three capitals or digits).
-pub fn compile(source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
+pub fn compile(source: &StepSource<'_>) -> Result<MsnpRequest, StepError> {
     match source.payload {
-        Payload::Bytes(bytes) => Ok(Box::new(MsnpRequest::Raw(bytes.clone()))),
+        Payload::Bytes(bytes) => Ok(MsnpRequest::Raw(bytes.clone())),
         Payload::Text { send, body } => {
             if let Some(at) = source.text.find(['\r', '\n']) {
                 return Err(StepError::at(at, 1, "a command line has no line break")
@@ -69,17 +62,17 @@ pub fn compile(source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
                 )
                 .with_help("a command is three capital letters or digits: VER, CVR, USR, ..."));
             }
-            Ok(Box::new(MsnpRequest::Line {
+            Ok(MsnpRequest::Line {
                 send: send.clone(),
                 body: body.clone(),
-            }))
+            })
         }
     }
 }
 
 /// A recorded client message as a step: the TrID renumbered, the account a variable, the
 /// body's length left for the encoder to append.
-pub fn replay(message: &[u8], account: Option<&str>) -> Result<Box<dyn Request>, String> {
+pub fn replay(message: &[u8], account: Option<&str>) -> Result<MsnpRequest, String> {
     let parsed = codec::parse(&Bytes::copy_from_slice(message), Sender::Client)
         .ok_or("not a whole MSNP message")?;
     let has_trid = parsed.trid().is_some();
@@ -94,10 +87,10 @@ pub fn replay(message: &[u8], account: Option<&str>) -> Result<Box<dyn Request>,
             Word::Text(arg.clone())
         });
     }
-    Ok(Box::new(MsnpRequest::Recorded {
+    Ok(MsnpRequest::Recorded {
         words,
         body: parsed.body,
-    }))
+    })
 }
 
 impl MsnpRequest {
@@ -144,33 +137,26 @@ impl MsnpRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dialect::text_step;
+    use crate::dialect::{text_step, typed_text_step};
 
-    fn encode(request: &dyn Request, trid: u32) -> Vec<u8> {
+    fn encode(request: &MsnpRequest, trid: u32) -> Vec<u8> {
         let values = BTreeMap::from([(ACCOUNT.to_string(), "suite@hotmail.com".to_string())]);
-        let request: &MsnpRequest = crate::dialect::downcast(request).unwrap();
         request.encode(&values, trid).unwrap().to_vec()
     }
 
     #[test]
     fn replay_renumbers_trids_and_hides_the_account() {
         let step = replay(b"USR 3 TWN I bob@hotmail.com\r\n", Some("bob@hotmail.com")).unwrap();
-        assert_eq!(
-            encode(step.as_ref(), 7),
-            b"USR 7 TWN I suite@hotmail.com\r\n"
-        );
+        assert_eq!(encode(&step, 7), b"USR 7 TWN I suite@hotmail.com\r\n");
         let step = replay(b"QRY 9 msmsgs@msnmsgr.com 7\r\n{a}\r\nbc", None).unwrap();
-        assert_eq!(
-            encode(step.as_ref(), 2),
-            b"QRY 2 msmsgs@msnmsgr.com 7\r\n{a}\r\nbc"
-        );
+        assert_eq!(encode(&step, 2), b"QRY 2 msmsgs@msnmsgr.com 7\r\n{a}\r\nbc");
         assert!(replay(b"\x00\x01", None).is_err());
     }
 
     #[test]
     fn a_scripted_line_gets_the_conversation_trid_and_a_body_its_length() {
-        let step = text_step(&super::super::Msnp, "VER {trid} MSNP8 CVR0").unwrap();
-        assert_eq!(encode(step.as_ref(), 1), b"VER 1 MSNP8 CVR0\r\n");
+        let step = typed_text_step(&super::super::Msnp, "VER {trid} MSNP8 CVR0").unwrap();
+        assert_eq!(encode(&step, 1), b"VER 1 MSNP8 CVR0\r\n");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use super::login::{Login, Next};
 use super::messages::{self, Auth, Opening};
 use super::policy::PgPolicy;
 use super::request::PgRequest;
-use crate::dialect::{Conversation, Ending, Received, RefusalClass, Request, SendError, downcast};
+use crate::dialect::{Conversation, Ending, Received, RefusalClass, SendError};
 use crate::direction::Direction;
 use crate::verdict::{Verdict, VerdictKind};
 use bytes::Bytes;
@@ -441,15 +441,14 @@ fn with_warnings(stage: &str, reason: String, warnings: Vec<String>, text: &str)
     }
 }
 
-impl Conversation for PgConversation {
+impl Conversation<PgRequest> for PgConversation {
     fn send(
         &mut self,
-        request: &dyn Request,
+        request: &PgRequest,
         values: &BTreeMap<String, String>,
     ) -> Result<Bytes, SendError> {
         self.declare(values);
         self.live = true;
-        let request: &PgRequest = downcast(request).map_err(SendError::Invalid)?;
         let bytes = match request {
             // A recording's startup inside its own TLS session cannot be read or replayed;
             // inside the live one the harness sends a startup of its own, for the suite's
@@ -558,11 +557,7 @@ impl Conversation for PgConversation {
     }
 
     fn ended(&mut self, how: Ending) -> Verdict {
-        let closed = if how == Ending::Reset {
-            "reset"
-        } else {
-            "closed"
-        };
+        let closed = how.verb();
         if let Some(held) = self.pending() {
             return held;
         }

@@ -72,7 +72,7 @@ fn untyped(buf: &mut BytesMut) -> Result<Option<(Bytes, u32)>, FrameError> {
     let length = u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
     let code = u32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]]);
     if !(8..=MAX_STARTUP).contains(&length) {
-        return Err(FrameError(format!(
+        return Err(FrameError::TooLong(format!(
             "a startup packet of {length} bytes (at most {MAX_STARTUP})"
         )));
     }
@@ -87,14 +87,14 @@ fn typed(buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
         return Ok(None);
     }
     if !buf[0].is_ascii_alphabetic() {
-        return Err(FrameError(format!(
+        return Err(FrameError::Foreign(format!(
             "not a PostgreSQL message: type byte 0x{:02x}",
             buf[0]
         )));
     }
     let length = u32::from_be_bytes([buf[1], buf[2], buf[3], buf[4]]) as usize;
     if !(4..=MAX_MESSAGE).contains(&length) {
-        return Err(FrameError(format!(
+        return Err(FrameError::TooLong(format!(
             "a '{}' message of {length} bytes (at most {MAX_MESSAGE})",
             char::from(buf[0])
         )));
@@ -145,7 +145,7 @@ impl Framer for PgFramer {
             State::Typed if self.protocol_2 && buf[0] == b'E' => {
                 match memchr::memchr(0, &buf[..buf.len().min(MAX_MESSAGE)]) {
                     Some(end) => Ok(Some(buf.split_to(end + 1).freeze())),
-                    None if buf.len() >= MAX_MESSAGE => Err(FrameError(format!(
+                    None if buf.len() >= MAX_MESSAGE => Err(FrameError::TooLong(format!(
                         "a protocol 2 error of over {MAX_MESSAGE} bytes"
                     ))),
                     None => Ok(None),

@@ -1,9 +1,10 @@
 //! PostgreSQL's frontend/backend protocol: which drivers still connect after an upgrade or a
 //! pg_hba.conf change? Startup packets of any protocol version, SSLRequest with its in-band
 //! TLS upgrade, and the server's answer up to its authentication request: reaching
-//! authentication (with a method the client can perform) is admission. Case variables
-//! `client_methods` and `sslmode` declare what a client can do; `[dialect_settings]
-//! deprecated_methods` what warns.
+//! authentication (with a method the client can perform) is admission. With a `password`
+//! variable the harness logs in (cleartext, MD5, SCRAM-SHA-256) and AuthenticationOk admits.
+//! Case variables `client_methods` and `sslmode` declare what a client can do;
+//! `[dialect_settings] deprecated_methods` what warns.
 
 mod conversation;
 mod describe;
@@ -16,8 +17,8 @@ mod scram;
 mod signature;
 
 use super::{
-    Conversation, Dialect, Doc, FrameError, Framer, Identity, RecordedIdentity, ReplayEnding,
-    Request, SettingError, Settings, StepError, StepSource,
+    Conversation, Distinguish, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity,
+    Recordings, ReplayEnding, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -25,7 +26,6 @@ use conversation::PgConversation;
 use framing::PgFramer;
 use messages::Opening;
 use policy::PgPolicy;
-use std::collections::BTreeMap;
 
 pub use describe::describe;
 
@@ -53,6 +53,10 @@ const STEP_KINDS: &[Doc] = &[
         name: "[variables] client_methods, sslmode",
         about: "what the client can do: authentication methods (e.g. `scram-sha-256,md5`) and libpq's sslmode (`require` needs TLS)",
     },
+    Doc {
+        name: "[variables] password",
+        about: "the startup user's password: the harness logs in (cleartext, MD5, SCRAM-SHA-256 without channel binding) and decides at AuthenticationOk; a wrong one is an error. Without it, the verdict is decided at the authentication request",
+    },
 ];
 
 const SETTING_KEYS: &[Doc] = &[
@@ -74,13 +78,13 @@ const SETTING_KEYS: &[Doc] = &[
     },
 ];
 
-impl Dialect for Postgres {
+impl Wire for Postgres {
     fn name(&self) -> &'static str {
         "postgres"
     }
 
     fn summary(&self) -> &'static str {
-        "PostgreSQL drivers against servers dropping old protocols, MD5 and clear-text connections; decides at the authentication request"
+        "PostgreSQL drivers against servers dropping old protocols, MD5 and clear-text connections; decides at AuthenticationOk with a `password`, else at the authentication request"
     }
 
     fn default_port(&self) -> u16 {
@@ -95,16 +99,8 @@ impl Dialect for Postgres {
         SETTING_KEYS
     }
 
-    fn settings(&self, table: &BTreeMap<String, toml::Value>) -> Result<Settings, SettingError> {
-        Ok(Settings::new(PgPolicy::from_settings(table)?))
-    }
-
-    fn step(&self, source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
-        request::compile(source)
-    }
-
     /// One message, a startup packet told from a typed message by its first byte; live
-    /// replies and recordings use [`own_framer`](Dialect::own_framer), which also reads the
+    /// replies and recordings use [`own_framer`](super::Wire::own_framer), which also reads the
     /// one-byte answer to an SSLRequest.
     fn frame(&self, from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
         PgFramer::guessing(from == Direction::Client, buf).next(buf)
@@ -114,16 +110,24 @@ impl Dialect for Postgres {
         Some(Box::new(PgFramer::new(from == Direction::Client)))
     }
 
-    fn conversation(
-        &self,
-        _declared: Option<&Identity>,
-        settings: &Settings,
-    ) -> Box<dyn Conversation> {
-        Box::new(PgConversation::new(
-            settings.get::<PgPolicy>().cloned().unwrap_or_default(),
-        ))
+    fn redact(&self, text: &str) -> String {
+        describe::redact(text)
     }
 
+    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
+        describe(from, bytes)
+    }
+
+    fn recordings(&self) -> Option<&dyn Recordings> {
+        Some(self)
+    }
+
+    fn distinguish(&self) -> Option<&dyn Distinguish> {
+        Some(self)
+    }
+}
+
+impl Recordings for Postgres {
     fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity {
         let openings: Vec<Opening> = client_messages
             .iter()
@@ -171,33 +175,6 @@ impl Dialect for Postgres {
         None
     }
 
-    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
-        signature::signature(client_messages)
-    }
-
-    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
-        signature::distinctions(client_messages)
-    }
-
-    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Box<dyn Request>, String> {
-        Ok(Box::new(request::PgRequest::Recorded(message.to_vec())))
-    }
-
-    /// A client that hung up when refused TLS requires it (libpq's sslmode=require); where a
-    /// server accepts TLS, it would have gone on with a startup.
-    fn replay_ending(&self, last: &[u8]) -> ReplayEnding {
-        if messages::opening(last) != Some(Opening::SslRequest) {
-            return ReplayEnding::default();
-        }
-        ReplayEnding {
-            variables: vec![("sslmode".into(), "require".into())],
-            steps: vec![(
-                Box::new(request::PgRequest::SuiteStartup),
-                "the startup it would send over TLS, for the suite's user and database",
-            )],
-        }
-    }
-
     fn replay_note(&self) -> &'static str {
         "(a startup it sent inside TLS is unreadable: inside the live TLS session a startup for the suite's {user} and {database} is sent in its place)"
     }
@@ -209,17 +186,51 @@ impl Dialect for Postgres {
             _ => false,
         }
     }
+}
 
-    fn redact(&self, text: &str) -> String {
-        describe::redact(text)
+impl Distinguish for Postgres {
+    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
+        signature::signature(client_messages)
     }
 
-    fn normalize(&self, described: &str) -> String {
-        describe::redact(described)
+    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
+        signature::distinctions(client_messages)
+    }
+}
+
+impl Protocol for Postgres {
+    type Step = request::PgRequest;
+    type Settings = PgPolicy;
+
+    fn step(&self, source: &StepSource<'_>) -> Result<Self::Step, StepError> {
+        request::compile(source)
     }
 
-    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
-        describe(from, bytes)
+    fn conversation(
+        &self,
+        _declared: Option<&Identity>,
+        settings: &Self::Settings,
+    ) -> Box<dyn Conversation<Self::Step>> {
+        Box::new(PgConversation::new(settings.clone()))
+    }
+
+    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Self::Step, String> {
+        Ok(request::PgRequest::Recorded(message.to_vec()))
+    }
+
+    /// A client that hung up when refused TLS requires it (libpq's sslmode=require); where a
+    /// server accepts TLS, it would have gone on with a startup.
+    fn replay_ending(&self, last: &[u8]) -> ReplayEnding<Self::Step> {
+        if messages::opening(last) != Some(Opening::SslRequest) {
+            return ReplayEnding::default();
+        }
+        ReplayEnding {
+            variables: vec![("sslmode".into(), "require".into())],
+            steps: vec![(
+                request::PgRequest::SuiteStartup,
+                "the startup it would send over TLS, for the suite's user and database",
+            )],
+        }
     }
 }
 

@@ -3,7 +3,9 @@
 //! policy, which its being busy, which its faults (`busy_sqlstates`, `error_sqlstates`,
 //! `locked_out_sqlstates`; any other SQLSTATE locks out).
 
-use crate::dialect::{ClassList, RefusalClass, RefusalClasses, SettingError, refusal_lists};
+use crate::dialect::{
+    ClassList, FromSettings, RefusalClass, RefusalClasses, SettingError, refusal_lists,
+};
 use std::collections::BTreeMap;
 
 pub const DEPRECATED_METHODS: &str = "deprecated_methods";
@@ -49,8 +51,8 @@ impl Default for PgPolicy {
     }
 }
 
-impl PgPolicy {
-    pub fn from_settings(table: &BTreeMap<String, toml::Value>) -> Result<PgPolicy, SettingError> {
+impl FromSettings for PgPolicy {
+    fn from_settings(table: &BTreeMap<String, toml::Value>) -> Result<PgPolicy, SettingError> {
         let refusals = RefusalClasses::from_settings(
             table,
             &REFUSALS,

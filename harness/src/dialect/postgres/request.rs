@@ -4,9 +4,9 @@
 //! replayed as recorded.
 
 use super::framing::{CANCEL_REQUEST, GSSENC_REQUEST, SSL_REQUEST};
-use crate::dialect::{Payload, Request, SendError, StepError, StepSource};
+use crate::dialect::verbs::{key_value, words};
+use crate::dialect::{Payload, SendError, StepError, StepSource};
 use crate::template::{ByteTemplate, Template};
-use std::any::Any;
 use std::collections::BTreeMap;
 
 #[derive(Debug)]
@@ -20,39 +20,23 @@ pub enum PgRequest {
     SuiteStartup,
 }
 
-impl Request for PgRequest {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-}
-
 const VERBS: &[&str] = &["startup", "ssl", "gssenc", "cancel", "terminate"];
 
-fn words(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    let mut offset = 0;
-    text.split(' ').filter_map(move |word| {
-        let at = offset;
-        offset += word.len() + 1;
-        (!word.is_empty()).then_some((at, word))
-    })
-}
-
-pub fn compile(source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
+pub fn compile(source: &StepSource<'_>) -> Result<PgRequest, StepError> {
     let send = match source.payload {
-        Payload::Bytes(bytes) => return Ok(Box::new(PgRequest::Raw(bytes.clone()))),
+        Payload::Bytes(bytes) => return Ok(PgRequest::Raw(bytes.clone())),
         Payload::Text { send, .. } => send,
     };
     let text = source.text;
-    let mut all = words(text);
+    let mut all = words(text, 0);
     let Some((_, verb)) = all.next() else {
         return Err(StepError::at(0, 1, "an empty step"));
     };
     if !VERBS.contains(&verb) {
-        let error = StepError::at(0, verb.len(), format!("`{verb}` is not a PostgreSQL step"));
-        return Err(match crate::source::closest(verb, VERBS.iter().copied()) {
-            Some(meant) => error.with_help(format!("did you mean `{meant}`?")),
-            None => error.with_help(format!("steps: {}", VERBS.join(", "))),
-        });
+        return Err(
+            StepError::at(0, verb.len(), format!("`{verb}` is not a PostgreSQL step"))
+                .unknown(verb, VERBS, "steps"),
+        );
     }
     let mut has_user = false;
     for (at, word) in all {
@@ -63,13 +47,7 @@ pub fn compile(source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
                 format!("`{verb}` takes nothing more"),
             ));
         }
-        let Some((key, value)) = word.split_once('=') else {
-            return Err(StepError::at(
-                at,
-                word.len(),
-                format!("`{word}` is not name=value"),
-            ));
-        };
+        let (key, value) = key_value(at, word, "name=value")?;
         has_user |= key == "user";
         match (verb, key) {
             ("startup", "protocol") if !value.contains('{') && protocol(value).is_none() => {
@@ -102,7 +80,7 @@ pub fn compile(source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
         return Err(StepError::at(0, text.len(), "a startup needs user=...")
             .with_help("the server refuses a startup without a user"));
     }
-    Ok(Box::new(PgRequest::Worded(send.clone())))
+    Ok(PgRequest::Worded(send.clone()))
 }
 
 /// `3.0` as (3, 0).
@@ -128,7 +106,7 @@ pub fn encode(text: &str) -> Result<Vec<u8>, SendError> {
             .iter()
             .find(|(k, _)| *k == name)
             .map_or(Ok(0), |(_, v)| v.parse::<u32>())
-            .map_err(|_| SendError::Invalid(format!("`{name}` is not a number")))
+            .map_err(|_| SendError::Malformed(format!("`{name}` is not a number")))
     };
     Ok(match verb {
         "ssl" => with_length([0u32.to_be_bytes(), SSL_REQUEST.to_be_bytes()].concat()),
@@ -145,7 +123,7 @@ pub fn encode(text: &str) -> Result<Vec<u8>, SendError> {
                 .iter()
                 .find(|(k, _)| *k == "protocol")
                 .map_or(Some((3, 0)), |(_, v)| protocol(v))
-                .ok_or_else(|| SendError::Invalid("not a protocol version".into()))?;
+                .ok_or_else(|| SendError::Malformed("not a protocol version".into()))?;
             let params: Vec<(&str, &str)> = pairs
                 .iter()
                 .filter(|(k, _)| *k != "protocol")
@@ -154,7 +132,7 @@ pub fn encode(text: &str) -> Result<Vec<u8>, SendError> {
             startup(version, &params)
         }
         other => {
-            return Err(SendError::Invalid(format!(
+            return Err(SendError::Malformed(format!(
                 "`{other}` is not a PostgreSQL step"
             )));
         }

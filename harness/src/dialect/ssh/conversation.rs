@@ -16,7 +16,7 @@ use super::negotiate::{self, Negotiated, NoMatch, negotiate};
 use super::policy::{Deprecations, SshPolicy};
 use super::request::{self, SshRequest};
 use super::wire::{self, KexInit};
-use crate::dialect::{Conversation, Ending, Received, Request, SendError, downcast};
+use crate::dialect::{Conversation, Ending, Received, SendError};
 use crate::dialect::{RefusalClass, RefusalClasses};
 use crate::direction::Direction;
 use crate::verdict::{Verdict, VerdictKind};
@@ -119,7 +119,7 @@ impl SshConversation {
 
     /// The key-exchange payload to send now, in place of `recorded` where given: the recorded
     /// init when it fits the negotiated method, else one made afresh.
-    fn kex_payload(&self, recorded: Option<&[u8]>) -> Result<Option<Vec<u8>>, String> {
+    fn kex_payload(&self, recorded: Option<&[u8]>) -> Result<Option<Vec<u8>>, SendError> {
         if let KexState::Group(p, g) = &self.kex {
             return kex::gex_init(p, g).map(Some);
         }
@@ -128,7 +128,7 @@ impl SshConversation {
             // Nothing to negotiate with: the server is about to end it, and says how.
             Some(Err(_)) => return Ok(None),
             None if recorded.is_some() => return Ok(None),
-            None => return Err("the server has sent no KEXINIT yet".into()),
+            None => return Err(SendError::TooEarly("KEXINIT")),
         };
         if let Some(recorded) = recorded {
             let fits = match recorded.first() {
@@ -146,9 +146,9 @@ impl SshConversation {
         }
         match kex::method(&negotiated) {
             Some(method) => kex::init(method).map(Some),
-            None => Err(format!(
-                "the harness cannot make a {negotiated} key exchange"
-            )),
+            None => Err(SendError::CannotMake(format!(
+                "a {negotiated} key exchange"
+            ))),
         }
     }
 
@@ -337,13 +337,12 @@ fn as_packet(payload: &[u8]) -> Bytes {
     Bytes::from(super::framing::packet(payload))
 }
 
-impl Conversation for SshConversation {
+impl Conversation<SshRequest> for SshConversation {
     fn send(
         &mut self,
-        request: &dyn Request,
+        request: &SshRequest,
         values: &BTreeMap<String, String>,
     ) -> Result<Bytes, SendError> {
-        let request: &SshRequest = downcast(request).map_err(SendError::Invalid)?;
         let bytes = match request {
             SshRequest::Ident(template) => {
                 let line = template.expand(values).map_err(SendError::Unset)?;
@@ -353,18 +352,18 @@ impl Conversation for SshConversation {
                 let text = template.expand(values).map_err(SendError::Unset)?;
                 let mut cookie = [0u8; 16];
                 ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut cookie)
-                    .map_err(|_| SendError::Invalid("no random bytes for the cookie".into()))?;
+                    .map_err(|_| SendError::NoRandom("no random bytes for the cookie"))?;
                 as_packet(&request::kexinit(&text)?.encode(cookie))
             }
             // With no common method nothing is sent: the server's answer decides.
-            SshRequest::Kex => match self.kex_payload(None).map_err(SendError::Invalid)? {
+            SshRequest::Kex => match self.kex_payload(None)? {
                 Some(payload) => as_packet(&payload),
                 None => Bytes::new(),
             },
             SshRequest::Recorded(bytes) if self.wrong_guess(bytes) => {
                 // RFC 4253 7: the server silently drops a wrongly guessed key-exchange packet,
                 // so the init it will answer goes right behind it, as the real client sends it.
-                let fresh = self.kex_payload(None).map_err(SendError::Invalid)?;
+                let fresh = self.kex_payload(None)?;
                 let mut both = bytes.clone();
                 both.extend(
                     fresh
@@ -381,7 +380,7 @@ impl Conversation for SshConversation {
                     || recorded
                         .is_some_and(|p| [wire::KEX_INIT, wire::GEX_REQUEST].contains(&p[0]));
                 match recorded.filter(|_| in_kex) {
-                    Some(p) => match self.kex_payload(Some(p)).map_err(SendError::Invalid)? {
+                    Some(p) => match self.kex_payload(Some(p))? {
                         Some(fresh) => as_packet(&fresh),
                         None => Bytes::from(bytes.clone()),
                     },
@@ -455,11 +454,7 @@ impl Conversation for SshConversation {
         if let Some(verdict) = self.no_match() {
             return verdict;
         }
-        let closed = if how == Ending::Reset {
-            "reset"
-        } else {
-            "closed"
-        };
+        let closed = how.verb();
         let stage = self.stage();
         if how == Ending::ScriptEnded {
             return Verdict::error(

@@ -46,7 +46,7 @@ impl SshFramer {
 fn line(buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
     match memchr::memchr(b'\n', &buf[..buf.len().min(MAX_LINE)]) {
         Some(end) => Ok(Some(buf.split_to(end + 1).freeze())),
-        None if buf.len() >= MAX_LINE => Err(FrameError(format!(
+        None if buf.len() >= MAX_LINE => Err(FrameError::TooLong(format!(
             "a line of over {MAX_LINE} bytes before the SSH packets"
         ))),
         None => Ok(None),
@@ -75,13 +75,13 @@ impl Framer for SshFramer {
                 }
                 let length = u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
                 if length > MAX_PACKET {
-                    return Err(FrameError(format!(
+                    return Err(FrameError::TooLong(format!(
                         "an SSH packet_length of {length}, over the {MAX_PACKET}-byte limit"
                     )));
                 }
                 let padding = usize::from(buf[4]);
                 if length < 5 || padding + 1 >= length {
-                    return Err(FrameError(format!(
+                    return Err(FrameError::Malformed(format!(
                         "an SSH packet of {length} bytes with {padding} bytes of padding"
                     )));
                 }
@@ -162,7 +162,12 @@ mod tests {
     #[test]
     fn refuses_what_no_client_waits_out() {
         let huge = [&b"SSH-2.0-x\r\n"[..], &[0, 0xff, 0xff, 0xff, 4, 20]].concat();
-        assert!(frame_all(&huge, 100).unwrap_err().0.contains("over the"));
+        assert!(
+            frame_all(&huge, 100)
+                .unwrap_err()
+                .to_string()
+                .contains("over the")
+        );
         assert!(frame_all(&[b'a'; 2000], 100).is_err());
         let no_room = [
             &b"SSH-2.0-x\r\n"[..],

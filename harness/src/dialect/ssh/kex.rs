@@ -6,6 +6,7 @@
 //! knowing; the harness never needs the shared secret.
 
 use super::wire::{self, GEX_INIT, GEX_REQUEST, KEX_INIT};
+use crate::dialect::SendError;
 use num_bigint::BigUint;
 use ring::agreement;
 use ring::rand::{SecureRandom, SystemRandom};
@@ -100,16 +101,16 @@ fn prime(lines: &[&str]) -> BigUint {
     BigUint::parse_bytes(lines.concat().as_bytes(), 16).expect("a hex constant")
 }
 
-fn random_bytes(n: usize) -> Result<Vec<u8>, String> {
+fn random_bytes(n: usize) -> Result<Vec<u8>, SendError> {
     let mut bytes = vec![0; n];
     SystemRandom::new()
         .fill(&mut bytes)
-        .map_err(|_| "no random bytes from the system".to_string())?;
+        .map_err(|_| SendError::NoRandom("no random bytes from the system"))?;
     Ok(bytes)
 }
 
 /// `e = g^x mod p` for a fresh x: a KEXDH_INIT (or GEX_INIT) payload.
-pub fn dh_init(message: u8, p: &BigUint, g: &BigUint) -> Result<Vec<u8>, String> {
+pub fn dh_init(message: u8, p: &BigUint, g: &BigUint) -> Result<Vec<u8>, SendError> {
     // An exponent of 512 bits is far above what any of these groups' security needs.
     let x = BigUint::from_bytes_be(&random_bytes(64)?);
     let e = g.modpow(&x, p);
@@ -118,13 +119,13 @@ pub fn dh_init(message: u8, p: &BigUint, g: &BigUint) -> Result<Vec<u8>, String>
     Ok(out)
 }
 
-fn ecdh_init(algorithm: &'static agreement::Algorithm) -> Result<Vec<u8>, String> {
+fn ecdh_init(algorithm: &'static agreement::Algorithm) -> Result<Vec<u8>, SendError> {
     let rng = SystemRandom::new();
     let key = agreement::EphemeralPrivateKey::generate(algorithm, &rng)
-        .map_err(|_| "cannot make an ECDH key".to_string())?;
+        .map_err(|_| SendError::NoRandom("cannot make an ECDH key"))?;
     let public = key
         .compute_public_key()
-        .map_err(|_| "cannot make an ECDH key".to_string())?;
+        .map_err(|_| SendError::NoRandom("cannot make an ECDH key"))?;
     let mut out = vec![KEX_INIT];
     wire::put_string(&mut out, public.as_ref());
     Ok(out)
@@ -132,7 +133,7 @@ fn ecdh_init(algorithm: &'static agreement::Algorithm) -> Result<Vec<u8>, String
 
 /// The payload that begins `method`'s key exchange: a fresh public value, or for group
 /// exchange the request for a group.
-pub fn init(method: Method) -> Result<Vec<u8>, String> {
+pub fn init(method: Method) -> Result<Vec<u8>, SendError> {
     match method {
         Method::X25519 => ecdh_init(&agreement::X25519),
         Method::P256 => ecdh_init(&agreement::ECDH_P256),
@@ -158,7 +159,7 @@ pub fn gex_group(payload: &[u8]) -> Option<(BigUint, BigUint)> {
 }
 
 /// The GEX_INIT for the group a server sent.
-pub fn gex_init(p: &BigUint, g: &BigUint) -> Result<Vec<u8>, String> {
+pub fn gex_init(p: &BigUint, g: &BigUint) -> Result<Vec<u8>, SendError> {
     dh_init(GEX_INIT, p, g)
 }
 

@@ -18,15 +18,14 @@ mod signature;
 pub mod wire;
 
 use super::{
-    Conversation, Dialect, Doc, FrameError, Framer, Identity, RecordedIdentity, Request,
-    SettingError, Settings, StepError, StepSource,
+    Conversation, Distinguish, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity,
+    Recordings, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
 use conversation::SshConversation;
 use framing::SshFramer;
 use policy::SshPolicy;
-use std::collections::BTreeMap;
 
 pub use describe::describe;
 
@@ -71,7 +70,7 @@ const SETTING_KEYS: &[Doc] = &[
     },
 ];
 
-impl Dialect for Ssh {
+impl Wire for Ssh {
     fn name(&self) -> &'static str {
         "ssh"
     }
@@ -92,16 +91,8 @@ impl Dialect for Ssh {
         SETTING_KEYS
     }
 
-    fn settings(&self, table: &BTreeMap<String, toml::Value>) -> Result<Settings, SettingError> {
-        Ok(Settings::new(SshPolicy::from_settings(table)?))
-    }
-
-    fn step(&self, source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
-        request::compile(source)
-    }
-
     /// One line or packet, told apart by its first byte; live replies and recordings use
-    /// [`own_framer`](Dialect::own_framer), which also knows when encryption starts.
+    /// [`own_framer`](super::Wire::own_framer), which also knows when encryption starts.
     fn frame(&self, _from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
         SshFramer::guessing(buf).next(buf)
     }
@@ -110,15 +101,24 @@ impl Dialect for Ssh {
         Some(Box::<SshFramer>::default())
     }
 
-    fn conversation(
-        &self,
-        _declared: Option<&Identity>,
-        settings: &Settings,
-    ) -> Box<dyn Conversation> {
-        let policy = settings.get::<SshPolicy>().cloned().unwrap_or_default();
-        Box::new(SshConversation::new(policy.deprecations).with_refusals(policy.refusals))
+    fn redact(&self, text: &str) -> String {
+        describe::redact(text)
     }
 
+    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
+        describe(from, bytes)
+    }
+
+    fn recordings(&self) -> Option<&dyn Recordings> {
+        Some(self)
+    }
+
+    fn distinguish(&self) -> Option<&dyn Distinguish> {
+        Some(self)
+    }
+}
+
+impl Recordings for Ssh {
     fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity {
         let ident = client_messages
             .iter()
@@ -144,20 +144,8 @@ impl Dialect for Ssh {
         }
     }
 
-    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
-        signature::signature(client_messages)
-    }
-
-    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
-        signature::distinctions(client_messages)
-    }
-
     fn opens_handshake(&self, first: &[u8]) -> bool {
         first.starts_with(b"SSH-")
-    }
-
-    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Box<dyn Request>, String> {
-        Ok(Box::new(request::SshRequest::Recorded(message.to_vec())))
     }
 
     fn replay_note(&self) -> &'static str {
@@ -179,17 +167,37 @@ impl Dialect for Ssh {
                 | (Some(wire::GEX_REQUEST), Some(wire::KEX_REPLY))
         )
     }
+}
 
-    fn redact(&self, text: &str) -> String {
-        describe::redact(text)
+impl Distinguish for Ssh {
+    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
+        signature::signature(client_messages)
     }
 
-    fn normalize(&self, described: &str) -> String {
-        describe::redact(described)
+    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
+        signature::distinctions(client_messages)
+    }
+}
+
+impl Protocol for Ssh {
+    type Step = request::SshRequest;
+    type Settings = SshPolicy;
+
+    fn step(&self, source: &StepSource<'_>) -> Result<Self::Step, StepError> {
+        request::compile(source)
     }
 
-    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
-        describe(from, bytes)
+    fn conversation(
+        &self,
+        _declared: Option<&Identity>,
+        settings: &Self::Settings,
+    ) -> Box<dyn Conversation<Self::Step>> {
+        let policy = settings.clone();
+        Box::new(SshConversation::new(policy.deprecations).with_refusals(policy.refusals))
+    }
+
+    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Self::Step, String> {
+        Ok(request::SshRequest::Recorded(message.to_vec()))
     }
 }
 

@@ -4,7 +4,9 @@
 //! `locked_out_disconnect_reasons`): by default 12, too many connections, is the server being
 //! busy and every other reason a lockout.
 
-use crate::dialect::{ClassList, RefusalClass, RefusalClasses, SettingError, refusal_lists};
+use crate::dialect::{
+    ClassList, FromSettings, RefusalClass, RefusalClasses, SettingError, refusal_lists,
+};
 use std::collections::BTreeMap;
 
 pub const DEPRECATED: &str = "deprecated_algorithms";
@@ -31,8 +33,8 @@ impl Default for SshPolicy {
     }
 }
 
-impl SshPolicy {
-    pub fn from_settings(table: &BTreeMap<String, toml::Value>) -> Result<SshPolicy, SettingError> {
+impl FromSettings for SshPolicy {
+    fn from_settings(table: &BTreeMap<String, toml::Value>) -> Result<SshPolicy, SettingError> {
         Ok(SshPolicy {
             deprecations: Deprecations::from_settings(table)?,
             refusals: RefusalClasses::from_settings(

@@ -4,10 +4,9 @@
 //! fresh key. A recorded message is replayed as recorded; `send_hex` sends raw bytes.
 
 use super::wire::KexInit;
-use crate::dialect::{Payload, Request, SendError, StepError, StepSource};
-use crate::source::closest;
+use crate::dialect::verbs::{key_value, words};
+use crate::dialect::{Payload, SendError, StepError, StepSource};
 use crate::template::{ByteTemplate, Template};
-use std::any::Any;
 use std::collections::BTreeMap;
 
 const FIELDS: &[&str] = &["kex", "hostkey", "ciphers", "macs", "compression"];
@@ -26,12 +25,6 @@ pub enum SshRequest {
     Raw(ByteTemplate),
 }
 
-impl Request for SshRequest {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-}
-
 fn is_name(text: &str) -> bool {
     !text.is_empty()
         && text
@@ -39,9 +32,9 @@ fn is_name(text: &str) -> bool {
             .all(|b| b.is_ascii_graphic() && b != b',' || b == b'{' || b == b'}')
 }
 
-pub fn compile(source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
+pub fn compile(source: &StepSource<'_>) -> Result<SshRequest, StepError> {
     let (send, text) = match source.payload {
-        Payload::Bytes(bytes) => return Ok(Box::new(SshRequest::Raw(bytes.clone()))),
+        Payload::Bytes(bytes) => return Ok(SshRequest::Raw(bytes.clone())),
         Payload::Text { send, .. } => (send, source.text),
     };
     if text.starts_with("SSH-") {
@@ -51,11 +44,11 @@ pub fn compile(source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
                     .with_help("the CRLF is added"),
             );
         }
-        return Ok(Box::new(SshRequest::Ident(send.clone())));
+        return Ok(SshRequest::Ident(send.clone()));
     }
     let verb_end = text.find(' ').unwrap_or(text.len());
     match &text[..verb_end] {
-        "kex" if verb_end == text.len() => return Ok(Box::new(SshRequest::Kex)),
+        "kex" if verb_end == text.len() => return Ok(SshRequest::Kex),
         "kexinit" => {}
         verb => {
             return Err(StepError::at(0, verb.len(), format!("`{verb}` is not an SSH step"))
@@ -63,26 +56,13 @@ pub fn compile(source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
         }
     }
     let mut seen = Vec::new();
-    let mut offset = verb_end;
-    for word in text[verb_end..].split(' ') {
-        let at = offset;
-        offset += word.len() + 1;
-        if word.is_empty() {
-            continue;
-        }
-        let Some((key, value)) = word.split_once('=') else {
-            return Err(StepError::at(
-                at,
-                word.len(),
-                format!("`{word}` is not key=value"),
-            ));
-        };
+    for (at, word) in words(text, verb_end) {
+        let (key, value) = key_value(at, word, "key=value")?;
         if !FIELDS.contains(&key) {
-            let error = StepError::at(at, key.len(), format!("unknown kexinit field `{key}`"));
-            return Err(match closest(key, FIELDS.iter().copied()) {
-                Some(meant) => error.with_help(format!("did you mean `{meant}`?")),
-                None => error.with_help(format!("fields: {}", FIELDS.join(", "))),
-            });
+            return Err(
+                StepError::at(at, key.len(), format!("unknown kexinit field `{key}`"))
+                    .unknown(key, FIELDS, "fields"),
+            );
         }
         if let Some(bad) = value.split(',').find(|n| !is_name(n)) {
             let at = at + key.len() + 1 + value.find(bad).unwrap_or(0);
@@ -101,7 +81,7 @@ pub fn compile(source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
             format!("a kexinit needs {missing}=..."),
         ));
     }
-    Ok(Box::new(SshRequest::KexInit(send.clone())))
+    Ok(SshRequest::KexInit(send.clone()))
 }
 
 /// A KEXINIT description, expanded: its lists.
@@ -110,7 +90,7 @@ pub fn kexinit(text: &str) -> Result<KexInit, SendError> {
     for word in text.split(' ').skip(1).filter(|w| !w.is_empty()) {
         let (key, value) = word
             .split_once('=')
-            .ok_or_else(|| SendError::Invalid(format!("`{word}` is not key=value")))?;
+            .ok_or_else(|| SendError::Malformed(format!("`{word}` is not key=value")))?;
         fields.insert(key, value.split(',').map(str::to_string).collect());
     }
     let mut list = |key: &str| fields.remove(key).unwrap_or_default();

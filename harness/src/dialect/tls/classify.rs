@@ -10,7 +10,7 @@ use super::hello::Offer;
 use super::key_exchange::Exchange;
 use super::names::{self, TLS13};
 use super::server_hello::ServerAnswer;
-use crate::dialect::{SettingError, string_list, whole_number};
+use crate::dialect::{FromSettings, SettingError, string_list, whole_number};
 use crate::verdict::{Verdict, VerdictKind};
 use std::collections::BTreeMap;
 
@@ -54,9 +54,9 @@ impl Default for Deprecations {
     }
 }
 
-impl Deprecations {
+impl FromSettings for Deprecations {
     /// Reads the settings; a key left out keeps its default.
-    pub fn from_settings(
+    fn from_settings(
         settings: &BTreeMap<String, toml::Value>,
     ) -> Result<Deprecations, SettingError> {
         let mut deprecations = Deprecations {
@@ -87,7 +87,9 @@ impl Deprecations {
         }
         Ok(deprecations)
     }
+}
 
+impl Deprecations {
     /// What makes an admission a warning: the version, the suite, and the parameters the
     /// server showed past its hello.
     fn deprecated(&self, version: u16, cipher: u16, params: &ServerParams) -> Vec<String> {

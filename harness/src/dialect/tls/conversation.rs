@@ -21,7 +21,7 @@ use super::record;
 use super::request::TlsRequest;
 use super::server_hello::{ServerAnswer, server_answer};
 use super::tls13::ServerHandshakeKey;
-use crate::dialect::{Conversation, Ending, Received, Request, SendError, downcast};
+use crate::dialect::{Conversation, Ending, Received, SendError};
 use crate::direction::Direction;
 use crate::verdict::{Verdict, VerdictKind};
 use bytes::{Bytes, BytesMut};
@@ -106,8 +106,8 @@ impl TlsConversation {
         }
         self.declared = true;
         self.client.constraints =
-            Constraints::from_variables(values).map_err(SendError::Invalid)?;
-        if constraints::recorded_key_shares(values).map_err(SendError::Invalid)? {
+            Constraints::from_variables(values).map_err(SendError::Variable)?;
+        if constraints::recorded_key_shares(values).map_err(SendError::Variable)? {
             self.shares = Shares::Recorded;
         }
         Ok(())
@@ -423,14 +423,13 @@ impl TlsConversation {
     }
 }
 
-impl Conversation for TlsConversation {
+impl Conversation<TlsRequest> for TlsConversation {
     fn send(
         &mut self,
-        request: &dyn Request,
+        request: &TlsRequest,
         values: &BTreeMap<String, String>,
     ) -> Result<Bytes, SendError> {
         self.declare(values)?;
-        let request: &TlsRequest = downcast(request).map_err(SendError::Invalid)?;
         let mut bytes = request.encode(values)?;
         if matches!(request, TlsRequest::Raw(_)) {
             self.shares = Shares::Raw;
@@ -481,11 +480,7 @@ impl Conversation for TlsConversation {
     }
 
     fn ended(&mut self, how: Ending) -> Verdict {
-        let ended = if how == Ending::Reset {
-            "reset"
-        } else {
-            "closed"
-        };
+        let ended = how.verb();
         match how {
             Ending::ScriptEnded if self.in_flight() => Verdict::error(
                 "ServerHello",

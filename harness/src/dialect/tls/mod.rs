@@ -26,13 +26,14 @@ pub mod server_hello;
 pub mod signature;
 mod sslv2;
 pub mod testssl;
+pub mod testssl_suite;
 pub mod tls13;
 
 pub use describe::describe;
 
 use super::{
-    Conversation, Dialect, Doc, FrameError, Identity, RecordedIdentity, Request, SettingError,
-    Settings, StepError, StepSource,
+    Conversation, Distinguish, Doc, FrameError, Identity, Protocol, RecordedIdentity, Recordings,
+    StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -101,7 +102,7 @@ const SETTING_KEYS: &[Doc] = &[
     },
 ];
 
-impl Dialect for Tls {
+impl Wire for Tls {
     fn name(&self) -> &'static str {
         "tls"
     }
@@ -122,28 +123,34 @@ impl Dialect for Tls {
         SETTING_KEYS
     }
 
-    fn settings(&self, table: &BTreeMap<String, toml::Value>) -> Result<Settings, SettingError> {
-        Ok(Settings::new(Deprecations::from_settings(table)?))
-    }
-
-    fn step(&self, source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
-        request::compile(source)
-    }
-
     fn frame(&self, from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
         Ok(record::decode(buf, from == Direction::Client)?.map(|r| r.raw))
     }
 
-    fn conversation(
-        &self,
-        _declared: Option<&Identity>,
-        settings: &Settings,
-    ) -> Box<dyn Conversation> {
-        Box::new(TlsConversation::new(
-            settings.get::<Deprecations>().cloned().unwrap_or_default(),
-        ))
+    fn check_variable(&self, name: &str, value: &str) -> Result<(), String> {
+        let one = BTreeMap::from([(name.to_string(), value.to_string())]);
+        constraints::Constraints::from_variables(&one)?;
+        constraints::recorded_key_shares(&one).map(|_| ())
     }
 
+    fn speaks_tls(&self) -> bool {
+        true
+    }
+
+    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
+        describe(from, bytes)
+    }
+
+    fn recordings(&self) -> Option<&dyn Recordings> {
+        Some(self)
+    }
+
+    fn distinguish(&self) -> Option<&dyn Distinguish> {
+        Some(self)
+    }
+}
+
+impl Recordings for Tls {
     fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity {
         let offer = client_messages.iter().find_map(|m| hello::offer(m));
         RecordedIdentity {
@@ -161,33 +168,6 @@ impl Dialect for Tls {
         }
     }
 
-    fn check_variable(&self, name: &str, value: &str) -> Result<(), String> {
-        let one = BTreeMap::from([(name.to_string(), value.to_string())]);
-        constraints::Constraints::from_variables(&one)?;
-        constraints::recorded_key_shares(&one).map(|_| ())
-    }
-
-    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
-        signature::signature(client_messages)
-    }
-
-    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
-        signature::distinctions(client_messages)
-    }
-
-    fn fingerprint(&self, client_messages: &[&[u8]]) -> Option<String> {
-        let offer = client_messages.iter().find_map(|m| hello::offer(m))?;
-        Some(format!("ja4 {}", ja4::ja4(&offer)))
-    }
-
-    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Box<dyn Request>, String> {
-        request::replay(message)
-    }
-
-    fn speaks_tls(&self) -> bool {
-        true
-    }
-
     fn opens_handshake(&self, first: &[u8]) -> bool {
         let mut buf = BytesMut::from(first);
         matches!(record::decode(&mut buf, true), Ok(Some(r)) if r.sslv2 || (r.content_type == record::HANDSHAKE && r.fragment.first() == Some(&1)))
@@ -200,9 +180,41 @@ impl Dialect for Tls {
     fn answers(&self, _request: &[u8], _reply: &[u8]) -> bool {
         true
     }
+}
 
-    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
-        describe(from, bytes)
+impl Distinguish for Tls {
+    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
+        signature::signature(client_messages)
+    }
+
+    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
+        signature::distinctions(client_messages)
+    }
+
+    fn fingerprint(&self, client_messages: &[&[u8]]) -> Option<String> {
+        let offer = client_messages.iter().find_map(|m| hello::offer(m))?;
+        Some(format!("ja4 {}", ja4::ja4(&offer)))
+    }
+}
+
+impl Protocol for Tls {
+    type Step = request::TlsRequest;
+    type Settings = Deprecations;
+
+    fn step(&self, source: &StepSource<'_>) -> Result<Self::Step, StepError> {
+        request::compile(source)
+    }
+
+    fn conversation(
+        &self,
+        _declared: Option<&Identity>,
+        settings: &Self::Settings,
+    ) -> Box<dyn Conversation<Self::Step>> {
+        Box::new(TlsConversation::new(settings.clone()))
+    }
+
+    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Self::Step, String> {
+        request::replay(message)
     }
 }
 
@@ -214,17 +226,17 @@ pub(crate) fn is_grease(value: u16) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dialect::text_step;
+    use crate::dialect::typed_text_step;
 
     #[test]
     fn a_recorded_identity_leaves_out_grease_versions() {
-        let hello = text_step(
+        let hello = typed_text_step(
             &Tls,
             "hello versions=0x0a0a,TLSv1.3,0xfafa,TLSv1.2 ciphers=TLS_AES_128_GCM_SHA256",
         )
         .unwrap();
-        let mut conversation = Tls.conversation(None, &Settings::none());
-        let bytes = conversation.send(hello.as_ref(), &BTreeMap::new()).unwrap();
+        let mut conversation = Protocol::conversation(&Tls, None, &Default::default());
+        let bytes = conversation.send(&hello, &BTreeMap::new()).unwrap();
         let identity = Tls.recorded_identity(&[&bytes]);
         assert_eq!(identity.versions.as_deref(), Some("TLSv1.3 TLSv1.2"));
         assert!(!is_grease(0x0a0b));

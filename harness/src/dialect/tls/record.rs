@@ -34,7 +34,7 @@ pub fn decode(buf: &mut BytesMut, allow_sslv2: bool) -> Result<Option<Record>, F
         }
         let length = (usize::from(first & 0x7f) << 8) | usize::from(buf[1]);
         if buf[2] != 1 {
-            return Err(FrameError(format!(
+            return Err(FrameError::Foreign(format!(
                 "SSLv2 record of type {} is not a ClientHello",
                 buf[2]
             )));
@@ -58,7 +58,7 @@ pub fn decode(buf: &mut BytesMut, allow_sslv2: bool) -> Result<Option<Record>, F
     // Reject what is not TLS as soon as its first bytes show it, not after a timeout.
     let content_type = first;
     if !(20..=24).contains(&content_type) || buf.get(1).is_some_and(|&major| major != 3) {
-        return Err(FrameError(format!(
+        return Err(FrameError::Foreign(format!(
             "not a TLS record: {}",
             hex::encode(&buf[..5.min(buf.len())])
         )));
@@ -69,7 +69,7 @@ pub fn decode(buf: &mut BytesMut, allow_sslv2: bool) -> Result<Option<Record>, F
     let version = u16::from_be_bytes([buf[1], buf[2]]);
     let length = usize::from(u16::from_be_bytes([buf[3], buf[4]]));
     if length > MAX_FRAGMENT {
-        return Err(FrameError(format!(
+        return Err(FrameError::TooLong(format!(
             "TLS record announces {length} bytes, over the {MAX_FRAGMENT}-byte limit"
         )));
     }

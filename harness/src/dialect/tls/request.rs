@@ -4,10 +4,9 @@
 
 use super::hello::{self, Description};
 use super::names;
-use crate::dialect::{Payload, Request, SendError, StepError, StepSource};
-use crate::source::closest;
+use crate::dialect::verbs::{key_value, words};
+use crate::dialect::{Payload, SendError, StepError, StepSource};
 use crate::template::{ByteTemplate, Template};
-use std::any::Any;
 use std::collections::BTreeMap;
 
 const FIELDS: &[&str] = &["versions", "ciphers", "groups", "sni"];
@@ -23,17 +22,11 @@ pub enum TlsRequest {
     Raw(ByteTemplate),
 }
 
-impl Request for TlsRequest {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-}
-
 /// Checks a case file's step: `hello` and its fields, each value that holds no variable
 /// checked against IANA's names.
-pub fn compile(source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
+pub fn compile(source: &StepSource<'_>) -> Result<TlsRequest, StepError> {
     let (send, text) = match source.payload {
-        Payload::Bytes(bytes) => return Ok(Box::new(TlsRequest::Raw(bytes.clone()))),
+        Payload::Bytes(bytes) => return Ok(TlsRequest::Raw(bytes.clone())),
         Payload::Text { send, .. } => (send, source.text),
     };
     let verb_end = text.find(' ').unwrap_or(text.len());
@@ -53,19 +46,15 @@ pub fn compile(source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
     }
     let mut ciphers = false;
     for (offset, word) in words(text, verb_end) {
-        let Some((key, value)) = word.split_once('=') else {
-            return Err(StepError::at(
-                offset,
-                word.len(),
-                format!("`{word}` is not key=value"),
-            ));
-        };
+        let (key, value) = key_value(offset, word, "key=value")?;
         if !FIELDS.contains(&key) {
-            let error = StepError::at(offset, key.len(), format!("unknown hello field `{key}`"));
-            return Err(match closest(key, FIELDS.iter().copied()) {
-                Some(meant) => error.with_help(format!("did you mean `{meant}`?")),
-                None => error.with_help(format!("hello fields: {}", FIELDS.join(", "))),
-            });
+            return Err(
+                StepError::at(offset, key.len(), format!("unknown hello field `{key}`")).unknown(
+                    key,
+                    FIELDS,
+                    "hello fields",
+                ),
+            );
         }
         ciphers |= key == "ciphers";
         if value.contains('{') {
@@ -93,11 +82,11 @@ pub fn compile(source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
     if !ciphers {
         return Err(StepError::at(0, text.len(), "a hello needs ciphers=..."));
     }
-    Ok(Box::new(TlsRequest::Hello(send.clone())))
+    Ok(TlsRequest::Hello(send.clone()))
 }
 
 /// `replay HEX`: a recorded ClientHello record, replayed as a recording's is.
-fn compile_replay(text: &str, verb_end: usize) -> Result<Box<dyn Request>, StepError> {
+fn compile_replay(text: &str, verb_end: usize) -> Result<TlsRequest, StepError> {
     let start = (verb_end + 1).min(text.len());
     let digits = text[start..].trim_end();
     if let Some(bad) = digits.find(|c: char| !c.is_ascii_hexdigit()) {
@@ -122,22 +111,13 @@ fn compile_replay(text: &str, verb_end: usize) -> Result<Box<dyn Request>, StepE
 }
 
 /// The words after `start`, with their byte offsets.
-fn words(text: &str, start: usize) -> impl Iterator<Item = (usize, &str)> {
-    let mut offset = start;
-    text[start..].split(' ').filter_map(move |word| {
-        let at = offset;
-        offset += word.len() + 1;
-        (!word.is_empty()).then_some((at, word))
-    })
-}
-
 /// A recorded ClientHello as a step; one that names a server gets `{host}` instead.
-pub fn replay(message: &[u8]) -> Result<Box<dyn Request>, String> {
+pub fn replay(message: &[u8]) -> Result<TlsRequest, String> {
     let rewrite_sni = hello::offer(message).is_some_and(|o| o.sni.is_some());
-    Ok(Box::new(TlsRequest::Recorded {
+    Ok(TlsRequest::Recorded {
         hello: message.to_vec(),
         rewrite_sni,
-    }))
+    })
 }
 
 impl TlsRequest {
@@ -147,16 +127,13 @@ impl TlsRequest {
                 let line = template.expand(values).map_err(SendError::Unset)?;
                 let fields = line.split_once(' ').map_or("", |(_, rest)| rest);
                 Ok(Description::parse(fields)
-                    .map_err(SendError::Invalid)?
+                    .map_err(SendError::Malformed)?
                     .build())
             }
             TlsRequest::Recorded { hello, rewrite_sni } => {
                 match values.get("host").filter(|_| *rewrite_sni) {
-                    Some(host) => hello::rewrite_sni(hello, host).ok_or_else(|| {
-                        SendError::Invalid(
-                            "the recorded ClientHello's server name cannot be rewritten".into(),
-                        )
-                    }),
+                    Some(host) => hello::rewrite_sni(hello, host)
+                        .ok_or(SendError::Unrewritable("ClientHello's server name")),
                     None => Ok(hello.clone()),
                 }
             }
@@ -168,7 +145,7 @@ impl TlsRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dialect::text_step;
+    use crate::dialect::{text_step, typed_text_step};
 
     #[test]
     fn an_empty_value_is_pointed_at_inside_the_step() {
@@ -207,15 +184,13 @@ mod tests {
     #[test]
     fn a_recorded_hello_gets_the_target_host_as_its_server_name() {
         let values = BTreeMap::from([("host".to_string(), "example.org".to_string())]);
-        let scripted = text_step(
+        let scripted = typed_text_step(
             &super::super::Tls,
             "hello ciphers=TLS_AES_128_GCM_SHA256 sni=old.example",
         )
         .unwrap();
-        let scripted: &TlsRequest = crate::dialect::downcast(scripted.as_ref()).unwrap();
         let recorded = scripted.encode(&BTreeMap::new()).unwrap();
         let replayed = replay(&recorded).unwrap();
-        let replayed: &TlsRequest = crate::dialect::downcast(replayed.as_ref()).unwrap();
         let sent = replayed.encode(&values).unwrap();
         assert_eq!(
             hello::offer(&sent).unwrap().sni.as_deref(),

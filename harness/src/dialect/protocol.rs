@@ -1,0 +1,81 @@
+//! The two faces of a dialect. [`Protocol`] is what a dialect implements: its own step and
+//! settings types, compiled when a suite loads and handed back to it typed. [`Dialect`] is what
+//! the core holds (`&dyn Dialect`): the same calls with steps as `Box<dyn Request>` and
+//! settings as [`Settings`]; every [`Protocol`] is one through [`super::erased`], the only
+//! place that turns the erased values back into the dialect's own types.
+
+use super::{
+    Conversation, FromSettings, Identity, RecordedIdentity, ReplayEnding, Request, SettingError,
+    Settings, StepError, StepSource, Wire,
+};
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+
+/// A protocol the harness can speak as a client, with its own step and settings types.
+pub trait Protocol: Wire {
+    /// One compiled step of a case file (usually an enum with `Raw` bytes and `Recorded`
+    /// messages beside the dialect's own forms).
+    type Step: Debug + Send + Sync + 'static;
+    /// The suite's `[dialect_settings]`, read once; the default is what applies when a suite
+    /// gives none (`()` for a dialect with no settings).
+    type Settings: FromSettings + Default + Send + Sync + 'static;
+
+    /// Compiles one step of a case file, checking its syntax before anything runs.
+    fn step(&self, source: &StepSource<'_>) -> Result<Self::Step, StepError>;
+    /// One connection's client state and classifier.
+    fn conversation(
+        &self,
+        declared: Option<&Identity>,
+        settings: &Self::Settings,
+    ) -> Box<dyn Conversation<Self::Step>>;
+    /// The client's identity as the suite's settings say where it is, when they say so
+    /// (HTTP: `version_header`, `api_version_path`); `None` keeps the recording's own. The
+    /// client's messages are read only when the settings need them.
+    fn identity_in(
+        &self,
+        settings: &Self::Settings,
+        client_messages: &mut dyn Iterator<Item = Vec<u8>>,
+    ) -> Option<RecordedIdentity> {
+        let _ = (settings, client_messages);
+        None
+    }
+    /// A recorded client message as a step; `Err` says why it cannot be replayed (by
+    /// default: this dialect replays no recordings).
+    fn replay(&self, message: &[u8], account: Option<&str>) -> Result<Self::Step, String> {
+        let _ = (message, account);
+        Err(format!("the {} dialect replays no recordings", self.name()))
+    }
+    /// What replaying a recording needs beyond its own messages, judged by the client's last
+    /// one: what the recording implies of the client (PostgreSQL: one that hung up when refused
+    /// TLS requires it), and the steps it would have sent had the server answered otherwise.
+    fn replay_ending(&self, last: &[u8]) -> ReplayEnding<Self::Step> {
+        let _ = last;
+        ReplayEnding::default()
+    }
+}
+
+/// A protocol as the core holds it: [`Protocol`] with its types erased. Implemented for every
+/// [`Protocol`] by [`super::erased`]; a dialect written outside the crate implements
+/// [`Protocol`] too.
+pub trait Dialect: Wire {
+    /// The suite's `[dialect_settings]` as [`Protocol::Settings`] reads them, erased.
+    fn settings(&self, table: &BTreeMap<String, toml::Value>) -> Result<Settings, SettingError>;
+    /// [`Protocol::step`], erased.
+    fn step(&self, source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError>;
+    /// [`Protocol::conversation`], taking the settings [`settings`](Dialect::settings) made.
+    fn conversation(
+        &self,
+        declared: Option<&Identity>,
+        settings: &Settings,
+    ) -> Box<dyn Conversation>;
+    /// [`Protocol::identity_in`], erased.
+    fn identity_in(
+        &self,
+        settings: &Settings,
+        client_messages: &mut dyn Iterator<Item = Vec<u8>>,
+    ) -> Option<RecordedIdentity>;
+    /// [`Protocol::replay`], erased.
+    fn replay(&self, message: &[u8], account: Option<&str>) -> Result<Box<dyn Request>, String>;
+    /// [`Protocol::replay_ending`], erased.
+    fn replay_ending(&self, last: &[u8]) -> ReplayEnding;
+}
