@@ -122,6 +122,9 @@ impl<S: Request> Conversation for Typed<S> {
     fn respond(&mut self) -> Option<Bytes> {
         self.0.respond()
     }
+    fn tls_follows(&self) -> bool {
+        self.0.tls_follows()
+    }
     fn stage(&self) -> String {
         self.0.stage()
     }

@@ -189,7 +189,7 @@ impl MysqlConversation {
 
     fn auth_packet(&mut self) -> Result<Vec<u8>, SendError> {
         let Some(auth) = self.answer() else {
-            return Err(SendError::Invalid(match &self.challenge {
+            return Err(SendError::Malformed(match &self.challenge {
                 None => "no authentication request to answer".to_string(),
                 Some(_) if self.password.is_none() => {
                     "no `password` in the case's variables to answer with".to_string()
@@ -236,13 +236,13 @@ impl MysqlConversation {
     ) -> Result<Vec<u8>, SendError> {
         if is_tls_record(bytes) {
             if !self.tls {
-                return Err(SendError::Invalid(
+                return Err(SendError::Malformed(
                     "the recording opens with TLS, which MySQL does not".into(),
                 ));
             }
             return match self.stage {
                 "SSLRequest" => self.suite_handshake(values),
-                _ => Err(SendError::Invalid(
+                _ => Err(SendError::Malformed(
                     "the recording goes on inside TLS past its handshake, which the harness answers itself".into(),
                 )),
             };
@@ -669,16 +669,13 @@ impl MysqlConversation {
     }
 }
 
-impl Conversation for MysqlConversation {
+impl Conversation<MysqlRequest> for MysqlConversation {
     fn send(
         &mut self,
-        request: &dyn crate::dialect::Request,
+        request: &MysqlRequest,
         values: &BTreeMap<String, String>,
     ) -> Result<Bytes, SendError> {
-        self.send_step(
-            crate::dialect::downcast(request).map_err(SendError::Invalid)?,
-            values,
-        )
+        self.send_step(request, values)
     }
 
     fn declare(&mut self, values: &BTreeMap<String, String>) {

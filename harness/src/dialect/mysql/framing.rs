@@ -64,7 +64,7 @@ fn whole_message(buf: &[u8], limit: usize) -> Result<Option<usize>, FrameError> 
             usize::from(header[0]) | usize::from(header[1]) << 8 | usize::from(header[2]) << 16;
         let end = at + HEADER + length;
         if end > limit {
-            return Err(FrameError(format!(
+            return Err(FrameError::TooLong(format!(
                 "a packet of {length} bytes, past the {limit} bytes a message may hold"
             )));
         }
@@ -212,7 +212,7 @@ mod tests {
         let mut buf = BytesMut::from(&[0xff, 0xff, 0xff, 0][..]);
         let error = MysqlFramer::new(false).next(&mut buf).unwrap_err();
         assert!(
-            error.0.starts_with("a packet of 16777215 bytes"),
+            error.to_string().starts_with("a packet of 16777215 bytes"),
             "refused at its header"
         );
         let mut buf = BytesMut::new();

@@ -16,8 +16,8 @@ pub mod scramble;
 mod signature;
 
 use super::{
-    Conversation, Dialect, Doc, FrameError, Framer, Identity, RecordedIdentity, ReplayEnding,
-    Request, SettingError, Settings, StepError, StepSource,
+    Conversation, Distinguish, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity,
+    Recordings, ReplayEnding, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -26,7 +26,6 @@ use framing::{MysqlFramer, is_ssl_request, is_tls_record, sequence};
 use packets::ClientHello;
 use policy::MysqlPolicy;
 use request::MysqlRequest;
-use std::collections::BTreeMap;
 
 pub use conversation::PROBE_PLUGIN;
 pub use describe::describe;
@@ -80,13 +79,13 @@ const SETTING_KEYS: &[Doc] = &[
     },
 ];
 
-impl Dialect for Mysql {
+impl Wire for Mysql {
     fn name(&self) -> &'static str {
         "mysql"
     }
 
     fn summary(&self) -> &'static str {
-        "MySQL and MariaDB drivers against servers retiring mysql_native_password and requiring TLS; decides at OK or ERR (with a password) or at the authentication request"
+        "MySQL and MariaDB drivers against servers retiring mysql_native_password and requiring TLS; decides at OK or ERR with a `password`, else at the authentication request"
     }
 
     fn default_port(&self) -> u16 {
@@ -125,14 +124,6 @@ impl Dialect for Mysql {
         }
     }
 
-    fn settings(&self, table: &BTreeMap<String, toml::Value>) -> Result<Settings, SettingError> {
-        Ok(Settings::new(MysqlPolicy::from_settings(table)?))
-    }
-
-    fn step(&self, source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
-        request::compile(source)
-    }
-
     fn frame(&self, from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
         MysqlFramer::new(from == Direction::Client).next(buf)
     }
@@ -141,16 +132,24 @@ impl Dialect for Mysql {
         Some(Box::new(MysqlFramer::new(from == Direction::Client)))
     }
 
-    fn conversation(
-        &self,
-        _declared: Option<&Identity>,
-        settings: &Settings,
-    ) -> Box<dyn Conversation> {
-        Box::new(MysqlConversation::new(
-            settings.get::<MysqlPolicy>().cloned().unwrap_or_default(),
-        ))
+    fn redact(&self, text: &str) -> String {
+        describe::redact(text)
     }
 
+    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
+        describe(from, bytes)
+    }
+
+    fn recordings(&self) -> Option<&dyn Recordings> {
+        Some(self)
+    }
+
+    fn distinguish(&self) -> Option<&dyn Distinguish> {
+        Some(self)
+    }
+}
+
+impl Recordings for Mysql {
     fn recorded_identity(&self, client_messages: &[&[u8]]) -> RecordedIdentity {
         let tls = client_messages.iter().any(|m| is_ssl_request(m));
         let response = signature::response(client_messages);
@@ -184,33 +183,6 @@ impl Dialect for Mysql {
         None
     }
 
-    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
-        signature::signature(client_messages)
-    }
-
-    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
-        signature::distinctions(client_messages)
-    }
-
-    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Box<dyn Request>, String> {
-        Ok(Box::new(MysqlRequest::Recorded(message.to_vec())))
-    }
-
-    /// A client that hung up right after its SSLRequest (the recording stopped there) goes
-    /// on inside TLS with a handshake.
-    fn replay_ending(&self, last: &[u8]) -> ReplayEnding {
-        if !is_ssl_request(last) {
-            return ReplayEnding::default();
-        }
-        ReplayEnding {
-            variables: vec![("ssl_mode".into(), "required".into())],
-            steps: vec![(
-                Box::new(MysqlRequest::SuiteHandshake),
-                "the handshake it would send over TLS, for the suite's user",
-            )],
-        }
-    }
-
     fn replay_note(&self) -> &'static str {
         "(the handshake goes as the suite's {user} where it gives one, its scramble recomputed for the live server from {password}; a handshake it sent inside TLS is unreadable, and one with its SSLRequest's flags is sent in its place)"
     }
@@ -229,16 +201,50 @@ impl Dialect for Mysql {
             _ => false,
         }
     }
+}
 
-    fn redact(&self, text: &str) -> String {
-        describe::redact(text)
+impl Distinguish for Mysql {
+    fn client_signature(&self, client_messages: &[&[u8]]) -> String {
+        signature::signature(client_messages)
     }
 
-    fn normalize(&self, described: &str) -> String {
-        describe::redact(described)
+    fn distinctions(&self, client_messages: &[&[u8]]) -> Vec<String> {
+        signature::distinctions(client_messages)
+    }
+}
+
+impl Protocol for Mysql {
+    type Step = MysqlRequest;
+    type Settings = MysqlPolicy;
+
+    fn step(&self, source: &StepSource<'_>) -> Result<Self::Step, StepError> {
+        request::compile(source)
     }
 
-    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
-        describe(from, bytes)
+    fn conversation(
+        &self,
+        _declared: Option<&Identity>,
+        settings: &Self::Settings,
+    ) -> Box<dyn Conversation<Self::Step>> {
+        Box::new(MysqlConversation::new(settings.clone()))
+    }
+
+    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Self::Step, String> {
+        Ok(MysqlRequest::Recorded(message.to_vec()))
+    }
+
+    /// A client that hung up right after its SSLRequest (the recording stopped there) goes
+    /// on inside TLS with a handshake.
+    fn replay_ending(&self, last: &[u8]) -> ReplayEnding<Self::Step> {
+        if !is_ssl_request(last) {
+            return ReplayEnding::default();
+        }
+        ReplayEnding {
+            variables: vec![("ssl_mode".into(), "required".into())],
+            steps: vec![(
+                MysqlRequest::SuiteHandshake,
+                "the handshake it would send over TLS, for the suite's user",
+            )],
+        }
     }
 }

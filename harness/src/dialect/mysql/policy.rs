@@ -5,7 +5,9 @@
 //! `error_errors` are the server's faults or the harness's; every other code locks out.
 //! `refused_in_clear` reads a 1045 to a client without TLS as MariaDB's refusal of clear text.
 
-use crate::dialect::{ClassList, RefusalClass, RefusalClasses, SettingError, refusal_lists};
+use crate::dialect::{
+    ClassList, FromSettings, RefusalClass, RefusalClasses, SettingError, refusal_lists,
+};
 use std::collections::BTreeMap;
 
 pub const DEPRECATED_PLUGINS: &str = "deprecated_plugins";
@@ -48,10 +50,8 @@ impl Default for MysqlPolicy {
     }
 }
 
-impl MysqlPolicy {
-    pub fn from_settings(
-        table: &BTreeMap<String, toml::Value>,
-    ) -> Result<MysqlPolicy, SettingError> {
+impl FromSettings for MysqlPolicy {
+    fn from_settings(table: &BTreeMap<String, toml::Value>) -> Result<MysqlPolicy, SettingError> {
         let refusals = RefusalClasses::from_settings(
             table,
             &REFUSALS,

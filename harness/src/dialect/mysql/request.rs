@@ -6,9 +6,9 @@
 //! recomputed for the live nonce.
 
 use super::packets::{Response, caps};
-use crate::dialect::{Payload, Request, SendError, StepError, StepSource};
+use crate::dialect::verbs::{key_value, words};
+use crate::dialect::{Payload, SendError, StepError, StepSource};
 use crate::template::{ByteTemplate, Template};
-use std::any::Any;
 
 #[derive(Debug)]
 pub enum MysqlRequest {
@@ -19,12 +19,6 @@ pub enum MysqlRequest {
     /// A handshake for the suite's `user` and `database`, with the flags of the recording's
     /// SSLRequest: in place of one a recording holds only inside its own TLS session.
     SuiteHandshake,
-}
-
-impl Request for MysqlRequest {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
 }
 
 /// The client capabilities a worded handshake sets unless it says otherwise.
@@ -61,15 +55,6 @@ pub struct Handshake {
 const VERBS: &[&str] = &["ssl", "handshake", "quit"];
 const KEYS: &[&str] = &["user", "database", "plugin", "capabilities", "charset"];
 
-fn words(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    let mut offset = 0;
-    text.split(' ').filter_map(move |word| {
-        let at = offset;
-        offset += word.len() + 1;
-        (!word.is_empty()).then_some((at, word))
-    })
-}
-
 fn hex_or_decimal(value: &str) -> Option<u32> {
     match value.strip_prefix("0x") {
         Some(hex) => u32::from_str_radix(hex, 16).ok(),
@@ -80,16 +65,15 @@ fn hex_or_decimal(value: &str) -> Option<u32> {
 /// Reads a step's text: at load with `{variables}` unexpanded (their values are checked
 /// when sent), and when sent.
 fn read(text: &str) -> Result<Step, StepError> {
-    let mut all = words(text);
+    let mut all = words(text, 0);
     let Some((_, verb)) = all.next() else {
         return Err(StepError::at(0, 1, "an empty step"));
     };
     if !VERBS.contains(&verb) {
-        let error = StepError::at(0, verb.len(), format!("`{verb}` is not a MySQL step"));
-        return Err(match crate::source::closest(verb, VERBS.iter().copied()) {
-            Some(meant) => error.with_help(format!("did you mean `{meant}`?")),
-            None => error.with_help(format!("steps: {}", VERBS.join(", "))),
-        });
+        return Err(
+            StepError::at(0, verb.len(), format!("`{verb}` is not a MySQL step"))
+                .unknown(verb, VERBS, "steps"),
+        );
     }
     let mut handshake = Handshake {
         user: String::new(),
@@ -108,13 +92,7 @@ fn read(text: &str) -> Result<Step, StepError> {
                 format!("`{verb}` takes nothing more"),
             ));
         }
-        let Some((key, value)) = word.split_once('=') else {
-            return Err(StepError::at(
-                at,
-                word.len(),
-                format!("`{word}` is not name=value"),
-            ));
-        };
+        let (key, value) = key_value(at, word, "name=value")?;
         let templated = value.contains('{');
         let bad_value = |what: &str| {
             StepError::at_item(
@@ -147,15 +125,16 @@ fn read(text: &str) -> Result<Step, StepError> {
                         .push((name.to_string(), value.to_string()));
                 }
                 _ => {
-                    let error =
-                        StepError::at(at, key.len(), format!("a handshake takes no `{key}`"));
-                    return Err(match crate::source::closest(key, KEYS.iter().copied()) {
-                        Some(meant) => error.with_help(format!("did you mean `{meant}`?")),
-                        None => error.with_help(format!(
-                            "keys: {}, and attr.NAME for a connection attribute",
-                            KEYS.join(", ")
-                        )),
-                    });
+                    return Err(StepError::at(
+                        at,
+                        key.len(),
+                        format!("a handshake takes no `{key}`"),
+                    )
+                    .unknown(
+                        key,
+                        KEYS,
+                        "keys (and attr.NAME for a connection attribute)",
+                    ));
                 }
             },
         }
@@ -171,18 +150,18 @@ fn read(text: &str) -> Result<Step, StepError> {
     })
 }
 
-pub fn compile(source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
+pub fn compile(source: &StepSource<'_>) -> Result<MysqlRequest, StepError> {
     let send = match source.payload {
-        Payload::Bytes(bytes) => return Ok(Box::new(MysqlRequest::Raw(bytes.clone()))),
+        Payload::Bytes(bytes) => return Ok(MysqlRequest::Raw(bytes.clone())),
         Payload::Text { send, .. } => send,
     };
     read(source.text)?;
-    Ok(Box::new(MysqlRequest::Worded(send.clone())))
+    Ok(MysqlRequest::Worded(send.clone()))
 }
 
 /// A worded step once its variables are filled.
 pub fn expanded(text: &str) -> Result<Step, SendError> {
-    read(text).map_err(|e| SendError::Invalid(e.message))
+    read(text).map_err(|e| SendError::Malformed(e.message))
 }
 
 /// The payload of an SSLRequest: the first 32 bytes of a HandshakeResponse41, with
