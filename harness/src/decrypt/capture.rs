@@ -91,7 +91,15 @@ pub fn tls_start(
     for (i, message) in capture.messages.iter().enumerate() {
         let bytes = message.bytes()?;
         match message.from {
-            Direction::Client => conversation.observe_sent(&bytes),
+            Direction::Client => {
+                conversation.observe_sent(&bytes);
+                if conversation.tls_follows() {
+                    return Some(Start {
+                        index: i + 1,
+                        entry: Entry::Upgrade,
+                    });
+                }
+            }
             Direction::Server => {
                 let received = conversation.receive(Bytes::from(bytes));
                 if received.upgrade_to_tls {

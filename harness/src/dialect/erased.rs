@@ -125,6 +125,9 @@ impl<S: Request> Conversation for Typed<S> {
     fn tls_negotiated(&mut self, version: u16) -> Vec<String> {
         self.0.tls_negotiated(version)
     }
+    fn tls_follows(&self) -> bool {
+        self.0.tls_follows()
+    }
     fn stage(&self) -> String {
         self.0.stage()
     }

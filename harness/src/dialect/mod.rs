@@ -14,6 +14,7 @@ mod erased;
 mod framer;
 pub mod http;
 pub mod msnp;
+pub mod mysql;
 pub mod postgres;
 mod protocol;
 mod registry;
@@ -251,6 +252,12 @@ pub trait Conversation<Step: ?Sized = dyn Request>: Send {
     fn ended(&mut self, how: Ending) -> Verdict;
     /// Bytes to send politely after a verdict, before closing.
     fn farewell(&self) -> Option<Bytes>;
+    /// The message just sent (or seen) opens TLS at once, with no answer in between (MySQL's
+    /// SSLRequest): the runner starts its TLS handshake before waiting for any reply, and a
+    /// recording is encrypted from the next message on. The default: never.
+    fn tls_follows(&self) -> bool {
+        false
+    }
     /// The client has signed out (MSNP: `OUT`): a close after it is the client's doing.
     fn client_left(&self) -> bool {
         false

@@ -10,6 +10,7 @@ const BUILT_IN: &[&dyn Dialect] = &[
     &super::http::Http,
     &super::ssh::Ssh,
     &super::postgres::Postgres,
+    &super::mysql::Mysql,
 ];
 
 /// Dialects registered at run time, after the built-in ones.

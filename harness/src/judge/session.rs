@@ -133,7 +133,12 @@ fn verdict_of(
         };
         transcript.push(message.from, at, &bytes);
         match message.from {
-            Direction::Client => conversation.observe_sent(&bytes),
+            Direction::Client => {
+                conversation.observe_sent(&bytes);
+                if conversation.tls_follows() && !decrypted {
+                    return encrypted(&conversation.stage(), Entry::Upgrade);
+                }
+            }
             Direction::Server => {
                 let received = conversation.receive(Bytes::from(bytes));
                 if let Some(verdict) = received.verdict {

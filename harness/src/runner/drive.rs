@@ -260,6 +260,14 @@ impl Driver<'_> {
                     return (self.pending_or_error(reason), false);
                 }
             }
+            // A request that opens TLS with no answer (MySQL's SSLRequest) is answered by
+            // the TLS handshake itself.
+            if self.conversation.tls_follows() {
+                if let Err(outcome) = self.upgrade(connection, target, &bytes).await {
+                    return outcome;
+                }
+                continue;
+            }
             let rest = held.map(|h| Rest {
                 bytes: bytes.slice(h.first..),
                 at: (tokio::time::Instant::now() + h.wait).min(deadline),
@@ -309,33 +317,45 @@ impl Driver<'_> {
                 let _ = self.record_unframed();
                 return (Verdict::error(self.conversation.stage(), reason), false);
             }
-            if reply.upgrade_to_tls {
-                let upgraded = tokio::time::timeout(
-                    self.settings.step_timeout,
-                    connection.upgrade(target.tls_for_upgrade()),
-                )
-                .await;
-                match upgraded {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => {
-                        let reason = format!(
-                            "the TLS handshake after `{}` failed: {e}",
-                            self.first_line(Direction::Client, &bytes)
-                        );
-                        return (self.pending_or_error(reason), false);
-                    }
-                    Err(_) => {
-                        let reason = format!(
-                            "no TLS handshake after `{}` within {}",
-                            self.first_line(Direction::Client, &bytes),
-                            show(self.settings.step_timeout)
-                        );
-                        return (self.pending_or_error(reason), false);
-                    }
-                }
+            if reply.upgrade_to_tls
+                && let Err(outcome) = self.upgrade(connection, target, &bytes).await
+            {
+                return outcome;
             }
         }
         (self.conversation.ended(Ending::ScriptEnded), true)
+    }
+
+    /// Starts TLS on the connection, after `request` (the step that asked for it).
+    async fn upgrade(
+        &mut self,
+        connection: &mut Connection,
+        target: &Target,
+        request: &[u8],
+    ) -> Result<(), Outcome> {
+        let upgraded = tokio::time::timeout(
+            self.settings.step_timeout,
+            connection.upgrade(target.tls_for_upgrade()),
+        )
+        .await;
+        match upgraded {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => {
+                let reason = format!(
+                    "the TLS handshake after `{}` failed: {e}",
+                    self.first_line(Direction::Client, request)
+                );
+                Err((self.pending_or_error(reason), false))
+            }
+            Err(_) => {
+                let reason = format!(
+                    "no TLS handshake after `{}` within {}",
+                    self.first_line(Direction::Client, request),
+                    show(self.settings.step_timeout)
+                );
+                Err((self.pending_or_error(reason), false))
+            }
+        }
     }
 
     /// Reads the greeting of a server that speaks first, before any step is sent: the
