@@ -11,7 +11,7 @@ use std::sync::mpsc;
 /// Bytes read at a time.
 pub const CHUNK: usize = 1 << 20;
 /// Chunks waiting for the hasher at most; the reader waits beyond that.
-const QUEUED_FOR_HASH: usize = 2;
+const QUEUED_FOR_HASH: usize = 1;
 
 /// What the hashing thread is sent: bytes of the file in order, then that it ended (or why
 /// reading it failed). A feed that stops without either was cut short: no hash.
