@@ -247,21 +247,8 @@ impl MysqlConversation {
                 )),
             };
         }
-        let body = payload(bytes);
-        match (sequence(bytes), packets::client_hello(&body)) {
-            (
-                Some(1 | 2),
-                Some(ClientHello::SslRequest {
-                    capabilities,
-                    charset,
-                }),
-            ) => {
-                self.ssl_request = Some((capabilities, charset));
-                Ok(self.packet(&body))
-            }
-            (Some(1 | 2), Some(ClientHello::Response(mut response)))
-                if self.stage != "authentication" =>
-            {
+        match framing::client_opening(bytes) {
+            Some(ClientHello::Response(mut response)) if self.stage != "authentication" => {
                 if let Some(user) = values.get("user") {
                     response.user = user.clone();
                 }
@@ -273,9 +260,10 @@ impl MysqlConversation {
                 let body = self.fill(response);
                 Ok(self.packet(&body))
             }
-            (Some(0), _) => Ok(bytes.to_vec()),
+            Some(ClientHello::SslRequest { .. }) => Ok(self.packet(&payload(bytes))),
+            _ if sequence(bytes) == Some(0) => Ok(bytes.to_vec()),
             _ if self.challenge.is_some() && self.password.is_some() => self.auth_packet(),
-            _ => Ok(self.packet(&body)),
+            _ => Ok(self.packet(&payload(bytes))),
         }
     }
 
@@ -554,24 +542,18 @@ impl MysqlConversation {
         if is_tls_record(message) {
             return;
         }
-        let body = payload(message);
-        match (sequence(message), packets::client_hello(&body)) {
-            (
-                Some(1 | 2),
-                Some(ClientHello::SslRequest {
-                    capabilities,
-                    charset,
-                }),
-            ) => {
+        match framing::client_opening(message) {
+            Some(ClientHello::SslRequest {
+                capabilities,
+                charset,
+            }) => {
                 self.tls = true;
                 self.tls_follows = true;
                 self.ssl_request = Some((capabilities, charset));
                 self.client_caps = capabilities;
                 self.stage = "SSLRequest";
             }
-            (Some(1 | 2), Some(ClientHello::Response(response)))
-                if self.stage != "authentication" =>
-            {
+            Some(ClientHello::Response(response)) if self.stage != "authentication" => {
                 self.client_caps = response.capabilities;
                 if !self.sending {
                     self.plugin = response

@@ -33,6 +33,14 @@ fn server(seq: u8, body: &[u8]) -> String {
             plugin => format!("Handshake v10 {} {plugin}", g.server_version),
         };
     }
+    // After the login, a command's answer: its first packet (sequence 1) heads a result set
+    // unless it is an OK or ERR, and a short `fe` packet is an EOF, not a plugin switch.
+    match body.first() {
+        Some(0x00 | 0xff) => {}
+        Some(0xfe) if (5..9).contains(&body.len()) => return "EOF".to_string(),
+        Some(_) if seq == 1 => return format!("result set, {} bytes", body.len()),
+        _ => {}
+    }
     match packets::server_reply(body) {
         Some(ServerReply::Ok) => "OK".to_string(),
         Some(ServerReply::Err {
@@ -127,6 +135,14 @@ mod tests {
             "AuthMoreData 04 (full authentication)"
         );
         assert_eq!(describe(Direction::Client, &frame(b"\x01", 0)), "COM_QUIT");
+        assert_eq!(
+            describe(Direction::Server, &frame(b"\x01", 1)),
+            "result set, 1 bytes"
+        );
+        assert_eq!(
+            describe(Direction::Server, &frame(b"\xfe\x00\x00\x02\x00", 3)),
+            "EOF"
+        );
         assert_eq!(
             describe(Direction::Client, &frame(b"secret-scramble", 3)),
             "auth data, 15 bytes"

@@ -121,12 +121,22 @@ pub fn packets(payload: &[u8], mut sequence: u8) -> Vec<u8> {
     }
 }
 
+/// What a client's framed message opens the connection with: an SSLRequest or a handshake
+/// response, sent as packet 1 (or 2, after an SSLRequest).
+pub fn client_opening(message: &[u8]) -> Option<ClientHello> {
+    if !matches!(sequence(message), Some(1 | 2)) || is_tls_record(message) {
+        return None;
+    }
+    packets::client_hello(&payload(message))
+}
+
 /// Whether a client message is an SSLRequest.
 pub fn is_ssl_request(message: &[u8]) -> bool {
-    matches!(
-        packets::client_hello(&payload(message)),
-        Some(ClientHello::SslRequest { .. })
-    ) && sequence(message) == Some(1)
+    sequence(message) == Some(1)
+        && matches!(
+            client_opening(message),
+            Some(ClientHello::SslRequest { .. })
+        )
 }
 
 impl Framer for MysqlFramer {
