@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{harness, json_lines, repo_root, stderr, stdout};
+use common::{captured_port, harness, json_lines, repo_root, stderr, stdout};
 use std::collections::BTreeMap;
 
 /// Failed clients the harness calls `error`, not `locked-out`: each left on its own, without a
@@ -186,20 +186,6 @@ fn check(suite: &str, protocol: &str) {
             "{suite} shows no {v} verdict: {verdicts:?}"
         );
     }
-}
-
-/// The port a pcap's connections went to, as `judge` names it when the dialect's own is not
-/// the one: the captures ran their servers on free ports.
-fn captured_port(pcap: &str, dialect: &str) -> String {
-    let out = harness(&["judge", pcap, "--dialect", dialect]);
-    let said = stderr(&out);
-    let (_, rest) = said
-        .split_once("connections were opened to port ")
-        .unwrap_or_else(|| panic!("{pcap}: no port named: {said}"));
-    rest.split(|c: char| !c.is_ascii_digit())
-        .next()
-        .unwrap()
-        .to_string()
 }
 
 /// The clients held to TLS 1.1 (`CLIENT-tls1.1`), judged from their pcaps with no key log:

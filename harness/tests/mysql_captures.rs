@@ -131,3 +131,40 @@ fn import_groups_sessions_by_driver_and_inspect_names_them() {
     assert!(inspected.contains("AuthSwitchRequest client_ed25519"));
     assert!(inspected.contains("ERR 4151 (HY000) Access denied, this account is locked"));
 }
+
+/// MariaDB answers a client without TLS under `require_secure_transport` with 1045, the
+/// same error as a wrong password. Judged with the suite that says so (`refused_in_clear`),
+/// such a session is undecided, never a guessed lockout or a guessed wrong password; judged
+/// without it, 1045 is a wrong password as everywhere else.
+#[test]
+fn a_1045_in_the_clear_is_undecided_where_the_server_refuses_clear_text_so() {
+    let pcap = repo_root()
+        .join("captures/mysql/pymysql.strict.harness.tls-off.pcap")
+        .display()
+        .to_string();
+    let port = captured_port(&pcap, "mysql");
+    let suite = repo_root()
+        .join("suites/mariadb-auth")
+        .display()
+        .to_string();
+    let judge = |extra: &[&str]| {
+        let mut args = vec!["judge", &pcap, "--dialect", "mysql", "--port", &port];
+        args.extend_from_slice(&["--format", "json"]);
+        args.extend_from_slice(extra);
+        let (results, _) = json_lines(&stdout(&harness(&args)));
+        assert_eq!(results.len(), 1, "{results:?}");
+        let r = &results[0];
+        (
+            r["verdict"].as_str().unwrap().to_string(),
+            r["decided_by"].as_str().unwrap_or("-").to_string(),
+            r["reason"].as_str().unwrap().to_string(),
+        )
+    };
+    let (verdict, decided_by, reason) = judge(&["--suite", &suite]);
+    assert_eq!(verdict, "undecided", "{reason}");
+    assert!(decided_by.contains("1045"), "{decided_by}");
+    assert!(reason.contains("cannot tell"), "{reason}");
+    let (verdict, _, reason) = judge(&[]);
+    assert_eq!(verdict, "error", "{reason}");
+    assert!(reason.starts_with("wrong password"), "{reason}");
+}

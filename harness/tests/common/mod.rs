@@ -229,3 +229,17 @@ pub fn chromium_dom(page: &Path) -> Option<String> {
     );
     Some(String::from_utf8_lossy(&output.stdout).into_owned())
 }
+
+/// The port a pcap's connections went to, as `judge` names it when the dialect's own is not
+/// the one: the captures ran their servers on free ports.
+pub fn captured_port(pcap: &str, dialect: &str) -> String {
+    let out = harness(&["judge", pcap, "--dialect", dialect]);
+    let said = stderr(&out);
+    let (_, rest) = said
+        .split_once("connections were opened to port ")
+        .unwrap_or_else(|| panic!("{pcap}: no port named: {said}"));
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .to_string()
+}

@@ -307,6 +307,18 @@ impl MysqlConversation {
                 decided,
             );
         }
+        if code == 1045 && !self.sending && !self.tls && self.policy.refused_in_clear {
+            // A recording cannot tell this server's refusal of clear text from a wrong
+            // password: both are the same 1045.
+            return Verdict::new(
+                VerdictKind::Undecided,
+                self.stage,
+                format!(
+                    "a client without TLS refused ({said}): refused_in_clear says this server answers clear-text connections so, and a wrong password the same; the recording cannot tell which"
+                ),
+                decided,
+            );
+        }
         if code == 1045 {
             let plugin = self.plugin.as_deref().unwrap_or("no plugin");
             let why = if !self.sending {
