@@ -129,3 +129,8 @@ if [ ! -d $mysql_node/node_modules/mysql ] || [ ! -d $mysql_node/node_modules/my
   $sudo npm install --prefix $mysql_node --no-audit --no-fund --silent --save-exact mysql@2.18.1 mysql2@3.15.3 mariadb@3.4.5 > /dev/null \
     || echo "install.sh: could not install node's mysql, mysql2 and mariadb (captures/mysql)" >&2
 fi
+# The Rust driver (mysql_async) the MySQL live test runs: built once here, on both cores, into
+# the target folder captures/mysql/common.sh uses, so the test does not build it on one.
+(cd "$(dirname "$0")/../captures/mysql/rust-client" &&
+  CARGO_TARGET_DIR=${HARNESS_MYSQL_RUST_TARGET:-/tmp/mysql-rust-target} cargo build --locked --release --quiet) \
+  || echo "install.sh: could not build captures/mysql/rust-client (the MySQL live test builds it)" >&2

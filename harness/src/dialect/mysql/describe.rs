@@ -108,15 +108,31 @@ fn client(seq: u8, body: &[u8]) -> String {
 static VOLATILE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(Handshake v10 )[0-9][^\s]*").expect("valid"));
 
-/// Server versions change with every release.
+/// Connection attributes that name the client's process and thread: a new run of the same
+/// driver sends new ones.
+static PER_PROCESS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(_pid|_thread)=[^\s]*").expect("valid"));
+
+/// Server versions change with every release, a client's process id with every run.
 pub fn redact(text: &str) -> String {
-    VOLATILE.replace_all(text, "$1<version>").into_owned()
+    let text = VOLATILE.replace_all(text, "$1<version>");
+    PER_PROCESS.replace_all(&text, "$1=<$1>").into_owned()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::dialect::mysql::framing::packets as frame;
+
+    #[test]
+    fn per_process_attributes_and_server_versions_are_redacted() {
+        assert_eq!(
+            redact(
+                "< Handshake v10 10.11.19-MariaDB > HandshakeResponse41 _pid=28762 _thread=4411 _client_name=x"
+            ),
+            "< Handshake v10 <version> > HandshakeResponse41 _pid=<_pid> _thread=<_thread> _client_name=x"
+        );
+    }
 
     #[test]
     fn packets_read_by_direction_and_sequence() {
