@@ -449,3 +449,36 @@ fn json_lines_carry_the_impact_the_table_prints_and_merge_keeps_it() {
         printed
     );
 }
+
+/// Every suite in `suites/` is in each suite matrix of the GitHub workflow: `ci/conformance.sh`
+/// finds a new suite by itself, the workflow's matrices only by a line someone must write.
+#[test]
+fn the_workflow_matrices_name_every_suite() {
+    let root = repo_root();
+    let suites: BTreeSet<String> = std::fs::read_dir(root.join("suites"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("suite.toml").is_file())
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let workflow = std::fs::read_to_string(root.join(".github/workflows/ci.yml")).unwrap();
+    let matrices: Vec<BTreeSet<String>> = workflow
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("suite: ["))
+        .map(|l| {
+            l.trim_end_matches(']')
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .collect()
+        })
+        .collect();
+    assert!(!matrices.is_empty(), "no `suite: [...]` matrix in ci.yml");
+    for matrix in matrices {
+        let missing: Vec<_> = suites.difference(&matrix).collect();
+        let unknown: Vec<_> = matrix.difference(&suites).collect();
+        assert!(
+            missing.is_empty() && unknown.is_empty(),
+            "ci.yml's matrix lacks {missing:?} and names {unknown:?}"
+        );
+    }
+}
