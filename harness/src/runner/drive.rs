@@ -248,17 +248,11 @@ impl Driver<'_> {
             let sent = (self.conversation.stage(), self.started.elapsed());
             // One deadline for the whole exchange, however the server spends it.
             let deadline = tokio::time::Instant::now() + self.settings.step_timeout;
-            match tokio::time::timeout_at(deadline, connection.write_all(&first)).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => return (self.conversation.ended(ending_of(&e)), false),
-                Err(_) => {
-                    let reason = format!(
-                        "server did not take `{}` within {}",
-                        self.first_line(Direction::Client, &bytes),
-                        show(self.settings.step_timeout)
-                    );
-                    return (self.pending_or_error(reason), false);
-                }
+            if let Err(outcome) = self
+                .write_within(connection, &first, &bytes, deadline)
+                .await
+            {
+                return outcome;
             }
             // A request that opens TLS with no answer (MySQL's SSLRequest) is answered by
             // the TLS handshake itself.
@@ -547,13 +541,26 @@ impl Driver<'_> {
     ) -> Result<(), Outcome> {
         self.record(Direction::Client, answer);
         self.framer.client_sent(answer);
-        match tokio::time::timeout_at(deadline, connection.write_all(answer)).await {
+        self.write_within(connection, answer, answer, deadline)
+            .await
+    }
+
+    /// Writes `bytes` by `deadline`; a failure is the verdict, naming `shown` (the whole
+    /// request, of which `bytes` may be the first part).
+    async fn write_within(
+        &mut self,
+        connection: &mut Connection,
+        bytes: &[u8],
+        shown: &[u8],
+        deadline: tokio::time::Instant,
+    ) -> Result<(), Outcome> {
+        match tokio::time::timeout_at(deadline, connection.write_all(bytes)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err((self.conversation.ended(ending_of(&e)), false)),
             Err(_) => {
                 let reason = format!(
                     "server did not take `{}` within {}",
-                    self.first_line(Direction::Client, answer),
+                    self.first_line(Direction::Client, shown),
                     show(self.settings.step_timeout)
                 );
                 Err((self.pending_or_error(reason), false))
