@@ -5,11 +5,11 @@
 
 mod common;
 
+use common::suite_server::{ServerScript, SuiteServer};
 use common::*;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 const POLICIES: [&str; 3] = ["today", "transition", "strict"];
 
@@ -85,41 +85,16 @@ fn every_driver_replayed_gets_what_it_got_live_when_captured() {
     assert_eq!(checked, drivers.len() * 2 * POLICIES.len());
 }
 
-/// servers/mariadb.sh under `policy` on a free port; its process group stopped when dropped.
-struct Server(Child, u16);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let _ = self.0.wait();
-    }
-}
-
-fn server(policy: &str) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("bash")
-        .arg(suite_dir().join("servers/mariadb.sh"))
-        .args([policy, &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server(child, port);
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "mariadb {policy} did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    server
+/// servers/mariadb.sh under `policy`, as the suite starts it: ready once its port listens,
+/// its process group stopped when dropped.
+fn server(policy: &'static str, dir: &std::path::Path) -> SuiteServer {
+    let script = ServerScript {
+        suite: "mariadb-auth",
+        script: "mariadb.sh",
+        phase: policy,
+        ready_when: None,
+    };
+    SuiteServer::start(&script, dir)
 }
 
 #[test]
@@ -137,9 +112,10 @@ fn real_drivers_live_agree_with_the_harness_on_each_policy() {
         .map(|(d, _)| d)
         .collect();
     let suite = suite_dir().display().to_string();
+    let dir = tempfile::tempdir().unwrap();
     for policy in POLICIES {
-        let server = server(policy);
-        let address = format!("127.0.0.1:{}", server.1);
+        let server = server(policy, dir.path());
+        let address = format!("127.0.0.1:{}", server.port);
         let mut live = Command::new("bash");
         live.arg(captures().join("live.sh"))
             .args([&address, policy])
