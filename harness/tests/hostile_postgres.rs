@@ -14,7 +14,7 @@ mod hostile;
 use harness::case::{Case, parse_case};
 use harness::dialect;
 use harness::verdict::VerdictKind;
-use hostile::{Bounds, Outcome, measure};
+use hostile::{Bounds, measure};
 use rstest::rstest;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -346,22 +346,7 @@ fn hostile_postgres_backend_gets_a_verdict_in_time_with_bounded_memory(
         || hostile.case(),
         || hostile::serve(move |stream| behave(hostile, stream)),
     );
-    let Outcome {
-        run,
-        elapsed,
-        peak,
-        streamed,
-        ..
-    } = &outcome;
-    println!(
-        "{hostile:?}: {} in {elapsed:.0?}; the server streamed {} KiB, the heap grew by at most {} KiB; {}",
-        run.verdict.kind,
-        streamed / 1024,
-        peak / 1024,
-        run.verdict.reason
-    );
-    assert_eq!(run.verdict.kind, kind, "{:?}", run.verdict);
-    assert!(run.verdict.reason.contains(reason), "{:?}", run.verdict);
+    outcome.assert_verdict(&hostile, kind, reason);
     outcome.assert_bounded(&BOUNDS, at_deadline);
     if matches!(hostile, Hostile::EndlessNotices) {
         // The flood outran what the framer and classifier keep, so the bound above means

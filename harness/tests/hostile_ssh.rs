@@ -15,7 +15,7 @@ use harness::dialect;
 use harness::dialect::ssh::framing::packet;
 use harness::dialect::ssh::wire::{self, KexInit};
 use harness::verdict::VerdictKind;
-use hostile::{Bounds, Outcome, measure};
+use hostile::{Bounds, measure};
 use rstest::rstest;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -390,22 +390,7 @@ fn hostile_ssh_server_gets_a_verdict_in_time_with_bounded_memory(
     let outcome = measure(&BOUNDS, modern_client, || {
         hostile::serve(move |stream| behave(hostile, stream))
     });
-    let Outcome {
-        run,
-        elapsed,
-        peak,
-        streamed,
-        ..
-    } = &outcome;
-    println!(
-        "{hostile:?}: {} in {elapsed:.0?}; the server streamed {} KiB, the heap grew by at most {} KiB; {}",
-        run.verdict.kind,
-        streamed / 1024,
-        peak / 1024,
-        run.verdict.reason
-    );
-    assert_eq!(run.verdict.kind, kind, "{:?}", run.verdict);
-    assert!(run.verdict.reason.contains(reason), "{:?}", run.verdict);
+    outcome.assert_verdict(&hostile, kind, reason);
     // Each step has its own deadline; a server that answers the first and stalls the second
     // still ends within one deadline of its last answer.
     outcome.assert_bounded(&BOUNDS, at_deadline);
@@ -420,7 +405,9 @@ fn hostile_ssh_server_gets_a_verdict_in_time_with_bounded_memory(
     if !at_deadline {
         // What decided is there for people to read.
         assert!(
-            run.transcript
+            outcome
+                .run
+                .transcript
                 .entries
                 .iter()
                 .any(|e| e.direction == harness::direction::Direction::Server),

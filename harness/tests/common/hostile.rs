@@ -7,6 +7,7 @@
 use crate::heap;
 use harness::case::Case;
 use harness::runner::{CaseRun, Settings, Target, drive};
+use harness::verdict::VerdictKind;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -112,6 +113,24 @@ where
 }
 
 impl Outcome {
+    /// Prints what the case did (verdict, time, what the server streamed, the heap's growth)
+    /// and asserts its verdict: of `kind`, its reason saying `reason`.
+    // The HTTP and dialect-file catalogues print more than this line, and check for themselves.
+    #[allow(dead_code)]
+    pub fn assert_verdict(&self, label: &dyn std::fmt::Debug, kind: VerdictKind, reason: &str) {
+        let verdict = &self.run.verdict;
+        println!(
+            "{label:?}: {} in {:.0?}; the server streamed {} KiB, the heap grew by at most {} KiB; {}",
+            verdict.kind,
+            self.elapsed,
+            self.streamed / 1024,
+            self.peak / 1024,
+            verdict.reason
+        );
+        assert_eq!(verdict.kind, kind, "{verdict:?}");
+        assert!(verdict.reason.contains(reason), "{verdict:?}");
+    }
+
     /// The bounds every case keeps: decided before the deadline, or at it when
     /// `at_deadline`; the heap and the transcript within their limits.
     pub fn assert_bounded(&self, bounds: &Bounds, at_deadline: bool) {
