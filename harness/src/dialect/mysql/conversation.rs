@@ -372,17 +372,13 @@ impl MysqlConversation {
         if let Some(version) = &self.old_tls {
             warnings.push(format!("{version} is below TLS 1.2"));
         }
-        let decided = Some(text.to_string());
-        if warnings.is_empty() {
-            Verdict::new(VerdictKind::Admitted, "authentication", reason, decided)
-        } else {
-            Verdict::new(
-                VerdictKind::Warned,
-                "authentication",
-                format!("{reason}; {}", warnings.join("; ")),
-                decided,
-            )
-        }
+        Verdict::admitted_or_warned(
+            "authentication",
+            reason,
+            &warnings,
+            ("; ", "; "),
+            Some(text.to_string()),
+        )
     }
 
     fn locked_out(&self, reason: String, text: &str) -> Received {
