@@ -88,8 +88,20 @@ fn stop_group(group: Pid, reap: &mut dyn FnMut()) {
         std::thread::sleep(Duration::from_millis(20));
     }
     let _ = kill_process_group(group, Signal::KILL);
-    reap();
+    // A killed process is gone only once the kernel has run its exit, which on a loaded
+    // machine is not at once: wait for that (briefly), so nothing outlives the harness.
+    let deadline = Instant::now() + KILLED_WITHIN;
+    while Instant::now() < deadline {
+        reap();
+        if test_kill_process_group(group).is_err() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
+
+/// How long a SIGKILLed group may take to be gone (a zombie leader, reaped, included).
+const KILLED_WITHIN: Duration = Duration::from_secs(2);
 
 /// On SIGINT, SIGTERM or SIGHUP: every running server stopped, its folder removed, and the
 /// harness gone with the conventional status (128 + the signal).
