@@ -199,14 +199,15 @@ pub fn import_flows_hashing_alongside(
 }
 
 /// [`import`] with the file's sha256 computed beside the import rather than before it: each
-/// case comes without it (`sha256` unset), and `sink` is handed the hash being computed, to
-/// ask for it when it needs it (`judge`: its report's header, held back until then). The
-/// hash also comes back with the report.
-pub fn import_hashing_alongside(
+/// case comes without it (`sha256` unset), framed only as far as its first messages
+/// ([`file::from_flow_lazily`]), and `sink` is handed the hash being computed, to ask for it
+/// when it needs it (`judge`: its report's header, held back until then). The hash also comes
+/// back with the report.
+pub fn import_hashing_alongside<'d>(
     path: &Path,
     port: Option<u16>,
-    dialect: &dyn Dialect,
-    mut sink: impl FnMut(u64, CaptureFile, &mut Alongside) -> io::Result<()>,
+    dialect: &'d dyn Dialect,
+    mut sink: impl FnMut(u64, file::Partly<'d>, &mut Alongside) -> io::Result<()>,
 ) -> Result<(ImportReport, String), ImportError> {
     let started = Instant::now();
     let open_error = |source| ImportError::Open {
@@ -229,7 +230,11 @@ pub fn import_hashing_alongside(
         let mut hash = Alongside::of_feed(threads, fed);
         let mut cases = |flow: Flow| {
             let id = flow.id;
-            sink(id, file::from_flow(flow, dialect, &source), &mut hash)
+            sink(
+                id,
+                file::from_flow_lazily(flow, dialect, &source),
+                &mut hash,
+            )
         };
         let report = read_flows(
             file,

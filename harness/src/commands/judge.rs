@@ -3,11 +3,12 @@
 //! window), with impact counted from the traffic itself; memory stays bounded.
 
 use super::{Failure, reports};
+use crate::capture::file::Partly;
 use crate::capture::{self, CaptureFile};
 use crate::cli::{JudgeArgs, ReportArgs};
 use crate::decrypt::{self, KeyLog};
 use crate::dialect::{self, Dialect};
-use crate::judge::{self, InOrder, TrafficTally};
+use crate::judge::{self, InOrder, Read, TrafficTally};
 use crate::report::held_back::{Gate, PLACEHOLDER};
 use crate::report::{Header, Outcome, Reporter, RunContext, RunInfo};
 use std::path::{Path, PathBuf};
@@ -50,7 +51,12 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
                     dialect::unknown(&capture.capture.dialect)
                 ))
             })?;
-            judged.add(id as u64, dialect, capture, &settings_for(dialect));
+            let whole = Partly {
+                case: capture,
+                rest: None,
+                last_at_ms: None,
+            };
+            judged.add(id as u64, dialect, whole, &settings_for(dialect));
         }
     } else {
         let Some(name) = &args.dialect else {
@@ -70,12 +76,12 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
             &args.path,
             args.port,
             dialect,
-            |id, capture, hash| {
-                sessions.count(id, &capture, dialect);
+            |id, session, hash| {
+                sessions.count(id, &session.case, dialect);
                 if let Some(sha256) = hash.ready() {
                     judged.gate.open(sha256);
                 }
-                judged.add(id, dialect, capture, &settings);
+                judged.add(id, dialect, session, &settings);
                 Ok(())
             },
         )
@@ -180,19 +186,52 @@ impl<'a> Sessions<'a> {
         }
     }
 
-    /// Judges connection `id` (numbered by when it began).
+    /// Judges connection `id` (numbered by when it began), from its first messages where they
+    /// decide it, else from the whole of it.
     fn add(
         &mut self,
         id: u64,
         dialect: &'static dyn Dialect,
-        capture: CaptureFile,
+        session: Partly<'_>,
         settings: &dialect::Settings,
     ) {
         self.added += 1;
+        let Partly {
+            case: mut capture,
+            mut rest,
+            last_at_ms,
+        } = session;
+        // A key log decrypts the TLS session to its end: it reads the whole connection.
+        if self.keylog.is_some()
+            && let Some(mut rest) = rest.take()
+        {
+            rest.finish(&mut capture.messages);
+        }
         let mut capture = decrypt::read_through(dialect, capture, settings, self.keylog);
         capture.identify_in(dialect, settings);
         self.start();
-        let session = judge::judge(dialect, id as usize, &capture, settings);
+        let read = Read {
+            whole: rest.is_none(),
+            last_at_ms,
+        };
+        let judged = judge::judge_read(dialect, id as usize, &capture, settings, read);
+        let session = match (judged, rest) {
+            (Some(session), _) => session,
+            (None, rest) => {
+                if let Some(mut rest) = rest {
+                    rest.finish(&mut capture.messages);
+                    // Read through again: where its TLS session starts may lie in the rest.
+                    capture.capture.tls = None;
+                    capture = decrypt::read_through(dialect, capture, settings, self.keylog);
+                }
+                let whole = Read {
+                    whole: true,
+                    last_at_ms,
+                };
+                judge::judge_read(dialect, id as usize, &capture, settings, whole)
+                    .expect("a whole recording needs nothing more")
+            }
+        };
         self.tally.add(
             session.key.clone(),
             || crate::clients::ClientKey::traits_of(dialect, &capture),

@@ -11,4 +11,4 @@ mod tls_opening;
 
 pub use impact::{OTHER_CLIENTS, TrafficImpact, TrafficTally, sort as sort_traffic, totals};
 pub use order::InOrder;
-pub use session::{Judged, judge};
+pub use session::{Judged, Read, judge, judge_read};

@@ -41,6 +41,32 @@ pub fn judge(
     capture: &CaptureFile,
     settings: &dialect::Settings,
 ) -> Judged {
+    let whole = Read {
+        whole: true,
+        last_at_ms: None,
+    };
+    judge_read(dialect, number, capture, settings, whole)
+        .expect("a whole recording needs nothing more")
+}
+
+/// How much of a session's recording was read: all of it, or only its first messages (the
+/// rest framed when asked for); and when its last piece came, where known (a pcap's
+/// connection: else the time of its last message counts).
+#[derive(Debug, Clone, Copy)]
+pub struct Read {
+    pub whole: bool,
+    pub last_at_ms: Option<f64>,
+}
+
+/// Judges session `number` of a recording of which `read` was read; `None` when its
+/// first messages decide nothing (or go into TLS): then the whole recording is needed.
+pub fn judge_read(
+    dialect: &'static dyn Dialect,
+    number: usize,
+    capture: &CaptureFile,
+    settings: &dialect::Settings,
+    read: Read,
+) -> Option<Judged> {
     let c = &capture.capture;
     let declared = c.identity();
     let client = match &declared {
@@ -57,12 +83,18 @@ pub fn judge(
         declared.as_ref(),
         settings,
         &mut transcript,
+        read.whole,
     )
+    .ok()?
     .bounded();
-    let duration = capture.messages.last().map_or(Duration::ZERO, |m| {
-        crate::runner::transcript::millis_to_duration(m.at_ms)
-    });
-    Judged {
+    let last_at_ms = read
+        .last_at_ms
+        .or_else(|| capture.messages.last().map(|m| m.at_ms));
+    let duration = last_at_ms.map_or(
+        Duration::ZERO,
+        crate::runner::transcript::millis_to_duration,
+    );
+    Some(Judged {
         result: CaseResult {
             case_index: number,
             target_index: 0,
@@ -84,8 +116,11 @@ pub fn judge(
         account: c.account.clone(),
         key: crate::clients::ClientKey::of(dialect, capture),
         started: c.first_timestamp.clone(),
-    }
+    })
 }
+
+/// The session's first messages decided nothing: the rest of its recording is needed.
+struct NeedsTheRest;
 
 fn verdict_of(
     dialect: &dyn Dialect,
@@ -93,15 +128,16 @@ fn verdict_of(
     declared: Option<&Identity>,
     settings: &dialect::Settings,
     transcript: &mut Transcript,
-) -> Verdict {
+    whole: bool,
+) -> Result<Verdict, NeedsTheRest> {
     let tls = capture.capture.tls.as_ref();
     let Some(first) = capture.first_client_message() else {
         // A TLS session that stopped before its first inner message says why.
         let why = tls.and_then(|t| t.stopped.clone());
-        return undecided(
+        return Ok(undecided(
             "connect",
             why.unwrap_or_else(|| "the client sent nothing".into()),
-        );
+        ));
     };
     let decrypted = tls.is_some_and(|t| t.decrypted.is_some());
     // What the harness cannot see is undecided: an encrypted session, unless its messages
@@ -114,54 +150,67 @@ fn verdict_of(
     };
     if !decrypted && !dialect.speaks_tls() && decrypt::is_client_hello(&first) {
         transcript.push(Direction::Client, Duration::ZERO, &first);
-        return encrypted("TLS", Entry::FirstByte);
+        return Ok(encrypted("TLS", Entry::FirstByte));
     }
     if let Some(why) = capture.missing_handshake(dialect) {
-        return undecided("mid-connection", format!("{why}: no verdict is claimed"));
+        return Ok(undecided(
+            "mid-connection",
+            format!("{why}: no verdict is claimed"),
+        ));
     }
     let mut conversation = dialect.conversation(declared, settings);
-    conversation.declare(&implied_variables(dialect, capture));
+    conversation.declare(&implied_variables(dialect, capture, whole));
     for (index, message) in capture.messages.iter().enumerate() {
         let at = crate::runner::transcript::millis_to_duration(message.at_ms);
         let Some(bytes) = message.bytes() else {
-            return conversation.pending().unwrap_or_else(|| {
+            return Ok(conversation.pending().unwrap_or_else(|| {
                 undecided(
                     &conversation.stage(),
                     "bytes were lost from the recording before any decision",
                 )
-            });
+            }));
         };
         transcript.push(message.from, at, &bytes);
         match message.from {
             Direction::Client => {
                 conversation.observe_sent(&bytes);
                 if conversation.tls_follows() && !decrypted {
-                    return encrypted(&conversation.stage(), Entry::Upgrade);
+                    // What follows is TLS: read as the whole recording reads it.
+                    if !whole {
+                        return Err(NeedsTheRest);
+                    }
+                    return Ok(encrypted(&conversation.stage(), Entry::Upgrade));
                 }
             }
             Direction::Server => {
                 let received = conversation.receive(Bytes::from(bytes));
                 if let Some(verdict) = received.verdict {
-                    return verdict;
+                    return Ok(verdict);
                 }
                 if received.upgrade_to_tls {
+                    if !whole {
+                        return Err(NeedsTheRest);
+                    }
                     let after = &capture.messages[index + 1..];
                     if let Some(verdict) =
                         upgraded(conversation.as_mut(), capture, after, &encrypted)
                     {
-                        return verdict;
+                        return Ok(verdict);
                     }
                 }
             }
         }
     }
+    if !whole {
+        return Err(NeedsTheRest);
+    }
     // A TLS session read only in part: how it ends says nothing of the inner protocol.
     if let Some(stopped) = tls.and_then(|t| t.stopped.as_ref()) {
-        return conversation
+        return Ok(conversation
             .pending()
-            .unwrap_or_else(|| undecided(&conversation.stage(), stopped.clone()));
+            .unwrap_or_else(|| undecided(&conversation.stage(), stopped.clone())));
     }
-    ending(conversation.as_mut(), capture)
+    Ok(ending(conversation.as_mut(), capture))
 }
 
 /// After the server agreed to upgrade: the verdict the clear part of the TLS handshake gives
@@ -219,14 +268,25 @@ fn upgraded(
 /// The variables a replay of the recording would run with: what the recording implies of its
 /// client (a PostgreSQL client that hung up when refused TLS requires it), then what the
 /// capture case declares, which outranks it (as `case::from_capture` has it).
-fn implied_variables(dialect: &dyn Dialect, capture: &CaptureFile) -> BTreeMap<String, String> {
-    let last = capture
-        .messages
-        .iter()
-        .rev()
-        .filter(|m| m.from == Direction::Client)
-        .find_map(|m| m.bytes())
-        .unwrap_or_default();
+///
+/// Of a session read only as far as its first messages (`whole` false), the client went on
+/// past them: it did not hang up after its first message, which is what a dialect reads from
+/// the last one.
+fn implied_variables(
+    dialect: &dyn Dialect,
+    capture: &CaptureFile,
+    whole: bool,
+) -> BTreeMap<String, String> {
+    let last = match whole {
+        true => capture
+            .messages
+            .iter()
+            .rev()
+            .filter(|m| m.from == Direction::Client)
+            .find_map(|m| m.bytes())
+            .unwrap_or_default(),
+        false => Vec::new(),
+    };
     dialect
         .replay_ending(&last)
         .variables
