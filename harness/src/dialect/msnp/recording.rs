@@ -25,6 +25,21 @@ fn parse(from: Direction, bytes: &[u8]) -> Option<Message> {
     codec::parse(&Bytes::copy_from_slice(bytes), sender(from))
 }
 
+/// The client message in `bytes` when its command is one of `commands`. The command is looked
+/// at before the message is parsed: most of a session is chat, which is not read.
+fn parse_client(bytes: &[u8], commands: &[&str]) -> Option<Message> {
+    let line = &bytes[bytes.iter().position(|&b| b != b' ')?..];
+    let end = line
+        .iter()
+        .position(|&b| matches!(b, b' ' | b'\r' | b'\n'))
+        .unwrap_or(line.len());
+    let command = std::str::from_utf8(&line[..end]).ok()?;
+    if !commands.contains(&command) {
+        return None;
+    }
+    parse(Direction::Client, bytes)
+}
+
 /// A message as its lines (the command line, then the body's lines); bytes that are not
 /// printable text by their length and hex.
 pub fn describe(_from: Direction, bytes: &[u8]) -> String {
@@ -35,7 +50,7 @@ pub fn identity(client_messages: &[&[u8]]) -> RecordedIdentity {
     let mut identity = RecordedIdentity::default();
     for message in client_messages
         .iter()
-        .filter_map(|m| parse(Direction::Client, m))
+        .filter_map(|m| parse_client(m, &["VER", "CVR", "CVQ", "USR"]))
     {
         match message.command.as_str() {
             "VER" if identity.versions.is_none() => {
@@ -80,7 +95,7 @@ const HANDSHAKE: &[&str] = &["VER", "CVR", "CVQ"];
 pub fn signature(client_messages: &[&[u8]]) -> String {
     client_messages
         .iter()
-        .filter_map(|m| parse(Direction::Client, m))
+        .filter_map(|m| parse_client(m, HANDSHAKE))
         .filter(|p| HANDSHAKE.contains(&p.command.as_str()))
         .map(|mut p| {
             if p.args.last().is_some_and(|a| a.contains('@')) && p.args.len() > 1 {
@@ -97,7 +112,7 @@ pub fn distinctions(client_messages: &[&[u8]]) -> Vec<String> {
     let mut traits = Vec::new();
     for message in client_messages
         .iter()
-        .filter_map(|m| parse(Direction::Client, m))
+        .filter_map(|m| parse_client(m, &["VER", "CVR"]))
     {
         match message.command.as_str() {
             "VER" => traits.push(format!("VER {}", after_trid(&message.args).join(" "))),
