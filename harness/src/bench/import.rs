@@ -68,6 +68,9 @@ pub fn compare(exe: &Path, capture: &Path, dialect: &str, runs: usize) -> Vec<Re
     // The grouped import's suite folder, written afresh (--force) on every run.
     let suite = std::env::temp_dir().join(format!("harness-bench-grouped-{}", std::process::id()));
     let suite_dir = suite.display().to_string();
+    // Judge's results, every session's, go to a file as a production run's would.
+    let judged_file = ScratchFile::named("harness-bench-judged");
+    let judged = judged_file.path().display().to_string();
     let _ = measure("warm the page cache", &["cat", &file]);
     let readers: [(&str, Vec<&str>); 5] = [
         ("cat FILE > /dev/null", vec!["cat", &file]),
@@ -97,8 +100,8 @@ pub fn compare(exe: &Path, capture: &Path, dialect: &str, runs: usize) -> Vec<Re
                 &file,
                 "--dialect",
                 dialect,
-                "--format",
-                "json",
+                "--report-json",
+                &judged,
             ],
         ),
         (

@@ -4,7 +4,7 @@
 
 use super::Failure;
 use crate::cli::{Format, ReportArgs};
-use crate::report::held_back::{Gate, HeldBack};
+use crate::report::held_back::{Gate, HeldBack, Patched};
 use crate::report::{
     Html, JsonLines, Junit, Markdown, Outcome, Reporter, Sink, SnapshotSection, Table,
 };
@@ -22,23 +22,23 @@ fn document<'a>(format: Format, out: Box<dyn Write + 'a>, color: bool) -> Box<dy
 }
 
 /// A report file, its folder made first; written through a buffer.
-fn create(path: &Path) -> io::Result<Box<dyn Write>> {
+fn create(path: &Path) -> io::Result<std::fs::File> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    Ok(Box::new(io::BufWriter::new(std::fs::File::create(path)?)))
+    std::fs::File::create(path)
 }
 
 /// Each `--report-*` file: one that cannot be created is named, and the others still written.
 pub fn add_files(reporter: &mut Reporter<'_>, args: &ReportArgs) {
-    add_files_through(reporter, args, |out| out);
+    add_files_through(reporter, args, |file| Box::new(io::BufWriter::new(file)));
 }
 
 /// [`add_files`], each file written through `through`.
 fn add_files_through(
     reporter: &mut Reporter<'_>,
     args: &ReportArgs,
-    through: impl Fn(Box<dyn Write>) -> Box<dyn Write>,
+    through: impl Fn(std::fs::File) -> Box<dyn Write>,
 ) {
     let html = args.report_html.as_ref().map(|dir| dir.join("index.html"));
     let files = [
@@ -98,9 +98,13 @@ pub fn add_judged_sinks<'a>(
         report_json: None,
         ..args.clone()
     };
+    // A file is written as the results come, its header's placeholder overwritten once the
+    // hash is known; stdout, which cannot be written back into, holds them back until then.
+    add_files_through(streaming, &json_file, |file| {
+        Box::new(Patched::new(file, gate.clone()))
+    });
     let held =
         |out: Box<dyn Write>| -> Box<dyn Write> { Box::new(HeldBack::new(out, gate.clone())) };
-    add_files_through(streaming, &json_file, held);
     add_files(by_client, &others);
     let streams = args.format == Format::Json;
     match streams {

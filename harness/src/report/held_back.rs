@@ -108,6 +108,78 @@ impl<W: Write> Write for HeldBack<W> {
     }
 }
 
+/// A report file written as it comes, its placeholder overwritten in place once the gate
+/// opens: nothing is held back, so a long run costs no second copy of its results. The
+/// placeholder is looked for in what is written until it is found (it is in the first line).
+pub struct Patched {
+    out: io::BufWriter<File>,
+    gate: Gate,
+    /// What was written before the placeholder was found (at most [`IN_MEMORY`]).
+    looked_at: Vec<u8>,
+    /// Where the placeholder is, once found; `None` again once overwritten.
+    at: Option<u64>,
+}
+
+impl Patched {
+    /// Writes to `file`, a regular file created for this report (so written from its start,
+    /// not appended to).
+    pub fn new(file: File, gate: Gate) -> Patched {
+        Patched {
+            out: io::BufWriter::new(file),
+            gate,
+            looked_at: Vec::new(),
+            at: None,
+        }
+    }
+
+    fn look_for_placeholder(&mut self, buf: &[u8]) {
+        if self.at.is_some() || self.looked_at.len() > IN_MEMORY {
+            return;
+        }
+        let from = self.looked_at.len().saturating_sub(PLACEHOLDER.len());
+        self.looked_at.extend_from_slice(buf);
+        if let Some(at) = memchr::memmem::find(&self.looked_at[from..], PLACEHOLDER.as_bytes()) {
+            self.at = Some((from + at) as u64);
+            self.looked_at = Vec::new();
+        }
+    }
+
+    /// Overwrites the placeholder with the gate's value, once both are there.
+    fn patch(&mut self) -> io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        let (Some(at), Some(value)) = (self.at, self.gate.value()) else {
+            return Ok(());
+        };
+        self.out.flush()?;
+        self.out.get_ref().write_all_at(value.as_bytes(), at)?;
+        self.at = None;
+        self.looked_at = Vec::new();
+        Ok(())
+    }
+}
+
+impl Write for Patched {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.look_for_placeholder(&buf[..n]);
+        if self.at.is_some() && self.gate.value().is_some() {
+            self.patch()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.patch()?;
+        self.out.flush()
+    }
+}
+
+impl Drop for Patched {
+    fn drop(&mut self) {
+        let _ = self.patch();
+    }
+}
+
 /// A temporary file no other process can open: created private, and unlinked at once.
 fn unnamed_file() -> io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
@@ -167,6 +239,56 @@ mod tests {
                 .all(|l| l.len() == 1000)
         );
         assert_eq!(lines.last(), Some("last"));
+    }
+
+    #[test]
+    fn a_report_file_is_written_as_it_comes_and_its_placeholder_overwritten_once_known() {
+        let path = std::env::temp_dir().join(format!("harness-patched-{}", std::process::id()));
+        let gate = Gate::default();
+        let mut out = Patched::new(File::create(&path).unwrap(), gate.clone());
+        // The header arrives in two writes, the placeholder split between them.
+        let header = format!("{{\"sha256\":\"{PLACEHOLDER}\"}}\n");
+        out.write_all(&header.as_bytes()[..20]).unwrap();
+        out.write_all(&header.as_bytes()[20..]).unwrap();
+        let line = vec![b'x'; 1000];
+        for _ in 0..(IN_MEMORY / 1000 + 50) {
+            out.write_all(&line).unwrap();
+            out.write_all(b"\n").unwrap();
+        }
+        out.flush().unwrap();
+        // Written as it came: nothing waits, nothing is spilled.
+        let written = std::fs::metadata(&path).unwrap().len();
+        assert_eq!(
+            written as usize,
+            header.len() + (IN_MEMORY / 1000 + 50) * 1001
+        );
+        let sha = "cd".repeat(32);
+        gate.open(&sha);
+        out.write_all(b"last\n").unwrap();
+        drop(out);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next(),
+            Some(format!("{{\"sha256\":\"{sha}\"}}").as_str())
+        );
+        assert_eq!(lines.clone().count(), IN_MEMORY / 1000 + 50 + 1);
+        assert_eq!(lines.last(), Some("last"));
+    }
+
+    #[test]
+    fn a_placeholder_known_only_at_the_end_is_overwritten_when_the_file_is_closed() {
+        let path = std::env::temp_dir().join(format!("harness-patched-end-{}", std::process::id()));
+        let gate = Gate::default();
+        let mut out = Patched::new(File::create(&path).unwrap(), gate.clone());
+        writeln!(out, "{PLACEHOLDER}").unwrap();
+        writeln!(out, "result").unwrap();
+        gate.open(&"ef".repeat(32));
+        drop(out);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(text, format!("{}\nresult\n", "ef".repeat(32)));
     }
 
     #[test]
