@@ -8,6 +8,7 @@ use crate::dialect::{self, Dialect, Framer, Settings};
 use crate::direction::Direction;
 use bytes::BytesMut;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -165,6 +166,15 @@ impl CaptureFile {
 }
 
 impl RecordedMessage {
+    /// The message's bytes, borrowed where it is text; `None` for a gap or bad hex.
+    pub fn bytes_borrowed(&self) -> Option<Cow<'_, [u8]>> {
+        match (&self.text, &self.hex) {
+            (Some(text), _) => Some(Cow::Borrowed(text.as_bytes())),
+            (None, Some(hex)) => hex::decode(hex).ok().map(Cow::Owned),
+            (None, None) => None,
+        }
+    }
+
     pub fn bytes(&self) -> Option<Vec<u8>> {
         match (&self.text, &self.hex) {
             (Some(text), _) => Some(text.as_bytes().to_vec()),
@@ -406,7 +416,7 @@ fn case_of(
 ) -> CaptureFile {
     // A client states its identity in its first messages; long sessions need not be parsed.
     let client_bytes = client_messages(&messages, IDENTITY_MESSAGES);
-    let refs: Vec<&[u8]> = client_bytes.iter().map(Vec::as_slice).collect();
+    let refs: Vec<&[u8]> = client_bytes.iter().map(|m| &**m).collect();
     let identity = dialect.recorded_identity(&refs);
     let fingerprint = dialect.fingerprint(&refs);
     CaptureFile {
@@ -584,13 +594,14 @@ fn first_client_messages(flow: &Flow, dialect: &dyn Dialect, n: usize) -> Vec<by
     out
 }
 
-/// The bytes of the client's first `n` messages (gaps left out): where its identity is.
-pub fn client_messages(messages: &[RecordedMessage], n: usize) -> Vec<Vec<u8>> {
+/// The bytes of the client's first `n` messages (gaps left out): where its identity is. A
+/// text message's bytes are borrowed, not copied.
+pub fn client_messages(messages: &[RecordedMessage], n: usize) -> Vec<Cow<'_, [u8]>> {
     messages
         .iter()
         .filter(|m| m.from == Direction::Client)
         .take(n)
-        .filter_map(RecordedMessage::bytes)
+        .filter_map(RecordedMessage::bytes_borrowed)
         .collect()
 }
 

@@ -116,7 +116,7 @@ pub fn case_from_capture(
         ),
     };
     let client = crate::capture::file::client_messages(messages, 16);
-    let client: Vec<&[u8]> = client.iter().map(Vec::as_slice).collect();
+    let client: Vec<&[u8]> = client.iter().map(|m| &**m).collect();
     let distinctions = match c.name.as_ref().filter(|n| !n.trim().is_empty()) {
         Some(_) => Vec::new(),
         None => dialect.distinctions(&client),

@@ -25,7 +25,7 @@ pub struct ClientKey {
 impl ClientKey {
     pub fn of(dialect: &dyn Dialect, capture: &CaptureFile) -> ClientKey {
         let messages = file::client_messages(&capture.messages, HANDSHAKE_MESSAGES);
-        let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
+        let refs: Vec<&[u8]> = messages.iter().map(|m| &**m).collect();
         let c = &capture.capture;
         ClientKey::from_parts(dialect, base_name(c), c.versions.as_deref(), &refs)
     }
@@ -65,7 +65,7 @@ impl ClientKey {
     /// The traits that can tell a recorded session's client from namesakes.
     pub fn traits_of(dialect: &dyn Dialect, capture: &CaptureFile) -> Vec<String> {
         let messages = file::client_messages(&capture.messages, HANDSHAKE_MESSAGES);
-        let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
+        let refs: Vec<&[u8]> = messages.iter().map(|m| &**m).collect();
         ClientKey::traits(dialect, capture.capture.versions.as_deref(), &refs)
     }
 

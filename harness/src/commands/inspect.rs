@@ -96,7 +96,7 @@ fn show(out: &mut dyn Write, id: Option<u64>, case: &CaptureFile) -> std::io::Re
     // Captures imported before fingerprints were kept get theirs from their messages.
     let fingerprint = c.fingerprint.clone().or_else(|| {
         let client = crate::capture::file::client_messages(&case.messages, 1);
-        let refs: Vec<&[u8]> = client.iter().map(Vec::as_slice).collect();
+        let refs: Vec<&[u8]> = client.iter().map(|m| &**m).collect();
         dialect.and_then(|d| d.fingerprint(&refs))
     });
     if let Some(fingerprint) = fingerprint {

@@ -176,7 +176,7 @@ pub fn decrypt(
     });
     // The client's identity is in the inner protocol's messages now.
     let client_messages = file::client_messages(&decrypted.messages, 16);
-    let refs: Vec<&[u8]> = client_messages.iter().map(Vec::as_slice).collect();
+    let refs: Vec<&[u8]> = client_messages.iter().map(|m| &**m).collect();
     let identity = dialect.recorded_identity(&refs);
     let c = &mut decrypted.capture;
     c.versions = identity.versions;
