@@ -8,6 +8,7 @@ pub mod file;
 mod flow;
 pub mod flows;
 pub mod fragments;
+mod framing;
 pub mod import;
 mod legacy_pcap;
 pub mod link;
