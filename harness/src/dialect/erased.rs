@@ -4,8 +4,9 @@
 //! handed back is reported here, so no dialect checks a type by hand.
 
 use super::{
-    Conversation, Dialect, Ending, FromSettings, HeldBack, Identity, Protocol, Received,
-    RecordedIdentity, ReplayEnding, Request, SendError, SettingError, StepError, StepSource,
+    Conversation, Dialect, Ending, FromSettings, HeldBack, Identity, Payload, Protocol, Received,
+    RecordedIdentity, ReplayEnding, Request, SendError, SettingError, Step, StepError, StepKind,
+    StepSource,
 };
 use crate::verdict::Verdict;
 use bytes::Bytes;
@@ -50,8 +51,19 @@ impl<P: Protocol> Dialect for P {
         Ok(Settings(Some(Arc::new(settings))))
     }
 
-    fn step(&self, source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
-        Ok(Box::new(Protocol::step(self, source)?))
+    fn step(&self, payload: &Payload, text: &str) -> Result<Box<dyn Request>, StepError> {
+        let step = match payload {
+            Payload::Bytes(bytes) => Step::Raw(bytes.clone()),
+            Payload::Text { send, body } => Step::Own(Protocol::step(
+                self,
+                &StepSource {
+                    send,
+                    body: body.as_ref(),
+                    text,
+                },
+            )?),
+        };
+        Ok(Box::new(step) as Box<dyn Request>)
     }
 
     fn conversation(
@@ -82,27 +94,52 @@ impl<P: Protocol> Dialect for P {
             steps: ending
                 .steps
                 .into_iter()
-                .map(|(step, why)| (Box::new(step) as Box<dyn Request>, why))
+                .map(|(step, why)| (Box::new(Step::Own(step)) as Box<dyn Request>, why))
                 .collect(),
         }
     }
 }
 
-/// A dialect's conversation, taking erased steps and handing them on typed.
+/// A dialect's conversation, taking erased steps: raw bytes and recorded messages it sends
+/// itself, the dialect's own steps it hands on typed; every message sent it notes with
+/// [`Conversation::observe_sent`].
 struct Typed<S: 'static>(Box<dyn Conversation<S>>);
 
 // Every method is handed on, defaults included: a default left out here would silently undo
 // what a dialect overrides, so the lint makes leaving one out a build failure.
 #[deny(clippy::missing_trait_methods)]
 impl<S: Request> Conversation for Typed<S> {
+    fn prepare(
+        &mut self,
+        kind: StepKind,
+        values: &BTreeMap<String, String>,
+    ) -> Result<(), SendError> {
+        self.0.prepare(kind, values)
+    }
     fn send(
         &mut self,
         request: &dyn Request,
         values: &BTreeMap<String, String>,
     ) -> Result<Bytes, SendError> {
         let any: &dyn Any = request;
-        let step = any.downcast_ref::<S>().ok_or(SendError::OtherDialect)?;
-        self.0.send(step, values)
+        let step = any
+            .downcast_ref::<Step<S>>()
+            .ok_or(SendError::OtherDialect)?;
+        self.0.prepare(step.kind(), values)?;
+        let bytes = match step {
+            Step::Own(own) => self.0.send(own, values)?,
+            Step::Raw(template) => Bytes::from(template.expand(values).map_err(SendError::Unset)?),
+            Step::Recorded(message) => self.0.send_recorded(message, values)?,
+        };
+        self.0.observe_sent(&bytes);
+        Ok(bytes)
+    }
+    fn send_recorded(
+        &mut self,
+        message: &[u8],
+        values: &BTreeMap<String, String>,
+    ) -> Result<Bytes, SendError> {
+        self.0.send_recorded(message, values)
     }
     fn observe_sent(&mut self, message: &[u8]) {
         self.0.observe_sent(message)

@@ -5,22 +5,22 @@
 //! place that turns the erased values back into the dialect's own types.
 
 use super::{
-    Conversation, FromSettings, Identity, RecordedIdentity, ReplayEnding, Request, SettingError,
-    Settings, StepError, StepSource, Wire,
+    Conversation, FromSettings, Identity, Payload, RecordedIdentity, ReplayEnding, Request,
+    SettingError, Settings, Step, StepError, StepSource, Wire,
 };
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 
 /// A protocol the harness can speak as a client, with its own step and settings types.
 pub trait Protocol: Wire {
-    /// One compiled step of a case file (usually an enum with `Raw` bytes and `Recorded`
-    /// messages beside the dialect's own forms).
+    /// One compiled text step of a case file: the dialect's own forms only (raw bytes and
+    /// recorded messages are the core's [`Step`]).
     type Step: Debug + Send + Sync + 'static;
     /// The suite's `[dialect_settings]`, read once; the default is what applies when a suite
     /// gives none (`()` for a dialect with no settings).
     type Settings: FromSettings + Default + Send + Sync + 'static;
 
-    /// Compiles one step of a case file, checking its syntax before anything runs.
+    /// Compiles one text step of a case file, checking its syntax before anything runs.
     fn step(&self, source: &StepSource<'_>) -> Result<Self::Step, StepError>;
     /// One connection's client state and classifier.
     fn conversation(
@@ -39,9 +39,10 @@ pub trait Protocol: Wire {
         let _ = (settings, client_messages);
         None
     }
-    /// A recorded client message as a step; `Err` says why it cannot be replayed (by
-    /// default: this dialect replays no recordings).
-    fn replay(&self, message: &[u8], account: Option<&str>) -> Result<Self::Step, String> {
+    /// A recorded client message as a step ([`Step::Recorded`] to send it as recorded, through
+    /// [`Conversation::send_recorded`]); `Err` says why it cannot be replayed (by default: this
+    /// dialect replays no recordings).
+    fn replay(&self, message: &[u8], account: Option<&str>) -> Result<Step<Self::Step>, String> {
         let _ = (message, account);
         Err(format!("the {} dialect replays no recordings", self.name()))
     }
@@ -60,8 +61,9 @@ pub trait Protocol: Wire {
 pub trait Dialect: Wire {
     /// The suite's `[dialect_settings]` as [`Protocol::Settings`] reads them, erased.
     fn settings(&self, table: &BTreeMap<String, toml::Value>) -> Result<Settings, SettingError>;
-    /// [`Protocol::step`], erased.
-    fn step(&self, source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError>;
+    /// A case file step compiled: `send_hex` bytes by the core, text by [`Protocol::step`];
+    /// erased. `text` is the `send` (or `send_hex`) value as written.
+    fn step(&self, payload: &Payload, text: &str) -> Result<Box<dyn Request>, StepError>;
     /// [`Protocol::conversation`], taking the settings [`settings`](Dialect::settings) made.
     fn conversation(
         &self,

@@ -3,7 +3,7 @@
 //! Both the typed [`super::Protocol`] a dialect implements and the type-erased
 //! [`super::Dialect`] the core holds build on it.
 
-use super::{Distinguish, Doc, FrameError, Framer, Recordings};
+use super::{Distinguish, Doc, FrameError, Framer, Recordings, Redactions};
 use crate::direction::Direction;
 use crate::server::ReferenceServer;
 use bytes::{Bytes, BytesMut};
@@ -64,10 +64,16 @@ pub trait Wire: Send + Sync {
     fn normalize(&self, described: &str) -> String {
         self.redact(described)
     }
-    /// Text (a message, a reason) with the values that change on every run (challenges,
-    /// nonces, tickets, timestamps) replaced by placeholders; what a snapshot stores.
+    /// The values that change on every run (challenges, nonces, tickets, versions, ports),
+    /// as patterns and their placeholders; none by default.
+    fn redactions(&self) -> &Redactions {
+        static NONE: Redactions = Redactions::new(&[]);
+        &NONE
+    }
+    /// Text (a message, a reason) with [`redactions`](Wire::redactions) applied; what a
+    /// snapshot stores.
     fn redact(&self, text: &str) -> String {
-        text.to_string()
+        self.redactions().apply(text)
     }
     /// A message as people read it, one or more lines joined by `\n`: the one renderer of
     /// messages for snapshots, reports, `inspect` and divergence lines.

@@ -127,9 +127,7 @@ impl Conversation<FileStep> for FileConversation {
         step: &FileStep,
         values: &BTreeMap<String, String>,
     ) -> Result<Bytes, SendError> {
-        let bytes = steps::expand(self.spec, step, values)?;
-        self.note_sent(&bytes);
-        Ok(Bytes::from(bytes))
+        Ok(Bytes::from(steps::expand(self.spec, step, values)?))
     }
 
     fn observe_sent(&mut self, message: &[u8]) {

@@ -19,7 +19,7 @@ mod signature;
 
 use super::{
     Conversation, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity, Recordings,
-    Signatures, StepError, StepSource, Wire,
+    Redactions, Signatures, Step, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -123,8 +123,8 @@ impl Wire for Http {
         describe::normalize(described)
     }
 
-    fn redact(&self, text: &str) -> String {
-        describe::redact(text)
+    fn redactions(&self) -> &Redactions {
+        &describe::REDACTIONS
     }
 
     fn describe(&self, from: Direction, bytes: &[u8]) -> String {
@@ -206,8 +206,8 @@ impl Protocol for Http {
         Some(identity::read(&refs, rules))
     }
 
-    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Self::Step, String> {
-        request::replay(message)
+    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Step<Self::Step>, String> {
+        request::replay(message).map(Step::Own)
     }
 }
 

@@ -21,7 +21,7 @@ pub use request::MsnpRequest;
 
 use super::{
     Conversation, Doc, Ending, FrameError, Identity, Protocol, Received, RecordedIdentity,
-    Recordings, SendError, Signatures, StepError, StepSource, Wire,
+    Recordings, Redactions, SendError, Signatures, Step, StepError, StepKind, StepSource, Wire,
 };
 use crate::direction::Direction;
 use crate::server::ReferenceServer;
@@ -97,8 +97,8 @@ impl Wire for Msnp {
         recording::normalize(described)
     }
 
-    fn redact(&self, text: &str) -> String {
-        recording::redact(text)
+    fn redactions(&self) -> &Redactions {
+        &recording::REDACTIONS
     }
 
     fn describe(&self, from: Direction, bytes: &[u8]) -> String {
@@ -157,8 +157,8 @@ impl Protocol for Msnp {
         })
     }
 
-    fn replay(&self, message: &[u8], account: Option<&str>) -> Result<Self::Step, String> {
-        request::replay(message, account)
+    fn replay(&self, message: &[u8], account: Option<&str>) -> Result<Step<Self::Step>, String> {
+        request::replay(message, account).map(Step::Own)
     }
 }
 
@@ -169,20 +169,25 @@ struct MsnpConversation {
 }
 
 impl Conversation<MsnpRequest> for MsnpConversation {
+    /// Every message sent takes the next transaction id, a raw one too.
+    fn prepare(
+        &mut self,
+        _kind: StepKind,
+        _values: &BTreeMap<String, String>,
+    ) -> Result<(), SendError> {
+        self.trid += 1;
+        Ok(())
+    }
+
     fn send(
         &mut self,
         request: &MsnpRequest,
         values: &BTreeMap<String, String>,
     ) -> Result<Bytes, SendError> {
-        self.trid += 1;
-        let bytes = request.encode(values, self.trid)?;
-        // A raw step that is not MSNP is still sent as written; the classifier never sees it.
-        if let Some(message) = codec::parse(&bytes, Sender::Client) {
-            self.classifier.on_sent(&message);
-        }
-        Ok(bytes)
+        request.encode(values, self.trid)
     }
 
+    /// A raw step that is not MSNP is still sent as written; the classifier never sees it.
     fn observe_sent(&mut self, message: &[u8]) {
         if let Some(message) = codec::parse(&Bytes::copy_from_slice(message), Sender::Client) {
             self.classifier.on_sent(&message);

@@ -17,7 +17,7 @@ mod signature;
 
 use super::{
     Conversation, Distinguish, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity,
-    Recordings, ReplayEnding, StepError, StepSource, Wire,
+    Recordings, Redactions, ReplayEnding, Step, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -132,8 +132,8 @@ impl Wire for Mysql {
         Some(Box::new(MysqlFramer::new(from == Direction::Client)))
     }
 
-    fn redact(&self, text: &str) -> String {
-        describe::redact(text)
+    fn redactions(&self) -> &Redactions {
+        &describe::REDACTIONS
     }
 
     fn describe(&self, from: Direction, bytes: &[u8]) -> String {
@@ -229,8 +229,8 @@ impl Protocol for Mysql {
         Box::new(MysqlConversation::new(settings.clone()))
     }
 
-    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Self::Step, String> {
-        Ok(MysqlRequest::Recorded(message.to_vec()))
+    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Step<Self::Step>, String> {
+        Ok(Step::Recorded(message.to_vec()))
     }
 
     /// A client that hung up right after its SSLRequest (the recording stopped there) goes

@@ -18,7 +18,7 @@ mod signature;
 
 use super::{
     Conversation, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity, Recordings,
-    ReplayEnding, Signatures, StepError, StepSource, Wire,
+    Redactions, ReplayEnding, Signatures, Step, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -112,8 +112,8 @@ impl Wire for Postgres {
         Some(Box::new(PgFramer::new(from == Direction::Client)))
     }
 
-    fn redact(&self, text: &str) -> String {
-        describe::redact(text)
+    fn redactions(&self) -> &Redactions {
+        &describe::REDACTIONS
     }
 
     fn describe(&self, from: Direction, bytes: &[u8]) -> String {
@@ -200,8 +200,8 @@ impl Protocol for Postgres {
         Box::new(PgConversation::new(settings.clone()))
     }
 
-    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Self::Step, String> {
-        Ok(request::PgRequest::Recorded(message.to_vec()))
+    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Step<Self::Step>, String> {
+        Ok(Step::Recorded(message.to_vec()))
     }
 
     /// A client that hung up when refused TLS requires it (libpq's sslmode=require); where a

@@ -19,7 +19,7 @@ pub mod wire;
 
 use super::{
     Conversation, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity, Recordings,
-    Signatures, StepError, StepSource, Wire,
+    Redactions, Signatures, Step, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -103,8 +103,8 @@ impl Wire for Ssh {
         Some(Box::<SshFramer>::default())
     }
 
-    fn redact(&self, text: &str) -> String {
-        describe::redact(text)
+    fn redactions(&self) -> &Redactions {
+        &describe::REDACTIONS
     }
 
     fn describe(&self, from: Direction, bytes: &[u8]) -> String {
@@ -182,8 +182,8 @@ impl Protocol for Ssh {
         Box::new(SshConversation::new(policy.deprecations).with_refusals(policy.refusals))
     }
 
-    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Self::Step, String> {
-        Ok(request::SshRequest::Recorded(message.to_vec()))
+    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Step<Self::Step>, String> {
+        Ok(Step::Recorded(message.to_vec()))
     }
 }
 

@@ -33,7 +33,7 @@ pub use describe::describe;
 
 use super::{
     Conversation, Distinguish, Doc, FrameError, Identity, Protocol, RecordedIdentity, Recordings,
-    StepError, StepSource, Wire,
+    Step, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -207,8 +207,8 @@ impl Protocol for Tls {
         Box::new(TlsConversation::new(settings.clone()))
     }
 
-    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Self::Step, String> {
-        request::replay(message)
+    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Step<Self::Step>, String> {
+        request::replay(message).map(Step::Own)
     }
 }
 
