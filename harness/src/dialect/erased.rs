@@ -80,7 +80,8 @@ impl<P: Protocol> Dialect for P {
         settings: &Settings,
         client_messages: &mut dyn Iterator<Item = Vec<u8>>,
     ) -> Option<RecordedIdentity> {
-        settings.with::<P, _>(|s| Protocol::identity_in(self, s, client_messages))
+        let traffic = self.identity_in_traffic()?;
+        settings.with::<P, _>(|s| traffic.identity_in(s, client_messages))
     }
 
     fn replay(&self, message: &[u8], account: Option<&str>) -> Result<Box<dyn Request>, String> {

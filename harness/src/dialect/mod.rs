@@ -28,7 +28,7 @@ pub mod verbs;
 mod wire;
 
 pub(crate) use capabilities::offers;
-pub use capabilities::{Distinguish, Recordings, Signatures};
+pub use capabilities::{Distinguish, IdentityInTraffic, Recordings, Signatures};
 pub use erased::Settings;
 pub use framer::{Framer, Stateless, framer, take_through};
 pub use protocol::{Dialect, Protocol};

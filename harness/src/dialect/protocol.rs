@@ -4,6 +4,7 @@
 //! settings as [`Settings`]; every [`Protocol`] is one through [`super::erased`], the only
 //! place that turns the erased values back into the dialect's own types.
 
+use super::IdentityInTraffic;
 use super::{
     Conversation, FromSettings, Identity, Payload, RecordedIdentity, ReplayEnding, Request,
     SettingError, Settings, Step, StepError, StepSource, Wire,
@@ -28,15 +29,9 @@ pub trait Protocol: Wire {
         declared: Option<&Identity>,
         settings: &Self::Settings,
     ) -> Box<dyn Conversation<Self::Step>>;
-    /// The client's identity as the suite's settings say where it is, when they say so
-    /// (HTTP: `version_header`, `api_version_path`); `None` keeps the recording's own. The
-    /// client's messages are read only when the settings need them.
-    fn identity_in(
-        &self,
-        settings: &Self::Settings,
-        client_messages: &mut dyn Iterator<Item = Vec<u8>>,
-    ) -> Option<RecordedIdentity> {
-        let _ = (settings, client_messages);
+    /// How this dialect finds a client's identity where the suite's settings say it is, if
+    /// it does; `Some(self)` from a dialect that implements [`IdentityInTraffic`].
+    fn identity_in_traffic(&self) -> Option<&dyn IdentityInTraffic<Self::Settings>> {
         None
     }
     /// A recorded client message as a step ([`Step::Recorded`] to send it as recorded, through
@@ -70,7 +65,8 @@ pub trait Dialect: Wire {
         declared: Option<&Identity>,
         settings: &Settings,
     ) -> Box<dyn Conversation>;
-    /// [`Protocol::identity_in`], erased.
+    /// [`IdentityInTraffic::identity_in`] through [`Protocol::identity_in_traffic`], erased;
+    /// `None` keeps the recording's own identity.
     fn identity_in(
         &self,
         settings: &Settings,

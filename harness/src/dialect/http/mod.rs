@@ -18,8 +18,8 @@ mod retry_after;
 mod signature;
 
 use super::{
-    Conversation, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity, Recordings,
-    Redactions, Signatures, Step, StepError, StepSource, Wire,
+    Conversation, Doc, FrameError, Framer, Identity, IdentityInTraffic, Protocol, RecordedIdentity,
+    Recordings, Redactions, Signatures, Step, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -192,9 +192,19 @@ impl Protocol for Http {
         Box::new(HttpConversation::new(settings.clone()))
     }
 
+    fn identity_in_traffic(&self) -> Option<&dyn IdentityInTraffic<Policy>> {
+        Some(self)
+    }
+
+    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Step<Self::Step>, String> {
+        request::replay(message).map(Step::Own)
+    }
+}
+
+impl IdentityInTraffic<Policy> for Http {
     fn identity_in(
         &self,
-        settings: &Self::Settings,
+        settings: &Policy,
         client_messages: &mut dyn Iterator<Item = Vec<u8>>,
     ) -> Option<RecordedIdentity> {
         let rules = &settings.identity;
@@ -204,10 +214,6 @@ impl Protocol for Http {
         let messages: Vec<Vec<u8>> = client_messages.take(1).collect();
         let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
         Some(identity::read(&refs, rules))
-    }
-
-    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Step<Self::Step>, String> {
-        request::replay(message).map(Step::Own)
     }
 }
 
