@@ -43,20 +43,36 @@ impl Framer for Stateless<'_> {
     }
 }
 
+/// Where the line at the front of `buf` ends: the offset of its first `terminator`, the line
+/// before it at most `max` bytes. `Ok(None)` while it may still come; a
+/// [`FrameError::TooLong`] saying `too_long()` once more than `max` bytes hold none. The one
+/// bounded line search of every line framer (MSNP's command lines, HTTP's chunk lines, a
+/// dialect file's lines, SSH's lines before its packets).
+pub fn line_end(
+    buf: &[u8],
+    terminator: &[u8],
+    max: usize,
+    too_long: impl FnOnce() -> String,
+) -> Result<Option<usize>, FrameError> {
+    let window = &buf[..buf.len().min(max.saturating_add(terminator.len()))];
+    match memchr::memmem::find(window, terminator) {
+        Some(at) => Ok(Some(at)),
+        None if buf.len() > max => Err(FrameError::TooLong(too_long())),
+        None => Ok(None),
+    }
+}
+
 /// The bytes at the front of `buf` up to and including the first `end` byte, looked for in
-/// at most `max` bytes (a line, a NUL-terminated message): `Ok(None)` while it may still
-/// come, a [`FrameError::TooLong`] saying `too_long()` once `max` bytes hold none.
+/// at most `max` bytes, the end byte included (a line, a NUL-terminated message):
+/// [`line_end`]'s answer, taken off `buf`.
 pub fn take_through(
     buf: &mut BytesMut,
     end: u8,
     max: usize,
     too_long: impl FnOnce() -> String,
 ) -> Result<Option<Bytes>, FrameError> {
-    match memchr::memchr(end, &buf[..buf.len().min(max)]) {
-        Some(at) => Ok(Some(buf.split_to(at + 1).freeze())),
-        None if buf.len() >= max => Err(FrameError::TooLong(too_long())),
-        None => Ok(None),
-    }
+    let found = line_end(buf, &[end], max.saturating_sub(1), too_long)?;
+    Ok(found.map(|at| buf.split_to(at + 1).freeze()))
 }
 
 /// The framer live replies and recordings of `dialect` are framed with, for one direction of

@@ -30,7 +30,7 @@ mod wire;
 pub(crate) use capabilities::offers;
 pub use capabilities::{Distinguish, IdentityInTraffic, Recordings, Signatures};
 pub use erased::Settings;
-pub use framer::{Framer, Stateless, framer, take_through};
+pub use framer::{Framer, Stateless, framer, line_end, take_through};
 pub use protocol::{Dialect, Protocol};
 pub use redact::{Redaction, Redactions};
 pub use registry::{all, by_name, names, register, unknown};
