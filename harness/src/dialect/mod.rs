@@ -40,6 +40,7 @@ pub use step::{
     Payload, Request, Step, StepError, StepKind, StepSource, text_step, typed_text_step,
 };
 pub use wire::Wire;
+pub(crate) use wire::facts;
 
 use crate::verdict::Verdict;
 use bytes::Bytes;

@@ -94,3 +94,35 @@ pub trait Wire: Send + Sync {
         None
     }
 }
+
+/// What a built-in dialect states about itself, written inside its `impl Wire` in place of
+/// five one-line methods: `facts! { name: "ssh", summary: "...", port: 22, steps: STEP_KINDS,
+/// settings: SETTING_KEYS }` (`settings` left out for a dialect with none).
+macro_rules! facts {
+    (
+        name: $name:expr,
+        summary: $summary:expr,
+        port: $port:expr,
+        steps: $steps:expr
+        $(, settings: $settings:expr)? $(,)?
+    ) => {
+        fn name(&self) -> &'static str {
+            $name
+        }
+        fn summary(&self) -> &'static str {
+            $summary
+        }
+        fn default_port(&self) -> u16 {
+            $port
+        }
+        fn step_kinds(&self) -> &'static [crate::dialect::Doc] {
+            $steps
+        }
+        $(
+            fn setting_keys(&self) -> &'static [crate::dialect::Doc] {
+                $settings
+            }
+        )?
+    };
+}
+pub(crate) use facts;

@@ -81,24 +81,12 @@ const SETTING_KEYS: &[Doc] = &[
 const SIGNATURES: Signatures = Signatures::of(signature::signature, signature::distinctions);
 
 impl Wire for Http {
-    fn name(&self) -> &'static str {
-        "http"
-    }
-
-    fn summary(&self) -> &'static str {
-        "HTTP/1.x requests against servers retiring API versions, app versions and HTTP/1.0; Sunset and Deprecation warn"
-    }
-
-    fn default_port(&self) -> u16 {
-        80
-    }
-
-    fn step_kinds(&self) -> &'static [Doc] {
-        STEP_KINDS
-    }
-
-    fn setting_keys(&self) -> &'static [Doc] {
-        SETTING_KEYS
+    super::facts! {
+        name: "http",
+        summary: "HTTP/1.x requests against servers retiring API versions, app versions and HTTP/1.0; Sunset and Deprecation warn",
+        port: 80,
+        steps: STEP_KINDS,
+        settings: SETTING_KEYS,
     }
 
     /// One whole message when the buffer holds it; a body too long to hold is framed by

@@ -65,24 +65,12 @@ const SETTING_KEYS: &[Doc] = &[
 const SIGNATURES: Signatures = Signatures::of(recording::signature, recording::distinctions);
 
 impl Wire for Msnp {
-    fn name(&self) -> &'static str {
-        "msnp"
-    }
-
-    fn summary(&self) -> &'static str {
-        "MSN Messenger notification server (MSNP2-MSNP15): VER, CVR, USR; the 2003 lockout"
-    }
-
-    fn default_port(&self) -> u16 {
-        1863
-    }
-
-    fn setting_keys(&self) -> &'static [Doc] {
-        SETTING_KEYS
-    }
-
-    fn step_kinds(&self) -> &'static [Doc] {
-        STEP_KINDS
+    super::facts! {
+        name: "msnp",
+        summary: "MSN Messenger notification server (MSNP2-MSNP15): VER, CVR, USR; the 2003 lockout",
+        port: 1863,
+        steps: STEP_KINDS,
+        settings: SETTING_KEYS,
     }
 
     fn variables(&self) -> &'static [&'static str] {

@@ -80,28 +80,16 @@ const SETTING_KEYS: &[Doc] = &[
 ];
 
 impl Wire for Mysql {
-    fn name(&self) -> &'static str {
-        "mysql"
-    }
-
-    fn summary(&self) -> &'static str {
-        "MySQL and MariaDB drivers against servers retiring mysql_native_password and requiring TLS; decides at OK or ERR with a `password`, else at the authentication request"
-    }
-
-    fn default_port(&self) -> u16 {
-        3306
+    super::facts! {
+        name: "mysql",
+        summary: "MySQL and MariaDB drivers against servers retiring mysql_native_password and requiring TLS; decides at OK or ERR with a `password`, else at the authentication request",
+        port: 3306,
+        steps: STEP_KINDS,
+        settings: SETTING_KEYS,
     }
 
     fn server_speaks_first(&self) -> bool {
         true
-    }
-
-    fn step_kinds(&self) -> &'static [Doc] {
-        STEP_KINDS
-    }
-
-    fn setting_keys(&self) -> &'static [Doc] {
-        SETTING_KEYS
     }
 
     fn check_variable(&self, name: &str, value: &str) -> Result<(), String> {

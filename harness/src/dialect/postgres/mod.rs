@@ -81,24 +81,12 @@ const SETTING_KEYS: &[Doc] = &[
 const SIGNATURES: Signatures = Signatures::of(signature::signature, signature::distinctions);
 
 impl Wire for Postgres {
-    fn name(&self) -> &'static str {
-        "postgres"
-    }
-
-    fn summary(&self) -> &'static str {
-        "PostgreSQL drivers against servers dropping old protocols, MD5 and clear-text connections; decides at AuthenticationOk with a `password`, else at the authentication request"
-    }
-
-    fn default_port(&self) -> u16 {
-        5432
-    }
-
-    fn step_kinds(&self) -> &'static [Doc] {
-        STEP_KINDS
-    }
-
-    fn setting_keys(&self) -> &'static [Doc] {
-        SETTING_KEYS
+    super::facts! {
+        name: "postgres",
+        summary: "PostgreSQL drivers against servers dropping old protocols, MD5 and clear-text connections; decides at AuthenticationOk with a `password`, else at the authentication request",
+        port: 5432,
+        steps: STEP_KINDS,
+        settings: SETTING_KEYS,
     }
 
     /// One message, a startup packet told from a typed message by its first byte; live

@@ -73,24 +73,12 @@ const SETTING_KEYS: &[Doc] = &[
 const SIGNATURES: Signatures = Signatures::of(signature::signature, signature::distinctions);
 
 impl Wire for Ssh {
-    fn name(&self) -> &'static str {
-        "ssh"
-    }
-
-    fn summary(&self) -> &'static str {
-        "SSH clients against servers dropping old key exchanges, host keys, ciphers and MACs; decides at the key-exchange reply"
-    }
-
-    fn default_port(&self) -> u16 {
-        22
-    }
-
-    fn step_kinds(&self) -> &'static [Doc] {
-        STEP_KINDS
-    }
-
-    fn setting_keys(&self) -> &'static [Doc] {
-        SETTING_KEYS
+    super::facts! {
+        name: "ssh",
+        summary: "SSH clients against servers dropping old key exchanges, host keys, ciphers and MACs; decides at the key-exchange reply",
+        port: 22,
+        steps: STEP_KINDS,
+        settings: SETTING_KEYS,
     }
 
     /// One line or packet, told apart by its first byte; live replies and recordings use

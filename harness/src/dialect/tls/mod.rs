@@ -103,24 +103,12 @@ const SETTING_KEYS: &[Doc] = &[
 ];
 
 impl Wire for Tls {
-    fn name(&self) -> &'static str {
-        "tls"
-    }
-
-    fn summary(&self) -> &'static str {
-        "TLS ClientHellos against servers retiring protocol versions, cipher suites, DH groups and certificates; reads the server's whole first flight (TLS 1.3's with the harness's own key share)"
-    }
-
-    fn default_port(&self) -> u16 {
-        443
-    }
-
-    fn step_kinds(&self) -> &'static [Doc] {
-        STEP_KINDS
-    }
-
-    fn setting_keys(&self) -> &'static [Doc] {
-        SETTING_KEYS
+    super::facts! {
+        name: "tls",
+        summary: "TLS ClientHellos against servers retiring protocol versions, cipher suites, DH groups and certificates; reads the server's whole first flight (TLS 1.3's with the harness's own key share)",
+        port: 443,
+        steps: STEP_KINDS,
+        settings: SETTING_KEYS,
     }
 
     fn frame(&self, from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
