@@ -96,15 +96,18 @@ pub trait Wire: Send + Sync {
 }
 
 /// What a built-in dialect states about itself, written inside its `impl Wire` in place of
-/// five one-line methods: `facts! { name: "ssh", summary: "...", port: 22, steps: STEP_KINDS,
-/// settings: SETTING_KEYS }` (`settings` left out for a dialect with none).
+/// one-line methods: `facts! { name: "ssh", summary: "...", port: 22, steps: STEP_KINDS,
+/// settings: SETTING_KEYS, describe: describe::describe, redactions: describe::REDACTIONS }`
+/// (`settings` and `redactions` left out for a dialect with none).
 macro_rules! facts {
     (
         name: $name:expr,
         summary: $summary:expr,
         port: $port:expr,
         steps: $steps:expr
-        $(, settings: $settings:expr)? $(,)?
+        $(, settings: $settings:expr)?,
+        describe: $describe:path
+        $(, redactions: $redactions:path)? $(,)?
     ) => {
         fn name(&self) -> &'static str {
             $name
@@ -121,6 +124,14 @@ macro_rules! facts {
         $(
             fn setting_keys(&self) -> &'static [crate::dialect::Doc] {
                 $settings
+            }
+        )?
+        fn describe(&self, from: crate::direction::Direction, bytes: &[u8]) -> String {
+            $describe(from, bytes)
+        }
+        $(
+            fn redactions(&self) -> &crate::dialect::Redactions {
+                &$redactions
             }
         )?
     };

@@ -19,7 +19,7 @@ mod signature;
 
 use super::{
     Conversation, Doc, FrameError, Framer, Identity, IdentityInTraffic, Protocol, RecordedIdentity,
-    Recordings, Redactions, Signatures, Step, StepError, StepSource, Wire,
+    Recordings, Signatures, Step, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -87,6 +87,8 @@ impl Wire for Http {
         port: 80,
         steps: STEP_KINDS,
         settings: SETTING_KEYS,
+        describe: describe::describe,
+        redactions: describe::REDACTIONS,
     }
 
     /// One whole message when the buffer holds it; a body too long to hold is framed by
@@ -109,14 +111,6 @@ impl Wire for Http {
 
     fn normalize(&self, described: &str) -> String {
         describe::normalize(described)
-    }
-
-    fn redactions(&self) -> &Redactions {
-        &describe::REDACTIONS
-    }
-
-    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
-        describe(from, bytes)
     }
 
     super::offers!(Recordings, Distinguish(SIGNATURES));

@@ -21,7 +21,7 @@ pub use request::MsnpRequest;
 
 use super::{
     Conversation, Doc, Ending, FrameError, Identity, Protocol, Received, RecordedIdentity,
-    Recordings, Redactions, SendError, Signatures, Step, StepError, StepKind, StepSource, Wire,
+    Recordings, SendError, Signatures, Step, StepError, StepKind, StepSource, Wire,
 };
 use crate::direction::Direction;
 use crate::server::ReferenceServer;
@@ -71,6 +71,8 @@ impl Wire for Msnp {
         port: 1863,
         steps: STEP_KINDS,
         settings: SETTING_KEYS,
+        describe: recording::describe,
+        redactions: recording::REDACTIONS,
     }
 
     fn variables(&self) -> &'static [&'static str] {
@@ -83,14 +85,6 @@ impl Wire for Msnp {
 
     fn normalize(&self, described: &str) -> String {
         recording::normalize(described)
-    }
-
-    fn redactions(&self) -> &Redactions {
-        &recording::REDACTIONS
-    }
-
-    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
-        recording::describe(from, bytes)
     }
 
     fn reference_server(&self) -> Option<&dyn ReferenceServer> {

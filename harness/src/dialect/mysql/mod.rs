@@ -17,7 +17,7 @@ mod signature;
 
 use super::{
     Conversation, Distinguish, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity,
-    Recordings, Redactions, ReplayEnding, Step, StepError, StepSource, Wire,
+    Recordings, ReplayEnding, Step, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -86,6 +86,8 @@ impl Wire for Mysql {
         port: 3306,
         steps: STEP_KINDS,
         settings: SETTING_KEYS,
+        describe: describe::describe,
+        redactions: describe::REDACTIONS,
     }
 
     fn server_speaks_first(&self) -> bool {
@@ -118,14 +120,6 @@ impl Wire for Mysql {
 
     fn own_framer(&self, from: Direction) -> Option<Box<dyn Framer + '_>> {
         Some(Box::new(MysqlFramer::new(from == Direction::Client)))
-    }
-
-    fn redactions(&self) -> &Redactions {
-        &describe::REDACTIONS
-    }
-
-    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
-        describe(from, bytes)
     }
 
     fn recordings(&self) -> Option<&dyn Recordings> {

@@ -18,7 +18,7 @@ mod signature;
 
 use super::{
     Conversation, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity, Recordings,
-    Redactions, ReplayEnding, Signatures, Step, StepError, StepSource, Wire,
+    ReplayEnding, Signatures, Step, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -87,6 +87,8 @@ impl Wire for Postgres {
         port: 5432,
         steps: STEP_KINDS,
         settings: SETTING_KEYS,
+        describe: describe::describe,
+        redactions: describe::REDACTIONS,
     }
 
     /// One message, a startup packet told from a typed message by its first byte; live
@@ -98,14 +100,6 @@ impl Wire for Postgres {
 
     fn own_framer(&self, from: Direction) -> Option<Box<dyn Framer + '_>> {
         Some(Box::new(PgFramer::new(from == Direction::Client)))
-    }
-
-    fn redactions(&self) -> &Redactions {
-        &describe::REDACTIONS
-    }
-
-    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
-        describe(from, bytes)
     }
 
     super::offers!(Recordings, Distinguish(SIGNATURES));

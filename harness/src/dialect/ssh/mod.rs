@@ -19,7 +19,7 @@ pub mod wire;
 
 use super::{
     Conversation, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity, Recordings,
-    Redactions, Signatures, Step, StepError, StepSource, Wire,
+    Signatures, Step, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -79,6 +79,8 @@ impl Wire for Ssh {
         port: 22,
         steps: STEP_KINDS,
         settings: SETTING_KEYS,
+        describe: describe::describe,
+        redactions: describe::REDACTIONS,
     }
 
     /// One line or packet, told apart by its first byte; live replies and recordings use
@@ -89,14 +91,6 @@ impl Wire for Ssh {
 
     fn own_framer(&self, _from: Direction) -> Option<Box<dyn Framer + '_>> {
         Some(Box::<SshFramer>::default())
-    }
-
-    fn redactions(&self) -> &Redactions {
-        &describe::REDACTIONS
-    }
-
-    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
-        describe(from, bytes)
     }
 
     super::offers!(Recordings, Distinguish(SIGNATURES));

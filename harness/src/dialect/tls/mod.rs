@@ -109,6 +109,7 @@ impl Wire for Tls {
         port: 443,
         steps: STEP_KINDS,
         settings: SETTING_KEYS,
+        describe: describe::describe,
     }
 
     fn frame(&self, from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
@@ -123,10 +124,6 @@ impl Wire for Tls {
 
     fn speaks_tls(&self) -> bool {
         true
-    }
-
-    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
-        describe(from, bytes)
     }
 
     super::offers!(Recordings, Distinguish);
