@@ -34,12 +34,13 @@ pub trait Protocol: Wire {
     fn identity_in_traffic(&self) -> Option<&dyn IdentityInTraffic<Self::Settings>> {
         None
     }
-    /// A recorded client message as a step ([`Step::Recorded`] to send it as recorded, through
-    /// [`Conversation::send_recorded`]); `Err` says why it cannot be replayed (by default: this
-    /// dialect replays no recordings).
+    /// A recorded client message as a step, or why it cannot be replayed. By default it is
+    /// sent as recorded ([`Step::Recorded`], through [`Conversation::send_recorded`]); a
+    /// dialect that rewrites it as a form of its own returns [`Step::Own`] (MSNP renumbers
+    /// its TrIDs).
     fn replay(&self, message: &[u8], account: Option<&str>) -> Result<Step<Self::Step>, String> {
-        let _ = (message, account);
-        Err(format!("the {} dialect replays no recordings", self.name()))
+        let _ = account;
+        Ok(Step::Recorded(message.to_vec()))
     }
     /// What replaying a recording needs beyond its own messages, judged by the client's last
     /// one: what the recording implies of the client (PostgreSQL: one that hung up when refused

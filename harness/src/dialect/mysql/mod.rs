@@ -17,7 +17,7 @@ mod signature;
 
 use super::{
     Conversation, Distinguish, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity,
-    Recordings, ReplayEnding, Step, StepError, StepSource, Wire,
+    Recordings, ReplayEnding, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -209,10 +209,6 @@ impl Protocol for Mysql {
         settings: &Self::Settings,
     ) -> Box<dyn Conversation<Self::Step>> {
         Box::new(MysqlConversation::new(settings.clone()))
-    }
-
-    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Step<Self::Step>, String> {
-        Ok(Step::Recorded(message.to_vec()))
     }
 
     /// A client that hung up right after its SSLRequest (the recording stopped there) goes

@@ -18,7 +18,7 @@ mod signature;
 
 use super::{
     Conversation, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity, Recordings,
-    ReplayEnding, Signatures, Step, StepError, StepSource, Wire,
+    ReplayEnding, Signatures, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -180,10 +180,6 @@ impl Protocol for Postgres {
         settings: &Self::Settings,
     ) -> Box<dyn Conversation<Self::Step>> {
         Box::new(PgConversation::new(settings.clone()))
-    }
-
-    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Step<Self::Step>, String> {
-        Ok(Step::Recorded(message.to_vec()))
     }
 
     /// A client that hung up when refused TLS requires it (libpq's sslmode=require); where a

@@ -19,7 +19,7 @@ pub mod wire;
 
 use super::{
     Conversation, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity, Recordings,
-    Signatures, Step, StepError, StepSource, Wire,
+    Signatures, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -162,10 +162,6 @@ impl Protocol for Ssh {
     ) -> Box<dyn Conversation<Self::Step>> {
         let policy = settings.clone();
         Box::new(SshConversation::new(policy.deprecations).with_refusals(policy.refusals))
-    }
-
-    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Step<Self::Step>, String> {
-        Ok(Step::Recorded(message.to_vec()))
     }
 }
 
