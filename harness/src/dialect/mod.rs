@@ -203,8 +203,9 @@ pub struct HeldBack {
 /// conversation takes its own compiled steps (`Step`); the core holds one taking erased ones.
 pub trait Conversation<Step: ?Sized = dyn Request>: Send {
     /// Readies the conversation for a step of `kind` about to be sent with `values` (reading
-    /// the case variables it needs; TLS: noting that `send_hex` sends its own key shares).
-    /// The default does nothing.
+    /// the case variables it needs; TLS: noting that `send_hex` sends its own key shares;
+    /// MSNP: taking the next TrID). The core calls it once before every step it sends, raw
+    /// and recorded ones too; the default does nothing.
     fn prepare(
         &mut self,
         kind: StepKind,
