@@ -186,7 +186,7 @@ impl<S: Request> Conversation for Typed<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dialect::{http::Http, ssh::Ssh, text_step};
+    use crate::dialect::{http::Http, msnp::Msnp, ssh::Ssh, text_step};
 
     /// A step handed to another dialect's conversation is refused by the wrapper, in the words
     /// the runner shows, and nothing is sent.
@@ -201,6 +201,45 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "this step was compiled for another dialect"
+        );
+    }
+
+    /// `send_hex` is the core's for every dialect: sent as written with its variables
+    /// filled, prepared for and noted like any other step (MSNP numbers it, so the scripted
+    /// line after it takes the next TrID).
+    #[test]
+    fn a_raw_step_is_sent_as_written_and_counts_as_sent() {
+        let hex = "{greeting} 0d 0a";
+        let raw = Dialect::step(
+            &Msnp,
+            &Payload::Bytes(crate::template::ByteTemplate::parse(hex).unwrap()),
+            hex,
+        )
+        .unwrap();
+        let line = text_step(&Msnp, "VER {trid} MSNP8 CVR0").unwrap();
+        let mut conversation = Dialect::conversation(&Msnp, None, &Settings::none());
+        let values = BTreeMap::from([("greeting".to_string(), "PNG".to_string())]);
+        let sent = conversation.send(raw.as_ref(), &values).unwrap();
+        assert_eq!(&sent[..], b"PNG\r\n");
+        let sent = conversation.send(line.as_ref(), &values).unwrap();
+        assert_eq!(&sent[..], b"VER 2 MSNP8 CVR0\r\n");
+    }
+
+    /// A recorded message goes out as recorded unless the dialect rewrites it for the live
+    /// server, and either way the conversation notes what went out.
+    #[test]
+    fn a_recorded_message_is_sent_as_recorded_and_noted() {
+        let ident = b"SSH-2.0-OpenSSH_9.6\r\n";
+        let step = Dialect::replay(&Ssh, ident, None).unwrap();
+        let mut conversation = Dialect::conversation(&Ssh, None, &Settings::none());
+        let sent = conversation.send(step.as_ref(), &BTreeMap::new()).unwrap();
+        assert_eq!(&sent[..], ident);
+        conversation.receive(Bytes::from_static(b"SSH-2.0-OpenSSH_9.2\r\n"));
+        let verdict = conversation.ended(Ending::Closed);
+        assert!(
+            verdict.reason.contains("SSH-2.0-OpenSSH_9.6"),
+            "{}",
+            verdict.reason
         );
     }
 

@@ -82,3 +82,39 @@ pub fn framer(dialect: &dyn Dialect, from: Direction) -> Box<dyn Framer + '_> {
         .own_framer(from)
         .unwrap_or_else(|| Box::new(Stateless { dialect, from }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(buf: &[u8], max: usize) -> Result<Option<usize>, FrameError> {
+        line_end(buf, b"\r\n", max, || "too long".into())
+    }
+
+    /// A line of exactly `max` bytes is found; one byte more, with no terminator in sight, is
+    /// too long; less, still waiting, is more to come.
+    #[test]
+    fn a_line_may_hold_max_bytes_before_its_terminator() {
+        assert_eq!(found(b"abcd\r\nnext", 4), Ok(Some(4)));
+        assert_eq!(found(b"abcd", 4), Ok(None));
+        assert_eq!(
+            found(b"abcde", 4),
+            Err(FrameError::TooLong("too long".into()))
+        );
+        assert_eq!(
+            found(b"abcde\r\n", 4),
+            Err(FrameError::TooLong("too long".into()))
+        );
+    }
+
+    /// `take_through` counts its end byte within `max`.
+    #[test]
+    fn take_through_counts_its_end_byte() {
+        let mut buf = BytesMut::from(&b"abc\nrest"[..]);
+        let taken = take_through(&mut buf, b'\n', 4, || "too long".into()).unwrap();
+        assert_eq!(taken.as_deref(), Some(&b"abc\n"[..]));
+        assert_eq!(&buf[..], b"rest");
+        let mut buf = BytesMut::from(&b"abcd\n"[..]);
+        assert!(take_through(&mut buf, b'\n', 4, || "too long".into()).is_err());
+    }
+}
