@@ -101,8 +101,9 @@ impl<P: Protocol> Dialect for P {
     }
 }
 
-/// A dialect's conversation, taking erased steps: raw bytes and recorded messages it sends
-/// itself, the dialect's own steps it hands on typed; every message sent it notes with
+/// A dialect's conversation, taking erased steps: before each it declares the case's
+/// variables and prepares the conversation, raw bytes and recorded messages it sends itself,
+/// the dialect's own steps it hands on typed; every message sent it notes with
 /// [`Conversation::observe_sent`].
 struct Typed<S: 'static>(Box<dyn Conversation<S>>);
 
@@ -126,6 +127,7 @@ impl<S: Request> Conversation for Typed<S> {
         let step = any
             .downcast_ref::<Step<S>>()
             .ok_or(SendError::OtherDialect)?;
+        self.0.declare(values);
         self.0.prepare(step.kind(), values)?;
         let bytes = match step {
             Step::Own(own) => self.0.send(own, values)?,

@@ -240,7 +240,8 @@ pub trait Conversation<Step: ?Sized = dyn Request>: Send {
     /// Takes the case variables that say what the client can do (PostgreSQL's `sslmode`),
     /// before any message: judging a recording declares what its replay would declare, what
     /// the recording implies of its client ([`Dialect::replay_ending`]) and what a reviewer
-    /// wrote, so both come to the same verdict. The default reads none.
+    /// wrote, so both come to the same verdict; a live run declares the case's variables before
+    /// every step it sends, so reading them once is enough. The default reads none.
     fn declare(&mut self, values: &BTreeMap<String, String>) {
         let _ = values;
     }

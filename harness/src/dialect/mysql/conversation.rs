@@ -638,12 +638,7 @@ impl MysqlConversation {
 }
 
 impl Conversation<MysqlRequest> for MysqlConversation {
-    fn prepare(
-        &mut self,
-        _kind: StepKind,
-        values: &BTreeMap<String, String>,
-    ) -> Result<(), SendError> {
-        self.declare_values(values);
+    fn prepare(&mut self, _: StepKind, _: &BTreeMap<String, String>) -> Result<(), SendError> {
         self.sending = true;
         Ok(())
     }

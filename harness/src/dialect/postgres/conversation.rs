@@ -439,12 +439,7 @@ fn with_warnings(stage: &str, reason: String, warnings: Vec<String>, text: &str)
 }
 
 impl Conversation<PgRequest> for PgConversation {
-    fn prepare(
-        &mut self,
-        _kind: StepKind,
-        values: &BTreeMap<String, String>,
-    ) -> Result<(), SendError> {
-        self.declare(values);
+    fn prepare(&mut self, _: StepKind, _: &BTreeMap<String, String>) -> Result<(), SendError> {
         self.live = true;
         Ok(())
     }
