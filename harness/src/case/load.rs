@@ -3,7 +3,7 @@
 //! the file, line and column.
 
 use super::{ByteTemplate, Case, Condition, Step, Template};
-use crate::dialect::{self, Dialect, Identity, Payload, Settings, StepSource};
+use crate::dialect::{self, Dialect, Identity, Payload, Settings};
 use crate::source::{self, SourceError};
 use regex::Regex;
 use serde::Deserialize;
@@ -178,18 +178,13 @@ fn parse_case_in(
             }
         };
         let content = Content::of(written, text);
-        let request = dialect
-            .step(&StepSource {
-                payload: &payload,
-                text: written.get_ref(),
-            })
-            .map_err(|e| {
-                let error = at(content.span(e.offset, e.len), e.message);
-                match e.help {
-                    Some(help) => error.with_help(help),
-                    None => error,
-                }
-            })?;
+        let request = dialect.step(&payload, written.get_ref()).map_err(|e| {
+            let error = at(content.span(e.offset, e.len), e.message);
+            match e.help {
+                Some(help) => error.with_help(help),
+                None => error,
+            }
+        })?;
         let expect = raw_step
             .expect
             .as_ref()

@@ -1,6 +1,8 @@
 //! What a dialect may do beyond speaking and framing, each a trait of its own that a dialect
-//! implements only when it has it: reading recorded sessions ([`Recordings`]) and telling
-//! recorded clients apart ([`Distinguish`]); a reference server is
+//! implements only when it has it: reading recorded sessions ([`Recordings`]), telling
+//! recorded clients apart ([`Distinguish`]), finding a client's identity where the suite's
+//! settings say it is ([`IdentityInTraffic`], asked through
+//! [`super::Protocol::identity_in_traffic`]); a reference server is
 //! [`crate::server::ReferenceServer`]. The core asks through [`super::Wire::recordings`] and
 //! [`super::Wire::distinguish`], and the methods on `dyn Dialect` here fall back to what a dialect
 //! without the capability means.
@@ -31,6 +33,18 @@ pub trait Recordings: Send + Sync {
         let _ = n;
         Vec::new()
     }
+}
+
+/// Finding the client's identity in its traffic where a suite's settings say it is (HTTP:
+/// `version_header`, `api_version_path`), in place of the one the recording names.
+pub trait IdentityInTraffic<Settings>: Send + Sync {
+    /// The identity the `settings` point at, when they point at one; `None` keeps the
+    /// recording's own. The client's messages are read only when the settings need them.
+    fn identity_in(
+        &self,
+        settings: &Settings,
+        client_messages: &mut dyn Iterator<Item = Vec<u8>>,
+    ) -> Option<RecordedIdentity>;
 }
 
 /// Telling recorded clients apart, beyond their name and version.

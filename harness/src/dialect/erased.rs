@@ -4,8 +4,9 @@
 //! handed back is reported here, so no dialect checks a type by hand.
 
 use super::{
-    Conversation, Dialect, Ending, FromSettings, HeldBack, Identity, Protocol, Received,
-    RecordedIdentity, ReplayEnding, Request, SendError, SettingError, StepError, StepSource,
+    Conversation, Dialect, Ending, FromSettings, HeldBack, Identity, Payload, Protocol, Received,
+    RecordedIdentity, ReplayEnding, Request, SendError, SettingError, Step, StepError, StepKind,
+    StepSource,
 };
 use crate::verdict::Verdict;
 use bytes::Bytes;
@@ -50,8 +51,19 @@ impl<P: Protocol> Dialect for P {
         Ok(Settings(Some(Arc::new(settings))))
     }
 
-    fn step(&self, source: &StepSource<'_>) -> Result<Box<dyn Request>, StepError> {
-        Ok(Box::new(Protocol::step(self, source)?))
+    fn step(&self, payload: &Payload, text: &str) -> Result<Box<dyn Request>, StepError> {
+        let step = match payload {
+            Payload::Bytes(bytes) => Step::Raw(bytes.clone()),
+            Payload::Text { send, body } => Step::Own(Protocol::step(
+                self,
+                &StepSource {
+                    send,
+                    body: body.as_ref(),
+                    text,
+                },
+            )?),
+        };
+        Ok(Box::new(step) as Box<dyn Request>)
     }
 
     fn conversation(
@@ -68,7 +80,8 @@ impl<P: Protocol> Dialect for P {
         settings: &Settings,
         client_messages: &mut dyn Iterator<Item = Vec<u8>>,
     ) -> Option<RecordedIdentity> {
-        settings.with::<P, _>(|s| Protocol::identity_in(self, s, client_messages))
+        let traffic = self.identity_in_traffic()?;
+        settings.with::<P, _>(|s| traffic.identity_in(s, client_messages))
     }
 
     fn replay(&self, message: &[u8], account: Option<&str>) -> Result<Box<dyn Request>, String> {
@@ -82,27 +95,54 @@ impl<P: Protocol> Dialect for P {
             steps: ending
                 .steps
                 .into_iter()
-                .map(|(step, why)| (Box::new(step) as Box<dyn Request>, why))
+                .map(|(step, why)| (Box::new(Step::Own(step)) as Box<dyn Request>, why))
                 .collect(),
         }
     }
 }
 
-/// A dialect's conversation, taking erased steps and handing them on typed.
+/// A dialect's conversation, taking erased steps: before each it declares the case's
+/// variables and prepares the conversation, raw bytes and recorded messages it sends itself,
+/// the dialect's own steps it hands on typed; every message sent it notes with
+/// [`Conversation::observe_sent`].
 struct Typed<S: 'static>(Box<dyn Conversation<S>>);
 
 // Every method is handed on, defaults included: a default left out here would silently undo
 // what a dialect overrides, so the lint makes leaving one out a build failure.
 #[deny(clippy::missing_trait_methods)]
 impl<S: Request> Conversation for Typed<S> {
+    fn prepare(
+        &mut self,
+        kind: StepKind,
+        values: &BTreeMap<String, String>,
+    ) -> Result<(), SendError> {
+        self.0.prepare(kind, values)
+    }
     fn send(
         &mut self,
         request: &dyn Request,
         values: &BTreeMap<String, String>,
     ) -> Result<Bytes, SendError> {
         let any: &dyn Any = request;
-        let step = any.downcast_ref::<S>().ok_or(SendError::OtherDialect)?;
-        self.0.send(step, values)
+        let step = any
+            .downcast_ref::<Step<S>>()
+            .ok_or(SendError::OtherDialect)?;
+        self.0.declare(values);
+        self.0.prepare(step.kind(), values)?;
+        let bytes = match step {
+            Step::Own(own) => self.0.send(own, values)?,
+            Step::Raw(template) => Bytes::from(template.expand(values).map_err(SendError::Unset)?),
+            Step::Recorded(message) => self.0.send_recorded(message, values)?,
+        };
+        self.0.observe_sent(&bytes);
+        Ok(bytes)
+    }
+    fn send_recorded(
+        &mut self,
+        message: &[u8],
+        values: &BTreeMap<String, String>,
+    ) -> Result<Bytes, SendError> {
+        self.0.send_recorded(message, values)
     }
     fn observe_sent(&mut self, message: &[u8]) {
         self.0.observe_sent(message)
@@ -148,7 +188,7 @@ impl<S: Request> Conversation for Typed<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dialect::{http::Http, ssh::Ssh, text_step};
+    use crate::dialect::{http::Http, msnp::Msnp, ssh::Ssh, text_step};
 
     /// A step handed to another dialect's conversation is refused by the wrapper, in the words
     /// the runner shows, and nothing is sent.
@@ -163,6 +203,44 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "this step was compiled for another dialect"
+        );
+    }
+
+    /// `send_hex` is the core's for every dialect: sent as written with its variables
+    /// filled, prepared for and noted like any other step (MSNP numbers it, so the scripted
+    /// line after it takes the next TrID).
+    #[test]
+    fn a_raw_step_is_sent_as_written_and_counts_as_sent() {
+        let hex = "{greeting} 0d 0a";
+        let raw = Dialect::step(
+            &Msnp,
+            &Payload::Bytes(crate::template::ByteTemplate::parse(hex).unwrap()),
+            hex,
+        )
+        .unwrap();
+        let line = text_step(&Msnp, "VER {trid} MSNP8 CVR0").unwrap();
+        let mut conversation = Dialect::conversation(&Msnp, None, &Settings::none());
+        let values = BTreeMap::from([("greeting".to_string(), "PNG".to_string())]);
+        let sent = conversation.send(raw.as_ref(), &values).unwrap();
+        assert_eq!(&sent[..], b"PNG\r\n");
+        let sent = conversation.send(line.as_ref(), &values).unwrap();
+        assert_eq!(&sent[..], b"VER 2 MSNP8 CVR0\r\n");
+    }
+
+    /// A recorded message goes out as recorded unless the dialect rewrites it for the live
+    /// server, and either way the conversation notes what went out.
+    #[test]
+    fn a_recorded_message_is_sent_as_recorded_and_noted() {
+        let ident = b"SSH-2.0-OpenSSH_9.6\r\n";
+        let step = Dialect::replay(&Ssh, ident, None).unwrap();
+        let mut conversation = Dialect::conversation(&Ssh, None, &Settings::none());
+        let sent = conversation.send(step.as_ref(), &BTreeMap::new()).unwrap();
+        assert_eq!(&sent[..], ident);
+        conversation.receive(Bytes::from_static(b"SSH-2.0-OpenSSH_9.2\r\n"));
+        assert_eq!(
+            conversation.ended(Ending::Closed).reason,
+            "the server closed the connection after the client's identification \
+             `SSH-2.0-OpenSSH_9.6`, before its KEXINIT"
         );
     }
 

@@ -43,20 +43,36 @@ impl Framer for Stateless<'_> {
     }
 }
 
+/// Where the line at the front of `buf` ends: the offset of its first `terminator`, the line
+/// before it at most `max` bytes. `Ok(None)` while it may still come; a
+/// [`FrameError::TooLong`] saying `too_long()` once more than `max` bytes hold none. The one
+/// bounded line search of every line framer (MSNP's command lines, HTTP's chunk lines, a
+/// dialect file's lines, SSH's lines before its packets).
+pub fn line_end(
+    buf: &[u8],
+    terminator: &[u8],
+    max: usize,
+    too_long: impl FnOnce() -> String,
+) -> Result<Option<usize>, FrameError> {
+    let window = &buf[..buf.len().min(max.saturating_add(terminator.len()))];
+    match memchr::memmem::find(window, terminator) {
+        Some(at) => Ok(Some(at)),
+        None if buf.len() > max => Err(FrameError::TooLong(too_long())),
+        None => Ok(None),
+    }
+}
+
 /// The bytes at the front of `buf` up to and including the first `end` byte, looked for in
-/// at most `max` bytes (a line, a NUL-terminated message): `Ok(None)` while it may still
-/// come, a [`FrameError::TooLong`] saying `too_long()` once `max` bytes hold none.
+/// at most `max` bytes, the end byte included (a line, a NUL-terminated message):
+/// [`line_end`]'s answer, taken off `buf`.
 pub fn take_through(
     buf: &mut BytesMut,
     end: u8,
     max: usize,
     too_long: impl FnOnce() -> String,
 ) -> Result<Option<Bytes>, FrameError> {
-    match memchr::memchr(end, &buf[..buf.len().min(max)]) {
-        Some(at) => Ok(Some(buf.split_to(at + 1).freeze())),
-        None if buf.len() >= max => Err(FrameError::TooLong(too_long())),
-        None => Ok(None),
-    }
+    let found = line_end(buf, &[end], max.saturating_sub(1), too_long)?;
+    Ok(found.map(|at| buf.split_to(at + 1).freeze()))
 }
 
 /// The framer live replies and recordings of `dialect` are framed with, for one direction of
@@ -65,4 +81,40 @@ pub fn framer(dialect: &dyn Dialect, from: Direction) -> Box<dyn Framer + '_> {
     dialect
         .own_framer(from)
         .unwrap_or_else(|| Box::new(Stateless { dialect, from }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(buf: &[u8], max: usize) -> Result<Option<usize>, FrameError> {
+        line_end(buf, b"\r\n", max, || "too long".into())
+    }
+
+    /// A line of exactly `max` bytes is found; one byte more, with no terminator in sight, is
+    /// too long; less, still waiting, is more to come.
+    #[test]
+    fn a_line_may_hold_max_bytes_before_its_terminator() {
+        assert_eq!(found(b"abcd\r\nnext", 4), Ok(Some(4)));
+        assert_eq!(found(b"abcd", 4), Ok(None));
+        assert_eq!(
+            found(b"abcde", 4),
+            Err(FrameError::TooLong("too long".into()))
+        );
+        assert_eq!(
+            found(b"abcde\r\n", 4),
+            Err(FrameError::TooLong("too long".into()))
+        );
+    }
+
+    /// `take_through` counts its end byte within `max`.
+    #[test]
+    fn take_through_counts_its_end_byte() {
+        let mut buf = BytesMut::from(&b"abc\nrest"[..]);
+        let taken = take_through(&mut buf, b'\n', 4, || "too long".into()).unwrap();
+        assert_eq!(taken.as_deref(), Some(&b"abc\n"[..]));
+        assert_eq!(&buf[..], b"rest");
+        let mut buf = BytesMut::from(&b"abcd\n"[..]);
+        assert!(take_through(&mut buf, b'\n', 4, || "too long".into()).is_err());
+    }
 }

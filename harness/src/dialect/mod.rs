@@ -17,6 +17,7 @@ pub mod msnp;
 pub mod mysql;
 pub mod postgres;
 mod protocol;
+mod redact;
 mod registry;
 mod reply_classes;
 mod settings;
@@ -27,15 +28,19 @@ pub mod verbs;
 mod wire;
 
 pub(crate) use capabilities::offers;
-pub use capabilities::{Distinguish, Recordings, Signatures};
+pub use capabilities::{Distinguish, IdentityInTraffic, Recordings, Signatures};
 pub use erased::Settings;
-pub use framer::{Framer, Stateless, framer, take_through};
+pub use framer::{Framer, Stateless, framer, line_end, take_through};
 pub use protocol::{Dialect, Protocol};
+pub use redact::{Redaction, Redactions};
 pub use registry::{all, by_name, names, register, unknown};
 pub use reply_classes::{ClassList, RefusalClass, RefusalClasses, refusal_lists};
 pub use settings::{FromSettings, SettingError, string_list, whole_number};
-pub use step::{Payload, Request, StepError, StepSource, text_step, typed_text_step};
+pub use step::{
+    Payload, Request, Step, StepError, StepKind, StepSource, text_step, typed_text_step,
+};
 pub use wire::Wire;
+pub(crate) use wire::facts;
 
 use crate::verdict::Verdict;
 use bytes::Bytes;
@@ -197,20 +202,46 @@ pub struct HeldBack {
 /// Pure and synchronous: the runner does the I/O and feeds it whole messages. A dialect's
 /// conversation takes its own compiled steps (`Step`); the core holds one taking erased ones.
 pub trait Conversation<Step: ?Sized = dyn Request>: Send {
-    /// The bytes of one step, its variables filled from `values` (and from the conversation's
-    /// own state, e.g. MSNP's transaction ids); notes it as the request now outstanding.
+    /// Readies the conversation for a step of `kind` about to be sent with `values` (reading
+    /// the case variables it needs; TLS: noting that `send_hex` sends its own key shares;
+    /// MSNP: taking the next TrID). The core calls it once before every step it sends, raw
+    /// and recorded ones too; the default does nothing.
+    fn prepare(
+        &mut self,
+        kind: StepKind,
+        values: &BTreeMap<String, String>,
+    ) -> Result<(), SendError> {
+        let _ = (kind, values);
+        Ok(())
+    }
+    /// The bytes of one of the dialect's own steps, its variables filled from `values` (and
+    /// from the conversation's own state, e.g. MSNP's transaction ids). The core then notes
+    /// them with [`observe_sent`](Conversation::observe_sent), as it does raw and recorded ones.
     fn send(
         &mut self,
         request: &Step,
         values: &BTreeMap<String, String>,
     ) -> Result<Bytes, SendError>;
-    /// Notes a recorded client message as sent, without sending anything: judging a
-    /// recording feeds both sides to the classifier as they happened.
+    /// The bytes a recorded client message goes out as: by default as recorded; a dialect
+    /// whose live server needs it otherwise rewrites it (SSH: a key-exchange init for the
+    /// method the live server chose; MySQL: the scramble for the live nonce).
+    fn send_recorded(
+        &mut self,
+        message: &[u8],
+        values: &BTreeMap<String, String>,
+    ) -> Result<Bytes, SendError> {
+        let _ = values;
+        Ok(Bytes::copy_from_slice(message))
+    }
+    /// Notes a client message as sent: every message a step sent, and in a recording being
+    /// judged every client message, without sending anything, so that the classifier sees
+    /// both sides as they happened.
     fn observe_sent(&mut self, message: &[u8]);
     /// Takes the case variables that say what the client can do (PostgreSQL's `sslmode`),
     /// before any message: judging a recording declares what its replay would declare, what
     /// the recording implies of its client ([`Dialect::replay_ending`]) and what a reviewer
-    /// wrote, so both come to the same verdict. The default reads none.
+    /// wrote, so both come to the same verdict; a live run declares the case's variables before
+    /// every step it sends, so reading them once is enough. The default reads none.
     fn declare(&mut self, values: &BTreeMap<String, String>) {
         let _ = values;
     }

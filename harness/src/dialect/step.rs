@@ -1,6 +1,7 @@
 //! Steps as a dialect sees them: what a case file wrote (text or bytes, with `{variables}`),
-//! compiled by the dialect into a [`Request`] when the case loads, so a step the dialect cannot
-//! parse is a load error pointing at its column.
+//! compiled when the case loads, so a step the dialect cannot parse is a load error pointing at
+//! its column. Bytes (`send_hex`) and recorded messages are the core's ([`Step`]); a dialect
+//! compiles only its own text steps.
 
 use crate::template::{ByteTemplate, Template};
 use std::any::Any;
@@ -18,13 +19,46 @@ pub enum Payload {
     Bytes(ByteTemplate),
 }
 
-/// A step to compile: the payload, and the source text of its `send` value (for dialects
-/// that parse its literal parts).
-#[derive(Debug)]
+/// A text step for a dialect to compile: its templates, and the source text of its `send`
+/// value (for dialects that parse its literal parts).
+#[derive(Debug, Clone, Copy)]
 pub struct StepSource<'a> {
-    pub payload: &'a Payload,
-    /// The `send` (or `send_hex`) value as written, before templating.
+    pub send: &'a Template,
+    pub body: Option<&'a Template>,
+    /// The `send` value as written, before templating.
     pub text: &'a str,
+}
+
+/// A compiled step as the core holds it: bytes the core sends for every dialect, or one of the
+/// dialect's own steps (`S`, its [`super::Protocol::Step`]).
+#[derive(Debug)]
+pub enum Step<S> {
+    /// A step the dialect compiled from text.
+    Own(S),
+    /// `send_hex = "..."`: bytes sent as written, `{variables}` filled.
+    Raw(ByteTemplate),
+    /// A recorded client message, sent as recorded unless the dialect rewrites it
+    /// ([`super::Conversation::send_recorded`]).
+    Recorded(Vec<u8>),
+}
+
+impl<S> Step<S> {
+    /// Which kind of step this is, for [`super::Conversation::prepare`].
+    pub fn kind(&self) -> StepKind {
+        match self {
+            Step::Own(_) => StepKind::Own,
+            Step::Raw(_) => StepKind::Raw,
+            Step::Recorded(_) => StepKind::Recorded,
+        }
+    }
+}
+
+/// The kind of a [`Step`] about to be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepKind {
+    Own,
+    Raw,
+    Recorded,
 }
 
 /// Why a dialect rejected a step: a byte range of the `send` value, and what was expected.
@@ -71,26 +105,25 @@ impl<T: Any + Send + Sync + Debug> Request for T {}
 /// Compiles one text step as a case file's `send = "..."` would be: for tools and tests
 /// that script a conversation without a case file.
 pub fn text_step(dialect: &dyn super::Dialect, send: &str) -> Result<Box<dyn Request>, StepError> {
-    with_text_source(send, |source| dialect.step(source))
+    let template = Template::parse(send).map_err(|e| StepError::at(e.offset, e.len, e.message))?;
+    let payload = Payload::Text {
+        send: template,
+        body: None,
+    };
+    dialect.step(&payload, send)
 }
 
 /// [`text_step`] as the dialect's own step type, for its tests.
 pub fn typed_text_step<P: super::Protocol>(protocol: &P, send: &str) -> Result<P::Step, StepError> {
-    with_text_source(send, |source| super::Protocol::step(protocol, source))
-}
-
-fn with_text_source<T>(
-    send: &str,
-    compile: impl FnOnce(&StepSource<'_>) -> Result<T, StepError>,
-) -> Result<T, StepError> {
     let template = Template::parse(send).map_err(|e| StepError::at(e.offset, e.len, e.message))?;
-    compile(&StepSource {
-        payload: &Payload::Text {
-            send: template,
+    super::Protocol::step(
+        protocol,
+        &StepSource {
+            send: &template,
             body: None,
+            text: send,
         },
-        text: send,
-    })
+    )
 }
 
 #[cfg(test)]

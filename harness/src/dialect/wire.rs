@@ -3,7 +3,7 @@
 //! Both the typed [`super::Protocol`] a dialect implements and the type-erased
 //! [`super::Dialect`] the core holds build on it.
 
-use super::{Distinguish, Doc, FrameError, Framer, Recordings};
+use super::{Distinguish, Doc, FrameError, Framer, Recordings, Redactions};
 use crate::direction::Direction;
 use crate::server::ReferenceServer;
 use bytes::{Bytes, BytesMut};
@@ -64,10 +64,16 @@ pub trait Wire: Send + Sync {
     fn normalize(&self, described: &str) -> String {
         self.redact(described)
     }
-    /// Text (a message, a reason) with the values that change on every run (challenges,
-    /// nonces, tickets, timestamps) replaced by placeholders; what a snapshot stores.
+    /// The values that change on every run (challenges, nonces, tickets, versions, ports),
+    /// as patterns and their placeholders; none by default.
+    fn redactions(&self) -> &Redactions {
+        static NONE: Redactions = Redactions::new(&[]);
+        &NONE
+    }
+    /// Text (a message, a reason) with [`redactions`](Wire::redactions) applied; what a
+    /// snapshot stores.
     fn redact(&self, text: &str) -> String {
-        text.to_string()
+        self.redactions().apply(text)
     }
     /// A message as people read it, one or more lines joined by `\n`: the one renderer of
     /// messages for snapshots, reports, `inspect` and divergence lines.
@@ -88,3 +94,46 @@ pub trait Wire: Send + Sync {
         None
     }
 }
+
+/// What a built-in dialect states about itself, written inside its `impl Wire` in place of
+/// one-line methods: `facts! { name: "ssh", summary: "...", port: 22, steps: STEP_KINDS,
+/// settings: SETTING_KEYS, describe: describe::describe, redactions: describe::REDACTIONS }`
+/// (`settings` and `redactions` left out for a dialect with none).
+macro_rules! facts {
+    (
+        name: $name:expr,
+        summary: $summary:expr,
+        port: $port:expr,
+        steps: $steps:expr
+        $(, settings: $settings:expr)?,
+        describe: $describe:path
+        $(, redactions: $redactions:path)? $(,)?
+    ) => {
+        fn name(&self) -> &'static str {
+            $name
+        }
+        fn summary(&self) -> &'static str {
+            $summary
+        }
+        fn default_port(&self) -> u16 {
+            $port
+        }
+        fn step_kinds(&self) -> &'static [crate::dialect::Doc] {
+            $steps
+        }
+        $(
+            fn setting_keys(&self) -> &'static [crate::dialect::Doc] {
+                $settings
+            }
+        )?
+        fn describe(&self, from: crate::direction::Direction, bytes: &[u8]) -> String {
+            $describe(from, bytes)
+        }
+        $(
+            fn redactions(&self) -> &crate::dialect::Redactions {
+                &$redactions
+            }
+        )?
+    };
+}
+pub(crate) use facts;

@@ -5,8 +5,8 @@
 
 use bytes::{Bytes, BytesMut};
 use harness::dialect::{
-    Conversation, Doc, Ending, FrameError, FromSettings, Identity, Payload, Protocol, Received,
-    RecordedIdentity, Recordings, SendError, SettingError, StepError, StepSource, Wire,
+    Conversation, Doc, Ending, FrameError, FromSettings, Identity, Protocol, Received,
+    RecordedIdentity, Recordings, SendError, SettingError, Step, StepError, StepSource, Wire,
     describe_unframed,
 };
 use harness::direction::Direction;
@@ -116,9 +116,6 @@ impl Protocol for Knock {
     type Settings = KnockSettings;
 
     fn step(&self, source: &StepSource<'_>) -> Result<Line, StepError> {
-        let Payload::Text { send, .. } = source.payload else {
-            return Err(StepError::at(0, source.text.len(), "KNOCK steps are text"));
-        };
         let verb = source.text.split(' ').next().unwrap_or_default();
         if !VERBS.contains(&verb) {
             return Err(StepError::at(
@@ -127,7 +124,7 @@ impl Protocol for Knock {
                 format!("`{verb}` is not a KNOCK verb"),
             ));
         }
-        Ok(Line(send.clone()))
+        Ok(Line(source.send.clone()))
     }
 
     fn conversation(
@@ -143,11 +140,11 @@ impl Protocol for Knock {
         })
     }
 
-    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Line, String> {
+    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Step<Line>, String> {
         let text = std::str::from_utf8(message).map_err(|e| e.to_string())?;
         let template = Template::parse(&text.trim_end().replace('{', "{{").replace('}', "}}"))
             .map_err(|e| e.message)?;
-        Ok(Line(template))
+        Ok(Step::Own(Line(template)))
     }
 }
 

@@ -12,9 +12,7 @@ use bytes::{Bytes, BytesMut};
 use harness::dialect::http::Http;
 use harness::dialect::http::framing::{KEPT_BODY, MAX_HEAD};
 use harness::dialect::http::head::{self, BodyLength};
-use harness::dialect::{
-    Dialect, Ending, Payload, SendError, Settings, StepSource, framer, text_step,
-};
+use harness::dialect::{Dialect, Ending, Payload, SendError, Settings, framer, text_step};
 use harness::direction::Direction;
 use harness::template::Template;
 use harness::verdict::{Verdict, VerdictKind};
@@ -916,11 +914,7 @@ pub fn check_step(
         prop_assert!(!good, "{text:?} is not a template");
         return Ok(());
     };
-    let source = StepSource {
-        payload: &Payload::Text { send, body },
-        text,
-    };
-    let step = match Http.step(&source) {
+    let step = match Http.step(&Payload::Text { send, body }, text) {
         Ok(step) => step,
         Err(e) => {
             prop_assert!(!good, "{text:?} does not compile: {}", e.message);

@@ -104,20 +104,29 @@ impl FileConversation {
         let decided_by = message.map(str::to_string);
         let stage = stage.to_string();
         let kind = match reading.action {
-            Action::Admitted if self.warnings.is_empty() => VerdictKind::Admitted,
-            Action::Admitted | Action::Warned => VerdictKind::Warned,
+            Action::Admitted | Action::Warned => {
+                let verdict = Verdict::admitted_or_warned(
+                    stage,
+                    reason(),
+                    &self.warnings,
+                    ("; warned: ", "; "),
+                    decided_by,
+                );
+                // A rule that warns warns even when the session earned no warning of its own.
+                return Some(match reading.action {
+                    Action::Warned => Verdict {
+                        kind: VerdictKind::Warned,
+                        ..verdict
+                    },
+                    _ => verdict,
+                });
+            }
             Action::LockedOut => VerdictKind::LockedOut,
             Action::Error => VerdictKind::Error,
             Action::Busy => return Some(Verdict::busy(stage, reason(), decided_by, None)),
             Action::Aside | Action::UpgradeTls | Action::Continue => return None,
         };
-        let reason = match kind {
-            VerdictKind::Warned if !self.warnings.is_empty() => {
-                format!("{}; warned: {}", reason(), self.warnings.join("; "))
-            }
-            _ => reason(),
-        };
-        Some(Verdict::new(kind, stage, reason, decided_by))
+        Some(Verdict::new(kind, stage, reason(), decided_by))
     }
 }
 
@@ -127,9 +136,7 @@ impl Conversation<FileStep> for FileConversation {
         step: &FileStep,
         values: &BTreeMap<String, String>,
     ) -> Result<Bytes, SendError> {
-        let bytes = steps::expand(self.spec, step, values)?;
-        self.note_sent(&bytes);
-        Ok(Bytes::from(bytes))
+        Ok(Bytes::from(steps::expand(self.spec, step, values)?))
     }
 
     fn observe_sent(&mut self, message: &[u8]) {

@@ -4,7 +4,7 @@
 //! is not a line, and says so at once rather than waiting for a terminator.
 
 use super::spec::Framing;
-use crate::dialect::FrameError;
+use crate::dialect::{FrameError, line_end};
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
 
@@ -18,25 +18,25 @@ pub fn frame(
     let mut start = 0;
     loop {
         let rest = &buf[start..];
-        let window = &rest[..rest.len().min(framing.max_line)];
-        let end = memchr::memchr(b'\n', window);
-        let line = &window[..end.map_or(window.len(), |e| e + 1)];
-        if let Some(at) = line.iter().position(|&b| not_text(b)) {
+        let end = line_end(rest, b"\n", framing.max_line.saturating_sub(1), || {
+            format!("a line over {} bytes", framing.max_line)
+        });
+        // A control byte says at once that this is not text, before any line limit does.
+        let seen = match &end {
+            Ok(Some(at)) => at + 1,
+            _ => rest.len().min(framing.max_line),
+        };
+        if let Some(at) = rest[..seen].iter().position(|&b| not_text(b)) {
             return Err(FrameError::Foreign(format!(
                 "byte 0x{:02x} at offset {} is not text",
-                line[at],
+                rest[at],
                 start + at
             )));
         }
-        let Some(end) = end else {
-            if rest.len() >= framing.max_line {
-                return Err(FrameError::TooLong(format!(
-                    "a line over {} bytes",
-                    framing.max_line
-                )));
-            }
+        let Some(end) = end? else {
             return Ok(None);
         };
+        let line = &rest[..end + 1];
         let next = start + end + 1;
         if next > framing.max_reply {
             return Err(FrameError::TooLong(format!(

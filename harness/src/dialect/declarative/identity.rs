@@ -3,7 +3,7 @@
 //! handshake, with what changes from session to session replaced by the file's patterns).
 
 use super::framer;
-use super::spec::{Replace, Spec, group};
+use super::spec::{Spec, group};
 use crate::dialect::{Identity, RecordedIdentity};
 
 /// How many of the client's first lines are read for its signature.
@@ -84,13 +84,8 @@ fn parts(spec: &Spec, lines: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Text with what changes from run to run replaced (what a snapshot stores).
-pub fn redact(spec: &Spec, text: &str) -> String {
-    Replace::apply(&spec.redact, text)
-}
-
 /// A described message redacted, then with the file's normalisations: a recorded reply and a
 /// live one compare equal when they mean the same.
 pub fn normalize(spec: &Spec, text: &str) -> String {
-    Replace::apply(&spec.normalize, &redact(spec, text))
+    spec.normalize.apply(&spec.redact.apply(text))
 }

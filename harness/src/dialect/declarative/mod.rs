@@ -16,7 +16,7 @@ mod steps;
 
 use crate::dialect::{
     Conversation, Dialect, Distinguish, Doc, FrameError, Identity, Protocol, RecordedIdentity,
-    Recordings, StepError, StepSource, Wire, describe_unframed,
+    Recordings, Redactions, Step, StepError, StepSource, Wire, describe_unframed,
 };
 use crate::direction::Direction;
 use crate::source::SourceError;
@@ -153,8 +153,8 @@ impl Wire for FileDialect {
         identity::normalize(self.spec, described)
     }
 
-    fn redact(&self, text: &str) -> String {
-        identity::redact(self.spec, text)
+    fn redactions(&self) -> &Redactions {
+        &self.spec.redact
     }
 
     fn describe(&self, _from: Direction, bytes: &[u8]) -> String {
@@ -212,14 +212,14 @@ impl Protocol for FileDialect {
         Box::new(conversation::FileConversation::new(self.spec))
     }
 
-    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Self::Step, String> {
+    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Step<Self::Step>, String> {
         if message
             .iter()
             .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n'))
         {
             return Err("it is not a line of text".into());
         }
-        Ok(steps::FileStep::Recorded(message.to_vec()))
+        Ok(Step::Recorded(message.to_vec()))
     }
 }
 

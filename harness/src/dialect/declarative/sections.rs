@@ -5,8 +5,8 @@
 use super::load::{Compiler, built_in, leak};
 use super::model;
 use super::spec::{self, ACTIONS, ENDS, Spec};
-use crate::dialect::Doc;
 use crate::dialect::tls::names;
+use crate::dialect::{Doc, Redaction, Redactions};
 use toml::Spanned;
 
 impl Compiler<'_> {
@@ -20,12 +20,11 @@ impl Compiler<'_> {
         let endings = self.endings(&file.ending, &known);
         let warns = self.warns(&file);
         let replaces = |c: &mut Self, list: &[model::Replace]| {
-            list.iter()
-                .map(|r| spec::Replace {
-                    pattern: c.regex(&r.pattern),
-                    with: r.with.clone(),
-                })
-                .collect()
+            Redactions::compiled(
+                list.iter()
+                    .map(|r| Redaction::first_group(c.regex(&r.pattern), r.with.clone()))
+                    .collect(),
+            )
         };
         let redact = replaces(self, &file.redact);
         let normalize = replaces(self, &file.normalize);

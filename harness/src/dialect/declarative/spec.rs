@@ -1,7 +1,7 @@
 //! A dialect file compiled: regexes built, names checked, numbers in range. What the framer,
 //! the step compiler and the conversation read; built once by [`super::load`].
 
-use crate::dialect::Doc;
+use crate::dialect::{Doc, Redactions};
 use regex::Regex;
 use std::path::PathBuf;
 
@@ -23,8 +23,8 @@ pub struct Spec {
     pub rules: Vec<Rule>,
     pub endings: Vec<Ending>,
     pub warns: Vec<Warn>,
-    pub redact: Vec<Replace>,
-    pub normalize: Vec<Replace>,
+    pub redact: Redactions,
+    pub normalize: Redactions,
     pub identity: Identity,
     /// The file it was read from, for `harness dialects` and registry errors.
     pub source: PathBuf,
@@ -106,37 +106,6 @@ pub struct Warn {
     /// A session upgraded to a TLS version below this one is warned.
     pub tls_below: Option<u16>,
     pub reason: String,
-}
-
-#[derive(Debug)]
-pub struct Replace {
-    pub pattern: Regex,
-    pub with: String,
-}
-
-impl Replace {
-    /// `text` with each match replaced: its first group only when it has one.
-    pub fn apply(list: &[Replace], text: &str) -> String {
-        let mut out = text.to_string();
-        for r in list {
-            if r.pattern.captures_len() > 1 {
-                let mut done = String::with_capacity(out.len());
-                let mut last = 0;
-                for caps in r.pattern.captures_iter(&out) {
-                    if let Some(group) = caps.get(1) {
-                        done.push_str(&out[last..group.start()]);
-                        done.push_str(&r.with);
-                        last = group.end();
-                    }
-                }
-                done.push_str(&out[last..]);
-                out = done;
-            } else {
-                out = r.pattern.replace_all(&out, r.with.as_str()).into_owned();
-            }
-        }
-        out
-    }
 }
 
 #[derive(Debug, Default)]

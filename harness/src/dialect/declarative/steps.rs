@@ -1,22 +1,17 @@
 //! Steps of a file dialect: a verb the file names with arguments its pattern allows (checked
 //! when the case loads where they are written out, when sent where they hold variables), a
-//! free line where the file allows one, raw bytes (`send_hex`), or a recorded line replayed.
+//! free line where the file allows one. Raw bytes and recorded lines are the core's steps.
 
 use super::spec::{Spec, Verb};
 use crate::dialect::verbs::help;
-use crate::dialect::{Payload, SendError, StepError, StepSource};
+use crate::dialect::{SendError, StepError, StepSource};
 use crate::source::closest;
-use crate::template::{ByteTemplate, Template};
+use crate::template::Template;
 use std::collections::BTreeMap;
 
+/// A line (the terminator is added), checked again once its variables are filled.
 #[derive(Debug)]
-pub enum FileStep {
-    /// A line (the terminator is added), checked again once its variables are filled.
-    Line(Template),
-    Raw(ByteTemplate),
-    /// A recorded client message, sent as recorded.
-    Recorded(Vec<u8>),
-}
+pub struct FileStep(Template);
 
 /// Where a line's verb is, and the verb as written: its first word, or (a tagged protocol,
 /// IMAP) the word after its tag.
@@ -86,11 +81,8 @@ fn check(spec: &Spec, line: &str) -> Option<(usize, usize, String, Option<String
 }
 
 pub fn compile(spec: &Spec, source: &StepSource<'_>) -> Result<FileStep, StepError> {
-    let (send, body) = match source.payload {
-        Payload::Bytes(bytes) => return Ok(FileStep::Raw(bytes.clone())),
-        Payload::Text { send, body } => (send, body),
-    };
-    if body.is_some() {
+    let send = source.send;
+    if source.body.is_some() {
         return Err(StepError::at(
             0,
             source.text.len(),
@@ -123,28 +115,21 @@ pub fn compile(spec: &Spec, source: &StepSource<'_>) -> Result<FileStep, StepErr
             None => error,
         });
     }
-    Ok(FileStep::Line(send.clone()))
+    Ok(FileStep(send.clone()))
 }
 
-/// The bytes of `step`, its variables filled from `values`, and the line it sends (for the
-/// stage and the rules), if it is text.
+/// The bytes of `step`, its variables filled from `values`, checked again as a line.
 pub fn expand(
     spec: &Spec,
-    step: &FileStep,
+    FileStep(template): &FileStep,
     values: &BTreeMap<String, String>,
 ) -> Result<Vec<u8>, SendError> {
-    match step {
-        FileStep::Line(template) => {
-            let line = template.expand(values).map_err(SendError::Unset)?;
-            if line.contains(['\r', '\n']) {
-                return Err(SendError::LineBreak);
-            }
-            if let Some((_, _, message, _)) = check(spec, &line) {
-                return Err(SendError::Malformed(message));
-            }
-            Ok(format!("{line}{}", spec.framing.terminator).into_bytes())
-        }
-        FileStep::Raw(bytes) => bytes.expand(values).map_err(SendError::Unset),
-        FileStep::Recorded(bytes) => Ok(bytes.clone()),
+    let line = template.expand(values).map_err(SendError::Unset)?;
+    if line.contains(['\r', '\n']) {
+        return Err(SendError::LineBreak);
     }
+    if let Some((_, _, message, _)) = check(spec, &line) {
+        return Err(SendError::Malformed(message));
+    }
+    Ok(format!("{line}{}", spec.framing.terminator).into_bytes())
 }

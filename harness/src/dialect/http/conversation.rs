@@ -250,9 +250,7 @@ impl Conversation<HttpRequest> for HttpConversation {
         request: &HttpRequest,
         values: &BTreeMap<String, String>,
     ) -> Result<Bytes, SendError> {
-        let bytes = request.encode(values)?;
-        self.observe_sent(&bytes);
-        Ok(Bytes::from(bytes))
+        Ok(Bytes::from(request.encode(values)?))
     }
 
     fn observe_sent(&mut self, message: &[u8]) {

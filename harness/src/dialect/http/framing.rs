@@ -206,13 +206,9 @@ impl Partial {
 
 /// Where the CRLF ending the line at the front of `buf` is: `None` while it is not there yet.
 fn line_end(buf: &[u8]) -> Result<Option<usize>, FrameError> {
-    match memchr::memmem::find(&buf[..buf.len().min(MAX_CHUNK_LINE + 2)], b"\r\n") {
-        Some(at) => Ok(Some(at)),
-        None if buf.len() > MAX_CHUNK_LINE => Err(FrameError::TooLong(format!(
-            "a chunk-size or trailer line longer than {MAX_CHUNK_LINE} bytes"
-        ))),
-        None => Ok(None),
-    }
+    crate::dialect::line_end(buf, b"\r\n", MAX_CHUNK_LINE, || {
+        format!("a chunk-size or trailer line longer than {MAX_CHUNK_LINE} bytes")
+    })
 }
 
 /// A chunk-size line: hex digits, then optional `;extensions`.

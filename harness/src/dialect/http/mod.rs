@@ -18,8 +18,8 @@ mod retry_after;
 mod signature;
 
 use super::{
-    Conversation, Doc, FrameError, Framer, Identity, Protocol, RecordedIdentity, Recordings,
-    Signatures, StepError, StepSource, Wire,
+    Conversation, Doc, FrameError, Framer, Identity, IdentityInTraffic, Protocol, RecordedIdentity,
+    Recordings, Signatures, Step, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -81,24 +81,14 @@ const SETTING_KEYS: &[Doc] = &[
 const SIGNATURES: Signatures = Signatures::of(signature::signature, signature::distinctions);
 
 impl Wire for Http {
-    fn name(&self) -> &'static str {
-        "http"
-    }
-
-    fn summary(&self) -> &'static str {
-        "HTTP/1.x requests against servers retiring API versions, app versions and HTTP/1.0; Sunset and Deprecation warn"
-    }
-
-    fn default_port(&self) -> u16 {
-        80
-    }
-
-    fn step_kinds(&self) -> &'static [Doc] {
-        STEP_KINDS
-    }
-
-    fn setting_keys(&self) -> &'static [Doc] {
-        SETTING_KEYS
+    super::facts! {
+        name: "http",
+        summary: "HTTP/1.x requests against servers retiring API versions, app versions and HTTP/1.0; Sunset and Deprecation warn",
+        port: 80,
+        steps: STEP_KINDS,
+        settings: SETTING_KEYS,
+        describe: describe::describe,
+        redactions: describe::REDACTIONS,
     }
 
     /// One whole message when the buffer holds it; a body too long to hold is framed by
@@ -121,14 +111,6 @@ impl Wire for Http {
 
     fn normalize(&self, described: &str) -> String {
         describe::normalize(described)
-    }
-
-    fn redact(&self, text: &str) -> String {
-        describe::redact(text)
-    }
-
-    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
-        describe(from, bytes)
     }
 
     super::offers!(Recordings, Distinguish(SIGNATURES));
@@ -192,9 +174,19 @@ impl Protocol for Http {
         Box::new(HttpConversation::new(settings.clone()))
     }
 
+    fn identity_in_traffic(&self) -> Option<&dyn IdentityInTraffic<Policy>> {
+        Some(self)
+    }
+
+    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Step<Self::Step>, String> {
+        request::replay(message).map(Step::Own)
+    }
+}
+
+impl IdentityInTraffic<Policy> for Http {
     fn identity_in(
         &self,
-        settings: &Self::Settings,
+        settings: &Policy,
         client_messages: &mut dyn Iterator<Item = Vec<u8>>,
     ) -> Option<RecordedIdentity> {
         let rules = &settings.identity;
@@ -204,10 +196,6 @@ impl Protocol for Http {
         let messages: Vec<Vec<u8>> = client_messages.take(1).collect();
         let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
         Some(identity::read(&refs, rules))
-    }
-
-    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Self::Step, String> {
-        request::replay(message)
     }
 }
 

@@ -2,13 +2,12 @@
 //! without the CRs: the request line, then header fields, checked when the case loads; `body`
 //! adds a body (and its Content-Length, unless the step gives a length or a
 //! Transfer-Encoding); when it is sent it must frame as one HTTP/1.x request, or it is refused.
-//! A recorded request is replayed as recorded, its Host rewritten to `{host}`. `send_hex` sends
-//! bytes as they are.
+//! A recorded request is replayed as recorded, its Host rewritten to `{host}`.
 
 use super::framing::HttpFramer;
 use super::head;
-use crate::dialect::{Framer, Payload, SendError, StepError, StepSource};
-use crate::template::{ByteTemplate, Template};
+use crate::dialect::{Framer, SendError, StepError, StepSource};
+use crate::template::Template;
 use bytes::BytesMut;
 use std::collections::BTreeMap;
 
@@ -20,11 +19,7 @@ pub enum HttpRequest {
         body: Option<Template>,
     },
     /// A recorded request; with `rewrite_host`, its Host field becomes `{host}`.
-    Recorded {
-        bytes: Vec<u8>,
-        rewrite_host: bool,
-    },
-    Raw(ByteTemplate),
+    Recorded { bytes: Vec<u8>, rewrite_host: bool },
 }
 
 /// Characters of a method or field name (RFC 9110 `token`); `{` and `}` for variables.
@@ -46,10 +41,7 @@ fn is_version(text: &str) -> bool {
 
 /// Checks a case file's request, line by line.
 pub fn compile(source: &StepSource<'_>) -> Result<HttpRequest, StepError> {
-    let (send, body) = match source.payload {
-        Payload::Bytes(bytes) => return Ok(HttpRequest::Raw(bytes.clone())),
-        Payload::Text { send, body } => (send, body),
-    };
+    let (send, body) = (source.send, source.body);
     let text = source.text;
     let mut lines = Vec::new();
     let mut offset = 0;
@@ -83,7 +75,7 @@ pub fn compile(source: &StepSource<'_>) -> Result<HttpRequest, StepError> {
     }
     Ok(HttpRequest::Scripted {
         head: send.clone(),
-        body: body.clone(),
+        body: body.cloned(),
     })
 }
 
@@ -162,7 +154,6 @@ impl HttpRequest {
                 Some(host) => Ok(with_host(bytes, host)),
                 None => Ok(bytes.clone()),
             },
-            HttpRequest::Raw(bytes) => bytes.expand(values).map_err(SendError::Unset),
         }
     }
 }
@@ -283,11 +274,11 @@ mod tests {
     #[test]
     fn a_scripted_request_that_would_not_frame_as_one_is_refused_not_sent() {
         let send = |text: &str, body: Option<&str>| {
+            let send = Template::parse(text).unwrap();
+            let body = body.map(|b| Template::parse(b).unwrap());
             let source = StepSource {
-                payload: &Payload::Text {
-                    send: Template::parse(text).unwrap(),
-                    body: body.map(|b| Template::parse(b).unwrap()),
-                },
+                send: &send,
+                body: body.as_ref(),
                 text,
             };
             compile(&source).unwrap().encode(&BTreeMap::new())

@@ -70,19 +70,6 @@ fn announced_body(
     }
 }
 
-/// Where the first CRLF starts.
-fn find_crlf(bytes: &[u8]) -> Option<usize> {
-    let mut from = 0;
-    while let Some(at) = memchr::memchr(b'\r', &bytes[from..]) {
-        let cr = from + at;
-        if bytes.get(cr + 1) == Some(&b'\n') {
-            return Some(cr);
-        }
-        from = cr + 1;
-    }
-    None
-}
-
 /// ASCII without control characters (no early exit, so it is checked many bytes at a time).
 fn is_plain_ascii(bytes: &[u8]) -> bool {
     bytes
@@ -110,14 +97,13 @@ pub fn frame_len(
             preview(&buf[..buf.len().min(16)])
         )));
     }
-    let search_len = buf.len().min(limits.max_line.saturating_add(2));
-    let Some(line_end) = find_crlf(&buf[..search_len]) else {
-        if buf.len() > limits.max_line {
-            return Err(FrameError::TooLong(format!(
-                "command line longer than {} bytes without CRLF",
-                limits.max_line
-            )));
-        }
+    let Some(line_end) = crate::dialect::line_end(buf, b"\r\n", limits.max_line, || {
+        format!(
+            "command line longer than {} bytes without CRLF",
+            limits.max_line
+        )
+    })?
+    else {
         return Ok(None);
     };
     let line = std::str::from_utf8(&buf[..line_end]).map_err(|_| {

@@ -21,7 +21,7 @@ pub use request::MsnpRequest;
 
 use super::{
     Conversation, Doc, Ending, FrameError, Identity, Protocol, Received, RecordedIdentity,
-    Recordings, SendError, Signatures, StepError, StepSource, Wire,
+    Recordings, SendError, Signatures, Step, StepError, StepKind, StepSource, Wire,
 };
 use crate::direction::Direction;
 use crate::server::ReferenceServer;
@@ -65,24 +65,14 @@ const SETTING_KEYS: &[Doc] = &[
 const SIGNATURES: Signatures = Signatures::of(recording::signature, recording::distinctions);
 
 impl Wire for Msnp {
-    fn name(&self) -> &'static str {
-        "msnp"
-    }
-
-    fn summary(&self) -> &'static str {
-        "MSN Messenger notification server (MSNP2-MSNP15): VER, CVR, USR; the 2003 lockout"
-    }
-
-    fn default_port(&self) -> u16 {
-        1863
-    }
-
-    fn setting_keys(&self) -> &'static [Doc] {
-        SETTING_KEYS
-    }
-
-    fn step_kinds(&self) -> &'static [Doc] {
-        STEP_KINDS
+    super::facts! {
+        name: "msnp",
+        summary: "MSN Messenger notification server (MSNP2-MSNP15): VER, CVR, USR; the 2003 lockout",
+        port: 1863,
+        steps: STEP_KINDS,
+        settings: SETTING_KEYS,
+        describe: recording::describe,
+        redactions: recording::REDACTIONS,
     }
 
     fn variables(&self) -> &'static [&'static str] {
@@ -95,14 +85,6 @@ impl Wire for Msnp {
 
     fn normalize(&self, described: &str) -> String {
         recording::normalize(described)
-    }
-
-    fn redact(&self, text: &str) -> String {
-        recording::redact(text)
-    }
-
-    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
-        recording::describe(from, bytes)
     }
 
     fn reference_server(&self) -> Option<&dyn ReferenceServer> {
@@ -157,8 +139,8 @@ impl Protocol for Msnp {
         })
     }
 
-    fn replay(&self, message: &[u8], account: Option<&str>) -> Result<Self::Step, String> {
-        request::replay(message, account)
+    fn replay(&self, message: &[u8], account: Option<&str>) -> Result<Step<Self::Step>, String> {
+        request::replay(message, account).map(Step::Own)
     }
 }
 
@@ -169,20 +151,25 @@ struct MsnpConversation {
 }
 
 impl Conversation<MsnpRequest> for MsnpConversation {
+    /// Every message sent takes the next transaction id, a raw one too.
+    fn prepare(
+        &mut self,
+        _kind: StepKind,
+        _values: &BTreeMap<String, String>,
+    ) -> Result<(), SendError> {
+        self.trid += 1;
+        Ok(())
+    }
+
     fn send(
         &mut self,
         request: &MsnpRequest,
         values: &BTreeMap<String, String>,
     ) -> Result<Bytes, SendError> {
-        self.trid += 1;
-        let bytes = request.encode(values, self.trid)?;
-        // A raw step that is not MSNP is still sent as written; the classifier never sees it.
-        if let Some(message) = codec::parse(&bytes, Sender::Client) {
-            self.classifier.on_sent(&message);
-        }
-        Ok(bytes)
+        request.encode(values, self.trid)
     }
 
+    /// A raw step that is not MSNP is still sent as written; the classifier never sees it.
     fn observe_sent(&mut self, message: &[u8]) {
         if let Some(message) = codec::parse(&Bytes::copy_from_slice(message), Sender::Client) {
             self.classifier.on_sent(&message);

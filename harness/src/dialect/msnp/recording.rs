@@ -4,7 +4,7 @@
 
 use super::Message;
 use super::codec::{self, Limits, Sender};
-use crate::dialect::{FrameError, Identity, RecordedIdentity};
+use crate::dialect::{FrameError, Identity, RecordedIdentity, Redactions};
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
 
@@ -159,14 +159,10 @@ pub fn normalize(message: &str) -> String {
 }
 
 /// The challenge of `USR t MD5|TWN|SSO S ...` (salt, Passport policy with its time stamp, nonce).
-static CHALLENGE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-    regex::Regex::new(r"(USR \d+ (?:MD5|TWN|SSO) S)(?: MBI_KEY_OLD)? [^\s`]+")
-        .expect("valid pattern")
-});
-
-pub fn redact(text: &str) -> String {
-    CHALLENGE.replace_all(text, "$1 [challenge]").into_owned()
-}
+pub static REDACTIONS: Redactions = Redactions::new(&[(
+    r"(USR \d+ (?:MD5|TWN|SSO) S)(?: MBI_KEY_OLD)? [^\s`]+",
+    "$1 [challenge]",
+)]);
 
 #[cfg(test)]
 mod tests {
@@ -187,19 +183,19 @@ mod tests {
     #[test]
     fn redaction_hides_challenges_wherever_they_are_quoted() {
         assert_eq!(
-            redact("USR 3 TWN S lc=1033,id=507,ct=1062764229,tpf=43f8"),
+            REDACTIONS.apply("USR 3 TWN S lc=1033,id=507,ct=1062764229,tpf=43f8"),
             "USR 3 TWN S [challenge]"
         );
         assert_eq!(
-            redact("closed after `USR 4 MD5 S 1013928519.693957190`"),
+            REDACTIONS.apply("closed after `USR 4 MD5 S 1013928519.693957190`"),
             "closed after `USR 4 MD5 S [challenge]`"
         );
         assert_eq!(
-            redact("USR 5 SSO S MBI_KEY_OLD 8f3a"),
+            REDACTIONS.apply("USR 5 SSO S MBI_KEY_OLD 8f3a"),
             "USR 5 SSO S [challenge]"
         );
         assert_eq!(
-            redact("USR 3 TWN I bob@hotmail.com"),
+            REDACTIONS.apply("USR 3 TWN I bob@hotmail.com"),
             "USR 3 TWN I bob@hotmail.com"
         );
     }

@@ -1,9 +1,9 @@
-//! MSNP steps: a scripted command line (and body), a recorded message made replayable, or raw
-//! bytes. `{trid}` is the conversation's own counter, one per message sent.
+//! MSNP steps: a scripted command line (and body), or a recorded message made replayable.
+//! `{trid}` is the conversation's own counter, one per message sent.
 
 use super::codec::{self, Sender};
-use crate::dialect::{Payload, SendError, StepError, StepSource};
-use crate::template::{ByteTemplate, Template};
+use crate::dialect::{SendError, StepError, StepSource};
+use crate::template::Template;
 use bytes::Bytes;
 use std::collections::BTreeMap;
 
@@ -25,8 +25,6 @@ pub enum MsnpRequest {
         words: Vec<Word>,
         body: Option<Bytes>,
     },
-    /// `send_hex`: bytes sent as they are.
-    Raw(ByteTemplate),
 }
 
 /// A word of a recorded command line.
@@ -39,35 +37,31 @@ pub enum Word {
 
 /// Checks a case file's step: a text step is a command line (three capitals or digits).
 pub fn compile(source: &StepSource<'_>) -> Result<MsnpRequest, StepError> {
-    match source.payload {
-        Payload::Bytes(bytes) => Ok(MsnpRequest::Raw(bytes.clone())),
-        Payload::Text { send, body } => {
-            if let Some(at) = source.text.find(['\r', '\n']) {
-                return Err(StepError::at(at, 1, "a command line has no line break")
-                    .with_help("MSNP ends the line itself; put a payload in `body`"));
-            }
-            let prefix = send.literal_prefix();
-            let command = prefix.split(' ').next().unwrap_or_default();
-            let complete = prefix.len() > command.len() || send.variables().next().is_none();
-            if complete
-                && (command.len() != 3
-                    || !command
-                        .bytes()
-                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
-            {
-                return Err(StepError::at(
-                    0,
-                    command.len(),
-                    format!("`{command}` is not an MSNP command"),
-                )
-                .with_help("a command is three capital letters or digits: VER, CVR, USR, ..."));
-            }
-            Ok(MsnpRequest::Line {
-                send: send.clone(),
-                body: body.clone(),
-            })
-        }
+    let (send, body) = (source.send, source.body);
+    if let Some(at) = source.text.find(['\r', '\n']) {
+        return Err(StepError::at(at, 1, "a command line has no line break")
+            .with_help("MSNP ends the line itself; put a payload in `body`"));
     }
+    let prefix = send.literal_prefix();
+    let command = prefix.split(' ').next().unwrap_or_default();
+    let complete = prefix.len() > command.len() || send.variables().next().is_none();
+    if complete
+        && (command.len() != 3
+            || !command
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+    {
+        return Err(StepError::at(
+            0,
+            command.len(),
+            format!("`{command}` is not an MSNP command"),
+        )
+        .with_help("a command is three capital letters or digits: VER, CVR, USR, ..."));
+    }
+    Ok(MsnpRequest::Line {
+        send: send.clone(),
+        body: body.cloned(),
+    })
 }
 
 /// A recorded client message as a step: the TrID renumbered, the account a variable, the
@@ -126,9 +120,6 @@ impl MsnpRequest {
                     });
                 }
                 Ok(codec::encode(&line.join(" "), body.as_deref()))
-            }
-            MsnpRequest::Raw(bytes) => {
-                Ok(Bytes::from(bytes.expand(values).map_err(SendError::Unset)?))
             }
         }
     }

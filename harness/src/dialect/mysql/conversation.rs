@@ -16,7 +16,7 @@ use super::packets::{self, ClientHello, Greeting, Response, ServerReply, caps};
 use super::policy::MysqlPolicy;
 use super::request::{self, MysqlRequest, Step};
 use super::scramble;
-use crate::dialect::{Conversation, Ending, Received, RefusalClass, SendError};
+use crate::dialect::{Conversation, Ending, Received, RefusalClass, SendError, StepKind};
 use crate::direction::Direction;
 use crate::verdict::{Verdict, VerdictKind};
 use bytes::Bytes;
@@ -506,28 +506,6 @@ impl MysqlConversation {
 }
 
 impl MysqlConversation {
-    /// The bytes of one step (the typed half of [`Conversation::send`]).
-    pub fn send_step(
-        &mut self,
-        request: &MysqlRequest,
-        values: &BTreeMap<String, String>,
-    ) -> Result<Bytes, SendError> {
-        self.declare_values(values);
-        self.sending = true;
-        let bytes = match request {
-            MysqlRequest::Worded(template) => {
-                let text = template.expand(values).map_err(SendError::Unset)?;
-                let step = request::expanded(&text)?;
-                self.worded(step, values)?
-            }
-            MysqlRequest::Recorded(bytes) => self.recorded(bytes, values)?,
-            MysqlRequest::Raw(bytes) => bytes.expand(values).map_err(SendError::Unset)?,
-            MysqlRequest::SuiteHandshake => self.suite_handshake(values)?,
-        };
-        self.note_sent(&bytes);
-        Ok(Bytes::from(bytes))
-    }
-
     pub fn declare_values(&mut self, values: &BTreeMap<String, String>) {
         if self.declared {
             return;
@@ -660,12 +638,33 @@ impl MysqlConversation {
 }
 
 impl Conversation<MysqlRequest> for MysqlConversation {
+    fn prepare(&mut self, _: StepKind, _: &BTreeMap<String, String>) -> Result<(), SendError> {
+        self.sending = true;
+        Ok(())
+    }
+
     fn send(
         &mut self,
         request: &MysqlRequest,
         values: &BTreeMap<String, String>,
     ) -> Result<Bytes, SendError> {
-        self.send_step(request, values)
+        let bytes = match request {
+            MysqlRequest::Worded(template) => {
+                let text = template.expand(values).map_err(SendError::Unset)?;
+                let step = request::expanded(&text)?;
+                self.worded(step, values)?
+            }
+            MysqlRequest::SuiteHandshake => self.suite_handshake(values)?,
+        };
+        Ok(Bytes::from(bytes))
+    }
+
+    fn send_recorded(
+        &mut self,
+        message: &[u8],
+        values: &BTreeMap<String, String>,
+    ) -> Result<Bytes, SendError> {
+        Ok(Bytes::from(self.recorded(message, values)?))
     }
 
     fn declare(&mut self, values: &BTreeMap<String, String>) {

@@ -6,9 +6,8 @@
 
 use super::framing::{is_tls_record, payload, sequence};
 use super::packets::{self, ClientHello, ServerReply};
+use crate::dialect::Redactions;
 use crate::direction::Direction;
-use regex::Regex;
-use std::sync::LazyLock;
 
 pub fn describe(from: Direction, bytes: &[u8]) -> String {
     if is_tls_record(bytes) {
@@ -105,19 +104,12 @@ fn client(seq: u8, body: &[u8]) -> String {
     format!("auth data, {} bytes", body.len())
 }
 
-static VOLATILE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(Handshake v10 )[0-9][^\s]*").expect("valid"));
-
-/// Connection attributes that name the client's process and thread: a new run of the same
-/// driver sends new ones.
-static PER_PROCESS: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b(_pid|_thread)=[^\s]*").expect("valid"));
-
-/// Server versions change with every release, a client's process id with every run.
-pub fn redact(text: &str) -> String {
-    let text = VOLATILE.replace_all(text, "$1<version>");
-    PER_PROCESS.replace_all(&text, "$1=<$1>").into_owned()
-}
+/// Server versions change with every release; the connection attributes that name the
+/// client's process and thread, with every run of the same driver.
+pub static REDACTIONS: Redactions = Redactions::new(&[
+    (r"(Handshake v10 )[0-9][^\s]*", "$1<version>"),
+    (r"\b(_pid|_thread)=[^\s]*", "$1=<$1>"),
+]);
 
 #[cfg(test)]
 mod tests {
@@ -127,7 +119,7 @@ mod tests {
     #[test]
     fn per_process_attributes_and_server_versions_are_redacted() {
         assert_eq!(
-            redact(
+            REDACTIONS.apply(
                 "< Handshake v10 10.11.19-MariaDB > HandshakeResponse41 _pid=28762 _thread=4411 _client_name=x"
             ),
             "< Handshake v10 <version> > HandshakeResponse41 _pid=<_pid> _thread=<_thread> _client_name=x"
@@ -164,7 +156,7 @@ mod tests {
             "auth data, 15 bytes"
         );
         assert_eq!(
-            redact("Handshake v10 10.11.6-MariaDB-0+deb12u1 mysql_native_password"),
+            REDACTIONS.apply("Handshake v10 10.11.6-MariaDB-0+deb12u1 mysql_native_password"),
             "Handshake v10 <version> mysql_native_password"
         );
     }

@@ -80,28 +80,18 @@ const SETTING_KEYS: &[Doc] = &[
 ];
 
 impl Wire for Mysql {
-    fn name(&self) -> &'static str {
-        "mysql"
-    }
-
-    fn summary(&self) -> &'static str {
-        "MySQL and MariaDB drivers against servers retiring mysql_native_password and requiring TLS; decides at OK or ERR with a `password`, else at the authentication request"
-    }
-
-    fn default_port(&self) -> u16 {
-        3306
+    super::facts! {
+        name: "mysql",
+        summary: "MySQL and MariaDB drivers against servers retiring mysql_native_password and requiring TLS; decides at OK or ERR with a `password`, else at the authentication request",
+        port: 3306,
+        steps: STEP_KINDS,
+        settings: SETTING_KEYS,
+        describe: describe::describe,
+        redactions: describe::REDACTIONS,
     }
 
     fn server_speaks_first(&self) -> bool {
         true
-    }
-
-    fn step_kinds(&self) -> &'static [Doc] {
-        STEP_KINDS
-    }
-
-    fn setting_keys(&self) -> &'static [Doc] {
-        SETTING_KEYS
     }
 
     fn check_variable(&self, name: &str, value: &str) -> Result<(), String> {
@@ -130,14 +120,6 @@ impl Wire for Mysql {
 
     fn own_framer(&self, from: Direction) -> Option<Box<dyn Framer + '_>> {
         Some(Box::new(MysqlFramer::new(from == Direction::Client)))
-    }
-
-    fn redact(&self, text: &str) -> String {
-        describe::redact(text)
-    }
-
-    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
-        describe(from, bytes)
     }
 
     fn recordings(&self) -> Option<&dyn Recordings> {
@@ -227,10 +209,6 @@ impl Protocol for Mysql {
         settings: &Self::Settings,
     ) -> Box<dyn Conversation<Self::Step>> {
         Box::new(MysqlConversation::new(settings.clone()))
-    }
-
-    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Self::Step, String> {
-        Ok(MysqlRequest::Recorded(message.to_vec()))
     }
 
     /// A client that hung up right after its SSLRequest (the recording stopped there) goes

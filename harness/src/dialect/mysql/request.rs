@@ -2,20 +2,18 @@
 //! [database=...] [plugin=...] [capabilities=0x...] [charset=N] [attr.NAME=VALUE ...]` (a
 //! HandshakeResponse41 whose auth response the conversation computes, and whose later
 //! challenges it answers itself from the suite's `{password}`), `quit` (COM_QUIT);
-//! `send_hex` sends raw bytes. A recorded message is replayed as recorded, its scramble
-//! recomputed for the live nonce.
+//! A recorded message is replayed as recorded, its scramble recomputed for the live nonce
+//! ([`super::conversation`]).
 
 use super::packets::{Response, caps};
 use crate::dialect::verbs::{key_value, words};
-use crate::dialect::{Payload, SendError, StepError, StepSource};
-use crate::template::{ByteTemplate, Template};
+use crate::dialect::{SendError, StepError, StepSource};
+use crate::template::Template;
 
 #[derive(Debug)]
 pub enum MysqlRequest {
     /// A worded step, read when sent (its values may use variables).
     Worded(Template),
-    Recorded(Vec<u8>),
-    Raw(ByteTemplate),
     /// A handshake for the suite's `user` and `database`, with the flags of the recording's
     /// SSLRequest: in place of one a recording holds only inside its own TLS session.
     SuiteHandshake,
@@ -151,12 +149,8 @@ fn read(text: &str) -> Result<Step, StepError> {
 }
 
 pub fn compile(source: &StepSource<'_>) -> Result<MysqlRequest, StepError> {
-    let send = match source.payload {
-        Payload::Bytes(bytes) => return Ok(MysqlRequest::Raw(bytes.clone())),
-        Payload::Text { send, .. } => send,
-    };
     read(source.text)?;
-    Ok(MysqlRequest::Worded(send.clone()))
+    Ok(MysqlRequest::Worded(source.send.clone()))
 }
 
 /// A worded step once its variables are filled.

@@ -18,7 +18,7 @@ use super::login::{Login, Next};
 use super::messages::{self, Auth, Opening};
 use super::policy::PgPolicy;
 use super::request::PgRequest;
-use crate::dialect::{Conversation, Ending, Received, RefusalClass, SendError};
+use crate::dialect::{Conversation, Ending, Received, RefusalClass, SendError, StepKind};
 use crate::direction::Direction;
 use crate::verdict::{Verdict, VerdictKind};
 use bytes::Bytes;
@@ -439,24 +439,31 @@ fn with_warnings(stage: &str, reason: String, warnings: Vec<String>, text: &str)
 }
 
 impl Conversation<PgRequest> for PgConversation {
+    fn prepare(&mut self, _: StepKind, _: &BTreeMap<String, String>) -> Result<(), SendError> {
+        self.live = true;
+        Ok(())
+    }
+
     fn send(
         &mut self,
         request: &PgRequest,
         values: &BTreeMap<String, String>,
     ) -> Result<Bytes, SendError> {
-        self.declare(values);
-        self.live = true;
-        let bytes = match request {
-            // A recording's startup inside its own TLS session cannot be read or replayed;
-            // inside the live one the harness sends a startup of its own, for the suite's
-            // `user` and `database`.
-            PgRequest::Recorded(recorded) if self.upgraded && is_tls(recorded) => {
-                PgRequest::SuiteStartup.encode(values)?
-            }
-            _ => request.encode(values)?,
-        };
-        self.observe_sent(&bytes);
-        Ok(Bytes::from(bytes))
+        Ok(Bytes::from(request.encode(values)?))
+    }
+
+    fn send_recorded(
+        &mut self,
+        recorded: &[u8],
+        values: &BTreeMap<String, String>,
+    ) -> Result<Bytes, SendError> {
+        // A recording's startup inside its own TLS session cannot be read or replayed; inside
+        // the live one the harness sends a startup of its own, for the suite's `user` and
+        // `database`.
+        if self.upgraded && is_tls(recorded) {
+            return Ok(Bytes::from(PgRequest::SuiteStartup.encode(values)?));
+        }
+        Ok(Bytes::copy_from_slice(recorded))
     }
 
     fn declare(&mut self, values: &BTreeMap<String, String>) {

@@ -4,9 +4,8 @@
 //! nonces and keys are never shown.
 
 use super::messages::{self, Auth, Opening};
+use crate::dialect::Redactions;
 use crate::direction::Direction;
-use regex::Regex;
-use std::sync::LazyLock;
 
 pub fn describe(from: Direction, bytes: &[u8]) -> String {
     if super::framing::is_tls(bytes) {
@@ -118,14 +117,11 @@ fn is_scram_client_final(body: &[u8]) -> bool {
     text.starts_with("c=") && text.contains(",r=") && text.contains(",p=")
 }
 
-static VOLATILE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(server_version=|PostgreSQL )[0-9][^\s,]*( \([^)\n]*\))?").expect("valid")
-});
-
 /// Server versions change with every minor release.
-pub fn redact(text: &str) -> String {
-    VOLATILE.replace_all(text, "$1<version>").into_owned()
-}
+pub static REDACTIONS: Redactions = Redactions::new(&[(
+    r"\b(server_version=|PostgreSQL )[0-9][^\s,]*( \([^)\n]*\))?",
+    "$1<version>",
+)]);
 
 #[cfg(test)]
 mod tests {
@@ -159,7 +155,7 @@ mod tests {
             "ReadyForQuery I"
         );
         assert_eq!(
-            redact("ParameterStatus server_version=15.14 (Debian 15.14-0+deb12u1)"),
+            REDACTIONS.apply("ParameterStatus server_version=15.14 (Debian 15.14-0+deb12u1)"),
             "ParameterStatus server_version=<version>"
         );
     }

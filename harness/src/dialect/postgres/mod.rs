@@ -81,24 +81,14 @@ const SETTING_KEYS: &[Doc] = &[
 const SIGNATURES: Signatures = Signatures::of(signature::signature, signature::distinctions);
 
 impl Wire for Postgres {
-    fn name(&self) -> &'static str {
-        "postgres"
-    }
-
-    fn summary(&self) -> &'static str {
-        "PostgreSQL drivers against servers dropping old protocols, MD5 and clear-text connections; decides at AuthenticationOk with a `password`, else at the authentication request"
-    }
-
-    fn default_port(&self) -> u16 {
-        5432
-    }
-
-    fn step_kinds(&self) -> &'static [Doc] {
-        STEP_KINDS
-    }
-
-    fn setting_keys(&self) -> &'static [Doc] {
-        SETTING_KEYS
+    super::facts! {
+        name: "postgres",
+        summary: "PostgreSQL drivers against servers dropping old protocols, MD5 and clear-text connections; decides at AuthenticationOk with a `password`, else at the authentication request",
+        port: 5432,
+        steps: STEP_KINDS,
+        settings: SETTING_KEYS,
+        describe: describe::describe,
+        redactions: describe::REDACTIONS,
     }
 
     /// One message, a startup packet told from a typed message by its first byte; live
@@ -110,14 +100,6 @@ impl Wire for Postgres {
 
     fn own_framer(&self, from: Direction) -> Option<Box<dyn Framer + '_>> {
         Some(Box::new(PgFramer::new(from == Direction::Client)))
-    }
-
-    fn redact(&self, text: &str) -> String {
-        describe::redact(text)
-    }
-
-    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
-        describe(from, bytes)
     }
 
     super::offers!(Recordings, Distinguish(SIGNATURES));
@@ -198,10 +180,6 @@ impl Protocol for Postgres {
         settings: &Self::Settings,
     ) -> Box<dyn Conversation<Self::Step>> {
         Box::new(PgConversation::new(settings.clone()))
-    }
-
-    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Self::Step, String> {
-        Ok(request::PgRequest::Recorded(message.to_vec()))
     }
 
     /// A client that hung up when refused TLS requires it (libpq's sslmode=require); where a

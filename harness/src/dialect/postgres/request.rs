@@ -1,20 +1,18 @@
 //! PostgreSQL steps: `startup user=... database=... [protocol=3.0|3.2|2.0] [name=value ...]`
 //! (a StartupMessage with these parameters), `ssl` (SSLRequest), `gssenc` (GSSENCRequest),
-//! `cancel pid=N key=N`, `terminate`; `send_hex` sends raw bytes. A recorded message is
-//! replayed as recorded.
+//! `cancel pid=N key=N`, `terminate`. A recorded message is replayed as recorded
+//! ([`super::conversation`]).
 
 use super::framing::{CANCEL_REQUEST, GSSENC_REQUEST, SSL_REQUEST};
 use crate::dialect::verbs::{key_value, words};
-use crate::dialect::{Payload, SendError, StepError, StepSource};
-use crate::template::{ByteTemplate, Template};
+use crate::dialect::{SendError, StepError, StepSource};
+use crate::template::Template;
 use std::collections::BTreeMap;
 
 #[derive(Debug)]
 pub enum PgRequest {
     /// A startup, cancel or other worded step, encoded when sent (its values may use variables).
     Worded(Template),
-    Recorded(Vec<u8>),
-    Raw(ByteTemplate),
     /// A startup for the suite's `user` and `database`: in place of one a recording holds
     /// only inside its own TLS session, or never sent.
     SuiteStartup,
@@ -23,10 +21,7 @@ pub enum PgRequest {
 const VERBS: &[&str] = &["startup", "ssl", "gssenc", "cancel", "terminate"];
 
 pub fn compile(source: &StepSource<'_>) -> Result<PgRequest, StepError> {
-    let send = match source.payload {
-        Payload::Bytes(bytes) => return Ok(PgRequest::Raw(bytes.clone())),
-        Payload::Text { send, .. } => send,
-    };
+    let send = source.send;
     let text = source.text;
     let mut all = words(text, 0);
     let Some((_, verb)) = all.next() else {
@@ -178,8 +173,6 @@ impl PgRequest {
             PgRequest::Worded(template) => {
                 encode(&template.expand(values).map_err(SendError::Unset)?)
             }
-            PgRequest::Recorded(bytes) => Ok(bytes.clone()),
-            PgRequest::Raw(bytes) => bytes.expand(values).map_err(SendError::Unset),
             PgRequest::SuiteStartup => {
                 let user = values.get("user").map_or("postgres", String::as_str);
                 let database = values.get("database").map_or(user, String::as_str);

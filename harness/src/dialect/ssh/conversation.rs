@@ -343,7 +343,7 @@ impl Conversation<SshRequest> for SshConversation {
         request: &SshRequest,
         values: &BTreeMap<String, String>,
     ) -> Result<Bytes, SendError> {
-        let bytes = match request {
+        Ok(match request {
             SshRequest::Ident(template) => {
                 let line = template.expand(values).map_err(SendError::Unset)?;
                 Bytes::from(format!("{line}\r\n"))
@@ -360,39 +360,38 @@ impl Conversation<SshRequest> for SshConversation {
                 Some(payload) => as_packet(&payload),
                 None => Bytes::new(),
             },
-            SshRequest::Recorded(bytes) if self.wrong_guess(bytes) => {
-                // RFC 4253 7: the server silently drops a wrongly guessed key-exchange packet,
-                // so the init it will answer goes right behind it, as the real client sends it.
-                let fresh = self.kex_payload(None)?;
-                let mut both = bytes.clone();
-                both.extend(
-                    fresh
-                        .map(|p| super::framing::packet(&p))
-                        .unwrap_or_default(),
-                );
-                self.guess_dropped = true;
-                Bytes::from(both)
-            }
-            SshRequest::Recorded(bytes) => {
-                // The recorded init, unless the live key exchange needs another one.
-                let recorded = (!is_line(bytes)).then(|| payload(bytes)).flatten();
-                let in_kex = matches!(self.kex, KexState::Group(..))
-                    || recorded
-                        .is_some_and(|p| [wire::KEX_INIT, wire::GEX_REQUEST].contains(&p[0]));
-                match recorded.filter(|_| in_kex) {
-                    Some(p) => match self.kex_payload(Some(p))? {
-                        Some(fresh) => as_packet(&fresh),
-                        None => Bytes::from(bytes.clone()),
-                    },
-                    None => Bytes::from(bytes.clone()),
-                }
-            }
-            SshRequest::Raw(template) => {
-                Bytes::from(template.expand(values).map_err(SendError::Unset)?)
-            }
-        };
-        self.observe_sent(&bytes);
-        Ok(bytes)
+        })
+    }
+
+    fn send_recorded(
+        &mut self,
+        bytes: &[u8],
+        _values: &BTreeMap<String, String>,
+    ) -> Result<Bytes, SendError> {
+        if self.wrong_guess(bytes) {
+            // RFC 4253 7: the server silently drops a wrongly guessed key-exchange packet,
+            // so the init it will answer goes right behind it, as the real client sends it.
+            let fresh = self.kex_payload(None)?;
+            let mut both = bytes.to_vec();
+            both.extend(
+                fresh
+                    .map(|p| super::framing::packet(&p))
+                    .unwrap_or_default(),
+            );
+            self.guess_dropped = true;
+            return Ok(Bytes::from(both));
+        }
+        // The recorded init, unless the live key exchange needs another one.
+        let recorded = (!is_line(bytes)).then(|| payload(bytes)).flatten();
+        let in_kex = matches!(self.kex, KexState::Group(..))
+            || recorded.is_some_and(|p| [wire::KEX_INIT, wire::GEX_REQUEST].contains(&p[0]));
+        Ok(match recorded.filter(|_| in_kex) {
+            Some(p) => match self.kex_payload(Some(p))? {
+                Some(fresh) => as_packet(&fresh),
+                None => Bytes::copy_from_slice(bytes),
+            },
+            None => Bytes::copy_from_slice(bytes),
+        })
     }
 
     fn observe_sent(&mut self, message: &[u8]) {

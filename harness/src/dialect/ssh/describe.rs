@@ -6,9 +6,8 @@
 use super::framing::payload;
 use super::kex;
 use super::wire::{self, KexInit, Reader};
+use crate::dialect::Redactions;
 use crate::direction::Direction;
-use regex::Regex;
-use std::sync::LazyLock;
 
 /// Whether a framed message is a text line rather than a packet (a packet's length starts
 /// with a zero byte).
@@ -116,15 +115,9 @@ fn kexinit(offer: &KexInit, from: Direction) -> String {
     )
 }
 
-static DISTRIBUTION_PATCH: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b(Debian|Ubuntu|Raspbian)-[0-9A-Za-z.+~-]+").expect("valid"));
-
 /// A distribution's patch level in an identification changes with every security update.
-pub fn redact(text: &str) -> String {
-    DISTRIBUTION_PATCH
-        .replace_all(text, "$1-<patch>")
-        .into_owned()
-}
+pub static REDACTIONS: Redactions =
+    Redactions::new(&[(r"\b(Debian|Ubuntu|Raspbian)-[0-9A-Za-z.+~-]+", "$1-<patch>")]);
 
 #[cfg(test)]
 mod tests {
@@ -155,7 +148,7 @@ mod tests {
             "3 bytes, encrypted or not SSH"
         );
         assert_eq!(
-            redact("OpenSSH_9.2p1 Debian-2+deb12u3 x"),
+            REDACTIONS.apply("OpenSSH_9.2p1 Debian-2+deb12u3 x"),
             "OpenSSH_9.2p1 Debian-<patch> x"
         );
     }

@@ -73,24 +73,14 @@ const SETTING_KEYS: &[Doc] = &[
 const SIGNATURES: Signatures = Signatures::of(signature::signature, signature::distinctions);
 
 impl Wire for Ssh {
-    fn name(&self) -> &'static str {
-        "ssh"
-    }
-
-    fn summary(&self) -> &'static str {
-        "SSH clients against servers dropping old key exchanges, host keys, ciphers and MACs; decides at the key-exchange reply"
-    }
-
-    fn default_port(&self) -> u16 {
-        22
-    }
-
-    fn step_kinds(&self) -> &'static [Doc] {
-        STEP_KINDS
-    }
-
-    fn setting_keys(&self) -> &'static [Doc] {
-        SETTING_KEYS
+    super::facts! {
+        name: "ssh",
+        summary: "SSH clients against servers dropping old key exchanges, host keys, ciphers and MACs; decides at the key-exchange reply",
+        port: 22,
+        steps: STEP_KINDS,
+        settings: SETTING_KEYS,
+        describe: describe::describe,
+        redactions: describe::REDACTIONS,
     }
 
     /// One line or packet, told apart by its first byte; live replies and recordings use
@@ -101,14 +91,6 @@ impl Wire for Ssh {
 
     fn own_framer(&self, _from: Direction) -> Option<Box<dyn Framer + '_>> {
         Some(Box::<SshFramer>::default())
-    }
-
-    fn redact(&self, text: &str) -> String {
-        describe::redact(text)
-    }
-
-    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
-        describe(from, bytes)
     }
 
     super::offers!(Recordings, Distinguish(SIGNATURES));
@@ -180,10 +162,6 @@ impl Protocol for Ssh {
     ) -> Box<dyn Conversation<Self::Step>> {
         let policy = settings.clone();
         Box::new(SshConversation::new(policy.deprecations).with_refusals(policy.refusals))
-    }
-
-    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Self::Step, String> {
-        Ok(request::SshRequest::Recorded(message.to_vec()))
     }
 }
 

@@ -1,12 +1,13 @@
 //! SSH steps: an identification line (`SSH-2.0-OpenSSH_7.4`), a KEXINIT built from its
 //! algorithm lists (`kexinit kex=... hostkey=... ciphers=... macs=... compression=...`), or
 //! `kex`: the key-exchange message the negotiated method needs next, made by the harness with a
-//! fresh key. A recorded message is replayed as recorded; `send_hex` sends raw bytes.
+//! fresh key. A recorded message is replayed as recorded, a key-exchange init remade for the live
+//! server's method where it needs one ([`super::conversation`]).
 
 use super::wire::KexInit;
 use crate::dialect::verbs::{key_value, words};
-use crate::dialect::{Payload, SendError, StepError, StepSource};
-use crate::template::{ByteTemplate, Template};
+use crate::dialect::{SendError, StepError, StepSource};
+use crate::template::Template;
 use std::collections::BTreeMap;
 
 const FIELDS: &[&str] = &["kex", "hostkey", "ciphers", "macs", "compression"];
@@ -21,8 +22,6 @@ pub enum SshRequest {
     KexInit(Template),
     /// The next key-exchange message, made when sent.
     Kex,
-    Recorded(Vec<u8>),
-    Raw(ByteTemplate),
 }
 
 fn is_name(text: &str) -> bool {
@@ -33,10 +32,7 @@ fn is_name(text: &str) -> bool {
 }
 
 pub fn compile(source: &StepSource<'_>) -> Result<SshRequest, StepError> {
-    let (send, text) = match source.payload {
-        Payload::Bytes(bytes) => return Ok(SshRequest::Raw(bytes.clone())),
-        Payload::Text { send, .. } => (send, source.text),
-    };
+    let (send, text) = (source.send, source.text);
     if text.starts_with("SSH-") {
         if text.contains(['\r', '\n']) {
             return Err(

@@ -21,7 +21,7 @@ use super::record;
 use super::request::TlsRequest;
 use super::server_hello::{ServerAnswer, server_answer};
 use super::tls13::ServerHandshakeKey;
-use crate::dialect::{Conversation, Ending, Received, SendError};
+use crate::dialect::{Conversation, Ending, Received, SendError, StepKind};
 use crate::direction::Direction;
 use crate::verdict::{Verdict, VerdictKind};
 use bytes::{Bytes, BytesMut};
@@ -424,20 +424,27 @@ impl TlsConversation {
 }
 
 impl Conversation<TlsRequest> for TlsConversation {
+    fn prepare(
+        &mut self,
+        kind: StepKind,
+        values: &BTreeMap<String, String>,
+    ) -> Result<(), SendError> {
+        self.declare(values)?;
+        if kind == StepKind::Raw {
+            self.shares = Shares::Raw;
+        }
+        Ok(())
+    }
+
     fn send(
         &mut self,
         request: &TlsRequest,
         values: &BTreeMap<String, String>,
     ) -> Result<Bytes, SendError> {
-        self.declare(values)?;
         let mut bytes = request.encode(values)?;
-        if matches!(request, TlsRequest::Raw(_)) {
-            self.shares = Shares::Raw;
-        }
         if self.shares == Shares::Own {
             self.own = OwnShares::replace(&mut bytes);
         }
-        self.observe_sent(&bytes);
         Ok(Bytes::from(bytes))
     }
 

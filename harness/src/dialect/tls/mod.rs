@@ -33,7 +33,7 @@ pub use describe::describe;
 
 use super::{
     Conversation, Distinguish, Doc, FrameError, Identity, Protocol, RecordedIdentity, Recordings,
-    StepError, StepSource, Wire,
+    Step, StepError, StepSource, Wire,
 };
 use crate::direction::Direction;
 use bytes::{Bytes, BytesMut};
@@ -103,24 +103,13 @@ const SETTING_KEYS: &[Doc] = &[
 ];
 
 impl Wire for Tls {
-    fn name(&self) -> &'static str {
-        "tls"
-    }
-
-    fn summary(&self) -> &'static str {
-        "TLS ClientHellos against servers retiring protocol versions, cipher suites, DH groups and certificates; reads the server's whole first flight (TLS 1.3's with the harness's own key share)"
-    }
-
-    fn default_port(&self) -> u16 {
-        443
-    }
-
-    fn step_kinds(&self) -> &'static [Doc] {
-        STEP_KINDS
-    }
-
-    fn setting_keys(&self) -> &'static [Doc] {
-        SETTING_KEYS
+    super::facts! {
+        name: "tls",
+        summary: "TLS ClientHellos against servers retiring protocol versions, cipher suites, DH groups and certificates; reads the server's whole first flight (TLS 1.3's with the harness's own key share)",
+        port: 443,
+        steps: STEP_KINDS,
+        settings: SETTING_KEYS,
+        describe: describe::describe,
     }
 
     fn frame(&self, from: Direction, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
@@ -135,10 +124,6 @@ impl Wire for Tls {
 
     fn speaks_tls(&self) -> bool {
         true
-    }
-
-    fn describe(&self, from: Direction, bytes: &[u8]) -> String {
-        describe(from, bytes)
     }
 
     super::offers!(Recordings, Distinguish);
@@ -207,8 +192,8 @@ impl Protocol for Tls {
         Box::new(TlsConversation::new(settings.clone()))
     }
 
-    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Self::Step, String> {
-        request::replay(message)
+    fn replay(&self, message: &[u8], _account: Option<&str>) -> Result<Step<Self::Step>, String> {
+        request::replay(message).map(Step::Own)
     }
 }
 

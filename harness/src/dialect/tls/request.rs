@@ -1,12 +1,12 @@
 //! TLS steps: a scripted hello (`hello versions=... ciphers=... groups=... sni=...`), checked
 //! field by field when the case loads; a recorded ClientHello (from a capture, or written as
-//! `replay HEX`), its server name rewritten to `{host}`; or raw bytes (`send_hex`).
+//! `replay HEX`), its server name rewritten to `{host}`.
 
 use super::hello::{self, Description};
 use super::names;
 use crate::dialect::verbs::{key_value, words};
-use crate::dialect::{Payload, SendError, StepError, StepSource};
-use crate::template::{ByteTemplate, Template};
+use crate::dialect::{SendError, StepError, StepSource};
+use crate::template::Template;
 use std::collections::BTreeMap;
 
 const FIELDS: &[&str] = &["versions", "ciphers", "groups", "sni"];
@@ -18,17 +18,12 @@ pub enum TlsRequest {
     Hello(Template),
     /// A recorded ClientHello; with `rewrite_sni`, its server name becomes `{host}`.
     Recorded { hello: Vec<u8>, rewrite_sni: bool },
-    /// `send_hex`: bytes sent as they are.
-    Raw(ByteTemplate),
 }
 
 /// Checks a case file's step: `hello` and its fields, each value that holds no variable
 /// checked against IANA's names.
 pub fn compile(source: &StepSource<'_>) -> Result<TlsRequest, StepError> {
-    let (send, text) = match source.payload {
-        Payload::Bytes(bytes) => return Ok(TlsRequest::Raw(bytes.clone())),
-        Payload::Text { send, .. } => (send, source.text),
-    };
+    let (send, text) = (source.send, source.text);
     let verb_end = text.find(' ').unwrap_or(text.len());
     let verb = &text[..verb_end];
     if verb == "replay" {
@@ -137,7 +132,6 @@ impl TlsRequest {
                     None => Ok(hello.clone()),
                 }
             }
-            TlsRequest::Raw(bytes) => bytes.expand(values).map_err(SendError::Unset),
         }
     }
 }
