@@ -10,8 +10,10 @@ use std::sync::mpsc;
 
 /// Bytes read at a time.
 pub const CHUNK: usize = 1 << 20;
-/// Chunks waiting for the hasher at most; the reader waits beyond that.
-const QUEUED_FOR_HASH: usize = 1;
+/// Chunks waiting for the hasher at most; the reader waits beyond that. With one, the reader
+/// and the hasher took turns on each chunk whenever the framer held a core: eight let them
+/// run apart (grouped import 924 → 1179 MB/s, judge 613 → 755, for 7 MiB more at most).
+const QUEUED_FOR_HASH: usize = 8;
 
 /// What the hashing thread is sent: bytes of the file in order, then that it ended (or why
 /// reading it failed). A feed that stops without either was cut short: no hash.
