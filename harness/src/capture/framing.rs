@@ -163,23 +163,22 @@ impl<'a> Framing<'a> {
             if !self.step(messages) {
                 return false;
             }
-            client_messages += messages[before..]
-                .iter()
-                .filter(|m| m.from == Direction::Client)
-                .count();
+            // What a step frames is all its event's direction's: messages, and a gap's marker.
+            let event = &self.flow.events()[self.next - 1];
+            if event.direction == Direction::Client {
+                let gap = usize::from(matches!(event.piece, Piece::Gap(_)));
+                client_messages += messages.len() - before - gap;
+            }
             let enough = messages.len() >= FIRST_MESSAGES && client_messages >= IDENTITY_MESSAGES;
             let between_messages = [&self.client, &self.server]
                 .iter()
                 .all(|side| side.buf.is_empty() && side.began.is_none());
             let more_to_come = self.last_event.iter().all(|&last| last >= self.next);
-            // A message placed where it began can leave them out of time order, which the
-            // whole framing's last sort puts right: only a prefix already in order stays one.
-            if enough
-                && between_messages
-                && more_to_come
-                && messages.is_sorted_by(|a, b| a.at_ms <= b.at_ms)
-            {
-                return true;
+            if enough && between_messages && more_to_come {
+                // A message placed where it began can leave them out of time order, which
+                // the whole framing's last sort puts right; messages are only ever added, so
+                // a prefix out of order stays so: the whole connection is framed instead.
+                return messages.is_sorted_by(|a, b| a.at_ms <= b.at_ms);
             }
         }
     }
