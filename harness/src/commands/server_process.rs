@@ -79,25 +79,26 @@ fn stop_group(group: Pid, reap: &mut dyn FnMut()) {
     if kill_process_group(group, Signal::TERM).is_err() {
         return; // already gone
     }
-    let deadline = Instant::now() + GRACE;
-    while Instant::now() < deadline {
-        reap();
-        if test_kill_process_group(group).is_err() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if gone_within(group, GRACE, Duration::from_millis(20), reap) {
+        return;
     }
     let _ = kill_process_group(group, Signal::KILL);
     // A killed process is gone only once the kernel has run its exit, which on a loaded
     // machine is not at once: wait for that (briefly), so nothing outlives the harness.
-    let deadline = Instant::now() + KILLED_WITHIN;
+    gone_within(group, KILLED_WITHIN, Duration::from_millis(10), reap);
+}
+
+/// Whether `group` is gone within `within`, looked at every `poll` (its leader reaped first).
+fn gone_within(group: Pid, within: Duration, poll: Duration, reap: &mut dyn FnMut()) -> bool {
+    let deadline = Instant::now() + within;
     while Instant::now() < deadline {
         reap();
         if test_kill_process_group(group).is_err() {
-            return;
+            return true;
         }
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(poll);
     }
+    false
 }
 
 /// How long a SIGKILLed group may take to be gone (a zombie leader, reaped, included).
