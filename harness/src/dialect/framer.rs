@@ -55,11 +55,21 @@ pub fn line_end(
     too_long: impl FnOnce() -> String,
 ) -> Result<Option<usize>, FrameError> {
     let window = &buf[..buf.len().min(max.saturating_add(terminator.len()))];
-    match memchr::memmem::find(window, terminator) {
+    match find(window, terminator) {
         Some(at) => Ok(Some(at)),
         None if buf.len() > max => Err(FrameError::TooLong(too_long())),
         None => Ok(None),
     }
+}
+
+/// Where `needle` first starts in `haystack`. Terminators are a byte or two and lines short,
+/// so this looks for the first byte and checks the rest there, rather than building a
+/// substring searcher for every line (which cost judge a tenth of its framing).
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    let Some((&first, rest)) = needle.split_first() else {
+        return Some(0);
+    };
+    memchr::memchr_iter(first, haystack).find(|&at| haystack[at + 1..].starts_with(rest))
 }
 
 /// The bytes at the front of `buf` up to and including the first `end` byte, looked for in
@@ -105,6 +115,26 @@ mod tests {
             found(b"abcde\r\n", 4),
             Err(FrameError::TooLong("too long".into()))
         );
+    }
+
+    /// The first whole terminator, past lone first bytes and cut-off ones, is where the
+    /// line ends: as a substring search would find it.
+    #[test]
+    fn the_first_whole_terminator_ends_the_line() {
+        assert_eq!(found(b"a\rb\r\r\nc\r\n", 64), Ok(Some(4)));
+        assert_eq!(found(b"\r\n", 64), Ok(Some(0)));
+        assert_eq!(found(b"abc\r", 64), Ok(None));
+        assert_eq!(found(b"\r\r\r", 64), Ok(None));
+        let blank = |buf: &[u8]| line_end(buf, b"\r\n\r\n", 64, || "too long".into());
+        assert_eq!(blank(b"a\r\nb\r\n\r\nc"), Ok(Some(4)));
+        assert_eq!(blank(b"a\r\nb\r\n\r"), Ok(None));
+        let nul = |buf: &[u8]| line_end(buf, b"\0", 64, || "too long".into());
+        assert_eq!(nul(b"ab\0"), Ok(Some(2)));
+        for n in 0..40 {
+            let buf: Vec<u8> = (0..n).map(|i| b"\r\nx"[(i * 7 + n) % 3]).collect();
+            let expected = memchr::memmem::find(&buf, b"\r\n");
+            assert_eq!(find(&buf, b"\r\n"), expected, "{buf:?}");
+        }
     }
 
     /// `take_through` counts its end byte within `max`.
