@@ -394,6 +394,34 @@ fn judge_keeps_a_row_per_client_and_judged_captures_merge_into_one_traffic_impac
             path.to_str().unwrap(),
         ]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        // The header names the capture by its BLAKE3, as `b3sum` prints it: how merge tells
+        // captures apart. On stdout, held back until the hash is known, it is the same.
+        let blake3 = blake3::hash(&std::fs::read(judged).unwrap())
+            .to_hex()
+            .to_string();
+        let header = std::fs::read_to_string(&path).unwrap();
+        let header: serde_json::Value =
+            serde_json::from_str(header.lines().next().unwrap()).unwrap();
+        assert_eq!(header["capture_blake3"], blake3.as_str(), "{header}");
+        let on_stdout = harness(&[
+            "judge",
+            judged,
+            "--dialect",
+            "http",
+            "--port",
+            PORT,
+            "--format",
+            "json",
+        ]);
+        let first = stdout(&on_stdout)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            first.contains(&format!("\"capture_blake3\":\"{blake3}\"")),
+            "{first}"
+        );
         files.push(path.to_str().unwrap().to_string());
     }
     let merged = harness(&["merge", &files[0], &files[1], "--format", "json"]);
@@ -414,7 +442,10 @@ fn judge_keeps_a_row_per_client_and_judged_captures_merge_into_one_traffic_impac
         .unwrap_or_else(|| panic!("{traffic:?}"));
     assert_eq!(curl10["sessions"], 10);
     // The same capture judged twice would count its sessions twice.
-    refused(&["merge", &files[0], &files[0]], "judged the same capture");
+    refused(
+        &["merge", &files[0], &files[0]],
+        "judged the same capture (blake3 ",
+    );
 
     // A judged capture merges only with judged captures.
     let run = dir.path().join("run.jsonl");

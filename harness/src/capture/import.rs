@@ -4,8 +4,8 @@
 //! the file's size or what it holds.
 
 use super::chunks::Feed;
-use super::digest::Alongside;
 pub use super::digest::sha256_of;
+use super::digest::{Alongside, ContentHash};
 pub use super::file::Source;
 use super::file::{self, CaptureFile};
 use super::flows::{Flow, FlowTable, Limits};
@@ -183,7 +183,7 @@ pub fn import_flows_hashing_alongside(
     let file_bytes = file.metadata().map_err(open_error)?.len();
     std::thread::scope(|threads| {
         let (feed, fed) = Feed::channel();
-        let hash = Alongside::of_feed(threads, fed);
+        let hash = Alongside::of_feed(threads, fed, ContentHash::Sha256);
         let report = read_flows(
             file,
             file_bytes,
@@ -198,11 +198,11 @@ pub fn import_flows_hashing_alongside(
     })
 }
 
-/// [`import`] with the file's sha256 computed beside the import rather than before it: each
-/// case comes without it (`sha256` unset), framed only as far as its first messages
-/// ([`file::from_flow_lazily`]), and `sink` is handed the hash being computed, to ask for it
-/// when it needs it (`judge`: its report's header, held back until then). The hash also comes
-/// back with the report.
+/// [`import`] for `judge`, with the file's BLAKE3 (the judged run's name for its capture)
+/// computed beside the import rather than before it: each case comes without a source hash
+/// (`sha256` unset), framed only as far as its first messages ([`file::from_flow_lazily`]),
+/// and `sink` is handed the hash being computed, to ask for it when it needs it (the report's
+/// header, held back until then). The hash also comes back with the report.
 pub fn import_hashing_alongside<'d>(
     path: &Path,
     port: Option<u16>,
@@ -227,7 +227,7 @@ pub fn import_hashing_alongside<'d>(
     let port = port.unwrap_or_else(|| dialect.default_port());
     std::thread::scope(|threads| {
         let (feed, fed) = Feed::channel();
-        let mut hash = Alongside::of_feed(threads, fed);
+        let mut hash = Alongside::of_feed(threads, fed, ContentHash::Blake3);
         let mut cases = |flow: Flow| {
             let id = flow.id;
             sink(
@@ -245,8 +245,8 @@ pub fn import_hashing_alongside<'d>(
             Some(feed),
             &mut cases,
         );
-        let sha256 = hash.into_result().map_err(open_error)?;
-        Ok((report?, sha256))
+        let blake3 = hash.into_result().map_err(open_error)?;
+        Ok((report?, blake3))
     })
 }
 

@@ -70,16 +70,16 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
         let settings = settings_for(dialect);
         judged.pcap = true;
         let mut sessions = super::import::Sessions::default();
-        // The capture's sha256, which the reports' header names, is computed beside the
+        // The capture's BLAKE3, which the reports' header names, is computed beside the
         // judging rather than before it: until it is known, the results are held back.
-        let (report, sha256) = capture::import_hashing_alongside(
+        let (report, blake3) = capture::import_hashing_alongside(
             &args.path,
             args.port,
             dialect,
             |id, session, hash| {
                 sessions.count(id, &session.case, dialect);
-                if let Some(sha256) = hash.ready() {
-                    judged.gate.open(sha256);
+                if let Some(blake3) = hash.ready() {
+                    judged.gate.open(blake3);
                 }
                 judged.add(id, dialect, session, &settings);
                 Ok(())
@@ -89,7 +89,7 @@ pub fn judge(args: &JudgeArgs) -> Result<i32, Failure> {
             capture::ImportError::Open { .. } => Failure::Usage(e.to_string()),
             e => Failure::Runtime(e.to_string()),
         })?;
-        judged.hashed(&sha256);
+        judged.hashed(&blake3);
         // What was read before any damage is judged and reported; the damage is then named
         // and the exit code is 2, as import's is.
         damage = match (&report.error, report.nothing_decoded()) {
@@ -128,7 +128,7 @@ struct Sessions<'a> {
     /// A row per client and verdict: the table, JUnit, Markdown and HTML (when asked for).
     by_client: Reporter<'a>,
     rows: bool,
-    /// The run's header, sent before the first result: it names the capture's sha256, known
+    /// The run's header, sent before the first result: it names the capture's BLAKE3, known
     /// once the first session arrives.
     header: Option<Header>,
     started: Option<Header>,
@@ -136,9 +136,9 @@ struct Sessions<'a> {
     tally: TrafficTally,
     /// Results sent so far; each is numbered by its place.
     sent: usize,
-    /// The header names the pcap's sha256 (a folder of cases has no one source).
+    /// The header names the pcap's BLAKE3 (a folder of cases has no one source).
     pcap: bool,
-    /// Opens when the pcap's sha256 is known: the streaming reports wait for it.
+    /// Opens when the pcap's BLAKE3 is known: the streaming reports wait for it.
     gate: Gate,
     /// Sessions judged so far.
     added: u64,
@@ -156,7 +156,7 @@ impl<'a> Sessions<'a> {
         // Judged results are not a suite's run: the header says what was judged, and merge
         // takes judged files only with each other. The number of sessions is not known until
         // the end.
-        let info = RunInfo::judged(&title, String::new());
+        let info = RunInfo::judged(&title);
         let (mut streaming, mut by_client) = (Reporter::new(), Reporter::new());
         let gate = Gate::default();
         let (streams, rows) =
@@ -251,27 +251,27 @@ impl<'a> Sessions<'a> {
     /// read at all leaves no empty report files).
     fn start(&mut self) {
         if let Some(mut header) = self.header.take() {
-            // A pcap's sha256, or what stands for it until it is known (a pcap with no
+            // A pcap's BLAKE3, or what stands for it until it is known (a pcap with no
             // session names none).
             if let Some(info) = header.info.as_mut()
                 && self.pcap
                 && self.added > 0
             {
-                info.suite_sha256 = self.gate.value().unwrap_or(PLACEHOLDER).to_string();
+                info.capture_blake3 = self.gate.value().unwrap_or(PLACEHOLDER).to_string();
             }
             self.streaming.start(&header);
             self.started = Some(header);
         }
     }
 
-    /// The pcap's sha256 is known: the held-back results go out, and the reports started
+    /// The pcap's BLAKE3 is known: the held-back results go out, and the reports started
     /// later name it too.
-    fn hashed(&mut self, sha256: &str) {
-        self.gate.open(sha256);
+    fn hashed(&mut self, blake3: &str) {
+        self.gate.open(blake3);
         if let Some(info) = self.started.as_mut().and_then(|h| h.info.as_mut())
             && self.added > 0
         {
-            info.suite_sha256 = sha256.to_string();
+            info.capture_blake3 = blake3.to_string();
         }
     }
 

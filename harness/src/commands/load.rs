@@ -99,6 +99,7 @@ pub async fn run_load(
             // Not a shard of a whole run.
             narrowed: true,
             judged: false,
+            capture_blake3: String::new(),
         }),
         context,
         expected_results: None,

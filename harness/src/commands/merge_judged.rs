@@ -39,21 +39,23 @@ fn read(path: &Path) -> Result<report::ReadBack, Failure> {
 pub fn merge_judged(args: &MergeArgs, context: report::RunContext) -> Result<i32, Failure> {
     let mut joined = Joined::default();
     let mut sessions = 0;
-    let mut captures: Vec<(String, &PathBuf)> = Vec::new();
+    let mut captures: Vec<((&str, String), &PathBuf)> = Vec::new();
     for file in &args.files {
         let back = read(file)?;
-        // The same capture judged twice would count its sessions twice.
-        let sha256 = back.info.as_ref().map(|i| i.suite_sha256.clone());
-        if let Some(sha256) = sha256.filter(|s| !s.is_empty()) {
-            if let Some((_, earlier)) = captures.iter().find(|(s, _)| *s == sha256) {
+        // The same capture judged twice would count its sessions twice. (Judged files of
+        // earlier versions named their capture by its sha256, in `suite_sha256`.)
+        if let Some((kind, hash)) = back.info.as_ref().and_then(RunInfo::named_hash) {
+            let algorithm = kind.rsplit(' ').next().unwrap_or(kind);
+            let named = (algorithm, hash.to_string());
+            if let Some((_, earlier)) = captures.iter().find(|(n, _)| *n == named) {
                 return Err(Failure::Usage(format!(
-                    "{} and {} judged the same capture (sha256 {}): its sessions would count twice",
+                    "{} and {} judged the same capture ({algorithm} {}): its sessions would count twice",
                     earlier.display(),
                     file.display(),
-                    &sha256[..sha256.len().min(12)]
+                    &hash[..hash.len().min(12)]
                 )));
             }
-            captures.push((sha256, file));
+            captures.push((named, file));
         }
         let judged = back.info.as_ref().is_some_and(|i| i.judged);
         if !judged {
@@ -84,7 +86,7 @@ pub fn merge_judged(args: &MergeArgs, context: report::RunContext) -> Result<i32
     );
     let header = report::Header {
         suite: title.clone(),
-        info: Some(RunInfo::judged(&title, String::new())),
+        info: Some(RunInfo::judged(&title)),
         context,
         expected_results: None,
     };

@@ -140,6 +140,7 @@ fn run_info(
         target_notes: target_notes(suite, endpoints),
         narrowed: !args.cases.is_empty() || !args.target.is_empty(),
         judged: false,
+        capture_blake3: String::new(),
     })
 }
 

@@ -1,5 +1,5 @@
 //! A report's output held back until a value its first line names is known: `harness judge`'s
-//! header names the capture's sha256, which is computed beside the judging rather than before
+//! header names the capture's BLAKE3, which is computed beside the judging rather than before
 //! it. Lines written meanwhile wait, the first few MiB in memory and the rest in an unnamed
 //! temporary file, so memory stays bounded however long the hash takes; when the value is
 //! known it takes the placeholder's place and everything goes out in order.
@@ -11,8 +11,8 @@ use std::sync::{Arc, OnceLock};
 /// Output held in memory before the rest waits in a temporary file.
 const IN_MEMORY: usize = 2 << 20;
 
-/// Stands for the value until it is known: as long as a sha256 in hex, and no sha256 in hex.
-pub const PLACEHOLDER: &str = "pending-sha256-of-the-capture-computed-beside-the-judging-------";
+/// Stands for the value until it is known: as long as a BLAKE3 in hex, and no hash in hex.
+pub const PLACEHOLDER: &str = "pending-hash-of-the-capture-computed-beside-the-judging---------";
 
 /// The value the held-back writers wait for; set once, seen by every writer sharing it.
 #[derive(Clone, Default)]
@@ -82,7 +82,7 @@ impl<W: Write> HeldBack<W> {
                 io::Error::new(
                     e.kind(),
                     format!(
-                        "cannot hold the results back until the capture's sha256 is known (a temporary file): {e}"
+                        "cannot hold the results back until the capture's hash is known (a temporary file): {e}"
                     ),
                 )
             })?),

@@ -43,7 +43,8 @@ pub struct Html<'a> {
     target_notes: BTreeMap<String, String>,
     /// `2026-11-27 07:30 UTC on HOST`.
     made: String,
-    suite_sha256: Option<String>,
+    /// The hash that names what ran (`suite sha256`, `capture blake3`) and its value.
+    named_hash: Option<(&'static str, String)>,
 }
 
 impl<'a> Html<'a> {
@@ -57,7 +58,7 @@ impl<'a> Html<'a> {
             unit: PopulationUnit::Users,
             target_notes: BTreeMap::new(),
             made: String::new(),
-            suite_sha256: None,
+            named_hash: None,
         }
     }
 }
@@ -72,7 +73,7 @@ impl Sink for Html<'_> {
                     self.shares = info.population.clone();
                     self.unit = info.population_unit;
                     self.target_notes = info.target_notes.clone();
-                    self.suite_sha256 = Some(info.suite_sha256.clone());
+                    self.named_hash = info.named_hash().map(|(kind, h)| (kind, h.to_string()));
                 }
             }
             Event::Impact(lines) => self.impact = lines.to_vec(),
@@ -127,11 +128,8 @@ fn write_html(out: &mut dyn Write, page: &Html, finished: &Finished) -> io::Resu
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>harness: {suite}</title><style>{STYLE}</style></head><body>"
     )?;
     writeln!(out, "<h1>harness: {suite}</h1>")?;
-    let hash = page.suite_sha256.as_deref().map_or(String::new(), |h| {
-        format!(
-            " · suite sha256 <code>{}</code>",
-            escape(&h[..h.len().min(16)])
-        )
+    let hash = page.named_hash.as_ref().map_or(String::new(), |(kind, h)| {
+        format!(" · {kind} <code>{}</code>", escape(&h[..h.len().min(16)]))
     });
     writeln!(
         out,

@@ -44,15 +44,19 @@ pub struct RunInfo {
     /// with each other, into one traffic impact.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub judged: bool,
+    /// The judged capture's BLAKE3 (hex, as `b3sum` prints it): how `merge` tells the same
+    /// capture judged twice. Empty for a suite's run, a merge, and a folder of cases.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub capture_blake3: String,
 }
 
 impl RunInfo {
     /// The header of recorded traffic judged (`harness judge`, or a merge of judged files):
     /// not a suite's run, and the number of sessions not known when it is written.
-    pub fn judged(title: &str, sha256: String) -> RunInfo {
+    pub fn judged(title: &str) -> RunInfo {
         RunInfo {
             suite: title.to_string(),
-            suite_sha256: sha256,
+            suite_sha256: String::new(),
             cases: 0,
             partition: None,
             population: BTreeMap::new(),
@@ -62,6 +66,17 @@ impl RunInfo {
             target_notes: BTreeMap::new(),
             narrowed: true,
             judged: true,
+            capture_blake3: String::new(),
+        }
+    }
+
+    /// The hash that names what ran, and which hash it is: the suite's sha256, or the judged
+    /// capture's BLAKE3 (`None` for what has neither, a merge of judged files).
+    pub fn named_hash(&self) -> Option<(&'static str, &str)> {
+        match (self.capture_blake3.as_str(), self.suite_sha256.as_str()) {
+            ("", "") => None,
+            ("", suite) => Some(("suite sha256", suite)),
+            (capture, _) => Some(("capture blake3", capture)),
         }
     }
 
