@@ -11,6 +11,10 @@ use std::sync::{Arc, OnceLock};
 /// Output held in memory before the rest waits in a temporary file.
 const IN_MEMORY: usize = 2 << 20;
 
+/// What a report file written as it comes gathers before a write(2): judge's results come
+/// thousands a second.
+const WRITE_BUFFER: usize = 256 << 10;
+
 /// Stands for the value until it is known: as long as a BLAKE3 in hex, and no hash in hex.
 pub const PLACEHOLDER: &str = "pending-hash-of-the-capture-computed-beside-the-judging---------";
 
@@ -125,7 +129,7 @@ impl Patched {
     /// not appended to).
     pub fn new(file: File, gate: Gate) -> Patched {
         Patched {
-            out: io::BufWriter::new(file),
+            out: io::BufWriter::with_capacity(WRITE_BUFFER, file),
             gate,
             looked_at: Vec::new(),
             at: None,

@@ -174,12 +174,20 @@ fn result_line(r: &CaseResult) -> ResultLine<'_> {
     }
 }
 
+/// How long a judged session's result line may wait before it is flushed.
+const JUDGED_FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// JSON Lines as a streaming sink: each line is written and flushed as its event arrives, so
-/// a run cut short (Ctrl-C, a crash) leaves every result it obtained on disk.
+/// a run cut short (Ctrl-C, a crash) leaves every result it obtained on disk. A judged
+/// capture's results, which come thousands a second and can be judged again at will, are
+/// flushed every [`JUDGED_FLUSH_EVERY`] instead of a write(2) each.
 pub struct JsonLines<'a> {
     out: Box<dyn Write + 'a>,
     /// A result's line, built here and written at once; kept for the next one.
     line: Vec<u8>,
+    /// The run judges recorded traffic (its header says so).
+    judged: bool,
+    flushed_at: Option<std::time::Instant>,
 }
 
 impl<'a> JsonLines<'a> {
@@ -187,7 +195,23 @@ impl<'a> JsonLines<'a> {
         JsonLines {
             out,
             line: Vec::new(),
+            judged: false,
+            flushed_at: None,
         }
+    }
+
+    /// Flushes a result line: at once, or for a judged capture once a while has passed.
+    fn flush_result(&mut self) -> io::Result<()> {
+        let now = std::time::Instant::now();
+        let due = !self.judged
+            || self
+                .flushed_at
+                .is_none_or(|at| now.duration_since(at) >= JUDGED_FLUSH_EVERY);
+        if due {
+            self.flushed_at = Some(now);
+            self.out.flush()?;
+        }
+        Ok(())
     }
 
     fn line(&mut self, value: &impl Serialize) -> io::Result<()> {
@@ -202,6 +226,7 @@ impl Sink for JsonLines<'_> {
         match event {
             Event::Started(header) => {
                 if let Some(info) = &header.info {
+                    self.judged = info.judged;
                     self.line(&RunLine {
                         r#type: "run".to_string(),
                         info: info.clone(),
@@ -215,7 +240,7 @@ impl Sink for JsonLines<'_> {
                 }
                 self.line.push(b'\n');
                 self.out.write_all(&self.line)?;
-                self.out.flush()?;
+                self.flush_result()?;
             }
             Event::Traffic(lines) => {
                 #[derive(Serialize)]
