@@ -567,3 +567,29 @@ fn a_panicking_sink_does_not_hang_the_import() {
         .expect("the import hung after its sink panicked");
     assert!(panicked, "the sink's panic was swallowed");
 }
+
+/// Written cases name their source by its sha256; an import that only counts does not hash
+/// the file at all, and its cases name none.
+#[test]
+fn only_written_cases_name_their_sources_sha256() {
+    let path = fixture("many-flows.pcap");
+    let (hashed, _) = import_all(&path);
+    let (sha256, _) = harness::capture::import::sha256_of(&path).unwrap();
+    assert!(!hashed.is_empty());
+    assert!(hashed.iter().all(|c| c.capture.sha256.as_deref() == Some(sha256.as_str())));
+    let mut counted = Vec::new();
+    let report = harness::capture::import_counting(
+        &path,
+        None,
+        harness::capture::Limits::default(),
+        dialect::by_name("msnp").unwrap(),
+        |_, case| {
+            counted.push(case);
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert_eq!(counted.len(), hashed.len(), "{report:?}");
+    assert!(counted.iter().all(|c| c.capture.sha256.is_none()));
+    assert_eq!(counted[0].messages, hashed[0].messages);
+}

@@ -256,6 +256,30 @@ pub fn import_with(
     port: Option<u16>,
     limits: Limits,
     dialect: &dyn Dialect,
+    sink: impl FnMut(u64, CaptureFile) -> io::Result<()>,
+) -> Result<ImportReport, ImportError> {
+    import_naming(path, port, limits, dialect, true, sink)
+}
+
+/// [`import_with`] for a caller that writes no case, only counts (`import` without `--out`):
+/// the file is not hashed first, since nothing will name it, and each case's `sha256` is unset.
+pub fn import_counting(
+    path: &Path,
+    port: Option<u16>,
+    limits: Limits,
+    dialect: &dyn Dialect,
+    sink: impl FnMut(u64, CaptureFile) -> io::Result<()>,
+) -> Result<ImportReport, ImportError> {
+    import_naming(path, port, limits, dialect, false, sink)
+}
+
+/// Imports `path`, its cases naming the file's sha256 (hashed first) when `hashed`.
+fn import_naming(
+    path: &Path,
+    port: Option<u16>,
+    limits: Limits,
+    dialect: &dyn Dialect,
+    hashed: bool,
     mut sink: impl FnMut(u64, CaptureFile) -> io::Result<()>,
 ) -> Result<ImportReport, ImportError> {
     let started = Instant::now();
@@ -263,16 +287,21 @@ pub fn import_with(
         path: path.display().to_string(),
         source,
     };
-    let (sha256, file_bytes) = sha256_of(path).map_err(open_error)?;
+    let file = std::fs::File::open(path).map_err(open_error)?;
+    let (sha256, file_bytes) = match hashed {
+        true => sha256_of(path)
+            .map(|(hash, bytes)| (Some(hash), bytes))
+            .map_err(open_error)?,
+        false => (None, file.metadata().map_err(open_error)?.len()),
+    };
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
     let source = Source {
         name: &name,
-        sha256: Some(&sha256),
+        sha256: sha256.as_deref(),
     };
-    let file = std::fs::File::open(path).map_err(open_error)?;
     let scope = Scope { port, limits };
     import_from(
         file, file_bytes, &source, scope, dialect, started, &mut sink,

@@ -25,6 +25,6 @@ pub use file::{CaptureFile, Provenance, RecordedMessage, TlsInside};
 pub use flow::{Flow, SessionNumber};
 pub use flows::Limits;
 pub use import::{
-    ImportError, ImportReport, Scope, Source, import, import_flows, import_flows_hashing_alongside,
-    import_from, import_hashing_alongside, import_with,
+    ImportError, ImportReport, Scope, Source, import, import_counting, import_flows,
+    import_flows_hashing_alongside, import_from, import_hashing_alongside, import_with,
 };

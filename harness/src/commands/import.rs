@@ -104,13 +104,17 @@ impl Encrypted {
     }
 }
 
-/// The capture's sessions with data, each handed to `sink` as its connection ends.
+/// The capture's sessions with data, each handed to `sink` as its connection ends; the file
+/// is hashed for the cases' provenance only when they are written (`--out`).
 pub fn import_sessions(
     args: &ImportArgs,
     dialect: &dyn Dialect,
     sink: impl FnMut(u64, CaptureFile) -> std::io::Result<()>,
 ) -> Result<ImportReport, capture::ImportError> {
-    capture::import_with(&args.file, args.port, limits(args), dialect, sink)
+    match args.out {
+        Some(_) => capture::import_with(&args.file, args.port, limits(args), dialect, sink),
+        None => capture::import_counting(&args.file, args.port, limits(args), dialect, sink),
+    }
 }
 
 /// The import's bounds on open connections, as the options set them.
