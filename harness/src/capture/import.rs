@@ -442,7 +442,10 @@ fn read_connections(
             Frame::Tcp(segment) => {
                 let ended = table.segment(packet.timestamp_ns, &segment);
                 report.peak_open_connections = report.peak_open_connections.max(table.open_flows());
-                batch.add(ended, to_framer);
+                // Most segments end nothing: not even an empty batch is gone through for them.
+                if !ended.is_empty() {
+                    batch.add(ended, to_framer);
+                }
             }
             Frame::Fragment(fragment) => {
                 let Some(whole) = fragments.add(packet.timestamp_ns, &fragment) else {
