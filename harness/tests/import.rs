@@ -576,7 +576,11 @@ fn only_written_cases_name_their_sources_sha256() {
     let (hashed, _) = import_all(&path);
     let (sha256, _) = harness::capture::import::sha256_of(&path).unwrap();
     assert!(!hashed.is_empty());
-    assert!(hashed.iter().all(|c| c.capture.sha256.as_deref() == Some(sha256.as_str())));
+    assert!(
+        hashed
+            .iter()
+            .all(|c| c.capture.sha256.as_deref() == Some(sha256.as_str()))
+    );
     let mut counted = Vec::new();
     let report = harness::capture::import_counting(
         &path,
