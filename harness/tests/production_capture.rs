@@ -383,16 +383,12 @@ fn judge_keeps_a_row_per_client_and_judged_captures_merge_into_one_traffic_impac
     let mut files = Vec::new();
     for (name, judged) in [("a.jsonl", capture), ("b.jsonl", second.to_str().unwrap())] {
         let path = dir.path().join(name);
-        let out = harness(&[
-            "judge",
-            judged,
-            "--dialect",
-            "http",
-            "--port",
-            PORT,
-            "--report-json",
-            path.to_str().unwrap(),
-        ]);
+        let judge = |output: &[&str]| {
+            let mut args = vec!["judge", judged, "--dialect", "http", "--port", PORT];
+            args.extend(output);
+            harness(&args)
+        };
+        let out = judge(&["--report-json", path.to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         // The header names the capture by its BLAKE3, as `b3sum` prints it: how merge tells
         // captures apart. On stdout, held back until the hash is known, it is the same.
@@ -403,16 +399,7 @@ fn judge_keeps_a_row_per_client_and_judged_captures_merge_into_one_traffic_impac
         let header: serde_json::Value =
             serde_json::from_str(header.lines().next().unwrap()).unwrap();
         assert_eq!(header["capture_blake3"], blake3.as_str(), "{header}");
-        let on_stdout = harness(&[
-            "judge",
-            judged,
-            "--dialect",
-            "http",
-            "--port",
-            PORT,
-            "--format",
-            "json",
-        ]);
+        let on_stdout = judge(&["--format", "json"]);
         let first = stdout(&on_stdout)
             .lines()
             .next()
