@@ -41,22 +41,46 @@ pub enum ContentHash {
 impl ContentHash {
     /// The hash (hex) of the bytes `fed` is sent, once told they ended.
     fn of_fed(self, fed: mpsc::Receiver<Fed>) -> io::Result<String> {
-        let mut sha256 = Sha256::new();
-        let mut blake3 = blake3::Hasher::new();
+        let mut hashing = Hashing::new(self);
         for f in fed {
-            match (f, self) {
-                (Fed::Bytes(buffer, range), ContentHash::Sha256) => sha256.update(&buffer[range]),
-                (Fed::Bytes(buffer, range), ContentHash::Blake3) => {
-                    blake3.update(&buffer[range]);
-                }
-                (Fed::End, ContentHash::Sha256) => return Ok(hex::encode(sha256.finalize())),
-                (Fed::End, ContentHash::Blake3) => {
-                    return Ok(blake3.finalize().to_hex().to_string());
-                }
-                (Fed::Failed(e), _) => return Err(e),
+            match f {
+                Fed::Bytes(buffer, range) => hashing.update(&buffer[range]),
+                Fed::End => return Ok(hashing.hex()),
+                Fed::Failed(e) => return Err(e),
             }
         }
         Err(io::Error::other("the file was not read to its end"))
+    }
+}
+
+/// A [`ContentHash`] under way.
+enum Hashing {
+    Sha256(Sha256),
+    Blake3(Box<blake3::Hasher>),
+}
+
+impl Hashing {
+    fn new(hash: ContentHash) -> Hashing {
+        match hash {
+            ContentHash::Sha256 => Hashing::Sha256(Sha256::new()),
+            ContentHash::Blake3 => Hashing::Blake3(Box::default()),
+        }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        match self {
+            Hashing::Sha256(hasher) => hasher.update(bytes),
+            Hashing::Blake3(hasher) => {
+                hasher.update(bytes);
+            }
+        }
+    }
+
+    fn hex(self) -> String {
+        match self {
+            Hashing::Sha256(hasher) => hex::encode(hasher.finalize()),
+            Hashing::Blake3(hasher) => hasher.finalize().to_hex().to_string(),
+        }
     }
 }
 

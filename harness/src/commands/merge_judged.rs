@@ -39,23 +39,23 @@ fn read(path: &Path) -> Result<report::ReadBack, Failure> {
 pub fn merge_judged(args: &MergeArgs, context: report::RunContext) -> Result<i32, Failure> {
     let mut joined = Joined::default();
     let mut sessions = 0;
-    let mut captures: Vec<((&str, String), &PathBuf)> = Vec::new();
+    let mut captures: Vec<(String, &PathBuf)> = Vec::new();
     for file in &args.files {
         let back = read(file)?;
         // The same capture judged twice would count its sessions twice. (Judged files of
         // earlier versions named their capture by its sha256, in `suite_sha256`.)
-        if let Some((kind, hash)) = back.info.as_ref().and_then(RunInfo::named_hash) {
-            let algorithm = kind.rsplit(' ').next().unwrap_or(kind);
-            let named = (algorithm, hash.to_string());
-            if let Some((_, earlier)) = captures.iter().find(|(n, _)| *n == named) {
+        if let Some(named) = back.info.as_ref().and_then(RunInfo::named_hash) {
+            let key = format!("{} {}", named.algorithm, named.hex);
+            if let Some((_, earlier)) = captures.iter().find(|(k, _)| *k == key) {
                 return Err(Failure::Usage(format!(
-                    "{} and {} judged the same capture ({algorithm} {}): its sessions would count twice",
+                    "{} and {} judged the same capture ({} {}): its sessions would count twice",
                     earlier.display(),
                     file.display(),
-                    &hash[..hash.len().min(12)]
+                    named.algorithm,
+                    &named.hex[..named.hex.len().min(12)]
                 )));
             }
-            captures.push((named, file));
+            captures.push((key, file));
         }
         let judged = back.info.as_ref().is_some_and(|i| i.judged);
         if !judged {

@@ -44,7 +44,7 @@ pub struct Html<'a> {
     /// `2026-11-27 07:30 UTC on HOST`.
     made: String,
     /// The hash that names what ran (`suite sha256`, `capture blake3`) and its value.
-    named_hash: Option<(&'static str, String)>,
+    named_hash: Option<(String, String)>,
 }
 
 impl<'a> Html<'a> {
@@ -73,7 +73,9 @@ impl Sink for Html<'_> {
                     self.shares = info.population.clone();
                     self.unit = info.population_unit;
                     self.target_notes = info.target_notes.clone();
-                    self.named_hash = info.named_hash().map(|(kind, h)| (kind, h.to_string()));
+                    self.named_hash = info
+                        .named_hash()
+                        .map(|h| (format!("{} {}", h.of, h.algorithm), h.hex.to_string()));
                 }
             }
             Event::Impact(lines) => self.impact = lines.to_vec(),

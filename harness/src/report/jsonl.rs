@@ -70,14 +70,16 @@ impl RunInfo {
         }
     }
 
-    /// The hash that names what ran, and which hash it is: the suite's sha256, or the judged
-    /// capture's BLAKE3 (`None` for what has neither, a merge of judged files).
-    pub fn named_hash(&self) -> Option<(&'static str, &str)> {
-        match (self.capture_blake3.as_str(), self.suite_sha256.as_str()) {
-            ("", "") => None,
-            ("", suite) => Some(("suite sha256", suite)),
-            (capture, _) => Some(("capture blake3", capture)),
-        }
+    /// The hash that names what ran: the suite's sha256, or the judged capture's BLAKE3
+    /// (`None` for what has neither, a merge of judged files).
+    pub fn named_hash(&self) -> Option<NamedHash<'_>> {
+        let (of, algorithm, hex) = match (self.capture_blake3.as_str(), self.suite_sha256.as_str())
+        {
+            ("", "") => return None,
+            ("", suite) => ("suite", "sha256", suite),
+            (capture, _) => ("capture", "blake3", capture),
+        };
+        Some(NamedHash { of, algorithm, hex })
     }
 
     pub fn population(&self) -> crate::report::Population {
@@ -88,6 +90,15 @@ impl RunInfo {
             not_run: self.population_not_run,
         }
     }
+}
+
+/// A hash that names what ran: `suite sha256 …` or `capture blake3 …`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NamedHash<'a> {
+    /// What it is the hash of: `suite` or `capture`.
+    pub of: &'static str,
+    pub algorithm: &'static str,
+    pub hex: &'a str,
 }
 
 fn is_zero(share: &f64) -> bool {
